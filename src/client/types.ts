@@ -1,0 +1,79 @@
+/**
+ * What the CLI and the FUSE driver need from the cluster: the RedCloudClient interface. The
+ * implementation (client.ts) fails over between controllers, uploads chunks in parallel and
+ * downloads with replica failover; callers see only RedCloudErrors.
+ */
+import type { Readable } from 'node:stream';
+import type { ClusterStatus, EntryInfo, LoginResponse, ReadPlan } from '../common/api.js';
+import type { ChunkRef } from '../meta/types.js';
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface Progress {
+  /** bytes done so far */
+  doneBytes: number;
+  totalBytes: number;
+}
+
+export interface UploadOptions extends CallOptions {
+  tags?: string[];
+  mode?: number;
+  mtimeMs?: number;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface DownloadOptions extends CallOptions {
+  onProgress?: (p: Progress) => void;
+}
+
+/** A chunk of a staged file, as the FUSE driver hands it over for a partial re-upload. */
+export interface StagedChunk {
+  /** index in the file */
+  index: number;
+  /** already-known chunk (unchanged) or new bytes to upload */
+  ref?: ChunkRef;
+  data?: Buffer;
+}
+
+export interface RedCloudClient {
+  // accounts
+  register(user: string, password: string, opts?: CallOptions): Promise<void>;
+  /** Logs in and adopts the token (and learns the controller list). */
+  login(user: string, password: string, opts?: CallOptions): Promise<LoginResponse>;
+  whoami(opts?: CallOptions): Promise<{ user: string; controllers: string[] }>;
+
+  // namespace
+  stat(path: string, opts?: CallOptions): Promise<EntryInfo>;
+  list(path: string, opts?: CallOptions): Promise<EntryInfo[]>;
+  find(tags: string[], opts?: CallOptions & { under?: string }): Promise<EntryInfo[]>;
+  tags(opts?: CallOptions): Promise<{ tag: string; count: number }[]>;
+  mkdir(path: string, opts?: CallOptions & { mode?: number; parents?: boolean }): Promise<EntryInfo>;
+  symlink(path: string, target: string, opts?: CallOptions): Promise<EntryInfo>;
+  remove(path: string, opts?: CallOptions & { recursive?: boolean }): Promise<number>;
+  rename(from: string, to: string, opts?: CallOptions): Promise<EntryInfo>;
+  setattr(path: string, attrs: { mode?: number; mtimeMs?: number }, opts?: CallOptions): Promise<EntryInfo>;
+  tag(path: string, change: { add?: string[]; remove?: string[] }, opts?: CallOptions): Promise<EntryInfo>;
+  status(opts?: CallOptions): Promise<ClusterStatus>;
+
+  // data
+  /** Uploads a local file (streamed, bounded memory) to `remotePath` and commits it. */
+  uploadFile(localPath: string, remotePath: string, opts?: UploadOptions): Promise<EntryInfo>;
+  /** Uploads bytes from a stream of known or unknown length. */
+  uploadStream(source: Readable, remotePath: string, opts?: UploadOptions): Promise<EntryInfo>;
+  /**
+   * Commits a file made of known chunks plus new bytes (FUSE partial re-upload): only `data`
+   * chunks are uploaded. `chunks` covers the whole file in order.
+   */
+  commitChunks(remotePath: string, chunks: StagedChunk[], size: number, opts?: UploadOptions & { ifVersion?: string }): Promise<EntryInfo>;
+  /** Downloads to a local file: written to a temp file beside it and renamed when whole and verified. */
+  downloadFile(remotePath: string, localPath: string, opts?: DownloadOptions): Promise<EntryInfo>;
+  /** The read plan of a file (chunks with locations and capabilities). */
+  readPlan(path: string, opts?: CallOptions): Promise<ReadPlan>;
+  /** Fetches one chunk, verified by hash, failing over between its replicas. */
+  fetchChunk(chunk: ReadPlan['chunks'][number], opts?: CallOptions): Promise<Buffer>;
+
+  /** The chunk size uploads use. */
+  readonly chunkSizeBytes: number;
+}

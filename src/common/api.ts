@@ -1,0 +1,189 @@
+/**
+ * The wire contract between the client, the controllers and the chunkservers: route paths and
+ * the JSON bodies they take and answer. Errors are always `{ code, message }` (errors.ts).
+ * Authentication: user routes take `Authorization: Bearer <session token>`; internal routes take
+ * the `x-redcloud-cluster` header (tokens.ts); chunk routes take `x-redcloud-cap: <capability>`.
+ */
+import type { ChunkRef, EntryKind } from '../meta/types.js';
+
+export const CAP_HEADER = 'x-redcloud-cap';
+export const RECEIPT_HEADER = 'x-redcloud-receipt';
+
+// ---- controller: accounts ------------------------------------------------------------------
+// POST /v1/register  RegisterRequest → 201 { user }
+// POST /v1/login     LoginRequest → LoginResponse      (401 UNAUTHORIZED on wrong password / unknown user)
+// GET  /v1/whoami    → { user, controllers: string[] }
+export interface RegisterRequest { user: string; password: string }
+export interface LoginRequest { user: string; password: string }
+export interface LoginResponse {
+  token: string;
+  /** ms since epoch */
+  expiresAt: number;
+  user: string;
+  /** every controller URL this controller knows, itself first */
+  controllers: string[];
+}
+
+// ---- controller: namespace (all take ?path= or a body path; paths are normalised absolute) ---
+// GET  /v1/fs/stat?path=P                 → EntryInfo                 (404 NOT_FOUND)
+// GET  /v1/fs/list?path=P                 → { entries: EntryInfo[] }  direct children of a dir
+// GET  /v1/fs/find?tag=A&tag=B[&path=P]   → { entries: EntryInfo[] }  files under P carrying all tags
+// GET  /v1/fs/tags                        → { tags: { tag: string; count: number }[] }
+// GET  /v1/fs/read?path=P                 → ReadPlan                  file with live chunk locations
+// POST /v1/fs/placement  PlacementRequest → PlacementResponse
+// POST /v1/fs/commit     CommitRequest    → EntryInfo                 create or replace a file
+// POST /v1/fs/mkdir      { path, mode?, parents? }                   → EntryInfo (409 EXISTS)
+// POST /v1/fs/symlink    { path, target } → EntryInfo
+// POST /v1/fs/remove     { path, recursive? } → { removed: number }  (409 NOT_EMPTY)
+// POST /v1/fs/rename     { from, to }     → EntryInfo                 (replaces a file target as POSIX)
+// POST /v1/fs/setattr    SetAttrRequest   → EntryInfo
+// POST /v1/fs/tags       { path, add?: string[], remove?: string[] } → EntryInfo
+// GET  /v1/status        → ClusterStatus
+// A file's parent directories are created implicitly by commit/mkdir(parents)/symlink.
+
+export interface EntryInfo {
+  path: string;
+  kind: EntryKind;
+  size: number;
+  mode: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  tags: string[];
+  /** symlinks */
+  target?: string;
+  /** files: number of chunks */
+  chunkCount?: number;
+  /** opaque version string (changes on every write); clients use it to validate caches */
+  version: string;
+}
+
+export interface ChunkLocation {
+  /** chunkserver id */
+  id: string;
+  /** base URL, e.g. http://127.0.0.11:9000 */
+  url: string;
+}
+
+export interface ReadPlanChunk extends ChunkRef {
+  /** byte offset of this chunk in the file */
+  offset: number;
+  /** healthy replicas first, in the order to try */
+  locations: ChunkLocation[];
+  /** read capability for this chunk (x-redcloud-cap) */
+  cap: string;
+}
+
+export interface ReadPlan {
+  entry: EntryInfo;
+  chunks: ReadPlanChunk[];
+}
+
+export interface PlacementRequest {
+  chunks: ChunkRef[];
+}
+
+export interface PlacementChunk extends ChunkRef {
+  /** chunkservers to upload to, best first */
+  targets: ChunkLocation[];
+  /** write capability for this chunk */
+  cap: string;
+}
+
+export interface PlacementResponse {
+  chunks: PlacementChunk[];
+  /** replicas each chunk needs before commit succeeds */
+  writeQuorum: number;
+  chunkSizeBytes: number;
+}
+
+export interface CommitRequest {
+  path: string;
+  size: number;
+  mode?: number;
+  mtimeMs?: number;
+  chunks: ChunkRef[];
+  /** per chunk, the receipts (RECEIPT_HEADER values) of the chunkservers that stored it */
+  receipts: Record<string, string[]>;
+  /** tags to add on commit */
+  tags?: string[];
+  /** if set, commit only if the current version equals this (409 EXISTS otherwise); "" = must not exist */
+  ifVersion?: string;
+}
+
+export interface SetAttrRequest {
+  path: string;
+  mode?: number;
+  mtimeMs?: number;
+  /** truncate: new size (chunks are cut/extended by the client, which then commits; size-only here for 0) */
+  size?: number;
+}
+
+export interface ChunkserverStatus {
+  id: string;
+  url: string;
+  healthy: boolean;
+  lastHeartbeatMs: number;
+  capacityBytes: number;
+  freeBytes: number;
+  chunkCount: number;
+  full: boolean;
+}
+
+export interface ControllerStatus {
+  id: string;
+  url: string;
+  alive: boolean;
+  lastSeenMs: number;
+  /** updates this controller has that the reporting one lacks (0 when in sync) */
+  lag?: number;
+}
+
+export interface ClusterStatus {
+  controller: string;
+  controllers: ControllerStatus[];
+  chunkservers: ChunkserverStatus[];
+  chunks: { total: number; underReplicated: number; replicationFactor: string | number };
+}
+
+// ---- controller: internal (cluster-authenticated) ---------------------------------------------
+// POST /internal/heartbeat   HeartbeatRequest → HeartbeatResponse
+// POST /internal/report-bad  { chunkId, serverId, reason } → 204
+// POST /internal/gossip      (see src/controller/gossip)
+
+export interface HeartbeatRequest {
+  id: string;
+  url: string;
+  capacityBytes: number;
+  freeBytes: number;
+  chunkCount: number;
+  /** true when the server accepts no new chunks (disk full / below MIN_FREE_BYTES) */
+  full: boolean;
+  /** full inventory (at start and periodically) … */
+  inventory?: string[];
+  /** … or the changes since the last heartbeat this controller acknowledged */
+  added?: string[];
+  removed?: string[];
+}
+
+export interface HeartbeatResponse {
+  /** every controller URL this controller knows */
+  controllers: string[];
+  /** ask for a full inventory next time (e.g. controller restarted and lost soft state) */
+  needInventory: boolean;
+}
+
+// ---- chunkserver ------------------------------------------------------------------------------
+// PUT    /chunks/:id   raw body, x-redcloud-cap (op w)  → 201/200 { id, size, receipt } (receipt also in RECEIPT_HEADER)
+//                      422 INTEGRITY if the bytes do not hash to :id (nothing kept); 507 NO_SPACE when full
+// GET    /chunks/:id   x-redcloud-cap (op r)             → raw bytes (404 NOT_FOUND)
+// HEAD   /chunks/:id   x-redcloud-cap (op r or w)        → 200 with content-length, or 404
+// DELETE /chunks/:id   x-redcloud-cap (op d) or cluster auth → 204
+// POST   /internal/replicate  { chunkId, sources: ChunkLocation[] } (cluster auth) → { id, size, receipt }
+// GET    /internal/inventory  (cluster auth) → { chunks: string[] }
+export interface ChunkPutResponse {
+  id: string;
+  size: number;
+  receipt: string;
+  /** false when the chunk was already there */
+  created: boolean;
+}

@@ -1,0 +1,203 @@
+/**
+ * The one configuration schema. Every environment variable RedCloud reads is declared here with
+ * its type, default, range and a line of doc; `process.env` is read here and nowhere else. Bad
+ * values are all reported together at start, naming the variable. The README's configuration
+ * table is generated from these schemas (`node dist/src/common/config-table.js`).
+ */
+import { hostname } from 'node:os';
+import { RedCloudError } from './errors.js';
+
+export interface VarSpec<T> {
+  env: string;
+  doc: string;
+  /** Shown in the docs table; the parsed default is `parse(defaultRaw)` unless `defaultValue` is given. */
+  defaultRaw: string;
+  parse: (raw: string) => T;
+  secret?: boolean;
+}
+
+type Schema = Record<string, VarSpec<unknown>>;
+export type ConfigOf<S extends Schema> = { [K in keyof S]: S[K] extends VarSpec<infer T> ? T : never };
+
+class ParseError extends Error {}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const BYTE_UNITS: Record<string, number> = {
+  '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2,
+  g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4,
+};
+
+/** "30" (seconds), "30s", "500ms", "5m", "1h", "7d" → milliseconds. */
+export function parseDurationMs(raw: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(raw);
+  if (!m) throw new ParseError(`"${raw}" is not a duration (e.g. 30, 30s, 500ms, 5m, 1h)`);
+  return Math.round(Number(m[1]) * DURATION_UNITS[(m[2] ?? 's').toLowerCase()]!);
+}
+
+/** "4194304", "4MiB", "4M", "1.5G" → bytes. */
+export function parseBytes(raw: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(raw);
+  const unit = m ? BYTE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new ParseError(`"${raw}" is not a size (e.g. 4194304, 4MiB, 1G)`);
+  return Math.round(Number(m[1]) * unit);
+}
+
+export const v = {
+  str: (env: string, defaultRaw: string, doc: string, opts: { secret?: boolean; pattern?: RegExp } = {}): VarSpec<string> => ({
+    env, defaultRaw, doc, secret: opts.secret,
+    parse: (raw) => {
+      if (opts.pattern && !opts.pattern.test(raw)) throw new ParseError(`"${raw}" does not match ${opts.pattern}`);
+      return raw;
+    },
+  }),
+  int: (env: string, defaultRaw: string, doc: string, min: number, max: number): VarSpec<number> => ({
+    env, defaultRaw, doc,
+    parse: (raw) => {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < min || n > max) throw new ParseError(`"${raw}" is not an integer in [${min}, ${max}]`);
+      return n;
+    },
+  }),
+  durationMs: (env: string, defaultRaw: string, doc: string, minMs = 1, maxMs = 365 * 86_400_000): VarSpec<number> => ({
+    env, defaultRaw, doc,
+    parse: (raw) => {
+      const ms = parseDurationMs(raw);
+      if (ms < minMs || ms > maxMs) throw new ParseError(`"${raw}" is outside [${minMs} ms, ${maxMs} ms]`);
+      return ms;
+    },
+  }),
+  bytes: (env: string, defaultRaw: string, doc: string, min = 0, max = Number.MAX_SAFE_INTEGER): VarSpec<number> => ({
+    env, defaultRaw, doc,
+    parse: (raw) => {
+      const n = parseBytes(raw);
+      if (n < min || n > max) throw new ParseError(`"${raw}" is outside [${min}, ${max}] bytes`);
+      return n;
+    },
+  }),
+  /** Comma- or space-separated list; empty string → []. */
+  list: (env: string, defaultRaw: string, doc: string): VarSpec<string[]> => ({
+    env, defaultRaw, doc,
+    parse: (raw) => raw.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean),
+  }),
+  oneOf: <T extends string>(env: string, defaultRaw: T, doc: string, values: readonly T[]): VarSpec<T> => ({
+    env, defaultRaw, doc,
+    parse: (raw) => {
+      if (!(values as readonly string[]).includes(raw)) throw new ParseError(`"${raw}" is not one of ${values.join(', ')}`);
+      return raw as T;
+    },
+  }),
+  bool: (env: string, defaultRaw: 'true' | 'false', doc: string): VarSpec<boolean> => ({
+    env, defaultRaw, doc,
+    parse: (raw) => {
+      if (/^(1|true|yes|on)$/i.test(raw)) return true;
+      if (/^(0|false|no|off)$/i.test(raw)) return false;
+      throw new ParseError(`"${raw}" is not a boolean (true/false)`);
+    },
+  }),
+};
+
+/** "all" or a positive integer. */
+export type ReplicationFactor = 'all' | number;
+function replicationFactor(env: string, defaultRaw: string, doc: string): VarSpec<ReplicationFactor> {
+  return {
+    env, defaultRaw, doc,
+    parse: (raw) => {
+      if (raw === 'all') return 'all';
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 1 || n > 64) throw new ParseError(`"${raw}" is neither "all" nor an integer in [1, 64]`);
+      return n;
+    },
+  };
+}
+
+export const DEV_CLUSTER_SECRET = 'redcloud-insecure-dev-secret';
+
+const common = {
+  clusterSecret: v.str('CLUSTER_SECRET', DEV_CLUSTER_SECRET,
+    'Shared secret of controllers and chunkservers; authenticates internal calls and signs tokens and capabilities. The default is for local development only and is logged as a warning.',
+    { secret: true }),
+  bindAddr: v.str('BIND_ADDR', '0.0.0.0', 'Address the daemon listens on.'),
+  advertiseAddr: v.str('ADVERTISE_ADDR', '', 'Address other nodes use to reach this one (default: BIND_ADDR unless it is 0.0.0.0, else the address of the default route).'),
+  logLevel: v.oneOf('LOG_LEVEL', 'info', 'Log level.', ['debug', 'info', 'warn', 'error'] as const),
+  controllerPeers: v.list('CONTROLLER_PEERS', '', 'Controllers to contact at start, as host:port list (comma-separated).'),
+  controllerDns: v.str('CONTROLLER_DNS', 'controller', 'DNS name whose every A record is a controller (port CONTROLLER_DNS_PORT); empty to disable.'),
+  controllerDnsPort: v.int('CONTROLLER_DNS_PORT', '8000', 'Port of the controllers found through CONTROLLER_DNS.', 1, 65535),
+  requestTimeoutMs: v.durationMs('REQUEST_TIMEOUT', '10s', 'Timeout of one internal HTTP call.'),
+  maxBodyBytes: v.bytes('MAX_BODY_BYTES', '8MiB', 'Largest JSON request body accepted.', 1024),
+};
+
+export const controllerSchema = {
+  ...common,
+  nodeId: v.str('CONTROLLER_NODE_ID', '', 'Node id (default: hostname-timestamp, generated once and kept in the data directory).',
+    { pattern: /^$|^[A-Za-z0-9._-]{1,64}$/ }),
+  port: v.int('PORT', '8000', 'HTTP port.', 0, 65535),
+  dataDir: v.str('DATA_DIR', '/app/data', 'Data directory; the database is DATA_DIR/controller-<id>/redcloud.db.'),
+  gossipIntervalMs: v.durationMs('GOSSIP_INTERVAL', '1s', 'Interval between gossip rounds.', 10),
+  gossipFanout: v.int('GOSSIP_FANOUT', '2', 'Peers contacted per gossip round.', 1, 16),
+  antiEntropyIntervalMs: v.durationMs('ANTI_ENTROPY_INTERVAL', '30s', 'Interval between bucket-hash anti-entropy rounds.', 100),
+  heartbeatTimeoutMs: v.durationMs('HEARTBEAT_TIMEOUT', '30s', 'A chunkserver silent for longer is marked failed.', 100),
+  repairIntervalMs: v.durationMs('REPAIR_INTERVAL', '60s', 'Interval between repair cycles (also run on membership change).', 100),
+  replicationFactor: replicationFactor('REPLICATION_FACTOR', 'all', 'Replicas per chunk: "all" (every healthy chunkserver) or N (rendezvous placement).'),
+  writeQuorum: v.int('WRITE_QUORUM', '1', 'Replicas each chunk needs before a write is acknowledged.', 1, 64),
+  tombstoneTtlMs: v.durationMs('TOMBSTONE_TTL', '7d', 'Minimum age before a tombstone every peer has may be collected.', 1000),
+  gcGraceMs: v.durationMs('GC_GRACE', '1h', 'Unreferenced chunks older than this are deleted.', 1000),
+  tokenTtlMs: v.durationMs('TOKEN_TTL', '24h', 'Lifetime of a login token.', 1000),
+  capabilityTtlMs: v.durationMs('CAPABILITY_TTL', '10m', 'Lifetime of a chunk capability.', 1000),
+  chunkSizeBytes: v.bytes('CHUNK_SIZE', '4MiB', 'Chunk size announced to clients.', 64 * 1024, 64 * 1024 ** 2),
+};
+
+export const chunkserverSchema = {
+  ...common,
+  nodeId: v.str('CHUNKSERVER_NODE_ID', '', 'Node id (default: hostname-timestamp, generated once and kept in the data directory).',
+    { pattern: /^$|^[A-Za-z0-9._-]{1,64}$/ }),
+  port: v.int('PORT', '9000', 'HTTP port.', 0, 65535),
+  dataDir: v.str('DATA_DIR', '/app/data', 'Data directory; chunks live in DATA_DIR/chunks/<aa>/<sha256>.'),
+  heartbeatIntervalMs: v.durationMs('HEARTBEAT_INTERVAL', '5s', 'Interval between heartbeats to each controller.', 10),
+  fullInventoryIntervalMs: v.durationMs('FULL_INVENTORY_INTERVAL', '5m', 'Interval between full chunk inventories (deltas in between).', 100),
+  capacityBytes: v.bytes('CAPACITY_BYTES', '0', 'Quota for stored chunks; 0 means the free space of the disk.'),
+  minFreeBytes: v.bytes('MIN_FREE_BYTES', '64MiB', 'Refuse new chunks when free space would fall below this.'),
+  scrubIntervalMs: v.durationMs('SCRUB_INTERVAL', '1h', 'Interval between full scrubs of stored chunks.', 100),
+  scrubRateBytes: v.bytes('SCRUB_RATE', '32MiB', 'Bytes per second the scrubber may read.', 1024),
+  replicationInflightMax: v.int('REPLICATION_INFLIGHT_MAX', '4', 'Chunk copies this chunkserver pulls at once.', 1, 64),
+};
+
+export const clientSchema = {
+  controllers: v.list('REDCLOUD_CONTROLLERS', '', 'Controller URLs for the CLI and the mount (comma-separated); overrides what login saved.'),
+  configDir: v.str('REDCLOUD_CONFIG_DIR', '', 'Where the CLI keeps its token and controller list (default ~/.config/redcloud).'),
+  chunkSizeBytes: v.bytes('CHUNK_SIZE', '4MiB', 'Chunk size of uploads.', 64 * 1024, 64 * 1024 ** 2),
+  uploadConcurrency: v.int('UPLOAD_CONCURRENCY', '8', 'Chunk transfers in flight per upload or download.', 1, 64),
+  requestTimeoutMs: v.durationMs('REQUEST_TIMEOUT', '30s', 'Timeout of one HTTP call from the client.'),
+  logLevel: v.oneOf('LOG_LEVEL', 'warn', 'Log level.', ['debug', 'info', 'warn', 'error'] as const),
+};
+
+export function loadConfig<S extends Schema>(schema: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, spec] of Object.entries(schema)) {
+    const raw = env[spec.env];
+    const value = raw === undefined ? spec.defaultRaw : raw;
+    try {
+      out[key] = spec.parse(value);
+    } catch (err) {
+      if (!(err instanceof ParseError)) throw err;
+      problems.push(`${spec.env}: ${err.message}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new RedCloudError('INVALID', `Invalid configuration:\n  ${problems.join('\n  ')}`, { problems });
+  }
+  return out as ConfigOf<S>;
+}
+
+/** The configuration with secrets replaced, for the start-up log line. */
+export function redactConfig<S extends Schema>(schema: S, config: ConfigOf<S>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(schema)) {
+    out[key] = spec.secret ? '[redacted]' : (config as Record<string, unknown>)[key];
+  }
+  return out;
+}
+
+export function defaultNodeId(now: number): string {
+  return `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${now}`;
+}

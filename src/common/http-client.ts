@@ -1,0 +1,106 @@
+/**
+ * The HTTP client every RedCloud component uses (node-fetch over keep-alive agents). Each call
+ * has a timeout and takes the caller's AbortSignal; a fired signal becomes TIMEOUT or ABORTED,
+ * a connection failure UNAVAILABLE, and an error answer `{ code, message }` the same
+ * RedCloudError the daemon threw.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+import fetch, { type Response } from 'node-fetch';
+import { RedCloudError, errors, isErrorCode, toRedCloudError } from './errors.js';
+
+const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000 });
+const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000 });
+
+export interface RequestOptions {
+  method?: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
+  headers?: Record<string, string>;
+  /** JSON-serialised unless a Buffer/Uint8Array or a Readable. */
+  body?: unknown;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** Combines the caller's signals with a timeout; reports which one fired. */
+export function deadline(timeoutMs: number, ...signals: (AbortSignal | undefined)[]): { signal: AbortSignal; timeout: AbortSignal } {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const live = signals.filter((s): s is AbortSignal => s !== undefined);
+  return { signal: AbortSignal.any([timeout, ...live]), timeout };
+}
+
+/** Throws the error a fired signal stands for (TIMEOUT for timeouts, ABORTED otherwise). */
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (!signal?.aborted) return;
+  const reason = signal.reason as { name?: string } | undefined;
+  if (reason?.name === 'TimeoutError') throw errors.timeout(`${what} timed out`);
+  throw errors.aborted(`${what} was aborted`);
+}
+
+function isBinary(body: unknown): body is Uint8Array | Readable {
+  return body instanceof Uint8Array || (typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function');
+}
+
+/** Sends a request; resolves with the response if it is 2xx, else throws the RedCloudError it carries. */
+export async function request(url: string, opts: RequestOptions): Promise<Response> {
+  const { signal, timeout } = deadline(opts.timeoutMs, opts.signal);
+  const headers: Record<string, string> = { ...opts.headers };
+  let body: string | Uint8Array | Readable | undefined;
+  if (opts.body !== undefined) {
+    if (isBinary(opts.body)) {
+      body = opts.body;
+      headers['content-type'] ??= 'application/octet-stream';
+    } else {
+      body = JSON.stringify(opts.body);
+      headers['content-type'] = 'application/json';
+    }
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: opts.method ?? (body === undefined ? 'GET' : 'POST'),
+      headers,
+      body: body as never,
+      signal: signal as never,
+      agent: (u: URL) => (u.protocol === 'https:' ? httpsAgent : httpAgent),
+    });
+  } catch (err) {
+    if (timeout.aborted) throw errors.timeout(`Request to ${url} timed out after ${opts.timeoutMs} ms`, { url });
+    if (opts.signal?.aborted) throwIfAborted(opts.signal, `Request to ${url}`);
+    const e = toRedCloudError(err);
+    throw new RedCloudError(e.code === 'INTERNAL' ? 'UNAVAILABLE' : e.code, `${url}: ${e.message}`, { url }, { cause: err });
+  }
+  if (res.ok) return res;
+  throw await errorFromResponse(res, url);
+}
+
+/** Reads a `{ code, message }` answer into the matching RedCloudError. */
+export async function errorFromResponse(res: Response, url: string): Promise<RedCloudError> {
+  let text = '';
+  try {
+    text = await res.text();
+  } catch {
+    /* body lost: the status still says enough */
+  }
+  try {
+    const parsed = JSON.parse(text) as { code?: unknown; message?: unknown; details?: Record<string, unknown> };
+    if (isErrorCode(parsed.code) && typeof parsed.message === 'string') {
+      return new RedCloudError(parsed.code, parsed.message, { ...parsed.details, url, status: res.status });
+    }
+  } catch {
+    /* not JSON: fall through */
+  }
+  const code = res.status === 404 ? 'NOT_FOUND' : res.status >= 500 ? 'UNAVAILABLE' : 'INVALID';
+  return new RedCloudError(code, `${url} answered ${res.status} ${res.statusText}${text ? `: ${text.slice(0, 200)}` : ''}`, { url, status: res.status });
+}
+
+/** A JSON call: sends `body` as JSON (if any) and parses the JSON answer. */
+export async function requestJson<T>(url: string, opts: RequestOptions): Promise<T> {
+  const res = await request(url, { ...opts, headers: { accept: 'application/json', ...opts.headers } });
+  if (res.status === 204) return undefined as T;
+  try {
+    return (await res.json()) as T;
+  } catch (err) {
+    throw errors.unavailable(`${url} answered with invalid JSON`, { url }, err);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The HTTP server shell every daemon shares (fastify): errors answer `{ code, message }` with the
+ * status from the error table, bad JSON and schema failures are 400 INVALID, oversized bodies 413
+ * TOO_LARGE, unknown routes 404; slow clients time out; `GET /health` and `GET /metrics`
+ * (Prometheus text, with request latencies) are registered; `clusterAuth` guards internal routes.
+ * `buildServer` returns the app without listening, so routes can be tested with `inject`.
+ */
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RedCloudError, toRedCloudError } from './errors.js';
+import type { Logger } from './logger.js';
+import { CLUSTER_AUTH_HEADER, type Signer, verifyClusterAuth } from './tokens.js';
+
+export interface ServerOptions {
+  logger: Logger;
+  /** Largest JSON body, bytes. */
+  bodyLimitBytes: number;
+  metrics: Registry;
+  /** What `/health` answers besides `{ status: 'ok' }`. */
+  health: () => Record<string, unknown>;
+  /** Requests slower than this are cut (slow-client protection). */
+  requestTimeoutMs?: number;
+}
+
+export function createMetricsRegistry(labels: Record<string, string>): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels(labels);
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export function buildServer(opts: ServerOptions): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: opts.bodyLimitBytes,
+    requestTimeout: opts.requestTimeoutMs ?? 120_000,
+    connectionTimeout: 0,
+    keepAliveTimeout: 65_000,
+    maxParamLength: 200,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  const latency = new Histogram({
+    name: 'redcloud_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    registers: [opts.metrics],
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    latency.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((err, req, reply) => sendError(opts.logger, err, req, reply));
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ code: 'NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]}` });
+  });
+
+  app.get('/health', async () => ({ status: 'ok', ...opts.health() }));
+  app.get('/metrics', async (_req, reply) => {
+    void reply.header('content-type', opts.metrics.contentType);
+    return opts.metrics.metrics();
+  });
+  return app;
+}
+
+function sendError(log: Logger, err: unknown, req: FastifyRequest, reply: FastifyReply): void {
+  const e = err as { code?: string; statusCode?: number; validation?: unknown; message?: string };
+  let rc: RedCloudError;
+  if (err instanceof RedCloudError) {
+    rc = err;
+  } else if (e.validation) {
+    rc = new RedCloudError('INVALID', `Invalid request: ${e.message}`);
+  } else if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    rc = new RedCloudError('TOO_LARGE', 'Request body is too large');
+  } else if (typeof e.code === 'string' && e.code.startsWith('FST_ERR_CTP')) {
+    rc = new RedCloudError('INVALID', `Invalid request body: ${e.message}`);
+  } else if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    rc = new RedCloudError('INVALID', e.message ?? 'Bad request');
+  } else {
+    rc = toRedCloudError(err);
+  }
+  if (rc.status >= 500 && rc.code !== 'UNAVAILABLE' && rc.code !== 'NO_SPACE') {
+    log.error({ err, method: req.method, url: req.url.split('?')[0] }, 'Request failed');
+  }
+  void reply.code(rc.status).send(rc.toJSON());
+}
+
+/** preHandler for internal routes: the caller must sign with CLUSTER_SECRET. Sets `req.clusterNode`. */
+export function clusterAuth(signer: Signer, log: Logger, now: () => number) {
+  return async (req: FastifyRequest): Promise<void> => {
+    try {
+      (req as FastifyRequest & { clusterNode?: string }).clusterNode = verifyClusterAuth(signer, req.headers[CLUSTER_AUTH_HEADER], now());
+    } catch (err) {
+      log.warn({ remote: req.ip, url: req.url.split('?')[0] }, 'Refused internal call with a bad cluster signature');
+      throw err;
+    }
+  };
+}
+
+/** Listens and resolves with the bound port. */
+export async function listen(app: FastifyInstance, host: string, port: number): Promise<number> {
+  await app.listen({ host, port });
+  const addr = app.server.address();
+  return typeof addr === 'object' && addr ? addr.port : port;
+}
