@@ -176,7 +176,8 @@ export interface HeartbeatResponse {
 // PUT    /chunks/:id   raw body, x-redcloud-cap (op w)  → 201/200 { id, size, receipt } (receipt also in RECEIPT_HEADER)
 //                      422 INTEGRITY if the bytes do not hash to :id (nothing kept); 507 NO_SPACE when full
 // GET    /chunks/:id   x-redcloud-cap (op r)             → raw bytes (404 NOT_FOUND)
-// HEAD   /chunks/:id   x-redcloud-cap (op r or w)        → 200 with content-length, or 404
+// HEAD   /chunks/:id   x-redcloud-cap (op r or w)        → 200 with content-length and (for op w) the
+//                      x-redcloud-receipt header, so an uploader skips chunks a target already has; or 404
 // DELETE /chunks/:id   x-redcloud-cap (op d) or cluster auth → 204
 // POST   /internal/replicate  { chunkId, sources: ChunkLocation[] } (cluster auth) → { id, size, receipt }
 // GET    /internal/inventory  (cluster auth) → { chunks: string[] }
