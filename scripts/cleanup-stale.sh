@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Removes what earlier (killed) runs of our tests may have left behind: FUSE mounts of RedCloud
+# (type fuse.redcloud* or under this repo / a redcloud temp dir) and iptables rules tagged with
+# the comment "redcloud-test". Safe to run any time; does nothing when all is clean.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo="$(pwd)"
+
+if [ -r /proc/mounts ]; then
+  # Field 2 is the mount point (octal-escaped), field 3 the type.
+  awk '$3 ~ /^fuse/ {print $2 " " $1}' /proc/mounts | while read -r mnt src; do
+    mnt="$(printf '%b' "$mnt")"
+    case "$mnt" in
+      "$repo"/*|/tmp/redcloud-*|"${TMPDIR:-/tmp}"/redcloud-*) ;;
+      *) case "$src" in redcloud*) ;; *) continue ;; esac ;;
+    esac
+    echo "cleanup: unmounting stale FUSE mount $mnt"
+    fusermount -uz "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+  done
+fi
+
+if command -v iptables >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  for chain in INPUT OUTPUT; do
+    { iptables -S "$chain" 2>/dev/null || true; } | { grep -- '--comment redcloud-test' || true; } | while read -r rule; do
+      echo "cleanup: removing iptables rule: $rule"
+      # shellcheck disable=SC2086
+      iptables ${rule/-A /-D } || true
+    done
+  done
+fi

@@ -1,0 +1,39 @@
+/**
+ * Waiting for a daemon: poll `GET /health` until it answers 200, with a deadline, each probe with
+ * its own short timeout, and an early failure when the process is known to have died.
+ */
+import { errors } from '../common/errors.js';
+import { request } from '../common/http-client.js';
+
+export interface WaitHealthyOptions {
+  timeoutMs: number;
+  /** interval between probes */
+  pollMs?: number;
+  signal?: AbortSignal;
+  /** returns why the process is dead, or undefined while it runs */
+  isDead?: () => string | undefined;
+  /** context for the error message (e.g. the log tail) */
+  describe?: () => string;
+}
+
+/** Resolves when `${baseUrl}/health` answers 2xx; throws TIMEOUT or UNAVAILABLE (with `describe()`). */
+export async function waitHealthy(baseUrl: string, opts: WaitHealthyOptions): Promise<void> {
+  const deadlineMs = Date.now() + opts.timeoutMs;
+  const pollMs = opts.pollMs ?? 100;
+  let last = 'no answer yet';
+  for (;;) {
+    if (opts.signal?.aborted) throw errors.aborted(`Waiting for ${baseUrl} was aborted`);
+    const dead = opts.isDead?.();
+    if (dead) throw errors.unavailable(`${baseUrl} ${dead} before it was healthy: ${opts.describe?.() ?? ''}`);
+    try {
+      await request(`${baseUrl}/health`, { timeoutMs: Math.min(2_000, Math.max(100, deadlineMs - Date.now())), signal: opts.signal });
+      return;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() + pollMs > deadlineMs) {
+      throw errors.timeout(`${baseUrl} not healthy after ${opts.timeoutMs} ms (last: ${last}): ${opts.describe?.() ?? ''}`);
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

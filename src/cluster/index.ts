@@ -1,0 +1,10 @@
+/**
+ * The local cluster launcher: start controllers and chunkservers as processes, wait for health,
+ * kill/restart them, partition them. Used by test/cluster, `redcloud cluster up` and bench/.
+ */
+export { startController, startChunkserver, LocalCluster, type NodeOptions } from './launcher.js';
+export { NodeProcess, logTail, baseEnv, type NodeSpec, type NodeRole } from './node-process.js';
+export { waitHealthy } from './health.js';
+export { partition, isolate, cleanupPartitions, type Partition } from './partition.js';
+export { PARTITION_COMMENT, partitionRuleSpecs, deleteArgsForTaggedRules } from './partition-rules.js';
+export { repoRoot, binPath } from './paths.js';
