@@ -1,0 +1,195 @@
+/**
+ * createClient: the RedCloudClient over the routes of src/common/api.ts. Controller calls go
+ * through the failover pool with the Bearer token; uploads stream through the chunker into
+ * storeChunks and commit only when every chunk reached quorum; downloads go through fetchChunk.
+ */
+import { createReadStream } from 'node:fs';
+import { stat as fsStat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { ClusterStatus, CommitRequest, EntryInfo, LoginResponse, ReadPlan } from '../common/api.js';
+import { errors } from '../common/errors.js';
+import { sha256Hex } from '../common/hash.js';
+import { requestJson, type RequestOptions } from '../common/http-client.js';
+import { silentLogger, type Logger } from '../common/logger.js';
+import { normalizePath } from '../common/paths.js';
+import type { ChunkRef } from '../meta/types.js';
+import { chunkStream } from './chunker.js';
+import { ControllerPool } from './controllers.js';
+import { downloadToFile, fetchChunk } from './download.js';
+import { CONTROLLER_BACKOFF_MS } from './limits.js';
+import type { CallOptions, DownloadOptions, RedCloudClient, StagedChunk, UploadOptions } from './types.js';
+import { storeChunks, type ChunkToStore, type UploadContext } from './upload.js';
+
+export interface ClientOptions {
+  controllers: string[];
+  token?: string;
+  chunkSizeBytes: number;
+  /** chunk transfers in flight (and chunks in memory) per upload or download */
+  concurrency: number;
+  requestTimeoutMs: number;
+  logger?: Logger;
+  /** pause between failover rounds over the controllers */
+  controllerBackoffMs?: number;
+}
+
+/** The client plus what the CLI needs to save its session. */
+export interface RedCloudClientHandle extends RedCloudClient {
+  /** current session token, if logged in */
+  readonly token: string | undefined;
+  /** known controllers, the one that worked last first */
+  controllers(): string[];
+}
+
+type Query = Record<string, string | string[] | undefined>;
+
+function queryString(q: Query): string {
+  const params = new URLSearchParams();
+  for (const [k, val] of Object.entries(q)) {
+    if (val === undefined) continue;
+    for (const one of Array.isArray(val) ? val : [val]) params.append(k, one);
+  }
+  const s = params.toString();
+  return s ? `?${s}` : '';
+}
+
+export function createClient(opts: ClientOptions): RedCloudClientHandle {
+  const logger = (opts.logger ?? silentLogger()).child({ component: 'client' });
+  if (!Number.isInteger(opts.chunkSizeBytes) || opts.chunkSizeBytes < 1) throw errors.invalid(`Invalid chunk size ${opts.chunkSizeBytes}`);
+  if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw errors.invalid(`Invalid concurrency ${opts.concurrency}`);
+  const pool = new ControllerPool({ controllers: opts.controllers, logger, backoffMs: opts.controllerBackoffMs ?? CONTROLLER_BACKOFF_MS });
+  let token = opts.token;
+  const authHeaders = (): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+  const ctx: UploadContext = { controllers: pool, authHeaders, requestTimeoutMs: opts.requestTimeoutMs, concurrency: opts.concurrency, logger };
+
+  const call = <T>(method: RequestOptions['method'], route: string, q: Query, body: unknown, o?: CallOptions): Promise<T> =>
+    pool.call(
+      (base) => requestJson<T>(`${base}${route}${queryString(q)}`, {
+        method, body, headers: authHeaders(), timeoutMs: opts.requestTimeoutMs, signal: o?.signal,
+      }),
+      o?.signal,
+    );
+  const get = <T>(route: string, q: Query, o?: CallOptions): Promise<T> => call<T>('GET', route, q, undefined, o);
+  const post = <T>(route: string, body: unknown, o?: CallOptions): Promise<T> => call<T>('POST', route, {}, body, o);
+  const p = (path: string): string => normalizePath(path);
+
+  const commit = (remotePath: string, refs: ChunkRef[], receipts: Record<string, string[]>, size: number, o: UploadOptions & { ifVersion?: string }): Promise<EntryInfo> => {
+    const req: CommitRequest = {
+      path: p(remotePath), size, chunks: refs, receipts,
+      ...(o.mode !== undefined ? { mode: o.mode } : {}),
+      ...(o.mtimeMs !== undefined ? { mtimeMs: o.mtimeMs } : {}),
+      ...(o.tags && o.tags.length > 0 ? { tags: o.tags } : {}),
+      ...(o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {}),
+    };
+    return post<EntryInfo>('/v1/fs/commit', req, o);
+  };
+
+  /** Chunks, hashes and stores a stream; commits only when every chunk has quorum. */
+  const uploadFrom = async (source: Readable, remotePath: string, o: UploadOptions, totalBytes?: number): Promise<EntryInfo> => {
+    const path = p(remotePath);
+    const refs: ChunkRef[] = [];
+    let readBytes = 0;
+    let doneBytes = 0;
+    async function* hashed(): AsyncGenerator<ChunkToStore> {
+      for await (const data of chunkStream(source, opts.chunkSizeBytes)) {
+        const ref = { id: sha256Hex(data), size: data.length };
+        refs.push(ref);
+        readBytes += data.length;
+        yield { ref, data };
+      }
+    }
+    try {
+      const receipts = await storeChunks(ctx, hashed(), {
+        signal: o.signal,
+        onStored: (n) => {
+          doneBytes += n;
+          o.onProgress?.({ doneBytes, totalBytes: totalBytes ?? readBytes });
+        },
+      });
+      const entry = await commit(path, refs, receipts, readBytes, o);
+      logger.info({ path, sizeBytes: readBytes, chunks: refs.length }, 'Uploaded');
+      return entry;
+    } finally {
+      source.destroy();
+    }
+  };
+
+  const client: RedCloudClientHandle = {
+    chunkSizeBytes: opts.chunkSizeBytes,
+    get token() {
+      return token;
+    },
+    controllers: () => pool.list(),
+
+    async register(user, password, o) {
+      await post('/v1/register', { user, password }, o);
+    },
+    async login(user, password, o) {
+      const res = await post<LoginResponse>('/v1/login', { user, password }, o);
+      token = res.token;
+      pool.learn(res.controllers);
+      return res;
+    },
+    async whoami(o) {
+      const res = await get<{ user: string; controllers: string[] }>('/v1/whoami', {}, o);
+      pool.learn(res.controllers);
+      return res;
+    },
+
+    stat: (path, o) => get<EntryInfo>('/v1/fs/stat', { path: p(path) }, o),
+    list: async (path, o) => (await get<{ entries: EntryInfo[] }>('/v1/fs/list', { path: p(path) }, o)).entries,
+    find: async (tags, o) =>
+      (await get<{ entries: EntryInfo[] }>('/v1/fs/find', { tag: tags, path: o?.under !== undefined ? p(o.under) : undefined }, o)).entries,
+    tags: async (o) => (await get<{ tags: { tag: string; count: number }[] }>('/v1/fs/tags', {}, o)).tags,
+    mkdir: (path, o) =>
+      post<EntryInfo>('/v1/fs/mkdir', { path: p(path), ...(o?.mode !== undefined ? { mode: o.mode } : {}), ...(o?.parents ? { parents: true } : {}) }, o),
+    symlink: (path, target, o) => post<EntryInfo>('/v1/fs/symlink', { path: p(path), target }, o),
+    remove: async (path, o) => (await post<{ removed: number }>('/v1/fs/remove', { path: p(path), ...(o?.recursive ? { recursive: true } : {}) }, o)).removed,
+    rename: (from, to, o) => post<EntryInfo>('/v1/fs/rename', { from: p(from), to: p(to) }, o),
+    setattr: (path, attrs, o) => post<EntryInfo>('/v1/fs/setattr', { path: p(path), ...attrs }, o),
+    tag: (path, change, o) => post<EntryInfo>('/v1/fs/tags', { path: p(path), ...change }, o),
+    status: (o) => get<ClusterStatus>('/v1/status', {}, o),
+
+    async uploadFile(localPath, remotePath, o = {}) {
+      const st = await fsStat(localPath).catch((err: NodeJS.ErrnoException) => {
+        throw err.code === 'ENOENT' ? errors.notFound(`No such local file: ${localPath}`) : err;
+      });
+      if (!st.isFile()) throw errors.invalid(`Not a regular file: ${localPath}`);
+      const source = createReadStream(localPath, { highWaterMark: Math.min(opts.chunkSizeBytes, 1024 * 1024) });
+      return uploadFrom(source, remotePath, { mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, ...o }, st.size);
+    },
+    uploadStream: (source, remotePath, o = {}) => uploadFrom(source, remotePath, o),
+
+    async commitChunks(remotePath, chunks: StagedChunk[], size, o = {}) {
+      const refs = chunks.map((c): ChunkRef => {
+        if (c.data) return { id: sha256Hex(c.data), size: c.data.length };
+        if (c.ref) return c.ref;
+        throw errors.invalid(`Staged chunk ${c.index} has neither data nor ref`);
+      });
+      const total = refs.reduce((n, r) => n + r.size, 0);
+      if (total !== size) throw errors.invalid(`Staged chunks cover ${total} bytes, size is ${size}`);
+      async function* fresh(): AsyncGenerator<ChunkToStore> {
+        for (const [i, c] of chunks.entries()) if (c.data) yield { ref: refs[i]!, data: c.data };
+      }
+      let doneBytes = 0;
+      const receipts = await storeChunks(ctx, fresh(), {
+        signal: o.signal,
+        onStored: (n) => {
+          doneBytes += n;
+          o.onProgress?.({ doneBytes, totalBytes: size });
+        },
+      });
+      return commit(remotePath, refs, receipts, size, o);
+    },
+
+    readPlan: (path, o) => get<ReadPlan>('/v1/fs/read', { path: p(path) }, o),
+    fetchChunk: (chunk, o) => fetchChunk(ctx, chunk, o?.signal),
+
+    async downloadFile(remotePath, localPath, o: DownloadOptions = {}) {
+      const plan = await client.readPlan(remotePath, o);
+      if (plan.entry.kind !== 'file') throw errors.isDir(`Not a file: ${plan.entry.path}`, { path: plan.entry.path });
+      await downloadToFile(ctx, plan, localPath, o);
+      return plan.entry;
+    },
+  };
+  return client;
+}
