@@ -1,0 +1,39 @@
+/**
+ * Error → errno for the FUSE driver: a RedCloudError's code goes through the one error table
+ * (ERROR_TABLE[code].errno), FUSE-only conditions (ENODATA, EBADF, ENOTSUP…) are FuseErrnoErrors,
+ * and anything else is EIO. Values are negative, as fuse-native callbacks expect. Pure.
+ */
+import { constants } from 'node:os';
+import { ERROR_TABLE, RedCloudError } from '../src/common/errors.js';
+
+export type ErrnoName = keyof typeof constants.errno;
+
+/** A failure that only exists at the POSIX boundary (no RedCloud code for it). */
+export class FuseErrnoError extends Error {
+  readonly errnoName: ErrnoName;
+  constructor(errnoName: ErrnoName, message: string) {
+    super(message);
+    this.name = 'FuseErrnoError';
+    this.errnoName = errnoName;
+  }
+}
+
+export const fuseErrors = {
+  noData: (message: string) => new FuseErrnoError('ENODATA', message),
+  badFd: (fd: number) => new FuseErrnoError('EBADF', `Unknown file handle ${fd}`),
+  notSupported: (message: string) => new FuseErrnoError('ENOTSUP', message),
+  range: (message: string) => new FuseErrnoError('ERANGE', message),
+};
+
+/** Negative errno for a name, e.g. 'ENOENT' → -2 (EIO if the platform lacks the name). */
+export function errnoOf(name: string): number {
+  const n = (constants.errno as Record<string, number>)[name];
+  return -(n ?? constants.errno.EIO);
+}
+
+/** The negative errno for anything thrown, and whether it was an expected (known) failure. */
+export function errnoFor(err: unknown): { errno: number; known: boolean } {
+  if (err instanceof FuseErrnoError) return { errno: errnoOf(err.errnoName), known: true };
+  if (err instanceof RedCloudError) return { errno: errnoOf(ERROR_TABLE[err.code].errno), known: true };
+  return { errno: errnoOf('EIO'), known: false };
+}

@@ -1,0 +1,54 @@
+/**
+ * Reads of a file opened read-only: one read plan per open (client.readPlan), chunks from the
+ * shared ChunkCache, read-ahead of the following chunks. When capabilities in the plan have
+ * expired (UNAUTHORIZED/FORBIDDEN from a chunkserver), the plan is fetched again once.
+ */
+import type { ReadPlan } from '../src/common/api.js';
+import { RedCloudError } from '../src/common/errors.js';
+import type { RedCloudClient } from '../src/client/types.js';
+import { ChunkCache, chunkIndexAt } from './chunk-cache.js';
+
+export class FileReader {
+  constructor(
+    private readonly path: string,
+    private plan: ReadPlan,
+    private readonly cache: ChunkCache,
+    private readonly client: RedCloudClient,
+  ) {}
+
+  get size(): number {
+    return this.plan.entry.size;
+  }
+
+  /** Up to `length` bytes at `offset` (fewer at end of file). */
+  async read(offset: number, length: number, signal: AbortSignal): Promise<Buffer> {
+    try {
+      return await this.readOnce(offset, length);
+    } catch (err) {
+      if (!(err instanceof RedCloudError) || (err.code !== 'UNAUTHORIZED' && err.code !== 'FORBIDDEN')) throw err;
+      this.plan = await this.client.readPlan(this.path, { signal });
+      return this.readOnce(offset, length);
+    }
+  }
+
+  private async readOnce(offset: number, length: number): Promise<Buffer> {
+    const end = Math.min(this.plan.entry.size, offset + length);
+    if (offset >= end) return Buffer.alloc(0);
+    const chunks = this.plan.chunks;
+    const first = chunkIndexAt(chunks, offset);
+    const last = chunkIndexAt(chunks, end - 1);
+    if (first < 0 || last < 0) return Buffer.alloc(0);
+    const parts = await Promise.all(chunks.slice(first, last + 1).map((c) => this.cache.get(c)));
+    this.cache.readAhead(chunks, last + 1);
+    const out = Buffer.allocUnsafe(end - offset);
+    let written = 0;
+    for (let i = first; i <= last; i++) {
+      const c = chunks[i]!;
+      const data = parts[i - first]!;
+      const from = Math.max(offset, c.offset) - c.offset;
+      const to = Math.min(end, c.offset + c.size) - c.offset;
+      written += data.copy(out, written, from, to);
+    }
+    return written === out.length ? out : out.subarray(0, written);
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The one adapter between the async handlers and fuse-native's callback API: each operation runs
+ * under a deadline (withDeadline), a thrown error becomes cb(-errno) through errnoFor, unknown
+ * errors are logged once (per operation and message) and answered EIO. Buffers lent by the kernel
+ * are copied before any await, since fuse-native detaches them after the callback.
+ */
+import type { Logger } from '../src/common/logger.js';
+import { withDeadline } from './deadline.js';
+import { errnoFor } from './errno.js';
+import type { Handlers } from './handlers.js';
+
+export interface OpsOptions {
+  /** deadline of metadata, read and write operations */
+  opTimeoutMs: number;
+  /** deadline of operations that upload (flush, fsync, release, truncate, rename) */
+  commitTimeoutMs: number;
+  /** aborts everything in flight (unmount) */
+  shutdown?: AbortSignal;
+}
+
+/** Operations that may upload a staged file. */
+export const COMMIT_OPS = ['flush', 'fsync', 'release', 'truncate', 'ftruncate', 'rename', 'setxattr'] as const;
+
+type Cb = (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const MAX_REMEMBERED_UNKNOWN = 1000;
+
+export function createFuseOps(h: Handlers, components: { logger: Logger }, options: OpsOptions) {
+  const log = components.logger;
+  const seenUnknown = new Set<string>();
+
+  function run<T>(op: string, work: (signal: AbortSignal) => Promise<T>, done: (value: T) => void, fail: (errno: number) => void): void {
+    const timeoutMs = (COMMIT_OPS as readonly string[]).includes(op) ? options.commitTimeoutMs : options.opTimeoutMs;
+    withDeadline(op, timeoutMs, work, options.shutdown).then(done, (err: unknown) => {
+      const { errno, known } = errnoFor(err);
+      if (!known) {
+        const key = `${op}:${(err as Error)?.message}`;
+        if (!seenUnknown.has(key) && seenUnknown.size < MAX_REMEMBERED_UNKNOWN) {
+          seenUnknown.add(key);
+          log.error({ err, op }, 'Unexpected error in FUSE operation; answered EIO');
+        }
+      } else {
+        log.debug({ op, errno, msg: (err as Error).message }, 'FUSE operation failed');
+      }
+      fail(errno);
+    });
+  }
+
+  const plain = (op: string, work: (signal: AbortSignal) => Promise<unknown>, cb: Cb): void =>
+    run(op, work, () => cb(0), (errno) => cb(errno));
+
+  return {
+    init: (cb: Cb) => cb(0),
+    access: (_p: string, _mode: number, cb: Cb) => cb(0),
+    getattr: (p: string, cb: Cb) => run('getattr', (s) => h.getattr(p, s), (st) => cb(0, st), (e) => cb(e)),
+    fgetattr: (p: string, _fd: number, cb: Cb) => run('getattr', (s) => h.getattr(p, s), (st) => cb(0, st), (e) => cb(e)),
+    readdir: (p: string, cb: Cb) => run('readdir', (s) => h.readdir(p, s), (r) => cb(0, r.names, r.stats), (e) => cb(e)),
+    open: (p: string, flags: number, cb: Cb) => run('open', (s) => h.open(p, flags, s), (fd) => cb(0, fd), (e) => cb(e)),
+    create: (p: string, mode: number, cb: Cb) => run('create', (s) => h.create(p, mode, s), (fd) => cb(0, fd), (e) => cb(e)),
+    read: (p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
+      run('read', (s) => h.read(p, fd, len, pos, s), (data) => cb(data.copy(buf, 0, 0, Math.min(len, data.length))), (e) => cb(e)),
+    write: (p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
+      const data = Buffer.from(buf.subarray(0, len));
+      run('write', (s) => h.write(p, fd, data, pos, s), (n) => cb(n), (e) => cb(e));
+    },
+    flush: (p: string, fd: number, cb: Cb) => plain('flush', (s) => h.flush(p, fd, s), cb),
+    fsync: (p: string, _datasync: number, fd: number, cb: Cb) => plain('fsync', (s) => h.fsync(p, fd, s), cb),
+    release: (p: string, fd: number, cb: Cb) => plain('release', (s) => h.release(p, fd, s), cb),
+    truncate: (p: string, size: number, cb: Cb) => plain('truncate', (s) => h.truncate(p, size, s), cb),
+    ftruncate: (p: string, fd: number, size: number, cb: Cb) => plain('ftruncate', (s) => h.ftruncate(p, fd, size, s), cb),
+    mkdir: (p: string, mode: number, cb: Cb) => plain('mkdir', (s) => h.mkdir(p, mode, s), cb),
+    rmdir: (p: string, cb: Cb) => plain('rmdir', (s) => h.rmdir(p, s), cb),
+    unlink: (p: string, cb: Cb) => plain('unlink', (s) => h.unlink(p, s), cb),
+    rename: (from: string, to: string, cb: Cb) => plain('rename', (s) => h.rename(from, to, s), cb),
+    chmod: (p: string, mode: number, cb: Cb) => plain('chmod', (s) => h.chmod(p, mode, s), cb),
+    chown: (_p: string, _uid: number, _gid: number, cb: Cb) => plain('chown', () => h.chown(), cb),
+    // fuse-native 2.2.6 passes the access time in both time arguments; we take what it gives
+    utimens: (p: string, atime: number, mtime: number, cb: Cb) => plain('utimens', (s) => h.utimens(p, atime, mtime, s), cb),
+    statfs: (p: string, cb: Cb) => run('statfs', (s) => h.statfs(p, s), (st) => cb(0, st), (e) => cb(e)),
+    symlink: (target: string, linkPath: string, cb: Cb) => plain('symlink', (s) => h.symlink(target, linkPath, s), cb),
+    readlink: (p: string, cb: Cb) => run('readlink', (s) => h.readlink(p, s), (t) => cb(0, t), (e) => cb(e)),
+    link: (_from: string, _to: string, cb: Cb) => plain('link', () => h.link(), cb),
+    getxattr: (p: string, name: string, _pos: number, cb: Cb) =>
+      run('getxattr', (s) => h.getxattr(p, name, s), (v) => cb(null, v), (e) => cb(e)),
+    listxattr: (p: string, cb: Cb) => run('listxattr', (s) => h.listxattr(p, s), (l) => cb(null, l), (e) => cb(e)),
+    setxattr: (p: string, name: string, value: Buffer, _pos: number, _flags: number, cb: Cb) => {
+      const copy = Buffer.from(value);
+      plain('setxattr', (s) => h.setxattr(p, name, copy, s), cb);
+    },
+    removexattr: (p: string, name: string, cb: Cb) => plain('removexattr', (s) => h.removexattr(p, name, s), cb),
+  };
+}
+
+export type FuseOps = ReturnType<typeof createFuseOps>;
