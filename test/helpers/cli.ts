@@ -1,0 +1,72 @@
+/**
+ * Running the real CLI (`node bin/redcloud.js …`) with zx, with its own REDCLOUD_CONFIG_DIR and
+ * controller list, never throwing on a non-zero exit: tests assert the exit code and messages.
+ */
+import { $ } from 'zx';
+import { binPath, repoRoot } from '../../src/cluster/paths.js';
+
+export interface CliResult {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Cli {
+  configDir: string;
+  env: Record<string, string>;
+  run(args: string[], opts?: { input?: string; timeoutMs?: number; cwd?: string }): Promise<CliResult>;
+  /** Runs with --json and parses stdout; throws with stderr when the command fails. */
+  json<T = unknown>(args: string[]): Promise<T>;
+}
+
+export function createCli(opts: { configDir: string; controllers: string[] }): Cli {
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    REDCLOUD_CONFIG_DIR: opts.configDir,
+    REDCLOUD_CONTROLLERS: opts.controllers.join(','),
+    NO_COLOR: '1',
+  };
+  const bin = binPath('cli');
+  const cli: Cli = {
+    configDir: opts.configDir,
+    env,
+    async run(args, o = {}) {
+      const p = await $({
+        env,
+        cwd: o.cwd ?? repoRoot(),
+        nothrow: true,
+        quiet: true,
+        input: o.input,
+        timeout: `${o.timeoutMs ?? 120_000}ms`,
+        timeoutSignal: 'SIGKILL',
+      })`${process.execPath} ${bin} ${args}`;
+      return { exitCode: p.exitCode, stdout: p.stdout, stderr: p.stderr };
+    },
+    async json<T>(args: string[]): Promise<T> {
+      const r = await cli.run([...args, '--json']);
+      if (r.exitCode !== 0) throw new Error(`redcloud ${args.join(' ')} --json exited ${r.exitCode}: ${r.stderr.trim()}`);
+      try {
+        return JSON.parse(r.stdout) as T;
+      } catch {
+        throw new Error(`redcloud ${args.join(' ')} --json printed no JSON: ${r.stdout.slice(0, 300)}`);
+      }
+    },
+  };
+  return cli;
+}
+
+/** Finds, anywhere in a JSON answer, the entry object whose path (or name) is `path`. */
+export function findEntryIn(json: unknown, path: string): Record<string, unknown> | undefined {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  const stack: unknown[] = [json];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) stack.push(...v);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o.path === path || (o.path === undefined && o.name === base)) return o;
+      stack.push(...Object.values(o));
+    }
+  }
+  return undefined;
+}
