@@ -1,0 +1,215 @@
+/**
+ * The disk ChunkStore: $DATA_DIR/chunks/<first 2 hex>/<sha256>. A put streams into
+ * $DATA_DIR/tmp while hashing and counting, refuses oversize, wrong-hash and no-space writes
+ * (removing the temp file), fsyncs the file, renames it into place and fsyncs the directory, so
+ * a chunk is whole or absent. The in-memory index (id → size) answers has/list/usage.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { errors, RedCloudError, toRedCloudError } from '../common/errors.js';
+import { assertChunkId, isChunkId } from '../common/hash.js';
+import type { Logger } from '../common/logger.js';
+import { availableBytes, capacityOf, type CapacityInput } from './capacity.js';
+import { HashMeter } from './meter.js';
+import {
+  MAX_CHUNK_BYTES, type ChangeListener, type ChunkReader, type ChunkStore, type PutOptions, type PutResult, type StoreUsage,
+} from './store.js';
+
+export interface DiskStoreOptions {
+  dataDir: string;
+  /** CAPACITY_BYTES, 0 = the disk */
+  quotaBytes: number;
+  minFreeBytes: number;
+  logger: Logger;
+  /** Free bytes of the disk; defaults to fs.statfs of dataDir. Injected by tests. */
+  diskFreeBytes?: (dir: string) => Promise<number>;
+}
+
+async function statfsFreeBytes(dir: string): Promise<number> {
+  const s = await statfs(dir);
+  return Number(s.bavail) * Number(s.bsize);
+}
+
+export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
+  const chunksDir = join(opts.dataDir, 'chunks');
+  const tmpDir = join(opts.dataDir, 'tmp');
+  const log = opts.logger.child({ component: 'store' });
+  const diskFree = opts.diskFreeBytes ?? statfsFreeBytes;
+  const index = new Map<string, number>();
+  const listeners = new Set<ChangeListener>();
+  let usedBytes = 0;
+  let reservedBytes = 0;
+  let diskFreeBytes = 0;
+
+  const pathOf = (id: string) => join(chunksDir, id.slice(0, 2), id);
+  const capInput = (): CapacityInput => ({
+    quotaBytes: opts.quotaBytes, minFreeBytes: opts.minFreeBytes, usedBytes, reservedBytes, diskFreeBytes,
+  });
+  const emit = (type: 'added' | 'removed', id: string) => {
+    for (const l of listeners) l({ type, id });
+  };
+  const usage = (): StoreUsage => ({ usedBytes, chunkCount: index.size, ...capacityOf(capInput()) });
+  const refreshUsage = async (): Promise<StoreUsage> => {
+    diskFreeBytes = await diskFree(opts.dataDir);
+    return usage();
+  };
+
+  async function loadIndex(): Promise<void> {
+    for (const sub of await readdir(chunksDir)) {
+      if (!/^[0-9a-f]{2}$/.test(sub)) continue;
+      for (const name of await readdir(join(chunksDir, sub))) {
+        if (!isChunkId(name) || name.slice(0, 2) !== sub) {
+          log.warn({ file: join(sub, name) }, 'Ignoring a file that is not a chunk');
+          continue;
+        }
+        const s = await stat(join(chunksDir, sub, name));
+        index.set(name, s.size);
+        usedBytes += s.size;
+      }
+    }
+  }
+
+  /** Hashes a body for a chunk we already hold, without writing it. */
+  async function drainAndCheck(id: string, source: Readable | AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<PutResult> {
+    const meter = new HashMeter((n) => {
+      if (n > MAX_CHUNK_BYTES) throw errors.tooLarge(`Chunk is larger than ${MAX_CHUNK_BYTES} bytes`);
+    });
+    const sink = new Writable({ highWaterMark: 1 << 20, write: (_c, _e, cb) => cb() });
+    await pipeline(source, meter, sink, { signal });
+    if (meter.digestHex() !== id) throw errors.integrity('Chunk bytes do not hash to its id', { id });
+    return { id, sizeBytes: index.get(id) ?? meter.bytes, created: false };
+  }
+
+  async function writeNew(id: string, source: Readable | AsyncIterable<Uint8Array>, opts2: PutOptions): Promise<PutResult> {
+    const tmp = join(tmpDir, `${id}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    let reserved = 0;
+    const reserve = (n: number) => {
+      if (n <= reserved) return;
+      if (availableBytes(capInput()) < n - reserved) {
+        throw errors.noSpace('No space left for this chunk on this chunkserver', { id, freeBytes: availableBytes(capInput()) });
+      }
+      reservedBytes += n - reserved;
+      reserved = n;
+    };
+    try {
+      diskFreeBytes = await diskFree(opts.dataDir);
+      reserve(opts2.expectedSizeBytes ?? 0);
+      const meter = new HashMeter((n) => {
+        if (n > MAX_CHUNK_BYTES) throw errors.tooLarge(`Chunk is larger than ${MAX_CHUNK_BYTES} bytes`);
+        reserve(n);
+      });
+      await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx', flush: true, highWaterMark: 1 << 20 }), { signal: opts2.signal });
+      if (meter.digestHex() !== id) throw errors.integrity('Chunk bytes do not hash to its id', { id, sizeBytes: meter.bytes });
+      const dir = join(chunksDir, id.slice(0, 2));
+      await mkdir(dir, { recursive: true });
+      await rename(tmp, pathOf(id));
+      await fsyncDir(dir);
+      const created = !index.has(id);
+      if (created) {
+        index.set(id, meter.bytes);
+        usedBytes += meter.bytes;
+        emit('added', id);
+      }
+      return { id, sizeBytes: meter.bytes, created };
+    } catch (err) {
+      await rm(tmp, { force: true }).catch((e: unknown) => log.error({ err: e, tmp }, 'Could not remove a temp file'));
+      throw toRedCloudError(err);
+    } finally {
+      reservedBytes -= reserved;
+    }
+  }
+
+  return {
+    async open() {
+      await mkdir(chunksDir, { recursive: true });
+      await rm(tmpDir, { recursive: true, force: true });
+      await mkdir(tmpDir, { recursive: true });
+      await loadIndex();
+      await refreshUsage();
+      log.info({ chunkCount: index.size, usedBytes }, 'Chunk store opened');
+    },
+    async close() {
+      listeners.clear();
+    },
+    async put(id, source, putOpts = {}) {
+      assertChunkId(id);
+      if (putOpts.expectedSizeBytes !== undefined && putOpts.expectedSizeBytes > MAX_CHUNK_BYTES) {
+        throw errors.tooLarge(`Chunk is larger than ${MAX_CHUNK_BYTES} bytes`, { sizeBytes: putOpts.expectedSizeBytes });
+      }
+      if (index.has(id)) {
+        try {
+          return await drainAndCheck(id, source, putOpts.signal);
+        } catch (err) {
+          throw toRedCloudError(err);
+        }
+      }
+      return writeNew(id, source, putOpts);
+    },
+    async get(id) {
+      assertChunkId(id);
+      if (!index.has(id)) throw errors.notFound('No such chunk here', { id });
+      let fh;
+      try {
+        fh = await open(pathOf(id), 'r');
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ENOENT') throw errors.notFound('No such chunk here', { id });
+        throw toRedCloudError(err);
+      }
+      const { size } = await fh.stat();
+      const reader: ChunkReader = { stream: fh.createReadStream({ highWaterMark: 1 << 20 }), sizeBytes: size };
+      return reader;
+    },
+    has: (id) => index.has(id),
+    sizeOf: (id) => index.get(id),
+    async delete(id) {
+      assertChunkId(id);
+      const size = index.get(id);
+      if (size === undefined) return false;
+      index.delete(id);
+      usedBytes -= size;
+      emit('removed', id);
+      await unlink(pathOf(id)).catch((err: { code?: string }) => {
+        if (err.code !== 'ENOENT') throw toRedCloudError(err);
+      });
+      return true;
+    },
+    list: () => [...index.keys()],
+    async verify(id, vOpts = {}) {
+      assertChunkId(id);
+      if (!index.has(id)) throw errors.notFound('No such chunk here', { id });
+      const meter = new HashMeter();
+      const onBytes = vOpts.onBytes;
+      const stream = createReadStream(pathOf(id), { highWaterMark: 1 << 20, signal: vOpts.signal });
+      try {
+        for await (const piece of stream) {
+          meter.hash.update(piece as Buffer);
+          if (onBytes) await onBytes((piece as Buffer).length);
+        }
+      } catch (err) {
+        if (err instanceof RedCloudError) throw err;
+        if ((err as { code?: string }).code === 'ENOENT') throw errors.notFound('No such chunk here', { id });
+        throw toRedCloudError(err);
+      }
+      return meter.digestHex() === id;
+    },
+    usage,
+    refreshUsage,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * Heartbeats: every HEARTBEAT_INTERVAL, POST /internal/heartbeat to every known controller in
+ * parallel (a dead one never delays the others), carrying capacity, free space and either the full
+ * inventory or the changes since that controller's last acknowledged heartbeat. Controllers are
+ * learned from CONTROLLER_PEERS, CONTROLLER_DNS and the answers.
+ */
+import type { HeartbeatRequest, HeartbeatResponse } from '../common/api.js';
+import { toRedCloudError } from '../common/errors.js';
+import { requestJson } from '../common/http-client.js';
+import type { Logger } from '../common/logger.js';
+import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../common/tokens.js';
+import { ControllerSet, controllerUrl, dnsResolver } from './controllers.js';
+import { InventoryTracker } from './inventory-tracker.js';
+import type { ChunkStore } from './store.js';
+
+export interface HeartbeatOptions {
+  heartbeatIntervalMs: number;
+  fullInventoryIntervalMs: number;
+  controllerPeers: string[];
+  /** '' disables DNS discovery */
+  controllerDns: string;
+  controllerDnsPort: number;
+  requestTimeoutMs: number;
+}
+
+export interface HeartbeatDeps {
+  options: HeartbeatOptions;
+  store: ChunkStore;
+  signer: Signer;
+  nodeId: string;
+  /** this chunkserver's advertised URL (known once it listens) */
+  url: () => string;
+  logger: Logger;
+  now: () => number;
+  shutdown: AbortSignal;
+  /** A-record lookup; defaults to dns.promises with a timeout. Injected by tests. */
+  resolve4?: (name: string) => Promise<string[]>;
+}
+
+export interface HeartbeatService {
+  start(): void;
+  stop(): Promise<void>;
+  /** One round: DNS refresh, then a heartbeat to every controller not already in flight. */
+  tick(): Promise<void>;
+  controllers(): string[];
+}
+
+export function createHeartbeat(deps: HeartbeatDeps): HeartbeatService {
+  const { options: o, store } = deps;
+  const log = deps.logger.child({ component: 'heartbeat' });
+  const set = new ControllerSet();
+  const tracker = new InventoryTracker(o.fullInventoryIntervalMs);
+  const inFlight = new Map<string, Promise<void>>();
+  const resolve4 = deps.resolve4 ?? dnsResolver(o.requestTimeoutMs);
+  const dnsEveryMs = Math.max(o.heartbeatIntervalMs, 1000);
+  let lastDnsAtMs = -Infinity;
+  let dnsFailing = false;
+  let timer: NodeJS.Timeout | undefined;
+  let round: Promise<void> | undefined;
+
+  for (const p of o.controllerPeers) set.add(controllerUrl(p), 'config');
+  const unsubscribe = store.onChange(({ type, id }) => tracker.record(type, id));
+
+  async function refreshDns(): Promise<void> {
+    if (!o.controllerDns || deps.now() - lastDnsAtMs < dnsEveryMs) return;
+    lastDnsAtMs = deps.now();
+    try {
+      const ips = await resolve4(o.controllerDns);
+      const added = set.setDns(ips.map((ip) => `http://${ip}:${o.controllerDnsPort}`));
+      if (added.length > 0) log.info({ dns: o.controllerDns, added }, `Discovered ${added.length} controllers through DNS`);
+      dnsFailing = false;
+    } catch (err) {
+      const level = dnsFailing ? 'debug' : 'warn';
+      log[level]({ dns: o.controllerDns, err: (err as Error).message }, 'Controller DNS name does not resolve; will retry');
+      dnsFailing = true;
+    }
+  }
+
+  async function send(url: string): Promise<void> {
+    const usage = store.usage();
+    const body: HeartbeatRequest = {
+      id: deps.nodeId, url: deps.url(), capacityBytes: usage.capacityBytes, freeBytes: usage.freeBytes,
+      chunkCount: usage.chunkCount, full: usage.full, ...tracker.next(url, deps.now(), () => store.list()),
+    };
+    const first = tracker.acked(url) === 0;
+    try {
+      const answer = await requestJson<HeartbeatResponse>(`${url}/internal/heartbeat`, {
+        method: 'POST', body, timeoutMs: o.requestTimeoutMs, signal: deps.shutdown,
+        headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(deps.signer, deps.nodeId, deps.now()) },
+      });
+      tracker.ack(url, answer?.needInventory === true);
+      set.succeeded(url);
+      const fields = { controller: url, full: 'inventory' in body, chunkCount: usage.chunkCount, added: body.added?.length, removed: body.removed?.length };
+      if (first) log.info(fields, 'Heartbeat sent');
+      else log.debug(fields, 'Heartbeat sent');
+      for (const c of Array.isArray(answer?.controllers) ? answer.controllers : []) {
+        if (typeof c === 'string' && /^https?:\/\//.test(c) && set.add(c, 'learned')) log.info({ controller: c, from: url }, 'Discovered controller');
+      }
+    } catch (err) {
+      tracker.fail(url);
+      const e = toRedCloudError(err);
+      const failures = set.failures(url);
+      const fields = { controller: url, code: e.code, err: e.message, failures: failures + 1 };
+      if (failures === 0) log.warn(fields, 'Heartbeat failed');
+      else log.debug(fields, 'Heartbeat failed');
+      if (set.failed(url)) {
+        tracker.forget(url);
+        log.info({ controller: url }, 'Forgot an unreachable controller');
+      }
+    }
+  }
+
+  /** Starts a heartbeat to every controller not already in flight; resolves once they are launched. */
+  async function launch(): Promise<Promise<void>[]> {
+    await refreshDns();
+    await store.refreshUsage().catch((err: unknown) => log.warn({ err }, 'Could not read free disk space'));
+    const sends: Promise<void>[] = [];
+    for (const url of set.urls()) {
+      if (inFlight.has(url) || deps.shutdown.aborted) continue;
+      const p = send(url).finally(() => inFlight.delete(url));
+      inFlight.set(url, p);
+      sends.push(p);
+    }
+    return sends;
+  }
+
+  async function tick(): Promise<void> {
+    await Promise.all(await launch());
+  }
+
+  const schedule = () => {
+    timer = setTimeout(() => {
+      round = launch().then(() => undefined, (err: unknown) => log.error({ err }, 'Heartbeat round failed')).finally(() => {
+        if (!deps.shutdown.aborted && timer) schedule();
+      });
+    }, o.heartbeatIntervalMs);
+  };
+
+  return {
+    start() {
+      round = launch().then(() => undefined, (err: unknown) => log.error({ err }, 'Heartbeat round failed'));
+      schedule();
+    },
+    async stop() {
+      clearTimeout(timer);
+      timer = undefined;
+      unsubscribe();
+      await Promise.allSettled([round, ...inFlight.values()]);
+    },
+    tick,
+    controllers: () => set.urls(),
+  };
+}

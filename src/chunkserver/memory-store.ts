@@ -1,0 +1,104 @@
+/**
+ * An in-memory ChunkStore for tests: same contract as the disk store (whole-or-absent chunks,
+ * INTEGRITY, NO_SPACE against a quota, TOO_LARGE), with a fixed simulated disk size.
+ */
+import { Readable } from 'node:stream';
+import { errors, RedCloudError, toRedCloudError } from '../common/errors.js';
+import { assertChunkId, sha256Hex } from '../common/hash.js';
+import { availableBytes, capacityOf, type CapacityInput } from './capacity.js';
+import { MAX_CHUNK_BYTES, type ChangeListener, type ChunkStore, type StoreUsage } from './store.js';
+
+export interface MemoryStoreOptions {
+  quotaBytes: number;
+  minFreeBytes: number;
+  /** simulated size of the disk */
+  diskBytes?: number;
+}
+
+export function createMemoryStore(opts: MemoryStoreOptions): ChunkStore & { corrupt(id: string): void } {
+  const chunks = new Map<string, Buffer>();
+  const listeners = new Set<ChangeListener>();
+  const diskBytes = opts.diskBytes ?? 1024 ** 4;
+  let usedBytes = 0;
+  let reservedBytes = 0;
+  const capInput = (): CapacityInput => ({
+    quotaBytes: opts.quotaBytes, minFreeBytes: opts.minFreeBytes, usedBytes, reservedBytes, diskFreeBytes: diskBytes - usedBytes - reservedBytes,
+  });
+  const emit = (type: 'added' | 'removed', id: string) => {
+    for (const l of listeners) l({ type, id });
+  };
+  const usage = (): StoreUsage => ({ usedBytes, chunkCount: chunks.size, ...capacityOf(capInput()) });
+
+  return {
+    async open() {},
+    async close() {
+      listeners.clear();
+    },
+    async put(id, source, putOpts = {}) {
+      assertChunkId(id);
+      const parts: Buffer[] = [];
+      let total = 0;
+      let reserved = 0;
+      try {
+        if ((putOpts.expectedSizeBytes ?? 0) > MAX_CHUNK_BYTES) throw errors.tooLarge(`Chunk is larger than ${MAX_CHUNK_BYTES} bytes`);
+        for await (const piece of source) {
+          putOpts.signal?.throwIfAborted();
+          total += piece.length;
+          if (total > MAX_CHUNK_BYTES) throw errors.tooLarge(`Chunk is larger than ${MAX_CHUNK_BYTES} bytes`);
+          if (!chunks.has(id) && total > reserved) {
+            if (availableBytes(capInput()) < total - reserved) throw errors.noSpace('No space left for this chunk', { id });
+            reservedBytes += total - reserved;
+            reserved = total;
+          }
+          parts.push(Buffer.from(piece));
+        }
+        const data = Buffer.concat(parts);
+        if (sha256Hex(data) !== id) throw errors.integrity('Chunk bytes do not hash to its id', { id });
+        if (chunks.has(id)) return { id, sizeBytes: data.length, created: false };
+        chunks.set(id, data);
+        usedBytes += data.length;
+        emit('added', id);
+        return { id, sizeBytes: data.length, created: true };
+      } catch (err) {
+        throw err instanceof RedCloudError ? err : toRedCloudError(err);
+      } finally {
+        reservedBytes -= reserved;
+      }
+    },
+    async get(id) {
+      assertChunkId(id);
+      const data = chunks.get(id);
+      if (!data) throw errors.notFound('No such chunk here', { id });
+      return { stream: Readable.from([data]), sizeBytes: data.length };
+    },
+    has: (id) => chunks.has(id),
+    sizeOf: (id) => chunks.get(id)?.length,
+    async delete(id) {
+      assertChunkId(id);
+      const data = chunks.get(id);
+      if (!data) return false;
+      chunks.delete(id);
+      usedBytes -= data.length;
+      emit('removed', id);
+      return true;
+    },
+    list: () => [...chunks.keys()],
+    async verify(id, vOpts = {}) {
+      const data = chunks.get(id);
+      if (!data) throw errors.notFound('No such chunk here', { id });
+      if (vOpts.onBytes) await vOpts.onBytes(data.length);
+      return sha256Hex(data) === id;
+    },
+    usage,
+    refreshUsage: async () => usage(),
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    /** Flips the first byte of a stored chunk (scrubber tests). */
+    corrupt(id) {
+      const data = chunks.get(id);
+      if (data && data.length > 0) data[0] = data[0]! ^ 0xff;
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The chunk routes (api.ts): PUT/GET/HEAD/DELETE /chunks/:id with streaming bodies. A PUT body
+ * is handed over as the raw request stream (never buffered) and streamed into the store; a GET
+ * answers with a file stream and its content-length.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import { RECEIPT_HEADER, type ChunkPutResponse } from '../common/api.js';
+import { assertChunkId } from '../common/hash.js';
+import type { Logger } from '../common/logger.js';
+import { issueReceipt, type Signer } from '../common/tokens.js';
+import { authorizeChunk } from './auth.js';
+import type { ChunkserverMetrics } from './metrics.js';
+import type { ChunkStore } from './store.js';
+
+export interface ChunkRouteDeps {
+  store: ChunkStore;
+  signer: Signer;
+  nodeId: string;
+  now: () => number;
+  logger: Logger;
+  metrics: ChunkserverMetrics;
+  /** fired when the daemon stops: in-flight transfers are cut */
+  shutdown: AbortSignal;
+}
+
+const idOf = (req: FastifyRequest) => assertChunkId((req.params as { id?: string }).id);
+
+function contentLength(req: FastifyRequest): number | undefined {
+  const raw = req.headers['content-length'];
+  const n = raw === undefined ? NaN : Number(raw);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRouteDeps): Promise<void> {
+  const { store, signer, metrics } = deps;
+  await app.register(async (scope) => {
+    const raw = (_req: FastifyRequest, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: unknown) => void) => done(null, payload);
+    scope.addContentTypeParser('application/octet-stream', raw);
+    scope.addContentTypeParser('*', raw);
+
+    scope.put('/chunks/:id', async (req, reply) => {
+      const id = idOf(req);
+      authorizeChunk(signer, req.headers, id, 'w', deps.now());
+      const body = (req.body as Readable | undefined) ?? Readable.from([]);
+      let result;
+      try {
+        result = await store.put(id, body, { signal: deps.shutdown, expectedSizeBytes: contentLength(req) });
+      } catch (err) {
+        metrics.puts.inc({ result: (err as { code?: string }).code ?? 'INTERNAL' });
+        throw err;
+      }
+      metrics.puts.inc({ result: result.created ? 'created' : 'present' });
+      if (result.created) metrics.bytesIn.inc(result.sizeBytes);
+      const receipt = issueReceipt(signer, id, deps.nodeId, result.sizeBytes);
+      const answer: ChunkPutResponse = { id, size: result.sizeBytes, receipt, created: result.created };
+      return reply.code(result.created ? 201 : 200).header(RECEIPT_HEADER, receipt).send(answer);
+    });
+
+    scope.get('/chunks/:id', { exposeHeadRoute: false }, async (req, reply) => {
+      const id = idOf(req);
+      authorizeChunk(signer, req.headers, id, 'r', deps.now());
+      let chunk;
+      try {
+        chunk = await store.get(id);
+      } catch (err) {
+        metrics.gets.inc({ result: (err as { code?: string }).code ?? 'INTERNAL' });
+        throw err;
+      }
+      metrics.gets.inc({ result: 'ok' });
+      chunk.stream.once('end', () => metrics.bytesOut.inc(chunk.sizeBytes));
+      return reply
+        .header('content-type', 'application/octet-stream')
+        .header('content-length', String(chunk.sizeBytes))
+        .send(chunk.stream);
+    });
+
+    scope.head('/chunks/:id', async (req, reply) => {
+      const id = idOf(req);
+      const grant = authorizeChunk(signer, req.headers, id, 'head', deps.now());
+      const sizeBytes = store.sizeOf(id);
+      if (sizeBytes === undefined) return reply.code(404).send();
+      void reply.header('content-type', 'application/octet-stream').header('content-length', String(sizeBytes));
+      if (grant.via === 'w') void reply.header(RECEIPT_HEADER, issueReceipt(signer, id, deps.nodeId, sizeBytes));
+      return reply.code(200).send();
+    });
+
+    scope.delete('/chunks/:id', async (req, reply) => {
+      const id = idOf(req);
+      authorizeChunk(signer, req.headers, id, 'd', deps.now());
+      if (await store.delete(id)) {
+        metrics.deletes.inc();
+        deps.logger.debug({ chunkId: id }, 'Chunk deleted');
+      }
+      return reply.code(204).send();
+    });
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * The cluster-authenticated routes of a chunkserver: POST /internal/replicate (pull a chunk from
+ * other chunkservers) and GET /internal/inventory (every chunk id held here).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ChunkLocation, ChunkPutResponse } from '../common/api.js';
+import type { Logger } from '../common/logger.js';
+import { clusterAuth } from '../common/http-server.js';
+import { issueReceipt, type Signer } from '../common/tokens.js';
+import type { Replicator } from './replicator.js';
+import type { ChunkStore } from './store.js';
+
+export interface InternalRouteDeps {
+  store: ChunkStore;
+  replicator: Replicator;
+  signer: Signer;
+  nodeId: string;
+  logger: Logger;
+  now: () => number;
+}
+
+const replicateSchema = {
+  body: {
+    type: 'object',
+    required: ['chunkId', 'sources'],
+    additionalProperties: false,
+    properties: {
+      chunkId: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      sources: {
+        type: 'array',
+        maxItems: 64,
+        items: {
+          type: 'object',
+          required: ['id', 'url'],
+          properties: { id: { type: 'string', maxLength: 200 }, url: { type: 'string', pattern: '^https?://', maxLength: 500 } },
+        },
+      },
+    },
+  },
+} as const;
+
+export async function registerInternalRoutes(app: FastifyInstance, deps: InternalRouteDeps): Promise<void> {
+  const preHandler = clusterAuth(deps.signer, deps.logger, deps.now);
+
+  app.post('/internal/replicate', { schema: replicateSchema, preHandler }, async (req) => {
+    const { chunkId, sources } = req.body as { chunkId: string; sources: ChunkLocation[] };
+    const result = await deps.replicator.replicate(chunkId, sources);
+    const answer: ChunkPutResponse = {
+      id: chunkId, size: result.sizeBytes, receipt: issueReceipt(deps.signer, chunkId, deps.nodeId, result.sizeBytes), created: result.created,
+    };
+    return answer;
+  });
+
+  app.get('/internal/inventory', { preHandler }, async () => ({ chunks: deps.store.list() }));
+}

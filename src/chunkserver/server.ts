@@ -1,0 +1,132 @@
+/**
+ * The chunkserver: wires the store, the HTTP routes, heartbeats, replication and the scrubber.
+ * `createChunkserver(components)` builds it without listening (tests use `app.inject`);
+ * `start()` opens the store, listens, and starts the background services; `stop()` undoes it in
+ * reverse order.
+ */
+import { networkInterfaces } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import type { ConfigOf, chunkserverSchema } from '../common/config.js';
+import type { Logger } from '../common/logger.js';
+import { buildServer, createMetricsRegistry, listen } from '../common/http-server.js';
+import { Signer } from '../common/tokens.js';
+import { createDiskStore } from './disk-store.js';
+import { createHeartbeat, type HeartbeatService } from './heartbeat.js';
+import { createChunkserverMetrics } from './metrics.js';
+import { createBadChunkReporter } from './report-bad.js';
+import { createReplicator, type Replicator } from './replicator.js';
+import { registerChunkRoutes } from './routes-chunks.js';
+import { registerInternalRoutes } from './routes-internal.js';
+import { createScrubber, type Scrubber } from './scrubber.js';
+import type { ChunkStore } from './store.js';
+
+export type ChunkserverConfig = ConfigOf<typeof chunkserverSchema>;
+
+export interface ChunkserverComponents {
+  config: ChunkserverConfig;
+  /** resolved node id (see node-id.ts) */
+  nodeId: string;
+  logger: Logger;
+  /** defaults to the disk store in DATA_DIR */
+  store?: ChunkStore;
+  /** ms since epoch; defaults to Date.now */
+  clock?: () => number;
+  /** DNS lookup for CONTROLLER_DNS (tests) */
+  resolve4?: (name: string) => Promise<string[]>;
+}
+
+export interface Chunkserver {
+  app: FastifyInstance;
+  store: ChunkStore;
+  heartbeat: HeartbeatService;
+  scrubber: Scrubber;
+  replicator: Replicator;
+  /** advertised base URL, set by start() */
+  url(): string;
+  /** Opens the store and registers routes (start() calls it; tests using inject call it alone). */
+  ready(): Promise<void>;
+  start(opts?: { background?: boolean }): Promise<{ url: string; port: number }>;
+  stop(): Promise<void>;
+}
+
+/** ADVERTISE_ADDR, else BIND_ADDR unless it is a wildcard, else the first external IPv4 address. */
+export function advertisedHost(config: Pick<ChunkserverConfig, 'advertiseAddr' | 'bindAddr'>): string {
+  if (config.advertiseAddr) return config.advertiseAddr;
+  if (config.bindAddr !== '0.0.0.0' && config.bindAddr !== '::') return config.bindAddr;
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+export function createChunkserver(c: ChunkserverComponents): Chunkserver {
+  const { config, nodeId } = c;
+  const now = c.clock ?? Date.now;
+  const logger = c.logger;
+  const signer = new Signer(config.clusterSecret);
+  const shutdownCtl = new AbortController();
+  const shutdown = shutdownCtl.signal;
+  const store = c.store ?? createDiskStore({
+    dataDir: config.dataDir, quotaBytes: config.capacityBytes, minFreeBytes: config.minFreeBytes, logger,
+  });
+  const registry = createMetricsRegistry({ node: nodeId, role: 'chunkserver' });
+  const metrics = createChunkserverMetrics(registry, store);
+  let url = `http://${advertisedHost(config)}:${config.port}`;
+  const app = buildServer({
+    logger, bodyLimitBytes: config.maxBodyBytes, metrics: registry,
+    health: () => {
+      const u = store.usage();
+      return { node: nodeId, role: 'chunkserver', url, chunkCount: u.chunkCount, usedBytes: u.usedBytes, capacityBytes: u.capacityBytes, freeBytes: u.freeBytes, full: u.full };
+    },
+  });
+  const replicator = createReplicator({
+    store, signer, nodeId, logger, metrics, now, shutdown,
+    inflightMax: config.replicationInflightMax, requestTimeoutMs: config.requestTimeoutMs,
+  });
+  const heartbeat = createHeartbeat({
+    options: config, store, signer, nodeId, url: () => url, logger, now, shutdown, resolve4: c.resolve4,
+  });
+  const report = createBadChunkReporter({
+    controllers: heartbeat.controllers, signer, nodeId, now, requestTimeoutMs: config.requestTimeoutMs, logger, shutdown,
+  });
+  const scrubber = createScrubber({
+    store, logger, metrics, report, rateBytesPerSec: config.scrubRateBytes, intervalMs: config.scrubIntervalMs, shutdown,
+  });
+
+  let readyP: Promise<void> | undefined;
+  let background = false;
+  const ready = () => (readyP ??= (async () => {
+    await store.open();
+    await registerChunkRoutes(app, { store, signer, nodeId, now, logger, metrics, shutdown });
+    await registerInternalRoutes(app, { store, replicator, signer, nodeId, logger, now });
+    await app.ready();
+  })());
+
+  return {
+    app, store, heartbeat, scrubber, replicator,
+    url: () => url,
+    ready,
+    async start(opts = {}) {
+      await ready();
+      const port = await listen(app, config.bindAddr, config.port);
+      url = `http://${advertisedHost(config)}:${port}`;
+      if (opts.background !== false) {
+        background = true;
+        heartbeat.start();
+        scrubber.start();
+      }
+      logger.info({ url, chunkCount: store.usage().chunkCount }, 'Chunkserver started');
+      return { url, port };
+    },
+    async stop() {
+      shutdownCtl.abort();
+      if (background) {
+        await scrubber.stop();
+        await heartbeat.stop();
+      }
+      await app.close();
+      await store.close();
+      logger.info('Chunkserver stopped');
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * The ChunkStore interface: content-addressed, immutable chunks that are whole or absent. Two
+ * implementations pass one shared test suite: the disk store (disk-store.ts) and an in-memory
+ * one for tests (memory-store.ts). Capacity decisions are pure and live in capacity.ts.
+ */
+import type { Readable } from 'node:stream';
+
+/** Hard cap on one chunk, whatever CHUNK_SIZE the controllers announce. */
+export const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
+
+export interface PutResult {
+  id: string;
+  sizeBytes: number;
+  /** false when the chunk was already stored (the put is idempotent) */
+  created: boolean;
+}
+
+export interface ChunkReader {
+  stream: Readable;
+  sizeBytes: number;
+}
+
+export interface StoreUsage {
+  /** bytes of stored chunks */
+  usedBytes: number;
+  chunkCount: number;
+  /** CAPACITY_BYTES, or used + disk free when the quota is 0 */
+  capacityBytes: number;
+  /** bytes that new chunks may still take */
+  freeBytes: number;
+  /** true when the store refuses new chunks */
+  full: boolean;
+}
+
+export type ChangeListener = (change: { type: 'added' | 'removed'; id: string }) => void;
+
+export interface PutOptions {
+  signal?: AbortSignal;
+  /** the content-length, when known: lets a full store refuse before reading a byte */
+  expectedSizeBytes?: number;
+}
+
+export interface ChunkStore {
+  /** Loads the inventory and removes stale temp files. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** Streams `source` into the store; 422 INTEGRITY if it does not hash to `id`, 507 NO_SPACE, 413 TOO_LARGE. */
+  put(id: string, source: Readable | AsyncIterable<Uint8Array>, opts?: PutOptions): Promise<PutResult>;
+  /** 404 NOT_FOUND when absent. */
+  get(id: string): Promise<ChunkReader>;
+  has(id: string): boolean;
+  /** Size of a stored chunk, or undefined. */
+  sizeOf(id: string): number | undefined;
+  /** Returns true when something was deleted. */
+  delete(id: string): Promise<boolean>;
+  list(): string[];
+  /** Re-hashes a stored chunk; false when its bytes no longer match its id. `onBytes` may throttle. */
+  verify(id: string, opts?: { signal?: AbortSignal; onBytes?: (n: number) => Promise<void> | void }): Promise<boolean>;
+  usage(): StoreUsage;
+  /** Re-reads the disk's free space (usage() answers from the last reading). */
+  refreshUsage(): Promise<StoreUsage>;
+  onChange(listener: ChangeListener): () => void;
+}
