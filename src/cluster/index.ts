@@ -8,3 +8,5 @@ export { waitHealthy } from './health.js';
 export { partition, isolate, cleanupPartitions, type Partition } from './partition.js';
 export { PARTITION_COMMENT, partitionRuleSpecs, deleteArgsForTaggedRules } from './partition-rules.js';
 export { repoRoot, binPath } from './paths.js';
+export { upLocalCluster, downLocalCluster, localClusterStatus, controllerAddr, chunkserverAddr, type UpOptions } from './local.js';
+export { readState, statePath, isOurProcess, type ClusterState, type StateNode } from './state.js';

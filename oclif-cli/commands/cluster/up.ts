@@ -1,0 +1,68 @@
+/**
+ * `redcloud cluster up`: starts a local cluster (controllers on 127.0.0.11.., chunkservers on
+ * 127.0.0.21..), creates the demo user, logs the CLI in and mounts it; with --foreground it stays
+ * and Ctrl-C stops everything and unmounts. The work is in src/cluster/local.ts.
+ */
+import { Command, Flags } from '@oclif/core';
+import { downLocalCluster, upLocalCluster } from '../../../src/cluster/local.js';
+import { RedCloudError } from '../../../src/common/errors.js';
+
+export default class ClusterUp extends Command {
+  static override summary = 'Start a local RedCloud cluster on loopback addresses.';
+  static override description =
+    'Starts N controllers (127.0.0.11.. port 8000) and M chunkservers (127.0.0.21.. port 9000) as separate processes with data and logs under --data, creates the user demo (password demo) if missing, logs the CLI in as demo and mounts the filesystem at --mount. Stop it with `redcloud cluster down` (or Ctrl-C with --foreground).';
+  static override examples = [
+    '<%= config.bin %> cluster up --foreground',
+    '<%= config.bin %> cluster up --controllers 1 --chunkservers 3 --no-mount',
+  ];
+  static override flags = {
+    controllers: Flags.integer({ summary: 'Number of controllers.', default: 3, min: 1, max: 9 }),
+    chunkservers: Flags.integer({ summary: 'Number of chunkservers.', default: 5, min: 1, max: 9 }),
+    data: Flags.string({ summary: 'Directory for data, logs and the state file.', default: './.redcloud' }),
+    mount: Flags.string({ summary: 'Where to mount the filesystem.', default: './mnt' }),
+    'no-mount': Flags.boolean({ summary: 'Do not mount.', default: false }),
+    foreground: Flags.boolean({ summary: 'Stay in the foreground; Ctrl-C stops the cluster.', default: false }),
+    json: Flags.boolean({ summary: 'Print the cluster state as JSON.', default: false }),
+  };
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(ClusterUp);
+    const print = (line: string): void => {
+      if (!flags.json) this.log(line);
+    };
+    let state;
+    try {
+      state = await upLocalCluster({
+        controllers: flags.controllers, chunkservers: flags.chunkservers, dataDir: flags.data,
+        mountDir: flags['no-mount'] ? undefined : flags.mount, print,
+      });
+    } catch (err) {
+      this.error(`${(err as Error).message}`, { exit: err instanceof RedCloudError ? err.exitCode : 1 });
+    }
+    if (flags.json) this.log(JSON.stringify(state, null, 2));
+    print('');
+    print('RedCloud is running. Try:');
+    if (state.mountDir) print(`  cp README.md ${state.mountDir}/ && ls -l ${state.mountDir}`);
+    print('  node bin/redcloud.js upload README.md docs readme');
+    print('  node bin/redcloud.js ls');
+    print('  node bin/redcloud.js find docs');
+    print('  node bin/redcloud.js status');
+    print(`Logs: ${state.dataDir}/logs/`);
+    if (!flags.foreground) {
+      print('Stop it with: node bin/redcloud.js cluster down');
+      return state;
+    }
+    print('Press Ctrl-C to stop the cluster.');
+    await new Promise<void>((resolveStop) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        print('\nStopping…');
+        downLocalCluster({ dataDir: state.dataDir, print }).then(() => resolveStop(), () => resolveStop());
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    return state;
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The local cluster behind `redcloud cluster up|down|status` (and `npm start`): controllers on
+ * 127.0.0.11.. port 8000, chunkservers on 127.0.0.21.. port 9000, data and logs under one
+ * directory, a demo user (demo/demo) with the CLI logged in, and a FUSE mount. Everything it
+ * starts is recorded by pid in the state file; `downLocalCluster` unmounts and stops exactly those.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { DEV_CLUSTER_SECRET } from '../common/config.js';
+import { errors } from '../common/errors.js';
+import { request } from '../common/http-client.js';
+import { LocalCluster } from './launcher.js';
+import { binPath, repoRoot } from './paths.js';
+import { isOurProcess, readState, removeState, writeState, type ClusterState, type StateNode } from './state.js';
+
+const run = promisify(execFile);
+
+export interface UpOptions {
+  controllers: number;
+  chunkservers: number;
+  dataDir: string;
+  /** undefined: no mount */
+  mountDir?: string;
+  demoUser?: { user: string; password: string };
+  print: (line: string) => void;
+  healthTimeoutMs?: number;
+}
+
+export const controllerAddr = (i: number): string => `127.0.0.${11 + i}`;
+export const chunkserverAddr = (i: number): string => `127.0.0.${21 + i}`;
+
+function liveNodes(state: ClusterState): StateNode[] {
+  return state.nodes.filter((n) => isOurProcess(n.pid, n.bin));
+}
+
+async function registerDemo(controllerUrl: string, user: string, password: string): Promise<'created' | 'exists'> {
+  try {
+    await request(`${controllerUrl}/v1/register`, { method: 'POST', body: { user, password }, timeoutMs: 10_000 });
+    return 'created';
+  } catch (err) {
+    if ((err as { code?: string }).code === 'EXISTS') return 'exists';
+    throw err;
+  }
+}
+
+async function cli(args: string[], timeoutMs = 60_000): Promise<void> {
+  await run(process.execPath, [binPath('cli'), ...args], { cwd: repoRoot(), timeout: timeoutMs });
+}
+
+/** Starts the cluster in the background (detached processes) and returns its state. */
+export async function upLocalCluster(o: UpOptions): Promise<ClusterState> {
+  if (o.controllers < 1 || o.controllers > 9) throw errors.invalid('--controllers must be between 1 and 9');
+  if (o.chunkservers < 1 || o.chunkservers > 9) throw errors.invalid('--chunkservers must be between 1 and 9');
+  const dataDir = resolve(o.dataDir);
+  const previous = readState(dataDir);
+  if (previous && liveNodes(previous).length > 0) {
+    throw errors.exists(`A local cluster from ${dataDir} is already running; stop it with \`redcloud cluster down\``);
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const peers = Array.from({ length: o.controllers }, (_, i) => `${controllerAddr(i)}:8000`);
+  const state: ClusterState = { version: 1, dataDir, startedAtMs: Date.now(), controllers: peers.map((p) => `http://${p}`), nodes: [] };
+  const cluster = new LocalCluster();
+  const record = (): void => {
+    state.nodes = cluster.nodes.map((n) => ({ role: n.spec.role, id: n.spec.id, pid: n.pid!, url: n.url, logFile: n.spec.logFile, bin: n.spec.bin }));
+    writeState(state);
+  };
+  try {
+    for (let i = 0; i < o.controllers; i++) {
+      const id = `controller-${i + 1}`;
+      await cluster.controller({
+        id, addr: controllerAddr(i), port: 8000, dataDir: join(dataDir, id), logFile: join(dataDir, 'logs', `${id}.log`),
+        peers: peers.filter((_, j) => j !== i), clusterSecret: process.env.CLUSTER_SECRET ?? DEV_CLUSTER_SECRET,
+        detached: true, healthTimeoutMs: o.healthTimeoutMs,
+      });
+      record();
+      o.print(`controller  ${id}  http://${controllerAddr(i)}:8000  pid ${cluster.nodes.at(-1)!.pid}`);
+    }
+    for (let i = 0; i < o.chunkservers; i++) {
+      const id = `chunkserver-${i + 1}`;
+      await cluster.chunkserver({
+        id, addr: chunkserverAddr(i), port: 9000, dataDir: join(dataDir, id), logFile: join(dataDir, 'logs', `${id}.log`),
+        peers, clusterSecret: process.env.CLUSTER_SECRET ?? DEV_CLUSTER_SECRET,
+        env: { HEARTBEAT_INTERVAL: '2s' }, detached: true, healthTimeoutMs: o.healthTimeoutMs,
+      });
+      record();
+      o.print(`chunkserver ${id}  http://${chunkserverAddr(i)}:9000  pid ${cluster.nodes.at(-1)!.pid}`);
+    }
+    const demo = o.demoUser ?? { user: 'demo', password: 'demo' };
+    const made = await registerDemo(state.controllers[0]!, demo.user, demo.password);
+    o.print(`user ${demo.user} ${made === 'created' ? 'created' : 'already exists'}`);
+    await cli(['login', demo.user, demo.password, '--controllers', state.controllers.join(',')]);
+    o.print(`CLI logged in as ${demo.user}`);
+    if (o.mountDir) {
+      const mountDir = resolve(o.mountDir);
+      mkdirSync(mountDir, { recursive: true });
+      await cli(['mount', mountDir, '--controllers', state.controllers.join(',')], 60_000);
+      state.mountDir = mountDir;
+      writeState(state);
+      o.print(`mounted at ${mountDir}`);
+    }
+    return state;
+  } catch (err) {
+    o.print(`start failed: ${(err as Error).message}`);
+    await downLocalCluster({ dataDir, print: o.print });
+    throw err;
+  }
+}
+
+async function isMounted(dir: string): Promise<boolean> {
+  try {
+    return readFileSync('/proc/mounts', 'utf8').split('\n').some((line) => line.split(' ')[1] === dir);
+  } catch {
+    return false;
+  }
+}
+
+async function signalAndWait(node: StateNode, signal: NodeJS.Signals, waitMs: number): Promise<boolean> {
+  try {
+    process.kill(node.pid, signal);
+  } catch {
+    return true;
+  }
+  const deadline = Date.now() + waitMs;
+  while (Date.now() < deadline) {
+    if (!isOurProcess(node.pid, node.bin)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return !isOurProcess(node.pid, node.bin);
+}
+
+/** Unmounts and stops every recorded process (reverse start order), then removes the state file. */
+export async function downLocalCluster(o: { dataDir: string; print: (line: string) => void }): Promise<number> {
+  const dataDir = resolve(o.dataDir);
+  const state = readState(dataDir);
+  if (!state) {
+    o.print(`no local cluster state in ${dataDir}`);
+    return 0;
+  }
+  if (state.mountDir && (await isMounted(state.mountDir))) {
+    await run('fusermount', ['-u', state.mountDir], { timeout: 10_000 })
+      .catch(() => run('fusermount', ['-uz', state.mountDir!], { timeout: 10_000 }))
+      .catch((err: Error) => o.print(`could not unmount ${state.mountDir}: ${err.message}`));
+    o.print(`unmounted ${state.mountDir}`);
+  }
+  let stopped = 0;
+  for (const node of [...state.nodes].reverse()) {
+    if (!isOurProcess(node.pid, node.bin)) continue;
+    if (!(await signalAndWait(node, 'SIGTERM', 5_000))) await signalAndWait(node, 'SIGKILL', 5_000);
+    o.print(`stopped ${node.role} ${node.id} (pid ${node.pid})`);
+    stopped++;
+  }
+  removeState(dataDir);
+  return stopped;
+}
+
+export interface NodeStatus extends StateNode {
+  running: boolean;
+  healthy: boolean;
+}
+
+/** The recorded processes with whether each runs and answers /health. */
+export async function localClusterStatus(dataDir: string): Promise<{ state?: ClusterState; nodes: NodeStatus[]; mounted: boolean }> {
+  const state = readState(resolve(dataDir));
+  if (!state) return { nodes: [], mounted: false };
+  const nodes = await Promise.all(state.nodes.map(async (n) => {
+    const running = isOurProcess(n.pid, n.bin);
+    let healthy = false;
+    if (running && n.url) healthy = await request(`${n.url}/health`, { timeoutMs: 2_000 }).then(() => true, () => false);
+    return { ...n, running, healthy };
+  }));
+  return { state, nodes, mounted: state.mountDir ? await isMounted(state.mountDir) && existsSync(state.mountDir) : false };
+}
