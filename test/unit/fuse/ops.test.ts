@@ -1,0 +1,203 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { errnoFor, fuseErrors } from '../../../fuse/errno.js';
+import { errors } from '../../../src/common/errors.js';
+import { CS, O_RDONLY, call, pattern, rig } from './helpers.js';
+
+test('errnoFor maps through the error table and FUSE-only errors', () => {
+  assert.equal(errnoFor(errors.notFound('x')), { errno: -2, known: true });
+  assert.equal(errnoFor(errors.notEmpty('x')), { errno: -39, known: true });
+  assert.equal(errnoFor(errors.exists('x')), { errno: -17, known: true });
+  assert.equal(errnoFor(errors.unavailable('x')), { errno: -5, known: true });
+  assert.equal(errnoFor(errors.timeout('x')), { errno: -110, known: true });
+  assert.equal(errnoFor(errors.noSpace('x')), { errno: -28, known: true });
+  assert.equal(errnoFor(errors.notSupported('x')), { errno: -95, known: true });
+  assert.equal(errnoFor(fuseErrors.noData('x')), { errno: -61, known: true });
+  assert.equal(errnoFor(new Error('boom')), { errno: -5, known: false });
+});
+
+test('getattr: missing → ENOENT, file → stat with type bits', async () => {
+  const r = await rig();
+  try {
+    r.client.putFile('/a/f', Buffer.from('hello'), 0o600);
+    assert.equal(await call(r.ops.getattr, '/nope'), [-2]);
+    const [err, st] = await call(r.ops.getattr, '/a/f') as [number, { mode: number; size: number; uid: number }];
+    assert.is(err, 0);
+    assert.is(st.mode, 0o100600);
+    assert.is(st.size, 5);
+    assert.is(st.uid, 1000);
+    const [, dir] = await call(r.ops.getattr, '/a') as [number, { mode: number }];
+    assert.is(dir.mode, 0o040755);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('rmdir of a non-empty dir → ENOTEMPTY; of a file → ENOTDIR; unlink of a dir → EISDIR', async () => {
+  const r = await rig();
+  try {
+    r.client.putFile('/d/f', Buffer.from('x'));
+    assert.equal(await call(r.ops.rmdir, '/d'), [-39]);
+    assert.equal(await call(r.ops.rmdir, '/d/f'), [-20]);
+    assert.equal(await call(r.ops.unlink, '/d'), [-21]);
+    assert.equal(await call(r.ops.unlink, '/d/f'), [0]);
+    assert.equal(await call(r.ops.rmdir, '/d'), [0]);
+    assert.not.ok(r.client.entries.has('/d'));
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('an unknown error is answered EIO and logged once', async () => {
+  const lines: string[] = [];
+  const logger = pino({ level: 'debug' }, new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
+  const r = await rig({ logger, attrTtlMs: 0 });
+  try {
+    r.client.stat = async () => { throw new Error('kaboom'); };
+    assert.equal(await call(r.ops.getattr, '/x'), [-5]);
+    assert.equal(await call(r.ops.getattr, '/x'), [-5]);
+    const logged = lines.filter((l) => l.includes('kaboom') && l.includes('"level":50'));
+    assert.is(logged.length, 1);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('a stalled operation fails with ETIMEDOUT at its deadline and its signal is aborted', async () => {
+  const r = await rig({ opTimeoutMs: 50 });
+  try {
+    let seen: AbortSignal | undefined;
+    r.client.stat = (_p, opts) => {
+      seen = opts?.signal;
+      return new Promise(() => undefined);
+    };
+    const started = Date.now();
+    assert.equal(await call(r.ops.getattr, '/slow'), [-110]);
+    const tookMs = Date.now() - started;
+    assert.ok(tookMs >= 45 && tookMs < 2000, `took ${tookMs} ms`);
+    assert.is(seen?.aborted, true);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('read through ops copies into the kernel buffer; concurrent reads share one fetch; read-ahead', async () => {
+  const r = await rig({ readAheadChunks: 2 });
+  try {
+    const data = pattern(4 * CS, 5);
+    r.client.putFile('/big', data);
+    const [, fd] = await call(r.ops.open, '/big', O_RDONLY) as [number, number];
+    const a = Buffer.alloc(100);
+    const b = Buffer.alloc(100);
+    const [ra, rb] = await Promise.all([call(r.ops.read, '/big', fd, a, 100, 10), call(r.ops.read, '/big', fd, b, 100, 20)]);
+    assert.equal(ra, [100]);
+    assert.equal(rb, [100]);
+    assert.ok(a.equals(data.subarray(10, 110)));
+    assert.ok(b.equals(data.subarray(20, 120)));
+    await r.h.cache.idle();
+    assert.is(r.h.cache.stats.shared, 1, 'second read joined the first fetch');
+    assert.is(r.h.cache.stats.readAheads, 2, 'chunks 1 and 2 read ahead');
+    const before = r.client.calls.fetchChunk;
+    const c = Buffer.alloc(CS);
+    assert.equal(await call(r.ops.read, '/big', fd, c, CS, CS + 7), [CS]);
+    assert.ok(c.equals(data.subarray(CS + 7, 2 * CS + 7)));
+    await r.h.cache.idle();
+    assert.is(r.client.calls.fetchChunk, before! + 1, 'only chunk 3 fetched (read-ahead of it)');
+    const tail = Buffer.alloc(100);
+    assert.equal(await call(r.ops.read, '/big', fd, tail, 100, 4 * CS - 30), [30]);
+    assert.equal(await call(r.ops.read, '/big', fd, tail, 100, 4 * CS), [0]);
+    assert.equal(await call(r.ops.release, '/big', fd), [0]);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('the chunk cache stays within its byte bound', async () => {
+  const r = await rig({ cacheSizeBytes: 2 * CS });
+  try {
+    r.client.putFile('/big', pattern(5 * CS));
+    const fd = await r.h.open('/big', O_RDONLY, r.signal);
+    for (let i = 0; i < 5; i++) await r.h.read('/big', fd, 10, i * CS, r.signal);
+    assert.is(r.h.cache.cachedBytes, 2 * CS);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('rename moves committed and staged files; readdir shows uncommitted creates', async () => {
+  const r = await rig();
+  try {
+    r.client.putFile('/a', Buffer.from('A'));
+    assert.equal(await call(r.ops.rename, '/a', '/b'), [0]);
+    assert.equal(await call(r.ops.getattr, '/a'), [-2]);
+    const fd = await r.h.create('/new', 0o644, r.signal);
+    await r.h.write('/new', fd, Buffer.from('N'), 0, r.signal);
+    const [, names] = await call(r.ops.readdir, '/') as [number, string[]];
+    assert.equal(names.sort(), ['b', 'new']);
+    await r.h.rename('/new', '/moved', r.signal);
+    await r.h.write('/moved', fd, Buffer.from('M'), 1, r.signal);
+    await r.h.release('/moved', fd, r.signal);
+    assert.is(r.client.content('/moved').toString(), 'NM');
+    assert.is(r.client.content('/b').toString(), 'A');
+    assert.not.ok(r.client.entries.has('/new'));
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('tags as the user.redcloud.tags xattr', async () => {
+  const r = await rig();
+  try {
+    r.client.putFile('/f', Buffer.from('x'));
+    assert.equal(await call(r.ops.getxattr, '/f', 'user.redcloud.tags', 0), [-61]);
+    assert.equal(await call(r.ops.listxattr, '/f'), [null, []]);
+    assert.equal(await call(r.ops.setxattr, '/f', 'user.redcloud.tags', Buffer.from('a, b'), 0, 0), [0]);
+    assert.equal(r.client.entries.get('/f')!.tags, ['a', 'b']);
+    assert.equal(await call(r.ops.setxattr, '/f', 'user.redcloud.tags', Buffer.from('b,c'), 0, 0), [0]);
+    const [err, value] = await call(r.ops.getxattr, '/f', 'user.redcloud.tags', 0) as [null, Buffer];
+    assert.is(err, null);
+    assert.is(value.toString(), 'b,c');
+    assert.equal(await call(r.ops.listxattr, '/f'), [null, ['user.redcloud.tags']]);
+    assert.equal(await call(r.ops.setxattr, '/f', 'user.other', Buffer.from('1'), 0, 0), [-95]);
+    assert.equal(await call(r.ops.getxattr, '/f', 'security.capability', 0), [-61]);
+    assert.equal(await call(r.ops.removexattr, '/f', 'user.redcloud.tags'), [0]);
+    assert.equal(r.client.entries.get('/f')!.tags, []);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('statfs counts healthy chunkservers only; symlink and readlink; link → ENOTSUP', async () => {
+  const r = await rig();
+  try {
+    const [err, st] = await call(r.ops.statfs, '/') as [number, { bsize: number; blocks: number; bfree: number }];
+    assert.is(err, 0);
+    assert.is(st.bsize, 65536);
+    assert.is(st.blocks, 1024 ** 4 / 65536);
+    assert.is(st.bfree, 1024 ** 4 / 2 / 65536);
+    assert.equal(await call(r.ops.symlink, '../target', '/l'), [0]);
+    assert.equal(await call(r.ops.readlink, '/l'), [0, '../target']);
+    const [, lst] = await call(r.ops.getattr, '/l') as [number, { mode: number }];
+    assert.is(lst.mode & 0o170000, 0o120000);
+    assert.equal(await call(r.ops.link, '/l', '/l2'), [-95]);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('chmod and utimens of a committed file go to setattr', async () => {
+  const r = await rig();
+  try {
+    r.client.putFile('/f', Buffer.from('x'));
+    assert.equal(await call(r.ops.chmod, '/f', 0o100600), [0]);
+    assert.equal(await call(r.ops.utimens, '/f', 1234, 1234), [0]);
+    assert.is(r.client.entries.get('/f')!.mode, 0o600);
+    assert.is(r.client.entries.get('/f')!.mtimeMs, 1234);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test.run();

@@ -1,0 +1,162 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { errors } from '../../../src/common/errors.js';
+import { CS, O_RDWR, O_TRUNC, O_WRONLY, pattern, rejection, rig } from './helpers.js';
+
+test('overwriting 4 KiB in the middle of a 3-chunk file uploads exactly one chunk', async () => {
+  const r = await rig();
+  try {
+    const original = pattern(3 * CS);
+    r.client.putFile('/f', original);
+    const fd = await r.h.open('/f', O_RDWR, r.signal);
+    const patch = Buffer.alloc(4096, 0xab);
+    const off = CS + 1000;
+    assert.is(await r.h.write('/f', fd, patch, off, r.signal), 4096);
+    await r.h.flush('/f', fd, r.signal);
+    await r.h.release('/f', fd, r.signal);
+    assert.equal(r.client.uploads, [[1]]);
+    assert.is(r.client.calls.fetchChunk, 1, 'only the partially written chunk was fetched');
+    const expected = Buffer.from(original);
+    patch.copy(expected, off);
+    assert.ok(r.client.content('/f').equals(expected));
+    assert.equal(r.h.debug.staged.size, 0, 'staged file dropped after release');
+    assert.equal(await readdir(join(r.dir, 'staging')), [], 'staging file removed');
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('a write covering a whole chunk does not fetch it', async () => {
+  const r = await rig();
+  try {
+    r.client.putFile('/f', pattern(2 * CS + 10));
+    const fd = await r.h.open('/f', O_WRONLY, r.signal);
+    await r.h.write('/f', fd, pattern(CS, 3), CS, r.signal);
+    await r.h.release('/f', fd, r.signal);
+    assert.is(r.client.calls.fetchChunk, undefined);
+    assert.equal(r.client.uploads, [[1]]);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('create, write, flush twice: one commit with the bytes; size visible before flush', async () => {
+  const r = await rig();
+  try {
+    const fd = await r.h.create('/d/new', 0o100640, r.signal);
+    const data = pattern(CS + 5, 9);
+    await r.h.write('/d/new', fd, data.subarray(0, 100), 0, r.signal);
+    await r.h.write('/d/new', fd, data.subarray(100), 100, r.signal);
+    const st = await r.h.getattr('/d/new', r.signal);
+    assert.is(st.size, CS + 5);
+    assert.is(st.mode, 0o100640);
+    await r.h.flush('/d/new', fd, r.signal);
+    await r.h.flush('/d/new', fd, r.signal);
+    await r.h.release('/d/new', fd, r.signal);
+    assert.is(r.client.calls.commitChunks, 1);
+    assert.equal(r.client.uploads, [[0, 1]]);
+    assert.ok(r.client.content('/d/new').equals(data));
+    assert.is(r.client.entries.get('/d/new')!.mode, 0o640);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('an empty created file is committed on release', async () => {
+  const r = await rig();
+  try {
+    const fd = await r.h.create('/empty', 0o644, r.signal);
+    await r.h.release('/empty', fd, r.signal);
+    assert.is(r.client.entries.get('/empty')!.size, 0);
+    assert.equal(r.client.uploads, [[]]);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('truncate down to the middle of a chunk, then extend: content and uploads', async () => {
+  const r = await rig();
+  try {
+    const original = pattern(3 * CS);
+    r.client.putFile('/t', original);
+    await r.h.truncate('/t', CS + 100, r.signal);
+    assert.is(r.client.entries.get('/t')!.size, CS + 100);
+    assert.equal(r.client.uploads, [[1]], 'only the cut chunk is new');
+    assert.ok(r.client.content('/t').equals(original.subarray(0, CS + 100)));
+    await r.h.truncate('/t', 2 * CS + 1, r.signal);
+    const expected = Buffer.concat([original.subarray(0, CS + 100), Buffer.alloc(CS - 99)]);
+    assert.ok(r.client.content('/t').equals(expected));
+    assert.equal(r.client.uploads[1], [1, 2]);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('open with O_TRUNC drops the content without fetching it', async () => {
+  const r = await rig();
+  try {
+    r.client.putFile('/t', pattern(3 * CS));
+    const fd = await r.h.open('/t', O_WRONLY | O_TRUNC, r.signal);
+    await r.h.write('/t', fd, Buffer.from('hi'), 0, r.signal);
+    await r.h.release('/t', fd, r.signal);
+    assert.is(r.client.calls.fetchChunk, undefined);
+    assert.is(r.client.calls.readPlan, undefined);
+    assert.is(r.client.content('/t').toString(), 'hi');
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('ftruncate on an open handle, write past the end leaves a zero hole', async () => {
+  const r = await rig();
+  try {
+    r.client.putFile('/h', Buffer.from('abcdef'));
+    const fd = await r.h.open('/h', O_RDWR, r.signal);
+    await r.h.ftruncate('/h', fd, 3, r.signal);
+    await r.h.write('/h', fd, Buffer.from('Z'), 5, r.signal);
+    assert.equal([...(await r.h.read('/h', fd, 100, 0, r.signal))], [97, 98, 99, 0, 0, 90]);
+    await r.h.release('/h', fd, r.signal);
+    assert.equal([...r.client.content('/h')], [97, 98, 99, 0, 0, 90]);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('a failed upload on flush is reported and kept staged; the next flush retries and succeeds', async () => {
+  const r = await rig();
+  try {
+    const fd = await r.h.create('/r', 0o644, r.signal);
+    await r.h.write('/r', fd, Buffer.from('payload'), 0, r.signal);
+    r.client.failNext.set('commitChunks', errors.unavailable('no controller reachable'));
+    assert.is((await rejection(r.h.flush('/r', fd, r.signal))).code, 'UNAVAILABLE');
+    assert.not.ok(r.client.entries.has('/r'));
+    await r.h.flush('/r', fd, r.signal);
+    assert.is(r.client.content('/r').toString(), 'payload');
+    await r.h.release('/r', fd, r.signal);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('a failed upload on release keeps the data staged for the next open', async () => {
+  const r = await rig();
+  try {
+    const fd = await r.h.create('/r2', 0o644, r.signal);
+    await r.h.write('/r2', fd, Buffer.from('later'), 0, r.signal);
+    r.client.failNext.set('commitChunks', errors.unavailable('down'));
+    assert.is((await rejection(r.h.release('/r2', fd, r.signal))).code, 'UNAVAILABLE');
+    assert.is(r.h.debug.staged.size, 1);
+    assert.is((await r.h.getattr('/r2', r.signal)).size, 5);
+    const fd2 = await r.h.open('/r2', O_RDWR, r.signal);
+    await r.h.flush('/r2', fd2, r.signal);
+    await r.h.release('/r2', fd2, r.signal);
+    assert.is(r.client.content('/r2').toString(), 'later');
+    assert.is(r.h.debug.staged.size, 0);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test.run();
