@@ -1,0 +1,93 @@
+/**
+ * Benchmark: a 1 GiB random file (BENCH_SIZE), a cluster of 1 controller and 3 chunkservers with
+ * REPLICATION_FACTOR=3 (every chunk on all three), on 127.0.5.1xx. Times `cp` of the file on the
+ * same disk, then the CLI's upload and download, and prints MB/s, the ratio to cp and the CLI's
+ * peak RSS. Not part of `npm test`.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { parseBytes } from '../src/common/config.js';
+import { LocalCluster, binPath, repoRoot } from '../src/cluster/index.js';
+import { measure, type Measured } from './measure.js';
+
+const MB = 1_000_000;
+const sizeBytes = parseBytes(process.env.BENCH_SIZE ?? '1GiB');
+const timeoutMs = 30 * 60_000;
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const piece of createReadStream(path)) h.update(piece as Buffer);
+  return h.digest('hex');
+}
+
+function writeRandom(path: string, bytes: number): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (let done = 0; done < bytes; done += 4 << 20) writeSync(fd, randomBytes(Math.min(4 << 20, bytes - done)));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function check(m: Measured, what: string): Measured {
+  if (m.exitCode !== 0) throw new Error(`${what} exited ${m.exitCode}: ${m.stderr.trim()}`);
+  return m;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'redcloud-bench-'));
+  const cluster = new LocalCluster();
+  try {
+    const file = join(dir, 'bench.bin');
+    process.stdout.write(`Writing ${sizeBytes} random bytes to ${file}…\n`);
+    writeRandom(file, sizeBytes);
+    const sha = await sha256File(file);
+    const cp = check(await measure('cp', [file, join(dir, 'copy.bin')], { timeoutMs }), 'cp');
+    rmSync(join(dir, 'copy.bin'));
+
+    const peers = ['127.0.5.111:8000'];
+    await cluster.controller({ id: 'bench-ctl', addr: '127.0.5.111', port: 8000, dataDir: join(dir, 'ctl'), logFile: join(dir, 'logs', 'ctl.log'),
+      logLevel: 'warn', env: { REPLICATION_FACTOR: '3', HEARTBEAT_TIMEOUT: '5s' } });
+    for (let i = 0; i < 3; i++) {
+      await cluster.chunkserver({ id: `bench-cs${i + 1}`, addr: `127.0.5.${121 + i}`, port: 9000, dataDir: join(dir, `cs${i + 1}`),
+        logFile: join(dir, 'logs', `cs${i + 1}.log`), peers, logLevel: 'warn', env: { HEARTBEAT_INTERVAL: '500ms', MIN_FREE_BYTES: '0' } });
+    }
+    const env = { ...process.env, REDCLOUD_CONFIG_DIR: join(dir, 'cli'), REDCLOUD_CONTROLLERS: 'http://127.0.5.111:8000' };
+    const cli = (args: string[]) => measure(process.execPath, [binPath('cli'), ...args], { env, cwd: repoRoot(), timeoutMs });
+    check(await cli(['register', 'bench', '--password', 'bench']), 'register');
+    check(await cli(['login', 'bench', 'bench']), 'login');
+    // Give every chunkserver time to heartbeat so all three receive replicas.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const up = check(await cli(['upload', file, '--to', '/bench.bin']), 'upload');
+    mkdirSync(join(dir, 'down'), { recursive: true });
+    const down = check(await cli(['download', '/bench.bin', join(dir, 'down', 'bench.bin')]), 'download');
+    const same = (await sha256File(join(dir, 'down', 'bench.bin'))) === sha;
+
+    const rate = (m: Measured) => sizeBytes / MB / (m.durationMs / 1000);
+    const row = (name: string, m: Measured) =>
+      `| ${name.padEnd(9)} | ${(m.durationMs / 1000).toFixed(2).padStart(8)} | ${rate(m).toFixed(1).padStart(8)} | ${(rate(m) / rate(cp)).toFixed(2).padStart(8)} | ${(m.peakRssBytes / 2 ** 20).toFixed(0).padStart(13)} |`;
+    process.stdout.write([
+      '',
+      `File: ${(sizeBytes / 2 ** 20).toFixed(0)} MiB, 3 chunkservers, REPLICATION_FACTOR=3; download identical: ${same ? 'yes' : 'NO'}`,
+      '| step      | seconds  | MB/s     | vs cp    | peak RSS MiB  |',
+      '|-----------|----------|----------|----------|---------------|',
+      row('cp', cp),
+      row('upload', up),
+      row('download', down),
+      '',
+    ].join('\n'));
+    if (!same) process.exitCode = 1;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${cluster.logs(30)}\n`);
+    process.exitCode = 1;
+  } finally {
+    await cluster.stopAll({ kill: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
