@@ -36,7 +36,8 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
   const { store, signer, metrics } = deps;
   await app.register(async (scope) => {
     const raw = (_req: FastifyRequest, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: unknown) => void) => done(null, payload);
-    scope.addContentTypeParser('application/octet-stream', raw);
+    // Whatever the content type (text/plain included), chunk bodies are bytes, handed over unread.
+    scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', raw);
 
     scope.put('/chunks/:id', async (req, reply) => {
