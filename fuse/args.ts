@@ -1,0 +1,78 @@
+/**
+ * Flags of the mount process (bin/redcloud-mount.js, `redcloud mount`): DIR, --cache-size,
+ * --read-ahead, --cache-dir, --controllers, timeouts. Parsed once into RunMountOptions; bad
+ * values are INVALID errors naming the flag. Pure except for defaults taken from the home dir.
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseBytes, parseDurationMs } from '../src/common/config.js';
+import { errors } from '../src/common/errors.js';
+import type { RunMountOptions } from './run.js';
+
+export const MOUNT_FLAG_DEFAULTS = {
+  cacheSize: '256MiB',
+  readAhead: '4',
+  opTimeout: '10s',
+  commitTimeout: '120s',
+  attrTtl: '1s',
+} as const;
+
+export interface ParsedMountArgs extends RunMountOptions {
+  controllers?: string[];
+  foreground: boolean;
+  logLevel?: string;
+}
+
+function parseFlag<T>(name: string, raw: string, parse: (s: string) => T): T {
+  try {
+    return parse(raw);
+  } catch (err) {
+    throw errors.invalid(`--${name}: ${(err as Error).message}`);
+  }
+}
+
+export function defaultCacheDir(mountpoint: string): string {
+  const safe = resolve(mountpoint).replace(/[^A-Za-z0-9._-]+/g, '_');
+  return join(homedir(), '.cache', 'redcloud', safe);
+}
+
+export function parseMountArgs(argv: string[]): ParsedMountArgs {
+  const { values, positionals } = parseArgs({
+    args: argv, allowPositionals: true, strict: true,
+    options: {
+      foreground: { type: 'boolean', short: 'f', default: false },
+      'cache-size': { type: 'string', default: MOUNT_FLAG_DEFAULTS.cacheSize },
+      'read-ahead': { type: 'string', default: MOUNT_FLAG_DEFAULTS.readAhead },
+      'cache-dir': { type: 'string' },
+      controllers: { type: 'string' },
+      'op-timeout': { type: 'string', default: MOUNT_FLAG_DEFAULTS.opTimeout },
+      'commit-timeout': { type: 'string', default: MOUNT_FLAG_DEFAULTS.commitTimeout },
+      'attr-ttl': { type: 'string', default: MOUNT_FLAG_DEFAULTS.attrTtl },
+      'allow-other': { type: 'boolean', default: false },
+      'log-level': { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) throw errors.invalid('Usage: redcloud-mount DIR [--cache-size 256MiB] [--read-ahead 4] [--cache-dir DIR] [--controllers URL,…]');
+  const mountpoint = resolve(positionals[0]!);
+  const readAheadChunks = parseFlag('read-ahead', values['read-ahead']!, (s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 0 || n > 64) throw new Error(`"${s}" is not an integer in [0, 64]`);
+    return n;
+  });
+  const opTimeoutMs = parseFlag('op-timeout', values['op-timeout']!, parseDurationMs);
+  return {
+    mountpoint,
+    foreground: values.foreground!,
+    cacheDir: resolve(values['cache-dir'] ?? defaultCacheDir(mountpoint)),
+    cacheSizeBytes: parseFlag('cache-size', values['cache-size']!, parseBytes),
+    readAheadChunks,
+    opTimeoutMs,
+    commitTimeoutMs: parseFlag('commit-timeout', values['commit-timeout']!, parseDurationMs),
+    attrTtlMs: parseFlag('attr-ttl', values['attr-ttl']!, parseDurationMs),
+    checkTimeoutMs: opTimeoutMs,
+    allowOther: values['allow-other']!,
+    ...(values.controllers ? { controllers: values.controllers.split(/[\s,]+/).filter(Boolean) } : {}),
+    ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
+  };
+}

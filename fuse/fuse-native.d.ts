@@ -1,0 +1,13 @@
+/** Minimal types of fuse-native 2.2.6 (a CommonJS module without its own), as the driver uses it. */
+declare module 'fuse-native' {
+  class Fuse {
+    constructor(mnt: string, ops: Record<string, unknown>, opts?: Record<string, unknown>);
+    readonly mnt: string;
+    readonly opts: Record<string, unknown>;
+    mount(cb: (err: Error | null) => void): void;
+    unmount(cb: (err: Error | null) => void): void;
+    _fuseOptions(): string;
+    static unmount(mnt: string, cb: (err: Error | null) => void): void;
+  }
+  export = Fuse;
+}

@@ -1,0 +1,70 @@
+/**
+ * Mounting with fuse-native: a Fuse subclass whose _fuseOptions() adds what fuse-native cannot
+ * express (big_writes and max_write/max_read of 1 MiB so writes arrive in large pieces, async
+ * reads, fsname), short attribute/entry timeouts, and mount/unmount as promises with clear errors.
+ */
+import Fuse from 'fuse-native';
+import { errors } from '../src/common/errors.js';
+import { COMMIT_OPS, type FuseOps } from './ops.js';
+
+export const IO_SIZE_BYTES = 1024 * 1024;
+
+/** The -o options beyond fuse-native's own. Pure. */
+export function extraFuseOptions(opts: { ioSizeBytes?: number } = {}): string[] {
+  const io = opts.ioSizeBytes ?? IO_SIZE_BYTES;
+  return ['big_writes', `max_write=${io}`, `max_read=${io}`, `max_readahead=${io}`, 'async_read', 'fsname=redcloud', 'subtype=redcloud'];
+}
+
+/** Joins fuse-native's option string ("" or "-oa,b") with extra options. Pure. */
+export function joinFuseOptions(base: string, extra: string[]): string {
+  if (extra.length === 0) return base;
+  return base ? `${base},${extra.join(',')}` : `-o${extra.join(',')}`;
+}
+
+export class RedCloudFuse extends Fuse {
+  override _fuseOptions(): string {
+    return joinFuseOptions(super._fuseOptions(), extraFuseOptions());
+  }
+}
+
+export interface MountOptions {
+  attrTimeoutS?: number;
+  /** fuse-native's own per-operation timeout; ours must fire first */
+  opTimeoutMs: number;
+  commitTimeoutMs: number;
+  allowOther?: boolean;
+  debug?: boolean;
+}
+
+export interface Mounted {
+  fuse: RedCloudFuse;
+  unmount(): Promise<void>;
+}
+
+/** fuse-native's per-op timeouts: a little longer than ours, so our ETIMEDOUT answers first. */
+export function nativeTimeouts(o: { opTimeoutMs: number; commitTimeoutMs: number }): Record<string, number> {
+  const t: Record<string, number> = { default: o.opTimeoutMs + 5000 };
+  for (const op of COMMIT_OPS) t[op] = o.commitTimeoutMs + 5000;
+  return t;
+}
+
+export function mountFuse(dir: string, ops: FuseOps, o: MountOptions): Promise<Mounted> {
+  const attr = o.attrTimeoutS ?? 1;
+  const fuse = new RedCloudFuse(dir, ops as unknown as Record<string, unknown>, {
+    force: true, mkdir: true, entryTimeout: attr, attrTimeout: attr, acAttrTimeout: attr,
+    allowOther: o.allowOther ?? false, debug: o.debug ?? false, timeout: nativeTimeouts(o),
+  });
+  return new Promise((resolve, reject) => {
+    fuse.mount((err) => {
+      if (err) {
+        reject(errors.unavailable(`Could not mount ${dir}: ${err.message}`, { dir }, err));
+        return;
+      }
+      resolve({
+        fuse,
+        unmount: () => new Promise<void>((res, rej) => fuse.unmount((e) =>
+          e ? rej(errors.unavailable(`Could not unmount ${dir}: ${e.message}`, { dir }, e)) : res())),
+      });
+    });
+  });
+}

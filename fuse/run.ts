@@ -1,0 +1,98 @@
+/**
+ * The mount process's lifecycle: check the cluster answers, clear a stale mount, mount, write the
+ * pid file, and on SIGINT/SIGTERM (or when the mount disappears under it) upload what is still
+ * staged, unmount and stop. Takes a ready RedCloudClient so tests can mount a fake cluster.
+ */
+import { resolve } from 'node:path';
+import { RedCloudError, errors, toRedCloudError } from '../src/common/errors.js';
+import type { Logger } from '../src/common/logger.js';
+import type { RedCloudClient } from '../src/client/types.js';
+import { createHandlers } from './handlers.js';
+import { mountFuse } from './mount.js';
+import { clearStaleMount, isMounted, removePidFile, writePidFile } from './mounts.js';
+import { createFuseOps } from './ops.js';
+
+export interface RunMountOptions {
+  mountpoint: string;
+  cacheDir: string;
+  cacheSizeBytes: number;
+  readAheadChunks: number;
+  opTimeoutMs: number;
+  commitTimeoutMs: number;
+  attrTtlMs: number;
+  /** how long the initial cluster check may take */
+  checkTimeoutMs: number;
+  allowOther?: boolean;
+  /** skip the cluster check (fake clusters) */
+  skipCheck?: boolean;
+}
+
+export interface RunningMount {
+  /** resolves when the mount has ended (signal, external unmount or stop()) */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function runMount(components: { client: RedCloudClient; logger: Logger }, o: RunMountOptions): Promise<RunningMount> {
+  const { client, logger } = components;
+  const mountpoint = resolve(o.mountpoint);
+  if (!o.skipCheck) {
+    try {
+      await client.whoami({ signal: AbortSignal.timeout(o.checkTimeoutMs) });
+    } catch (err) {
+      const e = toRedCloudError(err);
+      throw new RedCloudError(e.code, `Cannot mount ${mountpoint}: cluster check failed: ${e.message}`, e.details, { cause: e });
+    }
+  }
+  if (await clearStaleMount(mountpoint)) logger.warn({ mountpoint }, 'Cleared a stale mount');
+  const shutdown = new AbortController();
+  const handlers = createHandlers({ client, logger: logger.child({ component: 'fuse' }) }, {
+    cacheDir: o.cacheDir, cacheSizeBytes: o.cacheSizeBytes, readAheadChunks: o.readAheadChunks, attrTtlMs: o.attrTtlMs,
+    fetchTimeoutMs: o.opTimeoutMs, owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+  });
+  const ops = createFuseOps(handlers, { logger }, { opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, shutdown: shutdown.signal });
+  const mounted = await mountFuse(mountpoint, ops, {
+    opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, attrTimeoutS: Math.max(0, o.attrTtlMs / 1000), allowOther: o.allowOther,
+  });
+  await writePidFile(mountpoint, process.pid);
+  logger.info({ mountpoint, cacheDir: o.cacheDir, cacheSizeBytes: o.cacheSizeBytes }, 'Mounted');
+
+  let finish!: () => void;
+  const done = new Promise<void>((r) => { finish = r; });
+  let stopping: Promise<void> | undefined;
+  const watch = setInterval(() => {
+    isMounted(mountpoint).then((m) => { if (!m) void stop('unmounted externally'); }, () => undefined);
+  }, 1000);
+
+  function stop(reason = 'stop requested'): Promise<void> {
+    stopping ??= (async () => {
+      clearInterval(watch);
+      logger.info({ mountpoint, reason }, 'Unmounting');
+      const failed = await handlers.flushAll(AbortSignal.timeout(o.commitTimeoutMs)).catch(() => ['*']);
+      if (failed.length > 0) logger.error({ failed }, 'Some changes could not be uploaded before unmount');
+      shutdown.abort();
+      if (await isMounted(mountpoint).catch(() => false)) {
+        await mounted.unmount().catch((err: unknown) => logger.error({ err }, 'Unmount failed'));
+      }
+      handlers.stop();
+      await removePidFile(mountpoint);
+      logger.info({ mountpoint }, 'Unmounted');
+      finish();
+    })();
+    return stopping;
+  }
+
+  const onSignal = (sig: string) => void stop(sig);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  done.then(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }, () => undefined);
+  return { done, stop: () => stop() };
+}
+
+export function assertDir(value: string | undefined): string {
+  if (!value) throw errors.invalid('Missing mount directory: redcloud-mount DIR [--cache-size 256MiB] …');
+  return value;
+}
