@@ -34,11 +34,13 @@ export interface PutEntryArgs extends WriteStamp {
   path: string;
   value: EntryValue;
   addTags?: readonly string[];
+  /** drop the current entry's tags (rename onto an existing file) */
+  replaceTags?: boolean;
 }
 
-/** Creates or replaces an entry; a live entry keeps its tags, a tombstone's are dropped. */
+/** Creates or replaces an entry; a live entry keeps its tags unless replaceTags, a tombstone's are dropped. */
 export function putEntry(current: EntryRecord | undefined, args: PutEntryArgs): EntryRecord {
-  const base = current && current.value ? current.tags : {};
+  const base = current && current.value && !args.replaceTags ? current.tags : {};
   const tags = args.addTags && args.addTags.length > 0 ? addTagDots(base, args.addTags, [args.node, args.seq]) : base;
   return {
     type: 'entry',

@@ -9,12 +9,12 @@ import type { FastifyInstance } from 'fastify';
 import { clusterAuth } from '../../common/http-server.js';
 import { requestJson } from '../../common/http-client.js';
 import type { Logger } from '../../common/logger.js';
-import { clusterAuthHeader, type Signer } from '../../common/tokens.js';
+import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../../common/tokens.js';
 import type { Digest, Hlc, MetaRecord, Update, VersionVector } from '../../meta/types.js';
 import type { RemoteApplyResult } from '../store.js';
 import type { Membership } from './membership.js';
 import {
-  type AntiEntropyRequest, type AntiEntropyResponse, type GossipPull, type GossipPullResponse, type GossipPush,
+  type AntiEntropyRequest, type AntiEntropyResponse, type GossipPull, type GossipPullResponse, type GossipPush, type PeerRef,
   MAX_GOSSIP_BYTES, MAX_GOSSIP_UPDATES, bucketHashes, differingBuckets, lacksAnything, pickRandom, takeWithinBudget,
 } from './protocol.js';
 
@@ -38,8 +38,20 @@ export interface GossipOptions {
   requestTimeoutMs: number;
 }
 
+/** Sends one gossip message to a peer; the HTTP one is the default, tests pass a simulated network. */
+export type GossipTransport = <T>(url: string, path: string, body: unknown, signal: AbortSignal) => Promise<T>;
+
+/** The four message handlers, callable without HTTP (the routes and simulated networks wrap them). */
+export interface GossipHandlers {
+  pull(body: GossipPull): GossipPullResponse;
+  push(body: GossipPush): void;
+  antiEntropy(body: AntiEntropyRequest): AntiEntropyResponse;
+  records(body: { from: PeerRef; records: MetaRecord[] }): void;
+}
+
 export interface GossipDeps {
   store: GossipStore;
+  transport?: GossipTransport;
   membership: Membership;
   signer: Signer;
   logger: Logger;
@@ -54,6 +66,7 @@ export interface GossipService {
   start(): void;
   stop(): void;
   registerRoutes(app: FastifyInstance): void;
+  handlers: GossipHandlers;
   /** one push-pull round now (tests, and after a local write to spread it sooner) */
   round(): Promise<void>;
   antiEntropy(): Promise<void>;
@@ -68,16 +81,18 @@ export function createGossipService(d: GossipDeps): GossipService {
   const timers: NodeJS.Timeout[] = [];
   let roundRunning = false;
 
+  const httpTransport: GossipTransport = (url, path, body, signal) => requestJson(`${url}${path}`, {
+    method: 'POST',
+    body,
+    timeoutMs: d.options.requestTimeoutMs,
+    signal,
+    headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(d.signer, self.id, d.now()) },
+  });
+  const transport = d.transport ?? httpTransport;
+
   async function call<T>(url: string, path: string, body: unknown): Promise<T> {
-    const payload = JSON.stringify(body);
-    stats.bytesSent += payload.length;
-    const res = await requestJson<T>(`${url}${path}`, {
-      method: 'POST',
-      body,
-      timeoutMs: d.options.requestTimeoutMs,
-      signal: shutdown.signal,
-      headers: { 'x-redcloud-cluster': clusterAuthHeader(d.signer, self.id, d.now()) },
-    });
+    stats.bytesSent += JSON.stringify(body).length;
+    const res = await transport<T>(url, path, body, shutdown.signal);
     stats.bytesReceived += JSON.stringify(res ?? null).length;
     return res;
   }
@@ -151,21 +166,13 @@ export function createGossipService(d: GossipDeps): GossipService {
       const req: AntiEntropyRequest = { from: self, hashes: bucketHashes(d.store.fingerprints()) };
       const res = await call<AntiEntropyResponse>(peer.url, '/internal/anti-entropy', req);
       d.membership.seen(peer.url, res.from.id);
-      let changed = 0;
-      d.store.transaction(() => {
-        for (const r of res.records) {
-          const out = d.store.mergeRecord(r);
-          if (out.changed) changed++;
-          if (out.conflict) logConflict(out, res.from.id);
-        }
-      });
+      const changed = mergeWhole(res.records, res.from.id);
       let sent = 0;
       if (res.buckets.length > 0) {
         const mine = d.store.recordsInBuckets(new Set(res.buckets));
         sent = mine.length;
         await call<unknown>(peer.url, '/internal/anti-entropy/records', { from: self, records: mine });
       }
-      if (changed > 0) d.onChange?.();
       log.info({ peer: res.from.id, differingBuckets: res.buckets.length, received: res.records.length, changed, sent }, 'Anti-entropy round complete');
     } catch (err) {
       d.membership.failed(peer.url);
@@ -173,57 +180,67 @@ export function createGossipService(d: GossipDeps): GossipService {
     }
   }
 
+  function mergeWhole(records: MetaRecord[], peer: string): number {
+    let changed = 0;
+    d.store.transaction(() => {
+      for (const r of records) {
+        const out = d.store.mergeRecord(r);
+        if (out.changed) changed++;
+        if (out.conflict) logConflict(out, peer);
+      }
+    });
+    if (changed > 0) d.onChange?.();
+    return changed;
+  }
+
+  const handlers: GossipHandlers = {
+    pull(body) {
+      d.membership.add([body.from.url, ...body.peers], 'gossip');
+      d.membership.seen(body.from.url, body.from.id);
+      const { batch, more } = updatesFor(body.digest);
+      stats.updatesSent += batch.length;
+      return { from: self, digest: d.store.digest(), peers: d.membership.urls(), updates: batch, more };
+    },
+    push(body) {
+      applyUpdates(body.updates, body.from.id);
+    },
+    antiEntropy(body) {
+      d.membership.add([body.from.url], 'anti-entropy');
+      d.membership.seen(body.from.url, body.from.id);
+      const buckets = differingBuckets(bucketHashes(d.store.fingerprints()), body.hashes);
+      const records = buckets.length > 0 ? d.store.recordsInBuckets(new Set(buckets)) : [];
+      log.info({ peer: body.from.id, differingBuckets: buckets.length, sent: records.length }, 'Anti-entropy request answered');
+      return { from: self, buckets, records };
+    },
+    records(body) {
+      mergeWhole(body.records, body.from.id);
+    },
+  };
+
   function registerRoutes(app: FastifyInstance): void {
     const guard = clusterAuth(d.signer, log, d.now);
     const peerRef = { type: 'object', required: ['id', 'url'], properties: { id: { type: 'string', maxLength: 128 }, url: { type: 'string', maxLength: 512 } } };
     const digest = { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } };
     const urls = { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 512 } };
     const updates = { type: 'array', maxItems: MAX_GOSSIP_UPDATES, items: { type: 'object', required: ['origin', 'seq', 'record'] } };
+    const records = { type: 'array', maxItems: 100_000, items: { type: 'object', required: ['key', 'type', 'vv', 'hlc'] } };
+    const body = (required: string[], properties: Record<string, unknown>) => ({ body: { type: 'object', required, properties } });
 
-    app.post<{ Body: GossipPull }>('/internal/gossip', {
-      preHandler: guard,
-      schema: { body: { type: 'object', required: ['from', 'digest', 'peers'], properties: { from: peerRef, digest, peers: urls } } },
-    }, async (req): Promise<GossipPullResponse> => {
-      d.membership.add([req.body.from.url, ...req.body.peers], 'gossip');
-      d.membership.seen(req.body.from.url, req.body.from.id);
-      const { batch, more } = updatesFor(req.body.digest);
-      stats.updatesSent += batch.length;
-      return { from: self, digest: d.store.digest(), peers: d.membership.urls(), updates: batch, more };
-    });
-
-    app.post<{ Body: GossipPush }>('/internal/gossip/push', {
-      preHandler: guard,
-      schema: { body: { type: 'object', required: ['from', 'updates'], properties: { from: peerRef, updates } } },
-    }, async (req, reply) => {
-      applyUpdates(req.body.updates, req.body.from.id);
-      return reply.code(204).send();
-    });
-
+    app.post<{ Body: GossipPull }>('/internal/gossip', { preHandler: guard, schema: body(['from', 'digest', 'peers'], { from: peerRef, digest, peers: urls }) },
+      async (req) => handlers.pull(req.body));
+    app.post<{ Body: GossipPush }>('/internal/gossip/push', { preHandler: guard, schema: body(['from', 'updates'], { from: peerRef, updates }) },
+      async (req, reply) => {
+        handlers.push(req.body);
+        return reply.code(204).send();
+      });
     app.post<{ Body: AntiEntropyRequest }>('/internal/anti-entropy', {
       preHandler: guard,
-      schema: { body: { type: 'object', required: ['from', 'hashes'], properties: { from: peerRef, hashes: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 64 } } } } },
-    }, async (req): Promise<AntiEntropyResponse> => {
-      d.membership.add([req.body.from.url], 'anti-entropy');
-      d.membership.seen(req.body.from.url, req.body.from.id);
-      const buckets = differingBuckets(bucketHashes(d.store.fingerprints()), req.body.hashes);
-      const records = buckets.length > 0 ? d.store.recordsInBuckets(new Set(buckets)) : [];
-      log.info({ peer: req.body.from.id, differingBuckets: buckets.length, sent: records.length }, 'Anti-entropy request answered');
-      return { from: self, buckets, records };
-    });
-
-    app.post<{ Body: { from: { id: string }; records: MetaRecord[] } }>('/internal/anti-entropy/records', {
-      preHandler: guard,
-      schema: { body: { type: 'object', required: ['from', 'records'], properties: { from: peerRef, records: { type: 'array', maxItems: 100_000, items: { type: 'object', required: ['key', 'type', 'vv', 'hlc'] } } } } },
+      schema: body(['from', 'hashes'], { from: peerRef, hashes: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 64 } } }),
+    }, async (req) => handlers.antiEntropy(req.body));
+    app.post<{ Body: { from: PeerRef; records: MetaRecord[] } }>('/internal/anti-entropy/records', {
+      preHandler: guard, schema: body(['from', 'records'], { from: peerRef, records }),
     }, async (req, reply) => {
-      let changed = 0;
-      d.store.transaction(() => {
-        for (const r of req.body.records) {
-          const out = d.store.mergeRecord(r);
-          if (out.changed) changed++;
-          if (out.conflict) logConflict(out, req.body.from.id);
-        }
-      });
-      if (changed > 0) d.onChange?.();
+      handlers.records(req.body);
       return reply.code(204).send();
     });
   }
@@ -247,6 +264,7 @@ export function createGossipService(d: GossipDeps): GossipService {
       shutdown.abort();
     },
     registerRoutes,
+    handlers,
     round,
     antiEntropy,
     stats: () => ({ ...stats }),

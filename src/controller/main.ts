@@ -1,0 +1,66 @@
+/**
+ * The controller daemon's entry point: loads the configuration, resolves the node id, logs
+ * `RedCloud distributed controller <id> starting` with the redacted config, listens on
+ * BIND_ADDR:PORT advertising ADVERTISE_ADDR, and stops cleanly on SIGTERM/SIGINT.
+ */
+import { resolve4 } from 'node:dns/promises';
+import { DEV_CLUSTER_SECRET, controllerSchema, loadConfig, redactConfig } from '../common/config.js';
+import { toRedCloudError } from '../common/errors.js';
+import { createLogger } from '../common/logger.js';
+import { databasePath, resolveNodeId } from './node-id.js';
+import { createController } from './server.js';
+
+async function checkDns(name: string, log: ReturnType<typeof createLogger>): Promise<void> {
+  if (!name) return;
+  try {
+    const addrs = await Promise.race([
+      resolve4(name),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('DNS lookup timed out')), 2000).unref()),
+    ]);
+    log.info({ dns: name, addrs }, `CONTROLLER_DNS ${name} resolves to ${addrs.length} address(es)`);
+  } catch (err) {
+    log.info({ dns: name, err: (err as Error).message }, `CONTROLLER_DNS ${name} does not resolve (not fatal; retried by discovery)`);
+  }
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(controllerSchema);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const nodeId = resolveNodeId(config.nodeId, config.dataDir, Date.now());
+  const log = createLogger({ node: nodeId, level: config.logLevel, role: 'controller' });
+  log.info({ config: redactConfig(controllerSchema, config) }, `RedCloud distributed controller ${nodeId} starting`);
+  if (config.clusterSecret === DEV_CLUSTER_SECRET) log.warn('CLUSTER_SECRET is the insecure development default; set it for any real cluster');
+  const controller = createController({ config, logger: log, nodeId, dbPath: databasePath(config.dataDir, nodeId) });
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'Controller stopping');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    try {
+      await controller.stop();
+      log.info('Controller stopped');
+      process.exit(0);
+    } catch (err) {
+      log.error({ err }, 'Controller did not stop cleanly');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  const url = await controller.start();
+  log.info({ url, bind: `${config.bindAddr}:${config.port}` }, `Controller ${nodeId} listening on ${url}`);
+  void checkDns(config.controllerDns, log);
+}
+
+main().catch((err) => {
+  const e = toRedCloudError(err);
+  process.stderr.write(`redcloud-controller: ${e.code}: ${e.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,97 @@
+/**
+ * The chunkserver registry, soft state from heartbeats: address, capacity, fullness, health.
+ * A full inventory replaces that server's chunk locations, added/removed deltas adjust them. A
+ * periodic check marks servers silent for longer than HEARTBEAT_TIMEOUT as failed; failed servers
+ * get no placements and come last in read plans.
+ */
+import type { ChunkLocation, ChunkserverStatus, HeartbeatRequest } from '../common/api.js';
+import type { Logger } from '../common/logger.js';
+import type { MetadataStore } from './store.js';
+
+interface ServerState extends ChunkserverStatus {
+  inventorySeen: boolean;
+}
+
+export interface Registry {
+  heartbeat(req: HeartbeatRequest): { needInventory: boolean };
+  /** Marks silent servers failed; returns the ids newly failed. */
+  check(): string[];
+  list(): ChunkserverStatus[];
+  healthyIds(): string[];
+  /** Known locations of a chunk: healthy first, then failed; unknown servers omitted. */
+  locationsOf(chunkId: string): ChunkLocation[];
+  /** Live (healthy) server id of a receipt's server, with its URL, if known. */
+  get(id: string): ChunkserverStatus | undefined;
+  reportBad(chunkId: string, serverId: string): void;
+  start(): void;
+  stop(): void;
+}
+
+export function createRegistry(c: { store: MetadataStore; logger: Logger; now: () => number; heartbeatTimeoutMs: number; checkIntervalMs?: number }): Registry {
+  const log = c.logger.child({ component: 'registry' });
+  const servers = new Map<string, ServerState>();
+  let timer: NodeJS.Timeout | undefined;
+
+  const publicView = (s: ServerState): ChunkserverStatus => {
+    const { inventorySeen: _ignored, ...rest } = s;
+    return { ...rest };
+  };
+
+  const registry: Registry = {
+    heartbeat(req) {
+      const nowMs = c.now();
+      const prev = servers.get(req.id);
+      const state: ServerState = {
+        id: req.id, url: req.url, healthy: true, lastHeartbeatMs: nowMs, capacityBytes: req.capacityBytes,
+        freeBytes: req.freeBytes, chunkCount: req.chunkCount, full: req.full, inventorySeen: prev?.inventorySeen ?? false,
+      };
+      if (req.inventory) {
+        c.store.replaceLocations(req.id, req.inventory);
+        state.inventorySeen = true;
+      } else {
+        if (req.added?.length) c.store.addLocations(req.id, req.added);
+        if (req.removed?.length) c.store.removeLocations(req.id, req.removed);
+      }
+      servers.set(req.id, state);
+      log.debug({ server: req.id, url: req.url, full: req.full, inventory: req.inventory?.length, added: req.added?.length, removed: req.removed?.length }, 'Received heartbeat');
+      if (!prev?.healthy) log.info({ server: req.id, url: req.url }, `Registered healthy chunkserver ${req.id}`);
+      return { needInventory: !state.inventorySeen };
+    },
+    check() {
+      const nowMs = c.now();
+      const failed: string[] = [];
+      for (const s of servers.values()) {
+        if (s.healthy && nowMs - s.lastHeartbeatMs > c.heartbeatTimeoutMs) {
+          s.healthy = false;
+          failed.push(s.id);
+          log.warn({ server: s.id, url: s.url, silentMs: nowMs - s.lastHeartbeatMs }, `Chunkserver ${s.id} failed`);
+        }
+      }
+      return failed;
+    },
+    list: () => [...servers.values()].map(publicView).sort((a, b) => (a.id < b.id ? -1 : 1)),
+    healthyIds: () => [...servers.values()].filter((s) => s.healthy).map((s) => s.id).sort(),
+    locationsOf(chunkId) {
+      const known = c.store.locationsOf(chunkId).map((id) => servers.get(id)).filter((s): s is ServerState => s !== undefined);
+      return [...known.filter((s) => s.healthy), ...known.filter((s) => !s.healthy)].map((s) => ({ id: s.id, url: s.url }));
+    },
+    get: (id) => {
+      const s = servers.get(id);
+      return s ? publicView(s) : undefined;
+    },
+    reportBad(chunkId, serverId) {
+      c.store.removeLocations(serverId, [chunkId]);
+      log.warn({ chunkId, server: serverId }, 'Dropped a bad chunk replica');
+    },
+    start() {
+      const everyMs = c.checkIntervalMs ?? Math.max(50, Math.min(5000, Math.floor(c.heartbeatTimeoutMs / 3)));
+      timer = setInterval(() => registry.check(), everyMs);
+      timer.unref();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+  return registry;
+}

@@ -1,0 +1,152 @@
+/**
+ * The controller's HTTP routes (src/common/api.ts): accounts, the namespace and data-path plans
+ * for the token's user, cluster status, and the cluster-authenticated internal routes.
+ */
+import type { FastifyInstance } from 'fastify';
+import type {
+  ClusterStatus, CommitRequest, HeartbeatRequest, HeartbeatResponse, LoginResponse, PlacementRequest,
+  PlacementResponse, ReadPlan, SetAttrRequest,
+} from '../common/api.js';
+import type { ReplicationFactor } from '../common/config.js';
+import { RedCloudError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import { clusterAuth } from '../common/http-server.js';
+import { issueCapability, type Signer } from '../common/tokens.js';
+import type { ControllerStatus } from '../common/api.js';
+import { bearerAuth, userOf } from './auth.js';
+import { toEntryInfo } from './entry-info.js';
+import type { Namespace } from './namespace.js';
+import { chooseTargets, wantedReplicas } from './placement.js';
+import type { Registry } from './registry.js';
+import { schemas } from './schemas.js';
+import type { MetadataStore } from './store.js';
+import type { Users } from './users.js';
+
+export interface RouteDeps {
+  logger: Logger;
+  signer: Signer;
+  now: () => number;
+  store: MetadataStore;
+  namespace: Namespace;
+  users: Users;
+  registry: Registry;
+  nodeId: string;
+  selfUrl: () => string;
+  /** every controller URL known, itself first */
+  controllers: () => string[];
+  /** other controllers' status (gossip adds these) */
+  peers?: () => ControllerStatus[];
+  replicationFactor: ReplicationFactor;
+  writeQuorum: number;
+  capabilityTtlMs: number;
+  chunkSizeBytes: number;
+}
+
+type Q<T> = { Querystring: T };
+type B<T> = { Body: T };
+
+export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
+  registerAccountRoutes(app, d);
+  registerFsRoutes(app, d);
+  registerDataRoutes(app, d);
+  registerInternalRoutes(app, d);
+}
+
+function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
+  const auth = bearerAuth(d.signer, d.now);
+  app.post<B<{ user: string; password: string }>>('/v1/register', { schema: { body: schemas.credentials } }, async (req, reply) => {
+    await d.users.register(req.body.user, req.body.password);
+    d.logger.info({ user: req.body.user }, 'Registered user');
+    return reply.code(201).send({ user: req.body.user });
+  });
+  app.post<B<{ user: string; password: string }>>('/v1/login', { schema: { body: schemas.credentials } }, async (req): Promise<LoginResponse> => {
+    const session = await d.users.login(req.body.user, req.body.password);
+    return { ...session, controllers: d.controllers() };
+  });
+  app.get('/v1/whoami', { preHandler: auth }, async (req) => ({ user: userOf(req), controllers: d.controllers() }));
+  app.get('/v1/status', { preHandler: auth }, async (): Promise<ClusterStatus> => {
+    const chunkservers = d.registry.list();
+    const live = d.registry.healthyIds();
+    const self: ControllerStatus = { id: d.nodeId, url: d.selfUrl(), alive: true, lastSeenMs: d.now(), lag: 0 };
+    return {
+      controller: d.nodeId,
+      controllers: [self, ...(d.peers?.() ?? [])],
+      chunkservers,
+      chunks: {
+        total: d.store.referencedChunkCount(),
+        underReplicated: d.store.underReplicatedCount(Math.max(1, wantedReplicas(d.replicationFactor, chunkservers.length)), live),
+        replicationFactor: d.replicationFactor,
+      },
+    };
+  });
+}
+
+function registerFsRoutes(app: FastifyInstance, d: RouteDeps): void {
+  const ns = d.namespace;
+  const opts = (schema: Record<string, unknown>) => ({ preHandler: bearerAuth(d.signer, d.now), schema });
+  app.get<Q<{ path: string }>>('/v1/fs/stat', opts({ querystring: schemas.pathQuery }), async (req) => ns.stat(userOf(req), req.query.path));
+  app.get<Q<{ path: string }>>('/v1/fs/list', opts({ querystring: schemas.pathQuery }), async (req) => ({ entries: ns.list(userOf(req), req.query.path) }));
+  app.get<Q<{ tag: string[]; path?: string }>>('/v1/fs/find', opts({ querystring: schemas.findQuery }), async (req) =>
+    ({ entries: ns.find(userOf(req), req.query.tag, req.query.path) }));
+  app.get('/v1/fs/tags', opts({}), async (req) => ({ tags: ns.tagCounts(userOf(req)) }));
+  app.post<B<CommitRequest>>('/v1/fs/commit', opts({ body: schemas.commit }), async (req) => {
+    const info = ns.commit(userOf(req), req.body);
+    d.logger.debug({ user: userOf(req), path: info.path, size: info.size, chunks: info.chunkCount }, 'Committed file');
+    return info;
+  });
+  app.post<B<{ path: string; mode?: number; parents?: boolean }>>('/v1/fs/mkdir', opts({ body: schemas.mkdir }), async (req) =>
+    ns.mkdir(userOf(req), req.body.path, { mode: req.body.mode, parents: req.body.parents }));
+  app.post<B<{ path: string; target: string }>>('/v1/fs/symlink', opts({ body: schemas.symlink }), async (req) =>
+    ns.symlink(userOf(req), req.body.path, req.body.target));
+  app.post<B<{ path: string; recursive?: boolean }>>('/v1/fs/remove', opts({ body: schemas.remove }), async (req) =>
+    ({ removed: ns.remove(userOf(req), req.body.path, { recursive: req.body.recursive }) }));
+  app.post<B<{ from: string; to: string }>>('/v1/fs/rename', opts({ body: schemas.rename }), async (req) =>
+    ns.rename(userOf(req), req.body.from, req.body.to));
+  app.post<B<SetAttrRequest>>('/v1/fs/setattr', opts({ body: schemas.setattr }), async (req) => ns.setattr(userOf(req), req.body));
+  app.post<B<{ path: string; add?: string[]; remove?: string[] }>>('/v1/fs/tags', opts({ body: schemas.tags }), async (req) =>
+    ns.tags(userOf(req), req.body.path, req.body.add, req.body.remove));
+}
+
+function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
+  const auth = bearerAuth(d.signer, d.now);
+  app.get<Q<{ path: string }>>('/v1/fs/read', { preHandler: auth, schema: { querystring: schemas.pathQuery } }, async (req): Promise<ReadPlan> => {
+    const record = d.namespace.file(userOf(req), req.query.path);
+    const nowMs = d.now();
+    let offset = 0;
+    const chunks = record.value.chunks.map((ch) => {
+      const out = { id: ch.id, size: ch.size, offset, locations: d.registry.locationsOf(ch.id), cap: issueCapability(d.signer, ch.id, 'r', nowMs, d.capabilityTtlMs) };
+      offset += ch.size;
+      return out;
+    });
+    return { entry: toEntryInfo(record), chunks };
+  });
+  app.post<B<PlacementRequest>>('/v1/fs/placement', { preHandler: auth, schema: { body: schemas.placement } }, async (req): Promise<PlacementResponse> => {
+    const candidates = d.registry.list().map((s) => ({ id: s.id, healthy: s.healthy, full: s.full }));
+    const nowMs = d.now();
+    const chunks = req.body.chunks.map((ch) => {
+      const targets = chooseTargets(ch.id, candidates, d.replicationFactor);
+      if (targets.length < d.writeQuorum) {
+        throw new RedCloudError('UNAVAILABLE', `Only ${targets.length} chunkserver(s) can take chunk ${ch.id}; WRITE_QUORUM is ${d.writeQuorum}`);
+      }
+      return {
+        id: ch.id, size: ch.size, cap: issueCapability(d.signer, ch.id, 'w', nowMs, d.capabilityTtlMs),
+        targets: targets.map((id) => ({ id, url: d.registry.get(id)!.url })),
+      };
+    });
+    return { chunks, writeQuorum: d.writeQuorum, chunkSizeBytes: d.chunkSizeBytes };
+  });
+}
+
+function registerInternalRoutes(app: FastifyInstance, d: RouteDeps): void {
+  const internal = clusterAuth(d.signer, d.logger, d.now);
+  app.post<B<HeartbeatRequest>>('/internal/heartbeat', { preHandler: internal, schema: { body: schemas.heartbeat } }, async (req): Promise<HeartbeatResponse> => {
+    const { needInventory } = d.registry.heartbeat(req.body);
+    return { controllers: d.controllers(), needInventory };
+  });
+  app.post<B<{ chunkId: string; serverId: string; reason?: string }>>('/internal/report-bad', { preHandler: internal, schema: { body: schemas.reportBad } },
+    async (req, reply) => {
+      d.logger.warn({ chunkId: req.body.chunkId, server: req.body.serverId, reason: req.body.reason }, 'Bad replica reported');
+      d.registry.reportBad(req.body.chunkId, req.body.serverId);
+      return reply.code(204).send();
+    });
+}

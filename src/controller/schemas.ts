@@ -1,0 +1,47 @@
+/**
+ * JSON schemas of the controller's request bodies and query strings: every object closed
+ * (additionalProperties false), every string and array bounded.
+ */
+const path = { type: 'string', minLength: 1, maxLength: 4096 } as const;
+const tag = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const tagList = { type: 'array', items: tag, maxItems: 64 } as const;
+const chunkId = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
+const bytes = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+const mode = { type: 'integer', minimum: 0, maximum: 0o7777 } as const;
+const timeMs = { type: 'integer', minimum: 0, maximum: 8_640_000_000_000_000 } as const;
+const MAX_CHUNKS = 262_144;
+const chunkRef = { type: 'object', additionalProperties: false, required: ['id', 'size'], properties: { id: chunkId, size: bytes } } as const;
+const idList = { type: 'array', items: chunkId, maxItems: 10_000_000 } as const;
+const nodeId = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' } as const;
+const url = { type: 'string', minLength: 1, maxLength: 512, pattern: '^https?://' } as const;
+
+const obj = (required: string[], properties: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, required, properties });
+
+export const schemas = {
+  credentials: obj(['user', 'password'], { user: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 1024 } }),
+  pathQuery: obj(['path'], { path }),
+  findQuery: obj(['tag'], { tag: { ...tagList, minItems: 1 }, path }),
+  emptyQuery: obj([], {}),
+  placement: obj(['chunks'], { chunks: { type: 'array', items: chunkRef, maxItems: MAX_CHUNKS } }),
+  commit: obj(['path', 'size', 'chunks', 'receipts'], {
+    path, size: bytes, mode, mtimeMs: timeMs,
+    chunks: { type: 'array', items: chunkRef, maxItems: MAX_CHUNKS },
+    receipts: {
+      type: 'object', propertyNames: chunkId, maxProperties: MAX_CHUNKS,
+      additionalProperties: { type: 'array', items: { type: 'string', maxLength: 4096 }, maxItems: 64 },
+    },
+    tags: tagList,
+    ifVersion: { type: 'string', maxLength: 256 },
+  }),
+  mkdir: obj(['path'], { path, mode, parents: { type: 'boolean' } }),
+  symlink: obj(['path', 'target'], { path, target: { type: 'string', minLength: 1, maxLength: 4096 } }),
+  remove: obj(['path'], { path, recursive: { type: 'boolean' } }),
+  rename: obj(['from', 'to'], { from: path, to: path }),
+  setattr: obj(['path'], { path, mode, mtimeMs: timeMs, size: bytes }),
+  tags: obj(['path'], { path, add: tagList, remove: tagList }),
+  heartbeat: obj(['id', 'url', 'capacityBytes', 'freeBytes', 'chunkCount', 'full'], {
+    id: nodeId, url, capacityBytes: bytes, freeBytes: bytes, chunkCount: bytes, full: { type: 'boolean' },
+    inventory: idList, added: idList, removed: idList,
+  }),
+  reportBad: obj(['chunkId', 'serverId'], { chunkId, serverId: nodeId, reason: { type: 'string', maxLength: 1024 } }),
+};

@@ -1,0 +1,93 @@
+/**
+ * The controller service: builds the store, registry, accounts, namespace and the HTTP app from
+ * its components, without listening (tests use `inject`); start() listens and starts the
+ * registry's failure check, stop() undoes both and closes the database.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { ControllerStatus } from '../common/api.js';
+import type { ConfigOf, controllerSchema } from '../common/config.js';
+import { buildServer, createMetricsRegistry, listen } from '../common/http-server.js';
+import type { Logger } from '../common/logger.js';
+import { Signer } from '../common/tokens.js';
+import { registerControllerMetrics } from './metrics.js';
+import { createNamespace, type Namespace } from './namespace.js';
+import { createRegistry, type Registry } from './registry.js';
+import { registerRoutes } from './routes.js';
+import { openStore, type MetadataStore } from './store.js';
+import { createUsers } from './users.js';
+
+export type ControllerConfig = ConfigOf<typeof controllerSchema>;
+
+export interface ControllerComponents {
+  config: ControllerConfig;
+  logger: Logger;
+  nodeId: string;
+  /** database file or ':memory:' */
+  dbPath: string;
+  now?: () => number;
+  /** extra controller URLs (peers) for login/heartbeat answers; gossip replaces this */
+  peerUrls?: () => string[];
+  peers?: () => ControllerStatus[];
+}
+
+export interface Controller {
+  app: FastifyInstance;
+  store: MetadataStore;
+  registry: Registry;
+  namespace: Namespace;
+  signer: Signer;
+  /** advertised base URL (known after start) */
+  url(): string;
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export function advertisedUrl(config: ControllerConfig, port: number): string {
+  const addr = config.advertiseAddr || (config.bindAddr === '0.0.0.0' || config.bindAddr === '::' ? '127.0.0.1' : config.bindAddr);
+  return `http://${addr.includes(':') ? `[${addr}]` : addr}:${port}`;
+}
+
+export function createController(c: ControllerComponents): Controller {
+  const now = c.now ?? Date.now;
+  const { config } = c;
+  if (c.dbPath !== ':memory:') mkdirSync(dirname(c.dbPath), { recursive: true });
+  const store = openStore({ path: c.dbPath, nodeId: c.nodeId, now });
+  const signer = new Signer(config.clusterSecret);
+  const logger = c.logger;
+  const registry = createRegistry({ store, logger, now, heartbeatTimeoutMs: config.heartbeatTimeoutMs });
+  const namespace = createNamespace({ store, signer, logger, now, writeQuorum: config.writeQuorum });
+  const users = createUsers({ store, signer, now, tokenTtlMs: config.tokenTtlMs });
+  const metrics = createMetricsRegistry({ node: c.nodeId, role: 'controller' });
+  registerControllerMetrics(metrics, store, registry);
+  let selfUrl = advertisedUrl(config, config.port);
+  const app = buildServer({
+    logger, bodyLimitBytes: config.maxBodyBytes, metrics, requestTimeoutMs: 120_000,
+    health: () => ({ role: 'controller', node: c.nodeId, chunkservers: registry.healthyIds().length }),
+  });
+  const controllers = (): string[] => [selfUrl, ...(c.peerUrls?.() ?? []).filter((u) => u !== selfUrl)];
+  registerRoutes(app, {
+    logger, signer, now, store, namespace, users, registry, nodeId: c.nodeId, selfUrl: () => selfUrl, controllers, peers: c.peers,
+    replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum,
+    capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
+  });
+  let started = false;
+  return {
+    app, store, registry, namespace, signer,
+    url: () => selfUrl,
+    async start() {
+      const port = await listen(app, config.bindAddr, config.port);
+      selfUrl = advertisedUrl(config, port);
+      registry.start();
+      started = true;
+      return selfUrl;
+    },
+    async stop() {
+      registry.stop();
+      if (started) await app.close();
+      else await app.close().catch(() => undefined);
+      store.close();
+    },
+  };
+}

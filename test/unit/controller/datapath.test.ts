@@ -1,0 +1,77 @@
+// Heartbeats, placement, read plans, failure detection, bad-replica reports, status and metrics.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { verifyCapability } from '../../../src/common/tokens.js';
+import { chunkId, makeController, type TestController } from './helpers.js';
+
+let t: TestController;
+let token: string;
+test.before.each(async () => {
+  t = await makeController({ HEARTBEAT_TIMEOUT: '30s' });
+  token = await t.login();
+});
+test.after.each(async () => { await t.close(); });
+
+const hb = (id: string, extra: Record<string, unknown> = {}) =>
+  t.internal('/internal/heartbeat', { id, url: `http://127.0.2.${id.slice(-1)}:9000`, capacityBytes: 1000, freeBytes: 500, chunkCount: 0, full: false, ...extra });
+
+test('internal routes need the cluster signature', async () => {
+  const res = await t.call('POST', '/internal/heartbeat', { id: 'cs1', url: 'http://x:1', capacityBytes: 1, freeBytes: 1, chunkCount: 0, full: false });
+  assert.is(res.status, 401);
+});
+
+test('heartbeat asks for an inventory until it gets one; placement uses healthy servers', async () => {
+  assert.equal((await hb('cs1')).json, { controllers: ['http://127.0.2.1:0'], needInventory: true });
+  assert.is((await hb('cs1', { inventory: [] })).json.needInventory, false);
+  await hb('cs2', { inventory: [] });
+  await hb('cs3', { inventory: [], full: true });
+  const id = chunkId(1);
+  const res = await t.call('POST', '/v1/fs/placement', { chunks: [{ id, size: 10 }] }, token);
+  assert.is(res.status, 200);
+  assert.is(res.json.writeQuorum, 1);
+  assert.is(res.json.chunkSizeBytes, 4 * 1024 * 1024);
+  const targets = res.json.chunks[0].targets.map((x: { id: string }) => x.id).sort();
+  assert.equal(targets, ['cs1', 'cs2']);
+  assert.is(verifyCapability(t.c.signer, res.json.chunks[0].cap, id, 'w', t.clock.ms).op, 'w');
+});
+
+test('placement with no chunkserver is 503', async () => {
+  const res = await t.call('POST', '/v1/fs/placement', { chunks: [{ id: chunkId(1), size: 10 }] }, token);
+  assert.is(res.status, 503);
+  assert.is(res.json.code, 'UNAVAILABLE');
+});
+
+test('read plan: offsets, healthy locations first, read capabilities; failure and report-bad', async () => {
+  const [a, b] = [chunkId(1), chunkId(2)];
+  await hb('cs1', { inventory: [a, b] });
+  await hb('cs2', { inventory: [a] });
+  await t.call('POST', '/v1/fs/commit', { path: '/f', size: 15, chunks: [{ id: a, size: 10 }, { id: b, size: 5 }], receipts: { [a]: [t.receipt(a, 'cs1', 10)], [b]: [t.receipt(b, 'cs1', 5)] } }, token);
+  t.clock.ms += 20_000;
+  await hb('cs2', { added: [b] });
+  t.clock.ms += 15_000;
+  assert.equal(t.c.registry.check(), ['cs1']);
+  const plan = await t.call('GET', '/v1/fs/read?path=/f', undefined, token);
+  assert.is(plan.status, 200);
+  assert.is(plan.json.entry.size, 15);
+  assert.equal(plan.json.chunks.map((c: { offset: number }) => c.offset), [0, 10]);
+  assert.equal(plan.json.chunks[0].locations.map((l: { id: string }) => l.id), ['cs2', 'cs1']);
+  assert.equal(plan.json.chunks[1].locations, [{ id: 'cs2', url: 'http://127.0.2.2:9000' }, { id: 'cs1', url: 'http://127.0.2.1:9000' }]);
+  assert.is(verifyCapability(t.c.signer, plan.json.chunks[1].cap, b, 'r', t.clock.ms).c, b);
+  const status = await t.call('GET', '/v1/status', undefined, token);
+  assert.equal(status.json.chunkservers.map((s: { id: string; healthy: boolean }) => [s.id, s.healthy]), [['cs1', false], ['cs2', true]]);
+  assert.equal(status.json.chunks, { total: 2, underReplicated: 0, replicationFactor: 'all' });
+  const bad = await t.internal('/internal/report-bad', { chunkId: b, serverId: 'cs2', reason: 'hash mismatch' });
+  assert.is(bad.status, 204);
+  assert.equal(t.c.store.locationsOf(b), ['cs1']);
+  assert.is((await t.call('GET', '/v1/fs/read?path=/', undefined, token)).json.code, 'IS_DIR');
+});
+
+test('metrics expose chunk and chunkserver gauges', async () => {
+  await hb('cs1', { inventory: [] });
+  const res = await t.c.app.inject({ method: 'GET', url: '/metrics' });
+  assert.match(res.body, /redcloud_chunks_total\{[^}]*\} 0/);
+  assert.match(res.body, /redcloud_chunkservers\{state="healthy"[^}]*\} 1/);
+  assert.is((await t.c.app.inject({ method: 'GET', url: '/health' })).json().status, 'ok');
+});
+
+test.run();
