@@ -1,0 +1,63 @@
+/**
+ * `redcloud mount DIR`: mounts the logged-in user's tree. Without --foreground it starts
+ * bin/redcloud-mount.js detached, waits until the mount is live (or the child failed) and returns;
+ * a dead cluster gives a clear error, a non-zero exit and no mount left behind.
+ */
+import { Args, Command, Flags } from '@oclif/core';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultCacheDir, MOUNT_FLAG_DEFAULTS } from '../../fuse/args.js';
+import { main } from '../../fuse/main.js';
+import { isMounted, pollUntil } from '../../fuse/mounts.js';
+
+const MOUNT_BIN = fileURLToPath(new URL('../../../bin/redcloud-mount.js', import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+
+export default class Mount extends Command {
+  static override summary = 'Mount your RedCloud tree as a local directory (FUSE).';
+  static override examples = [
+    '<%= config.bin %> mount ~/cloud',
+    '<%= config.bin %> mount ~/cloud --cache-size 1GiB --read-ahead 8',
+    '<%= config.bin %> mount /mnt/rc --foreground',
+  ];
+  static override args = { dir: Args.string({ required: true, description: 'mountpoint (created if missing)' }) };
+  static override flags = {
+    foreground: Flags.boolean({ char: 'f', default: false, description: 'serve the mount in this process until Ctrl-C' }),
+    'cache-size': Flags.string({ default: MOUNT_FLAG_DEFAULTS.cacheSize, description: 'bytes of the chunk read cache' }),
+    'read-ahead': Flags.string({ default: MOUNT_FLAG_DEFAULTS.readAhead, description: 'chunks fetched ahead of sequential reads' }),
+    'cache-dir': Flags.string({ description: 'directory of staged writes (default ~/.cache/redcloud/<mountpoint>)' }),
+    controllers: Flags.string({ description: 'controller URLs, comma-separated (overrides the saved list)' }),
+  };
+  static override enableJsonFlag = true;
+
+  async run(): Promise<{ mountpoint: string; pid: number }> {
+    const { args, flags } = await this.parse(Mount);
+    const argv = [args.dir, '--cache-size', flags['cache-size'], '--read-ahead', flags['read-ahead']];
+    if (flags['cache-dir']) argv.push('--cache-dir', flags['cache-dir']);
+    if (flags.controllers) argv.push('--controllers', flags.controllers);
+    if (flags.foreground) {
+      const code = await main(argv);
+      if (code !== 0) this.exit(code);
+      return { mountpoint: args.dir, pid: process.pid };
+    }
+    const cacheDir = flags['cache-dir'] ?? defaultCacheDir(args.dir);
+    mkdirSync(cacheDir, { recursive: true });
+    const logFile = join(cacheDir, 'mount.log');
+    const fd = openSync(logFile, 'a');
+    const child = spawn(process.execPath, [MOUNT_BIN, ...argv], { detached: true, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    let exitCode: number | null = null;
+    child.on('exit', (code) => { exitCode = code ?? 1; });
+    const live = await pollUntil(async () => exitCode !== null || (await isMounted(args.dir)), START_TIMEOUT_MS);
+    if (exitCode !== null || !live) {
+      if (exitCode === null) child.kill('SIGTERM');
+      const tail = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.startsWith('redcloud-mount:')).slice(-1)[0];
+      this.error(tail ?? `Mount of ${args.dir} did not come up within ${START_TIMEOUT_MS / 1000} s (log: ${logFile})`, { exit: exitCode || 1 });
+    }
+    child.unref();
+    this.log(`Mounted ${args.dir} (pid ${child.pid}, log ${logFile})`);
+    return { mountpoint: args.dir, pid: child.pid! };
+  }
+}
