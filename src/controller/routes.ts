@@ -74,7 +74,7 @@ function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
       chunkservers,
       chunks: {
         total: d.store.referencedChunkCount(),
-        underReplicated: d.store.underReplicatedCount(Math.max(1, wantedReplicas(d.replicationFactor, chunkservers.length)), live),
+        underReplicated: d.store.underReplicatedCount(Math.max(1, wantedReplicas(d.replicationFactor, live.length)), live),
         replicationFactor: d.replicationFactor,
       },
     };

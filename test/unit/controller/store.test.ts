@@ -5,6 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../../src/controller/store.js';
+import { applyUpdates } from '../../../src/controller/apply-updates.js';
+import { silentLogger } from '../../../src/common/logger.js';
 import { putEntry, deleteEntry } from '../../../src/meta/ops.js';
 import type { EntryValue } from '../../../src/meta/types.js';
 
@@ -50,8 +52,8 @@ test('concurrent remote update reports a conflict', () => {
   a.applyLocal(putEntry(undefined, { owner: 'u', path: '/x', value: file(1), ...sa }), sa.seq);
   const sb = b.nextStamp();
   b.applyLocal(putEntry(undefined, { owner: 'u', path: '/x', value: file(2), ...sb }), sb.seq);
-  const res = a.applyRemote(b.updatesSince({}, 10)[0]!);
-  assert.is(res.conflict, true);
+  const res = applyUpdates(a, silentLogger(), b.updatesSince({}, 10));
+  assert.equal(res, { applied: 1, changed: 1, conflicts: 1 });
   assert.equal((a.getEntry('u', '/x')!.value as EntryValue).size, 2);
   assert.equal(a.getEntry('u', '/x')!.vv, { a: 1, b: 1 });
   a.close();
