@@ -12,7 +12,8 @@ import { parentOf } from '../common/paths.js';
 import { receive, tick, ZERO_HLC } from '../meta/hlc.js';
 import { mergeRecords } from '../meta/merge.js';
 import { tagNames } from '../meta/tags.js';
-import type { Digest, EntryRecord, Hlc, MetaRecord, NodeId, Update } from '../meta/types.js';
+import type { Digest, EntryRecord, Hlc, MetaRecord, NodeId, Update, VersionVector } from '../meta/types.js';
+import { bucketOf } from './gossip/protocol.js';
 import type { WriteStamp } from '../meta/ops.js';
 
 export interface RemoteApplyResult {
@@ -29,6 +30,12 @@ export interface MetadataStore {
   nextStamp(): WriteStamp;
   applyLocal(record: MetaRecord, seq: number): void;
   applyRemote(update: Update): RemoteApplyResult;
+  /** Merges a whole record from a peer (anti-entropy) outside the update log. */
+  mergeRecord(record: MetaRecord): RemoteApplyResult;
+  /** key, vv and hlc of every record, tombstones included (anti-entropy bucket hashes). */
+  fingerprints(): Iterable<{ key: string; vv: VersionVector; hlc: Hlc }>;
+  /** Every record (tombstones included) whose key hashes into one of `buckets` (gossip/protocol bucketOf). */
+  recordsInBuckets(buckets: ReadonlySet<number>): MetaRecord[];
   getRecord(key: string): MetaRecord | undefined;
   getEntry(owner: string, path: string): EntryRecord | undefined;
   /** Live direct children of `dir`, sorted by path. */
@@ -126,6 +133,7 @@ export function openStore(opts: StoreOptions): MetadataStore {
     locDel: db.prepare('DELETE FROM chunk_locations WHERE chunk_id = ? AND server_id = ?'),
     locOf: db.prepare<[string], { server_id: string }>('SELECT server_id FROM chunk_locations WHERE chunk_id = ? ORDER BY server_id'),
     refCount: db.prepare<[], { n: number }>('SELECT COUNT(DISTINCT chunk_id) AS n FROM record_chunks'),
+    allRecords: db.prepare<[], { key: string; record: string }>('SELECT key, record FROM records ORDER BY key'),
     refChunks: db.prepare<[], { chunk_id: string }>('SELECT DISTINCT chunk_id FROM record_chunks'),
   };
 
@@ -173,8 +181,30 @@ export function openStore(opts: StoreOptions): MetadataStore {
     return { changed: JSON.stringify(current) !== JSON.stringify(merged.record), conflict: merged.conflict, before: current, after: merged.record };
   });
 
+  const mergeRecordTx = db.transaction((incoming: MetaRecord): RemoteApplyResult => {
+    const current = parse(s.getRecord.get(incoming.key));
+    hlc = receive(hlc, incoming.hlc, opts.now());
+    const merged = current ? mergeRecords(current, incoming) : { record: incoming, conflict: false };
+    const changed = JSON.stringify(current) !== JSON.stringify(merged.record);
+    if (changed) writeRecord(merged.record);
+    saveClock();
+    return { changed, conflict: merged.conflict, before: current, after: merged.record };
+  });
+
   return {
     nodeId: opts.nodeId,
+    mergeRecord: (r) => mergeRecordTx(r),
+    fingerprints() {
+      return s.allRecords.all().map((row) => {
+        const r = JSON.parse(row.record) as MetaRecord;
+        return { key: r.key, vv: r.vv, hlc: r.hlc };
+      });
+    },
+    recordsInBuckets(buckets) {
+      const out: MetaRecord[] = [];
+      for (const row of s.allRecords.all()) if (buckets.has(bucketOf(row.key))) out.push(JSON.parse(row.record) as MetaRecord);
+      return out;
+    },
     nextStamp() {
       hlc = tick(hlc, opts.now(), opts.nodeId);
       seq += 1;
