@@ -3,25 +3,11 @@
  * `RedCloud distributed controller <id> starting` with the redacted config, listens on
  * BIND_ADDR:PORT advertising ADVERTISE_ADDR, and stops cleanly on SIGTERM/SIGINT.
  */
-import { resolve4 } from 'node:dns/promises';
 import { DEV_CLUSTER_SECRET, controllerSchema, loadConfig, redactConfig } from '../common/config.js';
 import { toRedCloudError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
 import { databasePath, resolveNodeId } from './node-id.js';
 import { createController } from './server.js';
-
-async function checkDns(name: string, log: ReturnType<typeof createLogger>): Promise<void> {
-  if (!name) return;
-  try {
-    const addrs = await Promise.race([
-      resolve4(name),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('DNS lookup timed out')), 2000).unref()),
-    ]);
-    log.info({ dns: name, addrs }, `CONTROLLER_DNS ${name} resolves to ${addrs.length} address(es)`);
-  } catch (err) {
-    log.info({ dns: name, err: (err as Error).message }, `CONTROLLER_DNS ${name} does not resolve (not fatal; retried by discovery)`);
-  }
-}
 
 async function main(): Promise<void> {
   let config;
@@ -56,7 +42,6 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   const url = await controller.start();
   log.info({ url, bind: `${config.bindAddr}:${config.port}` }, `Controller ${nodeId} listening on ${url}`);
-  void checkDns(config.controllerDns, log);
 }
 
 main().catch((err) => {

@@ -1,16 +1,18 @@
 /**
- * The controller service: builds the store, registry, accounts, namespace and the HTTP app from
- * its components, without listening (tests use `inject`); start() listens and starts the
- * registry's failure check, stop() undoes both and closes the database.
+ * The controller service: builds the store, registry, accounts, namespace, membership and gossip
+ * (src/controller/gossip) and the HTTP app from its components, without listening (tests use
+ * `inject`); start() listens and starts the registry's failure check and gossip, stop() undoes
+ * them in reverse order and closes the database.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { ControllerStatus } from '../common/api.js';
 import type { ConfigOf, controllerSchema } from '../common/config.js';
 import { buildServer, createMetricsRegistry, listen } from '../common/http-server.js';
 import type { Logger } from '../common/logger.js';
 import { Signer } from '../common/tokens.js';
+import { createGossipService, type GossipService } from './gossip/service.js';
+import { Membership } from './gossip/membership.js';
 import { registerControllerMetrics } from './metrics.js';
 import { createNamespace, type Namespace } from './namespace.js';
 import { createRegistry, type Registry } from './registry.js';
@@ -27,9 +29,8 @@ export interface ControllerComponents {
   /** database file or ':memory:' */
   dbPath: string;
   now?: () => number;
-  /** extra controller URLs (peers) for login/heartbeat answers; gossip replaces this */
-  peerUrls?: () => string[];
-  peers?: () => ControllerStatus[];
+  /** random source of gossip peer selection (default Math.random) */
+  random?: () => number;
 }
 
 export interface Controller {
@@ -38,6 +39,8 @@ export interface Controller {
   registry: Registry;
   namespace: Namespace;
   signer: Signer;
+  membership: Membership;
+  gossip: GossipService;
   /** advertised base URL (known after start) */
   url(): string;
   start(): Promise<string>;
@@ -66,24 +69,35 @@ export function createController(c: ControllerComponents): Controller {
     logger, bodyLimitBytes: config.maxBodyBytes, metrics, requestTimeoutMs: 120_000,
     health: () => ({ role: 'controller', node: c.nodeId, chunkservers: registry.healthyIds().length }),
   });
-  const controllers = (): string[] => [selfUrl, ...(c.peerUrls?.() ?? []).filter((u) => u !== selfUrl)];
+  const membership = new Membership({
+    self: { id: c.nodeId, url: selfUrl }, seeds: config.controllerPeers, dnsName: config.controllerDns, dnsPort: config.controllerDnsPort,
+    aliveWindowMs: Math.max(5000, 5 * config.gossipIntervalMs), baseBackoffMs: config.gossipIntervalMs, maxBackoffMs: 30_000, logger, now,
+  });
+  const gossip = createGossipService({
+    store, membership, signer, logger, now, random: c.random ?? Math.random,
+    options: { gossipIntervalMs: config.gossipIntervalMs, fanout: config.gossipFanout, antiEntropyIntervalMs: config.antiEntropyIntervalMs, requestTimeoutMs: config.requestTimeoutMs },
+  });
+  gossip.registerRoutes(app);
+  const controllers = (): string[] => [selfUrl, ...membership.urls().filter((u) => u !== selfUrl && u !== membership.self.url)];
   registerRoutes(app, {
-    logger, signer, now, store, namespace, users, registry, nodeId: c.nodeId, selfUrl: () => selfUrl, controllers, peers: c.peers,
+    logger, signer, now, store, namespace, users, registry, nodeId: c.nodeId, selfUrl: () => selfUrl, controllers, peers: () => membership.status(),
     replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum,
     capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
   });
   let started = false;
   return {
-    app, store, registry, namespace, signer,
+    app, store, registry, namespace, signer, membership, gossip,
     url: () => selfUrl,
     async start() {
       const port = await listen(app, config.bindAddr, config.port);
       selfUrl = advertisedUrl(config, port);
       registry.start();
+      gossip.start();
       started = true;
       return selfUrl;
     },
     async stop() {
+      gossip.stop();
       registry.stop();
       if (started) await app.close();
       else await app.close().catch(() => undefined);
