@@ -9,9 +9,11 @@ import { RECEIPT_HEADER, type ChunkPutResponse } from '../common/api.js';
 import { assertChunkId } from '../common/hash.js';
 import type { Logger } from '../common/logger.js';
 import { issueReceipt, type Signer } from '../common/tokens.js';
+import { pipeline } from 'node:stream';
 import { authorizeChunk } from './auth.js';
 import type { ChunkserverMetrics } from './metrics.js';
 import type { ChunkStore } from './store.js';
+import { VerifyingStream } from './verify-stream.js';
 
 export interface ChunkRouteDeps {
   store: ChunkStore;
@@ -22,6 +24,8 @@ export interface ChunkRouteDeps {
   metrics: ChunkserverMetrics;
   /** fired when the daemon stops: in-flight transfers are cut */
   shutdown: AbortSignal;
+  /** a served chunk turned out corrupt: remove and report it */
+  onCorrupt: (id: string) => void;
 }
 
 const idOf = (req: FastifyRequest) => assertChunkId((req.params as { id?: string }).id);
@@ -69,11 +73,15 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
         throw err;
       }
       metrics.gets.inc({ result: 'ok' });
-      chunk.stream.once('end', () => metrics.bytesOut.inc(chunk.sizeBytes));
+      const out = new VerifyingStream(id, deps.onCorrupt);
+      pipeline(chunk.stream, out, (err) => {
+        if (err) deps.logger.debug({ chunkId: id, err: err.message }, 'Chunk read did not complete');
+        else metrics.bytesOut.inc(chunk.sizeBytes);
+      });
       return reply
         .header('content-type', 'application/octet-stream')
         .header('content-length', String(chunk.sizeBytes))
-        .send(chunk.stream);
+        .send(out);
     });
 
     scope.head('/chunks/:id', async (req, reply) => {

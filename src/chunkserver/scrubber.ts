@@ -32,6 +32,8 @@ export interface Scrubber {
   stop(): Promise<void>;
   /** One full pass now (tests, and the background loop). */
   runPass(opts?: { signal?: AbortSignal }): Promise<ScrubPassResult>;
+  /** Removes a chunk found corrupt elsewhere (a read-side check), logs and reports it. */
+  quarantine(id: string, reason: string): Promise<void>;
 }
 
 export function createScrubber(deps: ScrubberDeps): Scrubber {
@@ -56,6 +58,13 @@ export function createScrubber(deps: ScrubberDeps): Scrubber {
     await deps.store.delete(id);
     log.warn({ chunkId: id }, 'Scrubber found corrupt chunk');
     await deps.report(id, 'scrubber: content does not match its hash');
+  }
+
+  async function quarantine(id: string, reason: string): Promise<void> {
+    if (!(await deps.store.delete(id))) return;
+    deps.metrics.scrubbedChunks.inc({ result: 'corrupt' });
+    log.warn({ chunkId: id, reason }, 'Found corrupt chunk on read');
+    await deps.report(id, reason);
   }
 
   async function runPass(opts: { signal?: AbortSignal } = {}): Promise<ScrubPassResult> {
@@ -100,5 +109,6 @@ export function createScrubber(deps: ScrubberDeps): Scrubber {
       await loop;
     },
     runPass,
+    quarantine,
   };
 }

@@ -97,7 +97,10 @@ export function createChunkserver(c: ChunkserverComponents): Chunkserver {
   let background = false;
   const ready = () => (readyP ??= (async () => {
     await store.open();
-    await registerChunkRoutes(app, { store, signer, nodeId, now, logger, metrics, shutdown });
+    const onCorrupt = (id: string) => {
+      scrubber.quarantine(id, 'read check: content does not match its hash').catch((err: unknown) => logger.error({ err, chunkId: id }, 'Could not quarantine a corrupt chunk'));
+    };
+    await registerChunkRoutes(app, { store, signer, nodeId, now, logger, metrics, shutdown, onCorrupt });
     await registerInternalRoutes(app, { store, replicator, signer, nodeId, logger, now });
     await app.ready();
   })());

@@ -56,6 +56,34 @@ test('scrubber detects a flipped byte, removes and reports the chunk, and it is 
   }
 });
 
+test('a GET of a chunk whose bytes rotted fails before the body completes and removes the chunk', async () => {
+  const dir = await tempDir();
+  const cs = await makeServer(dir);
+  const { url } = await cs.start({ background: false });
+  try {
+    const bad = chunk(3 * 1024 * 1024);
+    await cs.store.put(bad.id, Readable.from([bad.data]));
+    await flipByte(join(dir, 'chunks', bad.id.slice(0, 2), bad.id), 5);
+    let received = 0;
+    let failed = false;
+    try {
+      const res = await fetch(`${url}/chunks/${bad.id}`, { headers: { [CAP_HEADER]: cap(bad.id, 'r') } });
+      assert.is(res.status, 200);
+      for await (const piece of res.body!) received += (piece as Uint8Array).length;
+    } catch {
+      failed = true;
+    }
+    assert.ok(failed, 'the body must not complete');
+    assert.ok(received < bad.data.length, `received ${received} bytes`);
+    for (let i = 0; i < 200 && cs.store.has(bad.id); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.is(cs.store.has(bad.id), false);
+    assert.equal(await filesUnder(dir), []);
+  } finally {
+    await cs.stop();
+    await removeDir(dir);
+  }
+});
+
 test('scrubber reports the bad chunk through the injected reporter (memory store)', async () => {
   const store = createMemoryStore({ quotaBytes: 0, minFreeBytes: 0 });
   const c = chunk(1000);
