@@ -45,6 +45,8 @@ export interface NamespaceDeps {
 }
 
 const DIR_MODE = 0o755;
+const perm = (mode: number): number => mode & 0o7777;
+const ms = (t: number): number => Math.floor(t);
 const FILE_MODE = 0o644;
 
 export function createNamespace(c: NamespaceDeps): Namespace {
@@ -115,7 +117,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       ensureParents(owner, path);
       const nowMs = c.now();
       const value: EntryValue = {
-        kind: 'file', size: req.size, mode: req.mode ?? current?.value.mode ?? FILE_MODE, mtimeMs: req.mtimeMs ?? nowMs,
+        kind: 'file', size: req.size, mode: req.mode !== undefined ? perm(req.mode) : current?.value.mode ?? FILE_MODE, mtimeMs: req.mtimeMs !== undefined ? ms(req.mtimeMs) : nowMs,
         ctimeMs: nowMs, chunks: req.chunks.map((ch) => ({ id: ch.id, size: ch.size })),
       };
       const tags = (req.tags ?? []).map(assertTag);
@@ -137,7 +139,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       }
       if (opts.parents) ensureParents(owner, path);
       else requireParentDir(owner, path);
-      return toEntryInfo(write(owner, path, (cur, s) => putEntry(cur, { owner, path, value: dirValue(opts.mode ?? DIR_MODE), ...s })));
+      return toEntryInfo(write(owner, path, (cur, s) => putEntry(cur, { owner, path, value: dirValue(perm(opts.mode ?? DIR_MODE)), ...s })));
     });
   }
 
@@ -206,14 +208,14 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     return store.transaction(() => {
       const current = mustLive(owner, path);
       const value: EntryValue = { ...current.value, ctimeMs: c.now() };
-      if (req.mode !== undefined) value.mode = req.mode;
-      if (req.mtimeMs !== undefined) value.mtimeMs = req.mtimeMs;
+      if (req.mode !== undefined) value.mode = perm(req.mode);
+      if (req.mtimeMs !== undefined) value.mtimeMs = ms(req.mtimeMs);
       if (req.size !== undefined && req.size !== current.value.size) {
         if (current.value.kind !== 'file') throw errors.isDir(`Cannot truncate ${current.value.kind} ${path}`, { path });
         if (req.size !== 0) throw errors.invalid('setattr can only truncate to 0; commit the new chunks for other sizes');
         value.size = 0;
         value.chunks = [];
-        value.mtimeMs = req.mtimeMs ?? c.now();
+        value.mtimeMs = req.mtimeMs !== undefined ? ms(req.mtimeMs) : c.now();
       }
       return toEntryInfo(write(owner, path, (cur, s) => putEntry(cur, { owner, path, value, ...s })));
     });

@@ -7,8 +7,10 @@ const tag = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const tagList = { type: 'array', items: tag, maxItems: 64 } as const;
 const chunkId = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 const bytes = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
-const mode = { type: 'integer', minimum: 0, maximum: 0o7777 } as const;
-const timeMs = { type: 'integer', minimum: 0, maximum: 8_640_000_000_000_000 } as const;
+/** permission bits; file-type bits (as in fs.Stats.mode) are accepted and masked off */
+const mode = { type: 'integer', minimum: 0, maximum: 0o177777 } as const;
+/** ms since epoch; fractions (fs.Stats.mtimeMs) are accepted and floored */
+const timeMs = { type: 'number', minimum: 0, maximum: 8_640_000_000_000_000 } as const;
 const MAX_CHUNKS = 262_144;
 const chunkRef = { type: 'object', additionalProperties: false, required: ['id', 'size'], properties: { id: chunkId, size: bytes } } as const;
 const idList = { type: 'array', items: chunkId, maxItems: 10_000_000 } as const;

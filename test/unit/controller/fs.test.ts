@@ -150,7 +150,7 @@ test('symlink and setattr', async () => {
   assert.equal([link.json.kind, link.json.target, link.json.size], ['symlink', '../x', 4]);
   assert.is((await post('/v1/fs/symlink', { path: '/l/link', target: 'y' })).json.code, 'EXISTS');
   await commit('/f', 1);
-  const attrs = await post('/v1/fs/setattr', { path: '/f', mode: 0o600, mtimeMs: 42 });
+  const attrs = await post('/v1/fs/setattr', { path: '/f', mode: 0o100600, mtimeMs: 42.7 });
   assert.equal([attrs.json.mode, attrs.json.mtimeMs, attrs.json.size], [0o600, 42, 10]);
   const truncated = await post('/v1/fs/setattr', { path: '/f', size: 0 });
   assert.equal([truncated.json.size, truncated.json.chunkCount], [0, 0]);
