@@ -186,4 +186,22 @@ reopen('MIN_FREE_BYTES and a full disk refuse new chunks; ENOSPC-like free space
   }
 });
 
+reopen('an ENOSPC while writing becomes NO_SPACE and the temp file is removed', async () => {
+  const dir = await tempDir();
+  try {
+    const store = createDiskStore({ dataDir: dir, quotaBytes: 0, minFreeBytes: 0, logger: silentLogger() });
+    await store.open();
+    const c = chunk(8192);
+    async function* failing() {
+      yield c.data.subarray(0, 4096);
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    }
+    await rejects(store.put(c.id, failing()), 'NO_SPACE');
+    assert.equal(await filesUnder(dir), []);
+    assert.is(store.usage().chunkCount, 0);
+  } finally {
+    await removeDir(dir);
+  }
+});
+
 reopen.run();
