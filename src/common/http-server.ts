@@ -35,7 +35,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     requestTimeout: opts.requestTimeoutMs ?? 120_000,
     connectionTimeout: 0,
     keepAliveTimeout: 65_000,
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
