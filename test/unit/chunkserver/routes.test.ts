@@ -175,4 +175,23 @@ s('metrics count puts, gets and bytes', async ({ cs }) => {
   assert.match(text, /redcloud_chunkserver_chunks_stored\{node="cs-test",role="chunkserver"\} 1/);
 });
 
+s('an upload cut off mid-body leaves no file behind', async ({ cs, dir }) => {
+  const { port } = await cs.start({ background: false });
+  {
+    const c = chunk(200_000);
+    const { connect } = await import('node:net');
+    const sock = connect(port, '127.0.0.1');
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    sock.write(`PUT /chunks/${c.id} HTTP/1.1\r\nhost: x\r\ncontent-type: application/octet-stream\r\ncontent-length: ${c.data.length}\r\n${CAP_HEADER}: ${cap(c.id, 'w')}\r\n\r\n`);
+    sock.write(c.data.subarray(0, 100_000));
+    const metricsText = async () => (await cs.app.inject({ method: 'GET', url: '/metrics' })).body;
+    for (let i = 0; i < 100 && (await filesUnder(dir)).length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    sock.destroy();
+    for (let i = 0; i < 400 && !/redcloud_chunkserver_puts_total\{result="(?!created)/.test(await metricsText()); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.match(await metricsText(), /redcloud_chunkserver_puts_total\{result="(?!created)/);
+    assert.equal(await filesUnder(dir), []);
+    assert.is(cs.store.has(c.id), false);
+  }
+});
+
 s.run();
