@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Removes what earlier (killed) runs of our tests may have left behind: FUSE mounts of RedCloud
-# (type fuse.redcloud* or under this repo / a redcloud temp dir) and iptables rules tagged with
+# Removes what earlier (killed) runs of our tests may have left behind: dead FUSE mounts of
+# RedCloud (under this repo or a /tmp/redcloud-* dir, or named redcloud*, whose driver no longer answers) and iptables rules tagged with
 # the comment "redcloud-test". Safe to run any time; does nothing when all is clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,8 @@ if [ -r /proc/mounts ]; then
       "$repo"/*|/tmp/redcloud-*|"${TMPDIR:-/tmp}"/redcloud-*) ;;
       *) case "$src" in redcloud*) ;; *) continue ;; esac ;;
     esac
+    # A mount whose driver still answers belongs to someone running right now: leave it.
+    if timeout 3 stat "$mnt" >/dev/null 2>&1; then continue; fi
     echo "cleanup: unmounting stale FUSE mount $mnt"
     fusermount -uz "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
   done

@@ -22,7 +22,7 @@ run_suite() {
   echo "== $name tests ($dir)"
   out="$(mktemp)"
   set +e
-  npx uvu "$dir" '.*\.test\.js$' 2>&1 | tee "$out"
+  node scripts/run-tests.mjs "$dir" 2>&1 | tee "$out"
   rc=${PIPESTATUS[0]}
   set -e
   clean="$(sed -e 's/\x1b\[[0-9;]*m//g' "$out")"
