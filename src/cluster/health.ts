@@ -12,6 +12,8 @@ export interface WaitHealthyOptions {
   signal?: AbortSignal;
   /** returns why the process is dead, or undefined while it runs */
   isDead?: () => string | undefined;
+  /** the node id /health must report (when it reports one): catches a stale process on the address */
+  expectNode?: string;
   /** context for the error message (e.g. the log tail) */
   describe?: () => string;
 }
@@ -26,9 +28,17 @@ export async function waitHealthy(baseUrl: string, opts: WaitHealthyOptions): Pr
     const dead = opts.isDead?.();
     if (dead) throw errors.unavailable(`${baseUrl} ${dead} before it was healthy: ${opts.describe?.() ?? ''}`);
     try {
-      await request(`${baseUrl}/health`, { timeoutMs: Math.min(2_000, Math.max(100, deadlineMs - Date.now())), signal: opts.signal });
+      const res = await request(`${baseUrl}/health`, { timeoutMs: Math.min(2_000, Math.max(100, deadlineMs - Date.now())), signal: opts.signal });
+      const body = (await res.json().catch(() => ({}))) as { node?: unknown };
+      if (opts.expectNode !== undefined && typeof body.node === 'string' && body.node !== opts.expectNode) {
+        throw errors.exists(`${baseUrl} is answered by node ${body.node}, not ${opts.expectNode}: another process (an earlier cluster?) holds this address`);
+      }
+      // The answer may come from a process that is not ours if ours died on EADDRINUSE.
+      const deadNow = opts.isDead?.();
+      if (deadNow) throw errors.unavailable(`${baseUrl} ${deadNow} although something answers there: ${opts.describe?.() ?? ''}`);
       return;
     } catch (err) {
+      if ((err as { code?: string }).code === 'EXISTS' || (err as Error).message.includes('although something answers')) throw err;
       last = (err as Error).message;
     }
     if (Date.now() + pollMs > deadlineMs) {

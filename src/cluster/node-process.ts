@@ -106,6 +106,7 @@ export class NodeProcess {
     await waitHealthy(this.url, {
       timeoutMs: opts.timeoutMs ?? 30_000,
       signal: opts.signal,
+      expectNode: this.spec.id,
       isDead: () => (this.exitInfo ? `exited with ${this.exitInfo.signal ?? `code ${this.exitInfo.code}`}` : undefined),
       describe: () => `${this.spec.role} ${this.spec.id} (${this.url}, pid ${this.pid}); log ${this.spec.logFile}:\n${logTail(this.spec.logFile)}`,
     });

@@ -12,10 +12,11 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { binPath, repoRoot } from '../../src/cluster/paths.js';
 import { Signer, issueCapability } from '../../src/common/tokens.js';
-import type { PlacementResponse, ReadPlan } from '../../src/common/api.js';
+import type { PlacementResponse } from '../../src/common/api.js';
+import { DEV_CLUSTER_SECRET } from '../../src/common/config.js';
 import { findEntryIn } from '../helpers/cli.js';
 import { listFiles, sha256File, writeRandomFile } from '../helpers/files.js';
-import { getJson, http, loginToken, postJson } from '../helpers/http.js';
+import { http, loginToken, postJson } from '../helpers/http.js';
 import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -46,9 +47,29 @@ function assertFails(r: { exitCode: number | null; stderr: string; stdout: strin
 }
 
 test.before(async () => {
-  ctx.tc = await startTestCluster({ label: 'datapath', net: '127.0.5', controllers: 1, chunkservers: 3 });
+  try {
+    ctx.tc = await startTestCluster({ label: 'datapath', net: '127.0.5', controllers: 1, chunkservers: 3 });
+  } catch (err) {
+    process.stderr.write(`data path: cluster did not start: ${(err as Error).stack ?? String(err)}\n`);
+    throw err;
+  }
   ctx.work = join(ctx.tc.dir, 'work');
   mkdirSync(ctx.work, { recursive: true });
+  // A second user over plain HTTP, so the chunkserver checks do not depend on the CLI.
+  try {
+    const url = ctx.tc.controllerUrls[0]!;
+    const reg = await http(`${url}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'probe', password: 'pw-probe' }) });
+    if (reg.status !== 201 && reg.status !== 200) throw new Error(`register over HTTP answered ${reg.status}: ${reg.body.toString('utf8').slice(0, 200)}`);
+    ctx.token = await loginToken(url, 'probe', 'pw-probe');
+    await ctx.tc.waitHealthyChunkservers(ctx.token, 3);
+  } catch (err) {
+    // uvu does not print errors thrown by hooks: say it here.
+    process.stderr.write(`data path: setup failed: ${(err as Error).stack ?? String(err)}\n`);
+    ctx.tc.dumpLogs();
+    await ctx.tc.stop();
+    ctx.tc = undefined;
+    throw err;
+  }
 });
 
 test.after(async () => {
@@ -64,8 +85,6 @@ step('register and login through the CLI; bad credentials fail clearly', async (
   assertFails(await tc.cli.run(['login', 'nobody', 'pw']), 'unknown user', 3);
   const login = await tc.cli.run(['login', 'alice', 'pw-alice']);
   assert.is(login.exitCode, 0, `login: ${login.stderr}`);
-  ctx.token = await loginToken(tc.controllerUrls[0]!, 'alice', 'pw-alice');
-  await tc.waitHealthyChunkservers(ctx.token, 3);
 });
 
 step('64 MiB upload with two tags; ls and find show it; download is byte-identical', async (tc) => {
@@ -140,19 +159,31 @@ step('a chunk PUT whose bytes do not match its id is refused with 4xx and nothin
 });
 
 step('a chunk GET without or with a forged capability is rejected', async (tc) => {
-  const plan = await getJson<ReadPlan>(`${tc.controllerUrls[0]}/v1/fs/read?path=${encodeURIComponent('/big.bin')}`, ctx.token);
-  assert.is(plan.status, 200);
-  const c = plan.data.chunks[0]!;
-  const other = plan.data.chunks[1]!;
-  const url = `${c.locations[0]!.url}/chunks/${c.id}`;
-  const ok = await http(url, { headers: { 'x-redcloud-cap': c.cap } });
-  assert.is(ok.status, 200, 'the real capability works');
+  // Store two chunks properly (placement + PUT), then read them back with good and bad capabilities.
+  const datas = [randomBytes(3000), randomBytes(3000)];
+  const ids = datas.map((d) => createHash('sha256').update(d).digest('hex'));
+  const placed = await postJson<PlacementResponse>(`${tc.controllerUrls[0]}/v1/fs/placement`, ctx.token, { chunks: ids.map((id) => ({ id, size: 3000 })) });
+  assert.is(placed.status, 200, `placement: ${JSON.stringify(placed.data)}`);
+  const [c, other] = placed.data.chunks as [PlacementResponse['chunks'][number], PlacementResponse['chunks'][number]];
+  for (const [i, p] of [c, other].entries()) {
+    const put = await http(`${p.targets[0]!.url}/chunks/${p.id}`, {
+      method: 'PUT', headers: { 'content-type': 'application/octet-stream', 'x-redcloud-cap': p.cap }, body: datas[i],
+    });
+    assert.ok(put.status === 200 || put.status === 201, `PUT of the right bytes: ${put.status} ${put.body.toString('utf8').slice(0, 200)}`);
+  }
+  const url = `${c.targets[0]!.url}/chunks/${c.id}`;
+  const readCap = issueCapability(new Signer(DEV_CLUSTER_SECRET), c.id, 'r', Date.now(), 60_000);
+  const ok = await http(url, { headers: { 'x-redcloud-cap': readCap } });
+  assert.is(ok.status, 200, 'a read capability signed with the cluster secret works');
   assert.is(createHash('sha256').update(ok.body).digest('hex'), c.id);
   assert.is((await http(url)).status, 403, 'no capability');
   const forged = issueCapability(new Signer('not-the-cluster-secret'), c.id, 'r', Date.now(), 60_000);
   assert.is((await http(url, { headers: { 'x-redcloud-cap': forged } })).status, 403, 'capability signed with another secret');
-  assert.is((await http(url, { headers: { 'x-redcloud-cap': other.cap } })).status, 403, 'capability of another chunk');
-  assert.is((await http(url, { headers: { 'x-redcloud-cap': `${c.cap.slice(0, -2)}xx` } })).status, 403, 'tampered capability');
+  const otherCap = issueCapability(new Signer(DEV_CLUSTER_SECRET), other.id, 'r', Date.now(), 60_000);
+  assert.is((await http(url, { headers: { 'x-redcloud-cap': otherCap } })).status, 403, 'capability of another chunk');
+  assert.is((await http(url, { headers: { 'x-redcloud-cap': `${readCap.slice(0, -2)}xx` } })).status, 403, 'tampered capability');
+  const expired = issueCapability(new Signer(DEV_CLUSTER_SECRET), c.id, 'r', Date.now() - 120_000, 60_000);
+  assert.is((await http(url, { headers: { 'x-redcloud-cap': expired } })).status, 403, 'expired capability');
 });
 
 step('an upload cut off by SIGKILL commits nothing; the previous version still downloads identical', async (tc) => {

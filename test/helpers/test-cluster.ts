@@ -47,6 +47,7 @@ export async function startTestCluster(o: TestClusterOptions): Promise<TestClust
   const nChunkservers = o.chunkservers ?? 3;
   const ctlAddrs = Array.from({ length: nControllers }, (_, i) => `${o.net}.${11 + i}`);
   const peers = ctlAddrs.map((a) => `${a}:8000`);
+  let logsDumped = false;
   const tc: TestCluster = {
     dir,
     cluster,
@@ -62,6 +63,12 @@ export async function startTestCluster(o: TestClusterOptions): Promise<TestClust
       }, { timeoutMs });
     },
     dumpLogs() {
+      // Once per cluster: later failures would only repeat the same lines.
+      if (logsDumped) {
+        process.stderr.write(`(node logs printed above; files in ${dir}/logs)\n`);
+        return;
+      }
+      logsDumped = true;
       process.stderr.write(`\n===== node logs (${dir}) =====\n${cluster.logs(80)}\n===== end of node logs =====\n`);
     },
     async stop() {
