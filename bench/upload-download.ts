@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { parseBytes } from '../src/common/config.js';
 import { LocalCluster, binPath, repoRoot } from '../src/cluster/index.js';
 import { measure, type Measured } from './measure.js';
+import { requestJson } from '../src/common/http-client.js';
+import type { ClusterStatus } from '../src/common/api.js';
 
 const MB = 1_000_000;
 const sizeBytes = parseBytes(process.env.BENCH_SIZE ?? '1GiB');
@@ -30,6 +32,18 @@ function writeRandom(path: string, bytes: number): void {
     for (let done = 0; done < bytes; done += 4 << 20) writeSync(fd, randomBytes(Math.min(4 << 20, bytes - done)));
   } finally {
     closeSync(fd);
+  }
+}
+
+/** Polls the controller's status until `n` chunkservers are healthy, so all three get replicas. */
+async function waitForChunkservers(controllerUrl: string, n: number): Promise<void> {
+  const { token } = await requestJson<{ token: string }>(`${controllerUrl}/v1/login`, { body: { user: 'bench', password: 'bench' }, timeoutMs: 10_000 });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const status = await requestJson<ClusterStatus>(`${controllerUrl}/v1/status`, { headers: { authorization: `Bearer ${token}` }, timeoutMs: 5_000 });
+    if (status.chunkservers.filter((c) => c.healthy).length >= n) return;
+    if (Date.now() > deadline) throw new Error(`only ${status.chunkservers.filter((c) => c.healthy).length} of ${n} chunkservers healthy after 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -60,8 +74,7 @@ async function main(): Promise<void> {
     const cli = (args: string[]) => measure(process.execPath, [binPath('cli'), ...args], { env, cwd: repoRoot(), timeoutMs });
     check(await cli(['register', 'bench', '--password', 'bench']), 'register');
     check(await cli(['login', 'bench', 'bench']), 'login');
-    // Give every chunkserver time to heartbeat so all three receive replicas.
-    await new Promise((r) => setTimeout(r, 2_000));
+    await waitForChunkservers('http://127.0.5.111:8000', 3);
     const up = check(await cli(['upload', file, '--to', '/bench.bin']), 'upload');
     mkdirSync(join(dir, 'down'), { recursive: true });
     const down = check(await cli(['download', '/bench.bin', join(dir, 'down', 'bench.bin')]), 'download');
