@@ -70,7 +70,8 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     );
   const get = <T>(route: string, q: Query, o?: CallOptions): Promise<T> => call<T>('GET', route, q, undefined, o);
   const post = <T>(route: string, body: unknown, o?: CallOptions): Promise<T> => call<T>('POST', route, {}, body, o);
-  const p = (path: string): string => normalizePath(path);
+  /** remote names without a leading "/" are relative to "/" */
+  const p = (path: string): string => normalizePath(path, { relativeTo: '/' });
 
   const commit = (remotePath: string, refs: ChunkRef[], receipts: Record<string, string[]>, size: number, o: UploadOptions & { ifVersion?: string }): Promise<EntryInfo> => {
     const req: CommitRequest = {

@@ -1,0 +1,161 @@
+/** Uploads against fake controller and chunkservers: chunking, receipts, HEAD skip, quorum, no commit on failure. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { safeSuite } from './safe-test.js';
+import * as assert from 'uvu/assert';
+import { createClient } from '../../../src/client/client.js';
+import { RedCloudError } from '../../../src/common/errors.js';
+import { sha256Hex } from '../../../src/common/hash.js';
+import { startChunkserver, startController, stopAll, type FakeChunkserver, type FakeController } from './fake-cluster.js';
+
+const test = safeSuite();
+
+const CHUNK = 1024;
+let dir = '';
+let a: FakeChunkserver;
+let b: FakeChunkserver;
+let ctl: FakeController;
+
+test.before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'redcloud-client-up-'));
+  a = await startChunkserver('cs-a');
+  b = await startChunkserver('cs-b');
+  ctl = await startController([a, b]);
+});
+test.after(async () => {
+  await stopAll(ctl, a, b);
+  await rm(dir, { recursive: true, force: true });
+});
+test.before.each(() => {
+  for (const s of [a, b]) { s.mode = 'ok'; s.chunks.clear(); s.counts = { head: 0, put: 0, get: 0 }; s.maxInflightPut = 0; s.putDelayMs = 0; }
+  ctl.commits.length = 0; ctl.placements.length = 0; ctl.writeQuorum = 1;
+});
+
+const client = (concurrency = 4) => createClient({ controllers: [ctl.url], token: 'tok-alice', chunkSizeBytes: CHUNK, concurrency, requestTimeoutMs: 5000 });
+/** n pseudo-random bytes (no two chunks alike) */
+const bytes = (n: number, seed = 1): Buffer => {
+  let x = seed * 2654435761 >>> 0;
+  return Buffer.from(Array.from({ length: n }, () => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x >>> 24;
+  }));
+};
+
+for (const size of [0, 1, CHUNK, CHUNK + 1]) {
+  test(`uploadFile of ${size} bytes: chunks, receipts from every replica, commit`, async () => {
+    const data = bytes(size);
+    const file = join(dir, `f${size}`);
+    await writeFile(file, data);
+    const progress: number[] = [];
+    const entry = await client().uploadFile(file, `f${size}`, { tags: ['t1'], onProgress: (p) => progress.push(p.doneBytes) });
+    assert.is(entry.path, `/f${size}`);
+    assert.is(ctl.commits.length, 1);
+    const c = ctl.commits[0]!;
+    assert.is(c.size, size);
+    assert.equal(c.tags, ['t1']);
+    const expected = [];
+    for (let i = 0; i < size; i += CHUNK) expected.push({ id: sha256Hex(data.subarray(i, i + CHUNK)), size: Math.min(CHUNK, size - i) });
+    assert.equal(c.chunks, expected);
+    for (const ch of expected) {
+      assert.equal(c.receipts[ch.id], [`r:cs-a:${ch.id}`, `r:cs-b:${ch.id}`]);
+      assert.equal(a.chunks.get(ch.id), data.subarray(expected.indexOf(ch) * CHUNK, expected.indexOf(ch) * CHUNK + ch.size));
+    }
+    assert.is(ctl.placements.length, expected.length === 0 ? 0 : 1);
+    assert.is(progress.at(-1) ?? 0, size);
+  });
+}
+
+test('HEAD with a receipt skips the PUT to that target', async () => {
+  const data = bytes(CHUNK * 2, 5);
+  const first = sha256Hex(data.subarray(0, CHUNK));
+  a.chunks.set(first, data.subarray(0, CHUNK));
+  await client().uploadStream(Readable.from([data]), '/s');
+  const c = ctl.commits[0]!;
+  assert.equal(c.receipts[first], [`r:cs-a:${first}:head`, `r:cs-b:${first}`]);
+  assert.is(a.counts.put, 1);
+  assert.is(b.counts.put, 2);
+});
+
+test('quorum reached with one replica down (writeQuorum 1)', async () => {
+  b.mode = 'down';
+  await client().uploadStream(Readable.from([bytes(CHUNK * 3)]), '/q1');
+  assert.is(ctl.commits.length, 1);
+  for (const ch of ctl.commits[0]!.chunks) assert.equal(ctl.commits[0]!.receipts[ch.id], [`r:cs-a:${ch.id}`]);
+});
+
+test('quorum failure: nothing is committed, UNAVAILABLE', async () => {
+  ctl.writeQuorum = 2;
+  b.mode = 'down';
+  try {
+    await client().uploadStream(Readable.from([bytes(CHUNK * 3)]), '/q2');
+    assert.unreachable();
+  } catch (err) {
+    assert.instance(err, RedCloudError);
+    assert.is((err as RedCloudError).code, 'UNAVAILABLE');
+    assert.match((err as Error).message, /stored on 1 of 2 chunkservers, 2 needed/);
+  }
+  assert.is(ctl.commits.length, 0);
+});
+
+test('all replicas full: the NO_SPACE code travels to the caller', async () => {
+  const full = await startChunkserver('cs-full');
+  full.mode = 'full';
+  const ctl2 = await startController([full]);
+  try {
+    const c = createClient({ controllers: [ctl2.url], chunkSizeBytes: CHUNK, concurrency: 2, requestTimeoutMs: 5000 });
+    await c.uploadStream(Readable.from([bytes(10)]), '/full');
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as RedCloudError).code, 'NO_SPACE');
+  } finally {
+    assert.is(ctl2.commits.length, 0);
+    await stopAll(ctl2, full);
+  }
+});
+
+test('abort midway: nothing is committed, ABORTED', async () => {
+  a.putDelayMs = 30;
+  b.putDelayMs = 30;
+  const ac = new AbortController();
+  const p = client(2).uploadStream(Readable.from([bytes(CHUNK * 8)]), '/abort', { signal: ac.signal, onProgress: () => ac.abort() });
+  try {
+    await p;
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as RedCloudError).code, 'ABORTED');
+  }
+  assert.is(ctl.commits.length, 0);
+});
+
+test('bounded transfers: never more PUTs in flight than concurrency, placement batched', async () => {
+  a.putDelayMs = 5;
+  b.putDelayMs = 5;
+  await client(3).uploadStream(Readable.from([bytes(CHUNK * 10, 9)]), '/many');
+  assert.ok(a.maxInflightPut + b.maxInflightPut <= 3 * 2, `inflight ${a.maxInflightPut}+${b.maxInflightPut}`);
+  assert.ok(ctl.placements.every((p) => p.chunks.length <= 3));
+  assert.is(ctl.placements.reduce((n, p) => n + p.chunks.length, 0), 10);
+  assert.is(ctl.commits[0]!.chunks.length, 10);
+});
+
+test('commitChunks uploads only new data chunks', async () => {
+  const keep = { id: sha256Hex(bytes(CHUNK, 3)), size: CHUNK };
+  const fresh = bytes(10, 4);
+  await client().commitChunks('/part', [{ index: 0, ref: keep }, { index: 1, data: fresh }], CHUNK + 10);
+  const c = ctl.commits[0]!;
+  assert.equal(c.chunks, [keep, { id: sha256Hex(fresh), size: 10 }]);
+  assert.equal(Object.keys(c.receipts), [sha256Hex(fresh)]);
+  assert.is(a.counts.put, 1);
+});
+
+test('missing local file is NOT_FOUND', async () => {
+  try {
+    await client().uploadFile(join(dir, 'nope'), '/nope');
+    assert.unreachable();
+  } catch (err) {
+    assert.is((err as RedCloudError).code, 'NOT_FOUND');
+  }
+});
+
+test.run();
