@@ -10,8 +10,19 @@ import type { Readable } from 'node:stream';
 import fetch, { type Response } from 'node-fetch';
 import { RedCloudError, errors, isErrorCode, toRedCloudError } from './errors.js';
 
-const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000 });
-const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000 });
+let httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000 });
+let httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000 });
+
+/**
+ * Makes outgoing connections leave from `addr` (a daemon's own BIND_ADDR; `listen` calls this),
+ * so peers see the real source address and loopback clusters on 127.0.0.x can be partitioned by
+ * source address (iptables -s). A wildcard or undefined address restores the default.
+ */
+export function setLocalAddress(addr: string | undefined): void {
+  const localAddress = addr && addr !== '0.0.0.0' && addr !== '::' ? addr : undefined;
+  httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000, localAddress });
+  httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000, localAddress });
+}
 
 export interface RequestOptions {
   method?: 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';

@@ -8,6 +8,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RedCloudError, toRedCloudError } from './errors.js';
+import { setLocalAddress } from './http-client.js';
 import type { Logger } from './logger.js';
 import { CLUSTER_AUTH_HEADER, type Signer, verifyClusterAuth } from './tokens.js';
 
@@ -101,9 +102,10 @@ export function clusterAuth(signer: Signer, log: Logger, now: () => number) {
   };
 }
 
-/** Listens and resolves with the bound port. */
+/** Listens and resolves with the bound port; outgoing calls then leave from `host` too (setLocalAddress). */
 export async function listen(app: FastifyInstance, host: string, port: number): Promise<number> {
   await app.listen({ host, port });
+  setLocalAddress(host);
   const addr = app.server.address();
   return typeof addr === 'object' && addr ? addr.port : port;
 }
