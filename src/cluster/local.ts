@@ -26,10 +26,13 @@ export interface UpOptions {
   demoUser?: { user: string; password: string };
   print: (line: string) => void;
   healthTimeoutMs?: number;
+  /** first three octets of the loopback addresses, default 127.0.0 */
+  net?: string;
 }
 
-export const controllerAddr = (i: number): string => `127.0.0.${11 + i}`;
-export const chunkserverAddr = (i: number): string => `127.0.0.${21 + i}`;
+/** Controllers are <net>.11, .12…; chunkservers <net>.21, .22… (net defaults to 127.0.0). */
+export const controllerAddr = (i: number, net = '127.0.0'): string => `${net}.${11 + i}`;
+export const chunkserverAddr = (i: number, net = '127.0.0'): string => `${net}.${21 + i}`;
 
 function liveNodes(state: ClusterState): StateNode[] {
   return state.nodes.filter((n) => isOurProcess(n.pid, n.bin));
@@ -53,13 +56,14 @@ async function cli(args: string[], timeoutMs = 60_000): Promise<void> {
 export async function upLocalCluster(o: UpOptions): Promise<ClusterState> {
   if (o.controllers < 1 || o.controllers > 9) throw errors.invalid('--controllers must be between 1 and 9');
   if (o.chunkservers < 1 || o.chunkservers > 9) throw errors.invalid('--chunkservers must be between 1 and 9');
+  if (o.net !== undefined && !/^127\.\d{1,3}\.\d{1,3}$/.test(o.net)) throw errors.invalid('--net must be the first three octets of a 127.0.0.0/8 address, e.g. 127.0.0');
   const dataDir = resolve(o.dataDir);
   const previous = readState(dataDir);
   if (previous && liveNodes(previous).length > 0) {
     throw errors.exists(`A local cluster from ${dataDir} is already running; stop it with \`redcloud cluster down\``);
   }
   mkdirSync(dataDir, { recursive: true });
-  const peers = Array.from({ length: o.controllers }, (_, i) => `${controllerAddr(i)}:8000`);
+  const peers = Array.from({ length: o.controllers }, (_, i) => `${controllerAddr(i, o.net)}:8000`);
   const state: ClusterState = { version: 1, dataDir, startedAtMs: Date.now(), controllers: peers.map((p) => `http://${p}`), nodes: [] };
   const cluster = new LocalCluster();
   const record = (): void => {
@@ -70,22 +74,22 @@ export async function upLocalCluster(o: UpOptions): Promise<ClusterState> {
     for (let i = 0; i < o.controllers; i++) {
       const id = `controller-${i + 1}`;
       await cluster.controller({
-        id, addr: controllerAddr(i), port: 8000, dataDir: join(dataDir, id), logFile: join(dataDir, 'logs', `${id}.log`),
+        id, addr: controllerAddr(i, o.net), port: 8000, dataDir: join(dataDir, id), logFile: join(dataDir, 'logs', `${id}.log`),
         peers: peers.filter((_, j) => j !== i), clusterSecret: process.env.CLUSTER_SECRET ?? DEV_CLUSTER_SECRET,
         detached: true, healthTimeoutMs: o.healthTimeoutMs,
       });
       record();
-      o.print(`controller  ${id}  http://${controllerAddr(i)}:8000  pid ${cluster.nodes.at(-1)!.pid}`);
+      o.print(`controller  ${id}  http://${controllerAddr(i, o.net)}:8000  pid ${cluster.nodes.at(-1)!.pid}`);
     }
     for (let i = 0; i < o.chunkservers; i++) {
       const id = `chunkserver-${i + 1}`;
       await cluster.chunkserver({
-        id, addr: chunkserverAddr(i), port: 9000, dataDir: join(dataDir, id), logFile: join(dataDir, 'logs', `${id}.log`),
+        id, addr: chunkserverAddr(i, o.net), port: 9000, dataDir: join(dataDir, id), logFile: join(dataDir, 'logs', `${id}.log`),
         peers, clusterSecret: process.env.CLUSTER_SECRET ?? DEV_CLUSTER_SECRET,
         env: { HEARTBEAT_INTERVAL: '2s' }, detached: true, healthTimeoutMs: o.healthTimeoutMs,
       });
       record();
-      o.print(`chunkserver ${id}  http://${chunkserverAddr(i)}:9000  pid ${cluster.nodes.at(-1)!.pid}`);
+      o.print(`chunkserver ${id}  http://${chunkserverAddr(i, o.net)}:9000  pid ${cluster.nodes.at(-1)!.pid}`);
     }
     const demo = o.demoUser ?? { user: 'demo', password: 'demo' };
     const made = await registerDemo(state.controllers[0]!, demo.user, demo.password);

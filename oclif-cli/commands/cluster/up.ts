@@ -22,6 +22,7 @@ export default class ClusterUp extends Command {
     mount: Flags.string({ summary: 'Where to mount the filesystem.', default: './mnt' }),
     'no-mount': Flags.boolean({ summary: 'Do not mount.', default: false }),
     foreground: Flags.boolean({ summary: 'Stay in the foreground; Ctrl-C stops the cluster.', default: false }),
+    net: Flags.string({ summary: 'First three octets of the loopback addresses (controllers .11.., chunkservers .21..).', default: '127.0.0' }),
     json: Flags.boolean({ summary: 'Print the cluster state as JSON.', default: false }),
   };
 
@@ -34,7 +35,7 @@ export default class ClusterUp extends Command {
     try {
       state = await upLocalCluster({
         controllers: flags.controllers, chunkservers: flags.chunkservers, dataDir: flags.data,
-        mountDir: flags['no-mount'] ? undefined : flags.mount, print,
+        mountDir: flags['no-mount'] ? undefined : flags.mount, print, net: flags.net,
       });
     } catch (err) {
       this.error(`${(err as Error).message}`, { exit: err instanceof RedCloudError ? err.exitCode : 1 });
