@@ -48,8 +48,15 @@ async function registerDemo(controllerUrl: string, user: string, password: strin
   }
 }
 
+/** Runs the CLI; a failure reports the command's verb and its last stderr line (never the password). */
 async function cli(args: string[], timeoutMs = 60_000): Promise<void> {
-  await run(process.execPath, [binPath('cli'), ...args], { cwd: repoRoot(), timeout: timeoutMs });
+  try {
+    await run(process.execPath, [binPath('cli'), ...args], { cwd: repoRoot(), timeout: timeoutMs });
+  } catch (err) {
+    const stderr = String((err as { stderr?: string }).stderr ?? '').trim().split('\n').filter(Boolean);
+    const why = stderr.find((l) => l.startsWith('Error')) ?? stderr.at(-1) ?? (err as Error).message;
+    throw errors.unavailable(`\`redcloud ${args[0]}\` failed: ${why}`);
+  }
 }
 
 /** Starts the cluster in the background (detached processes) and returns its state. */
