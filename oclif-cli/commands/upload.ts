@@ -1,0 +1,34 @@
+/** `redcloud upload FILE [TAG…] [--to PATH]`: uploads a local file (default remote path /<basename>). */
+import { basename } from 'node:path';
+import { Args, Flags } from '@oclif/core';
+import type { EntryInfo } from '../../src/common/api.js';
+import { BaseCommand } from '../base.js';
+import { progressBar } from '../lib/progress.js';
+import { remotePath } from '../lib/remote.js';
+
+export default class Upload extends BaseCommand<typeof Upload> {
+  static override summary = 'Upload a file, optionally with tags.';
+  static override description = 'Uploads FILE in chunks to the chunkservers and commits it at --to (default /<basename of FILE>), replacing any previous version only once every chunk is stored. Extra arguments are tags.';
+  static override examples = ['<%= config.bin %> upload report.pdf', '<%= config.bin %> upload report.pdf work 2024', '<%= config.bin %> upload report.pdf --to /docs/report.pdf'];
+  static override strict = false;
+  static override args = {
+    file: Args.string({ description: 'Local file.', required: true }),
+    tags: Args.string({ description: 'Tags to attach (any number).' }),
+  };
+  static override flags = { to: Flags.string({ description: 'Remote path (relative to "/"); default /<basename>.' }) };
+
+  async run(): Promise<EntryInfo> {
+    const { client } = await this.client();
+    const [file, ...tags] = this.rest;
+    const to = remotePath(this.flags.to ?? basename(file!));
+    const bar = progressBar(this.interactive(), basename(file!));
+    try {
+      const entry = await client.uploadFile(file!, to, { tags, onProgress: bar.update });
+      bar.stop();
+      this.log(`Uploaded ${file} to ${entry.path} (${entry.size} bytes)`);
+      return entry;
+    } finally {
+      bar.stop();
+    }
+  }
+}
