@@ -58,7 +58,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   /** A client for the resolved controllers and the saved token. */
   protected async client(): Promise<{ client: RedCloudClientHandle; session: Session }> {
     const flags = this.flags as { controllers?: string };
-    const level = loadConfig(clientSchema).logLevel;
+    // people read the one-line `Error:`; the client's retry warnings show only with LOG_LEVEL=info/debug
+    const configured = loadConfig(clientSchema).logLevel;
+    const level = configured === 'warn' ? 'error' : configured;
     return loadClient({
       controllers: flags.controllers ? [flags.controllers] : undefined,
       logger: createLogger({ node: 'cli', level, fd: 2 }),
