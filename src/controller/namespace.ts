@@ -104,7 +104,8 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       total += ch.size;
     }
     if (total !== req.size) throw errors.invalid(`File size ${req.size} does not match its chunks (${total} bytes)`);
-    const check = checkReceipts(c.signer, req.chunks, req.receipts, c.writeQuorum);
+    const unchanged = new Set(live(owner, path)?.value.chunks.map((ch) => ch.id) ?? []);
+    const check = checkReceipts(c.signer, req.chunks, req.receipts, c.writeQuorum, unchanged);
     for (const [chunkId, servers] of check.valid) for (const server of servers) store.addLocations(server, [chunkId]);
     if (check.short) throw quorumError(check.short, c.writeQuorum);
     return store.transaction(() => {

@@ -1,8 +1,10 @@
 /**
  * Commit-time check of write receipts: every chunk needs WRITE_QUORUM valid receipts (signed by a
  * chunkserver with CLUSTER_SECRET, for this chunk and size) from distinct chunkservers. Returns
- * the valid (chunk, server) pairs so they can be recorded as locations, or throws 503 UNAVAILABLE
- * naming the first chunk short of replicas. Pure apart from HMAC.
+ * the valid (chunk, server) pairs so they can be recorded as locations, and the first chunk short
+ * of replicas. Chunks in `unchanged` (those the file's current version already references: a
+ * partial rewrite through the mount re-sends only the chunks it changed) need no receipts.
+ * Pure apart from HMAC.
  */
 import { RedCloudError } from '../common/errors.js';
 import { openReceipt, type Signer } from '../common/tokens.js';
@@ -15,7 +17,10 @@ export interface ReceiptCheck {
   short?: { chunkId: string; have: number };
 }
 
-export function checkReceipts(signer: Signer, chunks: readonly ChunkRef[], receipts: Record<string, string[]>, writeQuorum: number): ReceiptCheck {
+export function checkReceipts(
+  signer: Signer, chunks: readonly ChunkRef[], receipts: Record<string, string[]>, writeQuorum: number,
+  unchanged: ReadonlySet<string> = new Set(),
+): ReceiptCheck {
   const valid = new Map<string, string[]>();
   let short: ReceiptCheck['short'];
   for (const chunk of chunks) {
@@ -27,7 +32,7 @@ export function checkReceipts(signer: Signer, chunks: readonly ChunkRef[], recei
       if (claims && claims.n === chunk.size) servers.add(claims.s);
     }
     valid.set(chunk.id, [...servers].sort());
-    if (!short && servers.size < writeQuorum) short = { chunkId: chunk.id, have: servers.size };
+    if (!short && servers.size < writeQuorum && !unchanged.has(chunk.id)) short = { chunkId: chunk.id, have: servers.size };
   }
   return short ? { valid, short } : { valid };
 }

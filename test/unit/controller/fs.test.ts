@@ -70,6 +70,17 @@ test('receipts: quorum not met and forged receipts commit nothing', async () => 
   assert.equal(t.c.store.locationsOf(id), []);
 });
 
+test('receipts: a rewrite re-sends receipts only for changed chunks; other files\' chunks still need them', async () => {
+  const [a, b, c] = [chunkId(21), chunkId(22), chunkId(23)];
+  const first = await post('/v1/fs/commit', { path: '/big', size: 20, chunks: [{ id: a, size: 10 }, { id: b, size: 10 }], receipts: { [a]: [t.receipt(a, 'cs1', 10)], [b]: [t.receipt(b, 'cs1', 10)] } });
+  assert.is(first.status, 200);
+  const rewrite = await post('/v1/fs/commit', { path: '/big', size: 20, chunks: [{ id: a, size: 10 }, { id: c, size: 10 }], receipts: { [c]: [t.receipt(c, 'cs1', 10)] } });
+  assert.is(rewrite.status, 200);
+  const borrow = await post('/v1/fs/commit', { path: '/other', size: 10, chunks: [{ id: a, size: 10 }], receipts: {} });
+  assert.is(borrow.status, 503);
+  assert.is((await get('/v1/fs/stat?path=/other')).status, 404);
+});
+
 test('receipts: WRITE_QUORUM 2 needs distinct servers; valid receipts become locations', async () => {
   await t.close();
   t = await makeController({ WRITE_QUORUM: '2' });
