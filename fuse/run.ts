@@ -41,7 +41,7 @@ export async function runMount(components: { client: RedCloudClient; logger: Log
       await client.whoami({ signal: AbortSignal.timeout(o.checkTimeoutMs) });
     } catch (err) {
       const e = toRedCloudError(err);
-      throw new RedCloudError(e.code, `Cannot mount ${mountpoint}: cluster check failed: ${e.message}`, e.details, { cause: e });
+      throw new RedCloudError(e.code, `Cannot mount ${mountpoint}: cluster check failed: ${e.message}`, e.info, { cause: e });
     }
   }
   if (await clearStaleMount(mountpoint)) logger.warn({ mountpoint }, 'Cleared a stale mount');

@@ -32,13 +32,15 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 
 export class RedCloudError extends Error {
   readonly code: ErrorCode;
-  readonly details?: Record<string, unknown>;
+  /** Structured facts about the failure; sent as `details` on the wire. (Not named `details` on
+   *  the object: uvu's reporter would take it for an assertion diff and crash.) */
+  readonly info?: Record<string, unknown>;
 
   constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'RedCloudError';
     this.code = code;
-    this.details = details;
+    this.info = details;
   }
 
   get status(): number {
@@ -54,7 +56,7 @@ export class RedCloudError extends Error {
   }
 
   toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
-    return { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) };
+    return { code: this.code, message: this.message, ...(this.info ? { details: this.info } : {}) };
   }
 }
 

@@ -1,10 +1,9 @@
 /** chunkStream: exact chunk boundaries whatever the source's piece sizes. */
 import { Readable } from 'node:stream';
-import { safeSuite } from './safe-test.js';
+import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chunkStream } from '../../../src/client/chunker.js';
 
-const test = safeSuite();
 
 async function sizes(total: number, piece: number, chunk: number): Promise<number[]> {
   const data = Buffer.alloc(total, 7);

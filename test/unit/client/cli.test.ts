@@ -5,9 +5,8 @@ import { tokenize } from '../../../oclif-cli/commands/shell.js';
 import { entryLine, formatBytes, table } from '../../../oclif-cli/lib/format.js';
 import { remotePath } from '../../../oclif-cli/lib/remote.js';
 import { errors } from '../../../src/common/errors.js';
-import { safeSuite } from './safe-test.js';
+import { test } from 'uvu';
 
-const test = safeSuite();
 
 test('tokenize: whitespace, quotes, escapes, empty quoted words', () => {
   assert.equal(tokenize('login alice pw'), ['login', 'alice', 'pw']);

@@ -1,11 +1,10 @@
 /** ControllerPool: failover order, remembering the controller that worked, bounds, learning. */
-import { safeSuite } from './safe-test.js';
+import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RedCloudError, errors } from '../../../src/common/errors.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import { ControllerPool, normalizeControllerUrl } from '../../../src/client/controllers.js';
 
-const test = safeSuite();
 
 const noSleep = async (): Promise<void> => undefined;
 const pool = (list: string[]) => new ControllerPool({ controllers: list, logger: silentLogger(), sleep: noSleep });

@@ -2,11 +2,10 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { safeSuite } from './safe-test.js';
+import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_CONTROLLER, clearSession, loadClient, readSession, resolveControllers, saveSession } from '../../../src/client/session.js';
 
-const test = safeSuite();
 
 let dir = '';
 test.before(async () => { dir = await mkdtemp(join(tmpdir(), 'redcloud-session-')); });

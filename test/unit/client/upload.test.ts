@@ -3,14 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { safeSuite } from './safe-test.js';
+import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createClient } from '../../../src/client/client.js';
 import { RedCloudError } from '../../../src/common/errors.js';
 import { sha256Hex } from '../../../src/common/hash.js';
 import { startChunkserver, startController, stopAll, type FakeChunkserver, type FakeController } from './fake-cluster.js';
 
-const test = safeSuite();
 
 const CHUNK = 1024;
 let dir = '';

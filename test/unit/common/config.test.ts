@@ -78,7 +78,7 @@ test('all errors are reported together, each naming its variable', () => {
     assert.instance(err, RedCloudError);
     const e = err as RedCloudError;
     assert.is(e.code, 'INVALID');
-    const problems = e.details?.problems as string[];
+    const problems = e.info?.problems as string[];
     assert.is(problems.length, 5);
     for (const name of ['PORT', 'GOSSIP_INTERVAL', 'REPLICATION_FACTOR', 'LOG_LEVEL', 'CONTROLLER_NODE_ID']) {
       assert.ok(problems.some((p) => p.startsWith(`${name}: `)), `${name} reported`);
