@@ -5,7 +5,7 @@
  * starts is recorded by pid in the state file; `downLocalCluster` unmounts and stops exactly those.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DEV_CLUSTER_SECRET } from '../common/config.js';
@@ -108,6 +108,8 @@ export async function upLocalCluster(o: UpOptions): Promise<ClusterState> {
       mkdirSync(mountDir, { recursive: true });
       await cli(['mount', mountDir, '--controllers', state.controllers.join(',')], 60_000);
       state.mountDir = mountDir;
+      const mountPid = findMountPid(mountDir);
+      if (mountPid) state.nodes.push({ role: 'mount', id: 'mount', pid: mountPid, logFile: '', bin: binPath('mount') });
       writeState(state);
       o.print(`mounted at ${mountDir}`);
     }
@@ -117,6 +119,21 @@ export async function upLocalCluster(o: UpOptions): Promise<ClusterState> {
     await downLocalCluster({ dataDir, print: o.print });
     throw err;
   }
+}
+
+/** The pid of the `bin/redcloud-mount.js` process serving `mountDir`, found in /proc. */
+function findMountPid(mountDir: string): number | undefined {
+  const bin = binPath('mount');
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const args = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+      if (args.some((a) => a === bin || a.endsWith('bin/redcloud-mount.js')) && args.some((a) => resolve(a) === mountDir)) return Number(name);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return undefined;
 }
 
 async function isMounted(dir: string): Promise<boolean> {
@@ -157,6 +174,11 @@ export async function downLocalCluster(o: { dataDir: string; print: (line: strin
   }
   let stopped = 0;
   for (const node of [...state.nodes].reverse()) {
+    if (node.role === 'mount') {
+      // After the unmount the driver exits by itself; give it a moment before signalling.
+      const deadline = Date.now() + 10_000;
+      while (isOurProcess(node.pid, node.bin) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    }
     if (!isOurProcess(node.pid, node.bin)) continue;
     if (!(await signalAndWait(node, 'SIGTERM', 5_000))) await signalAndWait(node, 'SIGKILL', 5_000);
     o.print(`stopped ${node.role} ${node.id} (pid ${node.pid})`);

@@ -5,6 +5,7 @@
  */
 import { Command, Flags } from '@oclif/core';
 import { downLocalCluster, upLocalCluster } from '../../../src/cluster/local.js';
+import { isOurProcess } from '../../../src/cluster/state.js';
 import { RedCloudError } from '../../../src/common/errors.js';
 
 export default class ClusterUp extends Command {
@@ -55,7 +56,18 @@ export default class ClusterUp extends Command {
     }
     print('Press Ctrl-C to stop the cluster.');
     await new Promise<void>((resolveStop) => {
+      // The daemons are detached: this timer keeps the foreground process alive and reports deaths.
+      const reported = new Set<number>();
+      const watch = setInterval(() => {
+        for (const n of state.nodes) {
+          if (!reported.has(n.pid) && !isOurProcess(n.pid, n.bin)) {
+            reported.add(n.pid);
+            print(`${n.role} ${n.id} (pid ${n.pid}) has exited; see ${n.logFile}`);
+          }
+        }
+      }, 2_000);
       const stop = (): void => {
+        clearInterval(watch);
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
         print('\nStopping…');
