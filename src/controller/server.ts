@@ -1,6 +1,6 @@
 /**
  * The controller service: builds the store, registry, accounts, namespace, membership and gossip
- * (src/controller/gossip) and the HTTP app from its components, without listening (tests use
+ * (src/controller/gossip), repair (src/controller/repair) and the HTTP app from its components, without listening (tests use
  * `inject`); start() listens and starts the registry's failure check and gossip, stop() undoes
  * them in reverse order and closes the database.
  */
@@ -16,6 +16,7 @@ import { Membership } from './gossip/membership.js';
 import { registerControllerMetrics } from './metrics.js';
 import { createNamespace, type Namespace } from './namespace.js';
 import { createRegistry, type Registry } from './registry.js';
+import { createRepairService, type RepairService } from './repair/service.js';
 import { registerRoutes } from './routes.js';
 import { openStore, type MetadataStore } from './store.js';
 import { createUsers } from './users.js';
@@ -41,6 +42,7 @@ export interface Controller {
   signer: Signer;
   membership: Membership;
   gossip: GossipService;
+  repair: RepairService;
   /** advertised base URL (known after start) */
   url(): string;
   start(): Promise<string>;
@@ -84,19 +86,26 @@ export function createController(c: ControllerComponents): Controller {
     replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum,
     capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
   });
+  const repair = createRepairService({
+    store, registry, signer, nodeId: c.nodeId, logger, now,
+    peerIds: () => membership.alive().map((p) => p.id).filter((id): id is string => id !== undefined && id !== c.nodeId),
+    options: { repairIntervalMs: config.repairIntervalMs, replicationFactor: config.replicationFactor, gcGraceMs: config.gcGraceMs, requestTimeoutMs: config.requestTimeoutMs },
+  });
   let started = false;
   return {
-    app, store, registry, namespace, signer, membership, gossip,
+    app, store, registry, namespace, signer, membership, gossip, repair,
     url: () => selfUrl,
     async start() {
       const port = await listen(app, config.bindAddr, config.port);
       selfUrl = advertisedUrl(config, port);
       registry.start();
       gossip.start();
+      repair.start();
       started = true;
       return selfUrl;
     },
     async stop() {
+      await repair.stop();
       gossip.stop();
       registry.stop();
       if (started) await app.close();

@@ -57,6 +57,15 @@ export interface MetadataStore {
   referencedChunkCount(): number;
   /** Referenced chunks with fewer than `want` locations among `liveServers`. */
   underReplicatedCount(want: number, liveServers: string[]): number;
+  /** Every chunk referenced by a live file, with the servers known to hold it (maybe none); sorted by id. */
+  referencedChunkLocations(): { chunkId: string; locations: string[] }[];
+  /**
+   * Chunks held by some chunkserver that no record references and no update-log row (any
+   * version of any origin this controller holds) mentions: garbage candidates, with holders.
+   */
+  unreferencedChunkLocations(): { chunkId: string; locations: string[] }[];
+  /** True if a live record or any update-log row references the chunk (re-checked before a delete). */
+  isChunkReferenced(chunkId: string): boolean;
   close(): void;
 }
 
@@ -135,7 +144,21 @@ export function openStore(opts: StoreOptions): MetadataStore {
     refCount: db.prepare<[], { n: number }>('SELECT COUNT(DISTINCT chunk_id) AS n FROM record_chunks'),
     allRecords: db.prepare<[], { key: string; record: string }>('SELECT key, record FROM records ORDER BY key'),
     refChunks: db.prepare<[], { chunk_id: string }>('SELECT DISTINCT chunk_id FROM record_chunks'),
+    refLocations: db.prepare<[], { chunk_id: string; servers: string | null }>(
+      `SELECT r.chunk_id, GROUP_CONCAT(l.server_id) AS servers FROM (SELECT DISTINCT chunk_id FROM record_chunks) r
+       LEFT JOIN chunk_locations l ON l.chunk_id = r.chunk_id GROUP BY r.chunk_id ORDER BY r.chunk_id`),
+    unrefLocations: db.prepare<[], { chunk_id: string; servers: string }>(
+      `SELECT l.chunk_id, GROUP_CONCAT(l.server_id) AS servers FROM chunk_locations l
+       WHERE NOT EXISTS (SELECT 1 FROM record_chunks rc WHERE rc.chunk_id = l.chunk_id)
+         AND l.chunk_id NOT IN (SELECT json_extract(c.value, '$.id') FROM updates u, json_each(u.record, '$.value.chunks') c
+                                WHERE json_type(u.record, '$.value.chunks') = 'array')
+       GROUP BY l.chunk_id ORDER BY l.chunk_id`),
+    chunkInRecords: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM record_chunks WHERE chunk_id = ?'),
+    chunkInLog: db.prepare<[string], { n: number }>(
+      `SELECT COUNT(*) AS n FROM updates u, json_each(u.record, '$.value.chunks') c
+       WHERE json_type(u.record, '$.value.chunks') = 'array' AND json_extract(c.value, '$.id') = ?`),
   };
+  const splitServers = (servers: string | null): string[] => (servers ? servers.split(',').sort() : []);
 
   const parse = (row: { record: string } | undefined): MetaRecord | undefined => (row ? (JSON.parse(row.record) as MetaRecord) : undefined);
 
@@ -270,6 +293,9 @@ export function openStore(opts: StoreOptions): MetadataStore {
       }
       return n;
     },
+    referencedChunkLocations: () => s.refLocations.all().map((r) => ({ chunkId: r.chunk_id, locations: splitServers(r.servers) })),
+    unreferencedChunkLocations: () => s.unrefLocations.all().map((r) => ({ chunkId: r.chunk_id, locations: splitServers(r.servers) })),
+    isChunkReferenced: (chunkId) => s.chunkInRecords.get(chunkId)!.n > 0 || s.chunkInLog.get(chunkId)!.n > 0,
     close: () => db.close(),
   };
 }
