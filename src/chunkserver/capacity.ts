@@ -1,7 +1,8 @@
 /**
  * Pure capacity arithmetic of a chunk store: how many bytes new chunks may still take given the
  * quota (CAPACITY_BYTES, 0 = the disk), the disk's free space and MIN_FREE_BYTES, and whether a
- * write of a given size fits.
+ * write of a given size fits. A store is reported full (no more placements) as soon as the
+ * largest chunk it holds would no longer fit, not only at zero bytes.
  */
 
 export interface CapacityInput {
@@ -14,6 +15,8 @@ export interface CapacityInput {
   reservedBytes: number;
   /** free space of the disk, as statfs reports it to unprivileged users */
   diskFreeBytes: number;
+  /** the largest chunk stored so far (0 when none): "one more chunk" for the full flag */
+  largestChunkBytes?: number;
 }
 
 export interface Capacity {
@@ -32,7 +35,7 @@ export function availableBytes(c: CapacityInput): number {
 export function capacityOf(c: CapacityInput): Capacity {
   const freeBytes = availableBytes(c);
   const capacityBytes = c.quotaBytes > 0 ? c.quotaBytes : c.usedBytes + Math.max(0, c.diskFreeBytes);
-  return { capacityBytes, freeBytes, full: freeBytes <= 0 };
+  return { capacityBytes, freeBytes, full: freeBytes <= 0 || freeBytes < (c.largestChunkBytes ?? 0) };
 }
 
 /** True when `sizeBytes` more bytes fit. */

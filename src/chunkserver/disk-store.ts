@@ -44,10 +44,11 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
   let usedBytes = 0;
   let reservedBytes = 0;
   let diskFreeBytes = 0;
+  let largestChunkBytes = 0;
 
   const pathOf = (id: string) => join(chunksDir, id.slice(0, 2), id);
   const capInput = (): CapacityInput => ({
-    quotaBytes: opts.quotaBytes, minFreeBytes: opts.minFreeBytes, usedBytes, reservedBytes, diskFreeBytes,
+    quotaBytes: opts.quotaBytes, minFreeBytes: opts.minFreeBytes, usedBytes, reservedBytes, diskFreeBytes, largestChunkBytes,
   });
   const emit = (type: 'added' | 'removed', id: string) => {
     for (const l of listeners) l({ type, id });
@@ -69,6 +70,7 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
         const s = await stat(join(chunksDir, sub, name));
         index.set(name, s.size);
         usedBytes += s.size;
+        largestChunkBytes = Math.max(largestChunkBytes, s.size);
       }
     }
   }
@@ -112,6 +114,7 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
       if (created) {
         index.set(id, meter.bytes);
         usedBytes += meter.bytes;
+        largestChunkBytes = Math.max(largestChunkBytes, meter.bytes);
         emit('added', id);
       }
       return { id, sizeBytes: meter.bytes, created };

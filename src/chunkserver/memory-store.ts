@@ -21,8 +21,9 @@ export function createMemoryStore(opts: MemoryStoreOptions): ChunkStore & { corr
   const diskBytes = opts.diskBytes ?? 1024 ** 4;
   let usedBytes = 0;
   let reservedBytes = 0;
+  let largestChunkBytes = 0;
   const capInput = (): CapacityInput => ({
-    quotaBytes: opts.quotaBytes, minFreeBytes: opts.minFreeBytes, usedBytes, reservedBytes, diskFreeBytes: diskBytes - usedBytes - reservedBytes,
+    quotaBytes: opts.quotaBytes, minFreeBytes: opts.minFreeBytes, usedBytes, reservedBytes, diskFreeBytes: diskBytes - usedBytes - reservedBytes, largestChunkBytes,
   });
   const emit = (type: 'added' | 'removed', id: string) => {
     for (const l of listeners) l({ type, id });
@@ -57,6 +58,7 @@ export function createMemoryStore(opts: MemoryStoreOptions): ChunkStore & { corr
         if (chunks.has(id)) return { id, sizeBytes: data.length, created: false };
         chunks.set(id, data);
         usedBytes += data.length;
+        largestChunkBytes = Math.max(largestChunkBytes, data.length);
         emit('added', id);
         return { id, sizeBytes: data.length, created: true };
       } catch (err) {

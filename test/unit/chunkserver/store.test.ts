@@ -115,7 +115,7 @@ for (const [name, factory] of impls) {
     assert.equal(store.list(), [a.id]);
     assert.is(await store.verify(a.id), true);
     const u = store.usage();
-    assert.equal({ used: u.usedBytes, free: u.freeBytes, cap: u.capacityBytes, full: u.full }, { used: 6000, free: 4000, cap: 10_000, full: false });
+    assert.equal({ used: u.usedBytes, free: u.freeBytes, cap: u.capacityBytes, full: u.full }, { used: 6000, free: 4000, cap: 10_000, full: true }); // the largest chunk (6000) no longer fits
     if (name === 'disk') assert.equal(await filesUnder(ctx.dir), [`chunks/${a.id.slice(0, 2)}/${a.id}`]);
   });
 
@@ -177,7 +177,7 @@ reopen('MIN_FREE_BYTES and a full disk refuse new chunks; ENOSPC-like free space
     const b = chunk(2000);
     await rejects(store.put(b.id, Readable.from([b.data])), 'NO_SPACE');
     assert.equal(await filesUnder(dir), [`chunks/${a.id.slice(0, 2)}/${a.id}`]);
-    assert.equal({ free: store.usage().freeBytes, full: store.usage().full }, { free: 1000, full: false });
+    assert.equal({ free: store.usage().freeBytes, full: store.usage().full }, { free: 1000, full: true }); // < largest chunk (5000)
     diskFree = 3000;
     await store.refreshUsage();
     assert.equal({ free: store.usage().freeBytes, full: store.usage().full }, { free: 0, full: true });
