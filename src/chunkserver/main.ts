@@ -3,9 +3,10 @@
  * effective configuration (secrets redacted), starts the chunkserver and stops it cleanly on
  * SIGTERM/SIGINT.
  */
-import { chunkserverSchema, DEV_CLUSTER_SECRET, loadConfig, redactConfig } from '../common/config.js';
+import { chunkserverSchema, loadConfig, redactConfig } from '../common/config.js';
 import { RedCloudError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
+import { checkClusterSecret } from '../common/secret-policy.js';
 import { resolveNodeId } from './node-id.js';
 import { createChunkserver } from './server.js';
 
@@ -20,9 +21,15 @@ export async function main(): Promise<void> {
   const nodeId = await resolveNodeId(config.nodeId, config.dataDir, Date.now());
   const logger = createLogger({ node: nodeId, level: config.logLevel, role: 'chunkserver' });
   logger.info({ config: redactConfig(chunkserverSchema, config) }, 'Starting chunkserver');
-  if (config.clusterSecret === DEV_CLUSTER_SECRET) {
-    logger.warn('CLUSTER_SECRET is the insecure development default; set a secret before exposing this cluster');
+  let secretWarnings: string[];
+  try {
+    secretWarnings = checkClusterSecret(config);
+  } catch (err) {
+    logger.fatal({ bindAddr: config.bindAddr }, (err as Error).message);
+    process.stderr.write(`redcloud-chunkserver: ${(err as Error).message}\n`);
+    process.exit(2);
   }
+  for (const w of secretWarnings) logger.warn(w);
   const server = createChunkserver({ config, nodeId, logger });
   let stopping = false;
   const stop = (sig: string) => {

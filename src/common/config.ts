@@ -116,6 +116,8 @@ const common = {
   clusterSecret: v.str('CLUSTER_SECRET', DEV_CLUSTER_SECRET,
     'Shared secret of controllers and chunkservers; authenticates internal calls and signs tokens and capabilities. The default is for local development only and is logged as a warning.',
     { secret: true }),
+  allowDevSecret: v.bool('REDCLOUD_ALLOW_DEV_SECRET', 'false',
+    'Let a daemon on a non-loopback BIND_ADDR start with the development CLUSTER_SECRET (throwaway clusters only).'),
   bindAddr: v.str('BIND_ADDR', '0.0.0.0', 'Address the daemon listens on.'),
   advertiseAddr: v.str('ADVERTISE_ADDR', '', 'Address other nodes use to reach this one (default: BIND_ADDR unless it is 0.0.0.0, else the address of the default route).'),
   logLevel: v.oneOf('LOG_LEVEL', 'info', 'Log level.', ['debug', 'info', 'warn', 'error'] as const),

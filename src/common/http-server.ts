@@ -21,6 +21,48 @@ export interface ServerOptions {
   health: () => Record<string, unknown>;
   /** Requests slower than this are cut (slow-client protection). */
   requestTimeoutMs?: number;
+  /** Largest request head (request line + headers), bytes; larger ones get 431. Default 16 KiB. */
+  maxHeaderBytes?: number;
+}
+
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+
+/**
+ * node's requestTimeout only covers the request head once a request is dispatched: a client that
+ * sends headers and then trickles (or stalls) its body is answered 408 TIMEOUT and disconnected
+ * when the whole request has not arrived within `timeoutMs`.
+ */
+function cutSlowBody(req: FastifyRequest, reply: FastifyReply, timeoutMs: number): void {
+  const raw = req.raw;
+  if (raw.complete) return;
+  const timer = setTimeout(() => {
+    const socket = raw.socket;
+    if (raw.complete || !socket || socket.destroyed) return;
+    if (socket.writable && !reply.raw.headersSent) {
+      const text = JSON.stringify({ code: 'TIMEOUT', message: 'Request body took too long to arrive' });
+      socket.write(`HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json\r\n\r\n${text}`);
+    }
+    socket.destroy();
+  }, timeoutMs);
+  timer.unref();
+  const clear = (): void => clearTimeout(timer);
+  raw.once('end', clear);
+  raw.once('close', clear);
+}
+
+/** Connection-level errors (header overflow, slow clients, garbage) answered as `{ code, message }`. */
+function clientErrorHandler(err: Error & { code?: string }, socket: import('node:net').Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, body] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? [408, 'Request Timeout', { code: 'TIMEOUT', message: 'Request took too long to arrive' }]
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', { code: 'TOO_LARGE', message: 'Request headers are too large' }]
+      : [400, 'Bad Request', { code: 'INVALID', message: 'Malformed HTTP request' }];
+  const text = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json\r\n\r\n${text}`);
+  }
+  socket.destroy();
 }
 
 export function createMetricsRegistry(labels: Record<string, string>): Registry {
@@ -31,13 +73,17 @@ export function createMetricsRegistry(labels: Record<string, string>): Registry 
 }
 
 export function buildServer(opts: ServerOptions): FastifyInstance {
+  const requestTimeoutMs = opts.requestTimeoutMs ?? 120_000;
   const app = Fastify({
     bodyLimit: opts.bodyLimitBytes,
-    requestTimeout: opts.requestTimeoutMs ?? 120_000,
+    requestTimeout: requestTimeoutMs,
     connectionTimeout: 0,
     keepAliveTimeout: 65_000,
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    // node checks request timeouts every connectionsCheckingInterval (default 30 s): keep it finer.
+    http: { maxHeaderSize: opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES, connectionsCheckingInterval: Math.min(1000, requestTimeoutMs) },
+    clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   const latency = new Histogram({
@@ -55,6 +101,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     );
   });
 
+  app.addHook('onRequest', async (req, reply) => cutSlowBody(req, reply, requestTimeoutMs));
   app.setErrorHandler((err, req, reply) => sendError(opts.logger, err, req, reply));
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ code: 'NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]}` });

@@ -3,8 +3,9 @@
  * `RedCloud distributed controller <id> starting` with the redacted config, listens on
  * BIND_ADDR:PORT advertising ADVERTISE_ADDR, and stops cleanly on SIGTERM/SIGINT.
  */
-import { DEV_CLUSTER_SECRET, controllerSchema, loadConfig, redactConfig } from '../common/config.js';
+import { controllerSchema, loadConfig, redactConfig } from '../common/config.js';
 import { toRedCloudError } from '../common/errors.js';
+import { checkClusterSecret } from '../common/secret-policy.js';
 import { createLogger } from '../common/logger.js';
 import { databasePath, resolveNodeId } from './node-id.js';
 import { createController } from './server.js';
@@ -20,7 +21,15 @@ async function main(): Promise<void> {
   const nodeId = resolveNodeId(config.nodeId, config.dataDir, Date.now());
   const log = createLogger({ node: nodeId, level: config.logLevel, role: 'controller' });
   log.info({ config: redactConfig(controllerSchema, config) }, `RedCloud distributed controller ${nodeId} starting`);
-  if (config.clusterSecret === DEV_CLUSTER_SECRET) log.warn('CLUSTER_SECRET is the insecure development default; set it for any real cluster');
+  let secretWarnings: string[];
+  try {
+    secretWarnings = checkClusterSecret(config);
+  } catch (err) {
+    log.fatal({ bindAddr: config.bindAddr }, (err as Error).message);
+    process.stderr.write(`redcloud-controller: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  for (const w of secretWarnings) log.warn(w);
   const controller = createController({ config, logger: log, nodeId, dbPath: databasePath(config.dataDir, nodeId) });
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

@@ -20,6 +20,7 @@ import { chooseTargets, wantedReplicas } from './placement.js';
 import type { Registry } from './registry.js';
 import { schemas } from './schemas.js';
 import type { MetadataStore } from './store.js';
+import { createLoginThrottle, type LoginThrottle } from './throttle.js';
 import type { Users } from './users.js';
 
 export interface RouteDeps {
@@ -40,6 +41,8 @@ export interface RouteDeps {
   writeQuorum: number;
   capabilityTtlMs: number;
   chunkSizeBytes: number;
+  /** failed-login throttling (default: createLoginThrottle(now) with the default limits) */
+  loginThrottle?: LoginThrottle;
 }
 
 type Q<T> = { Querystring: T };
@@ -59,12 +62,33 @@ function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
     d.logger.info({ user: req.body.user }, 'Registered user');
     return reply.code(201).send({ user: req.body.user });
   });
-  app.post<B<{ user: string; password: string }>>('/v1/login', { schema: { body: schemas.credentials } }, async (req): Promise<LoginResponse> => {
-    const session = await d.users.login(req.body.user, req.body.password);
+  const throttle = d.loginThrottle ?? createLoginThrottle(d.now);
+  app.post<B<{ user: string; password: string }>>('/v1/login', { schema: { body: schemas.credentials } }, async (req, reply): Promise<LoginResponse> => {
+    const attempt = { user: req.body.user, address: req.ip };
+    try {
+      throttle.check(attempt);
+    } catch (err) {
+      const retryAfterMs = err instanceof RedCloudError ? Number(err.info?.retryAfterMs ?? 1000) : 1000;
+      void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+      d.logger.warn({ user: attempt.user, remote: attempt.address, retryAfterMs }, 'Login throttled after repeated failures');
+      throw err;
+    }
+    let session;
+    try {
+      session = await d.users.login(req.body.user, req.body.password);
+    } catch (err) {
+      if (err instanceof RedCloudError && err.code === 'UNAUTHORIZED') {
+        throttle.recordFailure(attempt);
+        d.logger.info({ user: attempt.user, remote: attempt.address }, 'Failed login');
+      }
+      throw err;
+    }
+    throttle.recordSuccess(attempt);
     return { ...session, controllers: d.controllers() };
   });
-  app.get('/v1/whoami', { preHandler: auth }, async (req) => ({ user: userOf(req), controllers: d.controllers() }));
-  app.get('/v1/status', { preHandler: auth }, async (): Promise<ClusterStatus> => {
+  const noQuery = { querystring: schemas.emptyQuery };
+  app.get('/v1/whoami', { onRequest: auth, schema: noQuery }, async (req) => ({ user: userOf(req), controllers: d.controllers() }));
+  app.get('/v1/status', { onRequest: auth, schema: noQuery }, async (): Promise<ClusterStatus> => {
     const chunkservers = d.registry.list();
     const live = d.registry.healthyIds();
     const self: ControllerStatus = { id: d.nodeId, url: d.selfUrl(), alive: true, lastSeenMs: d.now(), lag: 0 };
@@ -83,12 +107,12 @@ function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
 
 function registerFsRoutes(app: FastifyInstance, d: RouteDeps): void {
   const ns = d.namespace;
-  const opts = (schema: Record<string, unknown>) => ({ preHandler: bearerAuth(d.signer, d.now), schema });
+  const opts = (schema: Record<string, unknown>) => ({ onRequest: bearerAuth(d.signer, d.now), schema });
   app.get<Q<{ path: string }>>('/v1/fs/stat', opts({ querystring: schemas.pathQuery }), async (req) => ns.stat(userOf(req), req.query.path));
   app.get<Q<{ path: string }>>('/v1/fs/list', opts({ querystring: schemas.pathQuery }), async (req) => ({ entries: ns.list(userOf(req), req.query.path) }));
   app.get<Q<{ tag: string[]; path?: string }>>('/v1/fs/find', opts({ querystring: schemas.findQuery }), async (req) =>
     ({ entries: ns.find(userOf(req), req.query.tag, req.query.path) }));
-  app.get('/v1/fs/tags', opts({}), async (req) => ({ tags: ns.tagCounts(userOf(req)) }));
+  app.get('/v1/fs/tags', opts({ querystring: schemas.emptyQuery }), async (req) => ({ tags: ns.tagCounts(userOf(req)) }));
   app.post<B<CommitRequest>>('/v1/fs/commit', opts({ body: schemas.commit }), async (req) => {
     const info = ns.commit(userOf(req), req.body);
     d.logger.debug({ user: userOf(req), path: info.path, size: info.size, chunks: info.chunkCount }, 'Committed file');
@@ -109,7 +133,7 @@ function registerFsRoutes(app: FastifyInstance, d: RouteDeps): void {
 
 function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
   const auth = bearerAuth(d.signer, d.now);
-  app.get<Q<{ path: string }>>('/v1/fs/read', { preHandler: auth, schema: { querystring: schemas.pathQuery } }, async (req): Promise<ReadPlan> => {
+  app.get<Q<{ path: string }>>('/v1/fs/read', { onRequest: auth, schema: { querystring: schemas.pathQuery } }, async (req): Promise<ReadPlan> => {
     const record = d.namespace.file(userOf(req), req.query.path);
     const nowMs = d.now();
     let offset = 0;
@@ -120,7 +144,7 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
     });
     return { entry: toEntryInfo(record), chunks };
   });
-  app.post<B<PlacementRequest>>('/v1/fs/placement', { preHandler: auth, schema: { body: schemas.placement } }, async (req): Promise<PlacementResponse> => {
+  app.post<B<PlacementRequest>>('/v1/fs/placement', { onRequest: auth, schema: { body: schemas.placement } }, async (req): Promise<PlacementResponse> => {
     const candidates = d.registry.list().map((s) => ({ id: s.id, healthy: s.healthy, full: s.full }));
     const nowMs = d.now();
     const chunks = req.body.chunks.map((ch) => {
@@ -139,11 +163,11 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
 
 function registerInternalRoutes(app: FastifyInstance, d: RouteDeps): void {
   const internal = clusterAuth(d.signer, d.logger, d.now);
-  app.post<B<HeartbeatRequest>>('/internal/heartbeat', { preHandler: internal, schema: { body: schemas.heartbeat } }, async (req): Promise<HeartbeatResponse> => {
+  app.post<B<HeartbeatRequest>>('/internal/heartbeat', { onRequest: internal, schema: { body: schemas.heartbeat } }, async (req): Promise<HeartbeatResponse> => {
     const { needInventory } = d.registry.heartbeat(req.body);
     return { controllers: d.controllers(), needInventory };
   });
-  app.post<B<{ chunkId: string; serverId: string; reason?: string }>>('/internal/report-bad', { preHandler: internal, schema: { body: schemas.reportBad } },
+  app.post<B<{ chunkId: string; serverId: string; reason?: string }>>('/internal/report-bad', { onRequest: internal, schema: { body: schemas.reportBad } },
     async (req, reply) => {
       d.logger.warn({ chunkId: req.body.chunkId, server: req.body.serverId, reason: req.body.reason }, 'Bad replica reported');
       d.registry.reportBad(req.body.chunkId, req.body.serverId);
