@@ -4,6 +4,7 @@
  * a connection failure UNAVAILABLE, and an error answer `{ code, message }` the same
  * RedCloudError the daemon threw.
  */
+import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
@@ -37,6 +38,9 @@ export interface RequestOptions {
 export function deadline(timeoutMs: number, ...signals: (AbortSignal | undefined)[]): { signal: AbortSignal; timeout: AbortSignal } {
   const timeout = AbortSignal.timeout(timeoutMs);
   const live = signals.filter((s): s is AbortSignal => s !== undefined);
+  // One long-lived signal (an upload's, a mount's) legitimately backs many concurrent requests,
+  // each adding a listener: lift Node's warning threshold of 10 for these.
+  if (live.length > 0) setMaxListeners(0, ...live);
   return { signal: AbortSignal.any([timeout, ...live]), timeout };
 }
 
