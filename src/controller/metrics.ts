@@ -1,17 +1,47 @@
 /**
- * Controller gauges for /metrics: chunks referenced, chunkservers by state, records' write sequence.
+ * Controller gauges for /metrics, read when scraped: chunks referenced, the replication deficit
+ * (chunks under-replicated against the live chunkservers), chunkservers by state, their free
+ * space and chunk copies, and repair progress when the repair service reports totals.
+ * Gossip metrics live in src/controller/gossip/metrics.ts; request latencies in http-server.ts.
  */
-import { Gauge, type Registry as PromRegistry } from 'prom-client';
+import { Counter, Gauge, type Registry as PromRegistry } from 'prom-client';
+import type { ReplicationFactor } from '../common/config.js';
+import { wantedReplicas } from './placement.js';
 import type { Registry } from './registry.js';
 import type { MetadataStore } from './store.js';
 
-export function registerControllerMetrics(metrics: PromRegistry, store: MetadataStore, registry: Registry): void {
+/** Cumulative repair totals since start (what a repair service may offer as `stats()`). */
+export interface RepairTotals {
+  cycles: number;
+  replicated: number;
+  replicateFailed: number;
+  trimmed: number;
+  garbageDeleted: number;
+}
+
+export interface ControllerMetricSources {
+  /** REPLICATION_FACTOR (default 'all') — what "under-replicated" is measured against */
+  replicationFactor?: ReplicationFactor;
+}
+
+/** Chunks referenced by live files that have fewer replicas on live chunkservers than wanted. */
+export function underReplicatedNow(store: MetadataStore, registry: Registry, factor: ReplicationFactor): number {
+  const live = registry.healthyIds();
+  return store.underReplicatedCount(Math.max(1, wantedReplicas(factor, live.length)), live);
+}
+
+export function registerControllerMetrics(metrics: PromRegistry, store: MetadataStore, registry: Registry, sources: ControllerMetricSources = {}): void {
+  const registers = [metrics];
   new Gauge({
-    name: 'redcloud_chunks_total', help: 'Distinct chunks referenced by live files', registers: [metrics],
+    name: 'redcloud_chunks_total', help: 'Distinct chunks referenced by live files', registers,
     collect() { this.set(store.referencedChunkCount()); },
   });
   new Gauge({
-    name: 'redcloud_chunkservers', help: 'Known chunkservers by state', labelNames: ['state'] as const, registers: [metrics],
+    name: 'redcloud_chunks_under_replicated', help: 'Chunks with fewer replicas on live chunkservers than REPLICATION_FACTOR wants (replication deficit)', registers,
+    collect() { this.set(underReplicatedNow(store, registry, sources.replicationFactor ?? 'all')); },
+  });
+  new Gauge({
+    name: 'redcloud_chunkservers', help: 'Known chunkservers by state', labelNames: ['state'] as const, registers,
     collect() {
       const all = registry.list();
       const healthy = all.filter((s) => s.healthy).length;
@@ -21,7 +51,41 @@ export function registerControllerMetrics(metrics: PromRegistry, store: Metadata
     },
   });
   new Gauge({
-    name: 'redcloud_chunkserver_free_bytes', help: 'Free bytes reported by healthy chunkservers', registers: [metrics],
+    name: 'redcloud_chunkserver_free_bytes', help: 'Free bytes reported by healthy chunkservers', registers,
     collect() { this.set(registry.list().filter((s) => s.healthy).reduce((a, s) => a + s.freeBytes, 0)); },
   });
+  new Gauge({
+    name: 'redcloud_chunkserver_chunks', help: 'Chunks each known chunkserver reported in its last heartbeat', labelNames: ['chunkserver'] as const, registers,
+    collect() {
+      this.reset();
+      for (const s of registry.list()) this.set({ chunkserver: s.id }, s.chunkCount);
+    },
+  });
+}
+
+/**
+ * Repair progress counters, read from the repair service's `stats()` when scraped. Registers
+ * nothing (returns false) for a service without `stats()`, so no counter claims a false zero.
+ */
+export function registerRepairMetrics(metrics: PromRegistry, repair: object): boolean {
+  const stats = (repair as { stats?: () => RepairTotals }).stats;
+  if (typeof stats !== 'function') return false;
+  const totals = (): RepairTotals => stats.call(repair);
+  const counters: Array<[keyof RepairTotals, string, string]> = [
+    ['cycles', 'redcloud_repair_cycles_total', 'Repair cycles completed'],
+    ['replicated', 'redcloud_repair_replications_total', 'Chunk copies the repair service had chunkservers make'],
+    ['replicateFailed', 'redcloud_repair_replication_failures_total', 'Chunk copies that failed (retried next cycle)'],
+    ['trimmed', 'redcloud_repair_trimmed_total', 'Surplus replicas deleted'],
+    ['garbageDeleted', 'redcloud_repair_garbage_deleted_total', 'Unreferenced chunks deleted after GC_GRACE'],
+  ];
+  for (const [key, name, help] of counters) {
+    new Counter({
+      name, help, registers: [metrics],
+      collect() {
+        this.reset();
+        this.inc(totals()[key]);
+      },
+    });
+  }
+  return true;
 }

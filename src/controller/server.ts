@@ -13,7 +13,7 @@ import type { Logger } from '../common/logger.js';
 import { Signer } from '../common/tokens.js';
 import { createGossipService, type GossipService } from './gossip/service.js';
 import { Membership } from './gossip/membership.js';
-import { registerControllerMetrics } from './metrics.js';
+import { registerControllerMetrics, registerRepairMetrics } from './metrics.js';
 import { createNamespace, type Namespace } from './namespace.js';
 import { createRegistry, type Registry } from './registry.js';
 import { createRepairService, type RepairService } from './repair/service.js';
@@ -65,7 +65,7 @@ export function createController(c: ControllerComponents): Controller {
   const namespace = createNamespace({ store, signer, logger, now, writeQuorum: config.writeQuorum });
   const users = createUsers({ store, signer, now, tokenTtlMs: config.tokenTtlMs });
   const metrics = createMetricsRegistry({ node: c.nodeId, role: 'controller' });
-  registerControllerMetrics(metrics, store, registry);
+  registerControllerMetrics(metrics, store, registry, { replicationFactor: config.replicationFactor });
   let selfUrl = advertisedUrl(config, config.port);
   const app = buildServer({
     logger, bodyLimitBytes: config.maxBodyBytes, metrics, requestTimeoutMs: 120_000,
@@ -91,6 +91,7 @@ export function createController(c: ControllerComponents): Controller {
     peerIds: () => membership.alive().map((p) => p.id).filter((id): id is string => id !== undefined && id !== c.nodeId),
     options: { repairIntervalMs: config.repairIntervalMs, replicationFactor: config.replicationFactor, gcGraceMs: config.gcGraceMs, requestTimeoutMs: config.requestTimeoutMs },
   });
+  registerRepairMetrics(metrics, repair);
   let started = false;
   return {
     app, store, registry, namespace, signer, membership, gossip, repair,
