@@ -13,6 +13,7 @@ import type { Logger } from '../common/logger.js';
 import { Signer } from '../common/tokens.js';
 import { createGossipService, type GossipService } from './gossip/service.js';
 import { Membership } from './gossip/membership.js';
+import { registerGossipMetrics } from './gossip/metrics.js';
 import { registerControllerMetrics, registerRepairMetrics } from './metrics.js';
 import { createNamespace, type Namespace } from './namespace.js';
 import { createRegistry, type Registry } from './registry.js';
@@ -80,6 +81,13 @@ export function createController(c: ControllerComponents): Controller {
     options: { gossipIntervalMs: config.gossipIntervalMs, fanout: config.gossipFanout, antiEntropyIntervalMs: config.antiEntropyIntervalMs, requestTimeoutMs: config.requestTimeoutMs },
   });
   gossip.registerRoutes(app);
+  registerGossipMetrics(metrics, gossip, now);
+  // a local write starts a gossip round at once, so it reaches the peers in milliseconds
+  const applyLocal = store.applyLocal.bind(store);
+  store.applyLocal = (record, seq) => {
+    applyLocal(record, seq);
+    gossip.nudge();
+  };
   const controllers = (): string[] => [selfUrl, ...membership.urls().filter((u) => u !== selfUrl && u !== membership.self.url)];
   registerRoutes(app, {
     logger, signer, now, store, namespace, users, registry, nodeId: c.nodeId, selfUrl: () => selfUrl, controllers, peers: () => membership.status(),

@@ -15,14 +15,18 @@ export interface PeerRef {
 export interface GossipPull {
   from: PeerRef;
   digest: Digest;
-  /** controller URLs the sender knows (membership spreads with gossip) */
-  peers: string[];
+  /** hash of the controller URLs the sender knows (peersHash), so idle rounds skip the list */
+  peersHash?: string;
+  /** controller URLs the sender knows (membership spreads with gossip); sent only when the views differ */
+  peers?: string[];
 }
 
 export interface GossipPullResponse {
   from: PeerRef;
   digest: Digest;
-  peers: string[];
+  peersHash?: string;
+  /** the responder's URLs, only when the caller's peersHash differs from its own */
+  peers?: string[];
   /** updates the caller lacks, ascending seq per origin */
   updates: Update[];
   /** true when more updates were left out (the caller asks again next round) */
@@ -51,6 +55,20 @@ export const BUCKET_COUNT = 256;
 /** Byte budget of updates in one gossip message (well under MAX_BODY_BYTES). */
 export const MAX_GOSSIP_BYTES = 2 * 1024 * 1024;
 export const MAX_GOSSIP_UPDATES = 2000;
+
+/** Order-free hash of a set of controller URLs: equal views hash alike. */
+export function peersHash(urls: Iterable<string>): string {
+  const h = createHash('sha256');
+  for (const u of [...new Set(urls)].sort()) h.update(u).update('\n');
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Updates `local` lacks and `remote` has, summed over origins (a peer's lag behind us, or ours behind it). */
+export function missingCount(local: Digest, remote: Digest): number {
+  let n = 0;
+  for (const [origin, seq] of Object.entries(remote)) n += Math.max(0, seq - (local[origin] ?? 0));
+  return n;
+}
 
 /** `count` distinct items chosen with `random` (a function returning [0, 1)). */
 export function pickRandom<T>(items: readonly T[], count: number, random: () => number): T[] {

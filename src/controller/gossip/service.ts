@@ -15,7 +15,7 @@ import type { RemoteApplyResult } from '../store.js';
 import type { Membership } from './membership.js';
 import {
   type AntiEntropyRequest, type AntiEntropyResponse, type GossipPull, type GossipPullResponse, type GossipPush, type PeerRef,
-  MAX_GOSSIP_BYTES, MAX_GOSSIP_UPDATES, bucketHashes, differingBuckets, lacksAnything, pickRandom, takeWithinBudget,
+  MAX_GOSSIP_BYTES, MAX_GOSSIP_UPDATES, bucketHashes, differingBuckets, lacksAnything, missingCount, peersHash, pickRandom, takeWithinBudget,
 } from './protocol.js';
 
 export interface GossipStore {
@@ -62,6 +62,28 @@ export interface GossipDeps {
   onChange?: () => void;
 }
 
+export interface GossipStats {
+  /** JSON bytes of gossip requests sent and answers given */
+  bytesSent: number;
+  bytesReceived: number;
+  rounds: number;
+  updatesSent: number;
+  updatesReceived: number;
+}
+
+/** What this node last learned of a peer's digest (from its gossip messages). */
+export interface PeerDigestInfo {
+  url: string;
+  id: string;
+  digest: Digest;
+  /** when the digest was learned, ms */
+  atMs: number;
+  /** updates we hold that the peer lacked then */
+  lagUpdates: number;
+  /** updates the peer held that we lacked then */
+  behindUpdates: number;
+}
+
 export interface GossipService {
   start(): void;
   stop(): void;
@@ -69,9 +91,16 @@ export interface GossipService {
   handlers: GossipHandlers;
   /** one push-pull round now (tests, and after a local write to spread it sooner) */
   round(): Promise<void>;
+  /** a local write happened: run a round very soon (coalesced) instead of waiting for the interval */
+  nudge(): void;
   antiEntropy(): Promise<void>;
-  stats(): { bytesSent: number; bytesReceived: number; rounds: number; updatesSent: number; updatesReceived: number };
+  stats(): GossipStats;
+  /** per peer, the last digest it told us (peer lag; tombstone collection needs every peer's) */
+  peerDigests(): PeerDigestInfo[];
 }
+
+/** Delay of a nudged round: writes arriving together share one round. */
+export const NUDGE_DELAY_MS = 5;
 
 export function createGossipService(d: GossipDeps): GossipService {
   const log = d.logger.child({ component: 'gossip' });
@@ -80,6 +109,20 @@ export function createGossipService(d: GossipDeps): GossipService {
   const shutdown = new AbortController();
   const timers: NodeJS.Timeout[] = [];
   let roundRunning = false;
+  let roundAgain = false;
+  let nudgeTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  /** url → the peers hash that peer last reported (send our list only while the views differ) */
+  const peerViewHash = new Map<string, string>();
+  const digests = new Map<string, PeerDigestInfo>();
+  const myPeersHash = (): string => peersHash(d.membership.urls());
+
+  function noteDigest(from: PeerRef, digest: Digest): void {
+    const mine = d.store.digest();
+    digests.set(from.id, {
+      url: from.url, id: from.id, digest, atMs: d.now(), lagUpdates: missingCount(digest, mine), behindUpdates: missingCount(mine, digest),
+    });
+  }
 
   const httpTransport: GossipTransport = (url, path, body, signal) => requestJson(`${url}${path}`, {
     method: 'POST',
@@ -127,17 +170,23 @@ export function createGossipService(d: GossipDeps): GossipService {
 
   async function exchange(url: string): Promise<void> {
     try {
-      const pull: GossipPull = { from: self, digest: d.store.digest(), peers: d.membership.urls() };
+      const hash = myPeersHash();
+      const pull: GossipPull = { from: self, digest: d.store.digest(), peersHash: hash };
+      if (peerViewHash.get(url) !== hash) pull.peers = d.membership.urls();
       const res = await call<GossipPullResponse>(url, '/internal/gossip', pull);
       d.membership.seen(url, res.from.id);
-      d.membership.add(res.peers, 'gossip');
+      if (res.peers) d.membership.add(res.peers, 'gossip');
+      // an old peer sends no hash: keep sending it our list
+      if (res.peersHash) peerViewHash.set(url, res.peersHash);
+      else peerViewHash.delete(url);
       if (res.updates.length > 0) applyUpdates(res.updates, res.from.id);
+      noteDigest(res.from, res.digest);
       if (lacksAnything(res.digest, d.store.digest())) {
         const { batch } = updatesFor(res.digest);
         if (batch.length > 0) {
           await call<unknown>(url, '/internal/gossip/push', { from: self, updates: batch } satisfies GossipPush);
           stats.updatesSent += batch.length;
-          log.info({ peer: res.from.id, count: batch.length }, `Sent ${batch.length} updates`);
+          log.debug({ peer: res.from.id, count: batch.length }, `Sent ${batch.length} updates`);
         }
       }
     } catch (err) {
@@ -146,16 +195,32 @@ export function createGossipService(d: GossipDeps): GossipService {
     }
   }
 
+  /** One round; a round asked for while one runs runs once more right after (never lost, never stacked). */
   async function round(): Promise<void> {
-    if (roundRunning) return;
+    if (roundRunning) {
+      roundAgain = true;
+      return;
+    }
     roundRunning = true;
     try {
-      stats.rounds++;
-      const targets = pickRandom(d.membership.contactable(), d.options.fanout, d.random);
-      await Promise.all(targets.map((p) => exchange(p.url)));
+      do {
+        roundAgain = false;
+        stats.rounds++;
+        const targets = pickRandom(d.membership.contactable(), d.options.fanout, d.random);
+        await Promise.all(targets.map((p) => exchange(p.url)));
+      } while (roundAgain && !stopped);
     } finally {
       roundRunning = false;
     }
+  }
+
+  function nudge(): void {
+    if (stopped || nudgeTimer) return;
+    nudgeTimer = setTimeout(() => {
+      nudgeTimer = undefined;
+      void round().catch((err) => log.error({ err }, 'Gossip task failed'));
+    }, NUDGE_DELAY_MS);
+    nudgeTimer.unref();
   }
 
   async function antiEntropy(): Promise<void> {
@@ -195,24 +260,35 @@ export function createGossipService(d: GossipDeps): GossipService {
 
   const handlers: GossipHandlers = {
     pull(body) {
-      d.membership.add([body.from.url, ...body.peers], 'gossip');
+      stats.bytesReceived += JSON.stringify(body).length;
+      d.membership.add([body.from.url, ...(body.peers ?? [])], 'gossip');
       d.membership.seen(body.from.url, body.from.id);
+      noteDigest(body.from, body.digest);
       const { batch, more } = updatesFor(body.digest);
       stats.updatesSent += batch.length;
-      return { from: self, digest: d.store.digest(), peers: d.membership.urls(), updates: batch, more };
+      const hash = myPeersHash();
+      const res: GossipPullResponse = { from: self, digest: d.store.digest(), peersHash: hash, updates: batch, more };
+      if (body.peersHash !== hash) res.peers = d.membership.urls();
+      stats.bytesSent += JSON.stringify(res).length;
+      return res;
     },
     push(body) {
+      stats.bytesReceived += JSON.stringify(body).length;
       applyUpdates(body.updates, body.from.id);
     },
     antiEntropy(body) {
+      stats.bytesReceived += JSON.stringify(body).length;
       d.membership.add([body.from.url], 'anti-entropy');
       d.membership.seen(body.from.url, body.from.id);
       const buckets = differingBuckets(bucketHashes(d.store.fingerprints()), body.hashes);
       const records = buckets.length > 0 ? d.store.recordsInBuckets(new Set(buckets)) : [];
       log.info({ peer: body.from.id, differingBuckets: buckets.length, sent: records.length }, 'Anti-entropy request answered');
-      return { from: self, buckets, records };
+      const res: AntiEntropyResponse = { from: self, buckets, records };
+      stats.bytesSent += JSON.stringify(res).length;
+      return res;
     },
     records(body) {
+      stats.bytesReceived += JSON.stringify(body).length;
       mergeWhole(body.records, body.from.id);
     },
   };
@@ -226,7 +302,9 @@ export function createGossipService(d: GossipDeps): GossipService {
     const records = { type: 'array', maxItems: 100_000, items: { type: 'object', required: ['key', 'type', 'vv', 'hlc'] } };
     const body = (required: string[], properties: Record<string, unknown>) => ({ body: { type: 'object', required, properties } });
 
-    app.post<{ Body: GossipPull }>('/internal/gossip', { preHandler: guard, schema: body(['from', 'digest', 'peers'], { from: peerRef, digest, peers: urls }) },
+    app.post<{ Body: GossipPull }>('/internal/gossip', {
+      preHandler: guard, schema: body(['from', 'digest'], { from: peerRef, digest, peers: urls, peersHash: { type: 'string', maxLength: 64 } }),
+    },
       async (req) => handlers.pull(req.body));
     app.post<{ Body: GossipPush }>('/internal/gossip/push', { preHandler: guard, schema: body(['from', 'updates'], { from: peerRef, updates }) },
       async (req, reply) => {
@@ -260,14 +338,18 @@ export function createGossipService(d: GossipDeps): GossipService {
       log.info({ peers: d.membership.urls().length - 1, intervalMs: d.options.gossipIntervalMs, fanout: d.options.fanout }, 'Gossip service started');
     },
     stop() {
+      stopped = true;
       for (const t of timers) clearInterval(t);
+      if (nudgeTimer) clearTimeout(nudgeTimer);
       shutdown.abort();
     },
     registerRoutes,
     handlers,
     round,
+    nudge,
     antiEntropy,
     stats: () => ({ ...stats }),
+    peerDigests: () => [...digests.values()].map((p) => ({ ...p, digest: { ...p.digest } })),
   };
 }
 

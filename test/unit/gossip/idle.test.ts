@@ -1,0 +1,111 @@
+/**
+ * Gossip cost: once converged, rounds carry neither updates nor peer lists (a digest and a peers
+ * hash only); a nudge after a local write runs a round without waiting for the interval; peer
+ * digests are tracked (lag). Simulated network, in-memory stores.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { silentLogger } from '../../../src/common/logger.js';
+import { Signer } from '../../../src/common/tokens.js';
+import { Membership } from '../../../src/controller/gossip/membership.js';
+import { peersHash } from '../../../src/controller/gossip/protocol.js';
+import { createGossipService, type GossipService, type GossipTransport } from '../../../src/controller/gossip/service.js';
+import { openStore, type MetadataStore } from '../../../src/controller/store.js';
+import { putEntry } from '../../../src/meta/ops.js';
+import { SimNetwork } from '../helpers/sim-network.js';
+
+interface Sent { path: string; body: Record<string, unknown>; res: Record<string, unknown> }
+interface Node { id: string; store: MetadataStore; gossip: GossipService; sent: Sent[] }
+
+function cluster(count: number, clock: { now: number }): { nodes: Node[]; net: SimNetwork } {
+  const net = new SimNetwork(7);
+  const urls = Array.from({ length: count }, (_, i) => `http://sim-${i + 1}:8000`);
+  const nodes = urls.map((url, i): Node => {
+    const id = `c${i + 1}`;
+    const now = () => clock.now;
+    const logger = silentLogger();
+    const store = openStore({ path: ':memory:', nodeId: id, now });
+    const membership = new Membership({ self: { id, url }, seeds: urls, dnsName: '', dnsPort: 8000, aliveWindowMs: 10_000, maxBackoffMs: 4000, baseBackoffMs: 500, logger, now });
+    const sent: Sent[] = [];
+    const inner = net.transport(url);
+    const transport: GossipTransport = async <T>(to: string, path: string, body: unknown, signal: AbortSignal): Promise<T> => {
+      const res = await inner<T>(to, path, body, signal);
+      sent.push({ path, body: body as Record<string, unknown>, res: (res ?? {}) as Record<string, unknown> });
+      return res;
+    };
+    const gossip = createGossipService({
+      store, membership, signer: new Signer('test'), logger, now, random: net.random, transport,
+      options: { gossipIntervalMs: 1000, fanout: 2, antiEntropyIntervalMs: 30_000, requestTimeoutMs: 1000 },
+    });
+    net.register(url, gossip.handlers);
+    return { id, store, gossip, sent };
+  });
+  return { nodes, net };
+}
+
+function write(node: Node, path: string, size: number, now: number): void {
+  const stamp = node.store.nextStamp();
+  const value = { kind: 'file' as const, size, mode: 0o644, mtimeMs: now, ctimeMs: now, chunks: [] };
+  node.store.applyLocal(putEntry(node.store.getEntry('alice', path), { ...stamp, owner: 'alice', path, value }), stamp.seq);
+}
+
+async function rounds(nodes: Node[], clock: { now: number }, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    clock.now += 1000;
+    for (const node of nodes) await node.gossip.round();
+  }
+}
+
+test('peersHash ignores order and duplicates', () => {
+  assert.is(peersHash(['http://b:1', 'http://a:1']), peersHash(['http://a:1', 'http://b:1', 'http://a:1']));
+  assert.is.not(peersHash(['http://a:1']), peersHash(['http://a:1', 'http://b:1']));
+});
+
+test('a converged, idle cluster gossips digests only: no updates, no peer lists', async () => {
+  const clock = { now: 1_000_000 };
+  const { nodes } = cluster(3, clock);
+  write(nodes[0]!, '/a', 1, clock.now);
+  write(nodes[1]!, '/b', 2, clock.now);
+  await rounds(nodes, clock, 3);
+  for (const n of nodes) n.sent.length = 0;
+  const before = nodes.map((n) => n.gossip.stats());
+  await rounds(nodes, clock, 5);
+  for (const [i, n] of nodes.entries()) {
+    assert.ok(n.sent.length > 0, `${n.id} gossiped`);
+    for (const m of n.sent) {
+      assert.is(m.path, '/internal/gossip', `${n.id}: only pulls, no pushes`);
+      assert.is(m.body.peers, undefined, `${n.id}: no peer list sent`);
+      assert.is(m.res.peers, undefined, `${n.id}: no peer list answered`);
+      assert.equal(m.res.updates, [], `${n.id}: no updates answered`);
+    }
+    assert.is(n.gossip.stats().updatesSent, before[i]!.updatesSent, `${n.id}: updatesSent unchanged`);
+    assert.ok(n.gossip.stats().rounds > before[i]!.rounds);
+  }
+});
+
+test('the first exchange carries the peer list; a new peer spreads it to the others', async () => {
+  const clock = { now: 1_000_000 };
+  const { nodes } = cluster(2, clock);
+  await nodes[0]!.gossip.round();
+  assert.equal(nodes[0]!.sent[0]!.body.peers, ['http://sim-1:8000', 'http://sim-2:8000'], 'first pull carries the list');
+  assert.is(nodes[0]!.sent[0]!.res.peers, undefined, 'same view: the answer has no list');
+});
+
+test('a nudge runs a round soon after a local write; peer lag is tracked', async () => {
+  const clock = { now: 1_000_000 };
+  const { nodes } = cluster(3, clock);
+  await rounds(nodes, clock, 2);
+  write(nodes[0]!, '/new', 5, clock.now);
+  nodes[0]!.gossip.nudge();
+  const deadline = Date.now() + 2000;
+  while (Date.now() < deadline && !(nodes[1]!.store.getEntry('alice', '/new') && nodes[2]!.store.getEntry('alice', '/new'))) {
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  assert.is(nodes[1]!.store.getEntry('alice', '/new')?.value?.size, 5);
+  assert.is(nodes[2]!.store.getEntry('alice', '/new')?.value?.size, 5);
+  const lag = nodes[0]!.gossip.peerDigests().map((p) => [p.id, p.lagUpdates]).sort();
+  assert.equal(lag, [['c2', 1], ['c3', 1]], 'peers lacked the write when they answered the pull');
+  for (const n of nodes) n.gossip.stop();
+});
+
+test.run();
