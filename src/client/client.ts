@@ -63,8 +63,8 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
 
   const call = <T>(method: RequestOptions['method'], route: string, q: Query, body: unknown, o?: CallOptions): Promise<T> =>
     pool.call(
-      (base) => requestJson<T>(`${base}${route}${queryString(q)}`, {
-        method, body, headers: authHeaders(), timeoutMs: opts.requestTimeoutMs, signal: o?.signal,
+      (base, attempt) => requestJson<T>(`${base}${route}${queryString(q)}`, {
+        method, body, headers: authHeaders(), timeoutMs: opts.requestTimeoutMs, signal: attempt,
       }),
       o?.signal,
     );

@@ -3,7 +3,12 @@
  * and on UNAVAILABLE or TIMEOUT moves on to the next one: each controller at most once per round,
  * then one short backoff, then one more round (bounded). The one that answered becomes current.
  * New controllers are learned from the `controllers` field of login/whoami answers.
+ * A dead controller must cost little: a refused connection fails at once, and an attempt that
+ * has not answered after `stallProbeAfterMs` gets a TCP connect check (`connectTimeoutMs`); a
+ * controller that does not accept connections (down host, iptables DROP) is abandoned then,
+ * instead of after the whole request timeout. A slow but connected controller is waited for.
  */
+import { connect } from 'node:net';
 import { RedCloudError, errors, toRedCloudError } from '../common/errors.js';
 import { throwIfAborted } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
@@ -16,6 +21,38 @@ export interface ControllerPoolOptions {
   /** rounds over the whole list (1 = each controller once) */
   rounds?: number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** an attempt without an answer after this long gets a connect check, ms */
+  stallProbeAfterMs?: number;
+  /** the connect check's timeout, ms */
+  connectTimeoutMs?: number;
+  /** the connect check (default: a TCP connect to the URL's host and port) */
+  probe?: (url: string, timeoutMs: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** Defaults of the stall check: a blackholed controller costs about 0.5 + 1.5 s. */
+export const STALL_PROBE_AFTER_MS = 500;
+export const CONNECT_TIMEOUT_MS = 1500;
+
+/** Resolves once a TCP connection to the URL's host:port opens; rejects on error or timeout. */
+export function tcpProbe(url: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const u = new URL(url);
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    const done = (err?: Error): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    const onAbort = (): void => done(errors.aborted('Connect check aborted'));
+    const timer = setTimeout(() => done(errors.timeout(`No connection to ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+    socket.once('connect', () => done());
+    socket.once('error', (err) => done(err));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** `127.0.0.1:8000` → `http://127.0.0.1:8000`; trailing slashes dropped. */
@@ -59,6 +96,9 @@ export class ControllerPool {
   private readonly backoffMs: number;
   private readonly rounds: number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly stallProbeAfterMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly probe: (url: string, timeoutMs: number, signal: AbortSignal) => Promise<void>;
 
   constructor(opts: ControllerPoolOptions) {
     this.urls = [];
@@ -66,6 +106,9 @@ export class ControllerPool {
     this.backoffMs = opts.backoffMs ?? 250;
     this.rounds = opts.rounds ?? 2;
     this.sleep = opts.sleep ?? defaultSleep;
+    this.stallProbeAfterMs = opts.stallProbeAfterMs ?? STALL_PROBE_AFTER_MS;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+    this.probe = opts.probe ?? tcpProbe;
     this.learn(opts.controllers);
     if (this.urls.length === 0) throw errors.invalid('No controller given');
   }
@@ -99,8 +142,9 @@ export class ControllerPool {
   /**
    * Runs `fn` against controllers until one answers. Errors other than UNAVAILABLE/TIMEOUT are
    * answers too and are thrown at once. When every controller failed, throws UNAVAILABLE.
+   * `fn` gets the attempt's signal (the caller's, plus the stall check's): pass it to the request.
    */
-  async call<T>(fn: (baseUrl: string) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async call<T>(fn: (baseUrl: string, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     let last: RedCloudError | undefined;
     for (let round = 0; round < this.rounds; round++) {
       if (round > 0) await this.sleep(this.backoffMs, signal);
@@ -111,7 +155,7 @@ export class ControllerPool {
         const index = (start + i) % n;
         const url = this.urls[index]!;
         try {
-          const out = await fn(url);
+          const out = await this.attempt(url, fn, signal);
           if (this.current !== index) this.log.info({ controller: url }, 'Switched to controller');
           this.current = index;
           return out;
@@ -128,5 +172,35 @@ export class ControllerPool {
       { controllers: [...this.urls] },
       last,
     );
+  }
+
+  /** One attempt; abandoned (UNAVAILABLE) if it stalls and the controller accepts no connection. */
+  private async attempt<T>(url: string, fn: (baseUrl: string, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const attemptAc = new AbortController();
+    const probeAc = new AbortController();
+    const attemptSignal = signal ? AbortSignal.any([signal, attemptAc.signal]) : attemptAc.signal;
+    let stalled: RedCloudError | undefined;
+    let onStall: (() => void) | undefined;
+    const abandoned = new Promise<never>((_, reject) => {
+      onStall = () => reject(stalled);
+      attemptAc.signal.addEventListener('abort', onStall, { once: true });
+    });
+    abandoned.catch(() => undefined);
+    const timer = setTimeout(() => {
+      this.probe(url, this.connectTimeoutMs, probeAc.signal).catch((err: unknown) => {
+        if (probeAc.signal.aborted) return;
+        stalled = errors.unavailable(`Controller ${url} accepts no connection: ${(err as Error).message}`, { url });
+        attemptAc.abort(stalled);
+      });
+    }, this.stallProbeAfterMs);
+    try {
+      return await Promise.race([fn(url, attemptSignal), abandoned]);
+    } catch (err) {
+      throw stalled ?? err;
+    } finally {
+      clearTimeout(timer);
+      probeAc.abort();
+      if (onStall) attemptAc.signal.removeEventListener('abort', onStall);
+    }
   }
 }

@@ -99,8 +99,8 @@ export async function storeChunks(ctx: UploadContext, chunks: AsyncIterable<Chun
 
 async function place(ctx: UploadContext, refs: ChunkRef[], signal: AbortSignal): Promise<PlacementResponse> {
   const res = await ctx.controllers.call(
-    (base) => requestJson<PlacementResponse>(`${base}/v1/fs/placement`, {
-      method: 'POST', body: { chunks: refs }, headers: ctx.authHeaders(), timeoutMs: ctx.requestTimeoutMs, signal,
+    (base, attempt) => requestJson<PlacementResponse>(`${base}/v1/fs/placement`, {
+      method: 'POST', body: { chunks: refs }, headers: ctx.authHeaders(), timeoutMs: ctx.requestTimeoutMs, signal: attempt,
     }),
     signal,
   );
