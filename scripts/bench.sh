@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# `npm run bench`: builds what is missing, then runs the benchmarks (never part of npm test).
+# `npm run bench`: builds what is missing, then runs the benchmarks (never part of npm test):
+# upload/download speed, then repair speed (bench/repair.ts).
 # BENCH_SIZE (default 1GiB) sets the file size, e.g. BENCH_SIZE=256MiB npm run bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 bash scripts/cleanup-stale.sh
-exec node dist/bench/upload-download.js "$@"
+node dist/bench/upload-download.js "$@"
+exec node dist/bench/repair.js "$@"
