@@ -132,8 +132,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
   }
 
   function stagedStat(s: StagedFile): FuseStat {
-    const t = s.mtimeMs ?? nowMs();
-    return toStat({ kind: 'file', mode: s.mode, size: s.size, mtimeMs: t, ctimeMs: t }, options.owner);
+    return toStat({ kind: 'file', mode: s.mode, size: s.size, ...s.times() }, options.owner);
   }
 
   return {
@@ -304,7 +303,8 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
       const s = await stagedAt(path);
       if (s) s.mode = mode & 0o7777;
       if (s?.needsCommit) return;
-      await client.setattr(path, { mode: mode & 0o7777 }, { signal });
+      const entry = await client.setattr(path, { mode: mode & 0o7777 }, { signal });
+      if (s) s.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
       invalidate(path);
     },
 
@@ -318,7 +318,8 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
         s.mtimeMs = mtimeMs;
         return;
       }
-      await client.setattr(path, { mtimeMs }, { signal });
+      const entry = await client.setattr(path, { mtimeMs }, { signal });
+      if (s) s.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
       invalidate(path);
     },
 

@@ -34,6 +34,10 @@ export class StagedFile {
   /** set by unlink: never commit again */
   unlinked = false;
   mtimeMs: number | undefined;
+  /** times of the committed version (what stat shows while nothing changed) */
+  committedTimes: { mtimeMs: number; ctimeMs: number } | undefined;
+  /** when the staged bytes last changed (stat shows it while they are uncommitted) */
+  changedAtMs = 0;
   readonly stats = { commits: 0, uploadedChunks: 0, loadedChunks: 0 };
 
   private constructor(
@@ -61,6 +65,8 @@ export class StagedFile {
     const size = plan?.entry.size ?? 0;
     await fh.truncate(size);
     const staged = new StagedFile(deps, path, mode, size, plan?.chunks.slice() ?? [], fh, filePath, plan === null);
+    staged.changedAtMs = Date.now();
+    if (plan) staged.committedTimes = { mtimeMs: plan.entry.mtimeMs, ctimeMs: plan.entry.ctimeMs };
     if (plan && !staged.isUniform()) {
       // chunks of another size than ours: re-cut the whole file on the next commit
       for (let i = 0; i < staged.base.length; i++) await staged.loadBase(i);
@@ -73,6 +79,12 @@ export class StagedFile {
   /** True when there is something to commit. */
   get needsCommit(): boolean {
     return !this.unlinked && (this.metaDirty || this.dirty.size > 0);
+  }
+
+  /** mtime and ctime as stat shows them: explicit mtime, else the change time, else the committed times. */
+  times(): { mtimeMs: number; ctimeMs: number } {
+    const c = this.needsCommit || !this.committedTimes ? { mtimeMs: this.changedAtMs, ctimeMs: this.changedAtMs } : this.committedTimes;
+    return this.mtimeMs !== undefined ? { mtimeMs: this.mtimeMs, ctimeMs: c.ctimeMs } : c;
   }
 
   get dirtyChunks(): number[] {
@@ -97,6 +109,7 @@ export class StagedFile {
       await this.fh.write(data, 0, data.length, offset);
       if (end > this.size) this.size = end;
       this.metaDirty = true;
+      this.changedAtMs = Date.now();
       return data.length;
     });
   }
@@ -131,6 +144,7 @@ export class StagedFile {
       await this.fh.truncate(size);
       this.size = size;
       this.metaDirty = true;
+      this.changedAtMs = Date.now();
     });
   }
 
@@ -160,12 +174,14 @@ export class StagedFile {
         uploads++;
       }
       const entry = await this.deps.client.commitChunks(this.path, chunks, this.size, {
-        signal, mode: this.mode, ...(this.mtimeMs !== undefined ? { mtimeMs: this.mtimeMs } : {}),
+        // the mtime stat showed while staged, so the committed entry looks the same (tar checks)
+        signal, mode: this.mode, mtimeMs: this.mtimeMs ?? this.changedAtMs,
       });
       this.base = next;
       this.dirty.clear();
       this.metaDirty = false;
       this.mtimeMs = undefined;
+      this.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
       this.stats.commits++;
       this.stats.uploadedChunks += uploads;
       return entry;

@@ -58,7 +58,9 @@ export function toStat(e: Pick<EntryInfo, 'kind' | 'mode' | 'size' | 'mtimeMs' |
     blocks: Math.ceil(size / 512),
     mtime: new Date(e.mtimeMs),
     atime: new Date(e.mtimeMs),
-    ctime: new Date(e.ctimeMs),
+    // ctime = mtime: a staged file cannot know the ctime its commit will get, and a ctime that
+    // changes between stat and fstat makes tar report "file changed as we read it"
+    ctime: new Date(e.mtimeMs),
   };
 }
 

@@ -1,0 +1,248 @@
+/**
+ * The mounted directory on a real cluster (1 controller + 3 chunkservers on 127.0.8.x, a real
+ * mount process): a 500-file tree copied in with cp -r and diffed, the same bytes through the CLI,
+ * CLI tags as the user.redcloud.tags xattr, POSIX corner cases (ENOTEMPTY, rename over a file,
+ * unlink while open, truncate, append, chmod, utimens), a 4 KiB overwrite in a 64 MiB file that
+ * re-uploads exactly one chunk, and a tar round trip. The mount is only touched by child processes.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { repoRoot } from '../../src/cluster/paths.js';
+import { listFiles, sha256File, writeRandomFile } from '../helpers/files.js';
+import { http } from '../helpers/http.js';
+import { waitFor } from '../helpers/wait.js';
+import { metricValue, startFuseCluster, type FuseCluster } from './helpers/fuse-cluster.js';
+
+const MiB = 1024 * 1024;
+const test = suite('fuse posix');
+const ctx: { fc?: FuseCluster } = {};
+
+function step(name: string, fn: (fc: FuseCluster) => Promise<void>): void {
+  test(name, async () => {
+    const fc = ctx.fc;
+    if (!fc) throw new Error('cluster or mount did not start (see above)');
+    try {
+      await fn(fc);
+    } catch (err) {
+      fc.dumpLogs();
+      throw err;
+    }
+  });
+}
+
+/** Runs a command (never in this process's event loop on the mount); returns code and output. */
+function sh(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): { code: number | null; out: string; err: string } {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, timeout: opts.timeoutMs ?? 120_000, encoding: 'utf8', maxBuffer: 64 * MiB });
+  return { code: r.status, out: r.stdout ?? '', err: r.stderr ?? '' };
+}
+
+function shOk(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): string {
+  const r = sh(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.err.slice(0, 2000)}${r.out.slice(0, 2000)}`);
+  return r.out;
+}
+
+/** mulberry32: a small seeded PRNG so the tree's shape is the same every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 500 files, 0 B … 20 MiB (~150 MiB in all), names with spaces and unicode, up to 5 levels deep. */
+function makeTree(root: string): { files: string[]; totalBytes: number } {
+  const rnd = prng(5);
+  const dirs = ['', 'a', 'a/b c', 'a/b c/dé', 'a/b c/dé/日本', 'a/b c/dé/日本/e 5', 'x', 'x/y', 'spaces in name', 'ünï'];
+  for (const d of dirs) mkdirSync(join(root, d), { recursive: true });
+  const files: string[] = [];
+  let totalBytes = 0;
+  for (let i = 0; i < 500; i++) {
+    let size: number;
+    if (i < 3) size = 20 * MiB - i * 1000;
+    else if (i < 13) size = 4 * MiB + (i - 8) * 4096; // around the chunk size
+    else if (i < 30) size = Math.floor(rnd() * 3 * MiB);
+    else if (i < 40) size = 0;
+    else size = Math.floor(rnd() * rnd() * 200_000);
+    const dir = dirs[Math.floor(rnd() * dirs.length)]!;
+    const name = `${i % 3 === 0 ? 'file ' : i % 3 === 1 ? 'fïlé-' : 'f_'}${i}${i % 7 === 0 ? ' ☃.bin' : '.dat'}`;
+    const rel = join(dir, name);
+    writeRandomFile(join(root, rel), size);
+    files.push(rel);
+    totalBytes += size;
+  }
+  return { files, totalBytes };
+}
+
+async function chunkserverPuts(fc: FuseCluster): Promise<number> {
+  let sum = 0;
+  for (const cs of fc.tc.chunkservers) {
+    const r = await http(`${cs.url}/metrics`);
+    sum += metricValue(r.body.toString('utf8'), 'redcloud_chunkserver_puts_total', 'result="created"');
+  }
+  return sum;
+}
+
+test.before(async () => {
+  if (!existsSync('/dev/fuse')) return;
+  try {
+    ctx.fc = await startFuseCluster({ label: 'fuse-posix', net: '127.0.8', controllers: 1, chunkservers: 3 });
+  } catch (err) {
+    process.stderr.write(`fuse posix: setup failed: ${(err as Error).stack ?? String(err)}\n`);
+    throw err;
+  }
+});
+
+test.after(async () => {
+  await ctx.fc?.stop();
+});
+
+step('cp -r of a 500-file tree into the mount; diff -r is clean', async (fc) => {
+  const src = join(fc.work, 'tree');
+  const { files } = makeTree(src);
+  assert.is(files.length, 500);
+  shOk('cp', ['-r', src, join(fc.mnt, 'tree')], { timeoutMs: 300_000 });
+  const d = sh('diff', ['-r', src, join(fc.mnt, 'tree')], { timeoutMs: 300_000 });
+  assert.is(d.code, 0, `diff -r: ${d.out.slice(0, 2000)}${d.err.slice(0, 2000)}`);
+  assert.equal(listFiles(join(fc.mnt, 'tree')), listFiles(src));
+});
+
+step('the files copied in download through the CLI with the same sha256', async (fc) => {
+  const src = join(fc.work, 'tree');
+  const picks = ['a/file 0 ☃.bin', 'a/b c/dé/日本/e 5', 'x'].length ? listFiles(src).filter((_, i) => i % 97 === 0) : [];
+  const big = listFiles(src).filter((f) => statSync(join(src, f)).size >= 20 * MiB - 5000);
+  for (const rel of [...picks, ...big]) {
+    const dest = join(fc.work, `dl-${rel.replace(/\//g, '_')}`);
+    const r = await fc.tc.cli.run(['download', `/tree/${rel}`, dest]);
+    assert.is(r.exitCode, 0, `download ${rel}: ${r.stderr}`);
+    assert.is(await sha256File(dest), await sha256File(join(src, rel)), rel);
+  }
+});
+
+step('a file uploaded with the CLI with tags shows them as user.redcloud.tags', async (fc) => {
+  const local = join(fc.work, 'tagged.txt');
+  writeFileSync(local, 'tagged through the CLI\n');
+  const r = await fc.tc.cli.run(['upload', local, 'red', 'blue']);
+  assert.is(r.exitCode, 0, `upload: ${r.stderr}`);
+  const inMount = join(fc.mnt, 'tagged.txt');
+  const got = await waitFor('tagged.txt in the mount', () => {
+    const x = sh('python3', ['-c', 'import os,sys; sys.stdout.write(os.getxattr(sys.argv[1], "user.redcloud.tags").decode())', inMount]);
+    return x.code === 0 ? x.out : undefined;
+  }, { timeoutMs: 10_000, pollMs: 200 });
+  assert.equal(got.split(',').sort(), ['blue', 'red']);
+  assert.is(readFileSync(local, 'utf8'), shOk('cat', [inMount]));
+});
+
+step('mkdir; rmdir of a non-empty dir is ENOTEMPTY; of an empty one works', async (fc) => {
+  shOk('mkdir', ['-p', join(fc.mnt, 'd1/d2')]);
+  shOk('sh', ['-c', `echo hi > '${join(fc.mnt, 'd1/d2/f')}'`]);
+  const r = sh('rmdir', [join(fc.mnt, 'd1/d2')]);
+  assert.is.not(r.code, 0);
+  assert.match(r.err, /Directory not empty/);
+  shOk('rm', [join(fc.mnt, 'd1/d2/f')]);
+  shOk('rmdir', [join(fc.mnt, 'd1/d2')]);
+  assert.equal(shOk('ls', ['-A', join(fc.mnt, 'd1')]), '');
+});
+
+step('rename over an existing file replaces it', async (fc) => {
+  shOk('sh', ['-c', `printf one > '${fc.mnt}/r1' && printf two > '${fc.mnt}/r2' && mv '${fc.mnt}/r1' '${fc.mnt}/r2'`]);
+  assert.is(shOk('cat', [join(fc.mnt, 'r2')]), 'one');
+  assert.is(sh('stat', [join(fc.mnt, 'r1')]).code, 1);
+});
+
+step('unlink of an open file: the holder keeps reading, the name is gone', async (fc) => {
+  shOk('sh', ['-c', `printf 'still here' > '${fc.mnt}/open-unlink'`]);
+  const py = [
+    'import os,sys', 'p=sys.argv[1]', 'f=open(p,"rb")', 'os.unlink(p)', 'print(os.path.exists(p))',
+    'print(f.read().decode())', 'f.close()',
+  ].join('\n');
+  const out = shOk('python3', ['-c', py, join(fc.mnt, 'open-unlink')]);
+  assert.is(out, 'False\nstill here\n');
+  assert.not.ok(shOk('ls', [fc.mnt]).split('\n').includes('open-unlink'));
+});
+
+step('truncate up and down, append', async (fc) => {
+  const f = join(fc.mnt, 'trunc');
+  shOk('sh', ['-c', `printf 0123456789 > '${f}'`]);
+  shOk('truncate', ['-s', '4', f]);
+  assert.is(shOk('cat', [f]), '0123');
+  shOk('truncate', ['-s', String(5 * MiB + 3), f]);
+  assert.is(shOk('stat', ['-c', '%s', f]).trim(), String(5 * MiB + 3));
+  const data = execFileSync('cat', [f], { maxBuffer: 64 * MiB });
+  assert.is(data.length, 5 * MiB + 3);
+  assert.is(data.subarray(0, 4).toString(), '0123');
+  assert.ok(data.subarray(4).every((b) => b === 0), 'zeros after the old end');
+  shOk('truncate', ['-s', '2', f]);
+  shOk('sh', ['-c', `printf abc >> '${f}' && printf de >> '${f}'`]);
+  assert.is(shOk('cat', [f]), '01abcde');
+});
+
+step('chmod and utimens are visible in stat', async (fc) => {
+  const f = join(fc.mnt, 'modes');
+  shOk('sh', ['-c', `printf x > '${f}'`]);
+  shOk('chmod', ['640', f]);
+  // both times: fuse-native 2.2.6 hands the driver the access time as the modification time too
+  shOk('touch', ['-d', '2001-02-03 04:05:06 UTC', f]);
+  await waitFor('mode and mtime in stat', () => {
+    const s = shOk('stat', ['-c', '%a %Y', f]).trim();
+    return s === '640 981173106' ? s : undefined;
+  }, { timeoutMs: 5000, pollMs: 200 });
+  shOk('mkdir', [join(fc.mnt, 'mdir')]);
+  shOk('chmod', ['700', join(fc.mnt, 'mdir')]);
+  await waitFor('dir mode', () => shOk('stat', ['-c', '%a', join(fc.mnt, 'mdir')]).trim() === '700', { timeoutMs: 5000, pollMs: 200 });
+});
+
+step('overwriting 4 KiB in the middle of a 64 MiB file re-uploads one chunk per replica', async (fc) => {
+  const local = join(fc.work, 'big64');
+  writeRandomFile(local, 64 * MiB);
+  const f = join(fc.mnt, 'big64');
+  shOk('cp', [local, f]);
+  const before = await chunkserverPuts(fc);
+  const patch = join(fc.work, 'patch4k');
+  writeRandomFile(patch, 4096);
+  const seekBlocks = (30 * MiB + 12_288) / 4096;
+  shOk('dd', [`if=${patch}`, `of=${f}`, 'bs=4096', `seek=${seekBlocks}`, 'conv=notrunc', 'status=none']);
+  shOk('dd', [`if=${patch}`, `of=${local}`, 'bs=4096', `seek=${seekBlocks}`, 'conv=notrunc', 'status=none']);
+  const after = await chunkserverPuts(fc);
+  assert.is(after - before, 3, 'one new chunk on each of the 3 chunkservers');
+  assert.is(shOk('sha256sum', [f]).split(' ')[0], await sha256File(local));
+  const dl = join(fc.work, 'big64.dl');
+  const r = await fc.tc.cli.run(['download', '/big64', dl]);
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.is(await sha256File(dl), await sha256File(local));
+});
+
+step('tar -x of a real tree into the mount and tar -c back out give the same bytes', async (fc) => {
+  const tarball = join(fc.work, 'fastify.tar');
+  shOk('tar', ['-cf', tarball, '-C', join(repoRoot(), 'node_modules'), 'fastify']);
+  const ref = join(fc.work, 'ref');
+  mkdirSync(ref);
+  shOk('tar', ['-xf', tarball, '-C', ref]);
+  mkdirSync(join(fc.mnt, 'untar'));
+  shOk('tar', ['-xf', tarball, '-C', join(fc.mnt, 'untar')], { timeoutMs: 300_000 });
+  const back = join(fc.work, 'back.tar');
+  shOk('tar', ['-cf', back, '-C', join(fc.mnt, 'untar'), 'fastify'], { timeoutMs: 300_000 });
+  const out = join(fc.work, 'out');
+  mkdirSync(out);
+  shOk('tar', ['-xf', back, '-C', out]);
+  const files = listFiles(join(ref, 'fastify'));
+  assert.ok(files.length > 100, `fastify has ${files.length} files`);
+  assert.equal(listFiles(join(out, 'fastify')), files);
+  const d = sh('diff', ['-r', join(ref, 'fastify'), join(out, 'fastify')]);
+  assert.is(d.code, 0, d.out.slice(0, 2000));
+  // listings match too: kind and mode, size, name (not mtimes: fuse-native passes atime as mtime)
+  const list = (tar: string) => shOk('tar', ['-tvf', tar]).split('\n').filter(Boolean).map((l) => {
+    const f = l.split(/\s+/);
+    return `${f[0]} ${f[2]} ${f.slice(5).join(' ')}`;
+  }).sort();
+  assert.equal(list(back), list(tarball));
+});
+
+test.run();
