@@ -197,11 +197,14 @@ export interface NodeStatus extends StateNode {
 export async function localClusterStatus(dataDir: string): Promise<{ state?: ClusterState; nodes: NodeStatus[]; mounted: boolean }> {
   const state = readState(resolve(dataDir));
   if (!state) return { nodes: [], mounted: false };
+  const mounted = state.mountDir ? (await isMounted(state.mountDir)) && existsSync(state.mountDir) : false;
   const nodes = await Promise.all(state.nodes.map(async (n) => {
     const running = isOurProcess(n.pid, n.bin);
     let healthy = false;
-    if (running && n.url) healthy = await request(`${n.url}/health`, { timeoutMs: 2_000 }).then(() => true, () => false);
+    // The mount process has no HTTP endpoint: it is healthy while it runs and the mount is live.
+    if (running && n.role === 'mount') healthy = mounted;
+    else if (running && n.url) healthy = await request(`${n.url}/health`, { timeoutMs: 2_000 }).then(() => true, () => false);
     return { ...n, running, healthy };
   }));
-  return { state, nodes, mounted: state.mountDir ? await isMounted(state.mountDir) && existsSync(state.mountDir) : false };
+  return { state, nodes, mounted };
 }

@@ -23,7 +23,7 @@ export default class ClusterStatus extends Command {
       return status;
     }
     for (const n of status.nodes) {
-      const health = !n.running ? 'stopped' : n.healthy ? 'healthy' : 'not answering';
+      const health = !n.running ? 'stopped' : n.healthy ? 'healthy' : n.role === 'mount' ? 'not mounted' : 'not answering';
       this.log(`${n.role.padEnd(12)} ${n.id.padEnd(14)} ${(n.url ?? '').padEnd(24)} pid ${String(n.pid).padEnd(8)} ${health}`);
     }
     if (status.state.mountDir) this.log(`mount        ${status.state.mountDir} ${status.mounted ? 'mounted' : 'not mounted'}`);
