@@ -139,15 +139,30 @@ function sendError(log: Logger, err: unknown, req: FastifyRequest, reply: Fastif
 
 /** preHandler for internal routes: the caller must sign with CLUSTER_SECRET. Sets `req.clusterNode`. */
 export function clusterAuth(signer: Signer, log: Logger, now: () => number) {
+  // One warning per remote address and route per REFUSAL_LOG_INTERVAL_MS (a misconfigured node
+  // retrying every few hundred ms must not flood the log); the count of the quiet ones is reported.
+  const lastLogged = new Map<string, { atMs: number; suppressed: number }>();
   return async (req: FastifyRequest): Promise<void> => {
     try {
       (req as FastifyRequest & { clusterNode?: string }).clusterNode = verifyClusterAuth(signer, req.headers[CLUSTER_AUTH_HEADER], now());
     } catch (err) {
-      log.warn({ remote: req.ip, url: req.url.split('?')[0] }, 'Refused internal call with a bad cluster signature');
+      const url = req.url.split('?')[0]!.slice(0, 200);
+      const key = `${req.ip} ${url}`;
+      const nowMs = now();
+      const seen = lastLogged.get(key);
+      if (seen && nowMs - seen.atMs < REFUSAL_LOG_INTERVAL_MS) {
+        seen.suppressed += 1;
+      } else {
+        if (lastLogged.size >= 10_000) lastLogged.clear();
+        log.warn({ remote: req.ip, url, suppressed: seen?.suppressed ?? 0, reason: (err as Error).message }, 'Refused internal call with a bad cluster signature');
+        lastLogged.set(key, { atMs: nowMs, suppressed: 0 });
+      }
       throw err;
     }
   };
 }
+
+export const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
 /** Listens and resolves with the bound port; outgoing calls then leave from `host` too (setLocalAddress). */
 export async function listen(app: FastifyInstance, host: string, port: number): Promise<number> {

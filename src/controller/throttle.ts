@@ -22,7 +22,7 @@ export interface ThrottleOptions {
 }
 
 export const DEFAULT_THROTTLE: ThrottleOptions = {
-  userMaxFailures: 5, addressMaxFailures: 20, baseWindowMs: 1_000, maxWindowMs: 5 * 60_000, forgetAfterMs: 15 * 60_000, maxKeys: 100_000,
+  userMaxFailures: 5, addressMaxFailures: 20, baseWindowMs: 5_000, maxWindowMs: 15 * 60_000, forgetAfterMs: 15 * 60_000, maxKeys: 100_000,
 };
 
 interface Entry {
