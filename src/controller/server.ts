@@ -100,6 +100,12 @@ export function createController(c: ControllerComponents): Controller {
     options: { repairIntervalMs: config.repairIntervalMs, replicationFactor: config.replicationFactor, gcGraceMs: config.gcGraceMs, requestTimeoutMs: config.requestTimeoutMs },
   });
   registerRepairMetrics(metrics, repair);
+  // Chunks handed out for writing are kept from garbage collection while the write may be going on.
+  app.addHook('preHandler', async (req) => {
+    if (req.method !== 'POST' || req.routeOptions.url !== '/v1/fs/placement') return;
+    const chunks = (req.body as { chunks?: { id?: unknown }[] } | undefined)?.chunks;
+    if (Array.isArray(chunks)) repair.holdChunks(chunks.map((ch) => ch?.id).filter((id): id is string => typeof id === 'string'), config.capabilityTtlMs);
+  });
   let started = false;
   return {
     app, store, registry, namespace, signer, membership, gossip, repair,

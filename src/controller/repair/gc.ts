@@ -1,8 +1,11 @@
 /**
  * Garbage collection of chunks (pure bookkeeping): remembers when each chunk was first seen
  * unreferenced, forgets it as soon as it is referenced again (or no server holds it), and says
- * which ones have stayed unreferenced for longer than GC_GRACE. A restart forgets every timer,
- * which only delays collection. The service does the deletes, only for its share of chunks.
+ * which ones have stayed unreferenced for longer than GC_GRACE. Chunks about to be written (a
+ * placement was handed out) are held: their grace period starts only when the hold ends, so an
+ * upload in progress, or one that found the chunk already stored, never loses it before commit.
+ * A restart forgets every timer, which only delays collection. The service does the deletes,
+ * only for its share of chunks.
  */
 
 export interface GcCandidate {
@@ -13,8 +16,14 @@ export interface GcCandidate {
 
 export class GcTracker {
   private readonly firstSeenMs = new Map<string, number>();
+  private readonly heldUntilMs = new Map<string, number>();
 
   constructor(private readonly graceMs: number) {}
+
+  /** Holds chunks (a placement for them was issued) until `untilMs`; their grace starts then. */
+  hold(chunkIds: readonly string[], untilMs: number): void {
+    for (const id of chunkIds) this.heldUntilMs.set(id, Math.max(untilMs, this.heldUntilMs.get(id) ?? 0));
+  }
 
   /**
    * Records the current unreferenced chunks at `nowMs` and returns those unreferenced for at
@@ -23,8 +32,18 @@ export class GcTracker {
   observe(candidates: readonly GcCandidate[], nowMs: number): GcCandidate[] {
     const current = new Set(candidates.map((c) => c.chunkId));
     for (const id of this.firstSeenMs.keys()) if (!current.has(id)) this.firstSeenMs.delete(id);
+    for (const [id, until] of this.heldUntilMs) if (until <= nowMs && !current.has(id)) this.heldUntilMs.delete(id);
     const due: GcCandidate[] = [];
     for (const c of candidates) {
+      const held = this.heldUntilMs.get(c.chunkId);
+      if (held !== undefined) {
+        if (held > nowMs) {
+          this.firstSeenMs.set(c.chunkId, held);
+          continue;
+        }
+        this.heldUntilMs.delete(c.chunkId);
+        this.firstSeenMs.set(c.chunkId, Math.max(held, this.firstSeenMs.get(c.chunkId) ?? held));
+      }
       const first = this.firstSeenMs.get(c.chunkId);
       if (first === undefined) this.firstSeenMs.set(c.chunkId, nowMs);
       else if (nowMs - first >= this.graceMs) due.push(c);
@@ -40,5 +59,10 @@ export class GcTracker {
   /** Chunks currently waiting out the grace period. */
   size(): number {
     return this.firstSeenMs.size;
+  }
+
+  /** Chunks currently held for writes in progress. */
+  held(): number {
+    return this.heldUntilMs.size;
   }
 }

@@ -60,6 +60,10 @@ export interface RepairService {
   stop(): Promise<void>;
   /** Runs one cycle now (waits for a running one first). */
   runCycle(): Promise<CycleResult>;
+  /** Chunks a client was just given placement for: kept from garbage collection for `holdMs` more, then GC_GRACE. */
+  holdChunks(chunkIds: readonly string[], holdMs: number): void;
+  /** Garbage bookkeeping: chunks waiting out GC_GRACE, chunks held for writes in progress. */
+  gcState(): { waiting: number; held: number };
 }
 
 export function createRepairService(deps: RepairDeps): RepairService {
@@ -183,6 +187,8 @@ export function createRepairService(deps: RepairDeps): RepairService {
 
   return {
     runCycle,
+    holdChunks: (chunkIds, holdMs) => gc.hold(chunkIds, deps.now() + holdMs),
+    gcState: () => ({ waiting: gc.size(), held: gc.held() }),
     start() {
       lastSignature = signature(deps.registry.list());
       intervalTimer = setInterval(safeCycle, o.repairIntervalMs);

@@ -27,6 +27,29 @@ test('tracker: due only after the grace period, forgets what is referenced again
   assert.is(t.size(), 1);
 });
 
+test('tracker: a held chunk (placement issued) is not collected before the hold ends plus the grace', () => {
+  const t = new GcTracker(1000);
+  const a = { chunkId: id(1), locations: ['s1'] };
+  t.hold([a.chunkId], 5000);
+  assert.equal(t.observe([a], 0), []);
+  assert.equal(t.observe([a], 4999), []);
+  assert.equal(t.observe([a], 5999), []);
+  assert.equal(t.observe([a], 6000), [a]);
+  // a hold on a chunk not stored yet applies when it shows up; expired holds are dropped
+  t.hold([id(2)], 7000);
+  t.hold([id(3)], 6500);
+  assert.equal(t.observe([], 6600), []);
+  assert.is(t.held(), 1);
+  const b = { chunkId: id(2), locations: ['s2'] };
+  assert.equal(t.observe([b], 6900), []);
+  assert.equal(t.observe([b], 7999), []);
+  assert.equal(t.observe([b], 8000), [b]);
+  // holds only extend
+  t.hold([id(4)], 9000);
+  t.hold([id(4)], 8000);
+  assert.equal(t.observe([{ chunkId: id(4), locations: [] }], 9999), []);
+});
+
 test('store: unreferenced = held somewhere, in no live record and no update-log version', () => {
   let ms = 1000;
   const s = openStore({ path: ':memory:', nodeId: 'a', now: () => ms });
