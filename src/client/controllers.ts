@@ -29,9 +29,9 @@ export interface ControllerPoolOptions {
   probe?: (url: string, timeoutMs: number, signal: AbortSignal) => Promise<void>;
 }
 
-/** Defaults of the stall check: a blackholed controller costs about 0.5 + 1.5 s. */
-export const STALL_PROBE_AFTER_MS = 500;
-export const CONNECT_TIMEOUT_MS = 1500;
+/** Defaults of the stall check: a blackholed controller costs about 0.25 + 1 s. */
+export const STALL_PROBE_AFTER_MS = 250;
+export const CONNECT_TIMEOUT_MS = 1000;
 
 /** Resolves once a TCP connection to the URL's host:port opens; rejects on error or timeout. */
 export function tcpProbe(url: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
