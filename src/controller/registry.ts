@@ -23,6 +23,8 @@ export interface Registry {
   /** Live (healthy) server id of a receipt's server, with its URL, if known. */
   get(id: string): ChunkserverStatus | undefined;
   reportBad(chunkId: string, serverId: string): void;
+  /** True once the server's full inventory arrived since this controller started (its locations are current). */
+  inventoryKnown(id: string): boolean;
   start(): void;
   stop(): void;
 }
@@ -79,6 +81,7 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
       const s = servers.get(id);
       return s ? publicView(s) : undefined;
     },
+    inventoryKnown: (id) => servers.get(id)?.inventorySeen === true,
     reportBad(chunkId, serverId) {
       c.store.removeLocations(serverId, [chunkId]);
       log.warn({ chunkId, server: serverId }, 'Dropped a bad chunk replica');

@@ -2,8 +2,8 @@
  * Repair planning (pure): from the referenced chunks and where they are, the chunkservers and
  * their health, the wanted replication factor and the live controllers, decide which copies to
  * make (replicate to the best-ranked servers lacking a chunk, from healthy holders) and which
- * surplus replicas to drop (only when every replica is on a healthy server and more than wanted
- * remain; the best-ranked ones stay). Each controller plans only its share of the chunks: the
+ * surplus replicas to drop (only when every replica is on a healthy server whose inventory
+ * has been confirmed, and more than wanted remain; the best-ranked ones stay). Each controller plans only its share of the chunks: the
  * chunks whose rendezvous hash over live controller ids ranks it first. Bounded per cycle.
  */
 import type { ReplicationFactor } from '../../common/config.js';
@@ -27,9 +27,14 @@ export interface TrimTask {
   server: string;
 }
 
+export interface RepairServer extends PlacementCandidate {
+  /** false until the server's full inventory arrived: its listed chunks may be stale, so no trims */
+  inventoryKnown?: boolean;
+}
+
 export interface RepairPlanInput {
   chunks: readonly ChunkPlacement[];
-  servers: readonly PlacementCandidate[];
+  servers: readonly RepairServer[];
   factor: ReplicationFactor;
   selfId: string;
   /** ids of the other live controllers */
@@ -67,20 +72,22 @@ export function myShare<T extends { chunkId: string }>(items: readonly T[], self
 interface ChunkView {
   chunkId: string;
   healthyHolders: string[];
-  anyUnhealthy: boolean;
+  /** some holder is failed, unknown or not yet confirmed by its inventory: never trim then */
+  anyDoubtful: boolean;
 }
 
-function viewOf(c: ChunkPlacement, healthy: ReadonlySet<string>): ChunkView {
+function viewOf(c: ChunkPlacement, healthy: ReadonlySet<string>, confirmed: ReadonlySet<string>): ChunkView {
   const uniq = [...new Set(c.locations)];
   const healthyHolders = uniq.filter((id) => healthy.has(id));
-  return { chunkId: c.chunkId, healthyHolders, anyUnhealthy: healthyHolders.length < uniq.length };
+  return { chunkId: c.chunkId, healthyHolders, anyDoubtful: healthyHolders.length < uniq.length || uniq.some((id) => !confirmed.has(id)) };
 }
 
 export function planRepair(input: RepairPlanInput): RepairPlan {
   const healthy = new Set(input.servers.filter((s) => s.healthy).map((s) => s.id));
+  const confirmed = new Set(input.servers.filter((s) => s.healthy && s.inventoryKnown !== false).map((s) => s.id));
   const eligible = input.servers.filter((s) => s.healthy && !s.full).map((s) => s.id);
   const wanted = wantedReplicas(input.factor, healthy.size);
-  const mine = myShare(input.chunks, input.selfId, input.peerIds).map((c) => viewOf(c, healthy));
+  const mine = myShare(input.chunks, input.selfId, input.peerIds).map((c) => viewOf(c, healthy, confirmed));
   // Most endangered first (fewest healthy copies), then by id for determinism.
   mine.sort((a, b) => a.healthyHolders.length - b.healthyHolders.length || (a.chunkId < b.chunkId ? -1 : a.chunkId > b.chunkId ? 1 : 0));
   const plan: RepairPlan = { replicate: [], trim: [], stats: { mine: mine.length, underReplicated: 0, overReplicated: 0, noSource: 0, deferred: 0 } };
@@ -98,7 +105,7 @@ export function planRepair(input: RepairPlanInput): RepairPlan {
         if (plan.replicate.length >= input.maxTasks) plan.stats.deferred += 1;
         else plan.replicate.push({ chunkId: c.chunkId, target, sources });
       }
-    } else if (c.healthyHolders.length > wanted && !c.anyUnhealthy && wanted > 0) {
+    } else if (c.healthyHolders.length > wanted && !c.anyDoubtful && wanted > 0) {
       plan.stats.overReplicated += 1;
       const surplus = rankServers(c.chunkId, c.healthyHolders).slice(wanted);
       for (const server of surplus) {

@@ -82,8 +82,12 @@ export function createRepairService(deps: RepairDeps): RepairService {
   const base = (url: string): string => url.replace(/\/+$/, '');
   const signature = (servers: ChunkserverStatus[]): string => servers.filter((s) => s.healthy).map((s) => `${s.id}${s.full ? '!' : ''}`).join(',');
 
-  async function replicate(t: ReplicateTask, byId: Map<string, ChunkserverStatus>, r: CycleResult): Promise<void> {
+  async function replicate(t: ReplicateTask, byId: Map<string, ChunkserverStatus>, r: CycleResult, outOfSpace: Set<string>): Promise<void> {
     const target = byId.get(t.target);
+    if (outOfSpace.has(t.target)) {
+      r.deferred += 1; // full until its heartbeat says otherwise; placement skips it from then on
+      return;
+    }
     const sources = t.sources.map((id) => byId.get(id)).filter((s): s is ChunkserverStatus => s !== undefined).map((s) => ({ id: s.id, url: s.url }));
     if (!target || sources.length === 0) return;
     try {
@@ -94,6 +98,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
       r.replicated += 1;
     } catch (err) {
       const e = toRedCloudError(err);
+      if (e.code === 'NO_SPACE') outOfSpace.add(t.target);
       if (e.code === 'THROTTLED') {
         r.throttled += 1;
         log.debug({ chunkId: t.chunkId, target: t.target }, 'Replication throttled by the target; retrying next cycle');
@@ -121,7 +126,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
   async function trim(t: TrimTask, byId: Map<string, ChunkserverStatus>, r: CycleResult): Promise<void> {
     // Re-check just before deleting: the holders may have changed while other tasks ran.
     const holders = deps.store.locationsOf(t.chunkId);
-    const healthyHolders = holders.filter((id) => byId.get(id)?.healthy);
+    const healthyHolders = holders.filter((id) => byId.get(id)?.healthy && deps.registry.inventoryKnown(id));
     const server = byId.get(t.server);
     if (!server?.healthy || healthyHolders.length < holders.length || !holders.includes(t.server)) return;
     if (await deleteReplica(t.chunkId, server, 'over-replicated')) r.trimmed += 1;
@@ -151,7 +156,8 @@ export function createRepairService(deps: RepairDeps): RepairService {
     lastSignature = signature(servers);
     const byId = new Map(servers.map((s) => [s.id, s]));
     const plan = planRepair({
-      chunks: deps.store.referencedChunkLocations(), servers, factor: o.replicationFactor,
+      chunks: deps.store.referencedChunkLocations(),
+      servers: servers.map((s) => ({ id: s.id, healthy: s.healthy, full: s.full, inventoryKnown: deps.registry.inventoryKnown(s.id) })), factor: o.replicationFactor,
       selfId: deps.nodeId, peerIds: deps.peerIds(), maxTasks,
     });
     const r: CycleResult = {
@@ -159,7 +165,8 @@ export function createRepairService(deps: RepairDeps): RepairService {
       overReplicated: plan.stats.overReplicated, noSource: plan.stats.noSource, deferred: plan.stats.deferred, durationMs: 0,
     };
     const queue = new PQueue({ concurrency });
-    for (const t of plan.replicate) void queue.add(() => replicate(t, byId, r));
+    const outOfSpace = new Set<string>();
+    for (const t of plan.replicate) void queue.add(() => replicate(t, byId, r, outOfSpace));
     await queue.onIdle();
     for (const t of plan.trim) void queue.add(() => trim(t, byId, r));
     await collectGarbage(byId, queue, r);
@@ -167,8 +174,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
     r.durationMs = Math.round(performance.now() - started);
     if (r.replicated > 0) log.info({ replicated: r.replicated }, `${r.replicated} replications successful`);
     if (r.noSource > 0) log.warn({ chunks: r.noSource }, 'Chunks with no healthy replica to copy from');
-    const level = r.replicated + r.trimmed + r.garbageDeleted + r.replicateFailed > 0 ? 'info' : 'debug';
-    log[level]({ ...r, garbageWaiting: gc.size() }, 'Repair cycle complete');
+    log.info({ ...r, garbageWaiting: gc.size() }, 'Repair cycle complete');
     return r;
   }
 

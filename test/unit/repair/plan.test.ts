@@ -85,6 +85,14 @@ test('trim: never when any replica is on a failed or unknown server', () => {
   assert.equal(unknownHolder.trim, []);
 });
 
+test('trim: never while a holder has not yet sent its full inventory (its locations may be stale)', () => {
+  const servers = five.map((s) => ({ ...s, inventoryKnown: s.id !== 's4' }));
+  const plan = planRepair(input({ factor: 2, servers, chunks: [{ chunkId: D, locations: ['s1', 's2', 's3', 's4'] }] }));
+  assert.equal(plan.trim, []);
+  const other = planRepair(input({ factor: 2, servers, chunks: [{ chunkId: D, locations: ['s1', 's2', 's3'] }] }));
+  assert.equal(other.trim, [{ chunkId: D, server: 's2' }]);
+});
+
 test("trim: never with factor 'all', never with exactly N", () => {
   assert.equal(planRepair(input({ chunks: [{ chunkId: D, locations: ['s1', 's2', 's3', 's4', 's5'] }] })).trim, []);
   const exact = planRepair(input({ factor: 2, chunks: [{ chunkId: D, locations: ['s2', 's3'] }] }));

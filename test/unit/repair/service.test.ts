@@ -26,12 +26,13 @@ interface Env {
   lines: { msg: string; [k: string]: unknown }[];
   clock: { ms: number };
   throttle: Set<string>;
+  noSpace: Set<string>;
   registry: ReturnType<typeof createRegistry>;
   run(): ReturnType<ReturnType<typeof createRepairService>['runCycle']>;
   close(): Promise<void>;
 }
 
-async function setup(opts: { factor: ReplicationFactor; servers: string[]; files: Record<string, string[]>; locations: Record<string, string[]> }): Promise<Env> {
+async function setup(opts: { factor: ReplicationFactor; servers: string[]; files: Record<string, string[]>; locations: Record<string, string[]>; concurrency?: number }): Promise<Env> {
   const clock = { ms: 1_000_000 };
   const store = openStore({ path: ':memory:', nodeId: 'ctl', now: () => clock.ms });
   for (const [path, chunks] of Object.entries(opts.files)) {
@@ -46,12 +47,14 @@ async function setup(opts: { factor: ReplicationFactor; servers: string[]; files
   const registry = createRegistry({ store, logger, now: () => clock.ms, heartbeatTimeoutMs: 3000 });
   const calls: Call[] = [];
   const throttle = new Set<string>();
+  const noSpace = new Set<string>();
   const apps: FastifyInstance[] = [];
   for (const id of opts.servers) {
     const app = Fastify();
     app.post('/internal/replicate', async (req, reply) => {
       calls.push({ server: id, method: 'POST', path: req.url, body: req.body, auth: String(req.headers[CLUSTER_AUTH_HEADER]) });
       if (throttle.has(id)) return reply.code(429).send({ code: 'THROTTLED', message: 'busy' });
+      if (noSpace.has(id)) return reply.code(507).send({ code: 'NO_SPACE', message: 'full' });
       return { id: (req.body as { chunkId: string }).chunkId, size: 1, receipt: 'r', created: true };
     });
     app.delete('/chunks/:id', async (req, reply) => {
@@ -64,10 +67,10 @@ async function setup(opts: { factor: ReplicationFactor; servers: string[]; files
   }
   const svc = createRepairService({
     store, registry, signer, nodeId: 'ctl', logger, now: () => clock.ms, peerIds: () => [],
-    options: { repairIntervalMs: 60_000, replicationFactor: opts.factor, gcGraceMs: 3000, requestTimeoutMs: 2000, concurrency: 2 },
+    options: { repairIntervalMs: 60_000, replicationFactor: opts.factor, gcGraceMs: 3000, requestTimeoutMs: 2000, concurrency: opts.concurrency ?? 2 },
   });
   return {
-    store, calls, lines, clock, throttle, registry,
+    store, calls, lines, clock, throttle, noSpace, registry,
     run: () => svc.runCycle(),
     async close() {
       await svc.stop();
@@ -112,6 +115,19 @@ test('THROTTLED: counted, nothing recorded, retried next cycle', async () => {
     env.throttle.clear();
     assert.is((await env.run()).replicated, 1);
     assert.equal(env.store.locationsOf(A), ['s1', 's2']);
+  } finally {
+    await env.close();
+  }
+});
+
+test('NO_SPACE from a target: no more copies sent to it this cycle', async () => {
+  const env = await setup({ factor: 'all', servers: ['s1', 's2'], files: { '/f': [A, D] }, locations: { s2: [A, D] }, concurrency: 1 });
+  try {
+    env.noSpace.add('s1');
+    const r = await env.run();
+    assert.equal({ replicated: r.replicated, failed: r.replicateFailed, deferred: r.deferred }, { replicated: 0, failed: 1, deferred: 1 });
+    assert.is(env.calls.length, 1);
+    assert.equal(env.store.locationsOf(A), ['s2']);
   } finally {
     await env.close();
   }
