@@ -1,5 +1,5 @@
 /**
- * Three controllers on 127.0.5.11-13 (plus one chunkserver) over HTTP: a user and a session made
+ * Three controllers on 127.0.9.11-13 (plus one chunkserver) over HTTP: a user and a session made
  * on one controller work on the others (gossip, stateless tokens); a controller cut off by an
  * iptables partition misses writes and catches up after healing; one killed with SIGKILL and
  * restarted on the same data keeps its state and catches up.
@@ -32,7 +32,7 @@ const stat = (url: string, path: string) => getJson<EntryInfo>(`${url}/v1/fs/sta
 
 test.before(async () => {
   try {
-    ctx.tc = await startTestCluster({ label: 'controllers', net: '127.0.5', controllers: 3, chunkservers: 1 });
+    ctx.tc = await startTestCluster({ label: 'controllers', net: '127.0.9', controllers: 3, chunkservers: 1 });
   } catch (err) {
     process.stderr.write(`controllers: cluster did not start: ${(err as Error).stack ?? String(err)}\n`);
     throw err;
