@@ -51,8 +51,11 @@ function cutSlowBody(req: FastifyRequest, reply: FastifyReply, timeoutMs: number
 }
 
 /** Connection-level errors (header overflow, slow clients, garbage) answered as `{ code, message }`. */
-function clientErrorHandler(err: Error & { code?: string }, socket: import('node:net').Socket): void {
+function clientErrorHandler(error: Error, socket: import('node:net').Socket): void {
+  const err = error as Error & { code?: string; rawPacket?: unknown };
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // An answer to HEAD carries no body (the client would read it as garbage).
+  const head = Buffer.isBuffer(err.rawPacket) && err.rawPacket.toString('latin1', 0, 5) === 'HEAD ';
   const [status, reason, body] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
     ? [408, 'Request Timeout', { code: 'TIMEOUT', message: 'Request took too long to arrive' }]
     : err.code === 'HPE_HEADER_OVERFLOW'
@@ -60,7 +63,7 @@ function clientErrorHandler(err: Error & { code?: string }, socket: import('node
       : [400, 'Bad Request', { code: 'INVALID', message: 'Malformed HTTP request' }];
   const text = JSON.stringify(body);
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json\r\n\r\n${text}`);
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json\r\n\r\n${head ? '' : text}`);
   }
   socket.destroy();
 }

@@ -41,6 +41,14 @@ test('oversized headers: 431 TOO_LARGE as JSON', async () => {
   });
 });
 
+test('oversized headers on HEAD: 431 without a body', async () => {
+  await withServer(async (port) => {
+    const answer = await raw(port, `HEAD /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(8000)}\r\n\r\n`);
+    assert.match(answer, /^HTTP\/1\.1 431 /);
+    assert.is(answer.slice(answer.indexOf('\r\n\r\n') + 4), '');
+  });
+});
+
 test('a malformed request line: 400 INVALID as JSON', async () => {
   await withServer(async (port) => {
     const answer = await raw(port, 'NOT HTTP AT ALL\r\n\r\n');
