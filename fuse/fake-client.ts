@@ -231,10 +231,12 @@ export class FakeClient implements RedCloudClient {
     const refs: ChunkRef[] = [];
     const uploaded: number[] = [];
     for (const c of chunks) {
-      if (c.data) {
-        const id = sha256Hex(c.data);
-        if (!this.discardData) this.chunks.set(id, Buffer.from(c.data));
-        refs.push({ id, size: c.data.length });
+      const data = c.data ?? (c.load ? (await c.load()).data : undefined);
+      if (data) {
+        if (c.load && data.length !== c.sizeBytes) throw errors.invalid(`Staged chunk ${c.index} loaded ${data.length} bytes, ${c.sizeBytes} expected`);
+        const id = sha256Hex(data);
+        if (!this.discardData) this.chunks.set(id, Buffer.from(data));
+        refs.push({ id, size: data.length });
         uploaded.push(c.index);
       } else {
         if (!c.ref || (!this.discardData && !this.chunks.has(c.ref.id))) throw errors.invalid(`Unknown chunk ref at ${c.index}`);

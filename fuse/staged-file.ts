@@ -166,11 +166,21 @@ export class StagedFile {
           continue;
         }
         await this.ensureLoaded(i);
-        const data = Buffer.allocUnsafe(len);
-        await this.fh.read(data, 0, len, i * cs);
-        chunks.push({ index: i, data });
-        next.push({ id: sha256Hex(data), size: len, offset: i * cs, locations: [], cap: '' });
         this.present.add(i);
+        const offset = i * cs;
+        next.push({ id: '', size: len, offset, locations: [], cap: '' });
+        // read from the staging file only when its upload starts: bounded memory for huge files
+        chunks.push({
+          index: i, sizeBytes: len,
+          load: async () => {
+            const data = Buffer.allocUnsafe(len);
+            const { bytesRead } = await this.fh.read(data, 0, len, offset);
+            if (bytesRead !== len) data.fill(0, bytesRead);
+            const id = sha256Hex(data);
+            next[i]!.id = id;
+            return { ref: { id, size: len }, data };
+          },
+        });
         uploads++;
       }
       const entry = await this.deps.client.commitChunks(this.path, chunks, this.size, {

@@ -161,15 +161,30 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     uploadStream: (source, remotePath, o = {}) => uploadFrom(source, remotePath, o),
 
     async commitChunks(remotePath, chunks: StagedChunk[], size, o = {}) {
-      const refs = chunks.map((c): ChunkRef => {
+      // refs of lazy chunks are known once loaded (during the upload)
+      const refs = chunks.map((c): ChunkRef | undefined => {
         if (c.data) return { id: sha256Hex(c.data), size: c.data.length };
+        if (c.load) {
+          if (!Number.isInteger(c.sizeBytes) || c.sizeBytes! < 0) throw errors.invalid(`Staged chunk ${c.index} has a loader but no size`);
+          return undefined;
+        }
         if (c.ref) return c.ref;
-        throw errors.invalid(`Staged chunk ${c.index} has neither data nor ref`);
+        throw errors.invalid(`Staged chunk ${c.index} has neither data, loader nor ref`);
       });
-      const total = refs.reduce((n, r) => n + r.size, 0);
+      const total = chunks.reduce((n, c, i) => n + (refs[i]?.size ?? c.sizeBytes!), 0);
       if (total !== size) throw errors.invalid(`Staged chunks cover ${total} bytes, size is ${size}`);
       async function* fresh(): AsyncGenerator<ChunkToStore> {
-        for (const [i, c] of chunks.entries()) if (c.data) yield { ref: refs[i]!, data: c.data };
+        for (const [i, c] of chunks.entries()) {
+          if (c.data) yield { ref: refs[i]!, data: c.data };
+          else if (c.load) {
+            const loaded = await c.load();
+            if (loaded.data.length !== c.sizeBytes || loaded.ref.size !== c.sizeBytes) {
+              throw errors.invalid(`Staged chunk ${c.index} loaded ${loaded.data.length} bytes, ${c.sizeBytes} expected`);
+            }
+            refs[i] = loaded.ref;
+            yield loaded;
+          }
+        }
       }
       let doneBytes = 0;
       const receipts = await storeChunks(ctx, fresh(), {
@@ -179,7 +194,7 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
           o.onProgress?.({ doneBytes, totalBytes: size });
         },
       });
-      return commit(remotePath, refs, receipts, size, o);
+      return commit(remotePath, refs as ChunkRef[], receipts, size, o);
     },
 
     readPlan: (path, o) => get<ReadPlan>('/v1/fs/read', { path: p(path) }, o),

@@ -35,6 +35,13 @@ export interface StagedChunk {
   /** already-known chunk (unchanged) or new bytes to upload */
   ref?: ChunkRef;
   data?: Buffer;
+  /**
+   * New bytes read only when their upload starts (bounded memory: at most `concurrency` chunks
+   * are held): resolves with the bytes and their ref (hashed by the loader). Needs `sizeBytes`.
+   */
+  load?: () => Promise<{ ref: ChunkRef; data: Buffer }>;
+  /** size of a `load` chunk, known before it is loaded */
+  sizeBytes?: number;
 }
 
 export interface RedCloudClient {
