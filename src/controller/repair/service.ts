@@ -40,6 +40,8 @@ export interface RepairDeps {
   now: () => number;
   /** ids of the other live controllers (the split of work) */
   peerIds: () => string[];
+  /** why garbage collection must wait (peers unreachable or ahead of us), or undefined (gc-gate.ts) */
+  gcBlocker?: () => string | undefined;
 }
 
 export interface CycleResult {
@@ -53,6 +55,8 @@ export interface CycleResult {
   noSource: number;
   deferred: number;
   durationMs: number;
+  /** why garbage collection was skipped this cycle */
+  gcPostponed?: string;
 }
 
 export interface RepairService {
@@ -133,6 +137,11 @@ export function createRepairService(deps: RepairDeps): RepairService {
   }
 
   async function collectGarbage(byId: Map<string, ChunkserverStatus>, queue: PQueue, r: CycleResult): Promise<void> {
+    const blocked = deps.gcBlocker?.();
+    if (blocked) {
+      r.gcPostponed = blocked;
+      return;
+    }
     const due = gc.observe(myShare(deps.store.unreferencedChunkLocations(), deps.nodeId, deps.peerIds()), deps.now()).slice(0, maxTasks);
     for (const c of due) {
       if (deps.store.isChunkReferenced(c.chunkId)) {

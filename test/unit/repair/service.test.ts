@@ -32,7 +32,9 @@ interface Env {
   close(): Promise<void>;
 }
 
-async function setup(opts: { factor: ReplicationFactor; servers: string[]; files: Record<string, string[]>; locations: Record<string, string[]>; concurrency?: number }): Promise<Env> {
+async function setup(opts: {
+  factor: ReplicationFactor; servers: string[]; files: Record<string, string[]>; locations: Record<string, string[]>; concurrency?: number; gcBlocker?: () => string | undefined;
+}): Promise<Env> {
   const clock = { ms: 1_000_000 };
   const store = openStore({ path: ':memory:', nodeId: 'ctl', now: () => clock.ms });
   for (const [path, chunks] of Object.entries(opts.files)) {
@@ -66,7 +68,7 @@ async function setup(opts: { factor: ReplicationFactor; servers: string[]; files
     registry.heartbeat({ id, url: addr, capacityBytes: 1e9, freeBytes: 1e9, chunkCount: 0, full: false, inventory: opts.locations[id] ?? [] });
   }
   const svc = createRepairService({
-    store, registry, signer, nodeId: 'ctl', logger, now: () => clock.ms, peerIds: () => [],
+    store, registry, signer, nodeId: 'ctl', logger, now: () => clock.ms, peerIds: () => [], gcBlocker: opts.gcBlocker,
     options: { repairIntervalMs: 60_000, replicationFactor: opts.factor, gcGraceMs: 3000, requestTimeoutMs: 2000, concurrency: opts.concurrency ?? 2 },
   });
   return {
@@ -157,6 +159,24 @@ test('garbage: deleted from every holder only after GC_GRACE; referenced chunks 
     assert.equal(sorted(env.calls), [`DELETE s1 /chunks/${G}`, `DELETE s2 /chunks/${G}`]);
     assert.equal(env.store.locationsOf(G), []);
     assert.equal(env.store.locationsOf(A), ['s1', 's2']);
+  } finally {
+    await env.close();
+  }
+});
+
+test('garbage collection postponed while the gate says so (a peer controller unreachable)', async () => {
+  let reason: string | undefined = 'controller http://b:8000 is not reachable';
+  const env = await setup({ factor: 'all', servers: ['s1'], files: {}, locations: { s1: [G] }, gcBlocker: () => reason });
+  try {
+    assert.is((await env.run()).gcPostponed, reason);
+    env.clock.ms += 10_000;
+    const r = await env.run();
+    assert.equal({ gc: r.garbageDeleted, why: r.gcPostponed }, { gc: 0, why: reason });
+    assert.equal(env.calls, []);
+    reason = undefined;
+    assert.is((await env.run()).garbageDeleted, 0); // the grace starts now
+    env.clock.ms += 3000;
+    assert.is((await env.run()).garbageDeleted, 1);
   } finally {
     await env.close();
   }
