@@ -66,6 +66,13 @@ export interface MetadataStore {
   unreferencedChunkLocations(): { chunkId: string; locations: string[] }[];
   /** True if a live record or any update-log row references the chunk (re-checked before a delete). */
   isChunkReferenced(chunkId: string): boolean;
+  /** Entry tombstones deleted at or before `deletedBeforeMs` (HLC wall time), with their update-log rows; at most `limit`. */
+  tombstones(deletedBeforeMs: number, limit: number): { key: string; deletedAtMs: number; writes: Record<string, number> }[];
+  /**
+   * Forgets these tombstones (records and update-log rows) if they are still tombstones; the
+   * digest never goes backwards (per-origin floors keep the highest seq removed). Returns how many.
+   */
+  collectTombstones(keys: readonly string[]): number;
   close(): void;
 }
 
@@ -92,6 +99,8 @@ CREATE INDEX IF NOT EXISTS updates_seq ON updates(origin, seq);
 CREATE TABLE IF NOT EXISTS node_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunk_locations (chunk_id TEXT NOT NULL, server_id TEXT NOT NULL, PRIMARY KEY (chunk_id, server_id));
 CREATE INDEX IF NOT EXISTS chunk_locations_server ON chunk_locations(server_id);
+CREATE INDEX IF NOT EXISTS updates_key ON updates(key);
+CREATE INDEX IF NOT EXISTS records_tombstones ON records(type, live);
 `;
 
 /** Upper bound of paths strictly below `dir` for a range scan ('0' follows '/'). */
@@ -115,6 +124,8 @@ export function openStore(opts: StoreOptions): MetadataStore {
   setMeta.run('node_id', opts.nodeId);
   let seq = Number(getMeta.get('seq')?.v ?? '0');
   let hlc: Hlc = getMeta.get('hlc') ? (JSON.parse(getMeta.get('hlc')!.v) as Hlc) : { ...ZERO_HLC, node: opts.nodeId };
+  /** origin → highest seq of a collected (removed) update-log row: the digest's lower bound */
+  const floors: Digest = getMeta.get('digest_floors') ? (JSON.parse(getMeta.get('digest_floors')!.v) as Digest) : {};
 
   const s = {
     getRecord: db.prepare<[string], { record: string }>('SELECT record FROM records WHERE key = ?'),
@@ -154,6 +165,11 @@ export function openStore(opts: StoreOptions): MetadataStore {
                                 WHERE json_type(u.record, '$.value.chunks') = 'array')
        GROUP BY l.chunk_id ORDER BY l.chunk_id`),
     chunkInRecords: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM record_chunks WHERE chunk_id = ?'),
+    tombstones: db.prepare<[number, number], { key: string; record: string }>(
+      "SELECT key, record FROM records WHERE type = 'entry' AND live = 0 AND json_extract(record, '$.hlc.wallMs') <= ? ORDER BY key LIMIT ?"),
+    logOfKey: db.prepare<[string], { origin: string; seq: number }>('SELECT origin, seq FROM updates WHERE key = ?'),
+    delLogOfKey: db.prepare('DELETE FROM updates WHERE key = ?'),
+    delRecord: db.prepare('DELETE FROM records WHERE key = ?'),
     chunkInLog: db.prepare<[string], { n: number }>(
       `SELECT COUNT(*) AS n FROM updates u, json_each(u.record, '$.value.chunks') c
        WHERE json_type(u.record, '$.value.chunks') = 'array' AND json_extract(c.value, '$.id') = ?`),
@@ -182,6 +198,22 @@ export function openStore(opts: StoreOptions): MetadataStore {
     setMeta.run('hlc', JSON.stringify(hlc));
   }
 
+  const collectTombstonesTx = db.transaction((keys: readonly string[]): number => {
+    let n = 0;
+    for (const key of keys) {
+      const r = parse(s.getRecord.get(key));
+      if (!r || r.type !== 'entry' || r.value !== null) continue;
+      for (const row of s.logOfKey.all(key)) floors[row.origin] = Math.max(floors[row.origin] ?? 0, row.seq);
+      s.delLogOfKey.run(key);
+      s.delTags.run(key);
+      s.delChunks.run(key);
+      s.delRecord.run(key);
+      n++;
+    }
+    setMeta.run('digest_floors', JSON.stringify(floors));
+    return n;
+  });
+
   const applyLocalTx = db.transaction((record: MetaRecord, writeSeq: number) => {
     writeRecord(record);
     s.putLog.run(opts.nodeId, writeSeq, record.key, JSON.stringify(record));
@@ -193,9 +225,11 @@ export function openStore(opts: StoreOptions): MetadataStore {
     const current = parse(s.getRecord.get(u.record.key));
     hlc = receive(hlc, u.record.hlc, opts.now());
     if (u.origin === opts.nodeId && u.seq > seq) seq = u.seq; // our own writes coming back after a lost DB
-    if (known && known.seq >= u.seq && current) {
+    // at or below the floor and unknown: a collected tombstone's write coming back; keep it gone
+    const collected = !known && !current && u.seq <= (floors[u.origin] ?? 0);
+    if ((known && known.seq >= u.seq && current) || collected) {
       saveClock();
-      return { changed: false, conflict: false, before: current, after: current };
+      return { changed: false, conflict: false, before: current, after: current ?? u.record };
     }
     s.putLog.run(u.origin, u.seq, u.record.key, JSON.stringify(u.record));
     const merged = current ? mergeRecords(current, u.record) : { record: u.record, conflict: false };
@@ -258,8 +292,8 @@ export function openStore(opts: StoreOptions): MetadataStore {
     },
     tagCounts: (owner) => s.tagCounts.all(owner),
     digest() {
-      const out: Digest = {};
-      for (const row of s.digest.all()) out[row.origin] = row.seq;
+      const out: Digest = { ...floors };
+      for (const row of s.digest.all()) out[row.origin] = Math.max(row.seq, floors[row.origin] ?? 0);
       return out;
     },
     updatesSince(digest, limit) {
@@ -295,6 +329,18 @@ export function openStore(opts: StoreOptions): MetadataStore {
     },
     referencedChunkLocations: () => s.refLocations.all().map((r) => ({ chunkId: r.chunk_id, locations: splitServers(r.servers) })),
     unreferencedChunkLocations: () => s.unrefLocations.all().map((r) => ({ chunkId: r.chunk_id, locations: splitServers(r.servers) })),
+    tombstones(deletedBeforeMs, limit) {
+      // the limit bounds the work of one collection pass
+      const out: { key: string; deletedAtMs: number; writes: Record<string, number> }[] = [];
+      for (const row of s.tombstones.all(deletedBeforeMs, limit)) {
+        const r = JSON.parse(row.record) as MetaRecord;
+        const writes: Record<string, number> = {};
+        for (const w of s.logOfKey.all(row.key)) writes[w.origin] = w.seq;
+        out.push({ key: row.key, deletedAtMs: r.hlc.wallMs, writes });
+      }
+      return out;
+    },
+    collectTombstones: (keys) => collectTombstonesTx(keys),
     isChunkReferenced: (chunkId) => s.chunkInRecords.get(chunkId)!.n > 0 || s.chunkInLog.get(chunkId)!.n > 0,
     close: () => db.close(),
   };

@@ -13,6 +13,7 @@ import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../../commo
 import type { Digest, Hlc, MetaRecord, Update, VersionVector } from '../../meta/types.js';
 import type { RemoteApplyResult } from '../store.js';
 import type { Membership } from './membership.js';
+import { collectableTombstones, type PeerDigestView, type TombstoneCandidate } from './tombstones.js';
 import {
   type AntiEntropyRequest, type AntiEntropyResponse, type GossipPull, type GossipPullResponse, type GossipPush, type PeerRef,
   MAX_GOSSIP_BYTES, MAX_GOSSIP_UPDATES, bucketHashes, differingBuckets, lacksAnything, missingCount, peersHash, pickRandom, takeWithinBudget,
@@ -29,6 +30,9 @@ export interface GossipStore {
   recordsInBuckets(buckets: ReadonlySet<number>): MetaRecord[];
   /** merges a whole record from a peer (anti-entropy), outside the update log */
   mergeRecord(record: MetaRecord): RemoteApplyResult;
+  /** tombstone collection (optional: without them tombstones are kept) */
+  tombstones?(deletedBeforeMs: number, limit: number): TombstoneCandidate[];
+  collectTombstones?(keys: readonly string[]): number;
 }
 
 export interface GossipOptions {
@@ -36,6 +40,8 @@ export interface GossipOptions {
   fanout: number;
   antiEntropyIntervalMs: number;
   requestTimeoutMs: number;
+  /** TOMBSTONE_TTL; undefined = never collect tombstones */
+  tombstoneTtlMs?: number;
 }
 
 /** Sends one gossip message to a peer; the HTTP one is the default, tests pass a simulated network. */
@@ -94,9 +100,19 @@ export interface GossipService {
   /** a local write happened: run a round very soon (coalesced) instead of waiting for the interval */
   nudge(): void;
   antiEntropy(): Promise<void>;
+  /** one tombstone-collection pass now; returns how many were collected */
+  collectTombstones(): number;
   stats(): GossipStats;
   /** per peer, the last digest it told us (peer lag; tombstone collection needs every peer's) */
   peerDigests(): PeerDigestInfo[];
+}
+
+/** Tombstones examined per collection pass. */
+export const TOMBSTONE_BATCH = 10_000;
+
+/** How often tombstones are looked at: half the TTL, within [1 s, 10 min]. */
+export function tombstoneCheckIntervalMs(ttlMs: number): number {
+  return Math.min(600_000, Math.max(1000, Math.floor(ttlMs / 2)));
 }
 
 /** Delay of a nudged round: writes arriving together share one round. */
@@ -258,6 +274,24 @@ export function createGossipService(d: GossipDeps): GossipService {
     return changed;
   }
 
+  /**
+   * Forgets tombstones older than TOMBSTONE_TTL that every known peer has (tombstones.ts), and
+   * only while this node holds everything the peers told us they had (no concurrent write of the
+   * key can still arrive from them and bring the entry back).
+   */
+  function collectTombstones(): number {
+    const ttlMs = d.options.tombstoneTtlMs;
+    if (ttlMs === undefined || !d.store.tombstones || !d.store.collectTombstones) return 0;
+    const peers: PeerDigestView[] = d.membership.all().map((p) => ({ id: p.id ?? p.url, digest: p.id ? digests.get(p.id)?.digest : undefined }));
+    const mine = d.store.digest();
+    if (peers.some((p) => p.digest !== undefined && missingCount(mine, p.digest) > 0)) return 0;
+    const nowMs = d.now();
+    const keys = collectableTombstones(d.store.tombstones(nowMs - ttlMs, TOMBSTONE_BATCH), peers, nowMs, ttlMs);
+    const collected = keys.length > 0 ? d.store.collectTombstones(keys) : 0;
+    if (collected > 0) log.info({ collected, peers: peers.length }, `Collected ${collected} tombstones`);
+    return collected;
+  }
+
   const handlers: GossipHandlers = {
     pull(body) {
       stats.bytesReceived += JSON.stringify(body).length;
@@ -335,6 +369,8 @@ export function createGossipService(d: GossipDeps): GossipService {
       every(d.options.gossipIntervalMs, round);
       every(d.options.antiEntropyIntervalMs, antiEntropy);
       every(30_000, () => d.membership.refreshDns());
+      const ttlMs = d.options.tombstoneTtlMs;
+      if (ttlMs !== undefined) every(tombstoneCheckIntervalMs(ttlMs), async () => void collectTombstones());
       log.info({ peers: d.membership.urls().length - 1, intervalMs: d.options.gossipIntervalMs, fanout: d.options.fanout }, 'Gossip service started');
     },
     stop() {
@@ -348,6 +384,7 @@ export function createGossipService(d: GossipDeps): GossipService {
     round,
     nudge,
     antiEntropy,
+    collectTombstones,
     stats: () => ({ ...stats }),
     peerDigests: () => [...digests.values()].map((p) => ({ ...p, digest: { ...p.digest } })),
   };
