@@ -2,7 +2,8 @@
  * Self-healing storage against real processes on 127.0.6.x (1 controller + 5 chunkservers, short
  * REPAIR_INTERVAL / HEARTBEAT_TIMEOUT / GC_GRACE / SCRUB_INTERVAL), through the real CLI:
  * re-replication after chunkservers die and return, a corrupted replica replaced, garbage of
- * deleted files collected while shared chunks stay, a full chunkserver left undamaged; then a
+ * deleted files collected while shared chunks stay, a full chunkserver left undamaged, a write
+ * below WRITE_QUORUM refused with a clear message and nothing committed; then a
  * second cluster with REPLICATION_FACTOR=2: exactly 2 replicas, restored after a loss, trimmed
  * back after the server returns. Everything is checked on disk (chunk files hash to their names).
  */
@@ -190,6 +191,21 @@ all.step('a chunkserver with a tiny quota fills up: uploads still succeed, its c
   assert.ok(files6.length >= 1, 'cs6 holds some chunks');
   for (const id of files6) assert.is(createHash('sha256').update(readFileSync(join(dir6, id.slice(0, 2), id))).digest('hex'), id, `cs6 chunk ${id.slice(0, 8)} intact`);
   for (const f of shared.files) assert.is(await all.downloadSha(tc, f.remote), f.sha);
+});
+
+all.step('only the full chunkserver left: an upload fails with a clear WRITE_QUORUM message and commits nothing', async (tc) => {
+  for (const i of [0, 1, 2, 3, 4]) await tc.chunkservers[i]!.kill('SIGKILL');
+  await waitFor('only cs6 healthy', async () => (await healthyCount(tc, all.ctx.token)) === 1, { timeoutMs: 15_000 });
+  const path = join(all.ctx.work, 'no-room.bin');
+  writeRandomFile(path, 300 * 1024);
+  const up = await tc.cli.run(['upload', path]);
+  assert.ok(up.exitCode !== 0 && up.exitCode !== null, `upload must fail (exit ${up.exitCode})`);
+  assert.match(up.stderr, /Only 0 chunkserver\(s\) can take chunk [0-9a-f]{64}; WRITE_QUORUM is 1/);
+  assert.not.ok(/\n\s+at .+:\d+:\d+/.test(up.stderr), 'no stack trace');
+  const ls = await tc.cli.run(['ls', '/']);
+  assert.is(ls.exitCode, 0, ls.stderr);
+  assert.not.ok(ls.stdout.includes('no-room.bin'), 'nothing committed');
+  assert.ok(ls.stdout.includes('one.bin'), 'earlier files still listed');
 });
 
 all.test.run();
