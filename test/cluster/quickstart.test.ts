@@ -25,6 +25,7 @@ import { waitFor } from '../helpers/wait.js';
 const MiB = 1024 * 1024;
 const CHUNK_BYTES = 4 * MiB;
 const ANTI_ENTROPY_MS = 2_000;
+const REQUEST_TIMEOUT_MS = 2_000;
 const test = suite('quick start');
 const ctx: { tc?: TestCluster; work: string; token: string } = { work: '', token: '' };
 
@@ -90,7 +91,7 @@ test.before(async () => {
   try {
     ctx.tc = await startTestCluster({
       label: 'quickstart', net: '127.0.10', controllers: 3, chunkservers: 5,
-      controllerEnv: { ANTI_ENTROPY_INTERVAL: `${ANTI_ENTROPY_MS}ms`, REQUEST_TIMEOUT: '2s' },
+      controllerEnv: { ANTI_ENTROPY_INTERVAL: `${ANTI_ENTROPY_MS}ms`, REQUEST_TIMEOUT: `${REQUEST_TIMEOUT_MS}ms` },
     });
   } catch (err) {
     process.stderr.write(`quick start: cluster did not start: ${(err as Error).stack ?? String(err)}\n`);
@@ -186,13 +187,14 @@ step('partition healing: controller 3 cut off misses a write, gets it after the 
   }
   await waitFor('controller 3 to have the file after the heal', async () => (await stat(u3, '/during-partition.bin')).status === 200, { timeoutMs: 30_000 });
   const arrivedAtMs = Date.now();
+  // Once controller 3 talks to its peers again, an anti-entropy round runs within one interval;
+  // a round started during the cut may still be waiting out REQUEST_TIMEOUT, plus 1 s of slack.
+  const newLog = () => readFileSync(logFile).subarray(logOffset).toString('utf8');
+  await waitFor(`"Anti-entropy" in controller 3's log within ANTI_ENTROPY_INTERVAL (${ANTI_ENTROPY_MS} ms) of reconnecting`,
+    () => newLog().includes('Anti-entropy'), { timeoutMs: ANTI_ENTROPY_MS + REQUEST_TIMEOUT_MS + 1_000 - (Date.now() - arrivedAtMs) });
+  process.stdout.write(`  (file on controller 3 ${arrivedAtMs - healedAtMs} ms after the heal; Anti-entropy logged ${Date.now() - healedAtMs} ms after it)\n`);
   const lsThrough3 = await tc.cli.json(['ls', '/', '--controllers', u3]);
   assert.ok(findEntryIn(lsThrough3, '/during-partition.bin'), `ls --controllers ${u3}`);
-  // Once controller 3 talks to its peers again, an anti-entropy round runs within one interval.
-  const newLog = () => readFileSync(logFile).subarray(logOffset).toString('utf8');
-  await waitFor(`"Anti-entropy" in controller 3's log within ANTI_ENTROPY_INTERVAL (${ANTI_ENTROPY_MS} ms)`,
-    () => newLog().includes('Anti-entropy'), { timeoutMs: ANTI_ENTROPY_MS + 1_000 });
-  process.stdout.write(`  (file on controller 3 ${arrivedAtMs - healedAtMs} ms after the heal; Anti-entropy logged ${Date.now() - healedAtMs} ms after it)\n`);
   assert.is(await downloadSha(tc, 'during-partition.bin', ['--controllers', u3]), await sha256File(file));
 });
 
@@ -220,10 +222,11 @@ step('backup and restore of a controller database: online backup, restore on a s
   assert.is(await downloadSha(tc, 'after-backup.bin', ['--controllers', c2.url]), await sha256File(later));
 });
 
-step('status: 3 controllers alive, 5 chunkservers healthy, nothing under-replicated (table and --json)', async (tc) => {
+step('status: 3 controllers alive with their gossip lag, 5 chunkservers healthy, nothing under-replicated (table and --json)', async (tc) => {
   const s = await waitFor('a status with every node up and nothing under-replicated', async () => {
     const st = await tc.cli.json<ClusterStatus>(['status']);
     const ok = st.controllers.length === 3 && st.controllers.every((c) => c.alive)
+      && st.controllers.every((c) => typeof c.lag === 'number')
       && st.chunkservers.length === 5 && st.chunkservers.every((c) => c.healthy) && st.chunks.underReplicated === 0;
     return ok ? st : undefined;
   }, { timeoutMs: 30_000 });
