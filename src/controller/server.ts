@@ -17,6 +17,7 @@ import { registerGossipMetrics } from './gossip/metrics.js';
 import { registerControllerMetrics, registerRepairMetrics } from './metrics.js';
 import { createNamespace, type Namespace } from './namespace.js';
 import { createRegistry, type Registry } from './registry.js';
+import { gcBlocker } from './repair/gc-gate.js';
 import { createRepairService, type RepairService } from './repair/service.js';
 import { registerRoutes } from './routes.js';
 import { openStore, type MetadataStore } from './store.js';
@@ -78,7 +79,8 @@ export function createController(c: ControllerComponents): Controller {
   });
   const gossip = createGossipService({
     store, membership, signer, logger, now, random: c.random ?? Math.random,
-    options: { gossipIntervalMs: config.gossipIntervalMs, fanout: config.gossipFanout, antiEntropyIntervalMs: config.antiEntropyIntervalMs, requestTimeoutMs: config.requestTimeoutMs },
+    options: { gossipIntervalMs: config.gossipIntervalMs, fanout: config.gossipFanout, antiEntropyIntervalMs: config.antiEntropyIntervalMs, requestTimeoutMs: config.requestTimeoutMs,
+      tombstoneTtlMs: config.tombstoneTtlMs },
   });
   gossip.registerRoutes(app);
   registerGossipMetrics(metrics, gossip, now);
@@ -98,6 +100,10 @@ export function createController(c: ControllerComponents): Controller {
   const repair = createRepairService({
     store, registry, signer, nodeId: c.nodeId, logger, now,
     peerIds: () => membership.alive().map((p) => p.id).filter((id): id is string => id !== undefined && id !== c.nodeId),
+    gcBlocker: () => gcBlocker({
+      peers: membership.status().filter((p) => p.id !== c.nodeId).map((p) => ({ url: p.url, id: p.id === '?' ? undefined : p.id, alive: p.alive })),
+      digests: gossip.peerDigests(), ownDigest: store.digest(), nowMs: now(), maxDigestAgeMs: Math.max(60_000, 20 * config.gossipIntervalMs),
+    }),
     options: { repairIntervalMs: config.repairIntervalMs, replicationFactor: config.replicationFactor, gcGraceMs: config.gcGraceMs, requestTimeoutMs: config.requestTimeoutMs },
   });
   registerRepairMetrics(metrics, repair);
