@@ -7,6 +7,7 @@ import { chunkserverSchema, loadConfig, redactConfig } from '../common/config.js
 import { RedCloudError } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
 import { checkClusterSecret } from '../common/secret-policy.js';
+import { applyClientTls } from '../common/tls.js';
 import { resolveNodeId } from './node-id.js';
 import { createChunkserver } from './server.js';
 
@@ -30,6 +31,12 @@ export async function main(): Promise<void> {
     process.exit(2);
   }
   for (const w of secretWarnings) logger.warn(w);
+  try {
+    applyClientTls(config);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const server = createChunkserver({ config, nodeId, logger });
   let stopping = false;
   const stop = (sig: string) => {

@@ -126,6 +126,9 @@ const common = {
   controllerDnsPort: v.int('CONTROLLER_DNS_PORT', '8000', 'Port of the controllers found through CONTROLLER_DNS.', 1, 65535),
   requestTimeoutMs: v.durationMs('REQUEST_TIMEOUT', '10s', 'Timeout of one internal HTTP call.'),
   maxBodyBytes: v.bytes('MAX_BODY_BYTES', '8MiB', 'Largest JSON request body accepted.', 1024),
+  tlsCert: v.str('TLS_CERT', '', 'PEM certificate file: serve HTTPS instead of HTTP (with TLS_KEY); empty for plain HTTP.'),
+  tlsKey: v.str('TLS_KEY', '', 'PEM private key file of TLS_CERT.', { secret: true }),
+  tlsCa: v.str('TLS_CA', '', 'PEM CA bundle that peers\' HTTPS certificates are verified against (default: the system CAs).'),
 };
 
 export const controllerSchema = {
@@ -170,6 +173,7 @@ export const clientSchema = {
   uploadConcurrency: v.int('UPLOAD_CONCURRENCY', '8', 'Chunk transfers in flight per upload or download.', 1, 64),
   requestTimeoutMs: v.durationMs('REQUEST_TIMEOUT', '30s', 'Timeout of one HTTP call from the client.'),
   logLevel: v.oneOf('LOG_LEVEL', 'warn', 'Log level.', ['debug', 'info', 'warn', 'error'] as const),
+  tlsCa: v.str('TLS_CA', '', 'PEM CA bundle that HTTPS controllers and chunkservers are verified against (default: the system CAs).'),
 };
 
 export function loadConfig<S extends Schema>(schema: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {

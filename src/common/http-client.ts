@@ -19,10 +19,24 @@ let httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64, keepAliveMse
  * so peers see the real source address and loopback clusters on 127.0.0.x can be partitioned by
  * source address (iptables -s). A wildcard or undefined address restores the default.
  */
+let agentLocalAddress: string | undefined;
+let agentCa: Buffer | undefined;
+
 export function setLocalAddress(addr: string | undefined): void {
-  const localAddress = addr && addr !== '0.0.0.0' && addr !== '::' ? addr : undefined;
+  agentLocalAddress = addr && addr !== '0.0.0.0' && addr !== '::' ? addr : undefined;
+  rebuildAgents();
+}
+
+/** HTTPS peers are verified against `ca` (PEM, from TLS_CA); undefined restores the system CAs. */
+export function setTrustedCa(ca: Buffer | undefined): void {
+  agentCa = ca;
+  rebuildAgents();
+}
+
+function rebuildAgents(): void {
+  const localAddress = agentLocalAddress;
   httpAgent = new http.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000, localAddress });
-  httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000, localAddress });
+  httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 64, keepAliveMsecs: 10_000, localAddress, ...(agentCa ? { ca: agentCa } : {}) });
 }
 
 export interface RequestOptions {

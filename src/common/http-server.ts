@@ -23,6 +23,8 @@ export interface ServerOptions {
   requestTimeoutMs?: number;
   /** Largest request head (request line + headers), bytes; larger ones get 431. Default 16 KiB. */
   maxHeaderBytes?: number;
+  /** Serve HTTPS with this key pair (src/common/tls.ts loadServerTls); plain HTTP without. */
+  tls?: { key: Buffer; cert: Buffer };
 }
 
 export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
@@ -78,6 +80,7 @@ export function createMetricsRegistry(labels: Record<string, string>): Registry 
 export function buildServer(opts: ServerOptions): FastifyInstance {
   const requestTimeoutMs = opts.requestTimeoutMs ?? 120_000;
   const app = Fastify({
+    ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert, maxHeaderSize: opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES, connectionsCheckingInterval: Math.min(1000, requestTimeoutMs) } } : {}),
     bodyLimit: opts.bodyLimitBytes,
     requestTimeout: requestTimeoutMs,
     connectionTimeout: 0,
@@ -88,7 +91,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     http: { maxHeaderSize: opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES, connectionsCheckingInterval: Math.min(1000, requestTimeoutMs) },
     clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
-  });
+  }) as unknown as FastifyInstance;
   const latency = new Histogram({
     name: 'redcloud_http_request_duration_seconds',
     help: 'HTTP request latency by route and status',

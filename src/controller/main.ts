@@ -6,6 +6,7 @@
 import { controllerSchema, loadConfig, redactConfig } from '../common/config.js';
 import { toRedCloudError } from '../common/errors.js';
 import { checkClusterSecret } from '../common/secret-policy.js';
+import { applyClientTls } from '../common/tls.js';
 import { createLogger } from '../common/logger.js';
 import { databasePath, resolveNodeId } from './node-id.js';
 import { createController } from './server.js';
@@ -30,6 +31,12 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   for (const w of secretWarnings) log.warn(w);
+  try {
+    applyClientTls(config);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const controller = createController({ config, logger: log, nodeId, dbPath: databasePath(config.dataDir, nodeId) });
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
