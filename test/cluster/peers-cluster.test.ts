@@ -136,7 +136,8 @@ step('kill -9 controller 1: ls, upload, download succeed fast from the saved lis
   assert.is(ls.value.exitCode, 0, `ls after kill -9: ${ls.value.stderr}`);
   assert.ok(findEntryIn(JSON.parse(ls.value.stdout), '/a.bin'), 'ls lists /a.bin');
   process.stderr.write(`peers: ls took ${baseline.ms} ms before and ${ls.ms} ms right after kill -9 of controller 1\n`);
-  assert.ok(ls.ms < baseline.ms + 1500, `first command after the kill took ${ls.ms} ms (baseline ${baseline.ms} ms)`);
+  // a refused connection fails over at once; the margin only absorbs CLI start-up jitter on a loaded machine
+  assert.ok(ls.ms < baseline.ms + 3000, `first command after the kill took ${ls.ms} ms (baseline ${baseline.ms} ms)`);
 
   const up = await cli.run(['upload', localFile('while-down.bin', 200_000)]);
   assert.is(up.exitCode, 0, `upload with controller 1 down: ${up.stderr}`);
@@ -153,10 +154,12 @@ step('controller 1 blackholed (iptables DROP from the CLI): the first command st
   let parts: Partition[] = [];
   try {
     parts = [await partition(host(c1), '127.0.0.1')];
+    const baseline = await timed(() => cli.run(['ls', '/', '--controllers', tc.controllerUrls[1]!]));
     const ls = await timed(() => cli.run(['ls', '/']));
     assert.is(ls.value.exitCode, 0, `ls with controller 1 blackholed: ${ls.value.stderr}`);
-    process.stderr.write(`peers: ls took ${ls.ms} ms with controller 1 blackholed\n`);
-    assert.ok(ls.ms < 6000, `ls with controller 1 blackholed took ${ls.ms} ms`);
+    process.stderr.write(`peers: ls took ${ls.ms} ms with controller 1 blackholed (${baseline.ms} ms straight to controller 2)\n`);
+    // the stall check gives up on a controller accepting no connection after ~1.25 s (not the 30 s request timeout)
+    assert.ok(ls.ms < baseline.ms + 4000, `ls with controller 1 blackholed took ${ls.ms} ms (baseline ${baseline.ms} ms)`);
   } finally {
     for (const p of parts) await p.heal();
   }
