@@ -127,11 +127,11 @@ export function createRepairService(deps: RepairDeps): RepairService {
     }
   }
 
-  async function trim(t: TrimTask, byId: Map<string, ChunkserverStatus>, r: CycleResult): Promise<void> {
-    // Re-check just before deleting: the holders may have changed while other tasks ran.
+  async function trim(t: TrimTask, r: CycleResult): Promise<void> {
+    // Re-check with fresh state just before deleting: holders and health may have changed meanwhile.
     const holders = deps.store.locationsOf(t.chunkId);
-    const healthyHolders = holders.filter((id) => byId.get(id)?.healthy && deps.registry.inventoryKnown(id));
-    const server = byId.get(t.server);
+    const healthyHolders = holders.filter((id) => deps.registry.get(id)?.healthy && deps.registry.inventoryKnown(id));
+    const server = deps.registry.get(t.server);
     if (!server?.healthy || healthyHolders.length < holders.length || !holders.includes(t.server)) return;
     if (await deleteReplica(t.chunkId, server, 'over-replicated')) r.trimmed += 1;
   }
@@ -177,7 +177,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
     const outOfSpace = new Set<string>();
     for (const t of plan.replicate) void queue.add(() => replicate(t, byId, r, outOfSpace));
     await queue.onIdle();
-    for (const t of plan.trim) void queue.add(() => trim(t, byId, r));
+    for (const t of plan.trim) void queue.add(() => trim(t, r));
     await collectGarbage(byId, queue, r);
     await queue.onIdle();
     r.durationMs = Math.round(performance.now() - started);
