@@ -23,6 +23,8 @@ export interface Registry {
   /** Live (healthy) server id of a receipt's server, with its URL, if known. */
   get(id: string): ChunkserverStatus | undefined;
   reportBad(chunkId: string, serverId: string): void;
+  /** Bad replicas reported since start (repair runs soon after it grows). */
+  badReports(): number;
   /** True once the server's full inventory arrived since this controller started (its locations are current). */
   inventoryKnown(id: string): boolean;
   start(): void;
@@ -33,6 +35,7 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
   const log = c.logger.child({ component: 'registry' });
   const servers = new Map<string, ServerState>();
   let timer: NodeJS.Timeout | undefined;
+  let badReports = 0;
 
   const publicView = (s: ServerState): ChunkserverStatus => {
     const { inventorySeen: _ignored, ...rest } = s;
@@ -82,7 +85,9 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
       return s ? publicView(s) : undefined;
     },
     inventoryKnown: (id) => servers.get(id)?.inventorySeen === true,
+    badReports: () => badReports,
     reportBad(chunkId, serverId) {
+      badReports += 1;
       c.store.removeLocations(serverId, [chunkId]);
       log.warn({ chunkId, server: serverId }, 'Dropped a bad chunk replica');
     },

@@ -1,6 +1,6 @@
 /**
  * The repair service: every REPAIR_INTERVAL, and soon after the set of healthy chunkservers
- * changes, runs one cycle — plan (plan.ts) over this controller's share of the referenced chunks,
+ * changes or a bad replica is reported, runs one cycle — plan (plan.ts) over this controller's share of the referenced chunks,
  * tell targets to pull missing chunks (POST /internal/replicate), drop surplus replicas and
  * garbage past GC_GRACE (DELETE /chunks/:id), all cluster-authenticated, with bounded concurrency
  * and a bounded number of tasks per cycle so clients are never starved. Cycles never overlap.
@@ -84,7 +84,9 @@ export function createRepairService(deps: RepairDeps): RepairService {
 
   const auth = (): Record<string, string> => ({ [CLUSTER_AUTH_HEADER]: clusterAuthHeader(deps.signer, deps.nodeId, deps.now()) });
   const base = (url: string): string => url.replace(/\/+$/, '');
-  const signature = (servers: ChunkserverStatus[]): string => servers.filter((s) => s.healthy).map((s) => `${s.id}${s.full ? '!' : ''}`).join(',');
+  /** What, when it changes, calls for a cycle soon: the healthy set, fullness, bad-replica reports. */
+  const signature = (servers: ChunkserverStatus[]): string =>
+    `${servers.filter((s) => s.healthy).map((s) => `${s.id}${s.full ? '!' : ''}`).join(',')} bad:${deps.registry.badReports()}`;
 
   async function replicate(t: ReplicateTask, byId: Map<string, ChunkserverStatus>, r: CycleResult, outOfSpace: Set<string>): Promise<void> {
     const target = byId.get(t.target);
@@ -211,7 +213,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
       pollTimer = setInterval(() => {
         const now = signature(deps.registry.list());
         if (now !== lastSignature && !running) {
-          log.info({ healthy: now }, 'Chunkserver membership changed; running repair');
+          log.info({ healthy: now }, 'Chunkserver membership or replica health changed; running repair');
           safeCycle();
         }
       }, o.membershipPollMs ?? Math.min(500, o.repairIntervalMs));

@@ -28,6 +28,7 @@ interface Env {
   throttle: Set<string>;
   noSpace: Set<string>;
   registry: ReturnType<typeof createRegistry>;
+  svc: ReturnType<typeof createRepairService>;
   run(): ReturnType<ReturnType<typeof createRepairService>['runCycle']>;
   close(): Promise<void>;
 }
@@ -69,10 +70,10 @@ async function setup(opts: {
   }
   const svc = createRepairService({
     store, registry, signer, nodeId: 'ctl', logger, now: () => clock.ms, peerIds: () => [], gcBlocker: opts.gcBlocker,
-    options: { repairIntervalMs: 60_000, replicationFactor: opts.factor, gcGraceMs: 3000, requestTimeoutMs: 2000, concurrency: opts.concurrency ?? 2 },
+    options: { repairIntervalMs: 60_000, replicationFactor: opts.factor, gcGraceMs: 3000, requestTimeoutMs: 2000, concurrency: opts.concurrency ?? 2, membershipPollMs: 10 },
   });
   return {
-    store, calls, lines, clock, throttle, noSpace, registry,
+    store, calls, lines, clock, throttle, noSpace, registry, svc,
     run: () => svc.runCycle(),
     async close() {
       await svc.stop();
@@ -177,6 +178,21 @@ test('garbage collection postponed while the gate says so (a peer controller unr
     assert.is((await env.run()).garbageDeleted, 0); // the grace starts now
     env.clock.ms += 3000;
     assert.is((await env.run()).garbageDeleted, 1);
+  } finally {
+    await env.close();
+  }
+});
+
+test('started: a reported bad replica brings a cycle soon, long before REPAIR_INTERVAL', async () => {
+  const env = await setup({ factor: 'all', servers: ['s1', 's2'], files: { '/f': [A] }, locations: { s1: [A], s2: [A] } });
+  try {
+    env.svc.start();
+    env.registry.reportBad(A, 's1');
+    assert.equal(env.store.locationsOf(A), ['s2']);
+    const deadline = Date.now() + 5000;
+    while (env.store.locationsOf(A).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(env.store.locationsOf(A), ['s1', 's2']);
+    assert.equal(env.calls.map((c) => `${c.method} ${c.server} ${c.path}`), ['POST s1 /internal/replicate']);
   } finally {
     await env.close();
   }
