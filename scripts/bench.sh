@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench`: builds what is missing, then runs the benchmarks (never part of npm test):
-# upload/download speed, then repair speed (bench/repair.ts), then gossip latency and bytes (bench/gossip.ts).
+# upload/download speed, then repair speed (bench/repair.ts), then the FUSE mount against a local
+# directory (bench/fuse.ts; BENCH_FUSE_SIZE, default 1GiB), then gossip latency and bytes (bench/gossip.ts).
 # BENCH_SIZE (default 1GiB) sets the file size, e.g. BENCH_SIZE=256MiB npm run bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,5 +9,7 @@ bash scripts/ensure-deps.sh
 bash scripts/cleanup-stale.sh
 node dist/bench/upload-download.js "$@"
 node dist/bench/repair.js "$@"
+bash scripts/cleanup-stale.sh
+node dist/bench/fuse.js
 bash scripts/cleanup-stale.sh
 exec node dist/bench/gossip.js

@@ -1,0 +1,105 @@
+/**
+ * Benchmark of the mounted directory: a cluster of 1 controller and 3 chunkservers with
+ * REPLICATION_FACTOR=3 on 127.0.18.x, a real mount, and a local directory on the same disk,
+ * measured in the same run: sequential write (with fsync) and read (page cache dropped) of
+ * BENCH_FUSE_SIZE (default 1GiB), 4 KiB random reads (IOPS), create/stat/delete of 2,000 small
+ * files (ops/s). Prints each figure and its ratio to the local directory. Not part of `npm test`.
+ * Needs root for drop_caches (skipped with a note otherwise).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseBytes } from '../src/common/config.js';
+import { startFuseCluster } from '../test/fuse/helpers/fuse-cluster.js';
+
+const MB = 1_000_000;
+const sizeBytes = parseBytes(process.env.BENCH_FUSE_SIZE ?? '1GiB');
+const randomReads = Number(process.env.BENCH_FUSE_RANDOM_READS ?? 2000);
+const smallFiles = Number(process.env.BENCH_FUSE_FILES ?? 2000);
+const mountArgs = (process.env.BENCH_FUSE_MOUNT_ARGS ?? '').split(/\s+/).filter(Boolean);
+
+const PY_RANDOM = `
+import os,random,sys,time
+p,n=sys.argv[1],int(sys.argv[2])
+size=os.path.getsize(p); r=random.Random(7); fd=os.open(p,os.O_RDONLY)
+t=time.time()
+for _ in range(n):
+    off=r.randrange(0,max(1,size//4096))*4096
+    if len(os.pread(fd,4096,off))!=min(4096,size-off): sys.exit('short read')
+print(time.time()-t)
+`;
+
+const PY_META = `
+import os,sys,time
+d,n=sys.argv[1],int(sys.argv[2])
+os.makedirs(d,exist_ok=True)
+t0=time.time()
+for i in range(n):
+    with open(os.path.join(d,'f%05d'%i),'wb') as f: f.write(b'x'*100)
+t1=time.time()
+for i in range(n): os.stat(os.path.join(d,'f%05d'%i))
+t2=time.time()
+for i in range(n): os.unlink(os.path.join(d,'f%05d'%i))
+t3=time.time()
+print(t1-t0,t2-t1,t3-t2)
+`;
+
+function run(cmd: string, args: string[], timeoutMs = 30 * 60_000): { out: string; seconds: number } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * MB });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return { out: r.stdout, seconds };
+}
+
+function dropCaches(): boolean {
+  const r = spawnSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches'], { timeout: 60_000 });
+  return r.status === 0;
+}
+
+interface Figures { writeMBs: number; readMBs: number; randomIops: number; createOps: number; statOps: number; deleteOps: number }
+
+function measureDir(dir: string, src: string): Figures {
+  const target = join(dir, 'seq.bin');
+  const w = run('dd', [`if=${src}`, `of=${target}`, 'bs=1M', 'conv=fsync', 'status=none']);
+  dropCaches();
+  const r = run('dd', [`if=${target}`, 'of=/dev/null', 'bs=1M', 'status=none']);
+  dropCaches();
+  const rnd = Number(run('python3', ['-c', PY_RANDOM, target, String(randomReads)]).out.trim());
+  const [c, s, d] = run('python3', ['-c', PY_META, join(dir, 'small'), String(smallFiles)]).out.trim().split(' ').map(Number);
+  return {
+    writeMBs: sizeBytes / MB / w.seconds, readMBs: sizeBytes / MB / r.seconds, randomIops: randomReads / rnd,
+    createOps: smallFiles / c!, statOps: smallFiles / s!, deleteOps: smallFiles / d!,
+  };
+}
+
+const TARGETS: Partial<Record<keyof Figures, number>> = { writeMBs: 0.25, readMBs: 0.5, randomIops: 0.3, createOps: 0.12, statOps: 0.05 };
+
+async function main(): Promise<void> {
+  const fc = await startFuseCluster({
+    label: 'bench-fuse', net: '127.0.18', controllers: 1, chunkservers: 3,
+    controllerEnv: { REPLICATION_FACTOR: '3' }, mountArgs,
+  });
+  try {
+    const src = join(fc.work, 'src.bin');
+    run('dd', ['if=/dev/urandom', `of=${src}`, 'bs=1M', `count=${Math.ceil(sizeBytes / (1024 * 1024))}`, 'iflag=fullblock', 'status=none']);
+    const local = join(fc.work, 'local');
+    mkdirSync(local);
+    if (!dropCaches()) process.stdout.write('note: cannot drop the page cache (not root?): read figures include cached data\n');
+    process.stdout.write(`FUSE benchmark: ${sizeBytes} bytes, ${randomReads} random 4 KiB reads, ${smallFiles} small files; mount args: ${mountArgs.join(' ') || '(defaults)'}\n`);
+    const l = measureDir(local, src);
+    const m = measureDir(fc.mnt, src);
+    const rows = (Object.keys(l) as (keyof Figures)[]).map((k) => {
+      const ratio = m[k] / l[k];
+      const target = TARGETS[k];
+      return `${k.padEnd(11)} local ${l[k].toFixed(1).padStart(10)}  mount ${m[k].toFixed(1).padStart(10)}  ratio ${ratio.toFixed(3)}${target ? `  (target ≥ ${target}: ${ratio >= target ? 'met' : 'NOT met'})` : ''}`;
+    });
+    process.stdout.write(`${rows.join('\n')}\n`);
+    writeFileSync(join(fc.work, 'result.json'), JSON.stringify({ local: l, mount: m }));
+  } finally {
+    await fc.stop();
+  }
+}
+
+await main();
+process.exit(0);
