@@ -2,6 +2,7 @@
  * Reads of a file opened read-only: one read plan per open (client.readPlan), chunks from the
  * shared ChunkCache, read-ahead of the following chunks. When capabilities in the plan have
  * expired (UNAUTHORIZED/FORBIDDEN from a chunkserver), the plan is fetched again once.
+ * Read-ahead only follows sequential readers: a random reader fetches just the chunks it reads.
  */
 import type { ReadPlan } from '../src/common/api.js';
 import { RedCloudError } from '../src/common/errors.js';
@@ -9,6 +10,8 @@ import type { RedCloudClient } from '../src/client/types.js';
 import { ChunkCache, chunkIndexAt } from './chunk-cache.js';
 
 export class FileReader {
+  private lastEndOffset = 0;
+
   constructor(
     private readonly path: string,
     private plan: ReadPlan,
@@ -38,8 +41,12 @@ export class FileReader {
     const first = chunkIndexAt(chunks, offset);
     const last = chunkIndexAt(chunks, end - 1);
     if (first < 0 || last < 0) return Buffer.alloc(0);
-    const parts = await Promise.all(chunks.slice(first, last + 1).map((c) => this.cache.get(c)));
-    this.cache.readAhead(chunks, last + 1);
+    // within a chunk of where the last read ended: sequential (async reads arrive a little out of order)
+    const sequential = Math.abs(offset - this.lastEndOffset) <= this.client.chunkSizeBytes;
+    this.lastEndOffset = end;
+    const pending = Promise.all(chunks.slice(first, last + 1).map((c) => this.cache.get(c)));
+    if (sequential) this.cache.readAhead(chunks, last + 1);
+    const parts = await pending;
     const out = Buffer.allocUnsafe(end - offset);
     let written = 0;
     for (let i = first; i <= last; i++) {

@@ -114,6 +114,26 @@ test('read through ops copies into the kernel buffer; concurrent reads share one
   }
 });
 
+test('read-ahead follows sequential readers only: a random read fetches just its chunk', async () => {
+  const r = await rig({ readAheadChunks: 2 });
+  try {
+    const data = pattern(16 * CS, 9);
+    r.client.putFile('/rnd', data);
+    const [, fd] = await call(r.ops.open, '/rnd', O_RDONLY) as [number, number];
+    const buf = Buffer.alloc(4096);
+    assert.equal(await call(r.ops.read, '/rnd', fd, buf, 4096, 10 * CS + 5), [4096]);
+    assert.ok(buf.equals(data.subarray(10 * CS + 5, 10 * CS + 5 + 4096)));
+    await r.h.cache.idle();
+    assert.is(r.h.cache.stats.readAheads, 0, 'no read-ahead for a read far from the last one');
+    assert.is(r.client.calls.fetchChunk, 1);
+    assert.equal(await call(r.ops.read, '/rnd', fd, buf, 4096, 10 * CS + 4101), [4096]);
+    await r.h.cache.idle();
+    assert.is(r.h.cache.stats.readAheads, 2, 'the next read continues: chunks 11 and 12 read ahead');
+  } finally {
+    await r.cleanup();
+  }
+});
+
 test('the chunk cache stays within its byte bound', async () => {
   const r = await rig({ cacheSizeBytes: 2 * CS });
   try {
