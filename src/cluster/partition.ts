@@ -16,6 +16,19 @@ async function iptables(args: string[]): Promise<string> {
   return stdout;
 }
 
+/**
+ * Deletes one rule; a rule that is already gone (removed by `cleanupPartitions` or
+ * scripts/cleanup-stale.sh from another run) counts as removed. Fails only if it is still there.
+ */
+async function removeRule(spec: string[]): Promise<void> {
+  try {
+    await iptables(['-D', ...spec]);
+  } catch (err) {
+    const stillThere = await iptables(['-C', ...spec]).then(() => true, () => false);
+    if (stillThere) throw err;
+  }
+}
+
 export interface Partition {
   readonly between: [string, string];
   heal(): Promise<void>;
@@ -39,7 +52,7 @@ export async function partition(a: string, b: string): Promise<Partition> {
     async heal() {
       if (healed) return;
       healed = true;
-      for (const spec of added) await iptables(['-D', ...spec]);
+      for (const spec of added) await removeRule(spec);
     },
   };
 }
