@@ -40,6 +40,9 @@ interface Handle {
 
 type Sig = AbortSignal;
 
+/** Attribute-cache misses in one directory within the TTL after which its listing is fetched instead. */
+export const STAT_MISSES_BEFORE_LISTING = 8;
+
 export function createHandlers(components: { client: RedCloudClient; logger: Logger }, options: HandlerOptions) {
   const { client, logger } = components;
   const nowMs = options.nowMs ?? Date.now;
@@ -49,6 +52,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
   const stagingDir = join(options.cacheDir, 'staging');
   const attrs = new TtlCache<EntryInfo | null>(options.attrTtlMs, nowMs);
   const listings = new TtlCache<EntryInfo[]>(options.attrTtlMs, nowMs);
+  const statMisses = new TtlCache<number>(options.attrTtlMs, nowMs);
   const handles = new Map<number, Handle>();
   const staged = new Map<string, Promise<StagedFile>>();
   let nextFd = 1;
@@ -59,10 +63,34 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     listings.delete(parentOf(path));
   }
 
+  /** Lists `dir` (cached for the TTL) and fills the attribute cache with its entries. */
+  async function listDir(dir: string, signal: Sig): Promise<EntryInfo[]> {
+    let entries = listings.get(dir);
+    if (!entries) {
+      entries = await client.list(dir, { signal });
+      listings.set(dir, entries);
+      for (const e of entries) attrs.set(e.path, e);
+    }
+    return entries;
+  }
+
   async function statEntry(path: string, signal: Sig): Promise<EntryInfo> {
     const cached = attrs.get(path);
     if (cached === null) throw errors.notFound(`No such file or directory: ${path}`, { path });
     if (cached) return cached;
+    // many misses in one directory (ls -l, find, stat of every file): one listing answers them all
+    const parent = parentOf(path);
+    const misses = (statMisses.get(parent) ?? 0) + 1;
+    statMisses.set(parent, misses);
+    if (path !== '/' && misses >= STAT_MISSES_BEFORE_LISTING) {
+      const entries = await listDir(parent, signal).catch(() => undefined);
+      if (entries) {
+        const hit = attrs.get(path) ?? entries.find((e) => e.path === path);
+        if (hit) return hit;
+        attrs.set(path, null);
+        throw errors.notFound(`No such file or directory: ${path}`, { path });
+      }
+    }
     try {
       const entry = await client.stat(path, { signal });
       attrs.set(path, entry);
@@ -106,8 +134,9 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
 
   async function commit(s: StagedFile, signal: Sig): Promise<void> {
     if (!s.needsCommit) return;
-    await s.commit(signal);
+    const entry = await s.commit(signal);
     invalidate(s.path);
+    if (entry) attrs.set(s.path, entry);
   }
 
   /** Drops a staged file nobody uses and that holds nothing uncommitted. */
@@ -147,12 +176,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     },
 
     async readdir(path: string, signal: Sig): Promise<{ names: string[]; stats: FuseStat[] }> {
-      let entries = listings.get(path);
-      if (!entries) {
-        entries = await client.list(path, { signal });
-        listings.set(path, entries);
-        for (const e of entries) attrs.set(e.path, e);
-      }
+      const entries = await listDir(path, signal);
       const names = entries.map((e) => e.path.slice(e.path.lastIndexOf('/') + 1));
       const stats = entries.map((e) => toStat(e, options.owner));
       for (const [p, sp] of staged) {

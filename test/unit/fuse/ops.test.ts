@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { errnoFor, fuseErrors } from '../../../fuse/errno.js';
 import { errors } from '../../../src/common/errors.js';
 import { CS, O_RDONLY, call, pattern, rig } from './helpers.js';
+import { STAT_MISSES_BEFORE_LISTING } from '../../../fuse/handlers.js';
 
 test('errnoFor maps through the error table and FUSE-only errors', () => {
   assert.equal(errnoFor(errors.notFound('x')), { errno: -2, known: true });
@@ -30,6 +31,24 @@ test('getattr: missing → ENOENT, file → stat with type bits', async () => {
     assert.is(st.uid, 1000);
     const [, dir] = await call(r.ops.getattr, '/a') as [number, { mode: number }];
     assert.is(dir.mode, 0o040755);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('many stat misses in one directory are answered from one listing (missing names too)', async () => {
+  const r = await rig();
+  try {
+    for (let i = 0; i < 20; i++) r.client.putFile(`/d/f${i}`, Buffer.from(`file ${i}`));
+    for (let i = 0; i < 20; i++) {
+      const [err, st] = await call(r.ops.getattr, `/d/f${i}`) as [number, { size: number }];
+      assert.is(err, 0);
+      assert.is(st.size, `file ${i}`.length);
+    }
+    assert.is(r.client.calls.list, 1, 'one listing');
+    assert.is(r.client.calls.stat, STAT_MISSES_BEFORE_LISTING - 1, 'stats before the listing was worth it');
+    assert.equal(await call(r.ops.getattr, '/d/none'), [-2]);
+    assert.is(r.client.calls.stat, STAT_MISSES_BEFORE_LISTING - 1, 'ENOENT from the listing');
   } finally {
     await r.cleanup();
   }
