@@ -10,6 +10,8 @@ import { CLUSTER_AUTH_HEADER, type ChunkOp, type Signer, verifyCapability, verif
 export interface ChunkGrant {
   /** the capability's op, or 'cluster' for an internal call */
   via: ChunkOp | 'cluster';
+  /** false when the capability forbids a receipt without the bytes (HEAD dedup) */
+  dedup?: boolean;
 }
 
 /** Throws FORBIDDEN (capability) or UNAUTHORIZED (bad cluster signature); returns how access was granted. */
@@ -20,5 +22,5 @@ export function authorizeChunk(signer: Signer, headers: IncomingHttpHeaders, chu
     return { via: 'cluster' };
   }
   const claims = verifyCapability(signer, headers[CAP_HEADER], chunkId, op, nowMs);
-  return { via: claims.op };
+  return { via: claims.op, dedup: claims.nd !== 1 };
 }

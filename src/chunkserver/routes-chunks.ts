@@ -90,7 +90,7 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
       const sizeBytes = store.sizeOf(id);
       if (sizeBytes === undefined) return reply.code(404).send();
       void reply.header('content-type', 'application/octet-stream').header('content-length', String(sizeBytes));
-      if (grant.via === 'w') void reply.header(RECEIPT_HEADER, issueReceipt(signer, id, deps.nodeId, sizeBytes));
+      if (grant.via === 'w' && grant.dedup !== false) void reply.header(RECEIPT_HEADER, issueReceipt(signer, id, deps.nodeId, sizeBytes));
       return reply.code(200).send();
     });
 

@@ -85,10 +85,12 @@ export interface CapabilityClaims {
   c: string;
   op: ChunkOp;
   exp: number;
+  /** 1: a HEAD with this write capability gets no receipt (the bytes must be PUT: proof of possession) */
+  nd?: 1;
 }
 
-export function issueCapability(signer: Signer, chunkId: string, op: ChunkOp, nowMs: number, ttlMs: number): string {
-  const claims: CapabilityClaims = { c: chunkId, op, exp: nowMs + ttlMs };
+export function issueCapability(signer: Signer, chunkId: string, op: ChunkOp, nowMs: number, ttlMs: number, opts: { noDedup?: boolean } = {}): string {
+  const claims: CapabilityClaims = { c: chunkId, op, exp: nowMs + ttlMs, ...(opts.noDedup ? { nd: 1 as const } : {}) };
   return signer.sign('capability', claims);
 }
 

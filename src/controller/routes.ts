@@ -147,13 +147,14 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.post<B<PlacementRequest>>('/v1/fs/placement', { onRequest: auth, schema: { body: schemas.placement } }, async (req): Promise<PlacementResponse> => {
     const candidates = d.registry.list().map((s) => ({ id: s.id, healthy: s.healthy, full: s.full }));
     const nowMs = d.now();
+    const mayDedup = dedupPolicy(d.store, userOf(req), req.body.chunks.map((ch) => ch.id));
     const chunks = req.body.chunks.map((ch) => {
       const targets = chooseTargets(ch.id, candidates, d.replicationFactor);
       if (targets.length < d.writeQuorum) {
         throw new RedCloudError('UNAVAILABLE', `Only ${targets.length} chunkserver(s) can take chunk ${ch.id}; WRITE_QUORUM is ${d.writeQuorum}`);
       }
       return {
-        id: ch.id, size: ch.size, cap: issueCapability(d.signer, ch.id, 'w', nowMs, d.capabilityTtlMs),
+        id: ch.id, size: ch.size, cap: issueCapability(d.signer, ch.id, 'w', nowMs, d.capabilityTtlMs, { noDedup: !mayDedup(ch.id) }),
         targets: targets.map((id) => ({ id, url: d.registry.get(id)!.url })),
       };
     });
@@ -173,4 +174,16 @@ function registerInternalRoutes(app: FastifyInstance, d: RouteDeps): void {
       d.registry.reportBad(req.body.chunkId, req.body.serverId);
       return reply.code(204).send();
     });
+}
+
+/**
+ * Which chunks a user may claim without sending the bytes (HEAD → receipt): only chunks the user's
+ * own files already reference. Anyone else must PUT the bytes (verified against the id), so knowing
+ * a chunk id never lets a user borrow another user's data.
+ */
+function dedupPolicy(store: MetadataStore, user: string, ids: readonly string[]): (id: string) => boolean {
+  if (!ids.some((id) => store.isChunkReferenced(id))) return () => false;
+  const own = new Set<string>();
+  for (const e of store.listSubtree(user, '/')) for (const ch of e.value?.chunks ?? []) own.add(ch.id);
+  return (id) => own.has(id);
 }

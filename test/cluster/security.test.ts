@@ -153,6 +153,21 @@ step('HTTP: bob\'s read plan for alice\'s path is 404; chunks need a capability 
   const put = await http(`${cs}/chunks/${chunk.id}`, { method: 'PUT', headers: { [CAP_HEADER]: chunk.cap, 'content-type': 'application/octet-stream' }, body: Buffer.from('evil') });
   assert.is(put.status, 403, 'read capability used to write');
   assert.is((await get(chunk.cap)).status, 200, 'the chunk is still there');
+
+  // Knowing the id is not enough to borrow the chunk: bob's write capability for it gives no
+  // receipt on HEAD, so he cannot commit a file made of alice's chunk.
+  const place = await http(`${url}/v1/fs/placement`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.bobToken}` }, body: JSON.stringify({ chunks: [{ id: chunk.id, size: chunk.size }] }) });
+  assert.is(place.status, 200);
+  const bobCap = place.json<{ chunks: { cap: string }[] }>().chunks[0]!.cap;
+  const head = await http(`${cs}/chunks/${chunk.id}`, { method: 'HEAD', headers: { [CAP_HEADER]: bobCap } });
+  assert.is(head.status, 200);
+  assert.is(head.headers.get('x-redcloud-receipt'), null, 'no receipt for bob without the bytes');
+  const steal = await http(`${url}/v1/fs/commit`, {
+    method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.bobToken}` },
+    body: JSON.stringify({ path: '/stolen.bin', size: chunk.size, chunks: [{ id: chunk.id, size: chunk.size }], receipts: {} }),
+  });
+  assert.ok(steal.status >= 400 && steal.status < 500, `bob's commit of alice's chunk answered ${steal.status}`);
+  assert.is((await getJson(`${url}/v1/fs/read?path=${encodeURIComponent('/stolen.bin')}`, ctx.bobToken)).status, 404);
 });
 
 step('a chunkserver with the wrong CLUSTER_SECRET is refused and the refusal logged; internal calls with it are 401', async (tc) => {
