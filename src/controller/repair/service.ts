@@ -207,6 +207,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
     holdChunks: (chunkIds, holdMs) => gc.hold(chunkIds, deps.now() + holdMs),
     gcState: () => ({ waiting: gc.size(), held: gc.held() }),
     start() {
+      log.info({ intervalMs: o.repairIntervalMs, factor: o.replicationFactor, gcGraceMs: o.gcGraceMs, concurrency, maxTasks }, 'Repair service started');
       lastSignature = signature(deps.registry.list());
       intervalTimer = setInterval(safeCycle, o.repairIntervalMs);
       intervalTimer.unref();
