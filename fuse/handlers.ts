@@ -53,6 +53,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
   const attrs = new TtlCache<EntryInfo | null>(options.attrTtlMs, nowMs);
   const listings = new TtlCache<EntryInfo[]>(options.attrTtlMs, nowMs);
   const statMisses = new TtlCache<number>(options.attrTtlMs, nowMs);
+  const listedForStat = new TtlCache<boolean>(options.attrTtlMs, nowMs);
   const handles = new Map<number, Handle>();
   const staged = new Map<string, Promise<StagedFile>>();
   let nextFd = 1;
@@ -82,14 +83,17 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     const parent = parentOf(path);
     const misses = (statMisses.get(parent) ?? 0) + 1;
     statMisses.set(parent, misses);
-    if (path !== '/' && misses >= STAT_MISSES_BEFORE_LISTING) {
-      const entries = await listDir(parent, signal).catch(() => undefined);
-      if (entries) {
-        const hit = attrs.get(path) ?? entries.find((e) => e.path === path);
-        if (hit) return hit;
-        attrs.set(path, null);
-        throw errors.notFound(`No such file or directory: ${path}`, { path });
-      }
+    // at most one such listing per directory and TTL: creating many files invalidates it each time
+    let entries = listings.get(parent);
+    if (!entries && path !== '/' && misses >= STAT_MISSES_BEFORE_LISTING && !listedForStat.get(parent)) {
+      listedForStat.set(parent, true);
+      entries = await listDir(parent, signal).catch(() => undefined);
+    }
+    if (entries && path !== '/') {
+      const hit = attrs.get(path) ?? entries.find((e) => e.path === path);
+      if (hit) return hit;
+      attrs.set(path, null);
+      throw errors.notFound(`No such file or directory: ${path}`, { path });
     }
     try {
       const entry = await client.stat(path, { signal });
