@@ -68,6 +68,16 @@ export interface RepairService {
   holdChunks(chunkIds: readonly string[], holdMs: number): void;
   /** Garbage bookkeeping: chunks waiting out GC_GRACE, chunks held for writes in progress. */
   gcState(): { waiting: number; held: number };
+  /** Cumulative totals since start (read by /metrics: src/controller/metrics.ts registerRepairMetrics). */
+  stats(): RepairTotals;
+}
+
+export interface RepairTotals {
+  cycles: number;
+  replicated: number;
+  replicateFailed: number;
+  trimmed: number;
+  garbageDeleted: number;
 }
 
 export function createRepairService(deps: RepairDeps): RepairService {
@@ -81,6 +91,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
   let intervalTimer: NodeJS.Timeout | undefined;
   let pollTimer: NodeJS.Timeout | undefined;
   let lastSignature = '';
+  const totals: RepairTotals = { cycles: 0, replicated: 0, replicateFailed: 0, trimmed: 0, garbageDeleted: 0 };
 
   const auth = (): Record<string, string> => ({ [CLUSTER_AUTH_HEADER]: clusterAuthHeader(deps.signer, deps.nodeId, deps.now()) });
   const base = (url: string): string => url.replace(/\/+$/, '');
@@ -183,6 +194,11 @@ export function createRepairService(deps: RepairDeps): RepairService {
     await collectGarbage(byId, queue, r);
     await queue.onIdle();
     r.durationMs = Math.round(performance.now() - started);
+    totals.cycles += 1;
+    totals.replicated += r.replicated;
+    totals.replicateFailed += r.replicateFailed;
+    totals.trimmed += r.trimmed;
+    totals.garbageDeleted += r.garbageDeleted;
     if (r.replicated > 0) log.info({ replicated: r.replicated }, `${r.replicated} replications successful`);
     if (r.noSource > 0) log.warn({ chunks: r.noSource }, 'Chunks with no healthy replica to copy from');
     log.info({ ...r, garbageWaiting: gc.size() }, 'Repair cycle complete');
@@ -206,6 +222,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
     runCycle,
     holdChunks: (chunkIds, holdMs) => gc.hold(chunkIds, deps.now() + holdMs),
     gcState: () => ({ waiting: gc.size(), held: gc.held() }),
+    stats: () => ({ ...totals }),
     start() {
       log.info({ intervalMs: o.repairIntervalMs, factor: o.replicationFactor, gcGraceMs: o.gcGraceMs, concurrency, maxTasks }, 'Repair service started');
       lastSignature = signature(deps.registry.list());

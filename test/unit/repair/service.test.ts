@@ -103,6 +103,7 @@ test("factor 'all': replicates to the servers lacking a chunk, records the locat
     const again = await env.run();
     assert.is(again.replicated, 0);
     assert.equal(env.calls, []);
+    assert.equal(env.svc.stats(), { cycles: 2, replicated: 2, replicateFailed: 0, trimmed: 0, garbageDeleted: 0 });
   } finally {
     await env.close();
   }

@@ -30,4 +30,13 @@ test('a cycle with no chunkservers and no files does nothing', async () => {
   });
 });
 
+test('repair totals appear in /metrics', async () => {
+  await t.c.repair.runCycle();
+  await t.c.repair.runCycle();
+  const res = await t.c.app.inject({ method: 'GET', url: '/metrics' });
+  assert.is(res.statusCode, 200);
+  assert.match(res.body, /^redcloud_repair_cycles_total(\{[^}]*\})? 2$/m);
+  assert.match(res.body, /^redcloud_repair_garbage_deleted_total(\{[^}]*\})? 0$/m);
+});
+
 test.run();
