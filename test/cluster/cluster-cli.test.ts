@@ -6,7 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readState, type ClusterState } from '../../src/cluster/state.js';
@@ -82,7 +83,11 @@ test.after(async () => {
       /* reported by the test */
     }
   }
-  if (ctx.dir && !process.env.REDCLOUD_KEEP_TEST_DIRS) removeDir(ctx.dir);
+  if (ctx.dir && !process.env.REDCLOUD_KEEP_TEST_DIRS) {
+    removeDir(ctx.dir);
+    // The mount's default cache dir (fuse/args.ts defaultCacheDir) lives under the home directory.
+    if (ctx.mnt) removeDir(join(homedir(), '.cache', 'redcloud', resolve(ctx.mnt).replace(/[^A-Za-z0-9._-]+/g, '_')));
+  }
 });
 
 function dumpLogs(): void {
