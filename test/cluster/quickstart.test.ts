@@ -240,10 +240,10 @@ step('status: 3 controllers alive with their gossip lag, 5 chunkservers healthy,
   }
 });
 
-step('/metrics on every daemon: request latencies, bytes, chunks, replication deficit, gossip lag', async (tc) => {
+step('/metrics on every daemon: request latencies, bytes, chunks, replication deficit, gossip lag, repair progress', async (tc) => {
   const wantController = ['redcloud_http_request_duration_seconds', 'redcloud_chunks_total', 'redcloud_chunks_under_replicated',
     'redcloud_chunkservers', 'redcloud_chunkserver_chunks', 'redcloud_gossip_bytes_sent_total', 'redcloud_gossip_bytes_received_total',
-    'redcloud_gossip_peer_lag_updates', 'redcloud_gossip_peer_last_exchange_seconds'];
+    'redcloud_gossip_peer_lag_updates', 'redcloud_gossip_peer_last_exchange_seconds', 'redcloud_repair_cycles_total', 'redcloud_repair_replications_total'];
   const wantChunkserver = ['redcloud_http_request_duration_seconds', 'redcloud_chunkserver_bytes_in_total', 'redcloud_chunkserver_bytes_out_total',
     'redcloud_chunkserver_chunks_stored', 'redcloud_chunkserver_replications_total'];
   for (const [nodes, want] of [[tc.controllers, wantController], [tc.chunkservers, wantChunkserver]] as const) {
