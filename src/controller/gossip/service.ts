@@ -115,6 +115,9 @@ export function tombstoneCheckIntervalMs(ttlMs: number): number {
   return Math.min(600_000, Math.max(1000, Math.floor(ttlMs / 2)));
 }
 
+/** A push-only round trusts a peer's digest learned at most this many gossip intervals ago. */
+export const PUSH_VIEW_MAX_AGE_INTERVALS = 10;
+
 /** Delay of a nudged round: writes arriving together share one round. */
 export const NUDGE_DELAY_MS = 5;
 
@@ -125,7 +128,7 @@ export function createGossipService(d: GossipDeps): GossipService {
   const shutdown = new AbortController();
   const timers: NodeJS.Timeout[] = [];
   let roundRunning = false;
-  let roundAgain = false;
+  let roundAgain: 'full' | 'push' | undefined;
   let nudgeTimer: NodeJS.Timeout | undefined;
   let stopped = false;
   /** url → the peers hash that peer last reported (send our list only while the views differ) */
@@ -211,20 +214,54 @@ export function createGossipService(d: GossipDeps): GossipService {
     }
   }
 
-  /** One round; a round asked for while one runs runs once more right after (never lost, never stacked). */
-  async function round(): Promise<void> {
+  /**
+   * After a local write: push this node's new writes straight to a peer whose digest we know (one
+   * message instead of pull, answer and push); they count as delivered once it acknowledged them.
+   * Peers we know nothing of get a full exchange. The timer's rounds still pull from everyone.
+   */
+  async function pushTo(url: string): Promise<void> {
+    const known = [...digests.values()].find((p) => p.url === url);
+    // unknown or stale view of the peer: a full exchange (pull first) costs little more
+    if (!known || d.now() - known.atMs > PUSH_VIEW_MAX_AGE_INTERVALS * d.options.gossipIntervalMs) return exchange(url);
+    try {
+      // only this node's own writes: the others' reach the peer from them (our view of it lags)
+      const onlyMine: Digest = {};
+      for (const origin of Object.keys(d.store.digest())) onlyMine[origin] = Number.MAX_SAFE_INTEGER;
+      onlyMine[self.id] = known.digest[self.id] ?? 0;
+      const { batch } = updatesFor(onlyMine);
+      if (batch.length === 0) return;
+      await call<unknown>(url, '/internal/gossip/push', { from: self, updates: batch } satisfies GossipPush);
+      stats.updatesSent += batch.length;
+      const next = { ...known.digest };
+      for (const u of batch) next[u.origin] = Math.max(next[u.origin] ?? 0, u.seq);
+      digests.set(known.id, { ...known, digest: next, atMs: d.now(), lagUpdates: missingCount(next, d.store.digest()) });
+    } catch (err) {
+      digests.delete(known.id);
+      d.membership.failed(url);
+      log.debug({ peer: url, err: (err as Error).message }, 'Gossip push to peer failed');
+    }
+  }
+
+  /**
+   * One round (`push`: after a local write, see pushTo). A round asked for while one runs runs
+   * once more right after (never lost, never stacked; a full one if any asked for it).
+   */
+  async function round(kind: 'full' | 'push' = 'full'): Promise<void> {
     if (roundRunning) {
-      roundAgain = true;
+      roundAgain = roundAgain === 'full' || kind === 'full' ? 'full' : 'push';
       return;
     }
     roundRunning = true;
     try {
-      do {
-        roundAgain = false;
+      let next: 'full' | 'push' | undefined = kind;
+      while (next && !stopped) {
+        roundAgain = undefined;
         stats.rounds++;
         const targets = pickRandom(d.membership.contactable(), d.options.fanout, d.random);
-        await Promise.all(targets.map((p) => exchange(p.url)));
-      } while (roundAgain && !stopped);
+        const mode: 'full' | 'push' = next;
+        await Promise.all(targets.map((p) => (mode === 'push' ? pushTo(p.url) : exchange(p.url))));
+        next = roundAgain;
+      }
     } finally {
       roundRunning = false;
     }
@@ -234,7 +271,7 @@ export function createGossipService(d: GossipDeps): GossipService {
     if (stopped || nudgeTimer) return;
     nudgeTimer = setTimeout(() => {
       nudgeTimer = undefined;
-      void round().catch((err) => log.error({ err }, 'Gossip task failed'));
+      void round('push').catch((err) => log.error({ err }, 'Gossip task failed'));
     }, NUDGE_DELAY_MS);
     nudgeTimer.unref();
   }
@@ -366,7 +403,7 @@ export function createGossipService(d: GossipDeps): GossipService {
   return {
     start() {
       void d.membership.refreshDns();
-      every(d.options.gossipIntervalMs, round);
+      every(d.options.gossipIntervalMs, () => round('full'));
       every(d.options.antiEntropyIntervalMs, antiEntropy);
       every(30_000, () => d.membership.refreshDns());
       const ttlMs = d.options.tombstoneTtlMs;

@@ -91,7 +91,7 @@ test('the first exchange carries the peer list; a new peer spreads it to the oth
   assert.is(nodes[0]!.sent[0]!.res.peers, undefined, 'same view: the answer has no list');
 });
 
-test('a nudge runs a round soon after a local write; peer lag is tracked', async () => {
+test('a nudge pushes a local write at once to peers whose digest is known; peer lag is tracked', async () => {
   const clock = { now: 1_000_000 };
   const { nodes } = cluster(3, clock);
   await rounds(nodes, clock, 2);
@@ -103,8 +103,9 @@ test('a nudge runs a round soon after a local write; peer lag is tracked', async
   }
   assert.is(nodes[1]!.store.getEntry('alice', '/new')?.value?.size, 5);
   assert.is(nodes[2]!.store.getEntry('alice', '/new')?.value?.size, 5);
-  const lag = nodes[0]!.gossip.peerDigests().map((p) => [p.id, p.lagUpdates]).sort();
-  assert.equal(lag, [['c2', 1], ['c3', 1]], 'peers lacked the write when they answered the pull');
+  const lag = nodes[0]!.gossip.peerDigests().map((p) => [p.id, p.lagUpdates, p.digest.c1]).sort();
+  assert.equal(lag, [['c2', 0, 1], ['c3', 0, 1]], 'the push was acknowledged: the peers hold c1 seq 1');
+  assert.equal(nodes[0]!.sent.slice(-2).map((m) => m.path), ['/internal/gossip/push', '/internal/gossip/push'], 'the nudged round only pushed');
   for (const n of nodes) n.gossip.stop();
 });
 
