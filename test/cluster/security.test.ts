@@ -6,7 +6,7 @@
  * names are handled or refused cleanly, and no password or token ever reaches the logs.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
@@ -290,6 +290,9 @@ step('no password, token or cluster secret appears in any log', async (tc) => {
   const cliConfig = readdirSync(ctx.alice!.configDir).map((f) => readFileSync(join(ctx.alice!.configDir, f), 'utf8')).join('\n');
   const cliToken = /"token"\s*:\s*"([^"]+)"/.exec(cliConfig)?.[1];
   assert.ok(cliToken, 'the CLI saved a token');
+  for (const f of readdirSync(ctx.alice!.configDir)) {
+    assert.is(statSync(join(ctx.alice!.configDir, f)).mode & 0o077, 0, `${f} is readable by its owner only`);
+  }
   const logs = logText(tc);
   assert.ok(logs.length > 1000, 'there are logs');
   for (const secret of [PW.alice, PW.bob, 'guess-0', DEV_CLUSTER_SECRET, 'wrong-secret-0123456789abcdef', cliToken!, ...ctx.tokens]) {
