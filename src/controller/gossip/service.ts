@@ -127,8 +127,8 @@ export function createGossipService(d: GossipDeps): GossipService {
   const stats = { bytesSent: 0, bytesReceived: 0, rounds: 0, updatesSent: 0, updatesReceived: 0 };
   const shutdown = new AbortController();
   const timers: NodeJS.Timeout[] = [];
-  let roundRunning = false;
-  let roundAgain: 'full' | 'push' | undefined;
+  /** peers with an exchange in flight → the follow-up asked for meanwhile (undefined: none) */
+  const inflight = new Map<string, 'full' | 'push' | undefined>();
   let nudgeTimer: NodeJS.Timeout | undefined;
   let stopped = false;
   /** url → the peers hash that peer last reported (send our list only while the views differ) */
@@ -243,28 +243,33 @@ export function createGossipService(d: GossipDeps): GossipService {
   }
 
   /**
-   * One round (`push`: after a local write, see pushTo). A round asked for while one runs runs
-   * once more right after (never lost, never stacked; a full one if any asked for it).
+   * Talks to one peer. Exchanges are per peer, so a peer that hangs (blackholed, until the request
+   * timeout) never holds up the others; asked again while busy, the peer gets one follow-up right
+   * after (a full one if any asked for it): a nudge is never lost and never stacks.
    */
-  async function round(kind: 'full' | 'push' = 'full'): Promise<void> {
-    if (roundRunning) {
-      roundAgain = roundAgain === 'full' || kind === 'full' ? 'full' : 'push';
+  async function contact(url: string, kind: 'full' | 'push'): Promise<void> {
+    if (inflight.has(url)) {
+      inflight.set(url, inflight.get(url) === 'full' || kind === 'full' ? 'full' : 'push');
       return;
     }
-    roundRunning = true;
+    let next: 'full' | 'push' | undefined = kind;
     try {
-      let next: 'full' | 'push' | undefined = kind;
       while (next && !stopped) {
-        roundAgain = undefined;
-        stats.rounds++;
-        const targets = pickRandom(d.membership.contactable(), d.options.fanout, d.random);
-        const mode: 'full' | 'push' = next;
-        await Promise.all(targets.map((p) => (mode === 'push' ? pushTo(p.url) : exchange(p.url))));
-        next = roundAgain;
+        inflight.set(url, undefined);
+        await (next === 'push' ? pushTo(url) : exchange(url));
+        next = inflight.get(url);
+        if (next && !d.membership.contactable().some((p) => p.url === url)) break; // failing: wait for its backoff
       }
     } finally {
-      roundRunning = false;
+      inflight.delete(url);
     }
+  }
+
+  /** One round with `fanout` random contactable peers (`push`: after a local write, see pushTo). */
+  async function round(kind: 'full' | 'push' = 'full'): Promise<void> {
+    stats.rounds++;
+    const targets = pickRandom(d.membership.contactable(), d.options.fanout, d.random);
+    await Promise.all(targets.map((p) => contact(p.url, kind)));
   }
 
   function nudge(): void {

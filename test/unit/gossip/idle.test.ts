@@ -109,4 +109,36 @@ test('a nudge pushes a local write at once to peers whose digest is known; peer 
   for (const n of nodes) n.gossip.stop();
 });
 
+test('a peer that hangs does not hold up gossip with the others', async () => {
+  const clock = { now: 1_000_000 };
+  const net = new SimNetwork(3);
+  const urls = ['http://sim-1:8000', 'http://sim-2:8000', 'http://sim-3:8000'];
+  const nodes = urls.slice(0, 2).map((url, i) => {
+    const id = `c${i + 1}`;
+    const now = () => clock.now;
+    const logger = silentLogger();
+    const store = openStore({ path: ':memory:', nodeId: id, now });
+    const membership = new Membership({ self: { id, url }, seeds: urls, dnsName: '', dnsPort: 8000, aliveWindowMs: 10_000, maxBackoffMs: 4000, baseBackoffMs: 500, logger, now });
+    const inner = net.transport(url);
+    // sim-3 never answers until the sender gives up (a blackholed controller)
+    const transport: GossipTransport = <T>(to: string, path: string, body: unknown, signal: AbortSignal): Promise<T> => (to === urls[2]
+      ? new Promise<T>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }))
+      : inner<T>(to, path, body, signal));
+    const gossip = createGossipService({
+      store, membership, signer: new Signer('test'), logger, now, random: net.random, transport,
+      options: { gossipIntervalMs: 1000, fanout: 2, antiEntropyIntervalMs: 30_000, requestTimeoutMs: 1000 },
+    });
+    net.register(url, gossip.handlers);
+    return { id, store, gossip, sent: [] as Sent[] };
+  });
+  const [a, b] = nodes as [Node, Node];
+  void a.gossip.round(); // hangs on sim-3, answers from sim-2
+  write(a, '/x', 3, clock.now);
+  a.gossip.nudge();
+  const deadline = Date.now() + 2000;
+  while (Date.now() < deadline && !b.store.getEntry('alice', '/x')) await new Promise((r) => setTimeout(r, 1));
+  assert.is(b.store.getEntry('alice', '/x')?.value?.size, 3, 'the write reached sim-2 while sim-3 hangs');
+  for (const n of nodes) n.gossip.stop();
+});
+
 test.run();
