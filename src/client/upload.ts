@@ -34,6 +34,8 @@ export interface StoreOptions {
   signal?: AbortSignal;
   /** called with the size of each chunk once it reached quorum */
   onStored?: (sizeBytes: number) => void;
+  /** chunks up to this size are PUT without a HEAD first (default 0: always HEAD) */
+  putWithoutHeadMaxBytes?: number;
 }
 
 /** Receipts by chunk id. */
@@ -64,7 +66,7 @@ export async function storeChunks(ctx: UploadContext, chunks: AsyncIterable<Chun
     const placement = await place(ctx, taken.map((c) => c.ref), signal);
     taken.forEach((chunk, i) => {
       const target = placement.chunks[i]!;
-      const task = storeOne(ctx, transfers, chunk, target, placement.writeQuorum, signal).then(
+      const task = storeOne(ctx, transfers, chunk, target, placement.writeQuorum, signal, opts.putWithoutHeadMaxBytes ?? 0).then(
         (got) => {
           receipts[chunk.ref.id] = got;
           opts.onStored?.(chunk.ref.size);
@@ -115,10 +117,10 @@ async function place(ctx: UploadContext, refs: ChunkRef[], signal: AbortSignal):
 }
 
 /** Uploads one chunk to all its targets; resolves with its receipts once it has quorum. */
-async function storeOne(ctx: UploadContext, transfers: PQueue, chunk: ChunkToStore, placement: PlacementChunk, writeQuorum: number, signal: AbortSignal): Promise<string[]> {
+async function storeOne(ctx: UploadContext, transfers: PQueue, chunk: ChunkToStore, placement: PlacementChunk, writeQuorum: number, signal: AbortSignal, putWithoutHeadMaxBytes: number): Promise<string[]> {
   const targets = placement.targets ?? [];
   const results = await Promise.allSettled(
-    targets.map((t) => transfers.add(() => storeOnTarget(ctx, t, chunk, placement.cap, signal), { signal, throwOnTimeout: true })),
+    targets.map((t) => transfers.add(() => storeOnTarget(ctx, t, chunk, placement.cap, signal, putWithoutHeadMaxBytes), { signal, throwOnTimeout: true })),
   );
   const got: string[] = [];
   const failed: RedCloudError[] = [];
@@ -142,17 +144,19 @@ async function storeOne(ctx: UploadContext, transfers: PQueue, chunk: ChunkToSto
   );
 }
 
-/** HEAD (skip if present, its receipt counts), else PUT; resolves with the receipt. */
-async function storeOnTarget(ctx: UploadContext, target: ChunkLocation, chunk: ChunkToStore, cap: string, signal: AbortSignal): Promise<string> {
+/** HEAD (skip if present, its receipt counts), else PUT; small chunks are PUT at once. Resolves with the receipt. */
+async function storeOnTarget(ctx: UploadContext, target: ChunkLocation, chunk: ChunkToStore, cap: string, signal: AbortSignal, putWithoutHeadMaxBytes: number): Promise<string> {
   const url = `${target.url.replace(/\/+$/, '')}/chunks/${chunk.ref.id}`;
   const headers = { [CAP_HEADER]: cap };
-  try {
-    const head = await request(url, { method: 'HEAD', headers, timeoutMs: ctx.requestTimeoutMs, signal });
-    const receipt = head.headers.get(RECEIPT_HEADER);
-    if (receipt) return receipt;
-  } catch (err) {
-    const e = toRedCloudError(err);
-    if (e.code !== 'NOT_FOUND') throw e;
+  if (chunk.ref.size > putWithoutHeadMaxBytes) {
+    try {
+      const head = await request(url, { method: 'HEAD', headers, timeoutMs: ctx.requestTimeoutMs, signal });
+      const receipt = head.headers.get(RECEIPT_HEADER);
+      if (receipt) return receipt;
+    } catch (err) {
+      const e = toRedCloudError(err);
+      if (e.code !== 'NOT_FOUND') throw e;
+    }
   }
   const res = await request(url, { method: 'PUT', body: chunk.data, headers, timeoutMs: ctx.requestTimeoutMs, signal });
   const fromHeader = res.headers.get(RECEIPT_HEADER);
