@@ -323,6 +323,16 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
         s.path = to;
         staged.set(to, Promise.resolve(s));
       }
+      // files open under a renamed directory commit to their new paths
+      const prefix = `${from}/`;
+      for (const [p, sp] of [...staged]) {
+        if (!p.startsWith(prefix)) continue;
+        const moved = `${to}/${p.slice(prefix.length)}`;
+        staged.delete(p);
+        staged.set(moved, sp);
+        const inner = await sp.catch(() => undefined);
+        if (inner) inner.path = moved;
+      }
       invalidate(from);
       invalidate(to);
     },

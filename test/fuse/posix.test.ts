@@ -168,6 +168,18 @@ step('unlink of an open file: the holder keeps reading, the name is gone', async
   assert.not.ok(shOk('ls', [fc.mnt]).split('\n').includes('open-unlink'));
 });
 
+step('a file open while its directory is renamed lands under the new name', async (fc) => {
+  const py = [
+    'import os,sys', 'm=sys.argv[1]', 'os.mkdir(m+"/ren-a")', 'f=open(m+"/ren-a/f","wb")', 'f.write(b"moved with its dir")',
+    'os.rename(m+"/ren-a", m+"/ren-b")', 'f.close()', 'print(open(m+"/ren-b/f","rb").read().decode())', 'print(os.path.exists(m+"/ren-a"))',
+  ].join('\n');
+  assert.is(shOk('python3', ['-c', py, fc.mnt]), 'moved with its dir\nFalse\n');
+  const dl = join(fc.work, 'ren-b-f');
+  const r = await fc.tc.cli.run(['download', '/ren-b/f', dl]);
+  assert.is(r.exitCode, 0, r.stderr);
+  assert.is(readFileSync(dl, 'utf8'), 'moved with its dir');
+});
+
 step('truncate up and down, append', async (fc) => {
   const f = join(fc.mnt, 'trunc');
   shOk('sh', ['-c', `printf 0123456789 > '${f}'`]);

@@ -186,6 +186,24 @@ test('rename moves committed and staged files; readdir shows uncommitted creates
   }
 });
 
+test('a file open under a renamed directory commits to its new path', async () => {
+  const r = await rig();
+  try {
+    assert.equal(await call(r.ops.mkdir, '/a', 0o755), [0]);
+    const [err, fd] = await call(r.ops.create, '/a/new', 0o644) as [number, number];
+    assert.is(err, 0);
+    const data = Buffer.from('written before the rename');
+    assert.equal(await call(r.ops.write, '/a/new', fd, data, data.length, 0), [data.length]);
+    assert.equal(await call(r.ops.rename, '/a', '/b'), [0]);
+    assert.equal(await call(r.ops.release, '/b/new', fd), [0]);
+    assert.ok(r.client.content('/b/new').equals(data));
+    assert.not.ok(r.client.entries.has('/a/new'));
+    assert.not.ok(r.client.entries.has('/a'));
+  } finally {
+    await r.cleanup();
+  }
+});
+
 test('tags as the user.redcloud.tags xattr', async () => {
   const r = await rig();
   try {
