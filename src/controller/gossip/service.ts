@@ -1,9 +1,12 @@
 /**
  * The gossip service: push-pull rounds every GOSSIP_INTERVAL with a few random peers (scuttlebutt:
  * a digest {origin: highest seq} tells the other side exactly which updates to send, so an idle
- * round carries no records), and bucket-hash anti-entropy every ANTI_ENTROPY_INTERVAL that repairs
- * whatever gossip missed. Concurrent versions are merged by the store (src/meta/merge) and logged
- * as `Resolved conflict`. Routes are registered on the controller's fastify app.
+ * round carries no records, and the peer list travels only while two views differ), a push of
+ * each local write right away (nudge), and bucket-hash anti-entropy every ANTI_ENTROPY_INTERVAL
+ * that repairs whatever gossip missed. Exchanges are per peer, so a hanging peer holds up no
+ * other. Concurrent versions are merged by the store (src/meta/merge) and logged as `Resolved
+ * conflict`. Tombstones are collected after TOMBSTONE_TTL once every peer has them (tombstones.ts).
+ * Routes are registered on the controller's fastify app.
  */
 import type { FastifyInstance } from 'fastify';
 import { clusterAuth } from '../../common/http-server.js';
