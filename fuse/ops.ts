@@ -21,6 +21,17 @@ export interface OpsOptions {
 /** Operations that may upload a staged file. */
 export const COMMIT_OPS = ['flush', 'fsync', 'release', 'truncate', 'ftruncate', 'rename', 'setxattr'] as const;
 
+/**
+ * What fuse-native makes of libfuse's { tv_sec: 0, tv_nsec: UTIME_NOW or UTIME_OMIT }: 0 s plus
+ * ⌊(2^30 − 1 or 2^30 − 2) / 10^6⌋ ms = 1073 ms after the epoch. No real program sets that time.
+ */
+export const UTIME_MARKER_MS = 1073;
+
+/** A utimens time in ms, with the now/omit marker replaced by the current time. */
+export function utimeMs(ms: number, nowMs: () => number = Date.now): number {
+  return ms === UTIME_MARKER_MS ? nowMs() : ms;
+}
+
 type Cb = (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const MAX_REMEMBERED_UNKNOWN = 1000;
@@ -74,8 +85,10 @@ export function createFuseOps(h: Handlers, components: { logger: Logger }, optio
     rename: (from: string, to: string, cb: Cb) => plain('rename', (s) => h.rename(from, to, s), cb),
     chmod: (p: string, mode: number, cb: Cb) => plain('chmod', (s) => h.chmod(p, mode, s), cb),
     chown: (_p: string, _uid: number, _gid: number, cb: Cb) => plain('chown', () => h.chown(), cb),
-    // fuse-native 2.2.6 passes the access time in both time arguments; we take what it gives
-    utimens: (p: string, atime: number, mtime: number, cb: Cb) => plain('utimens', (s) => h.utimens(p, atime, mtime, s), cb),
+    // fuse-native 2.2.6 passes the access time in both time arguments; we take what it gives, except
+    // libfuse's "now"/"omit" marker (touch without -d), which becomes the current time
+    utimens: (p: string, atime: number, mtime: number, cb: Cb) =>
+      plain('utimens', (s) => h.utimens(p, atime, utimeMs(mtime), s), cb),
     statfs: (p: string, cb: Cb) => run('statfs', (s) => h.statfs(p, s), (st) => cb(0, st), (e) => cb(e)),
     symlink: (target: string, linkPath: string, cb: Cb) => plain('symlink', (s) => h.symlink(target, linkPath, s), cb),
     readlink: (p: string, cb: Cb) => run('readlink', (s) => h.readlink(p, s), (t) => cb(0, t), (e) => cb(e)),

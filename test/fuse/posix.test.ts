@@ -206,6 +206,10 @@ step('chmod and utimens are visible in stat', async (fc) => {
     const s = shOk('stat', ['-c', '%a %Y', f]).trim();
     return s === '640 981173106' ? s : undefined;
   }, { timeoutMs: 5000, pollMs: 200 });
+  // plain touch (UTIME_NOW) moves the mtime to now
+  const t0 = Math.floor(Date.now() / 1000) - 2;
+  shOk('touch', [f]);
+  await waitFor('mtime of touch', () => Number(shOk('stat', ['-c', '%Y', f]).trim()) >= t0, { timeoutMs: 5000, pollMs: 200 });
   shOk('mkdir', [join(fc.mnt, 'mdir')]);
   shOk('chmod', ['700', join(fc.mnt, 'mdir')]);
   await waitFor('dir mode', () => shOk('stat', ['-c', '%a', join(fc.mnt, 'mdir')]).trim() === '700', { timeoutMs: 5000, pollMs: 200 });
