@@ -7,7 +7,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { binPath, repoRoot } from '../../../src/cluster/paths.js';
+import { repoRoot } from '../../../src/cluster/paths.js';
 import { clearStaleMount, isMounted, pollUntil } from '../../../fuse/mounts.js';
 import { startTestCluster, type TestCluster, type TestClusterOptions } from '../../helpers/test-cluster.js';
 
@@ -132,5 +132,3 @@ export function metricValue(text: string, name: string, labels?: string): number
   }
   return sum;
 }
-
-export { binPath };
