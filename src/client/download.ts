@@ -1,18 +1,18 @@
 /**
- * Reading data: fetches one chunk from its replicas in order, verifying size and SHA-256, failing
- * over to the next replica on error, timeout or mismatch (p-retry, one attempt per replica), and
- * logs bad replicas. Downloads a whole file into a temp file beside the destination (positional
- * writes, at most `concurrency` chunks in memory), fsyncs and renames it; on failure the temp file
- * is removed and the destination is untouched.
+ * Reading data: streams one chunk from its replicas in order, verifying size and SHA-256 as the
+ * bytes arrive, failing over to the next replica on error, timeout or mismatch (p-retry, one
+ * attempt per replica), and logs bad replicas. A whole-file download streams every chunk straight
+ * to its place in a temp file beside the destination (no chunk is held in memory; a retried chunk
+ * overwrites its range), fsyncs and renames it; on failure the temp file is removed and the
+ * destination is untouched.
  */
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import PQueue from 'p-queue';
 import pRetry from 'p-retry';
 import { CAP_HEADER, type ReadPlan, type ReadPlanChunk } from '../common/api.js';
 import { RedCloudError, errors, toRedCloudError } from '../common/errors.js';
-import { sha256Hex } from '../common/hash.js';
 import { request, throwIfAborted } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
 import type { Progress } from './types.js';
@@ -23,35 +23,51 @@ export interface DownloadContext {
   logger: Logger;
 }
 
-/** One attempt: GET the chunk from one replica and verify it. */
-async function fetchFrom(ctx: DownloadContext, chunk: ReadPlanChunk, index: number, signal?: AbortSignal): Promise<Buffer> {
+/** Receives a chunk's bytes in order as they arrive; `at` is the offset within the chunk. */
+type Sink = (piece: Buffer, at: number) => void | Promise<void>;
+
+/**
+ * One attempt: GETs the chunk from one replica and hands its bytes to `sink` as they arrive,
+ * hashing on the way (no whole-chunk buffering, no second pass). Throws INTEGRITY when the
+ * replica sends too many or too few bytes or bytes that do not hash to the id; the caller then
+ * retries with the next replica, whose bytes overwrite what this one sent.
+ */
+async function streamFrom(ctx: DownloadContext, chunk: ReadPlanChunk, index: number, sink: Sink, signal?: AbortSignal): Promise<void> {
   const loc = chunk.locations[index]!;
   const url = `${loc.url.replace(/\/+$/, '')}/chunks/${chunk.id}`;
   const res = await request(url, { headers: { [CAP_HEADER]: chunk.cap }, timeoutMs: ctx.requestTimeoutMs, signal });
-  let data: Buffer;
+  const hash = createHash('sha256');
+  let received = 0;
   try {
-    data = Buffer.from(await res.arrayBuffer());
+    for await (const piece of res.body as AsyncIterable<Buffer>) {
+      if (received + piece.length > chunk.size) {
+        throw errors.integrity(`Replica ${loc.id} sent more than the ${chunk.size} bytes of chunk ${chunk.id}`, { serverId: loc.id });
+      }
+      hash.update(piece);
+      await sink(piece, received);
+      received += piece.length;
+    }
   } catch (err) {
+    if (err instanceof RedCloudError) throw err;
     throwIfAborted(signal, `Reading chunk ${chunk.id}`);
     const e = toRedCloudError(err);
     throw new RedCloudError(e.code === 'ABORTED' ? 'TIMEOUT' : e.code === 'INTERNAL' ? 'UNAVAILABLE' : e.code, `${url}: ${e.message}`, { url });
   }
-  if (data.length !== chunk.size) {
-    throw errors.integrity(`Replica ${loc.id} sent ${data.length} bytes for chunk ${chunk.id} of ${chunk.size}`, { serverId: loc.id });
+  if (received !== chunk.size) {
+    throw errors.integrity(`Replica ${loc.id} sent ${received} bytes for chunk ${chunk.id} of ${chunk.size}`, { serverId: loc.id });
   }
-  if (sha256Hex(data) !== chunk.id) {
+  if (hash.digest('hex') !== chunk.id) {
     throw errors.integrity(`Replica ${loc.id} sent bytes that do not hash to chunk ${chunk.id}`, { serverId: loc.id });
   }
-  return data;
 }
 
-/** Fetches one chunk, verified, trying its replicas in order (bounded: one attempt each). */
-export async function fetchChunk(ctx: DownloadContext, chunk: ReadPlanChunk, signal?: AbortSignal): Promise<Buffer> {
+/** Streams one chunk, verified, to `sink`, trying its replicas in order (bounded: one attempt each). */
+async function streamChunk(ctx: DownloadContext, chunk: ReadPlanChunk, sink: Sink, signal?: AbortSignal): Promise<void> {
   const locations = chunk.locations ?? [];
   if (locations.length === 0) throw errors.unavailable(`No live replica of chunk ${chunk.id}`, { chunkId: chunk.id });
   let last: RedCloudError | undefined;
   try {
-    return await pRetry((attempt) => fetchFrom(ctx, chunk, attempt - 1, signal), {
+    await pRetry((attempt) => streamFrom(ctx, chunk, attempt - 1, sink, signal), {
       retries: locations.length - 1,
       minTimeout: 0,
       maxTimeout: 0,
@@ -75,6 +91,15 @@ export async function fetchChunk(ctx: DownloadContext, chunk: ReadPlanChunk, sig
     if (locations.length === 1) throw e;
     throw new RedCloudError(e.code, `All ${locations.length} replicas of chunk ${chunk.id} failed; last: ${(last ?? e).message}`, { chunkId: chunk.id });
   }
+}
+
+/** Fetches one chunk into memory, verified, failing over between its replicas. */
+export async function fetchChunk(ctx: DownloadContext, chunk: ReadPlanChunk, signal?: AbortSignal): Promise<Buffer> {
+  const data = Buffer.allocUnsafe(chunk.size);
+  await streamChunk(ctx, chunk, (piece, at) => {
+    piece.copy(data, at);
+  }, signal);
+  return data;
 }
 
 export interface DownloadToFileOptions {
@@ -105,17 +130,42 @@ export async function downloadToFile(ctx: DownloadContext, plan: ReadPlan, local
   }
 }
 
-async function writeChunks(ctx: DownloadContext, plan: ReadPlan, fh: import('node:fs/promises').FileHandle, opts: DownloadToFileOptions): Promise<void> {
+/** Bytes gathered before one positional write of a streamed chunk. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/** Streams a chunk to its place in the file, coalescing socket pieces into larger writes. */
+async function writeChunkAt(ctx: DownloadContext, chunk: ReadPlanChunk, fh: FileHandle, signal: AbortSignal): Promise<void> {
+  const batch = Buffer.allocUnsafe(Math.min(WRITE_BATCH_BYTES, chunk.size));
+  let batchStart = 0;
+  let batchLength = 0;
+  const flush = async (): Promise<void> => {
+    if (batchLength > 0) await fh.write(batch, 0, batchLength, chunk.offset + batchStart);
+    batchLength = 0;
+  };
+  await streamChunk(ctx, chunk, async (piece, at) => {
+    if (at === 0) batchLength = 0; // a retry from the next replica starts the chunk over
+    if (batchLength > 0 && batchLength + piece.length > batch.length) await flush();
+    if (batchLength === 0) batchStart = at;
+    if (piece.length >= batch.length) {
+      await fh.write(piece, 0, piece.length, chunk.offset + at);
+      return;
+    }
+    piece.copy(batch, batchLength);
+    batchLength += piece.length;
+  }, signal);
+  await flush();
+}
+
+async function writeChunks(ctx: DownloadContext, plan: ReadPlan, fh: FileHandle, opts: DownloadToFileOptions): Promise<void> {
   const abort = new AbortController();
   const signal = opts.signal ? AbortSignal.any([abort.signal, opts.signal]) : abort.signal;
   const queue = new PQueue({ concurrency: ctx.concurrency });
   let doneBytes = 0;
   const tasks = plan.chunks.map((chunk) =>
     queue.add(async () => {
-      const data = await fetchChunk(ctx, chunk, signal);
+      await writeChunkAt(ctx, chunk, fh, signal);
       throwIfAborted(signal, 'Download');
-      await fh.write(data, 0, data.length, chunk.offset);
-      doneBytes += data.length;
+      doneBytes += chunk.size;
       opts.onProgress?.({ doneBytes, totalBytes: plan.entry.size });
     }, { signal }),
   );
