@@ -147,7 +147,11 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.post<B<PlacementRequest>>('/v1/fs/placement', { onRequest: auth, schema: { body: schemas.placement } }, async (req): Promise<PlacementResponse> => {
     const candidates = d.registry.list().map((s) => ({ id: s.id, healthy: s.healthy, full: s.full }));
     const nowMs = d.now();
-    const mayDedup = dedupPolicy(d.store, userOf(req), req.body.chunks.map((ch) => ch.id));
+    const user = userOf(req);
+    // A user may claim a chunk without sending its bytes (HEAD → receipt) only if their own files
+    // already reference it; anyone else must PUT the bytes (verified against the id), so knowing
+    // a chunk id never lets a user borrow another user's data.
+    const mayDedup = (id: string): boolean => d.store.isChunkOwnedBy(id, user);
     const chunks = req.body.chunks.map((ch) => {
       const targets = chooseTargets(ch.id, candidates, d.replicationFactor);
       if (targets.length < d.writeQuorum) {
@@ -176,14 +180,3 @@ function registerInternalRoutes(app: FastifyInstance, d: RouteDeps): void {
     });
 }
 
-/**
- * Which chunks a user may claim without sending the bytes (HEAD → receipt): only chunks the user's
- * own files already reference. Anyone else must PUT the bytes (verified against the id), so knowing
- * a chunk id never lets a user borrow another user's data.
- */
-function dedupPolicy(store: MetadataStore, user: string, ids: readonly string[]): (id: string) => boolean {
-  if (!ids.some((id) => store.isChunkReferenced(id))) return () => false;
-  const own = new Set<string>();
-  for (const e of store.listSubtree(user, '/')) for (const ch of e.value?.chunks ?? []) own.add(ch.id);
-  return (id) => own.has(id);
-}

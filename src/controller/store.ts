@@ -66,6 +66,8 @@ export interface MetadataStore {
   unreferencedChunkLocations(): { chunkId: string; locations: string[] }[];
   /** True if a live record or any update-log row references the chunk (re-checked before a delete). */
   isChunkReferenced(chunkId: string): boolean;
+  /** True if a live entry of `owner` references the chunk. */
+  isChunkOwnedBy(chunkId: string, owner: string): boolean;
   /** Entry tombstones deleted at or before `deletedBeforeMs` (HLC wall time), with their update-log rows; at most `limit`. */
   tombstones(deletedBeforeMs: number, limit: number): { key: string; deletedAtMs: number; writes: Record<string, number> }[];
   /**
@@ -100,6 +102,8 @@ CREATE TABLE IF NOT EXISTS node_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunk_locations (chunk_id TEXT NOT NULL, server_id TEXT NOT NULL, PRIMARY KEY (chunk_id, server_id));
 CREATE INDEX IF NOT EXISTS chunk_locations_server ON chunk_locations(server_id);
 CREATE INDEX IF NOT EXISTS updates_key ON updates(key);
+CREATE TABLE IF NOT EXISTS log_chunks (origin TEXT NOT NULL, key TEXT NOT NULL, chunk_id TEXT NOT NULL, PRIMARY KEY (origin, key, chunk_id));
+CREATE INDEX IF NOT EXISTS log_chunks_chunk ON log_chunks(chunk_id);
 CREATE INDEX IF NOT EXISTS records_tombstones ON records(type, live);
 `;
 
@@ -161,8 +165,7 @@ export function openStore(opts: StoreOptions): MetadataStore {
     unrefLocations: db.prepare<[], { chunk_id: string; servers: string }>(
       `SELECT l.chunk_id, GROUP_CONCAT(l.server_id) AS servers FROM chunk_locations l
        WHERE NOT EXISTS (SELECT 1 FROM record_chunks rc WHERE rc.chunk_id = l.chunk_id)
-         AND l.chunk_id NOT IN (SELECT json_extract(c.value, '$.id') FROM updates u, json_each(u.record, '$.value.chunks') c
-                                WHERE json_type(u.record, '$.value.chunks') = 'array')
+         AND NOT EXISTS (SELECT 1 FROM log_chunks lc WHERE lc.chunk_id = l.chunk_id)
        GROUP BY l.chunk_id ORDER BY l.chunk_id`),
     chunkInRecords: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM record_chunks WHERE chunk_id = ?'),
     tombstones: db.prepare<[number, number], { key: string; record: string }>(
@@ -170,10 +173,37 @@ export function openStore(opts: StoreOptions): MetadataStore {
     logOfKey: db.prepare<[string], { origin: string; seq: number }>('SELECT origin, seq FROM updates WHERE key = ?'),
     delLogOfKey: db.prepare('DELETE FROM updates WHERE key = ?'),
     delRecord: db.prepare('DELETE FROM records WHERE key = ?'),
-    chunkInLog: db.prepare<[string], { n: number }>(
-      `SELECT COUNT(*) AS n FROM updates u, json_each(u.record, '$.value.chunks') c
-       WHERE json_type(u.record, '$.value.chunks') = 'array' AND json_extract(c.value, '$.id') = ?`),
+    chunkInLog: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM (SELECT 1 FROM log_chunks WHERE chunk_id = ? LIMIT 1)'),
+    chunkOwnedBy: db.prepare<[string, string], { n: number }>(
+      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM record_chunks rc JOIN records r ON r.key = rc.key
+       WHERE rc.chunk_id = ? AND r.owner = ? AND r.live = 1 LIMIT 1)`),
+    delLogChunks: db.prepare('DELETE FROM log_chunks WHERE origin = ? AND key = ?'),
+    delLogChunksOfKey: db.prepare('DELETE FROM log_chunks WHERE key = ?'),
+    addLogChunk: db.prepare('INSERT OR IGNORE INTO log_chunks (origin, key, chunk_id) VALUES (?, ?, ?)'),
+    logChunksEmpty: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM (SELECT 1 FROM log_chunks LIMIT 1)'),
+    logRows: db.prepare<[], { origin: string; key: string; record: string }>('SELECT origin, key, record FROM updates'),
   };
+
+  /**
+   * Stores an update-log row (only if newer than the one held for (origin, key)) and indexes the
+   * chunks its record references, so "does any held version reference this chunk?" is a lookup.
+   */
+  function putLog(origin: string, logSeq: number, record: MetaRecord): void {
+    if (s.putLog.run(origin, logSeq, record.key, JSON.stringify(record)).changes === 0) return;
+    indexLogChunks(origin, record);
+  }
+
+  function indexLogChunks(origin: string, record: MetaRecord): void {
+    s.delLogChunks.run(origin, record.key);
+    if (record.type === 'entry') for (const c of record.value?.chunks ?? []) s.addLogChunk.run(origin, record.key, c.id);
+  }
+
+  // Databases written before log_chunks existed: index their update log once.
+  if (s.logChunksEmpty.get()!.n === 0) {
+    db.transaction(() => {
+      for (const row of s.logRows.all()) indexLogChunks(row.origin, JSON.parse(row.record) as MetaRecord);
+    })();
+  }
   const splitServers = (servers: string | null): string[] => (servers ? servers.split(',').sort() : []);
 
   const parse = (row: { record: string } | undefined): MetaRecord | undefined => (row ? (JSON.parse(row.record) as MetaRecord) : undefined);
@@ -205,6 +235,7 @@ export function openStore(opts: StoreOptions): MetadataStore {
       if (!r || r.type !== 'entry' || r.value !== null) continue;
       for (const row of s.logOfKey.all(key)) floors[row.origin] = Math.max(floors[row.origin] ?? 0, row.seq);
       s.delLogOfKey.run(key);
+      s.delLogChunksOfKey.run(key);
       s.delTags.run(key);
       s.delChunks.run(key);
       s.delRecord.run(key);
@@ -216,7 +247,7 @@ export function openStore(opts: StoreOptions): MetadataStore {
 
   const applyLocalTx = db.transaction((record: MetaRecord, writeSeq: number) => {
     writeRecord(record);
-    s.putLog.run(opts.nodeId, writeSeq, record.key, JSON.stringify(record));
+    putLog(opts.nodeId, writeSeq, record);
     saveClock();
   });
 
@@ -231,7 +262,7 @@ export function openStore(opts: StoreOptions): MetadataStore {
       saveClock();
       return { changed: false, conflict: false, before: current, after: current ?? u.record };
     }
-    s.putLog.run(u.origin, u.seq, u.record.key, JSON.stringify(u.record));
+    putLog(u.origin, u.seq, u.record);
     const merged = current ? mergeRecords(current, u.record) : { record: u.record, conflict: false };
     writeRecord(merged.record);
     saveClock();
@@ -342,6 +373,7 @@ export function openStore(opts: StoreOptions): MetadataStore {
     },
     collectTombstones: (keys) => collectTombstonesTx(keys),
     isChunkReferenced: (chunkId) => s.chunkInRecords.get(chunkId)!.n > 0 || s.chunkInLog.get(chunkId)!.n > 0,
+    isChunkOwnedBy: (chunkId, owner) => s.chunkOwnedBy.get(chunkId, owner)!.n > 0,
     close: () => db.close(),
   };
 }

@@ -82,4 +82,23 @@ test('state, sequence and HLC survive a reopen; the node id is checked', () => {
   }
 });
 
+test('chunk references: live records, other origins\' log rows, owners; collected tombstones release them', () => {
+  const ms = 1000;
+  const a = openStore({ path: ':memory:', nodeId: 'a', now: () => ms });
+  const chunk = 'c'.repeat(64);
+  const withChunk: EntryValue = { ...file(5), chunks: [{ id: chunk, size: 5 }] };
+  const remote = putEntry(undefined, { owner: 'u', path: '/f', value: withChunk, hlc: { wallMs: 500, logical: 0, node: 'x' }, node: 'x', seq: 1 });
+  a.applyRemote({ origin: 'x', seq: 1, record: remote });
+  assert.ok(a.isChunkReferenced(chunk));
+  assert.ok(a.isChunkOwnedBy(chunk, 'u'));
+  assert.not.ok(a.isChunkOwnedBy(chunk, 'someone-else'));
+  const s1 = a.nextStamp();
+  a.applyLocal(deleteEntry(a.getEntry('u', '/f')!, s1), s1.seq);
+  assert.not.ok(a.isChunkOwnedBy(chunk, 'u'), 'a tombstone owns nothing');
+  assert.ok(a.isChunkReferenced(chunk), "x's version in the update log still references it");
+  assert.equal(a.unreferencedChunkLocations(), []);
+  assert.is(a.collectTombstones([a.getEntry('u', '/f')!.key]), 1);
+  assert.not.ok(a.isChunkReferenced(chunk));
+});
+
 test.run();
