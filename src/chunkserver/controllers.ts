@@ -10,10 +10,10 @@ export const MAX_LEARNED_FAILURES = 20;
 
 export type ControllerSource = 'config' | 'dns' | 'learned';
 
-/** "host:port" → "http://host:port"; URLs lose their trailing slashes. */
-export function controllerUrl(peer: string): string {
+/** "host:port" → "http://host:port" (`scheme` when given); URLs lose their trailing slashes. */
+export function controllerUrl(peer: string, scheme: 'http' | 'https' = 'http'): string {
   const s = peer.trim().replace(/\/+$/, '');
-  return /^https?:\/\//i.test(s) ? s : `http://${s}`;
+  return /^https?:\/\//i.test(s) ? s : `${scheme}://${s}`;
 }
 
 export function dnsResolver(timeoutMs: number): (name: string) => Promise<string[]> {
@@ -42,7 +42,7 @@ export class ControllerSet {
 
   /** Replaces the DNS-sourced set with `urls`; returns the newly added URLs. */
   setDns(urls: string[]): string[] {
-    const fresh = new Set(urls.map(controllerUrl));
+    const fresh = new Set(urls.map((u) => controllerUrl(u)));
     for (const [u, k] of this.known) if (!fresh.has(u)) k.sources.delete('dns');
     return [...fresh].filter((u) => this.add(u, 'dns'));
   }

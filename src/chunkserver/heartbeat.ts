@@ -35,6 +35,8 @@ export interface HeartbeatDeps {
   shutdown: AbortSignal;
   /** A-record lookup; defaults to dns.promises with a timeout. Injected by tests. */
   resolve4?: (name: string) => Promise<string[]>;
+  /** scheme of controllers named without one (CONTROLLER_PEERS host:port, DNS records): https when this node serves TLS */
+  scheme?: 'http' | 'https';
 }
 
 export interface HeartbeatService {
@@ -58,7 +60,8 @@ export function createHeartbeat(deps: HeartbeatDeps): HeartbeatService {
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> | undefined;
 
-  for (const p of o.controllerPeers) set.add(controllerUrl(p), 'config');
+  const scheme = deps.scheme ?? 'http';
+  for (const p of o.controllerPeers) set.add(controllerUrl(p, scheme), 'config');
   const unsubscribe = store.onChange(({ type, id }) => tracker.record(type, id));
 
   async function refreshDns(): Promise<void> {
@@ -66,7 +69,7 @@ export function createHeartbeat(deps: HeartbeatDeps): HeartbeatService {
     lastDnsAtMs = deps.now();
     try {
       const ips = await resolve4(o.controllerDns);
-      const added = set.setDns(ips.map((ip) => `http://${ip}:${o.controllerDnsPort}`));
+      const added = set.setDns(ips.map((ip) => `${scheme}://${ip}:${o.controllerDnsPort}`));
       if (added.length > 0) log.info({ dns: o.controllerDns, added }, `Discovered ${added.length} controllers through DNS`);
       dnsFailing = false;
     } catch (err) {

@@ -40,9 +40,11 @@ const replicateSchema = {
 } as const;
 
 export async function registerInternalRoutes(app: FastifyInstance, deps: InternalRouteDeps): Promise<void> {
-  const preHandler = clusterAuth(deps.signer, deps.logger, deps.now);
+  // onRequest: the cluster signature is checked before the body is parsed and validated (a wrong
+  // secret is 401 whatever the body)
+  const onRequest = clusterAuth(deps.signer, deps.logger, deps.now);
 
-  app.post('/internal/replicate', { schema: replicateSchema, preHandler }, async (req) => {
+  app.post('/internal/replicate', { schema: replicateSchema, onRequest }, async (req) => {
     const { chunkId, sources } = req.body as { chunkId: string; sources: ChunkLocation[] };
     const result = await deps.replicator.replicate(chunkId, sources);
     const answer: ChunkPutResponse = {
@@ -51,5 +53,5 @@ export async function registerInternalRoutes(app: FastifyInstance, deps: Interna
     return answer;
   });
 
-  app.get('/internal/inventory', { preHandler }, async () => ({ chunks: deps.store.list() }));
+  app.get('/internal/inventory', { onRequest }, async () => ({ chunks: deps.store.list() }));
 }

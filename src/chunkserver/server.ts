@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ConfigOf, chunkserverSchema } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
 import { buildServer, createMetricsRegistry, listen } from '../common/http-server.js';
+import { loadServerTls, schemeOf } from '../common/tls.js';
 import { Signer } from '../common/tokens.js';
 import { createDiskStore } from './disk-store.js';
 import { createHeartbeat, type HeartbeatService } from './heartbeat.js';
@@ -71,9 +72,12 @@ export function createChunkserver(c: ChunkserverComponents): Chunkserver {
   });
   const registry = createMetricsRegistry({ node: nodeId, role: 'chunkserver' });
   const metrics = createChunkserverMetrics(registry, store);
-  let url = `http://${advertisedHost(config)}:${config.port}`;
+  // TLS_CERT/TLS_KEY: serve HTTPS, advertise an https URL, and reach controllers given as host:port over https
+  const tls = loadServerTls(config);
+  const scheme = schemeOf(tls);
+  let url = `${scheme}://${advertisedHost(config)}:${config.port}`;
   const app = buildServer({
-    logger, bodyLimitBytes: config.maxBodyBytes, metrics: registry,
+    tls, logger, bodyLimitBytes: config.maxBodyBytes, metrics: registry,
     health: () => {
       const u = store.usage();
       return { node: nodeId, role: 'chunkserver', url, chunkCount: u.chunkCount, usedBytes: u.usedBytes, capacityBytes: u.capacityBytes, freeBytes: u.freeBytes, full: u.full };
@@ -84,7 +88,7 @@ export function createChunkserver(c: ChunkserverComponents): Chunkserver {
     inflightMax: config.replicationInflightMax, requestTimeoutMs: config.requestTimeoutMs,
   });
   const heartbeat = createHeartbeat({
-    options: config, store, signer, nodeId, url: () => url, logger, now, shutdown, resolve4: c.resolve4,
+    options: config, scheme, store, signer, nodeId, url: () => url, logger, now, shutdown, resolve4: c.resolve4,
   });
   const report = createBadChunkReporter({
     controllers: heartbeat.controllers, signer, nodeId, now, requestTimeoutMs: config.requestTimeoutMs, logger, shutdown,
@@ -112,7 +116,7 @@ export function createChunkserver(c: ChunkserverComponents): Chunkserver {
     async start(opts = {}) {
       await ready();
       const port = await listen(app, config.bindAddr, config.port);
-      url = `http://${advertisedHost(config)}:${port}`;
+      url = `${scheme}://${advertisedHost(config)}:${port}`;
       if (opts.background !== false) {
         background = true;
         heartbeat.start();

@@ -2,7 +2,8 @@
  * The CLI's saved state: `$REDCLOUD_CONFIG_DIR/session.json` (default ~/.config/redcloud), mode
  * 0600, holding { controllers, token, user }. `loadClient` builds a client with controllers
  * resolved in this order: explicit list (--controllers), REDCLOUD_CONTROLLERS, the saved session,
- * then http://controller:8000. Used by the CLI and the FUSE driver.
+ * then http://controller:8000. HTTPS peers are verified against TLS_CA when it is set. Used by the
+ * CLI and the FUSE driver.
  */
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { clientSchema, loadConfig } from '../common/config.js';
 import { errors } from '../common/errors.js';
 import { silentLogger, type Logger } from '../common/logger.js';
+import { applyClientTls } from '../common/tls.js';
 import { createClient, type RedCloudClientHandle } from './client.js';
 
 export const DEFAULT_CONTROLLER = 'http://controller:8000';
@@ -94,6 +96,8 @@ export interface LoadClientOptions extends SessionEnv {
 export async function loadClient(opts: LoadClientOptions = {}): Promise<{ client: RedCloudClientHandle; session: Session }> {
   const env = opts.env ?? process.env;
   const cfg = loadConfig(clientSchema, env);
+  // TLS_CA: every call of this process (controllers and chunkservers) verifies HTTPS against it
+  applyClientTls(cfg);
   const saved = await readSession({ env });
   const { controllers } = resolveControllers(opts.controllers, cfg.controllers, saved.controllers);
   const client = createClient({

@@ -1,9 +1,11 @@
 /**
  * Waiting for a daemon: poll `GET /health` until it answers 200, with a deadline, each probe with
- * its own short timeout, and an early failure when the process is known to have died.
+ * its own short timeout, and an early failure when the process is known to have died. An https
+ * daemon is verified against `tlsCa` (its TLS_CA), which this process then trusts for every call.
  */
 import { errors } from '../common/errors.js';
 import { request } from '../common/http-client.js';
+import { applyClientTls } from '../common/tls.js';
 
 export interface WaitHealthyOptions {
   timeoutMs: number;
@@ -16,12 +18,15 @@ export interface WaitHealthyOptions {
   expectNode?: string;
   /** context for the error message (e.g. the log tail) */
   describe?: () => string;
+  /** PEM CA file an https daemon's certificate is verified against (its TLS_CA); trusted process-wide from then on */
+  tlsCa?: string;
 }
 
 /** Resolves when `${baseUrl}/health` answers 2xx; throws TIMEOUT or UNAVAILABLE (with `describe()`). */
 export async function waitHealthy(baseUrl: string, opts: WaitHealthyOptions): Promise<void> {
   const deadlineMs = Date.now() + opts.timeoutMs;
   const pollMs = opts.pollMs ?? 100;
+  if (opts.tlsCa) applyClientTls({ tlsCa: opts.tlsCa });
   let last = 'no answer yet';
   for (;;) {
     if (opts.signal?.aborted) throw errors.aborted(`Waiting for ${baseUrl} was aborted`);

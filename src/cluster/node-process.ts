@@ -56,8 +56,9 @@ export class NodeProcess {
     this.spec = spec;
   }
 
+  /** https when the node serves TLS (TLS_CERT in its env) */
   get url(): string {
-    return `http://${this.spec.addr}:${this.spec.port}`;
+    return `${this.spec.env.TLS_CERT ? 'https' : 'http'}://${this.spec.addr}:${this.spec.port}`;
   }
 
   get pid(): number | undefined {
@@ -107,6 +108,7 @@ export class NodeProcess {
       timeoutMs: opts.timeoutMs ?? 30_000,
       signal: opts.signal,
       expectNode: this.spec.id,
+      tlsCa: this.spec.env.TLS_CA || undefined,
       isDead: () => (this.exitInfo ? `exited with ${this.exitInfo.signal ?? `code ${this.exitInfo.code}`}` : undefined),
       describe: () => `${this.spec.role} ${this.spec.id} (${this.url}, pid ${this.pid}); log ${this.spec.logFile}:\n${logTail(this.spec.logFile)}`,
     });

@@ -143,7 +143,10 @@ function sendError(log: Logger, err: unknown, req: FastifyRequest, reply: Fastif
   void reply.code(rc.status).send(rc.toJSON());
 }
 
-/** preHandler for internal routes: the caller must sign with CLUSTER_SECRET. Sets `req.clusterNode`. */
+/**
+ * Hook for internal routes (use it as `onRequest`, so it runs before the body is parsed and
+ * validated): the caller must sign with CLUSTER_SECRET. Sets `req.clusterNode`.
+ */
 export function clusterAuth(signer: Signer, log: Logger, now: () => number) {
   // One warning per remote address and route per REFUSAL_LOG_INTERVAL_MS (a misconfigured node
   // retrying every few hundred ms must not flood the log); the count of the quiet ones is reported.

@@ -39,3 +39,13 @@ export function applyClientTls(c: { tlsCa: string }): void {
 export function schemeOf(tls: ServerTls | undefined): 'http' | 'https' {
   return tls ? 'https' : 'http';
 }
+
+/**
+ * The rule for peers named without a scheme (CONTROLLER_PEERS host:port, CONTROLLER_DNS records):
+ * they get the local daemon's scheme, so a TLS cluster reaches them over https. A full URL
+ * (http://… or https://…) is kept as given.
+ */
+export function withScheme(peer: string, scheme: 'http' | 'https'): string {
+  const s = peer.trim();
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(s) ? s : `${scheme}://${s}`;
+}

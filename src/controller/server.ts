@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ConfigOf, controllerSchema } from '../common/config.js';
 import { buildServer, createMetricsRegistry, listen } from '../common/http-server.js';
 import type { Logger } from '../common/logger.js';
+import { withScheme, loadServerTls, schemeOf } from '../common/tls.js';
 import { Signer } from '../common/tokens.js';
 import { createGossipService, type GossipService } from './gossip/service.js';
 import { Membership } from './gossip/membership.js';
@@ -51,9 +52,10 @@ export interface Controller {
   stop(): Promise<void>;
 }
 
-export function advertisedUrl(config: ControllerConfig, port: number): string {
+/** This controller's base URL for peers and clients: https when it serves TLS. */
+export function advertisedUrl(config: ControllerConfig, port: number, scheme: 'http' | 'https' = 'http'): string {
   const addr = config.advertiseAddr || (config.bindAddr === '0.0.0.0' || config.bindAddr === '::' ? '127.0.0.1' : config.bindAddr);
-  return `http://${addr.includes(':') ? `[${addr}]` : addr}:${port}`;
+  return `${scheme}://${addr.includes(':') ? `[${addr}]` : addr}:${port}`;
 }
 
 export function createController(c: ControllerComponents): Controller {
@@ -68,13 +70,16 @@ export function createController(c: ControllerComponents): Controller {
   const users = createUsers({ store, signer, now, tokenTtlMs: config.tokenTtlMs });
   const metrics = createMetricsRegistry({ node: c.nodeId, role: 'controller' });
   registerControllerMetrics(metrics, store, registry, { replicationFactor: config.replicationFactor });
-  let selfUrl = advertisedUrl(config, config.port);
+  // TLS_CERT/TLS_KEY: serve HTTPS, advertise https URLs, and reach peers given as host:port over https
+  const tls = loadServerTls(config);
+  const scheme = schemeOf(tls);
+  let selfUrl = advertisedUrl(config, config.port, scheme);
   const app = buildServer({
-    logger, bodyLimitBytes: config.maxBodyBytes, metrics, requestTimeoutMs: 120_000,
+    tls, logger, bodyLimitBytes: config.maxBodyBytes, metrics, requestTimeoutMs: 120_000,
     health: () => ({ role: 'controller', node: c.nodeId, chunkservers: registry.healthyIds().length }),
   });
   const membership = new Membership({
-    self: { id: c.nodeId, url: selfUrl }, seeds: config.controllerPeers, dnsName: config.controllerDns, dnsPort: config.controllerDnsPort,
+    self: { id: c.nodeId, url: selfUrl }, seeds: config.controllerPeers.map((p) => withScheme(p, scheme)), scheme, dnsName: config.controllerDns, dnsPort: config.controllerDnsPort,
     aliveWindowMs: Math.max(5000, 5 * config.gossipIntervalMs), baseBackoffMs: config.gossipIntervalMs, maxBackoffMs: 30_000, logger, now,
   });
   const gossip = createGossipService({
@@ -119,7 +124,7 @@ export function createController(c: ControllerComponents): Controller {
     url: () => selfUrl,
     async start() {
       const port = await listen(app, config.bindAddr, config.port);
-      selfUrl = advertisedUrl(config, port);
+      selfUrl = advertisedUrl(config, port, scheme);
       registry.start();
       gossip.start();
       repair.start();

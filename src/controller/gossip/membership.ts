@@ -23,6 +23,8 @@ export interface MembershipOptions {
   seeds: string[];
   dnsName: string;
   dnsPort: number;
+  /** scheme of DNS-found controllers: https when this node serves TLS (default http) */
+  scheme?: 'http' | 'https';
   /** a peer is alive if it answered within this window */
   aliveWindowMs: number;
   /** longest wait before retrying a failing peer */
@@ -138,7 +140,7 @@ export class Membership {
     try {
       const addrs = await (this.o.resolve ?? resolve4)(this.o.dnsName);
       this.dnsFailedLogged = false;
-      this.add(addrs.map((a) => `http://${a}:${this.o.dnsPort}`), 'dns');
+      this.add(addrs.map((a) => `${this.o.scheme ?? 'http'}://${a}:${this.o.dnsPort}`), 'dns');
     } catch (err) {
       if (!this.dnsFailedLogged) {
         this.o.logger.info({ name: this.o.dnsName, err: (err as Error).message }, 'Controller DNS name does not resolve; will retry');

@@ -382,20 +382,20 @@ export function createGossipService(d: GossipDeps): GossipService {
     const body = (required: string[], properties: Record<string, unknown>) => ({ body: { type: 'object', required, properties } });
 
     app.post<{ Body: GossipPull }>('/internal/gossip', {
-      preHandler: guard, schema: body(['from', 'digest'], { from: peerRef, digest, peers: urls, peersHash: { type: 'string', maxLength: 64 } }),
+      onRequest: guard, schema: body(['from', 'digest'], { from: peerRef, digest, peers: urls, peersHash: { type: 'string', maxLength: 64 } }),
     },
       async (req) => handlers.pull(req.body));
-    app.post<{ Body: GossipPush }>('/internal/gossip/push', { preHandler: guard, schema: body(['from', 'updates'], { from: peerRef, updates }) },
+    app.post<{ Body: GossipPush }>('/internal/gossip/push', { onRequest: guard, schema: body(['from', 'updates'], { from: peerRef, updates }) },
       async (req, reply) => {
         handlers.push(req.body);
         return reply.code(204).send();
       });
     app.post<{ Body: AntiEntropyRequest }>('/internal/anti-entropy', {
-      preHandler: guard,
+      onRequest: guard,
       schema: body(['from', 'hashes'], { from: peerRef, hashes: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 64 } } }),
     }, async (req) => handlers.antiEntropy(req.body));
     app.post<{ Body: { from: PeerRef; records: MetaRecord[] } }>('/internal/anti-entropy/records', {
-      preHandler: guard, schema: body(['from', 'records'], { from: peerRef, records }),
+      onRequest: guard, schema: body(['from', 'records'], { from: peerRef, records }),
     }, async (req, reply) => {
       handlers.records(req.body);
       return reply.code(204).send();
