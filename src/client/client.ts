@@ -15,7 +15,7 @@ import { normalizePath } from '../common/paths.js';
 import type { ChunkRef } from '../meta/types.js';
 import { chunkStream } from './chunker.js';
 import { ControllerPool } from './controllers.js';
-import { downloadToFile, fetchChunk } from './download.js';
+import { type DownloadContext, downloadToFile, fetchChunk } from './download.js';
 import { CONTROLLER_BACKOFF_MS, PUT_WITHOUT_HEAD_MAX_BYTES } from './limits.js';
 import type { CallOptions, DownloadOptions, RedCloudClient, StagedChunk, UploadOptions } from './types.js';
 import { storeChunks, type ChunkToStore, type UploadContext } from './upload.js';
@@ -59,7 +59,14 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
   const pool = new ControllerPool({ controllers: opts.controllers, logger, backoffMs: opts.controllerBackoffMs ?? CONTROLLER_BACKOFF_MS });
   let token = opts.token;
   const authHeaders = (): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
-  const ctx: UploadContext = { controllers: pool, authHeaders, requestTimeoutMs: opts.requestTimeoutMs, concurrency: opts.concurrency, logger };
+  const ctx: UploadContext & DownloadContext = {
+    controllers: pool, authHeaders, requestTimeoutMs: opts.requestTimeoutMs, concurrency: opts.concurrency, logger,
+    reportBad: (chunk, serverId) => {
+      post('/v1/fs/report-bad', { chunkId: chunk.id, serverId, cap: chunk.cap }).catch((err: unknown) => {
+        logger.debug({ chunkId: chunk.id, serverId, err: (err as Error).message }, 'Could not report a bad replica');
+      });
+    },
+  };
 
   const call = <T>(method: RequestOptions['method'], route: string, q: Query, body: unknown, o?: CallOptions): Promise<T> =>
     pool.call(

@@ -11,7 +11,7 @@ import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import PQueue from 'p-queue';
 import pRetry from 'p-retry';
-import { CAP_HEADER, type ReadPlan, type ReadPlanChunk } from '../common/api.js';
+import { CAP_HEADER, CLIENT_VERIFIES_HEADER, type ReadPlan, type ReadPlanChunk } from '../common/api.js';
 import { RedCloudError, errors, toRedCloudError } from '../common/errors.js';
 import { request, throwIfAborted } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
@@ -21,6 +21,8 @@ export interface DownloadContext {
   requestTimeoutMs: number;
   concurrency: number;
   logger: Logger;
+  /** tells the cluster that a replica sent bytes that do not hash to the chunk id (fire and forget) */
+  reportBad?: (chunk: ReadPlanChunk, serverId: string) => void;
 }
 
 /** Receives a chunk's bytes in order as they arrive; `at` is the offset within the chunk. */
@@ -35,7 +37,7 @@ type Sink = (piece: Buffer, at: number) => void | Promise<void>;
 async function streamFrom(ctx: DownloadContext, chunk: ReadPlanChunk, index: number, sink: Sink, signal?: AbortSignal): Promise<void> {
   const loc = chunk.locations[index]!;
   const url = `${loc.url.replace(/\/+$/, '')}/chunks/${chunk.id}`;
-  const res = await request(url, { headers: { [CAP_HEADER]: chunk.cap }, timeoutMs: ctx.requestTimeoutMs, signal });
+  const res = await request(url, { headers: { [CAP_HEADER]: chunk.cap, [CLIENT_VERIFIES_HEADER]: '1' }, timeoutMs: ctx.requestTimeoutMs, signal });
   const hash = createHash('sha256');
   let received = 0;
   try {
@@ -80,7 +82,7 @@ async function streamChunk(ctx: DownloadContext, chunk: ReadPlanChunk, sink: Sin
         last = e;
         const loc = locations[err.attemptNumber - 1]!;
         const level = e.code === 'INTEGRITY' ? 'error' : 'warn';
-        // POST /internal/report-bad is cluster-only: the client logs the bad replica.
+        if (e.code === 'INTEGRITY') ctx.reportBad?.(chunk, loc.id);
         ctx.logger[level]({ chunkId: chunk.id, serverId: loc.id, url: loc.url, code: e.code, err: e.message, retriesLeft: err.retriesLeft },
           e.code === 'INTEGRITY' ? 'Bad replica' : 'Chunk read failed, trying the next replica');
       },

@@ -8,6 +8,12 @@ import type { ChunkRef, EntryKind } from '../meta/types.js';
 
 export const CAP_HEADER = 'x-redcloud-cap';
 export const RECEIPT_HEADER = 'x-redcloud-receipt';
+/**
+ * Sent on GET /chunks/:id by readers that hash what they receive (the client, a replicating
+ * chunkserver): the chunkserver then streams the file without hashing it a second time. Readers
+ * that meet a bad replica report it (POST /v1/fs/report-bad), and the scrubber finds the rest.
+ */
+export const CLIENT_VERIFIES_HEADER = 'x-redcloud-client-verifies';
 
 // ---- controller: accounts ------------------------------------------------------------------
 // POST /v1/register  RegisterRequest → 201 { user }
@@ -38,6 +44,9 @@ export interface LoginResponse {
 // POST /v1/fs/rename     { from, to }     → EntryInfo                 (replaces a file target as POSIX)
 // POST /v1/fs/setattr    SetAttrRequest   → EntryInfo
 // POST /v1/fs/tags       { path, add?: string[], remove?: string[] } → EntryInfo
+// POST /v1/fs/report-bad { chunkId, serverId, cap } → 202   a replica sent bytes that do not hash
+//                        to the id; `cap` (the read capability) proves the caller may read the
+//                        chunk; the controller asks that chunkserver to re-verify (POST /internal/verify)
 // GET  /v1/status        → ClusterStatus
 // A file's parent directories are created implicitly by commit/mkdir(parents)/symlink.
 
@@ -181,6 +190,8 @@ export interface HeartbeatResponse {
 // DELETE /chunks/:id   x-redcloud-cap (op d) or cluster auth → 204
 // POST   /internal/replicate  { chunkId, sources: ChunkLocation[] } (cluster auth) → { id, size, receipt }
 // GET    /internal/inventory  (cluster auth) → { chunks: string[] }
+// POST   /internal/verify     { chunkId } (cluster auth) → { ok } re-hashes the stored copy; a bad one
+//                             is quarantined (deleted and reported to the controllers)
 export interface ChunkPutResponse {
   id: string;
   size: number;

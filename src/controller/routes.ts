@@ -11,7 +11,8 @@ import type { ReplicationFactor } from '../common/config.js';
 import { RedCloudError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { clusterAuth } from '../common/http-server.js';
-import { issueCapability, type Signer } from '../common/tokens.js';
+import { requestJson } from '../common/http-client.js';
+import { CLUSTER_AUTH_HEADER, clusterAuthHeader, issueCapability, type Signer, verifyCapability } from '../common/tokens.js';
 import type { ControllerStatus } from '../common/api.js';
 import { bearerAuth, userOf } from './auth.js';
 import { toEntryInfo } from './entry-info.js';
@@ -32,6 +33,8 @@ export interface RouteDeps {
   users: Users;
   registry: Registry;
   nodeId: string;
+  /** timeout of calls this controller makes to chunkservers (REQUEST_TIMEOUT) */
+  requestTimeoutMs?: number;
   selfUrl: () => string;
   /** every controller URL known, itself first */
   controllers: () => string[];
@@ -164,6 +167,25 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
     });
     return { chunks, writeQuorum: d.writeQuorum, chunkSizeBytes: d.chunkSizeBytes };
   });
+  // A client that met a replica whose bytes do not hash to the chunk id reports it. Its read
+  // capability proves it may read the chunk; the controller does not take its word but asks the
+  // chunkserver to re-verify, which quarantines (deletes and reports) a bad copy; repair follows.
+  app.post<B<{ chunkId: string; serverId: string; cap: string }>>('/v1/fs/report-bad', { onRequest: auth, schema: { body: schemas.clientReportBad } },
+    async (req, reply) => {
+      const { chunkId, serverId, cap } = req.body;
+      verifyCapability(d.signer, cap, chunkId, 'r', d.now());
+      const server = d.registry.get(serverId);
+      if (!server) throw new RedCloudError('NOT_FOUND', `No chunkserver ${serverId}`);
+      d.logger.warn({ chunkId, server: serverId, user: userOf(req) }, 'Client reported a bad replica; asking the chunkserver to verify it');
+      requestJson<{ ok: boolean }>(`${server.url}/internal/verify`, {
+        method: 'POST', body: { chunkId }, timeoutMs: d.requestTimeoutMs ?? 10_000,
+        headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(d.signer, d.nodeId, d.now()) },
+      }).then(
+        (res) => d.logger.info({ chunkId, server: serverId, ok: res.ok }, res.ok ? 'Reported replica verified intact' : 'Reported replica was corrupt'),
+        (err: unknown) => d.logger.warn({ chunkId, server: serverId, err: (err as Error).message }, 'Could not have a reported replica verified'),
+      );
+      return reply.code(202).send({ accepted: true });
+    });
 }
 
 function registerInternalRoutes(app: FastifyInstance, d: RouteDeps): void {

@@ -46,4 +46,5 @@ export const schemas = {
     inventory: idList, added: idList, removed: idList,
   }),
   reportBad: obj(['chunkId', 'serverId'], { chunkId, serverId: nodeId, reason: { type: 'string', maxLength: 1024 } }),
+  clientReportBad: obj(['chunkId', 'serverId', 'cap'], { chunkId, serverId: nodeId, cap: { type: 'string', minLength: 1, maxLength: 4096 } }),
 };

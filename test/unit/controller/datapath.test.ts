@@ -1,7 +1,9 @@
 // Heartbeats, placement, read plans, failure detection, bad-replica reports, status and metrics.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { verifyCapability } from '../../../src/common/tokens.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CLUSTER_AUTH_HEADER, issueCapability, verifyCapability, verifyClusterAuth } from '../../../src/common/tokens.js';
 import { chunkId, makeController, type TestController } from './helpers.js';
 
 let t: TestController;
@@ -72,6 +74,38 @@ test('metrics expose chunk and chunkserver gauges', async () => {
   assert.match(res.body, /redcloud_chunks_total\{[^}]*\} 0/);
   assert.match(res.body, /redcloud_chunkservers\{state="healthy"[^}]*\} 1/);
   assert.is((await t.c.app.inject({ method: 'GET', url: '/health' })).json().status, 'ok');
+});
+
+test('a client report of a bad replica needs a read capability and makes the chunkserver re-verify', async () => {
+  const id = chunkId(9);
+  const verifyCalls: { chunkId: string; caller: string }[] = [];
+  const fake = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => { body += d.toString(); });
+    req.on('end', () => {
+      const caller = verifyClusterAuth(t.c.signer, req.headers[CLUSTER_AUTH_HEADER], t.clock.ms);
+      if (req.url === '/internal/verify') verifyCalls.push({ chunkId: (JSON.parse(body) as { chunkId: string }).chunkId, caller });
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ ok: false }));
+    });
+  });
+  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+    await t.internal('/internal/heartbeat', { id: 'cs9', url, capacityBytes: 1000, freeBytes: 500, chunkCount: 1, full: false, inventory: [id] });
+    const forged = await t.call('POST', '/v1/fs/report-bad', { chunkId: id, serverId: 'cs9', cap: 'x.y' }, token);
+    assert.is(forged.status, 403);
+    const otherChunk = issueCapability(t.c.signer, chunkId(8), 'r', t.clock.ms, 60_000);
+    assert.is((await t.call('POST', '/v1/fs/report-bad', { chunkId: id, serverId: 'cs9', cap: otherChunk }, token)).status, 403);
+    const cap = issueCapability(t.c.signer, id, 'r', t.clock.ms, 60_000);
+    assert.is((await t.call('POST', '/v1/fs/report-bad', { chunkId: id, serverId: 'nope', cap }, token)).status, 404);
+    assert.is((await t.call('POST', '/v1/fs/report-bad', { chunkId: id, serverId: 'cs9', cap }, token)).status, 202);
+    const deadline = Date.now() + 5000;
+    while (verifyCalls.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(verifyCalls.map((c) => c.chunkId), [id]);
+  } finally {
+    await new Promise((resolve) => fake.close(resolve));
+  }
 });
 
 test.run();
