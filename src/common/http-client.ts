@@ -70,6 +70,19 @@ function isBinary(body: unknown): body is Uint8Array | Readable {
   return body instanceof Uint8Array || (typeof body === 'object' && body !== null && typeof (body as Readable).pipe === 'function');
 }
 
+/** OpenSSL/Node codes of an HTTPS peer whose certificate this process does not accept. */
+const CERTIFICATE_ERRORS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_UNTRUSTED', 'CERT_SIGNATURE_FAILURE', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** For a refused certificate, says what to do about it (TLS_CA); '' for any other failure. */
+function certificateHint(err: unknown): string {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  if (typeof code !== 'string' || !CERTIFICATE_ERRORS.has(code)) return '';
+  return ` (TLS certificate not trusted, ${code}: set TLS_CA to the CA bundle that signed the cluster's certificates${agentCa ? ', or check that certificate\'s names and dates' : ''})`;
+}
+
 /** Sends a request; resolves with the response if it is 2xx, else throws the RedCloudError it carries. */
 export async function request(url: string, opts: RequestOptions): Promise<Response> {
   const { signal, timeout } = deadline(opts.timeoutMs, opts.signal);
@@ -97,7 +110,7 @@ export async function request(url: string, opts: RequestOptions): Promise<Respon
     if (timeout.aborted) throw errors.timeout(`Request to ${url} timed out after ${opts.timeoutMs} ms`, { url });
     if (opts.signal?.aborted) throwIfAborted(opts.signal, `Request to ${url}`);
     const e = toRedCloudError(err);
-    throw new RedCloudError(e.code === 'INTERNAL' ? 'UNAVAILABLE' : e.code, `${url}: ${e.message}`, { url }, { cause: err });
+    throw new RedCloudError(e.code === 'INTERNAL' ? 'UNAVAILABLE' : e.code, `${url}: ${e.message}${certificateHint(err)}`, { url }, { cause: err });
   }
   if (res.ok) return res;
   throw await errorFromResponse(res, url);
