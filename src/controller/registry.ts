@@ -6,6 +6,7 @@
  */
 import type { ChunkLocation, ChunkserverStatus, HeartbeatRequest } from '../common/api.js';
 import type { Logger } from '../common/logger.js';
+import { rankServers } from './placement.js';
 import type { MetadataStore } from './store.js';
 
 interface ServerState extends ChunkserverStatus {
@@ -77,7 +78,8 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
     list: () => [...servers.values()].map(publicView).sort((a, b) => (a.id < b.id ? -1 : 1)),
     healthyIds: () => [...servers.values()].filter((s) => s.healthy).map((s) => s.id).sort(),
     locationsOf(chunkId) {
-      const known = c.store.locationsOf(chunkId).map((id) => servers.get(id)).filter((s): s is ServerState => s !== undefined);
+      // Rendezvous order spreads the reads of a file's chunks over all the servers holding them.
+      const known = rankServers(chunkId, c.store.locationsOf(chunkId)).map((id) => servers.get(id)).filter((s): s is ServerState => s !== undefined);
       return [...known.filter((s) => s.healthy), ...known.filter((s) => !s.healthy)].map((s) => ({ id: s.id, url: s.url }));
     },
     get: (id) => {
