@@ -1,9 +1,11 @@
 /**
  * The cluster-authenticated routes of a chunkserver: POST /internal/replicate (pull a chunk from
- * other chunkservers) and GET /internal/inventory (every chunk id held here).
+ * other chunkservers), GET /internal/inventory (every chunk id held here) and POST
+ * /internal/verify (re-hash one stored chunk now, quarantining it if bad: a client reported it).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ChunkLocation, ChunkPutResponse } from '../common/api.js';
+import { errors } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import { clusterAuth } from '../common/http-server.js';
 import { issueReceipt, type Signer } from '../common/tokens.js';
@@ -17,6 +19,8 @@ export interface InternalRouteDeps {
   nodeId: string;
   logger: Logger;
   now: () => number;
+  /** deletes a corrupt chunk and reports it to the controllers */
+  quarantine: (id: string, reason: string) => Promise<void>;
 }
 
 const replicateSchema = {
@@ -54,4 +58,15 @@ export async function registerInternalRoutes(app: FastifyInstance, deps: Interna
   });
 
   app.get('/internal/inventory', { onRequest }, async () => ({ chunks: deps.store.list() }));
+
+  app.post('/internal/verify', {
+    onRequest,
+    schema: { body: { type: 'object', required: ['chunkId'], additionalProperties: false, properties: { chunkId: replicateSchema.body.properties.chunkId } } },
+  }, async (req) => {
+    const { chunkId } = req.body as { chunkId: string };
+    if (deps.store.sizeOf(chunkId) === undefined) throw errors.notFound(`No chunk ${chunkId} here`);
+    const ok = await deps.store.verify(chunkId);
+    if (!ok) await deps.quarantine(chunkId, 'verify on request: content does not match its hash');
+    return { ok };
+  });
 }

@@ -105,7 +105,7 @@ export function createChunkserver(c: ChunkserverComponents): Chunkserver {
       scrubber.quarantine(id, 'read check: content does not match its hash').catch((err: unknown) => logger.error({ err, chunkId: id }, 'Could not quarantine a corrupt chunk'));
     };
     await registerChunkRoutes(app, { store, signer, nodeId, now, logger, metrics, shutdown, onCorrupt });
-    await registerInternalRoutes(app, { store, replicator, signer, nodeId, logger, now });
+    await registerInternalRoutes(app, { store, replicator, signer, nodeId, logger, now, quarantine: scrubber.quarantine });
     await app.ready();
   })());
 

@@ -5,7 +5,9 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CAP_HEADER, RECEIPT_HEADER } from '../../../src/common/api.js';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CAP_HEADER, CLIENT_VERIFIES_HEADER, RECEIPT_HEADER } from '../../../src/common/api.js';
 import { clusterAuthHeader, CLUSTER_AUTH_HEADER, issueCapability, openReceipt, Signer } from '../../../src/common/tokens.js';
 import type { Chunkserver } from '../../../src/chunkserver/server.js';
 import { cap, chunk, filesUnder, makeServer, NOW, removeDir, signer, tempDir } from './helpers.js';
@@ -162,6 +164,24 @@ s('internal routes need cluster auth; inventory lists the chunks', async ({ cs }
     method: 'POST', url: '/internal/replicate', headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(signer, 'ctl', NOW) }, payload: { chunkId: 'nope', sources: [] },
   });
   assert.is(badBody.statusCode, 400);
+});
+
+s('POST /internal/verify re-hashes a chunk: intact → ok, flipped byte → quarantined; readers that verify get bytes unhashed', async ({ cs, dir }) => {
+  const c = chunk(4000);
+  await cs.app.inject({ method: 'PUT', url: `/chunks/${c.id}`, headers: { ...octet, [CAP_HEADER]: cap(c.id, 'w') }, payload: c.data });
+  const auth = { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(signer, 'ctl', NOW) };
+  const verify = () => cs.app.inject({ method: 'POST', url: '/internal/verify', headers: auth, payload: { chunkId: c.id } });
+  assert.equal((await verify()).json(), { ok: true });
+  const file = join(dir, 'chunks', c.id.slice(0, 2), c.id);
+  const bytes = await readFile(file);
+  bytes[100] = bytes[100]! ^ 0xff;
+  await writeFile(file, bytes);
+  const served = await cs.app.inject({ method: 'GET', url: `/chunks/${c.id}`, headers: { [CAP_HEADER]: cap(c.id, 'r'), [CLIENT_VERIFIES_HEADER]: '1' } });
+  assert.is(served.statusCode, 200);
+  assert.ok(served.rawPayload.equals(bytes), 'a verifying reader gets the bytes as stored (and checks them itself)');
+  assert.equal((await verify()).json(), { ok: false });
+  assert.equal(await filesUnder(dir), [], 'the corrupt copy is gone');
+  assert.is((await verify()).statusCode, 404);
 });
 
 s('metrics count puts, gets and bytes', async ({ cs }) => {
