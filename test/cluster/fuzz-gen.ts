@@ -172,7 +172,11 @@ export class FuzzGen {
     if (r === 1) return `?path=${enc(this.atom())}&path=${enc(this.atom())}`;
     if (r === 2) return `?${this.pick(['__proto__[x]=1', 'constructor[prototype][x]=1', 'tag[]=a', 'tag=a&tag=b&tag=', '%zz=%zz', 'path', '&&&', '=x'])}`;
     if (r === 3) return `?tag=${Array.from({ length: 70 }, () => 'a').join('&tag=')}`;
-    if (r === 4) return `?${this.pick(FIELDS)}=${enc(String(this.value()))}`;
+    if (r === 4) {
+      // objects may carry fields such as "toString" that String() cannot use: JSON them
+      const v = this.value();
+      return `?${this.pick(FIELDS)}=${enc(typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v))}`;
+    }
     return `?${route === '/v1/fs/find' ? 'tag' : 'path'}=${enc(this.atom())}`;
   }
 
