@@ -11,22 +11,12 @@ import type { EntryInfo } from '../../src/common/api.js';
 import { getJson, http, loginToken, postJson } from '../helpers/http.js';
 import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { stepsFor } from '../helpers/step.js';
 
 const test = suite('controllers');
 const ctx: { tc?: TestCluster; token: string } = { token: '' };
 
-function step(name: string, fn: (tc: TestCluster) => Promise<void>): void {
-  test(name, async () => {
-    const tc = ctx.tc;
-    if (!tc) throw new Error('cluster did not start (see above)');
-    try {
-      await fn(tc);
-    } catch (err) {
-      tc.dumpLogs();
-      throw err;
-    }
-  });
-}
+const step = stepsFor(test, () => ctx.tc);
 
 const stat = (url: string, path: string) => getJson<EntryInfo>(`${url}/v1/fs/stat?path=${encodeURIComponent(path)}`, ctx.token);
 

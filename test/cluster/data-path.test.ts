@@ -19,24 +19,13 @@ import { listFiles, sha256File, writeRandomFile } from '../helpers/files.js';
 import { http, loginToken, postJson } from '../helpers/http.js';
 import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { stepsFor } from '../helpers/step.js';
 
 const MiB = 1024 * 1024;
 const ctx: { tc?: TestCluster; work: string; token: string; big: string; bigSha: string } = { work: '', token: '', big: '', bigSha: '' };
 const test = suite('data path');
 
-/** Runs a test step; on failure prints every node's log before rethrowing. */
-function step(name: string, fn: (tc: TestCluster) => Promise<void>): void {
-  test(name, async () => {
-    const tc = ctx.tc;
-    if (!tc) throw new Error('cluster did not start (see the logs above)');
-    try {
-      await fn(tc);
-    } catch (err) {
-      tc.dumpLogs();
-      throw err;
-    }
-  });
-}
+const step = stepsFor(test, () => ctx.tc);
 
 function assertFails(r: { exitCode: number | null; stderr: string; stdout: string }, what: string, exitCode?: number): void {
   assert.ok(r.exitCode !== 0 && r.exitCode !== null, `${what}: expected a non-zero exit, got ${r.exitCode}`);

@@ -21,6 +21,7 @@ import { listFiles, sha256File, writeRandomFile } from '../helpers/files.js';
 import { getJson, http, loginToken } from '../helpers/http.js';
 import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { stepsFor } from '../helpers/step.js';
 
 const MiB = 1024 * 1024;
 const CHUNK_BYTES = 4 * MiB;
@@ -29,18 +30,7 @@ const REQUEST_TIMEOUT_MS = 2_000;
 const test = suite('quick start');
 const ctx: { tc?: TestCluster; work: string; token: string } = { work: '', token: '' };
 
-function step(name: string, fn: (tc: TestCluster) => Promise<void>): void {
-  test(name, async () => {
-    const tc = ctx.tc;
-    if (!tc) throw new Error('cluster did not start (see above)');
-    try {
-      await fn(tc);
-    } catch (err) {
-      tc.dumpLogs();
-      throw err;
-    }
-  });
-}
+const step = stepsFor(test, () => ctx.tc);
 
 /** The chunk ids (sha256 of each CHUNK_SIZE piece) of a local file. */
 function chunkIdsOf(path: string): string[] {

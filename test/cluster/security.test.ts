@@ -20,6 +20,7 @@ import { sha256File } from '../helpers/files.js';
 import { getJson, http, loginToken } from '../helpers/http.js';
 import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { stepsFor } from '../helpers/step.js';
 
 const NET = '127.0.7';
 const PW = { alice: 'Alice-pw-7f3c9e1b', bob: 'Bob-pw-2d8a6c4e' };
@@ -28,18 +29,7 @@ const ctx: { tc?: TestCluster; work: string; alice?: Cli; bob?: Cli; aliceToken:
 };
 const test = suite('security');
 
-function step(name: string, fn: (tc: TestCluster) => Promise<void>): void {
-  test(name, async () => {
-    const tc = ctx.tc;
-    if (!tc) throw new Error('cluster did not start (see the logs above)');
-    try {
-      await fn(tc);
-    } catch (err) {
-      tc.dumpLogs();
-      throw err;
-    }
-  });
-}
+const step = stepsFor(test, () => ctx.tc);
 
 function assertFails(r: { exitCode: number | null; stderr: string; stdout: string }, what: string, exitCode?: number): void {
   assert.ok(r.exitCode !== 0 && r.exitCode !== null, `${what}: expected a non-zero exit, got ${r.exitCode} (${r.stdout.slice(0, 200)})`);

@@ -14,24 +14,14 @@ import { sha256File, writeRandomFile } from '../helpers/files.js';
 import { http } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 import { metricValue, startFuseCluster, type FuseCluster } from './helpers/fuse-cluster.js';
+import { stepsFor } from '../helpers/step.js';
 
 const MiB = 1024 * 1024;
 const OP_TIMEOUT_S = 5;
 const test = suite('fuse failover');
 const ctx: { fc?: FuseCluster; big: string; bigSha: string } = { big: '', bigSha: '' };
 
-function step(name: string, fn: (fc: FuseCluster) => Promise<void>): void {
-  test(name, async () => {
-    const fc = ctx.fc;
-    if (!fc) throw new Error('cluster or mount did not start (see above)');
-    try {
-      await fn(fc);
-    } catch (err) {
-      fc.dumpLogs();
-      throw err;
-    }
-  });
-}
+const step = stepsFor(test, () => ctx.fc, 'cluster or mount');
 
 /** A slow reader in another process: sha256 of `path`, read in 1 MiB pieces, printing progress. */
 function slowRead(path: string, pauseS: number): { progressMiB(): number; done: Promise<{ code: number | null; sha: string; err: string }> } {

@@ -15,23 +15,13 @@ import { listFiles, sha256File, writeRandomFile } from '../helpers/files.js';
 import { http } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 import { metricValue, startFuseCluster, type FuseCluster } from './helpers/fuse-cluster.js';
+import { stepsFor } from '../helpers/step.js';
 
 const MiB = 1024 * 1024;
 const test = suite('fuse posix');
 const ctx: { fc?: FuseCluster } = {};
 
-function step(name: string, fn: (fc: FuseCluster) => Promise<void>): void {
-  test(name, async () => {
-    const fc = ctx.fc;
-    if (!fc) throw new Error('cluster or mount did not start (see above)');
-    try {
-      await fn(fc);
-    } catch (err) {
-      fc.dumpLogs();
-      throw err;
-    }
-  });
-}
+const step = stepsFor(test, () => ctx.fc, 'cluster or mount');
 
 /** Runs a command (never in this process's event loop on the mount); returns code and output. */
 function sh(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): { code: number | null; out: string; err: string } {
