@@ -1,5 +1,5 @@
 /** `redcloud login USER [PASSWORD]`: logs in and saves the session (token and controllers). */
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { saveSession } from '../../src/client/session.js';
 import { BaseCommand } from '../base.js';
 import { promptPassword } from '../lib/prompt.js';
@@ -12,10 +12,11 @@ export default class Login extends BaseCommand<typeof Login> {
     user: Args.string({ description: 'User name.', required: true }),
     password: Args.string({ description: 'Password (asked for when omitted).' }),
   };
+  static override flags = { password: Flags.string({ char: 'p', description: 'Password, as in "register USER --password P".' }) };
 
   async run(): Promise<{ user: string; controllers: string[]; expiresAt: number }> {
     const { client } = await this.client();
-    const password = this.args.password ?? (await promptPassword('Password: '));
+    const password = this.flags.password ?? this.args.password ?? (await promptPassword('Password: '));
     const res = await client.login(this.args.user, password);
     const controllers = client.controllers();
     await saveSession({ controllers, token: res.token, user: res.user });
