@@ -1,8 +1,9 @@
 /**
- * Cuts a byte stream into chunks of exactly `chunkSizeBytes` (the last one shorter; none for an
- * empty stream). Pulls from the source only as fast as the consumer takes chunks, so memory stays
- * at about one chunk plus the stream's own buffer.
+ * Cuts data into chunks of exactly `chunkSizeBytes` (the last one shorter; none when empty): a
+ * byte stream, or a local file read straight into each chunk's buffer (no intermediate pieces to
+ * join). Both pull only as fast as the consumer takes chunks, so memory stays at about one chunk.
  */
+import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { errors } from '../common/errors.js';
 
@@ -26,4 +27,26 @@ export async function* chunkStream(source: Readable | AsyncIterable<Uint8Array>,
     }
   }
   if (held > 0) yield Buffer.concat(parts, held);
+}
+
+/** Reads a local file chunk by chunk, each straight into its own buffer. */
+export async function* fileChunks(path: string, chunkSizeBytes: number): AsyncGenerator<Buffer> {
+  if (!Number.isInteger(chunkSizeBytes) || chunkSizeBytes < 1) throw errors.invalid(`Invalid chunk size ${chunkSizeBytes}`);
+  const fh = await open(path, 'r');
+  try {
+    for (let position = 0; ; ) {
+      const buf = Buffer.allocUnsafe(chunkSizeBytes);
+      let filled = 0;
+      while (filled < chunkSizeBytes) {
+        const { bytesRead } = await fh.read(buf, filled, chunkSizeBytes - filled, position);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+        position += bytesRead;
+      }
+      if (filled > 0) yield filled === chunkSizeBytes ? buf : buf.subarray(0, filled);
+      if (filled < chunkSizeBytes) return;
+    }
+  } finally {
+    await fh.close();
+  }
 }

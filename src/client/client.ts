@@ -3,9 +3,7 @@
  * through the failover pool with the Bearer token; uploads stream through the chunker into
  * storeChunks and commit only when every chunk reached quorum; downloads go through fetchChunk.
  */
-import { createReadStream } from 'node:fs';
 import { stat as fsStat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import type { ClusterStatus, CommitRequest, EntryInfo, LoginResponse, ReadPlan } from '../common/api.js';
 import { errors } from '../common/errors.js';
 import { sha256Hex } from '../common/hash.js';
@@ -13,7 +11,7 @@ import { requestJson, type RequestOptions } from '../common/http-client.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { normalizePath } from '../common/paths.js';
 import type { ChunkRef } from '../meta/types.js';
-import { chunkStream } from './chunker.js';
+import { chunkStream, fileChunks } from './chunker.js';
 import { ControllerPool } from './controllers.js';
 import { type DownloadContext, downloadToFile, fetchChunk } from './download.js';
 import { CONTROLLER_BACKOFF_MS, PUT_WITHOUT_HEAD_MAX_BYTES } from './limits.js';
@@ -92,13 +90,13 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
   };
 
   /** Chunks, hashes and stores a stream; commits only when every chunk has quorum. */
-  const uploadFrom = async (source: Readable, remotePath: string, o: UploadOptions, totalBytes?: number): Promise<EntryInfo> => {
+  const uploadFrom = async (source: AsyncGenerator<Buffer>, remotePath: string, o: UploadOptions, totalBytes?: number): Promise<EntryInfo> => {
     const path = p(remotePath);
     const refs: ChunkRef[] = [];
     let readBytes = 0;
     let doneBytes = 0;
     async function* hashed(): AsyncGenerator<ChunkToStore> {
-      for await (const data of chunkStream(source, opts.chunkSizeBytes)) {
+      for await (const data of source) {
         const ref = { id: sha256Hex(data), size: data.length };
         refs.push(ref);
         readBytes += data.length;
@@ -117,7 +115,7 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       logger.info({ path, sizeBytes: readBytes, chunks: refs.length }, 'Uploaded');
       return entry;
     } finally {
-      source.destroy();
+      await source.return(undefined); // closes the file or stream when the upload stopped early
     }
   };
 
@@ -162,10 +160,9 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
         throw err.code === 'ENOENT' ? errors.notFound(`No such local file: ${localPath}`) : err;
       });
       if (!st.isFile()) throw errors.invalid(`Not a regular file: ${localPath}`);
-      const source = createReadStream(localPath, { highWaterMark: Math.min(opts.chunkSizeBytes, 1024 * 1024) });
-      return uploadFrom(source, remotePath, { mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, ...o }, st.size);
+      return uploadFrom(fileChunks(localPath, opts.chunkSizeBytes), remotePath, { mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, ...o }, st.size);
     },
-    uploadStream: (source, remotePath, o = {}) => uploadFrom(source, remotePath, o),
+    uploadStream: (source, remotePath, o = {}) => uploadFrom(chunkStream(source, opts.chunkSizeBytes), remotePath, o),
 
     async commitChunks(remotePath, chunks: StagedChunk[], size, o = {}) {
       // refs of lazy chunks are known once loaded (during the upload)
