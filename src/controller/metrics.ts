@@ -51,7 +51,7 @@ export function registerControllerMetrics(metrics: PromRegistry, store: Metadata
     },
   });
   new Gauge({
-    name: 'redcloud_chunkserver_free_bytes', help: 'Free bytes reported by healthy chunkservers', registers,
+    name: 'redcloud_cluster_free_bytes', help: 'Free bytes reported by healthy chunkservers, summed (each chunkserver exports its own redcloud_chunkserver_free_bytes)', registers,
     collect() { this.set(registry.list().filter((s) => s.healthy).reduce((a, s) => a + s.freeBytes, 0)); },
   });
   new Gauge({
