@@ -5,7 +5,7 @@
  */
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import type { RedCloudClientHandle } from '../src/client/client.js';
-import { loadClient, type Session } from '../src/client/session.js';
+import { loadClient, saveSession, type Session } from '../src/client/session.js';
 import { RedCloudError } from '../src/common/errors.js';
 import { createLogger } from '../src/common/logger.js';
 import { clientSchema, loadConfig } from '../src/common/config.js';
@@ -55,16 +55,35 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.rest = (argv as string[]).filter((a) => a !== '--');
   }
 
+  private loaded?: Awaited<ReturnType<typeof loadClient>>;
+
   /** A client for the resolved controllers and the saved token. */
   protected async client(): Promise<{ client: RedCloudClientHandle; session: Session }> {
     const flags = this.flags as { controllers?: string };
     // people read the one-line `Error:`; the client's retry warnings show only with LOG_LEVEL=info/debug
     const configured = loadConfig(clientSchema).logLevel;
     const level = configured === 'warn' ? 'error' : configured;
-    return loadClient({
+    this.loaded = await loadClient({
       controllers: flags.controllers ? [flags.controllers] : undefined,
       logger: createLogger({ node: 'cli', level, fd: 2 }),
     });
+    return this.loaded;
+  }
+
+  /**
+   * After a command that used the saved controller list: if the client failed over (or learned
+   * controllers), save the list with the one that answered first, so the next command does not
+   * wait on a dead controller again.
+   */
+  protected override async finally(err: Error | undefined): Promise<void> {
+    const loaded = this.loaded;
+    if (loaded && loaded.source === 'session' && loaded.session.token && loaded.client.token === loaded.session.token) {
+      const now = loaded.client.controllers();
+      if (now.join(',') !== loaded.session.controllers.join(',')) {
+        await saveSession({ ...loaded.session, controllers: now }).catch(() => undefined);
+      }
+    }
+    return super.finally(err);
   }
 
   /** Progress bars and chatter only for people: stdout a TTY and no --json. */

@@ -80,7 +80,10 @@ export async function clearSession(opts: SessionEnv = {}): Promise<void> {
 }
 
 /** Pure: which controllers to use, first non-empty of explicit, env, saved, default. */
-export function resolveControllers(explicit: string[] | undefined, fromEnv: string[], saved: string[]): { controllers: string[]; source: 'flag' | 'env' | 'session' | 'default' } {
+/** Where the controller list came from. */
+export type ControllerSource = 'flag' | 'env' | 'session' | 'default';
+
+export function resolveControllers(explicit: string[] | undefined, fromEnv: string[], saved: string[]): { controllers: string[]; source: ControllerSource } {
   const clean = (l: string[] | undefined): string[] => (l ?? []).flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
   if (clean(explicit).length > 0) return { controllers: clean(explicit), source: 'flag' };
   if (clean(fromEnv).length > 0) return { controllers: clean(fromEnv), source: 'env' };
@@ -93,13 +96,13 @@ export interface LoadClientOptions extends SessionEnv {
   logger?: Logger;
 }
 
-export async function loadClient(opts: LoadClientOptions = {}): Promise<{ client: RedCloudClientHandle; session: Session }> {
+export async function loadClient(opts: LoadClientOptions = {}): Promise<{ client: RedCloudClientHandle; session: Session; source: ControllerSource }> {
   const env = opts.env ?? process.env;
   const cfg = loadConfig(clientSchema, env);
   // TLS_CA: every call of this process (controllers and chunkservers) verifies HTTPS against it
   applyClientTls(cfg);
   const saved = await readSession({ env });
-  const { controllers } = resolveControllers(opts.controllers, cfg.controllers, saved.controllers);
+  const { controllers, source } = resolveControllers(opts.controllers, cfg.controllers, saved.controllers);
   const client = createClient({
     controllers,
     token: saved.token,
@@ -108,5 +111,5 @@ export async function loadClient(opts: LoadClientOptions = {}): Promise<{ client
     requestTimeoutMs: cfg.requestTimeoutMs,
     logger: opts.logger ?? silentLogger(),
   });
-  return { client, session: { ...saved, controllers } };
+  return { client, session: { ...saved, controllers }, source };
 }
