@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { repoRoot } from '../../src/cluster/paths.js';
+import { createCli } from '../helpers/cli.js';
 import { listFiles, sha256File, writeRandomFile } from '../helpers/files.js';
 import { http } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
@@ -22,6 +23,11 @@ const test = suite('fuse posix');
 const ctx: { fc?: FuseCluster } = {};
 
 const step = stepsFor(test, () => ctx.fc, 'cluster or mount');
+
+/** Names in a directory of the mount, listed by a child process. */
+function readdirNames(dir: string): string[] {
+  return shOk('ls', ['-1A', dir]).split('\n').filter(Boolean);
+}
 
 /** Runs a command (never in this process's event loop on the mount); returns code and output. */
 function sh(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): { code: number | null; out: string; err: string } {
@@ -267,6 +273,26 @@ step('tar -x of a real tree into the mount and tar -c back out give the same byt
     return `${f[0]} ${f[2]} ${f.slice(5).join(' ')}`;
   }).sort();
   assert.equal(list(back), list(tarball));
+});
+
+step("another user's files are invisible and untouchable through the mount", async (fc) => {
+  const other = createCli({ configDir: join(fc.work, 'other-cli'), controllers: fc.tc.controllerUrls });
+  for (const args of [['register', 'other', 'pw-other'], ['login', 'other', 'pw-other']]) {
+    const r = await other.run(args);
+    assert.is(r.exitCode, 0, r.stderr);
+  }
+  const secret = join(fc.work, 'secret.bin');
+  writeRandomFile(secret, 100_000);
+  assert.is((await other.run(['upload', secret, '--to', '/others-secret.bin'])).exitCode, 0);
+  assert.not.ok(readdirNames(fc.mnt).includes('others-secret.bin'), 'not listed in the mount');
+  assert.is(sh('stat', [join(fc.mnt, 'others-secret.bin')]).code, 1, 'stat: no such file');
+  assert.is(sh('cat', [join(fc.mnt, 'others-secret.bin')]).code, 1, 'read: no such file');
+  assert.is(sh('rm', [join(fc.mnt, 'others-secret.bin')]).code, 1, 'unlink: no such file');
+  assert.is(sh('mv', [join(fc.mnt, 'others-secret.bin'), join(fc.mnt, 'mine.bin')]).code, 1, 'rename: no such file');
+  assert.is(sh('python3', ['-c', `import os; os.setxattr(${JSON.stringify(join(fc.mnt, 'others-secret.bin'))}, 'user.redcloud.tags', b'x')`]).code, 1, 'tag: no such file');
+  const back = join(fc.work, 'secret.back');
+  assert.is((await other.run(['download', '/others-secret.bin', back])).exitCode, 0, 'the owner still has it');
+  assert.is(await sha256File(back), await sha256File(secret));
 });
 
 test.run();
