@@ -28,18 +28,10 @@ export interface FuzzAuth {
   readCap: string;
 }
 
+import { seededRandom } from '../helpers/prng.js';
+
 const pct = (b: number): string => `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CTL_ROUTES: [string, string][] = [
   ['GET', '/health'], ['GET', '/metrics'], ['POST', '/v1/register'], ['POST', '/v1/login'], ['GET', '/v1/whoami'], ['GET', '/v1/status'],
@@ -62,7 +54,7 @@ export class FuzzGen {
   private readonly rnd: () => number;
 
   constructor(seed: number, private readonly auth: FuzzAuth) {
-    this.rnd = mulberry32(seed);
+    this.rnd = seededRandom(seed);
   }
 
   int(n: number): number {

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom as prng } from '../helpers/prng.js';
 
 const [dir, seedArg, opsArg, filesArg, maxArg] = process.argv.slice(2);
 if (!dir || !seedArg || !opsArg) {
@@ -20,17 +21,6 @@ const totalOps = Number(opsArg);
 const nFiles = Number(filesArg ?? 4);
 const maxSize = Number(maxArg ?? 3 * 1024 * 1024);
 
-/** mulberry32 */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rnd = prng(seed);
 const int = (n: number): number => Math.floor(rnd() * n);
 

@@ -17,6 +17,7 @@ import { http } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 import { metricValue, startFuseCluster, type FuseCluster } from './helpers/fuse-cluster.js';
 import { stepsFor } from '../helpers/step.js';
+import { seededRandom as prng } from '../helpers/prng.js';
 
 const MiB = 1024 * 1024;
 const test = suite('fuse posix');
@@ -41,17 +42,6 @@ function shOk(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: num
   return r.out;
 }
 
-/** mulberry32: a small seeded PRNG so the tree's shape is the same every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 500 files, 0 B … 20 MiB (~150 MiB in all), names with spaces and unicode, up to 5 levels deep. */
 function makeTree(root: string): { files: string[]; totalBytes: number } {

@@ -6,18 +6,9 @@
  */
 import { RedCloudError } from '../../../src/common/errors.js';
 import type { GossipHandlers, GossipTransport } from '../../../src/controller/gossip/service.js';
+import { seededRandom } from '../../helpers/prng.js';
 
-/** mulberry32: a small seeded PRNG returning [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 export class SimNetwork {
   readonly random: () => number;
