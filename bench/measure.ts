@@ -1,9 +1,11 @@
 /**
- * Measuring a child process for the benchmarks: wall time and peak resident memory (VmHWM from
- * /proc/<pid>/status, polled while it runs), with a hard timeout.
+ * What the benchmarks share: measuring a child process (wall time and peak resident memory, VmHWM
+ * from /proc/<pid>/status polled while it runs, with a hard timeout), checking it succeeded, and
+ * writing a random input file.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 
 export interface Measured {
   exitCode: number | null;
@@ -37,4 +39,20 @@ export function measure(cmd: string, args: string[], opts: { env?: NodeJS.Proces
       resolve({ exitCode: code, durationMs: Number(process.hrtime.bigint() - started) / 1e6, peakRssBytes: peak, stderr });
     });
   });
+}
+
+/** Throws with the command's stderr unless it exited 0. */
+export function check(m: Measured, what: string): Measured {
+  if (m.exitCode !== 0) throw new Error(`${what} exited ${m.exitCode}: ${m.stderr.trim()}`);
+  return m;
+}
+
+/** Writes `bytes` random bytes to `path`, 4 MiB at a time. */
+export function writeRandom(path: string, bytes: number): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (let done = 0; done < bytes; done += 4 << 20) writeSync(fd, randomBytes(Math.min(4 << 20, bytes - done)));
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -4,15 +4,15 @@
  * chunkserver joins; times until its chunk directory holds every chunk of the file and prints
  * MB/s (from its start, and from its registration as healthy). Not part of `npm test`.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterStatus } from '../src/common/api.js';
 import { parseBytes } from '../src/common/config.js';
 import { requestJson } from '../src/common/http-client.js';
 import { LocalCluster, binPath, repoRoot } from '../src/cluster/index.js';
-import { measure, type Measured } from './measure.js';
+import { check, measure, writeRandom } from './measure.js';
 
 const MB = 1_000_000;
 const CHUNK_BYTES = 4 * 1024 * 1024;
@@ -21,14 +21,6 @@ const timeoutMs = 30 * 60_000;
 const NET = '127.0.16';
 const CTL = `http://${NET}.11:8000`;
 
-function writeRandom(path: string, bytes: number): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (let done = 0; done < bytes; done += CHUNK_BYTES) writeSync(fd, randomBytes(Math.min(CHUNK_BYTES, bytes - done)));
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Distinct chunk ids of a file cut in CHUNK_BYTES pieces (the client's default chunk size). */
 async function chunkIds(path: string): Promise<Set<string>> {
@@ -68,10 +60,6 @@ async function poll(what: string, probe: () => Promise<boolean> | boolean, limit
   }
 }
 
-function check(m: Measured, what: string): Measured {
-  if (m.exitCode !== 0) throw new Error(`${what} exited ${m.exitCode}: ${m.stderr.trim()}`);
-  return m;
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'redcloud-bench-repair-'));

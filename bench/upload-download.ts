@@ -5,14 +5,12 @@
  * peak RSS. Not part of `npm test`.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, openSync, writeSync, closeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseBytes } from '../src/common/config.js';
 import { LocalCluster, binPath, repoRoot } from '../src/cluster/index.js';
-import { measure, type Measured } from './measure.js';
+import { check, measure, writeRandom, type Measured } from './measure.js';
 import { requestJson } from '../src/common/http-client.js';
 import type { ClusterStatus } from '../src/common/api.js';
 
@@ -26,14 +24,6 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-function writeRandom(path: string, bytes: number): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (let done = 0; done < bytes; done += 4 << 20) writeSync(fd, randomBytes(Math.min(4 << 20, bytes - done)));
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Polls the controller's status until `n` chunkservers are healthy, so all three get replicas. */
 async function waitForChunkservers(controllerUrl: string, n: number): Promise<void> {
@@ -47,10 +37,6 @@ async function waitForChunkservers(controllerUrl: string, n: number): Promise<vo
   }
 }
 
-function check(m: Measured, what: string): Measured {
-  if (m.exitCode !== 0) throw new Error(`${what} exited ${m.exitCode}: ${m.stderr.trim()}`);
-  return m;
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'redcloud-bench-'));
