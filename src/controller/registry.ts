@@ -2,7 +2,9 @@
  * The chunkserver registry, soft state from heartbeats: address, capacity, fullness, health.
  * A full inventory replaces that server's chunk locations, added/removed deltas adjust them. A
  * periodic check marks servers silent for longer than HEARTBEAT_TIMEOUT as failed; failed servers
- * get no placements and come last in read plans.
+ * get no placements and come last in read plans. Addresses are kept in the store: after a
+ * controller restart, servers it knew are listed as not (yet) healthy, so read plans still name
+ * their replicas until the first heartbeats arrive.
  */
 import type { ChunkLocation, ChunkserverStatus, HeartbeatRequest } from '../common/api.js';
 import type { Logger } from '../common/logger.js';
@@ -35,6 +37,12 @@ export interface Registry {
 export function createRegistry(c: { store: MetadataStore; logger: Logger; now: () => number; heartbeatTimeoutMs: number; checkIntervalMs?: number }): Registry {
   const log = c.logger.child({ component: 'registry' });
   const servers = new Map<string, ServerState>();
+  for (const known of c.store.knownChunkservers()) {
+    servers.set(known.id, {
+      id: known.id, url: known.url, healthy: false, lastHeartbeatMs: known.lastHeartbeatMs,
+      capacityBytes: 0, freeBytes: 0, chunkCount: 0, full: false, inventorySeen: false,
+    });
+  }
   let timer: NodeJS.Timeout | undefined;
   let badReports = 0;
 
@@ -59,6 +67,7 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
         if (req.removed?.length) c.store.removeLocations(req.id, req.removed);
       }
       servers.set(req.id, state);
+      if (prev?.url !== req.url || !prev.healthy) c.store.saveChunkserver(req.id, req.url, nowMs);
       log.debug({ server: req.id, url: req.url, full: req.full, inventory: req.inventory?.length, added: req.added?.length, removed: req.removed?.length }, 'Received heartbeat');
       if (!prev?.healthy) log.info({ server: req.id, url: req.url }, `Registered healthy chunkserver ${req.id}`);
       return { needInventory: !state.inventorySeen };

@@ -50,6 +50,9 @@ export interface MetadataStore {
   transaction<T>(fn: () => T): T;
   // chunk locations
   replaceLocations(serverId: string, chunkIds: string[]): void;
+  /** Remembers a chunkserver's address, so read plans can name it right after a restart. */
+  saveChunkserver(id: string, url: string, lastHeartbeatMs: number): void;
+  knownChunkservers(): { id: string; url: string; lastHeartbeatMs: number }[];
   addLocations(serverId: string, chunkIds: string[]): void;
   removeLocations(serverId: string, chunkIds: string[]): void;
   locationsOf(chunkId: string): string[];
@@ -102,6 +105,7 @@ CREATE TABLE IF NOT EXISTS node_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunk_locations (chunk_id TEXT NOT NULL, server_id TEXT NOT NULL, PRIMARY KEY (chunk_id, server_id));
 CREATE INDEX IF NOT EXISTS chunk_locations_server ON chunk_locations(server_id);
 CREATE INDEX IF NOT EXISTS updates_key ON updates(key);
+CREATE TABLE IF NOT EXISTS chunkservers (id TEXT PRIMARY KEY, url TEXT NOT NULL, last_heartbeat_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS log_chunks (origin TEXT NOT NULL, key TEXT NOT NULL, chunk_id TEXT NOT NULL, PRIMARY KEY (origin, key, chunk_id));
 CREATE INDEX IF NOT EXISTS log_chunks_chunk ON log_chunks(chunk_id);
 CREATE INDEX IF NOT EXISTS records_tombstones ON records(type, live);
@@ -153,6 +157,9 @@ export function openStore(opts: StoreOptions): MetadataStore {
       'SELECT origin, seq, record FROM updates WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?'),
     origins: db.prepare<[], { origin: string }>('SELECT DISTINCT origin FROM updates ORDER BY origin'),
     locDelServer: db.prepare('DELETE FROM chunk_locations WHERE server_id = ?'),
+    putServer: db.prepare(`INSERT INTO chunkservers (id, url, last_heartbeat_ms) VALUES (?, ?, ?)
+      ON CONFLICT(id) DO UPDATE SET url = excluded.url, last_heartbeat_ms = excluded.last_heartbeat_ms`),
+    servers: db.prepare<[], { id: string; url: string; last_heartbeat_ms: number }>('SELECT id, url, last_heartbeat_ms FROM chunkservers ORDER BY id'),
     locAdd: db.prepare('INSERT OR IGNORE INTO chunk_locations (chunk_id, server_id) VALUES (?, ?)'),
     locDel: db.prepare('DELETE FROM chunk_locations WHERE chunk_id = ? AND server_id = ?'),
     locOf: db.prepare<[string], { server_id: string }>('SELECT server_id FROM chunk_locations WHERE chunk_id = ? ORDER BY server_id'),
@@ -338,6 +345,8 @@ export function openStore(opts: StoreOptions): MetadataStore {
       return out;
     },
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    saveChunkserver: (id, url, lastHeartbeatMs) => void s.putServer.run(id, url, lastHeartbeatMs),
+    knownChunkservers: () => s.servers.all().map((r) => ({ id: r.id, url: r.url, lastHeartbeatMs: r.last_heartbeat_ms })),
     replaceLocations: db.transaction((serverId: string, chunkIds: string[]) => {
       s.locDelServer.run(serverId);
       for (const id of chunkIds) s.locAdd.run(id, serverId);

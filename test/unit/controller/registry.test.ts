@@ -1,0 +1,29 @@
+// The chunkserver registry across a controller restart: addresses come back from the store, so
+// read plans name replicas before the first heartbeats; placement waits for a heartbeat.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { silentLogger } from '../../../src/common/logger.js';
+import { createRegistry } from '../../../src/controller/registry.js';
+import { openStore } from '../../../src/controller/store.js';
+
+const chunk = 'ab'.repeat(32);
+
+test('after a restart, known chunkservers are listed (not healthy) and still serve read plans', () => {
+  let ms = 1000;
+  const store = openStore({ path: ':memory:', nodeId: 'c1', now: () => ms });
+  const before = createRegistry({ store, logger: silentLogger(), now: () => ms, heartbeatTimeoutMs: 30_000 });
+  for (const id of ['cs1', 'cs2']) {
+    before.heartbeat({ id, url: `http://127.0.2.${id.slice(-1)}:9000`, capacityBytes: 10, freeBytes: 5, chunkCount: 1, full: false, inventory: [chunk] });
+  }
+  ms += 60_000;
+  const after = createRegistry({ store, logger: silentLogger(), now: () => ms, heartbeatTimeoutMs: 30_000 });
+  assert.equal(after.healthyIds(), [], 'nobody is healthy before a heartbeat');
+  assert.equal(after.list().map((s) => [s.id, s.url, s.healthy]), [['cs1', 'http://127.0.2.1:9000', false], ['cs2', 'http://127.0.2.2:9000', false]]);
+  assert.equal(after.locationsOf(chunk).map((l) => l.url).sort(), ['http://127.0.2.1:9000', 'http://127.0.2.2:9000']);
+  assert.equal(after.heartbeat({ id: 'cs2', url: 'http://127.0.2.2:9000', capacityBytes: 10, freeBytes: 5, chunkCount: 1, full: false }), { needInventory: true });
+  assert.equal(after.healthyIds(), ['cs2']);
+  assert.equal(after.locationsOf(chunk)[0]!.id, 'cs2', 'the healthy replica first');
+  assert.equal(after.check(), [], 'restored servers are not reported failed again');
+});
+
+test.run();
