@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../../src/common/logger.js';
-import { FakeClient } from '../../fuse/fake-client.js';
+import { FakeClient } from '../helpers/fake-client.js';
 import { mountFuse } from '../../fuse/mount.js';
 import { clearStaleMount } from '../../fuse/mounts.js';
 import { runMount } from '../../fuse/run.js';

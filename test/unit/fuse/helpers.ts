@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../../../src/common/logger.js';
-import { FakeClient } from '../../../fuse/fake-client.js';
+import { FakeClient } from '../../helpers/fake-client.js';
 import { createHandlers, type Handlers } from '../../../fuse/handlers.js';
 import { createFuseOps, type FuseOps } from '../../../fuse/ops.js';
 

@@ -4,12 +4,12 @@
  * used in production paths.
  */
 import type { Readable } from 'node:stream';
-import type { ClusterStatus, EntryInfo, LoginResponse, ReadPlan } from '../src/common/api.js';
-import { RedCloudError, errors } from '../src/common/errors.js';
-import { sha256Hex } from '../src/common/hash.js';
-import { baseName, parentOf } from '../src/common/paths.js';
-import type { ChunkRef, EntryKind } from '../src/meta/types.js';
-import type { CallOptions, RedCloudClient, StagedChunk, UploadOptions } from '../src/client/types.js';
+import type { ClusterStatus, EntryInfo, LoginResponse, ReadPlan } from '../../src/common/api.js';
+import { RedCloudError, errors } from '../../src/common/errors.js';
+import { sha256Hex } from '../../src/common/hash.js';
+import { baseName, parentOf } from '../../src/common/paths.js';
+import type { ChunkRef, EntryKind } from '../../src/meta/types.js';
+import type { CallOptions, RedCloudClient, StagedChunk, UploadOptions } from '../../src/client/types.js';
 
 interface FakeEntry {
   kind: EntryKind;
