@@ -8,16 +8,8 @@ import { Counter, Gauge, type Registry as PromRegistry } from 'prom-client';
 import type { ReplicationFactor } from '../common/config.js';
 import { wantedReplicas } from './placement.js';
 import type { Registry } from './registry.js';
+import type { RepairService, RepairTotals } from './repair/service.js';
 import type { MetadataStore } from './store.js';
-
-/** Cumulative repair totals since start (what a repair service may offer as `stats()`). */
-export interface RepairTotals {
-  cycles: number;
-  replicated: number;
-  replicateFailed: number;
-  trimmed: number;
-  garbageDeleted: number;
-}
 
 export interface ControllerMetricSources {
   /** REPLICATION_FACTOR (default 'all') — what "under-replicated" is measured against */
@@ -63,14 +55,9 @@ export function registerControllerMetrics(metrics: PromRegistry, store: Metadata
   });
 }
 
-/**
- * Repair progress counters, read from the repair service's `stats()` when scraped. Registers
- * nothing (returns false) for a service without `stats()`, so no counter claims a false zero.
- */
-export function registerRepairMetrics(metrics: PromRegistry, repair: object): boolean {
-  const stats = (repair as { stats?: () => RepairTotals }).stats;
-  if (typeof stats !== 'function') return false;
-  const totals = (): RepairTotals => stats.call(repair);
+/** Repair progress counters, read from the repair service's `stats()` at every scrape. */
+export function registerRepairMetrics(metrics: PromRegistry, repair: Pick<RepairService, 'stats'>): void {
+  const totals = (): RepairTotals => repair.stats();
   const counters: Array<[keyof RepairTotals, string, string]> = [
     ['cycles', 'redcloud_repair_cycles_total', 'Repair cycles completed'],
     ['replicated', 'redcloud_repair_replications_total', 'Chunk copies the repair service had chunkservers make'],
@@ -87,5 +74,4 @@ export function registerRepairMetrics(metrics: PromRegistry, repair: object): bo
       },
     });
   }
-  return true;
 }
