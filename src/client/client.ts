@@ -14,7 +14,7 @@ import type { ChunkRef } from '../meta/types.js';
 import { chunkStream, fileChunks } from './chunker.js';
 import { ControllerPool } from './controllers.js';
 import { type DownloadContext, downloadToFile, fetchChunk } from './download.js';
-import { CONTROLLER_BACKOFF_MS, PUT_WITHOUT_HEAD_MAX_BYTES } from './limits.js';
+import { CONTROLLER_BACKOFF_MS } from './limits.js';
 import type { CallOptions, DownloadOptions, RedCloudClient, StagedChunk, UploadOptions } from './types.js';
 import { storeChunks, type ChunkToStore, type UploadContext } from './upload.js';
 
@@ -193,8 +193,6 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       let doneBytes = 0;
       const receipts = await storeChunks(ctx, fresh(), {
         signal: o.signal,
-        // FUSE commits are latency-bound: small new chunks skip the HEAD round trip
-        putWithoutHeadMaxBytes: PUT_WITHOUT_HEAD_MAX_BYTES,
         onStored: (n) => {
           doneBytes += n;
           o.onProgress?.({ doneBytes, totalBytes: size });

@@ -1,8 +1,7 @@
 /**
  * Stores chunks on chunkservers for an upload: asks a controller for placement in batches, HEADs
- * each target with the write capability to skip chunks it already holds (the HEAD's receipt
- * counts), PUTs the others to every target in parallel (p-queue bounds the transfers), and
- * collects the receipts. Memory is bounded: at most `concurrency` chunks are held at once. A chunk
+ * the targets the controller says already hold a chunk (the HEAD's receipt counts), PUTs to the
+ * others in parallel (p-queue bounds the transfers), and collects the receipts. Memory is bounded: at most `concurrency` chunks are held at once. A chunk
  * succeeds with `writeQuorum` receipts; the first chunk that cannot aborts the whole upload.
  * Committing is the caller's job, so a failed upload commits nothing.
  */
@@ -34,8 +33,6 @@ export interface StoreOptions {
   signal?: AbortSignal;
   /** called with the size of each chunk once it reached quorum */
   onStored?: (sizeBytes: number) => void;
-  /** chunks up to this size are PUT without a HEAD first (default 0: always HEAD) */
-  putWithoutHeadMaxBytes?: number;
 }
 
 /** Receipts by chunk id. */
@@ -66,7 +63,7 @@ export async function storeChunks(ctx: UploadContext, chunks: AsyncIterable<Chun
     const placement = await place(ctx, taken.map((c) => c.ref), signal);
     taken.forEach((chunk, i) => {
       const target = placement.chunks[i]!;
-      const task = storeOne(ctx, transfers, chunk, target, placement.writeQuorum, signal, opts.putWithoutHeadMaxBytes ?? 0).then(
+      const task = storeOne(ctx, transfers, chunk, target, placement.writeQuorum, signal).then(
         (got) => {
           receipts[chunk.ref.id] = got;
           opts.onStored?.(chunk.ref.size);
@@ -117,10 +114,14 @@ async function place(ctx: UploadContext, refs: ChunkRef[], signal: AbortSignal):
 }
 
 /** Uploads one chunk to all its targets; resolves with its receipts once it has quorum. */
-async function storeOne(ctx: UploadContext, transfers: PQueue, chunk: ChunkToStore, placement: PlacementChunk, writeQuorum: number, signal: AbortSignal, putWithoutHeadMaxBytes: number): Promise<string[]> {
+async function storeOne(ctx: UploadContext, transfers: PQueue, chunk: ChunkToStore, placement: PlacementChunk, writeQuorum: number, signal: AbortSignal): Promise<string[]> {
   const targets = placement.targets ?? [];
   const results = await Promise.allSettled(
-    targets.map((t) => transfers.add(() => storeOnTarget(ctx, t, chunk, placement.cap, signal, putWithoutHeadMaxBytes), { signal, throwOnTimeout: true })),
+    targets.map((t) => {
+      // HEAD only where the controller says the chunk already is (every target if it does not say)
+      const head = placement.present ? placement.present.includes(t.id) : true;
+      return transfers.add(() => storeOnTarget(ctx, t, chunk, placement.cap, signal, head), { signal, throwOnTimeout: true });
+    }),
   );
   const got: string[] = [];
   const failed: RedCloudError[] = [];
@@ -144,14 +145,14 @@ async function storeOne(ctx: UploadContext, transfers: PQueue, chunk: ChunkToSto
   );
 }
 
-/** HEAD (skip if present, its receipt counts), else PUT; small chunks are PUT at once. Resolves with the receipt. */
-async function storeOnTarget(ctx: UploadContext, target: ChunkLocation, chunk: ChunkToStore, cap: string, signal: AbortSignal, putWithoutHeadMaxBytes: number): Promise<string> {
+/** HEAD when the chunk may be there already (its receipt counts: no PUT), else PUT. Resolves with the receipt. */
+async function storeOnTarget(ctx: UploadContext, target: ChunkLocation, chunk: ChunkToStore, cap: string, signal: AbortSignal, head: boolean): Promise<string> {
   const url = `${target.url.replace(/\/+$/, '')}/chunks/${chunk.ref.id}`;
   const headers = { [CAP_HEADER]: cap };
-  if (chunk.ref.size > putWithoutHeadMaxBytes) {
+  if (head) {
     try {
-      const head = await request(url, { method: 'HEAD', headers, timeoutMs: ctx.requestTimeoutMs, signal });
-      const receipt = head.headers.get(RECEIPT_HEADER);
+      const res = await request(url, { method: 'HEAD', headers, timeoutMs: ctx.requestTimeoutMs, signal });
+      const receipt = res.headers.get(RECEIPT_HEADER);
       if (receipt) return receipt;
     } catch (err) {
       const e = toRedCloudError(err);

@@ -94,6 +94,12 @@ export interface PlacementRequest {
 export interface PlacementChunk extends ChunkRef {
   /** chunkservers to upload to, best first */
   targets: ChunkLocation[];
+  /**
+   * ids of targets the controller knows to hold the chunk already, and from which this user may
+   * claim it without sending the bytes: HEAD those for a receipt, PUT to the others straight away.
+   * Absent (older controllers): HEAD every target first.
+   */
+  present?: string[];
   /** write capability for this chunk */
   cap: string;
 }

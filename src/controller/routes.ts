@@ -160,9 +160,12 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
       if (targets.length < d.writeQuorum) {
         throw new RedCloudError('UNAVAILABLE', `Only ${targets.length} chunkserver(s) can take chunk ${ch.id}; WRITE_QUORUM is ${d.writeQuorum}`);
       }
+      const dedup = mayDedup(ch.id);
+      const holders = dedup ? new Set(d.store.locationsOf(ch.id)) : new Set<string>();
       return {
-        id: ch.id, size: ch.size, cap: issueCapability(d.signer, ch.id, 'w', nowMs, d.capabilityTtlMs, { noDedup: !mayDedup(ch.id) }),
+        id: ch.id, size: ch.size, cap: issueCapability(d.signer, ch.id, 'w', nowMs, d.capabilityTtlMs, { noDedup: !dedup }),
         targets: targets.map((id) => ({ id, url: d.registry.get(id)!.url })),
+        present: targets.filter((id) => holders.has(id)),
       };
     });
     return { chunks, writeQuorum: d.writeQuorum, chunkSizeBytes: d.chunkSizeBytes };

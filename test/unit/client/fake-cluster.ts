@@ -70,6 +70,8 @@ export interface FakeController {
   app: FastifyInstance;
   commits: CommitRequest[];
   placements: PlacementRequest[];
+  /** when set, placement answers carry this `present` hint per chunk */
+  present?: (chunkId: string) => string[];
   files: Map<string, CommitRequest>;
   servers: FakeChunkserver[];
   writeQuorum: number;
@@ -102,7 +104,10 @@ export async function startController(servers: FakeChunkserver[], opts: { contro
   app.post<{ Body: PlacementRequest }>('/v1/fs/placement', async (req) => {
     c.placements.push(req.body);
     return {
-      chunks: req.body.chunks.map((ch) => ({ ...ch, cap: `cap-w-${ch.id}`, targets: servers.map((s) => ({ id: s.id, url: s.url })) })),
+      chunks: req.body.chunks.map((ch) => ({
+        ...ch, cap: `cap-w-${ch.id}`, targets: servers.map((s) => ({ id: s.id, url: s.url })),
+        ...(c.present ? { present: c.present(ch.id) } : {}),
+      })),
       writeQuorum: c.writeQuorum,
       chunkSizeBytes: 4 * 1024 * 1024,
     };

@@ -29,7 +29,7 @@ test.after(async () => {
 });
 test.before.each(() => {
   for (const s of [a, b]) { s.mode = 'ok'; s.chunks.clear(); s.counts = { head: 0, put: 0, get: 0 }; s.maxInflightPut = 0; s.putDelayMs = 0; }
-  ctl.commits.length = 0; ctl.placements.length = 0; ctl.writeQuorum = 1;
+  ctl.commits.length = 0; ctl.placements.length = 0; ctl.writeQuorum = 1; ctl.present = undefined;
 });
 
 const client = (concurrency = 4) => createClient({ controllers: [ctl.url], token: 'tok-alice', chunkSizeBytes: CHUNK, concurrency, requestTimeoutMs: 5000 });
@@ -75,6 +75,19 @@ test('HEAD with a receipt skips the PUT to that target', async () => {
   assert.equal(c.receipts[first], [`r:cs-a:${first}:head`, `r:cs-b:${first}`]);
   assert.is(a.counts.put, 1);
   assert.is(b.counts.put, 2);
+});
+
+test('with a present hint, only the targets said to hold a chunk get a HEAD; the others a PUT straight away', async () => {
+  const data = bytes(CHUNK * 2, 9);
+  const first = sha256Hex(data.subarray(0, CHUNK));
+  a.chunks.set(first, data.subarray(0, CHUNK));
+  ctl.present = (id) => (id === first ? ['cs-a'] : []);
+  await client().uploadStream(Readable.from([data]), '/hinted');
+  assert.is(a.counts.head, 1, 'one HEAD, to cs-a for the first chunk');
+  assert.is(b.counts.head, 0);
+  assert.is(a.counts.put, 1, 'cs-a only receives the second chunk');
+  assert.is(b.counts.put, 2);
+  assert.equal(ctl.commits[0]!.receipts[first], [`r:cs-a:${first}:head`, `r:cs-b:${first}`]);
 });
 
 test('quorum reached with one replica down (writeQuorum 1)', async () => {

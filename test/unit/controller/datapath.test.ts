@@ -35,6 +35,14 @@ test('heartbeat asks for an inventory until it gets one; placement uses healthy 
   const targets = res.json.chunks[0].targets.map((x: { id: string }) => x.id).sort();
   assert.equal(targets, ['cs1', 'cs2']);
   assert.is(verifyCapability(t.c.signer, res.json.chunks[0].cap, id, 'w', t.clock.ms).op, 'w');
+  assert.equal(res.json.chunks[0].present, [], 'a new chunk is on no target: PUT straight away');
+  // once the user's file references it on cs1, placement says so (HEAD cs1 for a receipt)
+  await t.call('POST', '/v1/fs/commit', { path: '/p', size: 10, chunks: [{ id, size: 10 }], receipts: { [id]: [t.receipt(id, 'cs1', 10)] } }, token);
+  const again = await t.call('POST', '/v1/fs/placement', { chunks: [{ id, size: 10 }] }, token);
+  assert.equal(again.json.chunks[0].present, ['cs1']);
+  const bob = await t.login('bob');
+  const other = await t.call('POST', '/v1/fs/placement', { chunks: [{ id, size: 10 }] }, bob);
+  assert.equal(other.json.chunks[0].present, [], "another user's chunk is never announced as present");
 });
 
 test('placement with no chunkserver is 503', async () => {
