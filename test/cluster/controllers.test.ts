@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { isolate, type Partition } from '../../src/cluster/index.js';
 import type { EntryInfo } from '../../src/common/api.js';
 import { getJson, http, loginToken, postJson } from '../helpers/http.js';
-import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
+import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { stepsFor } from '../helpers/step.js';
 
@@ -20,18 +20,7 @@ const step = stepsFor(test, () => ctx.tc);
 
 const stat = (url: string, path: string) => getJson<EntryInfo>(`${url}/v1/fs/stat?path=${encodeURIComponent(path)}`, ctx.token);
 
-test.before(async () => {
-  try {
-    ctx.tc = await startTestCluster({ label: 'controllers', net: '127.0.9', controllers: 3, chunkservers: 1 });
-  } catch (err) {
-    process.stderr.write(`controllers: cluster did not start: ${(err as Error).stack ?? String(err)}\n`);
-    throw err;
-  }
-});
-
-test.after(async () => {
-  await ctx.tc?.stop();
-});
+useTestCluster(test, 'controllers', ctx, { label: 'controllers', net: '127.0.9', controllers: 3, chunkservers: 1 });
 
 step('a user registered on one controller can log in on every other; its token works everywhere', async (tc) => {
   const [a, b, c] = tc.controllerUrls as [string, string, string];

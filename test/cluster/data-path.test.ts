@@ -17,7 +17,7 @@ import { DEV_CLUSTER_SECRET } from '../../src/common/config.js';
 import { findEntryIn } from '../helpers/cli.js';
 import { listFiles, sha256File, writeRandomFile } from '../helpers/files.js';
 import { http, loginToken, postJson } from '../helpers/http.js';
-import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
+import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { stepsFor } from '../helpers/step.js';
 
@@ -35,34 +35,15 @@ function assertFails(r: { exitCode: number | null; stderr: string; stdout: strin
   assert.not.ok(/\n\s+at .+:\d+:\d+/.test(r.stderr), `${what}: no stack trace (${r.stderr.slice(0, 300)})`);
 }
 
-test.before(async () => {
-  try {
-    ctx.tc = await startTestCluster({ label: 'datapath', net: '127.0.5', controllers: 1, chunkservers: 3 });
-  } catch (err) {
-    process.stderr.write(`data path: cluster did not start: ${(err as Error).stack ?? String(err)}\n`);
-    throw err;
-  }
-  ctx.work = join(ctx.tc.dir, 'work');
+useTestCluster(test, 'data path', ctx, { label: 'datapath', net: '127.0.5', controllers: 1, chunkservers: 3 }, async (tc) => {
+  ctx.work = join(tc.dir, 'work');
   mkdirSync(ctx.work, { recursive: true });
   // A second user over plain HTTP, so the chunkserver checks do not depend on the CLI.
-  try {
-    const url = ctx.tc.controllerUrls[0]!;
-    const reg = await http(`${url}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'probe', password: 'pw-probe' }) });
-    if (reg.status !== 201 && reg.status !== 200) throw new Error(`register over HTTP answered ${reg.status}: ${reg.body.toString('utf8').slice(0, 200)}`);
-    ctx.token = await loginToken(url, 'probe', 'pw-probe');
-    await ctx.tc.waitHealthyChunkservers(ctx.token, 3);
-  } catch (err) {
-    // uvu does not print errors thrown by hooks: say it here.
-    process.stderr.write(`data path: setup failed: ${(err as Error).stack ?? String(err)}\n`);
-    ctx.tc.dumpLogs();
-    await ctx.tc.stop();
-    ctx.tc = undefined;
-    throw err;
-  }
-});
-
-test.after(async () => {
-  await ctx.tc?.stop();
+  const url = tc.controllerUrls[0]!;
+  const reg = await http(`${url}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'probe', password: 'pw-probe' }) });
+  if (reg.status !== 201 && reg.status !== 200) throw new Error(`register over HTTP answered ${reg.status}: ${reg.body.toString('utf8').slice(0, 200)}`);
+  ctx.token = await loginToken(url, 'probe', 'pw-probe');
+  await tc.waitHealthyChunkservers(ctx.token, 3);
 });
 
 step('register and login through the CLI; bad credentials fail clearly', async (tc) => {

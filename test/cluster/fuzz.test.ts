@@ -17,7 +17,7 @@ import { DEV_CLUSTER_SECRET } from '../../src/common/config.js';
 import { Signer, clusterAuthHeader } from '../../src/common/tokens.js';
 import { listFiles, sha256File } from '../helpers/files.js';
 import { getJson, http, loginToken } from '../helpers/http.js';
-import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
+import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { FuzzGen, type FuzzAuth, type FuzzRequest } from './fuzz-gen.js';
 
 // CI replays one fixed seed (a red CI must be reproducible); a developer's run explores a new one.
@@ -109,47 +109,33 @@ async function snapshot(tc: TestCluster): Promise<Snapshot> {
   return { listing: await list('/'), sha: await sha256File(dest), chunks };
 }
 
-test.before(async () => {
-  process.stdout.write(`fuzz: seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${REQUESTS} requests\n`);
-  try {
-    ctx.tc = await startTestCluster({ label: 'fuzz', net: '127.0.7', controllers: 1, chunkservers: 1 });
-    const tc = ctx.tc;
-    const url = tc.controllerUrls[0]!;
-    for (const [user, pw] of [['owner', 'Owner-pw-91b2'], ['mallory', 'Mallory-pw-55e1']]) {
-      const reg = await http(`${url}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, password: pw }) });
-      if (reg.status !== 201) throw new Error(`register ${user}: ${reg.status}`);
-    }
-    ctx.ownerToken = await loginToken(url, 'owner', 'Owner-pw-91b2');
-    const malloryToken = await loginToken(url, 'mallory', 'Mallory-pw-55e1');
-    await tc.waitHealthyChunkservers(ctx.ownerToken, 1);
-    const login = await tc.cli.run(['login', 'owner', 'Owner-pw-91b2']);
-    if (login.exitCode !== 0) throw new Error(`CLI login: ${login.stderr}`);
-    const work = join(tc.dir, 'work');
-    mkdirSync(work, { recursive: true });
-    writeFileSync(join(work, 'target.bin'), randomBytes(5 * 1024 * 1024 + 123));
-    if ((await tc.cli.run(['mkdir', '/fuzz'])).exitCode !== 0) throw new Error('mkdir failed');
-    const up = await tc.cli.run(['upload', join(work, 'target.bin'), 'keep', '--to', '/fuzz/target.bin']);
-    if (up.exitCode !== 0) throw new Error(`upload: ${up.stderr}`);
-    const plan = await getJson<ReadPlan>(`${url}/v1/fs/read?path=${encodeURIComponent('/fuzz/target.bin')}`, ctx.ownerToken);
-    const now = Date.now();
-    ctx.auth = {
-      malloryToken, ownerToken: ctx.ownerToken,
-      wrongClusterHeader: clusterAuthHeader(new Signer('wrong-secret-fuzz-0123456789'), 'cs1', now),
-      staleClusterHeader: clusterAuthHeader(new Signer(DEV_CLUSTER_SECRET), 'cs1', now - 3_600_000),
-      chunkId: plan.data.chunks[0]!.id, readCap: plan.data.chunks[0]!.cap,
-    };
-    ctx.before = await snapshot(tc);
-  } catch (err) {
-    process.stderr.write(`fuzz: setup failed: ${(err as Error).stack ?? String(err)}\n`);
-    ctx.tc?.dumpLogs();
-    await ctx.tc?.stop();
-    ctx.tc = undefined;
-    throw err;
+process.stdout.write(`fuzz: seed ${SEED} (replay with FUZZ_SEED=${SEED}), ${REQUESTS} requests\n`);
+useTestCluster(test, 'fuzz', ctx, { label: 'fuzz', net: '127.0.7', controllers: 1, chunkservers: 1 }, async (tc) => {
+  const url = tc.controllerUrls[0]!;
+  for (const [user, pw] of [['owner', 'Owner-pw-91b2'], ['mallory', 'Mallory-pw-55e1']]) {
+    const reg = await http(`${url}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, password: pw }) });
+    if (reg.status !== 201) throw new Error(`register ${user}: ${reg.status}`);
   }
-});
-
-test.after(async () => {
-  await ctx.tc?.stop();
+  ctx.ownerToken = await loginToken(url, 'owner', 'Owner-pw-91b2');
+  const malloryToken = await loginToken(url, 'mallory', 'Mallory-pw-55e1');
+  await tc.waitHealthyChunkservers(ctx.ownerToken, 1);
+  const login = await tc.cli.run(['login', 'owner', 'Owner-pw-91b2']);
+  if (login.exitCode !== 0) throw new Error(`CLI login: ${login.stderr}`);
+  const work = join(tc.dir, 'work');
+  mkdirSync(work, { recursive: true });
+  writeFileSync(join(work, 'target.bin'), randomBytes(5 * 1024 * 1024 + 123));
+  if ((await tc.cli.run(['mkdir', '/fuzz'])).exitCode !== 0) throw new Error('mkdir failed');
+  const up = await tc.cli.run(['upload', join(work, 'target.bin'), 'keep', '--to', '/fuzz/target.bin']);
+  if (up.exitCode !== 0) throw new Error(`upload: ${up.stderr}`);
+  const plan = await getJson<ReadPlan>(`${url}/v1/fs/read?path=${encodeURIComponent('/fuzz/target.bin')}`, ctx.ownerToken);
+  const now = Date.now();
+  ctx.auth = {
+    malloryToken, ownerToken: ctx.ownerToken,
+    wrongClusterHeader: clusterAuthHeader(new Signer('wrong-secret-fuzz-0123456789'), 'cs1', now),
+    staleClusterHeader: clusterAuthHeader(new Signer(DEV_CLUSTER_SECRET), 'cs1', now - 3_600_000),
+    chunkId: plan.data.chunks[0]!.id, readCap: plan.data.chunks[0]!.cap,
+  };
+  ctx.before = await snapshot(tc);
 });
 
 test(`${REQUESTS} malformed requests: no 5xx, JSON errors, no hang, no crash, no state change`, async () => {

@@ -22,7 +22,7 @@ import type { ClusterStatus, EntryInfo } from '../../src/common/api.js';
 import { createCli, findEntryIn, type Cli } from '../helpers/cli.js';
 import { sha256File } from '../helpers/files.js';
 import { getJson, http, loginToken } from '../helpers/http.js';
-import { FAST_CHUNKSERVER_ENV, FAST_CONTROLLER_ENV, startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
+import { FAST_CHUNKSERVER_ENV, FAST_CONTROLLER_ENV, type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
 const NET = '127.0.9';
@@ -79,26 +79,13 @@ async function metric(url: string, name: string): Promise<number> {
   return Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-test.before(async () => {
-  try {
-    ctx.tc = await startTestCluster({ label: 'peers', net: NET, controllers: 3, chunkservers: 3 });
-    ctx.work = join(ctx.tc.dir, 'work');
-    mkdirSync(ctx.work, { recursive: true });
-    // The user's CLI knows only controller 1 before login; REDCLOUD_CONTROLLERS stays unset.
-    const cli = createCli({ configDir: join(ctx.tc.dir, 'cli-peers'), controllers: [ctx.tc.controllerUrls[0]!] });
-    delete cli.env.REDCLOUD_CONTROLLERS;
-    ctx.cli = cli;
-  } catch (err) {
-    process.stderr.write(`peers: cluster did not start: ${(err as Error).stack ?? String(err)}\n`);
-    ctx.tc?.dumpLogs();
-    await ctx.tc?.stop();
-    ctx.tc = undefined;
-    throw err;
-  }
-});
-
-test.after(async () => {
-  await ctx.tc?.stop();
+useTestCluster(test, 'peers', ctx, { label: 'peers', net: NET, controllers: 3, chunkservers: 3 }, async (tc) => {
+  ctx.work = join(tc.dir, 'work');
+  mkdirSync(ctx.work, { recursive: true });
+  // The user's CLI knows only controller 1 before login; REDCLOUD_CONTROLLERS stays unset.
+  const cli = createCli({ configDir: join(tc.dir, 'cli-peers'), controllers: [tc.controllerUrls[0]!] });
+  delete cli.env.REDCLOUD_CONTROLLERS;
+  ctx.cli = cli;
 });
 
 step('login through controller 1 saves every controller; a write through 1 is readable through 2 and 3 (a)', async (tc, cli) => {

@@ -19,7 +19,7 @@ import { databasePath } from '../../src/controller/node-id.js';
 import { findEntryIn } from '../helpers/cli.js';
 import { listFiles, sha256File, writeRandomFile } from '../helpers/files.js';
 import { getJson, http, loginToken } from '../helpers/http.js';
-import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
+import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { stepsFor } from '../helpers/step.js';
 
@@ -77,36 +77,18 @@ async function healthyCount(tc: TestCluster): Promise<number> {
   return s.status === 200 ? s.data.chunkservers.filter((c) => c.healthy).length : -1;
 }
 
-test.before(async () => {
-  try {
-    ctx.tc = await startTestCluster({
-      label: 'quickstart', net: '127.0.10', controllers: 3, chunkservers: 5,
-      controllerEnv: { ANTI_ENTROPY_INTERVAL: `${ANTI_ENTROPY_MS}ms`, REQUEST_TIMEOUT: `${REQUEST_TIMEOUT_MS}ms` },
-    });
-  } catch (err) {
-    process.stderr.write(`quick start: cluster did not start: ${(err as Error).stack ?? String(err)}\n`);
-    throw err;
-  }
-  ctx.work = join(ctx.tc.dir, 'work');
+useTestCluster(test, 'quick start', ctx, {
+  label: 'quickstart', net: '127.0.10', controllers: 3, chunkservers: 5,
+  controllerEnv: { ANTI_ENTROPY_INTERVAL: `${ANTI_ENTROPY_MS}ms`, REQUEST_TIMEOUT: `${REQUEST_TIMEOUT_MS}ms` },
+}, async (tc) => {
+  ctx.work = join(tc.dir, 'work');
   mkdirSync(ctx.work, { recursive: true });
-  try {
-    const reg = await ctx.tc.cli.run(['register', 'demo', '--password', 'demo']);
-    if (reg.exitCode !== 0) throw new Error(`register: ${reg.stderr.trim()}`);
-    const login = await ctx.tc.cli.run(['login', 'demo', 'demo']);
-    if (login.exitCode !== 0) throw new Error(`login: ${login.stderr.trim()}`);
-    ctx.token = await loginToken(ctx.tc.controllerUrls[0]!, 'demo', 'demo');
-    await ctx.tc.waitHealthyChunkservers(ctx.token, 5);
-  } catch (err) {
-    process.stderr.write(`quick start: setup failed: ${(err as Error).stack ?? String(err)}\n`);
-    ctx.tc.dumpLogs();
-    await ctx.tc.stop();
-    ctx.tc = undefined;
-    throw err;
-  }
-});
-
-test.after(async () => {
-  await ctx.tc?.stop();
+  const reg = await tc.cli.run(['register', 'demo', '--password', 'demo']);
+  if (reg.exitCode !== 0) throw new Error(`register: ${reg.stderr.trim()}`);
+  const login = await tc.cli.run(['login', 'demo', 'demo']);
+  if (login.exitCode !== 0) throw new Error(`login: ${login.stderr.trim()}`);
+  ctx.token = await loginToken(tc.controllerUrls[0]!, 'demo', 'demo');
+  await tc.waitHealthyChunkservers(ctx.token, 5);
 });
 
 step('full replication: an upload lands as chunk files on all 5 chunkservers', async (tc) => {

@@ -15,7 +15,7 @@ import * as assert from 'uvu/assert';
 import type { ClusterStatus } from '../../src/common/api.js';
 import { listFiles, sha256File, writeRandomFile } from '../helpers/files.js';
 import { getJson, loginToken } from '../helpers/http.js';
-import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
+import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
 const CHUNK_BYTES = 256 * 1024;
@@ -52,31 +52,19 @@ async function healthyCount(tc: TestCluster, token: string): Promise<number> {
 function makeSuite(name: string, label: string, extraControllerEnv: Record<string, string>) {
   const test = suite(name);
   const ctx: Ctx = { work: '', token: '' };
-  test.before(async () => {
-    try {
-      ctx.tc = await startTestCluster({
-        label, net: NET, controllers: 1, chunkservers: 5,
-        controllerEnv: { ...CONTROLLER_ENV, ...extraControllerEnv }, chunkserverEnv: CHUNKSERVER_ENV,
-      });
-      ctx.tc.cli.env.CHUNK_SIZE = '256KiB';
-      ctx.work = join(ctx.tc.dir, 'work');
-      mkdirSync(ctx.work, { recursive: true });
-      const reg = await ctx.tc.cli.run(['register', 'alice', '--password', 'pw-alice']);
-      if (reg.exitCode !== 0) throw new Error(`register: ${reg.stderr}`);
-      const login = await ctx.tc.cli.run(['login', 'alice', 'pw-alice']);
-      if (login.exitCode !== 0) throw new Error(`login: ${login.stderr}`);
-      ctx.token = await loginToken(ctx.tc.controllerUrls[0]!, 'alice', 'pw-alice');
-      await ctx.tc.waitHealthyChunkservers(ctx.token, 5);
-    } catch (err) {
-      process.stderr.write(`${name}: setup failed: ${(err as Error).stack ?? String(err)}\n`);
-      ctx.tc?.dumpLogs();
-      await ctx.tc?.stop();
-      ctx.tc = undefined;
-      throw err;
-    }
-  });
-  test.after(async () => {
-    await ctx.tc?.stop();
+  useTestCluster(test, name, ctx, {
+    label, net: NET, controllers: 1, chunkservers: 5,
+    controllerEnv: { ...CONTROLLER_ENV, ...extraControllerEnv }, chunkserverEnv: CHUNKSERVER_ENV,
+  }, async (tc) => {
+    tc.cli.env.CHUNK_SIZE = '256KiB';
+    ctx.work = join(tc.dir, 'work');
+    mkdirSync(ctx.work, { recursive: true });
+    const reg = await tc.cli.run(['register', 'alice', '--password', 'pw-alice']);
+    if (reg.exitCode !== 0) throw new Error(`register: ${reg.stderr}`);
+    const login = await tc.cli.run(['login', 'alice', 'pw-alice']);
+    if (login.exitCode !== 0) throw new Error(`login: ${login.stderr}`);
+    ctx.token = await loginToken(tc.controllerUrls[0]!, 'alice', 'pw-alice');
+    await tc.waitHealthyChunkservers(ctx.token, 5);
   });
   const step = (title: string, fn: (tc: TestCluster) => Promise<void>): void => {
     test(title, async () => {

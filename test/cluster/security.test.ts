@@ -18,7 +18,7 @@ import { CLUSTER_AUTH_HEADER, Signer, clusterAuthHeader, issueCapability } from 
 import { createCli, findEntryIn, type Cli } from '../helpers/cli.js';
 import { sha256File } from '../helpers/files.js';
 import { getJson, http, loginToken } from '../helpers/http.js';
-import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
+import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { stepsFor } from '../helpers/step.js';
 
@@ -46,35 +46,21 @@ const csLog = (tc: TestCluster, i: number): string => readFileSync(join(tc.dir, 
 const warnLines = (log: string, msg: string): Record<string, unknown>[] =>
   log.split('\n').filter((l) => l.includes(msg)).map((l) => JSON.parse(l) as Record<string, unknown>).filter((o) => o.level === 'warn' || o.level === 40);
 
-test.before(async () => {
-  try {
-    ctx.tc = await startTestCluster({ label: 'security', net: NET, controllers: 1, chunkservers: 2 });
-    const tc = ctx.tc;
-    ctx.work = join(tc.dir, 'work');
-    mkdirSync(ctx.work, { recursive: true });
-    ctx.alice = createCli({ configDir: join(tc.dir, 'cli-alice'), controllers: tc.controllerUrls });
-    ctx.bob = createCli({ configDir: join(tc.dir, 'cli-bob'), controllers: tc.controllerUrls });
-    for (const [cli, user] of [[ctx.alice, 'alice'], [ctx.bob, 'bob']] as const) {
-      const reg = await cli.run(['register', user, '--password', PW[user]]);
-      if (reg.exitCode !== 0) throw new Error(`register ${user}: ${reg.stderr}`);
-      const login = await cli.run(['login', user, PW[user]]);
-      if (login.exitCode !== 0) throw new Error(`login ${user}: ${login.stderr}`);
-    }
-    ctx.aliceToken = await loginToken(tc.controllerUrls[0]!, 'alice', PW.alice);
-    ctx.bobToken = await loginToken(tc.controllerUrls[0]!, 'bob', PW.bob);
-    ctx.tokens.push(ctx.aliceToken, ctx.bobToken);
-    await tc.waitHealthyChunkservers(ctx.aliceToken, 2);
-  } catch (err) {
-    process.stderr.write(`security: setup failed: ${(err as Error).stack ?? String(err)}\n`);
-    ctx.tc?.dumpLogs();
-    await ctx.tc?.stop();
-    ctx.tc = undefined;
-    throw err;
+useTestCluster(test, 'security', ctx, { label: 'security', net: NET, controllers: 1, chunkservers: 2 }, async (tc) => {
+  ctx.work = join(tc.dir, 'work');
+  mkdirSync(ctx.work, { recursive: true });
+  ctx.alice = createCli({ configDir: join(tc.dir, 'cli-alice'), controllers: tc.controllerUrls });
+  ctx.bob = createCli({ configDir: join(tc.dir, 'cli-bob'), controllers: tc.controllerUrls });
+  for (const [cli, user] of [[ctx.alice, 'alice'], [ctx.bob, 'bob']] as const) {
+    const reg = await cli.run(['register', user, '--password', PW[user]]);
+    if (reg.exitCode !== 0) throw new Error(`register ${user}: ${reg.stderr}`);
+    const login = await cli.run(['login', user, PW[user]]);
+    if (login.exitCode !== 0) throw new Error(`login ${user}: ${login.stderr}`);
   }
-});
-
-test.after(async () => {
-  await ctx.tc?.stop();
+  ctx.aliceToken = await loginToken(tc.controllerUrls[0]!, 'alice', PW.alice);
+  ctx.bobToken = await loginToken(tc.controllerUrls[0]!, 'bob', PW.bob);
+  ctx.tokens.push(ctx.aliceToken, ctx.bobToken);
+  await tc.waitHealthyChunkservers(ctx.aliceToken, 2);
 });
 
 step('alice uploads a tagged file; bob cannot see, read, tag, move or delete it through the CLI', async () => {

@@ -4,6 +4,7 @@
  * kills every process by pid, removes partitions and deletes the temp dir.
  */
 import { join } from 'node:path';
+import type { Test } from 'uvu';
 import { LocalCluster, cleanupPartitions, type NodeProcess } from '../../src/cluster/index.js';
 import { createCli, type Cli } from './cli.js';
 import { makeTempDir, removeDir } from './tmp.js';
@@ -98,4 +99,31 @@ export async function startTestCluster(o: TestClusterOptions): Promise<TestClust
     throw err;
   }
   return tc;
+}
+
+/**
+ * Runs a suite around one real cluster: before its tests, starts the cluster into `ctx.tc` and
+ * runs `setup`; if either fails, says so (uvu does not print errors thrown by hooks), prints the
+ * nodes' logs and stops everything, leaving `ctx.tc` unset so every step reports it. After the
+ * tests, stops the cluster.
+ */
+export function useTestCluster(
+  test: Test, name: string, ctx: { tc?: TestCluster }, options: TestClusterOptions,
+  setup: (tc: TestCluster) => Promise<void> = async () => undefined,
+): void {
+  test.before(async () => {
+    try {
+      ctx.tc = await startTestCluster(options);
+      await setup(ctx.tc);
+    } catch (err) {
+      process.stderr.write(`${name}: setup failed: ${(err as Error).stack ?? String(err)}\n`);
+      ctx.tc?.dumpLogs();
+      await ctx.tc?.stop();
+      ctx.tc = undefined;
+      throw err;
+    }
+  });
+  test.after(async () => {
+    await ctx.tc?.stop();
+  });
 }
