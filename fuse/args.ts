@@ -1,6 +1,6 @@
 /**
  * Flags of the mount process (bin/redcloud-mount.js, `redcloud mount`): DIR, --cache-size,
- * --read-ahead, --cache-dir, --controllers, timeouts. Parsed once into RunMountOptions; bad
+ * --disk-cache-size, --read-ahead, --cache-dir, --controllers, timeouts. Parsed once into RunMountOptions; bad
  * values are INVALID errors naming the flag. Pure except for defaults taken from the home dir.
  */
 import { homedir } from 'node:os';
@@ -12,6 +12,7 @@ import type { RunMountOptions } from './run.js';
 
 export const MOUNT_FLAG_DEFAULTS = {
   cacheSize: '256MiB',
+  diskCacheSize: '10GiB',
   readAhead: '4',
   opTimeout: '10s',
   commitTimeout: '120s',
@@ -43,6 +44,7 @@ export function parseMountArgs(argv: string[]): ParsedMountArgs {
     options: {
       foreground: { type: 'boolean', short: 'f', default: false },
       'cache-size': { type: 'string', default: MOUNT_FLAG_DEFAULTS.cacheSize },
+      'disk-cache-size': { type: 'string', default: MOUNT_FLAG_DEFAULTS.diskCacheSize },
       'read-ahead': { type: 'string', default: MOUNT_FLAG_DEFAULTS.readAhead },
       'cache-dir': { type: 'string' },
       controllers: { type: 'string' },
@@ -53,7 +55,7 @@ export function parseMountArgs(argv: string[]): ParsedMountArgs {
       'log-level': { type: 'string' },
     },
   });
-  if (positionals.length !== 1) throw errors.invalid('Usage: redcloud-mount DIR [--cache-size 256MiB] [--read-ahead 4] [--cache-dir DIR] [--controllers URL,…]');
+  if (positionals.length !== 1) throw errors.invalid('Usage: redcloud-mount DIR [--cache-size 256MiB] [--disk-cache-size 10GiB] [--read-ahead 4] [--cache-dir DIR] [--controllers URL,…]');
   const mountpoint = resolve(positionals[0]!);
   const readAheadChunks = parseFlag('read-ahead', values['read-ahead']!, (s) => {
     const n = Number(s);
@@ -66,6 +68,7 @@ export function parseMountArgs(argv: string[]): ParsedMountArgs {
     foreground: values.foreground!,
     cacheDir: resolve(values['cache-dir'] ?? defaultCacheDir(mountpoint)),
     cacheSizeBytes: parseFlag('cache-size', values['cache-size']!, parseBytes),
+    diskCacheSizeBytes: parseFlag('disk-cache-size', values['disk-cache-size']!, parseBytes),
     readAheadChunks,
     opTimeoutMs,
     commitTimeoutMs: parseFlag('commit-timeout', values['commit-timeout']!, parseDurationMs),

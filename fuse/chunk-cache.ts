@@ -1,12 +1,15 @@
 /**
- * The read side of the driver: a bounded LRU of chunks (by content id, so never stale), fetches
- * shared between concurrent readers of the same chunk, and background read-ahead of the next
- * chunks of a file. Chunk fetches go through RedCloudClient.fetchChunk (hash-verified, replica
- * failover) with their own deadline, so one caller giving up does not cancel another's read.
+ * The read side of the driver: a bounded LRU of chunks in RAM (by content id, so never stale), an
+ * optional on-disk tier below it (disk-chunk-cache.ts: ranges served by pread, kept across
+ * remounts), fetches shared between concurrent readers of the same chunk, and background
+ * read-ahead of the next chunks of a file. Chunk fetches go through RedCloudClient.fetchChunk
+ * (hash-verified, replica failover) with their own deadline, so one caller giving up does not
+ * cancel another's read; every fetched chunk also lands in the disk tier, written in the background.
  */
 import type { ReadPlanChunk } from '../src/common/api.js';
 import type { Logger } from '../src/common/logger.js';
 import type { RedCloudClient } from '../src/client/types.js';
+import type { DiskChunkCache } from './disk-chunk-cache.js';
 import { ByteLru } from './lru.js';
 
 export interface ChunkCacheOptions {
@@ -22,23 +25,48 @@ export interface ChunkCacheOptions {
 export class ChunkCache {
   private readonly lru: ByteLru;
   private readonly inflight = new Map<string, Promise<Buffer>>();
+  private readonly diskWrites = new Set<Promise<void>>();
   private readAheadInflight = 0;
   private readonly shutdown = new AbortController();
-  /** counters for tests and metrics */
-  readonly stats = { fetches: 0, hits: 0, shared: 0, readAheads: 0 };
+  /** counters for tests and metrics; diskHits: reads (whole or range) served by the disk tier */
+  readonly stats = { fetches: 0, hits: 0, shared: 0, readAheads: 0, diskHits: 0 };
 
   constructor(
-    private readonly components: { client: RedCloudClient; logger: Logger },
+    private readonly components: { client: RedCloudClient; logger: Logger; disk?: DiskChunkCache | undefined },
     readonly options: ChunkCacheOptions,
   ) {
     this.lru = new ByteLru(options.capacityBytes);
+    void components.disk?.start(); // index an earlier mount's files while the mount comes up
   }
 
   get cachedBytes(): number {
     return this.lru.sizeBytes;
   }
 
-  /** The bytes of one chunk: from the cache, from a fetch already in flight, or fetched now. */
+  /** Bytes [from, to) of one chunk: a slice of the RAM copy, a pread from the disk tier, or a whole-chunk fetch. */
+  async read(chunk: ReadPlanChunk, from: number, to: number): Promise<Buffer> {
+    const hit = this.lru.get(chunk.id);
+    if (hit) {
+      this.stats.hits++;
+      return hit.subarray(from, to);
+    }
+    const pending = this.inflight.get(chunk.id);
+    if (pending) {
+      this.stats.shared++;
+      return (await pending).subarray(from, to);
+    }
+    const disk = this.components.disk;
+    if (disk?.mayHave(chunk.id)) {
+      const part = await disk.readRange(chunk.id, from, to);
+      if (part) {
+        this.stats.diskHits++;
+        return part;
+      }
+    }
+    return (await this.get(chunk)).subarray(from, to);
+  }
+
+  /** The bytes of one chunk: from RAM, from a load already in flight, or loaded now (disk tier, else fetched). */
   get(chunk: ReadPlanChunk): Promise<Buffer> {
     const hit = this.lru.get(chunk.id);
     if (hit) {
@@ -50,16 +78,31 @@ export class ChunkCache {
       this.stats.shared++;
       return pending;
     }
-    this.stats.fetches++;
-    const signal = AbortSignal.any([AbortSignal.timeout(this.options.fetchTimeoutMs), this.shutdown.signal]);
-    const p = this.components.client.fetchChunk(chunk, { signal }).then(
-      (data) => {
-        this.lru.set(chunk.id, data);
-        return data;
-      },
-    ).finally(() => this.inflight.delete(chunk.id));
+    const p = this.load(chunk).then((data) => {
+      this.lru.set(chunk.id, data);
+      return data;
+    }).finally(() => this.inflight.delete(chunk.id));
     this.inflight.set(chunk.id, p);
     return p;
+  }
+
+  private async load(chunk: ReadPlanChunk): Promise<Buffer> {
+    const disk = this.components.disk;
+    if (disk?.mayHave(chunk.id)) {
+      const data = await disk.readAll(chunk.id);
+      if (data) {
+        this.stats.diskHits++;
+        return data;
+      }
+    }
+    this.stats.fetches++;
+    const signal = AbortSignal.any([AbortSignal.timeout(this.options.fetchTimeoutMs), this.shutdown.signal]);
+    const data = await this.components.client.fetchChunk(chunk, { signal });
+    if (disk && !this.shutdown.signal.aborted) {
+      const w = disk.put(chunk.id, data).finally(() => this.diskWrites.delete(w));
+      this.diskWrites.add(w);
+    }
+    return data;
   }
 
   /** Starts background fetches of chunks[from … from+readAhead-1] that are neither cached nor in flight. */
@@ -79,14 +122,19 @@ export class ChunkCache {
     }
   }
 
-  /** Waits for nothing in flight (tests) — resolves when every current fetch settled. */
+  /** Waits for nothing in flight (tests) — resolves when every current fetch and disk write settled. */
   async idle(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+    while (this.inflight.size > 0 || this.diskWrites.size > 0) {
+      await Promise.allSettled([...this.inflight.values(), ...this.diskWrites]);
+    }
   }
 
-  stop(): void {
+  /** Drops the RAM copies and aborts fetches; resolves when the disk writes in flight settled. */
+  async stop(): Promise<void> {
     this.shutdown.abort();
     this.lru.clear();
+    await Promise.allSettled([...this.diskWrites]);
+    await this.components.disk?.stop();
   }
 }
 

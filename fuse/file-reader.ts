@@ -1,6 +1,6 @@
 /**
- * Reads of a file opened read-only: one read plan per open (client.readPlan), chunks from the
- * shared ChunkCache, read-ahead of the following chunks. When capabilities in the plan have
+ * Reads of a file opened read-only: one read plan per open (client.readPlan), the range of each
+ * chunk a read covers from the shared ChunkCache (RAM, disk tier or fetch), read-ahead of the following chunks. When capabilities in the plan have
  * expired (UNAUTHORIZED/FORBIDDEN from a chunkserver), the plan is fetched again once.
  * Read-ahead only follows sequential readers: a random reader fetches just the chunks it reads.
  */
@@ -44,18 +44,13 @@ export class FileReader {
     // within a chunk of where the last read ended: sequential (async reads arrive a little out of order)
     const sequential = Math.abs(offset - this.lastEndOffset) <= this.client.chunkSizeBytes;
     this.lastEndOffset = end;
-    const pending = Promise.all(chunks.slice(first, last + 1).map((c) => this.cache.get(c)));
-    if (sequential) this.cache.readAhead(chunks, last + 1);
-    const parts = await pending;
-    const out = Buffer.allocUnsafe(end - offset);
-    let written = 0;
-    for (let i = first; i <= last; i++) {
-      const c = chunks[i]!;
-      const data = parts[i - first]!;
+    const pending = Promise.all(chunks.slice(first, last + 1).map((c) => {
       const from = Math.max(offset, c.offset) - c.offset;
       const to = Math.min(end, c.offset + c.size) - c.offset;
-      written += data.copy(out, written, from, to);
-    }
-    return written === out.length ? out : out.subarray(0, written);
+      return this.cache.read(c, from, to);
+    }));
+    if (sequential) this.cache.readAhead(chunks, last + 1);
+    const parts = await pending;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 }

@@ -13,6 +13,7 @@ import type { Logger } from '../src/common/logger.js';
 import { parentOf } from '../src/common/paths.js';
 import type { RedCloudClient } from '../src/client/types.js';
 import { ChunkCache } from './chunk-cache.js';
+import { DiskChunkCache } from './disk-chunk-cache.js';
 import { fuseErrors } from './errno.js';
 import { FileReader } from './file-reader.js';
 import { StagedFile } from './staged-file.js';
@@ -25,6 +26,8 @@ import { TtlCache } from './ttl-cache.js';
 export interface HandlerOptions {
   cacheDir: string;
   cacheSizeBytes: number;
+  /** bytes of the on-disk chunk cache under cacheDir/chunks; 0 or absent: none */
+  diskCacheSizeBytes?: number;
   readAheadChunks: number;
   attrTtlMs: number;
   fetchTimeoutMs: number;
@@ -46,7 +49,9 @@ export const STAT_MISSES_BEFORE_LISTING = 8;
 export function createHandlers(components: { client: RedCloudClient; logger: Logger }, options: HandlerOptions) {
   const { client, logger } = components;
   const nowMs = options.nowMs ?? Date.now;
-  const cache = new ChunkCache(components, {
+  const diskBytes = options.diskCacheSizeBytes ?? 0;
+  const disk = diskBytes > 0 ? new DiskChunkCache({ logger }, { dir: options.cacheDir, capacityBytes: diskBytes }) : undefined;
+  const cache = new ChunkCache({ ...components, disk }, {
     capacityBytes: options.cacheSizeBytes, readAheadChunks: options.readAheadChunks, fetchTimeoutMs: options.fetchTimeoutMs,
   });
   const stagingDir = join(options.cacheDir, 'staging');

@@ -16,6 +16,8 @@ export interface RunMountOptions {
   mountpoint: string;
   cacheDir: string;
   cacheSizeBytes: number;
+  /** bytes of the on-disk chunk cache under cacheDir/chunks (0: none) */
+  diskCacheSizeBytes?: number;
   readAheadChunks: number;
   opTimeoutMs: number;
   commitTimeoutMs: number;
@@ -47,7 +49,7 @@ export async function runMount(components: { client: RedCloudClient; logger: Log
   if (await clearStaleMount(mountpoint)) logger.warn({ mountpoint }, 'Cleared a stale mount');
   const shutdown = new AbortController();
   const handlers = createHandlers({ client, logger: logger.child({ component: 'fuse' }) }, {
-    cacheDir: o.cacheDir, cacheSizeBytes: o.cacheSizeBytes, readAheadChunks: o.readAheadChunks, attrTtlMs: o.attrTtlMs,
+    cacheDir: o.cacheDir, cacheSizeBytes: o.cacheSizeBytes, diskCacheSizeBytes: o.diskCacheSizeBytes ?? 0, readAheadChunks: o.readAheadChunks, attrTtlMs: o.attrTtlMs,
     fetchTimeoutMs: o.opTimeoutMs, owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
   });
   const ops = createFuseOps(handlers, { logger }, { opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, shutdown: shutdown.signal });
@@ -55,7 +57,7 @@ export async function runMount(components: { client: RedCloudClient; logger: Log
     opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, attrTimeoutS: Math.max(0, o.attrTtlMs / 1000), allowOther: o.allowOther,
   });
   await writePidFile(mountpoint, process.pid);
-  logger.info({ mountpoint, cacheDir: o.cacheDir, cacheSizeBytes: o.cacheSizeBytes }, 'Mounted');
+  logger.info({ mountpoint, cacheDir: o.cacheDir, cacheSizeBytes: o.cacheSizeBytes, diskCacheSizeBytes: o.diskCacheSizeBytes ?? 0 }, 'Mounted');
 
   let finish!: () => void;
   const done = new Promise<void>((r) => { finish = r; });

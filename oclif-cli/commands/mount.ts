@@ -20,21 +20,28 @@ export default class Mount extends Command {
   static override examples = [
     '<%= config.bin %> mount ~/cloud',
     '<%= config.bin %> mount ~/cloud --cache-size 1GiB --read-ahead 8',
+    '<%= config.bin %> mount ~/cloud --disk-cache-size 50GiB',
     '<%= config.bin %> mount /mnt/rc --foreground',
   ];
   static override args = { dir: Args.string({ required: true, description: 'mountpoint (created if missing)' }) };
   static override flags = {
     foreground: Flags.boolean({ char: 'f', default: false, description: 'serve the mount in this process until Ctrl-C' }),
-    'cache-size': Flags.string({ default: MOUNT_FLAG_DEFAULTS.cacheSize, description: 'bytes of the chunk read cache' }),
+    'cache-size': Flags.string({ default: MOUNT_FLAG_DEFAULTS.cacheSize, description: 'bytes of the chunk read cache in RAM' }),
+    'disk-cache-size': Flags.string({
+      default: MOUNT_FLAG_DEFAULTS.diskCacheSize,
+      description: 'bytes of the on-disk chunk cache under the cache dir, kept across mounts (0 disables it)',
+    }),
     'read-ahead': Flags.string({ default: MOUNT_FLAG_DEFAULTS.readAhead, description: 'chunks fetched ahead of sequential reads' }),
-    'cache-dir': Flags.string({ description: 'directory of staged writes (default ~/.cache/redcloud/<mountpoint>)' }),
+    'cache-dir': Flags.string({ description: 'directory of staged writes and the disk chunk cache (default ~/.cache/redcloud/<mountpoint>)' }),
     controllers: Flags.string({ description: 'controller URLs, comma-separated (overrides the saved list)' }),
   };
   static override enableJsonFlag = true;
 
   async run(): Promise<{ mountpoint: string; pid: number }> {
     const { args, flags } = await this.parse(Mount);
-    const argv = [args.dir, '--cache-size', flags['cache-size'], '--read-ahead', flags['read-ahead']];
+    const argv = [
+      args.dir, '--cache-size', flags['cache-size'], '--disk-cache-size', flags['disk-cache-size'], '--read-ahead', flags['read-ahead'],
+    ];
     if (flags['cache-dir']) argv.push('--cache-dir', flags['cache-dir']);
     if (flags.controllers) argv.push('--controllers', flags.controllers);
     if (flags.foreground) {
