@@ -4,13 +4,22 @@
  * written chunks are marked dirty, and commit() hands the cluster only the dirty chunks as data
  * (unchanged chunks as refs) through client.commitChunks. A failed commit keeps everything staged
  * so the next flush can retry. Operations on one staged file are serialised.
+ *
+ * Write-behind: once a sequential writer has moved past a whole dirty chunk, that chunk is stored
+ * on the chunkservers in the background (client.storeChunk, a few at a time), so a large write
+ * overlaps its upload instead of paying for it all at close. Each chunk has a write generation; a
+ * background result counts at commit only if the chunk was not written since it was read, else the
+ * commit uploads the chunk as usual. Background failures are only logged: the commit retries them
+ * and reports its own errors to close().
  */
 import { randomBytes } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntryInfo, ReadPlan, ReadPlanChunk } from '../src/common/api.js';
 import { sha256Hex } from '../src/common/hash.js';
+import type { Logger } from '../src/common/logger.js';
 import type { RedCloudClient, StagedChunk } from '../src/client/types.js';
+import type { ChunkRef } from '../src/meta/types.js';
 import type { ChunkCache } from './chunk-cache.js';
 
 export interface StagedFileDeps {
@@ -18,6 +27,22 @@ export interface StagedFileDeps {
   cache: ChunkCache;
   /** directory of the sparse staging files */
   stagingDir: string;
+  logger?: Logger;
+}
+
+/** Background chunk uploads per staged file at most. */
+export const WRITE_BEHIND_CONCURRENCY = 2;
+/** Deadline of one background chunk upload. */
+export const WRITE_BEHIND_TIMEOUT_MS = 120_000;
+/** A background result older than this is uploaded again at commit (its chunk may have been collected). */
+export const WRITE_BEHIND_MAX_AGE_MS = 10 * 60_000;
+
+/** A chunk stored in the background, valid while its chunk's write generation is still `gen`. */
+interface StoredAhead {
+  gen: number;
+  ref: ChunkRef;
+  receipts: string[];
+  atMs: number;
 }
 
 export class StagedFile {
@@ -29,6 +54,14 @@ export class StagedFile {
   private readonly dirty = new Set<number>();
   private metaDirty: boolean;
   private lock: Promise<unknown> = Promise.resolve();
+  /** write generation per chunk: bumped by every change of its bytes */
+  private readonly gens = new Map<number, number>();
+  /** chunks stored in the background, by index */
+  private readonly ahead = new Map<number, StoredAhead>();
+  /** chunks waiting for a background upload slot */
+  private readonly aheadQueue: number[] = [];
+  private readonly aheadInflight = new Map<number, Promise<void>>();
+  private readonly aheadAbort = new AbortController();
   /** open handles using this staged file */
   refs = 0;
   /** set by unlink: never commit again */
@@ -38,7 +71,7 @@ export class StagedFile {
   committedTimes: { mtimeMs: number; ctimeMs: number } | undefined;
   /** when the staged bytes last changed (stat shows it while they are uncommitted) */
   changedAtMs = 0;
-  readonly stats = { commits: 0, uploadedChunks: 0, loadedChunks: 0 };
+  readonly stats = { commits: 0, uploadedChunks: 0, loadedChunks: 0, storedAhead: 0 };
 
   private constructor(
     private readonly deps: StagedFileDeps,
@@ -101,8 +134,7 @@ export class StagedFile {
         const baseEnd = chunkStart + (this.base[i]?.size ?? 0);
         const coversBase = offset <= chunkStart && end >= baseEnd;
         if (!coversBase) await this.ensureLoaded(i);
-        this.present.add(i);
-        this.dirty.add(i);
+        this.markDirty(i);
       }
       // growing past a partial last chunk changes that chunk too
       if (offset > this.size) await this.markRangeDirty(this.size, offset);
@@ -110,6 +142,9 @@ export class StagedFile {
       if (end > this.size) this.size = end;
       this.metaDirty = true;
       this.changedAtMs = Date.now();
+      // a writer that starts a new chunk is done with the one before (sequential writes)
+      const last = Math.floor((end - 1) / cs);
+      if (offset % cs === 0 || Math.floor(offset / cs) !== last) this.queueAhead(last - 1);
       return data.length;
     });
   }
@@ -134,10 +169,12 @@ export class StagedFile {
         const keep = Math.ceil(size / cs);
         if (size % cs !== 0) {
           await this.ensureLoaded(keep - 1);
-          this.dirty.add(keep - 1);
+          this.markDirty(keep - 1);
         }
         this.base = this.base.slice(0, keep);
         for (const set of [this.present, this.dirty]) for (const i of set) if (i >= keep) set.delete(i);
+        // the bytes there are gone: no background result for them may count
+        for (const i of this.gens.keys()) if (i >= keep) this.gens.set(i, this.gen(i) + 1);
       } else {
         await this.markRangeDirty(this.size, size);
       }
@@ -152,6 +189,10 @@ export class StagedFile {
   commit(signal: AbortSignal): Promise<EntryInfo | undefined> {
     return this.serial(async () => {
       if (!this.needsCommit) return undefined;
+      // queued background uploads are the commit's job now; running ones may still count
+      this.aheadQueue.length = 0;
+      await Promise.all(this.aheadInflight.values());
+      const nowMs = Date.now();
       const cs = this.chunkSizeBytes;
       const count = Math.ceil(this.size / cs);
       const chunks: StagedChunk[] = [];
@@ -163,6 +204,13 @@ export class StagedFile {
         if (old && !this.dirty.has(i) && old.size === len) {
           chunks.push({ index: i, ref: { id: old.id, size: old.size } });
           next.push(old);
+          continue;
+        }
+        const stored = this.ahead.get(i);
+        if (stored && stored.gen === this.gen(i) && stored.ref.size === len && nowMs - stored.atMs < WRITE_BEHIND_MAX_AGE_MS) {
+          chunks.push({ index: i, ref: stored.ref, receipts: stored.receipts });
+          next.push({ id: stored.ref.id, size: len, offset: i * cs, locations: [], cap: '' });
+          uploads++;
           continue;
         }
         await this.ensureLoaded(i);
@@ -189,6 +237,7 @@ export class StagedFile {
       });
       this.base = next;
       this.dirty.clear();
+      this.ahead.clear();
       this.metaDirty = false;
       this.mtimeMs = undefined;
       this.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
@@ -200,6 +249,9 @@ export class StagedFile {
 
   /** Closes and deletes the staging file. */
   async dispose(): Promise<void> {
+    this.aheadQueue.length = 0;
+    this.aheadAbort.abort();
+    await Promise.all(this.aheadInflight.values());
     await this.serial(async () => {
       await this.fh.close().catch(() => undefined);
       await rm(this.filePath, { force: true });
@@ -213,11 +265,61 @@ export class StagedFile {
 
   private markAllDirty(): void {
     const count = Math.ceil(this.size / this.chunkSizeBytes);
-    for (let i = 0; i < count; i++) {
-      this.present.add(i);
-      this.dirty.add(i);
-    }
+    for (let i = 0; i < count; i++) this.markDirty(i);
     this.metaDirty = true;
+  }
+
+  private gen(i: number): number {
+    return this.gens.get(i) ?? 0;
+  }
+
+  /** Chunk i's bytes change: it is present, dirty, and any background result for it is stale. */
+  private markDirty(i: number): void {
+    this.present.add(i);
+    this.dirty.add(i);
+    this.gens.set(i, this.gen(i) + 1);
+  }
+
+  /** Whether chunk i is worth storing in the background now: whole, dirty, not stored at its generation. */
+  private wantsAhead(i: number): boolean {
+    return i >= 0 && !this.unlinked && this.dirty.has(i) && (i + 1) * this.chunkSizeBytes <= this.size &&
+      this.ahead.get(i)?.gen !== this.gen(i) && !this.aheadInflight.has(i);
+  }
+
+  private queueAhead(i: number): void {
+    if (!this.wantsAhead(i) || this.aheadQueue.includes(i)) return;
+    this.aheadQueue.push(i);
+    this.pumpAhead();
+  }
+
+  private pumpAhead(): void {
+    while (this.aheadInflight.size < WRITE_BEHIND_CONCURRENCY && this.aheadQueue.length > 0) {
+      const i = this.aheadQueue.shift()!;
+      if (!this.wantsAhead(i)) continue;
+      const run = this.storeAhead(i).finally(() => {
+        this.aheadInflight.delete(i);
+        this.pumpAhead();
+      });
+      this.aheadInflight.set(i, run);
+    }
+  }
+
+  /** Reads chunk i from the staging file and stores it; never rejects. */
+  private async storeAhead(i: number): Promise<void> {
+    const gen = this.gen(i);
+    const cs = this.chunkSizeBytes;
+    try {
+      const data = Buffer.allocUnsafe(cs);
+      const { bytesRead } = await this.fh.read(data, 0, cs, i * cs);
+      if (bytesRead !== cs) return; // truncated meanwhile
+      const signal = AbortSignal.any([this.aheadAbort.signal, AbortSignal.timeout(WRITE_BEHIND_TIMEOUT_MS)]);
+      const { ref, receipts } = await this.deps.client.storeChunk(data, { signal });
+      if (this.gen(i) !== gen) return; // written again meanwhile
+      this.ahead.set(i, { gen, ref, receipts, atMs: Date.now() });
+      this.stats.storedAhead++;
+    } catch (err) {
+      this.deps.logger?.debug({ path: this.path, chunk: i, err: (err as Error).message }, 'Write-behind upload failed; the commit uploads the chunk');
+    }
   }
 
   /** Chunks overlapping [from, to) become dirty (loaded first when they have committed bytes). */
@@ -225,8 +327,7 @@ export class StagedFile {
     const cs = this.chunkSizeBytes;
     for (let i = Math.floor(from / cs); i * cs < to; i++) {
       await this.ensureLoaded(i);
-      this.present.add(i);
-      this.dirty.add(i);
+      this.markDirty(i);
     }
   }
 

@@ -16,7 +16,7 @@ import { ControllerPool } from './controllers.js';
 import { type DownloadContext, downloadToFile, fetchChunk } from './download.js';
 import { CONTROLLER_BACKOFF_MS } from './limits.js';
 import type { CallOptions, DownloadOptions, RedCloudClient, StagedChunk, UploadOptions } from './types.js';
-import { storeChunks, type ChunkToStore, type UploadContext } from './upload.js';
+import { storeChunks, type ChunkToStore, type Receipts, type UploadContext } from './upload.js';
 
 export interface ClientOptions {
   controllers: string[];
@@ -176,6 +176,9 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
         throw errors.invalid(`Staged chunk ${c.index} has neither data, loader nor ref`);
       });
       const total = chunks.reduce((n, c, i) => n + (refs[i]?.size ?? c.sizeBytes!), 0);
+      // chunks stored earlier (storeChunk) bring their receipts
+      const stored: Receipts = {};
+      for (const c of chunks) if (c.ref && c.receipts) stored[c.ref.id] = c.receipts;
       if (total !== size) throw errors.invalid(`Staged chunks cover ${total} bytes, size is ${size}`);
       async function* fresh(): AsyncGenerator<ChunkToStore> {
         for (const [i, c] of chunks.entries()) {
@@ -198,7 +201,13 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
           o.onProgress?.({ doneBytes, totalBytes: size });
         },
       });
-      return commit(remotePath, refs as ChunkRef[], receipts, size, o);
+      return commit(remotePath, refs as ChunkRef[], { ...stored, ...receipts }, size, o);
+    },
+
+    async storeChunk(data, o) {
+      const ref = { id: sha256Hex(data), size: data.length };
+      const receipts = await storeChunks(ctx, (async function* one() { yield { ref, data }; })(), { signal: o?.signal });
+      return { ref, receipts: receipts[ref.id] ?? [] };
     },
 
     readPlan: (path, o) => get<ReadPlan>('/v1/fs/read', { path: p(path) }, o),

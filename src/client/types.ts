@@ -32,8 +32,10 @@ export interface DownloadOptions extends CallOptions {
 export interface StagedChunk {
   /** index in the file */
   index: number;
-  /** already-known chunk (unchanged) or new bytes to upload */
+  /** already-known chunk (unchanged, or stored earlier: then with `receipts`) or new bytes to upload */
   ref?: ChunkRef;
+  /** write receipts of a `ref` stored earlier with storeChunk (a chunk the file does not reference yet) */
+  receipts?: string[];
   data?: Buffer;
   /**
    * New bytes read only when their upload starts (bounded memory: at most `concurrency` chunks
@@ -74,6 +76,11 @@ export interface RedCloudClient {
    * chunks are uploaded. `chunks` covers the whole file in order.
    */
   commitChunks(remotePath: string, chunks: StagedChunk[], size: number, opts?: UploadOptions & { ifVersion?: string }): Promise<EntryInfo>;
+  /**
+   * Stores one chunk on its chunkservers without committing anything (the mount's write-behind):
+   * resolves with its ref and the receipts a later commitChunks passes along with the ref.
+   */
+  storeChunk(data: Buffer, opts?: CallOptions): Promise<{ ref: ChunkRef; receipts: string[] }>;
   /** Downloads to a local file: written to a temp file beside it and renamed when whole and verified. */
   downloadFile(remotePath: string, localPath: string, opts?: DownloadOptions): Promise<EntryInfo>;
   /** The read plan of a file (chunks with locations and capabilities). */
