@@ -120,7 +120,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     if (!p) {
       p = (async () => {
         await mkdir(stagingDir, { recursive: true });
-        const deps = { client, cache, stagingDir };
+        const deps = { client, cache, stagingDir, logger };
         if (how.create !== undefined) return StagedFile.create(deps, path, null, how.create);
         if (how.truncate) {
           const entry = await statEntry(path, signal);
