@@ -22,6 +22,9 @@ export interface ChunkCacheOptions {
   readAheadInflightMax?: number;
 }
 
+/** Fetched chunks waiting for their disk-tier write at most (each holds its bytes in memory). */
+export const DISK_WRITES_INFLIGHT_MAX = 16;
+
 export class ChunkCache {
   private readonly lru: ByteLru;
   private readonly inflight = new Map<string, Promise<Buffer>>();
@@ -29,7 +32,7 @@ export class ChunkCache {
   private readAheadInflight = 0;
   private readonly shutdown = new AbortController();
   /** counters for tests and metrics; diskHits: reads (whole or range) served by the disk tier */
-  readonly stats = { fetches: 0, hits: 0, shared: 0, readAheads: 0, diskHits: 0 };
+  readonly stats = { fetches: 0, hits: 0, shared: 0, readAheads: 0, diskHits: 0, diskWritesSkipped: 0 };
 
   constructor(
     private readonly components: { client: RedCloudClient; logger: Logger; disk?: DiskChunkCache | undefined },
@@ -98,11 +101,18 @@ export class ChunkCache {
     this.stats.fetches++;
     const signal = AbortSignal.any([AbortSignal.timeout(this.options.fetchTimeoutMs), this.shutdown.signal]);
     const data = await this.components.client.fetchChunk(chunk, { signal });
-    if (disk && !this.shutdown.signal.aborted) {
-      const w = disk.put(chunk.id, data).finally(() => this.diskWrites.delete(w));
-      this.diskWrites.add(w);
-    }
+    if (disk && !this.shutdown.signal.aborted) this.putOnDisk(disk, chunk.id, data);
     return data;
+  }
+
+  /** Writes a fetched chunk to the disk tier in the background (bounded: beyond the bound it is not kept). */
+  private putOnDisk(disk: DiskChunkCache, id: string, data: Buffer): void {
+    if (this.diskWrites.size >= DISK_WRITES_INFLIGHT_MAX) {
+      this.stats.diskWritesSkipped++;
+      return;
+    }
+    const w = disk.put(id, data).finally(() => this.diskWrites.delete(w));
+    this.diskWrites.add(w);
   }
 
   /** Starts background fetches of chunks[from … from+readAhead-1] that are neither cached nor in flight. */
@@ -112,6 +122,8 @@ export class ChunkCache {
     for (let i = Math.max(0, from); i < end; i++) {
       const chunk = chunks[i]!;
       if (this.lru.has(chunk.id) || this.inflight.has(chunk.id)) continue;
+      // read-ahead hides network latency; a chunk on local disk is read by range when asked for
+      if (this.components.disk?.has(chunk.id)) continue;
       if (this.readAheadInflight >= max) return;
       if (!chunk.cap) continue;
       this.readAheadInflight++;

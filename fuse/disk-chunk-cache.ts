@@ -7,7 +7,7 @@
  * deleted on mismatch. A cache never fails a read: I/O errors are logged and count as a miss.
  */
 import type { Dirent } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, type FileHandle, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isChunkId, sha256Hex } from '../src/common/hash.js';
 import type { Logger } from '../src/common/logger.js';
@@ -19,6 +19,8 @@ export const DISK_FREE_MIN_FRACTION = 0.05;
 /** Temp files are `<id>.tmp-<pid>-<n>` next to their final name; leftovers are deleted at start. */
 const TMP_MARK = '.tmp-';
 const SUBDIR_RE = /^[0-9a-f]{2}$/;
+/** Chunk files kept open for range reads (least recently used closed first; saves an open+close per read). */
+export const OPEN_FILES_MAX = 64;
 
 export interface DiskSpace {
   freeBytes: number;
@@ -48,6 +50,13 @@ export interface DiskChunkCacheComponents {
   diskSpace?: (dir: string) => Promise<DiskSpace>;
 }
 
+interface OpenFile {
+  fh: FileHandle;
+  users: number;
+  /** evicted or dropped: closed when its last user is done */
+  closing: boolean;
+}
+
 interface FoundFile {
   id: string;
   sizeBytes: number;
@@ -68,6 +77,8 @@ export class DiskChunkCache {
   private readonly writing = new Set<string>();
   private readonly background = new Set<Promise<unknown>>();
   private readonly madeDirs = new Set<string>();
+  /** id → open handle, least recently used first */
+  private readonly openFiles = new Map<string, OpenFile>();
   private tmpSeq = 0;
 
   constructor(private readonly components: DiskChunkCacheComponents, readonly options: DiskChunkCacheOptions) {
@@ -83,6 +94,11 @@ export class DiskChunkCache {
 
   get count(): number {
     return this.index.count;
+  }
+
+  /** Chunk files held open for range reads (at most OPEN_FILES_MAX while idle). */
+  get openFileCount(): number {
+    return this.openFiles.size;
   }
 
   /** Whether `id` is indexed (verified or not). */
@@ -139,6 +155,7 @@ export class DiskChunkCache {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.idle();
+    for (const id of [...this.openFiles.keys()]) this.closeFile(id);
   }
 
   private pathOf(id: string): string {
@@ -202,19 +219,65 @@ export class DiskChunkCache {
   }
 
   private async pread(id: string, from: number, to: number): Promise<Buffer | undefined> {
-    let fh;
+    let file: OpenFile | undefined;
     try {
-      fh = await open(this.pathOf(id), 'r');
+      file = await this.acquire(id);
       const length = to - from;
       const buf = Buffer.allocUnsafe(length);
-      const { bytesRead } = await fh.read(buf, 0, length, from);
+      const { bytesRead } = await file.fh.read(buf, 0, length, from);
       if (bytesRead !== length) return await this.drop(id, 'short read');
       this.stats.hits++;
       return buf;
     } catch (err) {
       return this.readFailed(id, err);
     } finally {
-      await fh?.close().catch(() => undefined);
+      if (file) this.release(file);
+    }
+  }
+
+  /** An open handle of chunk file `id` (shared, kept open for later reads). */
+  private async acquire(id: string): Promise<OpenFile> {
+    let file = this.openFiles.get(id);
+    if (!file) {
+      const fh = await open(this.pathOf(id), 'r');
+      file = this.openFiles.get(id); // another reader may have opened it meanwhile
+      if (!this.index.has(id)) {
+        void fh.close().catch(() => undefined); // evicted while opening: do not keep a deleted file open
+        throw Object.assign(new Error(`${id} was evicted`), { code: 'ENOENT' });
+      }
+      if (file) {
+        void fh.close().catch(() => undefined);
+      } else {
+        file = { fh, users: 0, closing: false };
+        this.closeIdleBeyond(OPEN_FILES_MAX - 1);
+      }
+    }
+    this.openFiles.delete(id);
+    this.openFiles.set(id, file);
+    file.users++;
+    return file;
+  }
+
+  private release(file: OpenFile): void {
+    file.users--;
+    if (file.users > 0) return;
+    if (file.closing) void file.fh.close().catch(() => undefined);
+    else if (this.openFiles.size > OPEN_FILES_MAX) this.closeIdleBeyond(OPEN_FILES_MAX);
+  }
+
+  /** Stops keeping `id` open (its file is being deleted); closed now or by its last user. */
+  private closeFile(id: string): void {
+    const file = this.openFiles.get(id);
+    if (!file) return;
+    this.openFiles.delete(id);
+    file.closing = true;
+    if (file.users === 0) void file.fh.close().catch(() => undefined);
+  }
+
+  private closeIdleBeyond(max: number): void {
+    for (const [id, file] of this.openFiles) {
+      if (this.openFiles.size <= max) return;
+      if (file.users === 0) this.closeFile(id);
     }
   }
 
@@ -245,6 +308,7 @@ export class DiskChunkCache {
 
   private readFailed(id: string, err: unknown): undefined {
     this.index.delete(id);
+    this.closeFile(id);
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       this.components.logger.warn({ err, chunkId: id }, 'Disk chunk cache could not read a chunk; treated as a miss');
     }
@@ -255,12 +319,14 @@ export class DiskChunkCache {
   private async drop(id: string, reason: string): Promise<undefined> {
     this.components.logger.warn({ chunkId: id, reason }, 'Removed a corrupt cached chunk');
     this.index.delete(id);
+    this.closeFile(id);
     await this.unlink(this.pathOf(id));
     return this.miss();
   }
 
   private evict(id: string): void {
     this.stats.evictions++;
+    this.closeFile(id);
     void this.track(this.unlink(this.pathOf(id)));
   }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { sha256Hex } from '../../../src/common/hash.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import { ChunkCache } from '../../../fuse/chunk-cache.js';
-import { DiskChunkCache, diskNearlyFull, DISK_FREE_MIN_BYTES, type DiskSpace } from '../../../fuse/disk-chunk-cache.js';
+import { DiskChunkCache, diskNearlyFull, DISK_FREE_MIN_BYTES, OPEN_FILES_MAX, type DiskSpace } from '../../../fuse/disk-chunk-cache.js';
 import { SizeLru } from '../../../fuse/lru.js';
 import { FakeClient } from '../../helpers/fake-client.js';
 import { makeTempDir, removeDir } from '../../helpers/tmp.js';
@@ -113,6 +113,29 @@ test('eviction by bytes, least recently used first, deletes the files', () => wi
   assert.is(d.has(big.id), false, 'larger than the capacity: skipped');
   assert.is(existsSync(fileOf(dir, big.id)), false);
   assert.is(d.stats.skippedPuts, 1);
+  await d.stop();
+}));
+
+test('range reads keep at most OPEN_FILES_MAX files open; an evicted file is closed and misses', () => withDir('dc-fds', async (dir) => {
+  const d = disk(dir, (OPEN_FILES_MAX + 6) * 100);
+  const cs = Array.from({ length: OPEN_FILES_MAX + 6 }, (_, i) => chunk(100, i));
+  for (const c of cs) await d.put(c.id, c.data);
+  const parts = await Promise.all(cs.map((c) => d.readRange(c.id, 10, 20)));
+  assert.ok(parts.every((p, i) => p!.equals(cs[i]!.data.subarray(10, 20))));
+  assert.is(d.openFileCount, OPEN_FILES_MAX);
+  for (const c of cs) assert.ok((await d.readRange(c.id, 0, 1))!.equals(c.data.subarray(0, 1)), 'reads again through reopened files');
+  // open now: cs[6…69]; least recently used in the index: cs[0…5], then cs[6]
+  for (let i = 0; i < 6; i++) await d.put(chunk(100, 1000 + i).id, chunk(100, 1000 + i).data);
+  await d.idle();
+  assert.is(d.openFileCount, OPEN_FILES_MAX, 'evicting files that are not open closes nothing');
+  const extra = chunk(100, 999);
+  await d.put(extra.id, extra.data); // evicts cs[6], which is open
+  await d.idle();
+  assert.is(d.has(cs[6]!.id), false);
+  assert.is(d.openFileCount, OPEN_FILES_MAX - 1, 'the evicted file was open and is closed');
+  assert.is(await d.readRange(cs[6]!.id, 0, 10), undefined);
+  await d.stop();
+  assert.is(d.openFileCount, 0);
 }));
 
 test('capacity 0 disables the tier: nothing stored, no directory created', () => withDir('dc-zero', async (dir) => {
@@ -222,6 +245,12 @@ test('ChunkCache without a disk tier fetches again after eviction; read-ahead la
   cache.readAhead(chunks, 1);
   await cache.idle();
   assert.equal([d.has(chunks[1]!.id), d.has(chunks[2]!.id)], [true, true]);
+  assert.is(client.calls.fetchChunk, 5);
+  assert.ok((await cache.read(chunks[0]!, 0, 10)).equals(data.subarray(0, 10)));
+  cache.readAhead(chunks, 1);
+  await cache.idle();
+  assert.is(cache.stats.readAheads, 2, 'chunks already on disk are not read ahead (they are read by range)');
+  assert.is(client.calls.fetchChunk, 6);
   await cache.stop();
 }));
 
