@@ -5,6 +5,7 @@
  * are copied before any await, since fuse-native detaches them after the callback.
  */
 import type { Logger } from '../src/common/logger.js';
+import { BufferPool } from './buffer-pool.js';
 import { withDeadline } from './deadline.js';
 import { errnoFor } from './errno.js';
 import type { Handlers } from './handlers.js';
@@ -32,6 +33,11 @@ export function utimeMs(ms: number, nowMs: () => number = Date.now): number {
   return ms === UTIME_MARKER_MS ? nowMs() : ms;
 }
 
+/** FUSE writes arrive in pieces of at most 128 KiB (libfuse 2 negotiates no larger max_pages). */
+export const WRITE_COPY_BYTES = 128 * 1024;
+/** Pooled write copies kept: more than the writes the kernel has in flight at once. */
+const WRITE_COPIES_KEPT = 32;
+
 type Cb = (...args: any[]) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const MAX_REMEMBERED_UNKNOWN = 1000;
@@ -39,6 +45,7 @@ const MAX_REMEMBERED_UNKNOWN = 1000;
 export function createFuseOps(h: Handlers, components: { logger: Logger }, options: OpsOptions) {
   const log = components.logger;
   const seenUnknown = new Set<string>();
+  const writeCopies = new BufferPool(WRITE_COPY_BYTES, WRITE_COPIES_KEPT);
 
   function run<T>(op: string, work: (signal: AbortSignal) => Promise<T>, done: (value: T) => void, fail: (errno: number) => void): void {
     const timeoutMs = (COMMIT_OPS as readonly string[]).includes(op) ? options.commitTimeoutMs : options.opTimeoutMs;
@@ -71,8 +78,16 @@ export function createFuseOps(h: Handlers, components: { logger: Logger }, optio
     read: (p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
       run('read', (s) => h.read(p, fd, len, pos, s), (data) => cb(data.copy(buf, 0, 0, Math.min(len, data.length))), (e) => cb(e)),
     write: (p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
-      const data = Buffer.from(buf.subarray(0, len));
-      run('write', (s) => h.write(p, fd, data, pos, s), (n) => cb(n), (e) => cb(e));
+      // the kernel's buffer is detached after cb: copy, into a pooled buffer when it fits
+      const pooled = len <= writeCopies.sizeBytes ? writeCopies.take() : undefined;
+      const data = pooled ? pooled.subarray(0, len) : Buffer.allocUnsafe(len);
+      buf.copy(data, 0, 0, len);
+      run('write', (s) => {
+        const work = h.write(p, fd, data, pos, s);
+        // back to the pool only when the write itself is over (not when its deadline fired)
+        if (pooled) work.then(() => writeCopies.give(pooled), () => writeCopies.give(pooled));
+        return work;
+      }, (n) => cb(n), (e) => cb(e));
     },
     flush: (p: string, fd: number, cb: Cb) => plain('flush', (s) => h.flush(p, fd, s), cb),
     fsync: (p: string, _datasync: number, fd: number, cb: Cb) => plain('fsync', (s) => h.fsync(p, fd, s), cb),

@@ -20,6 +20,7 @@ import { sha256Hex } from '../src/common/hash.js';
 import type { Logger } from '../src/common/logger.js';
 import type { RedCloudClient, StagedChunk } from '../src/client/types.js';
 import type { ChunkRef } from '../src/meta/types.js';
+import { BufferPool } from './buffer-pool.js';
 import type { ChunkCache } from './chunk-cache.js';
 
 export interface StagedFileDeps {
@@ -36,6 +37,15 @@ export const WRITE_BEHIND_CONCURRENCY = 2;
 export const WRITE_BEHIND_TIMEOUT_MS = 120_000;
 /** A background result older than this is uploaded again at commit (its chunk may have been collected). */
 export const WRITE_BEHIND_MAX_AGE_MS = 10 * 60_000;
+
+const aheadPools = new Map<number, BufferPool>();
+
+/** The pool of chunk buffers write-behind reads chunks of `sizeBytes` into (shared by all staged files). */
+function aheadBuffers(sizeBytes: number): BufferPool {
+  let pool = aheadPools.get(sizeBytes);
+  if (!pool) aheadPools.set(sizeBytes, (pool = new BufferPool(sizeBytes, 2 * WRITE_BEHIND_CONCURRENCY)));
+  return pool;
+}
 
 /** A chunk stored in the background, valid while its chunk's write generation is still `gen`. */
 interface StoredAhead {
@@ -307,18 +317,24 @@ export class StagedFile {
   /** Reads chunk i from the staging file and stores it; never rejects. */
   private async storeAhead(i: number): Promise<void> {
     const gen = this.gen(i);
-    const cs = this.chunkSizeBytes;
+    const pool = aheadBuffers(this.chunkSizeBytes);
+    const data = pool.take();
+    // a failed or aborted upload may still be sending these bytes: only a finished one gives them back
+    let reusable = true;
     try {
-      const data = Buffer.allocUnsafe(cs);
-      const { bytesRead } = await this.fh.read(data, 0, cs, i * cs);
-      if (bytesRead !== cs) return; // truncated meanwhile
+      const { bytesRead } = await this.fh.read(data, 0, data.length, i * data.length);
+      if (bytesRead !== data.length) return; // truncated meanwhile
       const signal = AbortSignal.any([this.aheadAbort.signal, AbortSignal.timeout(WRITE_BEHIND_TIMEOUT_MS)]);
+      reusable = false;
       const { ref, receipts } = await this.deps.client.storeChunk(data, { signal });
+      reusable = true;
       if (this.gen(i) !== gen) return; // written again meanwhile
       this.ahead.set(i, { gen, ref, receipts, atMs: Date.now() });
       this.stats.storedAhead++;
     } catch (err) {
       this.deps.logger?.debug({ path: this.path, chunk: i, err: (err as Error).message }, 'Write-behind upload failed; the commit uploads the chunk');
+    } finally {
+      if (reusable) pool.give(data);
     }
   }
 
