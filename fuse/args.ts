@@ -13,6 +13,7 @@ import type { RunMountOptions } from './run.js';
 export const MOUNT_FLAG_DEFAULTS = {
   cacheSize: '256MiB',
   diskCacheSize: '10GiB',
+  writeBehind: '2',
   readAhead: '4',
   opTimeout: '10s',
   commitTimeout: '120s',
@@ -38,6 +39,13 @@ export function defaultCacheDir(mountpoint: string): string {
   return join(homedir(), '.cache', 'redcloud', safe);
 }
 
+/** A count of chunks in [0, 64]. */
+function chunkCount(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new Error(`"${s}" is not an integer in [0, 64]`);
+  return n;
+}
+
 export function parseMountArgs(argv: string[]): ParsedMountArgs {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
@@ -46,6 +54,7 @@ export function parseMountArgs(argv: string[]): ParsedMountArgs {
       'cache-size': { type: 'string', default: MOUNT_FLAG_DEFAULTS.cacheSize },
       'disk-cache-size': { type: 'string', default: MOUNT_FLAG_DEFAULTS.diskCacheSize },
       'read-ahead': { type: 'string', default: MOUNT_FLAG_DEFAULTS.readAhead },
+      'write-behind': { type: 'string', default: MOUNT_FLAG_DEFAULTS.writeBehind },
       'cache-dir': { type: 'string' },
       controllers: { type: 'string' },
       'op-timeout': { type: 'string', default: MOUNT_FLAG_DEFAULTS.opTimeout },
@@ -55,13 +64,9 @@ export function parseMountArgs(argv: string[]): ParsedMountArgs {
       'log-level': { type: 'string' },
     },
   });
-  if (positionals.length !== 1) throw errors.invalid('Usage: redcloud-mount DIR [--cache-size 256MiB] [--disk-cache-size 10GiB] [--read-ahead 4] [--cache-dir DIR] [--controllers URL,…]');
+  if (positionals.length !== 1) throw errors.invalid('Usage: redcloud-mount DIR [--cache-size 256MiB] [--disk-cache-size 10GiB] [--read-ahead 4] [--write-behind 2] [--cache-dir DIR] [--controllers URL,…]');
   const mountpoint = resolve(positionals[0]!);
-  const readAheadChunks = parseFlag('read-ahead', values['read-ahead']!, (s) => {
-    const n = Number(s);
-    if (!Number.isInteger(n) || n < 0 || n > 64) throw new Error(`"${s}" is not an integer in [0, 64]`);
-    return n;
-  });
+  const readAheadChunks = parseFlag('read-ahead', values['read-ahead']!, chunkCount);
   const opTimeoutMs = parseFlag('op-timeout', values['op-timeout']!, parseDurationMs);
   return {
     mountpoint,
@@ -70,6 +75,7 @@ export function parseMountArgs(argv: string[]): ParsedMountArgs {
     cacheSizeBytes: parseFlag('cache-size', values['cache-size']!, parseBytes),
     diskCacheSizeBytes: parseFlag('disk-cache-size', values['disk-cache-size']!, parseBytes),
     readAheadChunks,
+    writeBehindChunks: parseFlag('write-behind', values['write-behind']!, chunkCount),
     opTimeoutMs,
     commitTimeoutMs: parseFlag('commit-timeout', values['commit-timeout']!, parseDurationMs),
     attrTtlMs: parseFlag('attr-ttl', values['attr-ttl']!, parseDurationMs),

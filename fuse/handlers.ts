@@ -16,7 +16,7 @@ import { ChunkCache } from './chunk-cache.js';
 import { DiskChunkCache } from './disk-chunk-cache.js';
 import { fuseErrors } from './errno.js';
 import { FileReader } from './file-reader.js';
-import { StagedFile } from './staged-file.js';
+import { StagedFile, WRITE_BEHIND_DEFAULT } from './staged-file.js';
 import {
   TAGS_XATTR, isWriteOpen, O_TRUNC, parseTags, tagDiff, toStat, toStatfs,
   type FuseStat, type FuseStatfs,
@@ -29,6 +29,8 @@ export interface HandlerOptions {
   /** bytes of the on-disk chunk cache under cacheDir/chunks; 0 or absent: none */
   diskCacheSizeBytes?: number;
   readAheadChunks: number;
+  /** whole chunks stored in the background per file being written (default WRITE_BEHIND_DEFAULT; 0: none) */
+  writeBehindChunks?: number;
   attrTtlMs: number;
   fetchTimeoutMs: number;
   owner: { uid: number; gid: number };
@@ -120,7 +122,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     if (!p) {
       p = (async () => {
         await mkdir(stagingDir, { recursive: true });
-        const deps = { client, cache, stagingDir, logger };
+        const deps = { client, cache, stagingDir, logger, writeBehindChunks: options.writeBehindChunks ?? WRITE_BEHIND_DEFAULT };
         if (how.create !== undefined) return StagedFile.create(deps, path, null, how.create);
         if (how.truncate) {
           const entry = await statEntry(path, signal);

@@ -19,6 +19,8 @@ export interface RunMountOptions {
   /** bytes of the on-disk chunk cache under cacheDir/chunks (0: none) */
   diskCacheSizeBytes?: number;
   readAheadChunks: number;
+  /** whole chunks stored in the background per file while it is written (0: all at close) */
+  writeBehindChunks?: number;
   opTimeoutMs: number;
   commitTimeoutMs: number;
   attrTtlMs: number;
@@ -49,7 +51,7 @@ export async function runMount(components: { client: RedCloudClient; logger: Log
   if (await clearStaleMount(mountpoint)) logger.warn({ mountpoint }, 'Cleared a stale mount');
   const shutdown = new AbortController();
   const handlers = createHandlers({ client, logger: logger.child({ component: 'fuse' }) }, {
-    cacheDir: o.cacheDir, cacheSizeBytes: o.cacheSizeBytes, diskCacheSizeBytes: o.diskCacheSizeBytes ?? 0, readAheadChunks: o.readAheadChunks, attrTtlMs: o.attrTtlMs,
+    cacheDir: o.cacheDir, cacheSizeBytes: o.cacheSizeBytes, diskCacheSizeBytes: o.diskCacheSizeBytes ?? 0, readAheadChunks: o.readAheadChunks, writeBehindChunks: o.writeBehindChunks, attrTtlMs: o.attrTtlMs,
     fetchTimeoutMs: o.opTimeoutMs, owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
   });
   const ops = createFuseOps(handlers, { logger }, { opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, shutdown: shutdown.signal });

@@ -29,10 +29,12 @@ export interface StagedFileDeps {
   /** directory of the sparse staging files */
   stagingDir: string;
   logger?: Logger;
+  /** whole chunks stored in the background at once (0: everything at commit) */
+  writeBehindChunks: number;
 }
 
-/** Background chunk uploads per staged file at most. */
-export const WRITE_BEHIND_CONCURRENCY = 2;
+/** Background chunk uploads per staged file, unless the mount says otherwise (--write-behind). */
+export const WRITE_BEHIND_DEFAULT = 2;
 /** Deadline of one background chunk upload. */
 export const WRITE_BEHIND_TIMEOUT_MS = 120_000;
 /** A background result older than this is uploaded again at commit (its chunk may have been collected). */
@@ -43,7 +45,7 @@ const aheadPools = new Map<number, BufferPool>();
 /** The pool of chunk buffers write-behind reads chunks of `sizeBytes` into (shared by all staged files). */
 function aheadBuffers(sizeBytes: number): BufferPool {
   let pool = aheadPools.get(sizeBytes);
-  if (!pool) aheadPools.set(sizeBytes, (pool = new BufferPool(sizeBytes, 2 * WRITE_BEHIND_CONCURRENCY)));
+  if (!pool) aheadPools.set(sizeBytes, (pool = new BufferPool(sizeBytes, 2 * WRITE_BEHIND_DEFAULT)));
   return pool;
 }
 
@@ -297,13 +299,13 @@ export class StagedFile {
   }
 
   private queueAhead(i: number): void {
-    if (!this.wantsAhead(i) || this.aheadQueue.includes(i)) return;
+    if (this.deps.writeBehindChunks === 0 || !this.wantsAhead(i) || this.aheadQueue.includes(i)) return;
     this.aheadQueue.push(i);
     this.pumpAhead();
   }
 
   private pumpAhead(): void {
-    while (this.aheadInflight.size < WRITE_BEHIND_CONCURRENCY && this.aheadQueue.length > 0) {
+    while (this.aheadInflight.size < this.deps.writeBehindChunks && this.aheadQueue.length > 0) {
       const i = this.aheadQueue.shift()!;
       if (!this.wantsAhead(i)) continue;
       const run = this.storeAhead(i).finally(() => {

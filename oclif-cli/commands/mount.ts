@@ -32,6 +32,10 @@ export default class Mount extends Command {
       description: 'bytes of the on-disk chunk cache under the cache dir, kept across mounts (0 disables it)',
     }),
     'read-ahead': Flags.string({ default: MOUNT_FLAG_DEFAULTS.readAhead, description: 'chunks fetched ahead of sequential reads' }),
+    'write-behind': Flags.string({
+      default: MOUNT_FLAG_DEFAULTS.writeBehind,
+      description: 'whole chunks of a file being written that are uploaded in the background at once (0: upload everything at close)',
+    }),
     'cache-dir': Flags.string({ description: 'directory of staged writes and the disk chunk cache (default ~/.cache/redcloud/<mountpoint>)' }),
     controllers: Flags.string({ description: 'controller URLs, comma-separated (overrides the saved list)' }),
   };
@@ -41,6 +45,7 @@ export default class Mount extends Command {
     const { args, flags } = await this.parse(Mount);
     const argv = [
       args.dir, '--cache-size', flags['cache-size'], '--disk-cache-size', flags['disk-cache-size'], '--read-ahead', flags['read-ahead'],
+      '--write-behind', flags['write-behind'],
     ];
     if (flags['cache-dir']) argv.push('--cache-dir', flags['cache-dir']);
     if (flags.controllers) argv.push('--controllers', flags.controllers);

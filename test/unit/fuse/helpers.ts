@@ -25,12 +25,13 @@ export interface Rig {
   cleanup: () => Promise<void>;
 }
 
-export async function rig(opts: { logger?: Logger; opTimeoutMs?: number; attrTtlMs?: number; readAheadChunks?: number; cacheSizeBytes?: number; diskCacheSizeBytes?: number } = {}): Promise<Rig> {
+export async function rig(opts: { logger?: Logger; opTimeoutMs?: number; attrTtlMs?: number; readAheadChunks?: number; cacheSizeBytes?: number; diskCacheSizeBytes?: number; writeBehindChunks?: number } = {}): Promise<Rig> {
   const dir = await mkdtemp(join(tmpdir(), 'redcloud-fuse-test-'));
   const client = new FakeClient(CS);
   const logger = opts.logger ?? silentLogger();
   const h = createHandlers({ client, logger }, {
     cacheDir: dir, cacheSizeBytes: opts.cacheSizeBytes ?? 16 * CS, diskCacheSizeBytes: opts.diskCacheSizeBytes ?? 0, readAheadChunks: opts.readAheadChunks ?? 0,
+    ...(opts.writeBehindChunks !== undefined ? { writeBehindChunks: opts.writeBehindChunks } : {}),
     attrTtlMs: opts.attrTtlMs ?? 1000, fetchTimeoutMs: 5000, owner: { uid: 1000, gid: 1000 },
   });
   const ops = createFuseOps(h, { logger }, { opTimeoutMs: opts.opTimeoutMs ?? 5000, commitTimeoutMs: 5000 });

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { errors } from '../../../src/common/errors.js';
+import { parseMountArgs } from '../../../fuse/args.js';
 import type { StagedFile } from '../../../fuse/staged-file.js';
 import { waitFor } from '../../helpers/wait.js';
 import { CS, pattern, rig, type Rig } from './helpers.js';
@@ -87,6 +88,27 @@ test('a failed background store is retried by the commit, which succeeds', async
   } finally {
     await r.cleanup();
   }
+});
+
+test('--write-behind 0: nothing is stored before the commit, which sends every chunk', async () => {
+  const r = await rig({ writeBehindChunks: 0 });
+  try {
+    const data = pattern(3 * CS + 7, 10);
+    const fd = await r.h.create('/n', 0o100644, r.signal);
+    await writeSequentially(r, '/n', fd, data, CS / 4);
+    await r.h.release('/n', fd, r.signal);
+    assert.is(r.client.calls.storeChunk, undefined);
+    assert.equal(r.client.uploads, [[0, 1, 2, 3]]);
+    assert.ok(r.client.content('/n').equals(data));
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('the --write-behind flag: default 2, 0 allowed, out of range is a clear error', () => {
+  assert.is(parseMountArgs(['/mnt/x']).writeBehindChunks, 2);
+  assert.is(parseMountArgs(['/mnt/x', '--write-behind', '0']).writeBehindChunks, 0);
+  assert.throws(() => parseMountArgs(['/mnt/x', '--write-behind', '65']), /--write-behind: "65" is not an integer in \[0, 64\]/);
 });
 
 test.run();
