@@ -5,7 +5,7 @@
  * are copied before any await, since fuse-native detaches them after the callback.
  */
 import type { Logger } from '../src/common/logger.js';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool } from '../src/common/buffer-pool.js';
 import { withDeadline } from './deadline.js';
 import { errnoFor } from './errno.js';
 import type { Handlers } from './handlers.js';

@@ -20,7 +20,7 @@ import { sha256Hex } from '../src/common/hash.js';
 import type { Logger } from '../src/common/logger.js';
 import type { RedCloudClient, StagedChunk } from '../src/client/types.js';
 import type { ChunkRef } from '../src/meta/types.js';
-import { BufferPool } from './buffer-pool.js';
+import { BufferPool } from '../src/common/buffer-pool.js';
 import type { ChunkCache } from './chunk-cache.js';
 
 export interface StagedFileDeps {

@@ -1,18 +1,20 @@
 /**
- * Reading data: streams one chunk from its replicas in order, verifying size and SHA-256 as the
- * bytes arrive, failing over to the next replica on error, timeout or mismatch (p-retry, one
- * attempt per replica), and logs bad replicas. A whole-file download streams every chunk straight
- * to its place in a temp file beside the destination (no chunk is held in memory; a retried chunk
- * overwrites its range), fsyncs and renames it; on failure the temp file is removed and the
- * destination is untouched.
+ * Reading data: reads one chunk from its replicas in order into a buffer, checks its size and
+ * SHA-256 (hashed on the thread pool, so the event loop keeps receiving), failing over to the next
+ * replica on error, timeout or mismatch (p-retry, one attempt per replica), and logs bad replicas.
+ * A whole-file download writes every verified chunk to its place in a temp file beside the
+ * destination (at most `concurrency` chunks in memory, in reused buffers), fsyncs and renames it;
+ * on failure the temp file is removed and the destination is untouched.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import PQueue from 'p-queue';
 import pRetry from 'p-retry';
 import { CAP_HEADER, CLIENT_VERIFIES_HEADER, type ReadPlan, type ReadPlanChunk } from '../common/api.js';
+import { BufferPool } from '../common/buffer-pool.js';
 import { RedCloudError, errors, toRedCloudError } from '../common/errors.js';
+import { sha256HexAsync } from '../common/hash.js';
 import { request, throwIfAborted } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
 import type { Progress } from './types.js';
@@ -25,28 +27,23 @@ export interface DownloadContext {
   reportBad?: (chunk: ReadPlanChunk, serverId: string) => void;
 }
 
-/** Receives a chunk's bytes in order as they arrive; `at` is the offset within the chunk. */
-type Sink = (piece: Buffer, at: number) => void | Promise<void>;
-
 /**
- * One attempt: GETs the chunk from one replica and hands its bytes to `sink` as they arrive,
- * hashing on the way (no whole-chunk buffering, no second pass). Throws INTEGRITY when the
- * replica sends too many or too few bytes or bytes that do not hash to the id; the caller then
- * retries with the next replica, whose bytes overwrite what this one sent.
+ * One attempt: GETs the chunk from one replica into `into` (exactly chunk.size bytes), then checks
+ * its SHA-256 on the thread pool. Throws INTEGRITY when the replica sends too many or too few
+ * bytes or bytes that do not hash to the id; the caller then retries with the next replica, whose
+ * bytes overwrite these.
  */
-async function streamFrom(ctx: DownloadContext, chunk: ReadPlanChunk, index: number, sink: Sink, signal?: AbortSignal): Promise<void> {
+async function receiveFrom(ctx: DownloadContext, chunk: ReadPlanChunk, index: number, into: Buffer, signal?: AbortSignal): Promise<void> {
   const loc = chunk.locations[index]!;
   const url = `${loc.url.replace(/\/+$/, '')}/chunks/${chunk.id}`;
   const res = await request(url, { headers: { [CAP_HEADER]: chunk.cap, [CLIENT_VERIFIES_HEADER]: '1' }, timeoutMs: ctx.requestTimeoutMs, signal });
-  const hash = createHash('sha256');
   let received = 0;
   try {
     for await (const piece of res.body as AsyncIterable<Buffer>) {
       if (received + piece.length > chunk.size) {
         throw errors.integrity(`Replica ${loc.id} sent more than the ${chunk.size} bytes of chunk ${chunk.id}`, { serverId: loc.id });
       }
-      hash.update(piece);
-      await sink(piece, received);
+      piece.copy(into, received);
       received += piece.length;
     }
   } catch (err) {
@@ -58,18 +55,18 @@ async function streamFrom(ctx: DownloadContext, chunk: ReadPlanChunk, index: num
   if (received !== chunk.size) {
     throw errors.integrity(`Replica ${loc.id} sent ${received} bytes for chunk ${chunk.id} of ${chunk.size}`, { serverId: loc.id });
   }
-  if (hash.digest('hex') !== chunk.id) {
+  if ((await sha256HexAsync(into.subarray(0, chunk.size))) !== chunk.id) {
     throw errors.integrity(`Replica ${loc.id} sent bytes that do not hash to chunk ${chunk.id}`, { serverId: loc.id });
   }
 }
 
-/** Streams one chunk, verified, to `sink`, trying its replicas in order (bounded: one attempt each). */
-async function streamChunk(ctx: DownloadContext, chunk: ReadPlanChunk, sink: Sink, signal?: AbortSignal): Promise<void> {
+/** Reads one chunk, verified, into `into`, trying its replicas in order (bounded: one attempt each). */
+async function receiveChunk(ctx: DownloadContext, chunk: ReadPlanChunk, into: Buffer, signal?: AbortSignal): Promise<void> {
   const locations = chunk.locations ?? [];
   if (locations.length === 0) throw errors.unavailable(`No live replica of chunk ${chunk.id}`, { chunkId: chunk.id });
   let last: RedCloudError | undefined;
   try {
-    await pRetry((attempt) => streamFrom(ctx, chunk, attempt - 1, sink, signal), {
+    await pRetry((attempt) => receiveFrom(ctx, chunk, attempt - 1, into, signal), {
       retries: locations.length - 1,
       minTimeout: 0,
       maxTimeout: 0,
@@ -98,9 +95,7 @@ async function streamChunk(ctx: DownloadContext, chunk: ReadPlanChunk, sink: Sin
 /** Fetches one chunk into memory, verified, failing over between its replicas. */
 export async function fetchChunk(ctx: DownloadContext, chunk: ReadPlanChunk, signal?: AbortSignal): Promise<Buffer> {
   const data = Buffer.allocUnsafe(chunk.size);
-  await streamChunk(ctx, chunk, (piece, at) => {
-    piece.copy(data, at);
-  }, signal);
+  await receiveChunk(ctx, chunk, data, signal);
   return data;
 }
 
@@ -132,40 +127,25 @@ export async function downloadToFile(ctx: DownloadContext, plan: ReadPlan, local
   }
 }
 
-/** Bytes gathered before one positional write of a streamed chunk. */
-const WRITE_BATCH_BYTES = 1024 * 1024;
-
-/** Streams a chunk to its place in the file, coalescing socket pieces into larger writes. */
-async function writeChunkAt(ctx: DownloadContext, chunk: ReadPlanChunk, fh: FileHandle, signal: AbortSignal): Promise<void> {
-  const batch = Buffer.allocUnsafe(Math.min(WRITE_BATCH_BYTES, chunk.size));
-  let batchStart = 0;
-  let batchLength = 0;
-  const flush = async (): Promise<void> => {
-    if (batchLength > 0) await fh.write(batch, 0, batchLength, chunk.offset + batchStart);
-    batchLength = 0;
-  };
-  await streamChunk(ctx, chunk, async (piece, at) => {
-    if (at === 0) batchLength = 0; // a retry from the next replica starts the chunk over
-    if (batchLength > 0 && batchLength + piece.length > batch.length) await flush();
-    if (batchLength === 0) batchStart = at;
-    if (piece.length >= batch.length) {
-      await fh.write(piece, 0, piece.length, chunk.offset + at);
-      return;
-    }
-    piece.copy(batch, batchLength);
-    batchLength += piece.length;
-  }, signal);
-  await flush();
+/** Reads a chunk, verified, into a pooled buffer and writes it to its place in the file. */
+async function writeChunkAt(ctx: DownloadContext, chunk: ReadPlanChunk, fh: FileHandle, pool: BufferPool, signal: AbortSignal): Promise<void> {
+  const buf = pool.take();
+  // only a finished read-and-write gives the buffer back: a failed one may still be filling it
+  await receiveChunk(ctx, chunk, buf, signal);
+  await fh.write(buf, 0, chunk.size, chunk.offset);
+  pool.give(buf);
 }
 
 async function writeChunks(ctx: DownloadContext, plan: ReadPlan, fh: FileHandle, opts: DownloadToFileOptions): Promise<void> {
   const abort = new AbortController();
   const signal = opts.signal ? AbortSignal.any([abort.signal, opts.signal]) : abort.signal;
   const queue = new PQueue({ concurrency: ctx.concurrency });
+  // each chunk in flight is held whole (hashed off the event loop); the pool bounds and reuses that memory
+  const pool = new BufferPool(Math.max(1, ...plan.chunks.map((c) => c.size)), ctx.concurrency);
   let doneBytes = 0;
   const tasks = plan.chunks.map((chunk) =>
     queue.add(async () => {
-      await writeChunkAt(ctx, chunk, fh, signal);
+      await writeChunkAt(ctx, chunk, fh, pool, signal);
       throwIfAborted(signal, 'Download');
       doneBytes += chunk.size;
       opts.onProgress?.({ doneBytes, totalBytes: plan.entry.size });

@@ -1,7 +1,7 @@
 /**
- * A free list of equal-sized Buffers, so the mount's steady streams of large copies (the bytes of
- * every FUSE write, the chunks write-behind reads back) reuse memory instead of allocating a new
- * ArrayBuffer each time: every new one counts as external memory, and V8 answers a stream of them
+ * A free list of equal-sized Buffers, so steady streams of large copies (the bytes of every FUSE
+ * write, chunks read back for upload, chunks downloaded to a file) reuse memory instead of
+ * allocating a new ArrayBuffer each time: every new one counts as external memory, and V8 answers a stream of them
  * with a full garbage collection every few dozen MiB. Only a buffer nobody still reads may be given
  * back. Pure, no I/O.
  */
