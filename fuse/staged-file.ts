@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntryInfo, ReadPlan, ReadPlanChunk } from '../src/common/api.js';
-import { sha256Hex } from '../src/common/hash.js';
+import { sha256HexAsync } from '../src/common/hash.js';
 import type { Logger } from '../src/common/logger.js';
 import type { RedCloudClient, StagedChunk } from '../src/client/types.js';
 import type { ChunkRef } from '../src/meta/types.js';
@@ -236,7 +236,7 @@ export class StagedFile {
             const data = Buffer.allocUnsafe(len);
             const { bytesRead } = await this.fh.read(data, 0, len, offset);
             if (bytesRead !== len) data.fill(0, bytesRead);
-            const id = sha256Hex(data);
+            const id = await sha256HexAsync(data);
             next[i]!.id = id;
             return { ref: { id, size: len }, data };
           },

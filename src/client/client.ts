@@ -6,7 +6,7 @@
 import { stat as fsStat } from 'node:fs/promises';
 import type { ClusterStatus, CommitRequest, EntryInfo, LoginResponse, ReadPlan } from '../common/api.js';
 import { errors } from '../common/errors.js';
-import { sha256Hex } from '../common/hash.js';
+import { sha256Hex, sha256HexAsync } from '../common/hash.js';
 import { requestJson, type RequestOptions } from '../common/http-client.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { normalizePath } from '../common/paths.js';
@@ -205,7 +205,7 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     },
 
     async storeChunk(data, o) {
-      const ref = { id: sha256Hex(data), size: data.length };
+      const ref = { id: await sha256HexAsync(data), size: data.length };
       const receipts = await storeChunks(ctx, (async function* one() { yield { ref, data }; })(), { signal: o?.signal });
       return { ref, receipts: receipts[ref.id] ?? [] };
     },
