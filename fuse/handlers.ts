@@ -437,8 +437,9 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
       return failed;
     },
 
-    stop(): void {
-      cache.stop();
+    /** Drops the caches; resolves once the disk cache's background writes have settled. */
+    stop(): Promise<void> {
+      return cache.stop();
     },
   };
 }

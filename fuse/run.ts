@@ -78,7 +78,7 @@ export async function runMount(components: { client: RedCloudClient; logger: Log
       if (await isMounted(mountpoint).catch(() => false)) {
         await mounted.unmount().catch((err: unknown) => logger.error({ err }, 'Unmount failed'));
       }
-      handlers.stop();
+      await handlers.stop().catch((err: unknown) => logger.warn({ err }, 'Could not stop the chunk cache cleanly'));
       await removePidFile(mountpoint);
       logger.info({ mountpoint }, 'Unmounted');
       finish();

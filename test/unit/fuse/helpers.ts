@@ -38,7 +38,7 @@ export async function rig(opts: { logger?: Logger; opTimeoutMs?: number; attrTtl
   return {
     client, h, ops, dir, signal: new AbortController().signal,
     cleanup: async () => {
-      h.stop();
+      await h.stop();
       await rm(dir, { recursive: true, force: true });
     },
   };
