@@ -5,6 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import type { BufferPool } from '../common/buffer-pool.js';
 import { errors } from '../common/errors.js';
 
 export async function* chunkStream(source: Readable | AsyncIterable<Uint8Array>, chunkSizeBytes: number): AsyncGenerator<Buffer> {
@@ -29,13 +30,16 @@ export async function* chunkStream(source: Readable | AsyncIterable<Uint8Array>,
   if (held > 0) yield Buffer.concat(parts, held);
 }
 
-/** Reads a local file chunk by chunk, each straight into its own buffer. */
-export async function* fileChunks(path: string, chunkSizeBytes: number): AsyncGenerator<Buffer> {
+/**
+ * Reads a local file chunk by chunk, each straight into its own buffer: a new one, or one taken
+ * from `pool` (of chunkSizeBytes buffers) that the consumer gives back when done with it.
+ */
+export async function* fileChunks(path: string, chunkSizeBytes: number, pool?: BufferPool): AsyncGenerator<Buffer> {
   if (!Number.isInteger(chunkSizeBytes) || chunkSizeBytes < 1) throw errors.invalid(`Invalid chunk size ${chunkSizeBytes}`);
   const fh = await open(path, 'r');
   try {
     for (let position = 0; ; ) {
-      const buf = Buffer.allocUnsafe(chunkSizeBytes);
+      const buf = pool ? pool.take() : Buffer.allocUnsafe(chunkSizeBytes);
       let filled = 0;
       while (filled < chunkSizeBytes) {
         const { bytesRead } = await fh.read(buf, filled, chunkSizeBytes - filled, position);

@@ -5,6 +5,7 @@
  */
 import { stat as fsStat } from 'node:fs/promises';
 import type { ClusterStatus, CommitRequest, EntryInfo, LoginResponse, ReadPlan } from '../common/api.js';
+import { BufferPool } from '../common/buffer-pool.js';
 import { errors } from '../common/errors.js';
 import { sha256Hex, sha256HexAsync } from '../common/hash.js';
 import { requestJson, type RequestOptions } from '../common/http-client.js';
@@ -90,7 +91,7 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
   };
 
   /** Chunks, hashes and stores a stream; commits only when every chunk has quorum. */
-  const uploadFrom = async (source: AsyncGenerator<Buffer>, remotePath: string, o: UploadOptions, totalBytes?: number): Promise<EntryInfo> => {
+  const uploadFrom = async (source: AsyncGenerator<Buffer>, remotePath: string, o: UploadOptions, totalBytes?: number, pool?: BufferPool): Promise<EntryInfo> => {
     const path = p(remotePath);
     const refs: ChunkRef[] = [];
     let readBytes = 0;
@@ -100,7 +101,9 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
         const ref = { id: sha256Hex(data), size: data.length };
         refs.push(ref);
         readBytes += data.length;
-        yield { ref, data };
+        // a short last chunk is a view of a pooled buffer: give back the whole buffer
+        const whole = pool && data.buffer.byteLength === pool.sizeBytes ? Buffer.from(data.buffer, data.byteOffset, pool.sizeBytes) : undefined;
+        yield whole ? { ref, data, release: () => pool!.give(whole) } : { ref, data };
       }
     }
     try {
@@ -160,7 +163,9 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
         throw err.code === 'ENOENT' ? errors.notFound(`No such local file: ${localPath}`) : err;
       });
       if (!st.isFile()) throw errors.invalid(`Not a regular file: ${localPath}`);
-      return uploadFrom(fileChunks(localPath, opts.chunkSizeBytes), remotePath, { mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, ...o }, st.size);
+      // chunk buffers are reused once stored: memory stays at `concurrency` chunks without waiting for the GC
+      const pool = new BufferPool(opts.chunkSizeBytes, opts.concurrency + 1);
+      return uploadFrom(fileChunks(localPath, opts.chunkSizeBytes, pool), remotePath, { mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, ...o }, st.size, pool);
     },
     uploadStream: (source, remotePath, o = {}) => uploadFrom(chunkStream(source, opts.chunkSizeBytes), remotePath, o),
 

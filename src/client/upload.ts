@@ -27,6 +27,8 @@ export interface UploadContext {
 export interface ChunkToStore {
   ref: ChunkRef;
   data: Buffer;
+  /** called once nothing reads `data` any more (stored, or skipped as a duplicate); not after a failure */
+  release?: () => void;
 }
 
 export interface StoreOptions {
@@ -66,6 +68,7 @@ export async function storeChunks(ctx: UploadContext, chunks: AsyncIterable<Chun
       const task = storeOne(ctx, transfers, chunk, target, placement.writeQuorum, signal).then(
         (got) => {
           receipts[chunk.ref.id] = got;
+          chunk.release?.();
           opts.onStored?.(chunk.ref.size);
         },
         fail,
@@ -78,6 +81,7 @@ export async function storeChunks(ctx: UploadContext, chunks: AsyncIterable<Chun
     for await (const chunk of chunks) {
       if (failure) break;
       if (seen.has(chunk.ref.id)) {
+        chunk.release?.();
         opts.onStored?.(chunk.ref.size);
         continue;
       }
