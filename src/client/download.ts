@@ -1,18 +1,18 @@
 /**
- * Reading data: reads one chunk from its replicas in order into a buffer, checks its size and
- * SHA-256 (hashed on the thread pool, so the event loop keeps receiving), failing over to the next
- * replica on error, timeout or mismatch (p-retry, one attempt per replica), and logs bad replicas.
- * A whole-file download writes every verified chunk to its place in a temp file beside the
- * destination (at most `concurrency` chunks in memory, in reused buffers), fsyncs and renames it;
- * on failure the temp file is removed and the destination is untouched.
+ * Reading data: reads one chunk from its replicas in order, checking its size and SHA-256,
+ * failing over to the next replica on error, timeout or mismatch (p-retry, one attempt per
+ * replica), and logs bad replicas. A chunk fetched into memory (the mount) is hashed whole on the
+ * thread pool; a whole-file download streams every chunk straight to its place in a temp file
+ * beside the destination, hashing as it goes (no chunk held in memory; a retried chunk
+ * overwrites its range), fsyncs and renames it; on failure the temp file is removed and the
+ * destination is untouched.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import PQueue from 'p-queue';
 import pRetry from 'p-retry';
 import { CAP_HEADER, CLIENT_VERIFIES_HEADER, type ReadPlan, type ReadPlanChunk } from '../common/api.js';
-import { BufferPool } from '../common/buffer-pool.js';
 import { RedCloudError, errors, toRedCloudError } from '../common/errors.js';
 import { sha256HexAsync } from '../common/hash.js';
 import { request, throwIfAborted } from '../common/http-client.js';
@@ -27,13 +27,19 @@ export interface DownloadContext {
   reportBad?: (chunk: ReadPlanChunk, serverId: string) => void;
 }
 
+/** Where one attempt's bytes go, in order as they arrive, and the hash of what it received. */
+interface ChunkSink {
+  write(piece: Buffer, at: number): void | Promise<void>;
+  /** SHA-256 hex of the bytes written (called once, after the last piece) */
+  digest(): Promise<string>;
+}
+
 /**
- * One attempt: GETs the chunk from one replica into `into` (exactly chunk.size bytes), then checks
- * its SHA-256 on the thread pool. Throws INTEGRITY when the replica sends too many or too few
- * bytes or bytes that do not hash to the id; the caller then retries with the next replica, whose
- * bytes overwrite these.
+ * One attempt: GETs the chunk from one replica into a fresh sink. Throws INTEGRITY when the
+ * replica sends too many or too few bytes or bytes that do not hash to the id; the caller then
+ * retries with the next replica, whose bytes overwrite these.
  */
-async function receiveFrom(ctx: DownloadContext, chunk: ReadPlanChunk, index: number, into: Buffer, signal?: AbortSignal): Promise<void> {
+async function receiveFrom(ctx: DownloadContext, chunk: ReadPlanChunk, index: number, sink: ChunkSink, signal?: AbortSignal): Promise<void> {
   const loc = chunk.locations[index]!;
   const url = `${loc.url.replace(/\/+$/, '')}/chunks/${chunk.id}`;
   const res = await request(url, { headers: { [CAP_HEADER]: chunk.cap, [CLIENT_VERIFIES_HEADER]: '1' }, timeoutMs: ctx.requestTimeoutMs, signal });
@@ -43,7 +49,7 @@ async function receiveFrom(ctx: DownloadContext, chunk: ReadPlanChunk, index: nu
       if (received + piece.length > chunk.size) {
         throw errors.integrity(`Replica ${loc.id} sent more than the ${chunk.size} bytes of chunk ${chunk.id}`, { serverId: loc.id });
       }
-      piece.copy(into, received);
+      await sink.write(piece, received);
       received += piece.length;
     }
   } catch (err) {
@@ -55,18 +61,18 @@ async function receiveFrom(ctx: DownloadContext, chunk: ReadPlanChunk, index: nu
   if (received !== chunk.size) {
     throw errors.integrity(`Replica ${loc.id} sent ${received} bytes for chunk ${chunk.id} of ${chunk.size}`, { serverId: loc.id });
   }
-  if ((await sha256HexAsync(into.subarray(0, chunk.size))) !== chunk.id) {
+  if ((await sink.digest()) !== chunk.id) {
     throw errors.integrity(`Replica ${loc.id} sent bytes that do not hash to chunk ${chunk.id}`, { serverId: loc.id });
   }
 }
 
-/** Reads one chunk, verified, into `into`, trying its replicas in order (bounded: one attempt each). */
-async function receiveChunk(ctx: DownloadContext, chunk: ReadPlanChunk, into: Buffer, signal?: AbortSignal): Promise<void> {
+/** Reads one chunk, verified, into a new sink per attempt, trying its replicas in order (bounded: one attempt each). */
+async function receiveChunk(ctx: DownloadContext, chunk: ReadPlanChunk, newSink: () => ChunkSink, signal?: AbortSignal): Promise<void> {
   const locations = chunk.locations ?? [];
   if (locations.length === 0) throw errors.unavailable(`No live replica of chunk ${chunk.id}`, { chunkId: chunk.id });
   let last: RedCloudError | undefined;
   try {
-    await pRetry((attempt) => receiveFrom(ctx, chunk, attempt - 1, into, signal), {
+    await pRetry((attempt) => receiveFrom(ctx, chunk, attempt - 1, newSink(), signal), {
       retries: locations.length - 1,
       minTimeout: 0,
       maxTimeout: 0,
@@ -92,10 +98,18 @@ async function receiveChunk(ctx: DownloadContext, chunk: ReadPlanChunk, into: Bu
   }
 }
 
-/** Fetches one chunk into memory, verified, failing over between its replicas. */
+/**
+ * Fetches one chunk into memory, verified, failing over between its replicas. The whole chunk is
+ * hashed at the end on the thread pool, so the event loop (the mount's FUSE queue) stays free.
+ */
 export async function fetchChunk(ctx: DownloadContext, chunk: ReadPlanChunk, signal?: AbortSignal): Promise<Buffer> {
   const data = Buffer.allocUnsafe(chunk.size);
-  await receiveChunk(ctx, chunk, data, signal);
+  await receiveChunk(ctx, chunk, () => ({
+    write: (piece, at) => {
+      piece.copy(data, at);
+    },
+    digest: () => sha256HexAsync(data),
+  }), signal);
   return data;
 }
 
@@ -127,25 +141,52 @@ export async function downloadToFile(ctx: DownloadContext, plan: ReadPlan, local
   }
 }
 
-/** Reads a chunk, verified, into a pooled buffer and writes it to its place in the file. */
-async function writeChunkAt(ctx: DownloadContext, chunk: ReadPlanChunk, fh: FileHandle, pool: BufferPool, signal: AbortSignal): Promise<void> {
-  const buf = pool.take();
-  // only a finished read-and-write gives the buffer back: a failed one may still be filling it
-  await receiveChunk(ctx, chunk, buf, signal);
-  await fh.write(buf, 0, chunk.size, chunk.offset);
-  pool.give(buf);
+/** Bytes gathered before one positional write of a streamed chunk. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/**
+ * Streams a chunk to its place in the file as it arrives, hashing on the way and coalescing socket
+ * pieces into 1 MiB writes, so a download holds no whole chunk (less memory than buffering, and
+ * as fast here). A retry from the next replica rewrites the range.
+ */
+async function writeChunkAt(ctx: DownloadContext, chunk: ReadPlanChunk, fh: FileHandle, signal: AbortSignal): Promise<void> {
+  const batch = Buffer.allocUnsafe(Math.min(WRITE_BATCH_BYTES, chunk.size));
+  await receiveChunk(ctx, chunk, () => {
+    const hash = createHash('sha256');
+    let batchStart = 0;
+    let batchLength = 0;
+    const flush = async (): Promise<void> => {
+      if (batchLength > 0) await fh.write(batch, 0, batchLength, chunk.offset + batchStart);
+      batchLength = 0;
+    };
+    return {
+      write: async (piece, at) => {
+        hash.update(piece);
+        if (batchLength > 0 && batchLength + piece.length > batch.length) await flush();
+        if (batchLength === 0) batchStart = at;
+        if (piece.length >= batch.length) {
+          await fh.write(piece, 0, piece.length, chunk.offset + at);
+          return;
+        }
+        piece.copy(batch, batchLength);
+        batchLength += piece.length;
+      },
+      digest: async () => {
+        await flush();
+        return hash.digest('hex');
+      },
+    };
+  }, signal);
 }
 
 async function writeChunks(ctx: DownloadContext, plan: ReadPlan, fh: FileHandle, opts: DownloadToFileOptions): Promise<void> {
   const abort = new AbortController();
   const signal = opts.signal ? AbortSignal.any([abort.signal, opts.signal]) : abort.signal;
   const queue = new PQueue({ concurrency: ctx.concurrency });
-  // each chunk in flight is held whole (hashed off the event loop); the pool bounds and reuses that memory
-  const pool = new BufferPool(Math.max(1, ...plan.chunks.map((c) => c.size)), ctx.concurrency);
   let doneBytes = 0;
   const tasks = plan.chunks.map((chunk) =>
     queue.add(async () => {
-      await writeChunkAt(ctx, chunk, fh, pool, signal);
+      await writeChunkAt(ctx, chunk, fh, signal);
       throwIfAborted(signal, 'Download');
       doneBytes += chunk.size;
       opts.onProgress?.({ doneBytes, totalBytes: plan.entry.size });
