@@ -2,9 +2,11 @@
  * Benchmark: a 1 GiB random file (BENCH_SIZE), a cluster of 1 controller and 3 chunkservers with
  * REPLICATION_FACTOR=3 (every chunk on all three), on 127.0.5.1xx. Times `cp` of the file on the
  * same disk, then the CLI's upload and download, and prints MB/s, the ratio to cp and the CLI's
- * peak RSS. Not part of `npm test`.
+ * peak RSS, and two ceilings measured in the same run that no implementation on this machine can
+ * pass: the disk's durable write rate divided by the replication factor (upload), and SHA-256 on
+ * one core (a client verifying one stream of chunks). Not part of `npm test`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -24,6 +26,13 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
+/** SHA-256 throughput of one core in MB/s, over `bytes` of random data in 4 MiB pieces. */
+function sha256Rate(bytes = 256 * 2 ** 20): number {
+  const piece = randomBytes(4 * 2 ** 20);
+  const t0 = process.hrtime.bigint();
+  for (let done = 0; done < bytes; done += piece.length) createHash('sha256').update(piece).digest();
+  return bytes / MB / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
 
 /** Polls the controller's status until `n` chunkservers are healthy, so all three get replicas. */
 async function waitForChunkservers(controllerUrl: string, n: number): Promise<void> {
@@ -71,6 +80,9 @@ async function main(): Promise<void> {
     const same = (await sha256File(join(dir, 'down', 'bench.bin'))) === sha;
 
     const rate = (m: Measured) => sizeBytes / MB / (m.durationMs / 1000);
+    const replicas = 3;
+    const uploadCeiling = rate(cpSync) / replicas;
+    const hashCeiling = sha256Rate();
     const row = (name: string, m: Measured, target = '') =>
       `| ${name.padEnd(9)} | ${(m.durationMs / 1000).toFixed(2).padStart(8)} | ${rate(m).toFixed(1).padStart(8)} | ${(rate(m) / rate(cp)).toFixed(2).padStart(6)} | ${(rate(m) / rate(cpSync)).toFixed(2).padStart(12)} | ${target.padEnd(6)} | ${(m.peakRssBytes / 2 ** 20).toFixed(0).padStart(12)} |`;
     process.stdout.write([
@@ -82,6 +94,10 @@ async function main(): Promise<void> {
       row('cp+sync', cpSync),
       row('upload', up, '≥ 0.3'),
       row('download', down, '≥ 0.5'),
+      '',
+      'Ceilings measured in this run (no overhead counted but the one named):',
+      `  upload   ≤ cp+sync / ${replicas} = ${uploadCeiling.toFixed(0)} MB/s (${(uploadCeiling / rate(cp)).toFixed(2)} of cp): every byte is written and fsynced ${replicas} times on this one disk`,
+      `  download ≤ SHA-256 on one core = ${hashCeiling.toFixed(0)} MB/s (${(hashCeiling / rate(cp)).toFixed(2)} of cp) for a client verifying one stream of chunks`,
       '',
     ].join('\n'));
     if (!same) process.exitCode = 1;
