@@ -161,6 +161,22 @@ test('commitChunks uploads only new data chunks', async () => {
   assert.is(a.counts.put, 1);
 });
 
+test('reused chunk buffers: every stored chunk holds the bytes of its id, also with repeated chunks and slow PUTs', async () => {
+  // 24 chunks, every third one a repeat of chunk 0: buffers go back to the pool after a store or a skip
+  const parts = Array.from({ length: 24 }, (_, i) => (i % 3 === 2 ? bytes(CHUNK, 1) : bytes(CHUNK, i + 2)));
+  const data = Buffer.concat([...parts, bytes(100, 99)]);
+  const file = join(dir, 'pooled');
+  await writeFile(file, data);
+  for (const s of [a, b]) s.putDelayMs = 5;
+  await client(2).uploadFile(file, 'pooled');
+  const c = ctl.commits[0]!;
+  assert.is(c.chunks.length, 25);
+  for (const [i, ref] of c.chunks.entries()) {
+    assert.is(ref.id, sha256Hex(data.subarray(i * CHUNK, (i + 1) * CHUNK)), `chunk ${i} id`);
+    for (const s of [a, b]) assert.is(sha256Hex(s.chunks.get(ref.id)!), ref.id, `${s.id} holds the bytes of chunk ${i}`);
+  }
+});
+
 test('missing local file is NOT_FOUND', async () => {
   try {
     await client().uploadFile(join(dir, 'nope'), '/nope');
