@@ -10,7 +10,7 @@ import type { ReadPlanChunk } from '../src/common/api.js';
 import type { Logger } from '../src/common/logger.js';
 import type { RedCloudClient } from '../src/client/types.js';
 import type { DiskChunkCache } from './disk-chunk-cache.js';
-import { ByteLru } from './lru.js';
+import { SizedLru } from './lru.js';
 
 export interface ChunkCacheOptions {
   capacityBytes: number;
@@ -26,7 +26,7 @@ export interface ChunkCacheOptions {
 export const DISK_WRITES_INFLIGHT_MAX = 16;
 
 export class ChunkCache {
-  private readonly lru: ByteLru;
+  private readonly lru: SizedLru<Buffer>;
   private readonly inflight = new Map<string, Promise<Buffer>>();
   private readonly diskWrites = new Set<Promise<void>>();
   private readAheadInflight = 0;
@@ -38,7 +38,7 @@ export class ChunkCache {
     private readonly components: { client: RedCloudClient; logger: Logger; disk?: DiskChunkCache | undefined },
     readonly options: ChunkCacheOptions,
   ) {
-    this.lru = new ByteLru(options.capacityBytes);
+    this.lru = new SizedLru<Buffer>(options.capacityBytes, (b) => b.length);
     void components.disk?.start(); // index an earlier mount's files while the mount comes up
   }
 

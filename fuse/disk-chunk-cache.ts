@@ -11,7 +11,7 @@ import { mkdir, open, readdir, type FileHandle, readFile, rename, rm, stat, stat
 import { dirname, join } from 'node:path';
 import { isChunkId, sha256Hex } from '../src/common/hash.js';
 import type { Logger } from '../src/common/logger.js';
-import { SizeLru } from './lru.js';
+import { SizedLru, type SizedEntry } from './lru.js';
 
 /** A put is skipped when free space is below the larger of these (the cache must not fill the disk). */
 export const DISK_FREE_MIN_BYTES = 1024 ** 3;
@@ -67,7 +67,7 @@ export class DiskChunkCache {
   readonly root: string;
   /** counters for tests and metrics */
   readonly stats = { puts: 0, skippedPuts: 0, hits: 0, misses: 0, corrupt: 0, evictions: 0, tempRemoved: 0 };
-  private readonly index: SizeLru;
+  private readonly index: SizedLru<SizedEntry>;
   private readonly diskSpace: (dir: string) => Promise<DiskSpace>;
   private enabled: boolean;
   private stopped = false;
@@ -83,7 +83,7 @@ export class DiskChunkCache {
 
   constructor(private readonly components: DiskChunkCacheComponents, readonly options: DiskChunkCacheOptions) {
     this.root = join(options.dir, 'chunks');
-    this.index = new SizeLru(options.capacityBytes);
+    this.index = new SizedLru<SizedEntry>(options.capacityBytes, (e) => e.sizeBytes);
     this.enabled = options.capacityBytes > 0;
     this.diskSpace = components.diskSpace ?? statfsSpace;
   }
@@ -176,7 +176,7 @@ export class DiskChunkCache {
   private async lookup(id: string) {
     await this.start();
     if (!this.enabled || !isChunkId(id)) return this.miss();
-    return this.index.touch(id) ?? this.miss();
+    return this.index.get(id) ?? this.miss();
   }
 
   private async putNow(id: string, data: Buffer): Promise<void> {
@@ -202,7 +202,7 @@ export class DiskChunkCache {
       await writeFile(tmp, data);
       await rename(tmp, file);
       this.stats.puts++;
-      for (const old of this.index.add(id, data.length, true)) this.evict(old);
+      for (const old of this.index.set(id, { sizeBytes: data.length, verified: true })) this.evict(old);
     } catch (err) {
       this.stats.skippedPuts++;
       log.warn({ err, chunkId: id }, 'Disk chunk cache could not store a chunk');
@@ -298,7 +298,8 @@ export class DiskChunkCache {
         this.stats.corrupt++;
         return await this.drop(id, 'hash mismatch');
       }
-      this.index.markVerified(id);
+      const entry = this.index.peek(id);
+      if (entry) entry.verified = true;
       this.stats.hits++;
       return data;
     } catch (err) {
@@ -350,7 +351,7 @@ export class DiskChunkCache {
       await mkdir(this.root, { recursive: true });
       const found = await this.scan();
       found.sort((a, b) => a.mtimeMs - b.mtimeMs); // oldest first, as the least recently used
-      for (const f of found) for (const old of this.index.add(f.id, f.sizeBytes, false)) this.evict(old);
+      for (const f of found) for (const old of this.index.set(f.id, { sizeBytes: f.sizeBytes, verified: false })) this.evict(old);
       this.components.logger.info({
         dir: this.root, files: this.index.count, sizeBytes: this.index.sizeBytes, tempRemoved: this.stats.tempRemoved,
       }, 'Disk chunk cache indexed');

@@ -1,75 +1,14 @@
 /**
- * A byte-bounded LRU map of chunk id → bytes (the read cache). Chunks are content-addressed, so
- * an entry never goes stale: the same id always means the same bytes. Pure, no I/O.
+ * A byte-bounded LRU map, least recently used first, with each value's size given by `sizeOf`.
+ * The mount's RAM read cache keeps chunk bytes in it (chunks are content-addressed: an entry never
+ * goes stale); the disk cache keeps only the bookkeeping of its files (size, verified flag) and
+ * deletes the files of the keys `set` evicts. Pure, no I/O.
  */
-export class ByteLru {
-  private readonly map = new Map<string, Buffer>();
+export class SizedLru<V> {
+  private readonly map = new Map<string, V>();
   private usedBytes = 0;
 
-  constructor(readonly capacityBytes: number) {}
-
-  get sizeBytes(): number {
-    return this.usedBytes;
-  }
-
-  get count(): number {
-    return this.map.size;
-  }
-
-  get(key: string): Buffer | undefined {
-    const value = this.map.get(key);
-    if (value === undefined) return undefined;
-    this.map.delete(key);
-    this.map.set(key, value);
-    return value;
-  }
-
-  has(key: string): boolean {
-    return this.map.has(key);
-  }
-
-  /** Stores `value` unless it alone exceeds the capacity; evicts least recently used entries. */
-  set(key: string, value: Buffer): void {
-    this.delete(key);
-    if (value.length > this.capacityBytes) return;
-    this.map.set(key, value);
-    this.usedBytes += value.length;
-    while (this.usedBytes > this.capacityBytes) {
-      const oldest = this.map.keys().next().value as string;
-      this.delete(oldest);
-    }
-  }
-
-  delete(key: string): void {
-    const value = this.map.get(key);
-    if (value === undefined) return;
-    this.map.delete(key);
-    this.usedBytes -= value.length;
-  }
-
-  clear(): void {
-    this.map.clear();
-    this.usedBytes = 0;
-  }
-}
-
-/** What the disk tier knows of one cached file: its size, and whether its bytes were checked. */
-export interface SizedEntry {
-  sizeBytes: number;
-  /** false for files found at start (an earlier mount, maybe torn by a crash) until hashed once */
-  verified: boolean;
-}
-
-/**
- * The bookkeeping of a byte-bounded LRU whose values live elsewhere (files of the disk chunk
- * cache): key → size and verified flag, least recently used first. `add` returns the keys it
- * evicted so the caller can delete their files. Pure, no I/O.
- */
-export class SizeLru {
-  private readonly map = new Map<string, SizedEntry>();
-  private usedBytes = 0;
-
-  constructor(readonly capacityBytes: number) {}
+  constructor(readonly capacityBytes: number, private readonly sizeOf: (value: V) => number) {}
 
   get sizeBytes(): number {
     return this.usedBytes;
@@ -88,25 +27,31 @@ export class SizeLru {
     return this.map.has(key);
   }
 
-  /** The entry, made the most recently used. */
-  touch(key: string): SizedEntry | undefined {
-    const entry = this.map.get(key);
-    if (entry === undefined) return undefined;
+  /** The value, made the most recently used. */
+  get(key: string): V | undefined {
+    const value = this.map.get(key);
+    if (value === undefined) return undefined;
     this.map.delete(key);
-    this.map.set(key, entry);
-    return entry;
+    this.map.set(key, value);
+    return value;
+  }
+
+  /** The value, without changing the order. */
+  peek(key: string): V | undefined {
+    return this.map.get(key);
   }
 
   /**
-   * Records `key` as the most recently used (replacing an earlier record), then evicts the least
-   * recently used entries until the total fits. An entry larger than the capacity is not added
-   * and is itself returned as evicted. Returns the evicted keys, oldest first.
+   * Stores `value` as the most recently used (replacing an earlier one), then evicts the least
+   * recently used entries until the total fits. A value larger than the capacity is not stored
+   * and its key is itself returned as evicted. Returns the evicted keys, oldest first.
    */
-  add(key: string, sizeBytes: number, verified: boolean): string[] {
+  set(key: string, value: V): string[] {
     this.delete(key);
-    if (sizeBytes > this.capacityBytes) return [key];
-    this.map.set(key, { sizeBytes, verified });
-    this.usedBytes += sizeBytes;
+    const size = this.sizeOf(value);
+    if (size > this.capacityBytes) return [key];
+    this.map.set(key, value);
+    this.usedBytes += size;
     const evicted: string[] = [];
     while (this.usedBytes > this.capacityBytes) {
       const oldest = this.map.keys().next().value as string;
@@ -116,16 +61,23 @@ export class SizeLru {
     return evicted;
   }
 
-  markVerified(key: string): void {
-    const entry = this.map.get(key);
-    if (entry) entry.verified = true;
-  }
-
   delete(key: string): boolean {
-    const entry = this.map.get(key);
-    if (entry === undefined) return false;
+    const value = this.map.get(key);
+    if (value === undefined) return false;
     this.map.delete(key);
-    this.usedBytes -= entry.sizeBytes;
+    this.usedBytes -= this.sizeOf(value);
     return true;
   }
+
+  clear(): void {
+    this.map.clear();
+    this.usedBytes = 0;
+  }
+}
+
+/** What the disk cache knows of one cached file: its size, and whether its bytes were checked. */
+export interface SizedEntry {
+  sizeBytes: number;
+  /** false for files found at start (an earlier mount, maybe torn by a crash) until hashed once */
+  verified: boolean;
 }

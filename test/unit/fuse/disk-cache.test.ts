@@ -12,7 +12,7 @@ import { sha256Hex } from '../../../src/common/hash.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import { ChunkCache } from '../../../fuse/chunk-cache.js';
 import { DiskChunkCache, diskNearlyFull, DISK_FREE_MIN_BYTES, OPEN_FILES_MAX, type DiskSpace } from '../../../fuse/disk-chunk-cache.js';
-import { SizeLru } from '../../../fuse/lru.js';
+import { SizedLru, type SizedEntry } from '../../../fuse/lru.js';
 import { FakeClient } from '../../helpers/fake-client.js';
 import { makeTempDir, removeDir } from '../../helpers/tmp.js';
 import { call, CS, O_RDONLY, pattern, rig } from './helpers.js';
@@ -43,24 +43,28 @@ async function withDir(label: string, fn: (dir: string) => Promise<void>): Promi
   }
 }
 
-test('SizeLru: evicts least recently used by bytes, refuses an entry above capacity, tracks verified', () => {
-  const lru = new SizeLru(10);
-  assert.equal(lru.add('a', 4, true), []);
-  assert.equal(lru.add('b', 4, false), []);
-  lru.touch('a');
-  assert.equal(lru.add('c', 4, true), ['b']);
+test('SizedLru: evicts least recently used by bytes, refuses an entry above capacity, peek keeps the order', () => {
+  const lru = new SizedLru<SizedEntry>(10, (e) => e.sizeBytes);
+  const entry = (sizeBytes: number, verified = true): SizedEntry => ({ sizeBytes, verified });
+  assert.equal(lru.set('a', entry(4)), []);
+  assert.equal(lru.set('b', entry(4, false)), []);
+  lru.get('a');
+  assert.equal(lru.set('c', entry(4)), ['b']);
   assert.equal(lru.keys(), ['a', 'c']);
   assert.is(lru.sizeBytes, 8);
-  assert.equal(lru.add('big', 11, true), ['big']);
+  assert.equal(lru.set('big', entry(11)), ['big']);
   assert.is(lru.has('big'), false);
-  assert.equal(lru.add('d', 6, false), ['a']);
+  assert.equal(lru.set('d', entry(6, false)), ['a']);
   assert.equal(lru.keys(), ['c', 'd']);
-  assert.is(lru.touch('d')!.verified, false);
-  lru.markVerified('d');
-  assert.is(lru.touch('d')!.verified, true);
+  lru.peek('c');
+  assert.equal(lru.keys(), ['c', 'd'], 'peek does not make c the most recent');
+  assert.is(lru.get('d')!.verified, false);
   assert.is(lru.delete('c'), true);
   assert.is(lru.delete('c'), false);
   assert.is(lru.sizeBytes, 6);
+  lru.clear();
+  assert.is(lru.count, 0);
+  assert.is(lru.sizeBytes, 0);
 });
 
 test('diskNearlyFull: below max(1 GiB, 5 %) of the file system is full', () => {
