@@ -5,44 +5,19 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { silentLogger } from '../../../src/common/logger.js';
-import { Signer } from '../../../src/common/tokens.js';
-import { Membership } from '../../../src/controller/gossip/membership.js';
 import { bucketHashes } from '../../../src/controller/gossip/protocol.js';
-import { createGossipService, type GossipService } from '../../../src/controller/gossip/service.js';
-import { openStore, type MetadataStore } from '../../../src/controller/store.js';
 import { entryKey } from '../../../src/meta/keys.js';
 import { deleteEntry, putEntry } from '../../../src/meta/ops.js';
 import type { EntryRecord, EntryValue } from '../../../src/meta/types.js';
+import { simCluster, simNode, type SimNode } from '../helpers/sim-gossip.js';
 import { SimNetwork } from '../helpers/sim-network.js';
 
 const SEED = Number(process.env.GOSSIP_SEED ?? 20261126);
 
-interface Node {
-  id: string;
-  url: string;
-  store: MetadataStore;
-  gossip: GossipService;
-}
+type Node = SimNode;
 
 function makeCluster(net: SimNetwork, count: number, clock: { now: number }, extraSeeds: string[] = []): Node[] {
-  const urls = Array.from({ length: count }, (_, i) => `http://sim-${i + 1}:8000`);
-  return urls.map((url, i) => makeNode(net, `c${i + 1}`, url, [...urls, ...extraSeeds], clock));
-}
-
-function makeNode(net: SimNetwork, id: string, url: string, seeds: string[], clock: { now: number }): Node {
-  const now = () => clock.now;
-  const logger = silentLogger();
-  const store = openStore({ path: ':memory:', nodeId: id, now });
-  const membership = new Membership({
-    self: { id, url }, seeds, dnsName: '', dnsPort: 8000, aliveWindowMs: 10_000, maxBackoffMs: 4000, baseBackoffMs: 500, logger, now,
-  });
-  const gossip = createGossipService({
-    store, membership, signer: new Signer('test'), logger, now, random: net.random, transport: net.transport(url),
-    options: { gossipIntervalMs: 1000, fanout: 2, antiEntropyIntervalMs: 30_000, requestTimeoutMs: 1000 },
-  });
-  net.register(url, gossip.handlers);
-  return { id, url, store, gossip };
+  return simCluster(net, count, { clock, extraSeeds });
 }
 
 function file(size: number, mtimeMs: number): EntryValue {
@@ -155,7 +130,7 @@ test('a new, empty controller joining receives the whole state', async () => {
   const nodes = makeCluster(net, 3, clock);
   for (let i = 0; i < 50; i++) write(nodes[i % 3]!, `/f${i}`, file(i, clock.now + i));
   await rounds(nodes, clock, 4);
-  const newcomer = makeNode(net, 'c4', 'http://sim-4:8000', [nodes[0]!.url], clock);
+  const newcomer = simNode(net, 'c4', 'http://sim-4:8000', [nodes[0]!.url], { clock });
   await rounds([...nodes, newcomer], clock, 4);
   assert.ok(converged([...nodes, newcomer]));
   assert.equal(newcomer.store.getEntry('alice', '/f49')?.value?.size, 49);

@@ -5,41 +5,29 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { silentLogger } from '../../../src/common/logger.js';
-import { Signer } from '../../../src/common/tokens.js';
-import { Membership } from '../../../src/controller/gossip/membership.js';
 import { peersHash } from '../../../src/controller/gossip/protocol.js';
-import { createGossipService, type GossipService, type GossipTransport } from '../../../src/controller/gossip/service.js';
-import { openStore, type MetadataStore } from '../../../src/controller/store.js';
+import type { GossipTransport } from '../../../src/controller/gossip/service.js';
 import { putEntry } from '../../../src/meta/ops.js';
+import { simCluster, simNode, simUrls, type SimNode } from '../helpers/sim-gossip.js';
 import { SimNetwork } from '../helpers/sim-network.js';
 
 interface Sent { path: string; body: Record<string, unknown>; res: Record<string, unknown> }
-interface Node { id: string; store: MetadataStore; gossip: GossipService; sent: Sent[] }
+interface Node extends SimNode { sent: Sent[] }
 
 function cluster(count: number, clock: { now: number }): { nodes: Node[]; net: SimNetwork } {
   const net = new SimNetwork(7);
-  const urls = Array.from({ length: count }, (_, i) => `http://sim-${i + 1}:8000`);
-  const nodes = urls.map((url, i): Node => {
-    const id = `c${i + 1}`;
-    const now = () => clock.now;
-    const logger = silentLogger();
-    const store = openStore({ path: ':memory:', nodeId: id, now });
-    const membership = new Membership({ self: { id, url }, seeds: urls, dnsName: '', dnsPort: 8000, aliveWindowMs: 10_000, maxBackoffMs: 4000, baseBackoffMs: 500, logger, now });
-    const sent: Sent[] = [];
-    const inner = net.transport(url);
-    const transport: GossipTransport = async <T>(to: string, path: string, body: unknown, signal: AbortSignal): Promise<T> => {
+  const sent = new Map<string, Sent[]>();
+  // every node records what it sends and what it gets back
+  const record = (inner: GossipTransport, url: string): GossipTransport => {
+    const log: Sent[] = [];
+    sent.set(url, log);
+    return async <T>(to: string, path: string, body: unknown, signal: AbortSignal): Promise<T> => {
       const res = await inner<T>(to, path, body, signal);
-      sent.push({ path, body: body as Record<string, unknown>, res: (res ?? {}) as Record<string, unknown> });
+      log.push({ path, body: body as Record<string, unknown>, res: (res ?? {}) as Record<string, unknown> });
       return res;
     };
-    const gossip = createGossipService({
-      store, membership, signer: new Signer('test'), logger, now, random: net.random, transport,
-      options: { gossipIntervalMs: 1000, fanout: 2, antiEntropyIntervalMs: 30_000, requestTimeoutMs: 1000 },
-    });
-    net.register(url, gossip.handlers);
-    return { id, store, gossip, sent };
-  });
+  };
+  const nodes = simCluster(net, count, { clock, transport: record }).map((n) => ({ ...n, sent: sent.get(n.url)! }));
   return { nodes, net };
 }
 
@@ -112,25 +100,12 @@ test('a nudge pushes a local write at once to peers whose digest is known; peer 
 test('a peer that hangs does not hold up gossip with the others', async () => {
   const clock = { now: 1_000_000 };
   const net = new SimNetwork(3);
-  const urls = ['http://sim-1:8000', 'http://sim-2:8000', 'http://sim-3:8000'];
-  const nodes = urls.slice(0, 2).map((url, i) => {
-    const id = `c${i + 1}`;
-    const now = () => clock.now;
-    const logger = silentLogger();
-    const store = openStore({ path: ':memory:', nodeId: id, now });
-    const membership = new Membership({ self: { id, url }, seeds: urls, dnsName: '', dnsPort: 8000, aliveWindowMs: 10_000, maxBackoffMs: 4000, baseBackoffMs: 500, logger, now });
-    const inner = net.transport(url);
-    // sim-3 never answers until the sender gives up (a blackholed controller)
-    const transport: GossipTransport = <T>(to: string, path: string, body: unknown, signal: AbortSignal): Promise<T> => (to === urls[2]
-      ? new Promise<T>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }))
-      : inner<T>(to, path, body, signal));
-    const gossip = createGossipService({
-      store, membership, signer: new Signer('test'), logger, now, random: net.random, transport,
-      options: { gossipIntervalMs: 1000, fanout: 2, antiEntropyIntervalMs: 30_000, requestTimeoutMs: 1000 },
-    });
-    net.register(url, gossip.handlers);
-    return { id, store, gossip, sent: [] as Sent[] };
-  });
+  const urls = simUrls(3);
+  // sim-3 never answers until the sender gives up (a blackholed controller)
+  const blackhole = (inner: GossipTransport): GossipTransport => <T>(to: string, path: string, body: unknown, signal: AbortSignal): Promise<T> => (to === urls[2]
+    ? new Promise<T>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }))
+    : inner<T>(to, path, body, signal));
+  const nodes = urls.slice(0, 2).map((url, i): Node => ({ ...simNode(net, `c${i + 1}`, url, urls, { clock, transport: blackhole }), sent: [] }));
   const [a, b] = nodes as [Node, Node];
   void a.gossip.round(); // hangs on sim-3, answers from sim-2
   write(a, '/x', 3, clock.now);

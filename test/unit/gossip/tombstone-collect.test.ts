@@ -5,35 +5,18 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { silentLogger } from '../../../src/common/logger.js';
-import { Signer } from '../../../src/common/tokens.js';
-import { Membership } from '../../../src/controller/gossip/membership.js';
-import { createGossipService, tombstoneCheckIntervalMs, type GossipService } from '../../../src/controller/gossip/service.js';
-import { openStore, type MetadataStore } from '../../../src/controller/store.js';
+import { tombstoneCheckIntervalMs } from '../../../src/controller/gossip/service.js';
 import { entryKey } from '../../../src/meta/keys.js';
 import { deleteEntry, putEntry } from '../../../src/meta/ops.js';
+import { simCluster, simNode, type SimNode } from '../helpers/sim-gossip.js';
 import { SimNetwork } from '../helpers/sim-network.js';
 
 const TTL_MS = 60_000;
-interface Node { id: string; url: string; store: MetadataStore; gossip: GossipService }
+type Node = SimNode;
 
 function cluster(count: number, clock: { now: number }): { nodes: Node[]; net: SimNetwork } {
   const net = new SimNetwork(11);
-  const urls = Array.from({ length: count }, (_, i) => `http://sim-${i + 1}:8000`);
-  const nodes = urls.map((url, i): Node => {
-    const id = `c${i + 1}`;
-    const now = () => clock.now;
-    const logger = silentLogger();
-    const store = openStore({ path: ':memory:', nodeId: id, now });
-    const membership = new Membership({ self: { id, url }, seeds: urls, dnsName: '', dnsPort: 8000, aliveWindowMs: 10_000, maxBackoffMs: 4000, baseBackoffMs: 500, logger, now });
-    const gossip = createGossipService({
-      store, membership, signer: new Signer('test'), logger, now, random: net.random, transport: net.transport(url),
-      options: { gossipIntervalMs: 1000, fanout: 2, antiEntropyIntervalMs: 30_000, requestTimeoutMs: 1000, tombstoneTtlMs: TTL_MS },
-    });
-    net.register(url, gossip.handlers);
-    return { id, url, store, gossip };
-  });
-  return { nodes, net };
+  return { nodes: simCluster(net, count, { clock, gossip: { tombstoneTtlMs: TTL_MS } }), net };
 }
 
 function write(node: Node, path: string, del: boolean, now: number): void {
@@ -101,15 +84,10 @@ test('a peer that missed the delete blocks collection until it catches up', asyn
 });
 
 test('without a TTL option nothing is collected', async () => {
-  const store = openStore({ path: ':memory:', nodeId: 'solo', now: () => 5_000_000 });
-  const logger = silentLogger();
-  const membership = new Membership({ self: { id: 'solo', url: 'http://solo:8000' }, seeds: [], dnsName: '', dnsPort: 8000, aliveWindowMs: 1, maxBackoffMs: 1, baseBackoffMs: 1, logger, now: () => 5_000_000 });
-  const gossip = createGossipService({
-    store, membership, signer: new Signer('t'), logger, now: () => 5_000_000, random: () => 0,
-    options: { gossipIntervalMs: 1000, fanout: 1, antiEntropyIntervalMs: 1000, requestTimeoutMs: 1000 },
-  });
-  write({ id: 'solo', url: '', store, gossip }, '/gone', false, 1);
-  write({ id: 'solo', url: '', store, gossip }, '/gone', true, 1);
+  const solo = simNode(new SimNetwork(1), 'solo', 'http://solo:8000', [], { clock: { now: 5_000_000 } });
+  const { store, gossip } = solo;
+  write(solo, '/gone', false, 1);
+  write(solo, '/gone', true, 1);
   assert.is(gossip.collectTombstones(), 0);
   assert.is(store.getRecord(key)?.type, 'entry');
 });
