@@ -8,14 +8,12 @@
  *     idle and under 100 writes/s, each over BENCH_GOSSIP_WINDOW (20 s).
  * Targets: p99 < 1 s; idle < 2 KB/s per controller.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EntryInfo } from '../src/common/api.js';
-import { LocalCluster } from '../src/cluster/index.js';
 import { parseDurationMs } from '../src/common/config.js';
 import { RedCloudError } from '../src/common/errors.js';
 import { request, requestJson } from '../src/common/http-client.js';
+import { withBenchCluster } from './measure.js';
 
 const NET = '127.0.19';
 const WRITES = Number(process.env.BENCH_GOSSIP_WRITES ?? 1000);
@@ -105,9 +103,7 @@ function writeLoad(auth: Auth): (stopAt: number) => Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'redcloud-bench-gossip-'));
-  const cluster = new LocalCluster();
-  try {
+  await withBenchCluster('gossip', async (dir, cluster) => {
     const hosts = urls.map((u) => new URL(u).host);
     for (let i = 0; i < 3; i++) {
       await cluster.controller({
@@ -155,13 +151,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n'));
     if (p99 >= 1000 || idleMax >= 2000) process.exitCode = 1;
-  } catch (err) {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n${cluster.logs(30)}\n`);
-    process.exitCode = 1;
-  } finally {
-    await cluster.stopAll({ kill: true });
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await main();

@@ -1,11 +1,34 @@
 /**
- * What the benchmarks share: measuring a child process (wall time and peak resident memory, VmHWM
- * from /proc/<pid>/status polled while it runs, with a hard timeout), checking it succeeded, and
- * writing a random input file.
+ * What the benchmarks share: a temp dir and a LocalCluster that are always cleaned up (with the
+ * nodes' log tails printed on failure), measuring a child process (wall time and peak resident
+ * memory, VmHWM from /proc/<pid>/status polled while it runs, with a hard timeout), checking it
+ * succeeded, and writing a random input file.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalCluster } from '../src/cluster/index.js';
+
+/**
+ * Runs `body` in a fresh temp dir (under BENCH_DIR if set) with a LocalCluster. A failure prints
+ * its message and every node's log tail and sets exit code 1; the nodes are always killed and the
+ * dir removed.
+ */
+export async function withBenchCluster(name: string, body: (dir: string, cluster: LocalCluster) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), `redcloud-bench-${name}-`));
+  const cluster = new LocalCluster();
+  try {
+    await body(dir, cluster);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n${cluster.logs(30)}\n`);
+    process.exitCode = 1;
+  } finally {
+    await cluster.stopAll({ kill: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 export interface Measured {
   exitCode: number | null;

@@ -5,14 +5,13 @@
  * MB/s (from its start, and from its registration as healthy). Not part of `npm test`.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createReadStream, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterStatus } from '../src/common/api.js';
 import { parseBytes } from '../src/common/config.js';
 import { requestJson } from '../src/common/http-client.js';
-import { LocalCluster, binPath, repoRoot } from '../src/cluster/index.js';
-import { check, measure, writeRandom } from './measure.js';
+import { binPath, repoRoot } from '../src/cluster/index.js';
+import { check, measure, withBenchCluster, writeRandom } from './measure.js';
 
 const MB = 1_000_000;
 const CHUNK_BYTES = 4 * 1024 * 1024;
@@ -62,9 +61,7 @@ async function poll(what: string, probe: () => Promise<boolean> | boolean, limit
 
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'redcloud-bench-repair-'));
-  const cluster = new LocalCluster();
-  try {
+  await withBenchCluster('repair', async (dir, cluster) => {
     const file = join(dir, 'bench.bin');
     process.stdout.write(`Writing ${sizeBytes} random bytes to ${file}…\n`);
     writeRandom(file, sizeBytes);
@@ -103,13 +100,7 @@ async function main(): Promise<void> {
       `repair from its registration:        ${secsAfter.toFixed(2)} s → ${(sizeBytes / MB / secsAfter).toFixed(1)} MB/s`,
       '',
     ].join('\n'));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${cluster.logs(30)}\n`);
-    process.exitCode = 1;
-  } finally {
-    await cluster.stopAll({ kill: true });
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await main();

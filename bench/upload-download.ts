@@ -7,12 +7,11 @@
  * one core (a client verifying one stream of chunks). Not part of `npm test`.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { parseBytes } from '../src/common/config.js';
-import { LocalCluster, binPath, repoRoot } from '../src/cluster/index.js';
-import { check, measure, writeRandom, type Measured } from './measure.js';
+import { binPath, repoRoot } from '../src/cluster/index.js';
+import { check, measure, withBenchCluster, writeRandom, type Measured } from './measure.js';
 import { requestJson } from '../src/common/http-client.js';
 import type { ClusterStatus } from '../src/common/api.js';
 
@@ -48,9 +47,7 @@ async function waitForChunkservers(controllerUrl: string, n: number): Promise<vo
 
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'redcloud-bench-'));
-  const cluster = new LocalCluster();
-  try {
+  await withBenchCluster('upload', async (dir, cluster) => {
     const file = join(dir, 'bench.bin');
     process.stdout.write(`Writing ${sizeBytes} random bytes to ${file}…\n`);
     writeRandom(file, sizeBytes);
@@ -101,13 +98,7 @@ async function main(): Promise<void> {
       '',
     ].join('\n'));
     if (!same) process.exitCode = 1;
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${cluster.logs(30)}\n`);
-    process.exitCode = 1;
-  } finally {
-    await cluster.stopAll({ kill: true });
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 await main();
