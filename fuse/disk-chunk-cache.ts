@@ -6,7 +6,7 @@
  * mount, maybe torn by a crash) are indexed unverified and hashed whole on first access, and
  * deleted on mismatch. A cache never fails a read: I/O errors are logged and count as a miss.
  */
-import type { Dirent } from 'node:fs';
+import { readFileSync, type Dirent } from 'node:fs';
 import { mkdir, open, readdir, type FileHandle, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isChunkId, sha256Hex } from '../src/common/hash.js';
@@ -19,8 +19,23 @@ export const DISK_FREE_MIN_FRACTION = 0.05;
 /** Temp files are `<id>.tmp-<pid>-<n>` next to their final name; leftovers are deleted at start. */
 const TMP_MARK = '.tmp-';
 const SUBDIR_RE = /^[0-9a-f]{2}$/;
-/** Chunk files kept open for range reads (least recently used closed first; saves an open+close per read). */
-export const OPEN_FILES_MAX = 64;
+/**
+ * Chunk files kept open for range reads (least recently used closed first; saves an open and a
+ * close per read): a quarter of the process's soft open-files limit, between 64 and 1024 (1024
+ * open chunks cover a 4 GiB working set). `limitsText` is /proc/self/limits. Pure.
+ */
+export function openFilesMaxFor(limitsText: string | undefined): number {
+  const soft = Number(/^Max open files\s+(\d+)/m.exec(limitsText ?? '')?.[1]);
+  return Number.isFinite(soft) && soft > 0 ? Math.min(1024, Math.max(64, Math.floor(soft / 4))) : 64;
+}
+
+function readLimits(): string | undefined {
+  try {
+    return readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return undefined;
+  }
+}
 
 export interface DiskSpace {
   freeBytes: number;
@@ -42,6 +57,8 @@ export interface DiskChunkCacheOptions {
   dir: string;
   /** 0 disables the tier: nothing is read, written or created */
   capacityBytes: number;
+  /** chunk files kept open at most; default openFilesMaxFor(this process's limits) */
+  openFilesMax?: number;
 }
 
 export interface DiskChunkCacheComponents {
@@ -79,12 +96,14 @@ export class DiskChunkCache {
   private readonly madeDirs = new Set<string>();
   /** id → open handle, least recently used first */
   private readonly openFiles = new Map<string, OpenFile>();
+  private readonly openFilesMax: number;
   private tmpSeq = 0;
 
   constructor(private readonly components: DiskChunkCacheComponents, readonly options: DiskChunkCacheOptions) {
     this.root = join(options.dir, 'chunks');
     this.index = new SizedLru<SizedEntry>(options.capacityBytes, (e) => e.sizeBytes);
     this.enabled = options.capacityBytes > 0;
+    this.openFilesMax = options.openFilesMax ?? openFilesMaxFor(readLimits());
     this.diskSpace = components.diskSpace ?? statfsSpace;
   }
 
@@ -96,7 +115,7 @@ export class DiskChunkCache {
     return this.index.count;
   }
 
-  /** Chunk files held open for range reads (at most OPEN_FILES_MAX while idle). */
+  /** Chunk files held open for range reads (at most openFilesMax while idle). */
   get openFileCount(): number {
     return this.openFiles.size;
   }
@@ -249,7 +268,7 @@ export class DiskChunkCache {
         void fh.close().catch(() => undefined);
       } else {
         file = { fh, users: 0, closing: false };
-        this.closeIdleBeyond(OPEN_FILES_MAX - 1);
+        this.closeIdleBeyond(this.openFilesMax - 1);
       }
     }
     this.openFiles.delete(id);
@@ -262,7 +281,7 @@ export class DiskChunkCache {
     file.users--;
     if (file.users > 0) return;
     if (file.closing) void file.fh.close().catch(() => undefined);
-    else if (this.openFiles.size > OPEN_FILES_MAX) this.closeIdleBeyond(OPEN_FILES_MAX);
+    else if (this.openFiles.size > this.openFilesMax) this.closeIdleBeyond(this.openFilesMax);
   }
 
   /** Stops keeping `id` open (its file is being deleted); closed now or by its last user. */

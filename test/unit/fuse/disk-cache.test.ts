@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { sha256Hex } from '../../../src/common/hash.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import { ChunkCache } from '../../../fuse/chunk-cache.js';
-import { DiskChunkCache, diskNearlyFull, DISK_FREE_MIN_BYTES, OPEN_FILES_MAX, type DiskSpace } from '../../../fuse/disk-chunk-cache.js';
+import { DiskChunkCache, diskNearlyFull, DISK_FREE_MIN_BYTES, openFilesMaxFor, type DiskSpace } from '../../../fuse/disk-chunk-cache.js';
 import { SizedLru, type SizedEntry } from '../../../fuse/lru.js';
 import { FakeClient } from '../../helpers/fake-client.js';
 import { makeTempDir, removeDir } from '../../helpers/tmp.js';
@@ -20,8 +20,11 @@ import { call, CS, O_RDONLY, pattern, rig } from './helpers.js';
 const logger = silentLogger();
 const ROOMY: DiskSpace = { freeBytes: 100 * 1024 ** 3, totalBytes: 200 * 1024 ** 3 };
 
+/** Chunk files a test cache keeps open at most. */
+const OPEN_FILES_MAX = 16;
+
 function disk(dir: string, capacityBytes: number, space: DiskSpace = ROOMY): DiskChunkCache {
-  return new DiskChunkCache({ logger, diskSpace: async () => space }, { dir, capacityBytes });
+  return new DiskChunkCache({ logger, diskSpace: async () => space }, { dir, capacityBytes, openFilesMax: OPEN_FILES_MAX });
 }
 
 function fileOf(dir: string, id: string): string {
@@ -65,6 +68,15 @@ test('SizedLru: evicts least recently used by bytes, refuses an entry above capa
   lru.clear();
   assert.is(lru.count, 0);
   assert.is(lru.sizeBytes, 0);
+});
+
+test('openFilesMaxFor: a quarter of the soft limit, between 64 and 1024; 64 when unknown', () => {
+  const limits = (soft: string) => `Limit                     Soft Limit           Hard Limit           Units\nMax open files            ${soft}                 524288               files\n`;
+  assert.is(openFilesMaxFor(limits('1024')), 256);
+  assert.is(openFilesMaxFor(limits('20000')), 1024);
+  assert.is(openFilesMaxFor(limits('128')), 64);
+  assert.is(openFilesMaxFor(limits('unlimited')), 64);
+  assert.is(openFilesMaxFor(undefined), 64);
 });
 
 test('diskNearlyFull: below max(1 GiB, 5 %) of the file system is full', () => {
@@ -128,7 +140,7 @@ test('range reads keep at most OPEN_FILES_MAX files open; an evicted file is clo
   assert.ok(parts.every((p, i) => p!.equals(cs[i]!.data.subarray(10, 20))));
   assert.is(d.openFileCount, OPEN_FILES_MAX);
   for (const c of cs) assert.ok((await d.readRange(c.id, 0, 1))!.equals(c.data.subarray(0, 1)), 'reads again through reopened files');
-  // open now: cs[6…69]; least recently used in the index: cs[0…5], then cs[6]
+  // open now: cs[6…]; least recently used in the index: cs[0…5], then cs[6]
   for (let i = 0; i < 6; i++) await d.put(chunk(100, 1000 + i).id, chunk(100, 1000 + i).data);
   await d.idle();
   assert.is(d.openFileCount, OPEN_FILES_MAX, 'evicting files that are not open closes nothing');
