@@ -23,14 +23,18 @@ export interface OpsOptions {
 export const COMMIT_OPS = ['flush', 'fsync', 'release', 'truncate', 'ftruncate', 'rename', 'setxattr'] as const;
 
 /**
- * What fuse-native makes of libfuse's { tv_sec: 0, tv_nsec: UTIME_NOW or UTIME_OMIT }: 0 s plus
- * ⌊(2^30 − 1 or 2^30 − 2) / 10^6⌋ ms = 1073 ms after the epoch. No real program sets that time.
+ * How utimens times arrive for libfuse's UTIME_NOW and UTIME_OMIT, as ms after the epoch: the
+ * fuse-native addon as scripts/fix-fuse-native.mjs compiles it sends 1073 for "now" and 1074 for
+ * "leave it" (the published prebuild sends 1073 for both, never sends a change of one time only,
+ * and passes the access time as mtime). No real program sets either time.
  */
-export const UTIME_MARKER_MS = 1073;
+export const UTIME_NOW_MS = 1073;
+export const UTIME_OMIT_MS = 1074;
 
-/** A utimens time in ms, with the now/omit marker replaced by the current time. */
-export function utimeMs(ms: number, nowMs: () => number = Date.now): number {
-  return ms === UTIME_MARKER_MS ? nowMs() : ms;
+/** The mtime a utimens asks for: the current time for "now", undefined for "leave it". Pure. */
+export function utimeMs(ms: number, nowMs: () => number = Date.now): number | undefined {
+  if (ms === UTIME_OMIT_MS) return undefined;
+  return ms === UTIME_NOW_MS ? nowMs() : ms;
 }
 
 /** FUSE writes arrive in pieces of at most 128 KiB (libfuse 2 negotiates no larger max_pages). */
@@ -100,10 +104,12 @@ export function createFuseOps(h: Handlers, components: { logger: Logger }, optio
     rename: (from: string, to: string, cb: Cb) => plain('rename', (s) => h.rename(from, to, s), cb),
     chmod: (p: string, mode: number, cb: Cb) => plain('chmod', (s) => h.chmod(p, mode, s), cb),
     chown: (_p: string, _uid: number, _gid: number, cb: Cb) => plain('chown', () => h.chown(), cb),
-    // fuse-native 2.2.6 passes the access time in both time arguments; we take what it gives, except
-    // libfuse's "now"/"omit" marker (touch without -d), which becomes the current time
-    utimens: (p: string, atime: number, mtime: number, cb: Cb) =>
-      plain('utimens', (s) => h.utimens(p, atime, utimeMs(mtime), s), cb),
+    // RedCloud keeps no atime: a change of the access time only (touch -a) has nothing to do
+    utimens: (p: string, atime: number, mtime: number, cb: Cb) => {
+      const m = utimeMs(mtime);
+      if (m === undefined) cb(0);
+      else plain('utimens', (s) => h.utimens(p, atime, m, s), cb);
+    },
     statfs: (p: string, cb: Cb) => run('statfs', (s) => h.statfs(p, s), (st) => cb(0, st), (e) => cb(e)),
     symlink: (target: string, linkPath: string, cb: Cb) => plain('symlink', (s) => h.symlink(target, linkPath, s), cb),
     readlink: (p: string, cb: Cb) => run('readlink', (s) => h.readlink(p, s), (t) => cb(0, t), (e) => cb(e)),

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes the working tree runnable, idempotently and quietly when nothing is to do:
-# system packages (libfuse2, fuse, iptables), node_modules (npm ci) and dist/ (tsc).
+# system packages (libfuse2, fuse, iptables), node_modules (npm ci), fuse-native with working utimens
+# (scripts/fix-fuse-native.mjs) and dist/ (tsc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund
   touch node_modules
 fi
+# fuse-native with working utimens (npm ci's postinstall does it; this catches older node_modules)
+node scripts/fix-fuse-native.mjs
 
 # Rebuild when dist is missing or any TypeScript source is newer than the last build.
 stamp=dist/.tsbuildinfo

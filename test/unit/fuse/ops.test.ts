@@ -6,7 +6,7 @@ import { errnoFor, fuseErrors } from '../../../fuse/errno.js';
 import { errors } from '../../../src/common/errors.js';
 import { CS, O_RDONLY, call, pattern, rig } from './helpers.js';
 import { STAT_MISSES_BEFORE_LISTING } from '../../../fuse/handlers.js';
-import { UTIME_MARKER_MS, utimeMs } from '../../../fuse/ops.js';
+import { UTIME_NOW_MS, UTIME_OMIT_MS, utimeMs } from '../../../fuse/ops.js';
 
 test('errnoFor maps through the error table and FUSE-only errors', () => {
   assert.equal(errnoFor(errors.notFound('x')), { errno: -2, known: true });
@@ -253,11 +253,17 @@ test('chmod and utimens of a committed file go to setattr', async () => {
     assert.equal(await call(r.ops.utimens, '/f', 1234, 1234), [0]);
     assert.is(r.client.entries.get('/f')!.mode, 0o600);
     assert.is(r.client.entries.get('/f')!.mtimeMs, 1234);
-    // `touch f`: libfuse's UTIME_NOW arrives from fuse-native as 1073 ms after the epoch
+    // `touch -a -d …`: the mtime is UTIME_OMIT, nothing changes and nothing is asked of the cluster
+    const setattrs = r.client.calls.setattr ?? 0;
+    assert.equal(await call(r.ops.utimens, '/f', 981173106000, UTIME_OMIT_MS), [0]);
+    assert.is(r.client.entries.get('/f')!.mtimeMs, 1234);
+    assert.is(r.client.calls.setattr ?? 0, setattrs);
+    // `touch f`: libfuse's UTIME_NOW arrives as 1073 ms after the epoch
     const before = Date.now();
-    assert.equal(await call(r.ops.utimens, '/f', UTIME_MARKER_MS, UTIME_MARKER_MS), [0]);
+    assert.equal(await call(r.ops.utimens, '/f', UTIME_NOW_MS, UTIME_NOW_MS), [0]);
     assert.ok(r.client.entries.get('/f')!.mtimeMs >= before, 'the marker became the current time');
-    assert.is(utimeMs(UTIME_MARKER_MS, () => 42), 42);
+    assert.is(utimeMs(UTIME_NOW_MS, () => 42), 42);
+    assert.is(utimeMs(UTIME_OMIT_MS, () => 42), undefined);
     assert.is(utimeMs(981173106000, () => 42), 981173106000);
   } finally {
     await r.cleanup();
