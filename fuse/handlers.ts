@@ -66,9 +66,14 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
   let nextFd = 1;
 
   function invalidate(path: string): void {
+    forget(path);
+    listings.delete(parentOf(path));
+  }
+
+  /** Drops what is cached of `path` itself (and below it), keeping its directory's listing. */
+  function forget(path: string): void {
     attrs.deleteTree(path);
     listings.deleteTree(path);
-    listings.delete(parentOf(path));
   }
 
   /** Lists `dir` (cached for the TTL) and fills the attribute cache with its entries. */
@@ -146,8 +151,12 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
   async function commit(s: StagedFile, signal: Sig): Promise<void> {
     if (!s.needsCommit) return;
     const entry = await s.commit(signal);
-    invalidate(s.path);
-    if (entry) attrs.set(s.path, entry);
+    if (!entry) return;
+    // a cached listing of the directory learns the entry instead of being dropped: in a loop that
+    // creates files, the lookups of the next new names are then answered without a round trip
+    forget(s.path);
+    listings.update(parentOf(s.path), (entries) => [...entries.filter((e) => e.path !== entry.path), entry]);
+    attrs.set(s.path, entry);
   }
 
   /** Drops a staged file nobody uses and that holds nothing uncommitted. */
@@ -226,7 +235,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
       }
       if (existing?.unlinked) staged.delete(path);
       const s = await acquireStaged(path, { create: mode & 0o7777 }, _signal);
-      invalidate(path);
+      forget(path); // readdir adds staged files to a cached listing; the commit adds the entry to it
       return addHandle({ path, staged: s });
     },
 

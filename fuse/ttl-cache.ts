@@ -28,6 +28,14 @@ export class TtlCache<V> {
     if (this.map.size > this.maxEntries) this.map.delete(this.map.keys().next().value as string);
   }
 
+  /** Replaces a live entry's value, keeping its expiry (a cached listing learning of our own change). */
+  update(key: string, change: (value: V) => V): void {
+    const hit = this.map.get(key);
+    if (!hit) return;
+    if (hit.expiresAtMs <= this.nowMs()) this.map.delete(key);
+    else hit.value = change(hit.value);
+  }
+
   delete(key: string): void {
     this.map.delete(key);
   }

@@ -55,6 +55,30 @@ test('many stat misses in one directory are answered from one listing (missing n
   }
 });
 
+test('creating files in a listed directory: lookups of the new names need no round trip, and the listing shows them', async () => {
+  const r = await rig();
+  try {
+    r.client.putFile('/d/old', Buffer.from('old'));
+    const create = async (path: string): Promise<void> => {
+      assert.equal(await call(r.ops.getattr, path), [-2], `${path} does not exist yet`); // the kernel's lookup
+      const [err, fd] = await call(r.ops.create, path, 0o100644) as [number, number];
+      assert.is(err, 0);
+      assert.equal(await call(r.ops.write, path, fd, Buffer.from(path), path.length, 0), [path.length]);
+      assert.equal(await call(r.ops.release, path, fd), [0]);
+    };
+    for (let i = 0; i < 30; i++) await create(`/d/n${i}`);
+    assert.is(r.client.calls.list, 1, 'one listing, kept up to date by our own commits');
+    assert.is(r.client.calls.stat, STAT_MISSES_BEFORE_LISTING - 1, 'only the lookups before the listing went to the cluster');
+    const [err, names] = await call(r.ops.readdir, '/d') as [number, string[]];
+    assert.is(err, 0);
+    assert.equal([...names].filter((n) => n !== '.' && n !== '..').sort(), ['old', ...Array.from({ length: 30 }, (_, i) => `n${i}`)].sort());
+    const [, st] = await call(r.ops.getattr, '/d/n29') as [number, { size: number }];
+    assert.is(st.size, '/d/n29'.length);
+  } finally {
+    await r.cleanup();
+  }
+});
+
 test('rmdir of a non-empty dir → ENOTEMPTY; of a file → ENOTDIR; unlink of a dir → EISDIR', async () => {
   const r = await rig();
   try {
