@@ -6,11 +6,13 @@
  * files (ops/s). Prints each figure and its ratio to the local directory. The random reads follow
  * the sequential read, so the mount serves them from its disk chunk cache; a second figure, after
  * a remount with --disk-cache-size 0, shows random reads that must fetch from the chunkservers.
- * Not part of `npm test`.
+ * For each phase on the mount it also prints the CPU seconds of the mount, the chunkservers and
+ * the controller (/proc/<pid>/stat), which say what limits each figure. Not part of `npm test`.
  * Needs root for drop_caches (skipped with a note otherwise).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseBytes } from '../src/common/config.js';
 import { startFuseCluster } from '../test/fuse/helpers/fuse-cluster.js';
@@ -62,17 +64,42 @@ function dropCaches(): boolean {
 
 interface Figures { writeMBs: number; readMBs: number; randomIops: number; createOps: number; statOps: number; deleteOps: number }
 
-function measureDir(dir: string, src: string): Figures {
+/** CPU seconds (user + system, all threads) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The processes whose CPU use is reported per phase. */
+interface Processes { mount: number; chunkservers: number[]; controller: number }
+
+function cpuUse(p: Processes): number[] {
+  return [cpuSeconds(p.mount), p.chunkservers.reduce((n, pid) => n + cpuSeconds(pid), 0), cpuSeconds(p.controller)];
+}
+
+/** Runs the phases on `dir`; with `procs`, also the CPU seconds each phase cost them. */
+function measureDir(dir: string, src: string, procs?: Processes): { figures: Figures; cpu: string[] } {
+  const cpu: string[] = [];
+  const phase = <T>(name: string, fn: () => T): T => {
+    const before = procs && cpuUse(procs);
+    const out = fn();
+    if (procs && before) cpu.push(`  ${name.padEnd(44)} ${cpuUse(procs).map((v, i) => (v - before[i]!).toFixed(1).padStart(6)).join(' /')}`);
+    return out;
+  };
   const target = join(dir, 'seq.bin');
-  const w = run('dd', [`if=${src}`, `of=${target}`, 'bs=1M', 'conv=fsync', 'status=none']);
+  const w = phase(`sequential write of ${(sizeBytes / 2 ** 20).toFixed(0)} MiB`, () => run('dd', [`if=${src}`, `of=${target}`, 'bs=1M', 'conv=fsync', 'status=none']));
   dropCaches();
-  const r = run('dd', [`if=${target}`, 'of=/dev/null', 'bs=1M', 'status=none']);
+  const r = phase(`cold sequential read of ${(sizeBytes / 2 ** 20).toFixed(0)} MiB`, () => run('dd', [`if=${target}`, 'of=/dev/null', 'bs=1M', 'status=none']));
   dropCaches();
-  const rnd = Number(run('python3', ['-c', PY_RANDOM, target, String(randomReads)]).out.trim());
-  const [c, s, d] = run('python3', ['-c', PY_META, join(dir, 'small'), String(smallFiles)]).out.trim().split(' ').map(Number);
+  const rnd = phase(`${randomReads} random 4 KiB reads`, () => Number(run('python3', ['-c', PY_RANDOM, target, String(randomReads)]).out.trim()));
+  const [c, s, d] = phase(`${smallFiles} small files: create, stat, delete`, () =>
+    run('python3', ['-c', PY_META, join(dir, 'small'), String(smallFiles)]).out.trim().split(' ').map(Number));
   return {
-    writeMBs: sizeBytes / MB / w.seconds, readMBs: sizeBytes / MB / r.seconds, randomIops: randomReads / rnd,
-    createOps: smallFiles / c!, statOps: smallFiles / s!, deleteOps: smallFiles / d!,
+    figures: {
+      writeMBs: sizeBytes / MB / w.seconds, readMBs: sizeBytes / MB / r.seconds, randomIops: randomReads / rnd,
+      createOps: smallFiles / c!, statOps: smallFiles / s!, deleteOps: smallFiles / d!,
+    },
+    cpu,
   };
 }
 
@@ -90,14 +117,16 @@ async function main(): Promise<void> {
     mkdirSync(local);
     if (!dropCaches()) process.stdout.write('note: cannot drop the page cache (not root?): read figures include cached data\n');
     process.stdout.write(`FUSE benchmark: ${sizeBytes} bytes, ${randomReads} random 4 KiB reads, ${smallFiles} small files; mount args: ${mountArgs.join(' ') || '(defaults)'}\n`);
-    const l = measureDir(local, src);
-    const m = measureDir(fc.mnt, src);
+    const l = measureDir(local, src).figures;
+    const procs = { mount: fc.mount.proc.pid!, chunkservers: fc.tc.chunkservers.map((n) => n.pid!), controller: fc.tc.controllers[0]!.pid! };
+    const { figures: m, cpu } = measureDir(fc.mnt, src, procs);
     const rows = (Object.keys(l) as (keyof Figures)[]).map((k) => {
       const ratio = m[k] / l[k];
       const target = TARGETS[k];
       return `${k.padEnd(11)} local ${l[k].toFixed(1).padStart(10)}  mount ${m[k].toFixed(1).padStart(10)}  ratio ${ratio.toFixed(3)}${target ? `  (target ≥ ${target}: ${ratio >= target ? 'met' : 'NOT met'})` : ''}`;
     });
     process.stdout.write(`${rows.join('\n')}\n`);
+    process.stdout.write(`CPU seconds of each phase on the mount (mount / ${procs.chunkservers.length} chunkservers / controller), on ${availableParallelism()} cores:\n${cpu.join('\n')}\n`);
     // random reads with no disk cache: every first touch of a chunk fetches it from a chunkserver
     await fc.remount([...mountArgs, '--disk-cache-size', '0']);
     dropCaches();
