@@ -5,7 +5,6 @@
  * (staged-file.ts) and committed on flush/fsync/release; read-only opens read through the chunk
  * cache; attributes and listings are cached for a short TTL and invalidated by our own writes.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntryInfo } from '../src/common/api.js';
 import { RedCloudError, errors } from '../src/common/errors.js';
@@ -126,7 +125,6 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     let p = staged.get(path);
     if (!p) {
       p = (async () => {
-        await mkdir(stagingDir, { recursive: true });
         const deps = { client, cache, stagingDir, logger, writeBehindChunks: options.writeBehindChunks ?? WRITE_BEHIND_DEFAULT };
         if (how.create !== undefined) return StagedFile.create(deps, path, null, how.create);
         if (how.truncate) {

@@ -1,5 +1,6 @@
 /**
- * Close-to-open write staging: a file opened for writing lives in a local sparse file. Chunks of
+ * Close-to-open write staging: a file opened for writing lives in memory while small, else in a
+ * local sparse file (staging-store.ts). Chunks of
  * the committed version are loaded lazily (only when a partial chunk is written or any part read),
  * written chunks are marked dirty, and commit() hands the cluster only the dirty chunks as data
  * (unchanged chunks as refs) through client.commitChunks. A failed commit keeps everything staged
@@ -13,7 +14,6 @@
  * and reports its own errors to close().
  */
 import { randomBytes } from 'node:crypto';
-import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntryInfo, ReadPlan, ReadPlanChunk } from '../src/common/api.js';
 import { sha256HexAsync } from '../src/common/hash.js';
@@ -22,16 +22,22 @@ import type { RedCloudClient, StagedChunk } from '../src/client/types.js';
 import type { ChunkRef } from '../src/meta/types.js';
 import { BufferPool } from '../src/common/buffer-pool.js';
 import type { ChunkCache } from './chunk-cache.js';
+import { MemoryBudget, StagingStore } from './staging-store.js';
 
 export interface StagedFileDeps {
   client: RedCloudClient;
   cache: ChunkCache;
-  /** directory of the sparse staging files */
+  /** directory of the sparse staging files (of files too large to stage in memory) */
   stagingDir: string;
+  /** in-memory staging: files up to spillBytes, all together up to the budget (default DEFAULT_STAGING_MEMORY) */
+  stagingMemory?: { spillBytes: number; budget: MemoryBudget };
   logger?: Logger;
   /** whole chunks stored in the background at once (0: everything at commit) */
   writeBehindChunks: number;
 }
+
+/** Files up to 1 MiB are staged in memory, up to 64 MiB of them per mount; larger ones in local files. */
+export const DEFAULT_STAGING_MEMORY = { spillBytes: 1024 * 1024, budget: new MemoryBudget(64 * 1024 * 1024) };
 
 /** Background chunk uploads per staged file, unless the mount says otherwise (--write-behind). */
 export const WRITE_BEHIND_DEFAULT = 2;
@@ -91,8 +97,7 @@ export class StagedFile {
     public mode: number,
     public size: number,
     base: ReadPlanChunk[],
-    private readonly fh: FileHandle,
-    private readonly filePath: string,
+    private readonly store: StagingStore,
     isNew: boolean,
   ) {
     this.base = base;
@@ -106,10 +111,11 @@ export class StagedFile {
   /** Stages `path`: from its read plan (existing file) or empty (plan null: a new file). */
   static async create(deps: StagedFileDeps, path: string, plan: ReadPlan | null, mode: number): Promise<StagedFile> {
     const filePath = join(deps.stagingDir, `${randomBytes(8).toString('hex')}.stage`);
-    const fh = await open(filePath, 'w+', 0o600);
+    const memory = deps.stagingMemory ?? DEFAULT_STAGING_MEMORY;
+    const store = new StagingStore(filePath, memory.spillBytes, memory.budget);
     const size = plan?.entry.size ?? 0;
-    await fh.truncate(size);
-    const staged = new StagedFile(deps, path, mode, size, plan?.chunks.slice() ?? [], fh, filePath, plan === null);
+    await store.truncate(size);
+    const staged = new StagedFile(deps, path, mode, size, plan?.chunks.slice() ?? [], store, plan === null);
     staged.changedAtMs = Date.now();
     if (plan) staged.committedTimes = { mtimeMs: plan.entry.mtimeMs, ctimeMs: plan.entry.ctimeMs };
     if (plan && !staged.isUniform()) {
@@ -150,7 +156,7 @@ export class StagedFile {
       }
       // growing past a partial last chunk changes that chunk too
       if (offset > this.size) await this.markRangeDirty(this.size, offset);
-      await this.fh.write(data, 0, data.length, offset);
+      await this.store.write(data, offset);
       if (end > this.size) this.size = end;
       this.metaDirty = true;
       this.changedAtMs = Date.now();
@@ -168,7 +174,7 @@ export class StagedFile {
       const cs = this.chunkSizeBytes;
       for (let i = Math.floor(offset / cs); i * cs < end; i++) await this.ensureLoaded(i);
       const out = Buffer.allocUnsafe(end - offset);
-      const { bytesRead } = await this.fh.read(out, 0, out.length, offset);
+      const bytesRead = await this.store.read(out, 0, out.length, offset);
       return bytesRead === out.length ? out : out.subarray(0, bytesRead);
     });
   }
@@ -190,7 +196,7 @@ export class StagedFile {
       } else {
         await this.markRangeDirty(this.size, size);
       }
-      await this.fh.truncate(size);
+      await this.store.truncate(size);
       this.size = size;
       this.metaDirty = true;
       this.changedAtMs = Date.now();
@@ -234,7 +240,7 @@ export class StagedFile {
           index: i, sizeBytes: len,
           load: async () => {
             const data = Buffer.allocUnsafe(len);
-            const { bytesRead } = await this.fh.read(data, 0, len, offset);
+            const bytesRead = await this.store.read(data, 0, len, offset);
             if (bytesRead !== len) data.fill(0, bytesRead);
             const id = await sha256HexAsync(data);
             next[i]!.id = id;
@@ -265,8 +271,7 @@ export class StagedFile {
     this.aheadAbort.abort();
     await Promise.all(this.aheadInflight.values());
     await this.serial(async () => {
-      await this.fh.close().catch(() => undefined);
-      await rm(this.filePath, { force: true });
+      await this.store.close();
     });
   }
 
@@ -324,7 +329,7 @@ export class StagedFile {
     // a failed or aborted upload may still be sending these bytes: only a finished one gives them back
     let reusable = true;
     try {
-      const { bytesRead } = await this.fh.read(data, 0, data.length, i * data.length);
+      const bytesRead = await this.store.read(data, 0, data.length, i * data.length);
       if (bytesRead !== data.length) return; // truncated meanwhile
       const signal = AbortSignal.any([this.aheadAbort.signal, AbortSignal.timeout(WRITE_BEHIND_TIMEOUT_MS)]);
       reusable = false;
@@ -358,7 +363,7 @@ export class StagedFile {
   private async loadBase(i: number): Promise<void> {
     const chunk = this.base[i]!;
     const data = await this.deps.cache.get(chunk);
-    await this.fh.write(data, 0, data.length, chunk.offset);
+    await this.store.write(data, chunk.offset);
     this.stats.loadedChunks++;
   }
 

@@ -22,7 +22,7 @@ test('overwriting 4 KiB in the middle of a 3-chunk file uploads exactly one chun
     patch.copy(expected, off);
     assert.ok(r.client.content('/f').equals(expected));
     assert.equal(r.h.debug.staged.size, 0, 'staged file dropped after release');
-    assert.equal(await readdir(join(r.dir, 'staging')), [], 'staging file removed');
+    assert.equal(await readdir(join(r.dir, 'staging')).catch(() => []), [], 'no staging file left');
   } finally {
     await r.cleanup();
   }
