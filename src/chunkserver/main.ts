@@ -5,9 +5,8 @@
  */
 import { chunkserverSchema, loadConfig, redactConfig } from '../common/config.js';
 import { RedCloudError } from '../common/errors.js';
+import { applySecurityOrExit } from '../common/daemon-start.js';
 import { createLogger } from '../common/logger.js';
-import { checkClusterSecret } from '../common/secret-policy.js';
-import { applyClientTls } from '../common/tls.js';
 import { resolveNodeId } from './node-id.js';
 import { createChunkserver } from './server.js';
 
@@ -22,21 +21,7 @@ export async function main(): Promise<void> {
   const nodeId = await resolveNodeId(config.nodeId, config.dataDir, Date.now());
   const logger = createLogger({ node: nodeId, level: config.logLevel, role: 'chunkserver' });
   logger.info({ config: redactConfig(chunkserverSchema, config) }, 'Starting chunkserver');
-  let secretWarnings: string[];
-  try {
-    secretWarnings = checkClusterSecret(config);
-  } catch (err) {
-    logger.fatal({ bindAddr: config.bindAddr }, (err as Error).message);
-    process.stderr.write(`redcloud-chunkserver: ${(err as Error).message}\n`);
-    process.exit(2);
-  }
-  for (const w of secretWarnings) logger.warn(w);
-  try {
-    applyClientTls(config);
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
-  }
+  applySecurityOrExit(config, logger, 'redcloud-chunkserver');
   const server = createChunkserver({ config, nodeId, logger });
   let stopping = false;
   const stop = (sig: string) => {

@@ -5,8 +5,7 @@
  */
 import { controllerSchema, loadConfig, redactConfig } from '../common/config.js';
 import { toRedCloudError } from '../common/errors.js';
-import { checkClusterSecret } from '../common/secret-policy.js';
-import { applyClientTls } from '../common/tls.js';
+import { applySecurityOrExit } from '../common/daemon-start.js';
 import { createLogger } from '../common/logger.js';
 import { databasePath, resolveNodeId } from './node-id.js';
 import { createController } from './server.js';
@@ -22,21 +21,7 @@ async function main(): Promise<void> {
   const nodeId = resolveNodeId(config.nodeId, config.dataDir, Date.now());
   const log = createLogger({ node: nodeId, level: config.logLevel, role: 'controller' });
   log.info({ config: redactConfig(controllerSchema, config) }, `RedCloud distributed controller ${nodeId} starting`);
-  let secretWarnings: string[];
-  try {
-    secretWarnings = checkClusterSecret(config);
-  } catch (err) {
-    log.fatal({ bindAddr: config.bindAddr }, (err as Error).message);
-    process.stderr.write(`redcloud-controller: ${(err as Error).message}\n`);
-    process.exit(2);
-  }
-  for (const w of secretWarnings) log.warn(w);
-  try {
-    applyClientTls(config);
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
-  }
+  applySecurityOrExit(config, log, 'redcloud-controller');
   const controller = createController({ config, logger: log, nodeId, dbPath: databasePath(config.dataDir, nodeId) });
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
