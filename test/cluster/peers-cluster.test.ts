@@ -23,6 +23,7 @@ import { createCli, findEntryIn, type Cli } from '../helpers/cli.js';
 import { sha256File } from '../helpers/files.js';
 import { getJson, http, loginToken } from '../helpers/http.js';
 import { FAST_CHUNKSERVER_ENV, FAST_CONTROLLER_ENV, type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
+import { clusterStepsFor } from '../helpers/step.js';
 import { waitFor } from '../helpers/wait.js';
 
 const NET = '127.0.9';
@@ -31,18 +32,7 @@ const ctx: { tc?: TestCluster; cli?: Cli; work: string; token: string; files: Ma
   work: '', token: '', files: new Map(),
 };
 
-function step(name: string, fn: (tc: TestCluster, cli: Cli) => Promise<void>): void {
-  test(name, async () => {
-    const tc = ctx.tc;
-    if (!tc || !ctx.cli) throw new Error('cluster did not start (see above)');
-    try {
-      await fn(tc, ctx.cli);
-    } catch (err) {
-      tc.dumpLogs();
-      throw err;
-    }
-  });
-}
+const step = clusterStepsFor(test, ctx);
 
 const host = (u: string): string => new URL(u).hostname;
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

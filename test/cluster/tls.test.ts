@@ -18,6 +18,7 @@ import { createCli, findEntryIn, type Cli } from '../helpers/cli.js';
 import { sha256File, writeRandomFile, listFiles } from '../helpers/files.js';
 import { startTestCluster, type TestCluster } from '../helpers/test-cluster.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
+import { clusterStepsFor } from '../helpers/step.js';
 import { waitFor } from '../helpers/wait.js';
 
 const NET = '127.0.12';
@@ -38,18 +39,7 @@ function makePki(dir: string): { ca: string; cert: string; key: string } {
   return { ca: f('ca.pem'), cert: f('node.pem'), key: f('node.key') };
 }
 
-function step(name: string, fn: (tc: TestCluster, cli: Cli) => Promise<void>): void {
-  test(name, async () => {
-    const tc = ctx.tc;
-    if (!tc || !ctx.cli) throw new Error('cluster did not start (see the logs above)');
-    try {
-      await fn(tc, ctx.cli);
-    } catch (err) {
-      tc.dumpLogs();
-      throw err;
-    }
-  });
-}
+const step = clusterStepsFor(test, ctx);
 
 /** GET /v1/status over https (this process trusts the CA since the launcher's health checks). */
 const status = (): Promise<ClusterStatus> => requestJson<ClusterStatus>(`${CTL}/v1/status`, { timeoutMs: 5_000, headers: { authorization: `Bearer ${ctx.token}` } });
