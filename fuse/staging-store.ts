@@ -39,7 +39,7 @@ export class StagingStore {
 
   async write(data: Buffer, position: number): Promise<void> {
     const end = position + data.length;
-    if (!this.file && !this.fits(end)) await this.spill();
+    if (!this.file && !this.makeRoom(end)) await this.spill();
     if (this.file) {
       await this.file.write(data, 0, data.length, position);
       return;
@@ -57,7 +57,7 @@ export class StagingStore {
   }
 
   async truncate(size: number): Promise<void> {
-    if (!this.file && !this.fits(size)) await this.spill();
+    if (!this.file && !this.makeRoom(size)) await this.spill();
     if (this.file) {
       await this.file.truncate(size);
       return;
@@ -79,8 +79,8 @@ export class StagingStore {
     }
   }
 
-  /** Whether `bytes` can be held in memory: grows the buffer (zero-filled) when the budget allows. */
-  private fits(bytes: number): boolean {
+  /** Grows the in-memory buffer (zero-filled) to hold `bytes` if the limits allow; false when they do not. */
+  private makeRoom(bytes: number): boolean {
     const mem = this.mem!;
     if (bytes <= mem.length) return true;
     if (bytes > this.spillBytes) return false;

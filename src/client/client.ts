@@ -101,9 +101,7 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
         const ref = { id: sha256Hex(data), size: data.length };
         refs.push(ref);
         readBytes += data.length;
-        // a short last chunk is a view of a pooled buffer: give back the whole buffer
-        const whole = pool && data.buffer.byteLength === pool.sizeBytes ? Buffer.from(data.buffer, data.byteOffset, pool.sizeBytes) : undefined;
-        yield whole ? { ref, data, release: () => pool!.give(whole) } : { ref, data };
+        yield pool ? { ref, data, release: () => pool.give(data) } : { ref, data };
       }
     }
     try {

@@ -7,6 +7,8 @@
  */
 export class BufferPool {
   private readonly free: Buffer[] = [];
+  /** the memory of every buffer this pool made: only those come back */
+  private readonly own = new WeakSet<ArrayBufferLike>();
   readonly stats = { reused: 0, allocated: 0 };
 
   constructor(readonly sizeBytes: number, readonly maxFree: number) {}
@@ -19,12 +21,19 @@ export class BufferPool {
       return reused;
     }
     this.stats.allocated++;
-    return Buffer.allocUnsafeSlow(this.sizeBytes);
+    const made = Buffer.allocUnsafeSlow(this.sizeBytes);
+    this.own.add(made.buffer);
+    return made;
   }
 
-  /** Returns a buffer taken from this pool; extra buffers beyond maxFree are left to the GC. */
+  /**
+   * Returns a buffer taken from this pool, or any view of one (a short last chunk): the whole
+   * buffer goes back. Other buffers, and extra ones beyond maxFree, are left to the GC.
+   */
   give(buf: Buffer): void {
-    if (buf.length === this.sizeBytes && this.free.length < this.maxFree) this.free.push(buf);
+    if (!this.own.has(buf.buffer) || this.free.length >= this.maxFree) return;
+    if (this.free.some((f) => f.buffer === buf.buffer)) return; // given twice: once is enough
+    this.free.push(Buffer.from(buf.buffer, 0, this.sizeBytes));
   }
 
   get freeCount(): number {
