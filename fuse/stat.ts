@@ -44,7 +44,13 @@ export interface FuseStatfs {
   namemax: number;
 }
 
-const TYPE_BITS: Record<EntryKind, number> = { dir: S_IFDIR, file: S_IFREG, symlink: S_IFLNK };
+export const S_IFIFO = 0o010000;
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFSOCK = 0o140000;
+const TYPE_BITS: Record<EntryKind, number> = {
+  dir: S_IFDIR, file: S_IFREG, symlink: S_IFLNK, fifo: S_IFIFO, char: S_IFCHR, block: S_IFBLK, socket: S_IFSOCK,
+};
 
 export function toStat(e: Pick<EntryInfo, 'kind' | 'mode' | 'size' | 'mtimeMs' | 'ctimeMs'>, owner: { uid: number; gid: number }): FuseStat {
   const size = e.kind === 'dir' ? 4096 : e.size;

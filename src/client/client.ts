@@ -4,7 +4,7 @@
  * storeChunks and commit only when every chunk reached quorum; downloads go through fetchChunk.
  */
 import { stat as fsStat } from 'node:fs/promises';
-import type { ClusterStatus, CommitRequest, EntryInfo, LoginResponse, ReadPlan } from '../common/api.js';
+import type { ClusterStatus, CommitRequest, EntryInfo, LoginResponse, ReadPlan, StatfsInfo } from '../common/api.js';
 import { BufferPool } from '../common/buffer-pool.js';
 import { errors } from '../common/errors.js';
 import { sha256Hex, sha256HexAsync } from '../common/hash.js';
@@ -78,6 +78,8 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
   const post = <T>(route: string, body: unknown, o?: CallOptions): Promise<T> => call<T>('POST', route, {}, body, o);
   /** remote names without a leading "/" are relative to "/" */
   const p = (path: string): string => normalizePath(path, { relativeTo: '/' });
+  const owner = (o?: { uid?: number; gid?: number }): { uid?: number; gid?: number } =>
+    ({ ...(o?.uid !== undefined ? { uid: o.uid } : {}), ...(o?.gid !== undefined ? { gid: o.gid } : {}) });
 
   const commit = (remotePath: string, refs: ChunkRef[], receipts: Record<string, string[]>, size: number, o: UploadOptions & { ifVersion?: string }): Promise<EntryInfo> => {
     const req: CommitRequest = {
@@ -86,6 +88,9 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       ...(o.mtimeMs !== undefined ? { mtimeMs: o.mtimeMs } : {}),
       ...(o.tags && o.tags.length > 0 ? { tags: o.tags } : {}),
       ...(o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {}),
+      ...(o.ino !== undefined ? { ino: o.ino } : {}),
+      ...(o.uid !== undefined ? { uid: o.uid } : {}),
+      ...(o.gid !== undefined ? { gid: o.gid } : {}),
     };
     return post<EntryInfo>('/v1/fs/commit', req, o);
   };
@@ -148,8 +153,21 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       (await get<{ entries: EntryInfo[] }>('/v1/fs/find', { tag: tags, path: o?.under !== undefined ? p(o.under) : undefined }, o)).entries,
     tags: async (o) => (await get<{ tags: { tag: string; count: number }[] }>('/v1/fs/tags', {}, o)).tags,
     mkdir: (path, o) =>
-      post<EntryInfo>('/v1/fs/mkdir', { path: p(path), ...(o?.mode !== undefined ? { mode: o.mode } : {}), ...(o?.parents ? { parents: true } : {}) }, o),
-    symlink: (path, target, o) => post<EntryInfo>('/v1/fs/symlink', { path: p(path), target }, o),
+      post<EntryInfo>('/v1/fs/mkdir', {
+        path: p(path), ...(o?.mode !== undefined ? { mode: o.mode } : {}), ...(o?.parents ? { parents: true } : {}), ...owner(o),
+      }, o),
+    symlink: (path, target, o) => post<EntryInfo>('/v1/fs/symlink', { path: p(path), target, ...owner(o) }, o),
+    mknod: (req, o) => post<EntryInfo>('/v1/fs/mknod', { ...req, path: p(req.path) }, o),
+    link: (from, to, o) => post<EntryInfo>('/v1/fs/link', { from: p(from), to: p(to) }, o),
+    getXattr: async (path, name, o) => Buffer.from((await get<{ value: string }>('/v1/fs/xattr', { path: p(path), name }, o)).value, 'base64'),
+    listXattrs: async (path, o) => (await get<{ names: string[] }>('/v1/fs/xattrs', { path: p(path) }, o)).names,
+    async setXattr(path, name, value, o) {
+      await post('/v1/fs/xattr', { path: p(path), name, value: value.toString('base64'), ...(o?.flag ? { flag: o.flag } : {}) }, o);
+    },
+    async removeXattr(path, name, o) {
+      await post('/v1/fs/xattr/remove', { path: p(path), name }, o);
+    },
+    statfs: (o) => get<StatfsInfo>('/v1/fs/statfs', {}, o),
     remove: async (path, o) => (await post<{ removed: number }>('/v1/fs/remove', { path: p(path), ...(o?.recursive ? { recursive: true } : {}) }, o)).removed,
     rename: (from, to, o) => post<EntryInfo>('/v1/fs/rename', { from: p(from), to: p(to) }, o),
     setattr: (path, attrs, o) => post<EntryInfo>('/v1/fs/setattr', { path: p(path), ...attrs }, o),

@@ -4,7 +4,7 @@
  * downloads with replica failover; callers see only RedCloudErrors.
  */
 import type { Readable } from 'node:stream';
-import type { ClusterStatus, EntryInfo, LoginResponse, ReadPlan } from '../common/api.js';
+import type { ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, SetAttrRequest, StatfsInfo } from '../common/api.js';
 import type { ChunkRef } from '../meta/types.js';
 
 export interface CallOptions {
@@ -17,10 +17,12 @@ export interface Progress {
   totalBytes: number;
 }
 
-export interface UploadOptions extends CallOptions {
+export interface UploadOptions extends CallOptions, CreateOwner {
   tags?: string[];
   mode?: number;
   mtimeMs?: number;
+  /** commit to this inode (the one opened), wherever its names are now (CommitRequest.ino) */
+  ino?: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -58,11 +60,21 @@ export interface RedCloudClient {
   list(path: string, opts?: CallOptions): Promise<EntryInfo[]>;
   find(tags: string[], opts?: CallOptions & { under?: string }): Promise<EntryInfo[]>;
   tags(opts?: CallOptions): Promise<{ tag: string; count: number }[]>;
-  mkdir(path: string, opts?: CallOptions & { mode?: number; parents?: boolean }): Promise<EntryInfo>;
-  symlink(path: string, target: string, opts?: CallOptions): Promise<EntryInfo>;
+  mkdir(path: string, opts?: CallOptions & CreateOwner & { mode?: number; parents?: boolean }): Promise<EntryInfo>;
+  symlink(path: string, target: string, opts?: CallOptions & CreateOwner): Promise<EntryInfo>;
+  /** fifo, socket, char/block device (metadata only), or an empty regular file */
+  mknod(req: MknodRequest, opts?: CallOptions): Promise<EntryInfo>;
+  /** hard link: `to` becomes a second name of the inode of `from` */
+  link(from: string, to: string, opts?: CallOptions): Promise<EntryInfo>;
   remove(path: string, opts?: CallOptions & { recursive?: boolean }): Promise<number>;
   rename(from: string, to: string, opts?: CallOptions): Promise<EntryInfo>;
-  setattr(path: string, attrs: { mode?: number; mtimeMs?: number }, opts?: CallOptions): Promise<EntryInfo>;
+  setattr(path: string, attrs: Omit<SetAttrRequest, 'path'>, opts?: CallOptions): Promise<EntryInfo>;
+  /** an extended attribute's value (NO_XATTR when absent) */
+  getXattr(path: string, name: string, opts?: CallOptions): Promise<Buffer>;
+  listXattrs(path: string, opts?: CallOptions): Promise<string[]>;
+  setXattr(path: string, name: string, value: Buffer, opts?: CallOptions & { flag?: 'create' | 'replace' }): Promise<void>;
+  removeXattr(path: string, name: string, opts?: CallOptions): Promise<void>;
+  statfs(opts?: CallOptions): Promise<StatfsInfo>;
   tag(path: string, change: { add?: string[]; remove?: string[] }, opts?: CallOptions): Promise<EntryInfo>;
   status(opts?: CallOptions): Promise<ClusterStatus>;
 

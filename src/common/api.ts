@@ -44,19 +44,51 @@ export interface LoginResponse {
 // POST /v1/fs/rename     { from, to }     → EntryInfo                 (replaces a file target as POSIX)
 // POST /v1/fs/setattr    SetAttrRequest   → EntryInfo
 // POST /v1/fs/tags       { path, add?: string[], remove?: string[] } → EntryInfo
+// POST /v1/fs/link       { from, to }     → EntryInfo of `to`         hard link: a second entry for the inode of `from`
+//                        (EEXIST if `to` exists, EPERM for a directory); nlink counts the entries
+// POST /v1/fs/mknod      MknodRequest     → EntryInfo                 fifo, socket, char or block device (metadata only)
+// GET  /v1/fs/xattr?path=P&name=N         → { value: base64 }         (404 NO_XATTR → ENODATA)
+// GET  /v1/fs/xattrs?path=P               → { names: string[] }       names of the inode's extended attributes
+// POST /v1/fs/xattr      SetXattrRequest  → 204                       (EEXIST with flag create, ENODATA with replace)
+// POST /v1/fs/xattr/remove { path, name } → 204                       (404 NO_XATTR)
+// GET  /v1/fs/statfs                      → StatfsInfo                usable capacity at the replication factor, file counts
 // POST /v1/fs/report-bad { chunkId, serverId, cap } → 202   a replica sent bytes that do not hash
 //                        to the id; `cap` (the read capability) proves the caller may read the
 //                        chunk; the controller asks that chunkserver to re-verify (POST /internal/verify)
 // GET  /v1/status        → ClusterStatus
 // A file's parent directories are created implicitly by commit/mkdir(parents)/symlink.
 
+/** A point in time as POSIX keeps it: seconds since the epoch (may be negative) and nanoseconds (0…999,999,999). */
+export interface Timespec {
+  sec: number;
+  nsec: number;
+}
+
+/** A time to set: a Timespec, or "now" (the controller's clock; UTIME_NOW). */
+export type TimeSet = Timespec | 'now';
+
 export interface EntryInfo {
   path: string;
   kind: EntryKind;
   size: number;
+  /** permission bits with setuid (0o4000), setgid (0o2000) and sticky (0o1000); no file-type bits */
   mode: number;
   mtimeMs: number;
   ctimeMs: number;
+  /**
+   * The inode's number, unique in the account's tree and the same for every hard link of one file
+   * (the FUSE st_ino; below 2^53). Absent from controllers older than the inode namespace.
+   */
+  ino?: number;
+  uid?: number;
+  gid?: number;
+  /** live directory entries naming this inode (directories: 2 + subdirectories) */
+  nlink?: number;
+  /** device number of char and block devices (Linux makedev encoding), else 0 */
+  rdev?: number;
+  atime?: Timespec;
+  mtime?: Timespec;
+  ctime?: Timespec;
   tags: string[];
   /** symlinks */
   target?: string;
@@ -111,11 +143,23 @@ export interface PlacementResponse {
   chunkSizeBytes: number;
 }
 
-export interface CommitRequest {
+/** Owner of a new inode: the uid and gid of the process that creates it (the mount passes the caller's). */
+export interface CreateOwner {
+  uid?: number;
+  gid?: number;
+}
+
+export interface CommitRequest extends CreateOwner {
   path: string;
+  /**
+   * Write the content of this inode (the one the file was opened as), wherever its names are now:
+   * a file renamed or hard-linked while open is committed to the right inode. 404 if it is gone.
+   */
+  ino?: number;
   size: number;
   mode?: number;
   mtimeMs?: number;
+  mtime?: Timespec;
   chunks: ChunkRef[];
   /** per chunk, the receipts (RECEIPT_HEADER values) of the chunkservers that stored it */
   receipts: Record<string, string[]>;
@@ -125,9 +169,42 @@ export interface CommitRequest {
   ifVersion?: string;
 }
 
+export interface MknodRequest extends CreateOwner {
+  path: string;
+  kind: 'fifo' | 'socket' | 'char' | 'block' | 'file';
+  /** permission bits (file-type bits are ignored: `kind` says the type) */
+  mode: number;
+  /** device number for char and block devices */
+  rdev?: number;
+}
+
+export interface SetXattrRequest {
+  path: string;
+  /** with namespace prefix: user.*, trusted.*, security.* (the mount refuses other namespaces) */
+  name: string;
+  /** the value's bytes, base64 (at most 64 KiB decoded) */
+  value: string;
+  /** create: fail with EEXIST if it exists; replace: fail with ENODATA if it does not */
+  flag?: 'create' | 'replace';
+}
+
+export interface StatfsInfo {
+  /** bytes the cluster can still store at its replication factor */
+  availBytes: number;
+  /** capacity at the replication factor (used + avail) */
+  totalBytes: number;
+  /** inodes in the account's tree */
+  files: number;
+}
+
 export interface SetAttrRequest {
   path: string;
   mode?: number;
+  /** chown/chgrp; the kernel (default_permissions) has checked who may */
+  uid?: number;
+  gid?: number;
+  atime?: TimeSet;
+  mtime?: TimeSet;
   mtimeMs?: number;
   /** truncate: new size (chunks are cut/extended by the client, which then commits; size-only here for 0) */
   size?: number;

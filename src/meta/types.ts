@@ -33,7 +33,7 @@ export interface ChunkRef {
   size: number;
 }
 
-export type EntryKind = 'file' | 'dir' | 'symlink';
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block';
 
 export interface EntryValue {
   kind: EntryKind;

@@ -195,6 +195,17 @@ export class FakeClient implements RedCloudClient {
     return this.info(path, e);
   }
 
+  // the inode namespace's calls; fuse work gives the fake real ones
+  async mknod(): Promise<EntryInfo> { throw errors.notSupported('FakeClient.mknod'); }
+  async link(): Promise<EntryInfo> { throw errors.notSupported('FakeClient.link'); }
+  async getXattr(): Promise<Buffer> { throw errors.notSupported('FakeClient.getXattr'); }
+  async listXattrs(): Promise<string[]> { return []; }
+  async setXattr(): Promise<void> { throw errors.notSupported('FakeClient.setXattr'); }
+  async removeXattr(): Promise<void> { throw errors.notSupported('FakeClient.removeXattr'); }
+  async statfs(): Promise<{ availBytes: number; totalBytes: number; files: number }> {
+    return { availBytes: this.capacityBytes, totalBytes: this.capacityBytes, files: this.entries.size };
+  }
+
   async tag(path: string, change: { add?: string[]; remove?: string[] }, opts?: CallOptions): Promise<EntryInfo> {
     await this.enter('tag', opts);
     const e = this.get(path);
