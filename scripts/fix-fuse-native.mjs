@@ -1,47 +1,277 @@
 #!/usr/bin/env node
-// npm postinstall: makes fuse-native 2.2.6 pass file times through utimens correctly, then
-// compiles it into node_modules/fuse-native/build/Release, which node-gyp-build loads before the
-// bundled prebuild. As published, fuse-native
+// npm postinstall: patches fuse-native 2.2.6 (fuse-native.c and index.js) so the mount can be a
+// faithful POSIX filesystem, then compiles it into node_modules/fuse-native/build/Release, which
+// node-gyp-build loads before the bundled prebuild. As published, fuse-native
 //  - converts the access time into both utimens arguments (argv 5 gets l->atime, not l->mtime),
-//    so every mtime set through the mount (touch -d, cp -p, tar -x, rsync -t) became the atime;
-//  - does not set flag_utime_omit_ok, so libfuse 2 drops every change of only one of the two
-//    times (touch -m, tar -x, which omits the atime) and still answers success;
-//  - maps UTIME_NOW and UTIME_OMIT to the same 1073 ms, so "leave it" could not be told from "now".
-// Idempotent. Without a compiler it warns and leaves the prebuild in place: the mount works, but
-// file times it is given are unreliable (see fuse/ops.ts).
+//    does not set flag_utime_omit_ok (libfuse 2 then drops every change of only one of the two
+//    times, touch -m / tar -x, and still answers success), maps UTIME_NOW and UTIME_OMIT to the
+//    same value and passes times in ms;
+//  - fills st_ino from 32 bits and the stat times from ms (no nanoseconds, nothing before 1970);
+//  - gives JS no way to know the calling process (new files must be owned by it);
+//  - answers getxattr/listxattr with more bytes than the caller's buffer instead of ERANGE, and
+//    probes listxattr sizes 128 bytes too large.
+// After the patch:
+//  - stat arrays are 22 uint32s: mode uid gid size(lo,hi) dev nlink ino(lo,hi) rdev blksize
+//    blocks(lo,hi), then atime, mtime, ctime each as sec(lo,hi: signed 64-bit) and nsec; index.js
+//    fills them from { sec, nsec } Timespecs, Dates or ms;
+//  - ops.utimens(path, atime, mtime, cb) gets each time as { sec, nsec }, 'now' or 'omit';
+//  - Fuse.callerContext() returns { uid, gid, pid, umask } of the process whose request is being
+//    dispatched (fuse_get_context(), captured when the request enters the addon). It is valid
+//    only synchronously at the start of the JS op handler, before any await.
+// Each patch is applied once (its marker says it is there), so the script is idempotent; it also
+// upgrades a fuse-native.c carrying this script's earlier (ms-based) utimens fix. Offline. Without
+// a compiler it warns and leaves the prebuild in place: the mount then refuses to start (fuse/mount.ts
+// checks Fuse.callerContext), since its stat arrays would not be understood.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** [as published, as fixed]: each applied once; fixed text starts with a marker comment or is unique. */
-const PATCHES = [
-  ['  FUSE_UINT64_TO_INTS_ARGV(l->atime, 5)', '  FUSE_UINT64_TO_INTS_ARGV(l->mtime, 5)'],
-  [
-    '  l->atime = timespec_to_uint64(&tv[0]);\n  l->mtime = timespec_to_uint64(&tv[1]);',
-    '  l->atime = utime_to_uint64(&tv[0]);\n  l->mtime = utime_to_uint64(&tv[1]);',
-  ],
-  [
-    'static void populate_stat (uint32_t *ints, struct stat* stat) {',
-    '/* redcloud: utimens times in ms, with UTIME_NOW as 1073 and UTIME_OMIT as 1074 (no real time is either) */\n' +
-      'static uint64_t utime_to_uint64 (const struct timespec* ts) {\n' +
-      '  if (ts->tv_nsec == UTIME_OMIT) return 1074;\n' +
-      '  if (ts->tv_nsec == UTIME_NOW) return 1073;\n' +
-      '  return timespec_to_uint64(ts);\n' +
-      '}\n\n' +
-      'static void populate_stat (uint32_t *ints, struct stat* stat) {',
-  ],
-  ['  struct fuse_operations ops = { };\n', '  struct fuse_operations ops = { };\n  ops.flag_utime_omit_ok = 1; /* redcloud: forward touch -m / touch -a */\n'],
+/** Replaces the text from `start` up to and including the first `end` after it; undefined if absent. */
+function replaceBlock(text, start, end, replacement) {
+  const from = text.indexOf(start);
+  if (from < 0) return undefined;
+  const to = text.indexOf(end, from + start.length);
+  if (to < 0) return undefined;
+  return text.slice(0, from) + replacement + text.slice(to + end.length);
+}
+
+/** Inserts `insertion` before the first `anchor`; undefined if absent. */
+function insertBefore(text, anchor, insertion) {
+  const at = text.indexOf(anchor);
+  return at < 0 ? undefined : text.slice(0, at) + insertion + text.slice(at);
+}
+
+function replaceOnce(text, from, to) {
+  return text.includes(from) ? text.replace(from, to) : undefined;
+}
+
+const C_LOCALS = String.raw`  size_t atime;
+  size_t mtime;
+  /* redcloud: utimens times as given; uid, gid, pid, umask of the caller (fuse_get_context) */
+  struct timespec atim;
+  struct timespec mtim;
+  uint32_t caller[4];
+`;
+
+const C_HANDLER_CAPTURE = String.raw`  l->op_fn = fuse_native_dispatch_##name;\
+  { struct fuse_context *rc_ctx = fuse_get_context(); /* redcloud: the caller */\
+    l->caller[0] = rc_ctx->uid; l->caller[1] = rc_ctx->gid; l->caller[2] = rc_ctx->pid; l->caller[3] = rc_ctx->umask; }\
+`;
+
+const C_POPULATE_STAT = String.raw`/* redcloud: stat v2 — 64-bit st_ino, times as signed 64-bit seconds and nanoseconds */
+static void uint32s_to_timespec_ns (struct timespec* ts, uint32_t** ints) {
+  uint64_t low = *((*ints)++);
+  uint64_t high = *((*ints)++);
+  ts->tv_sec = (time_t) (int64_t) ((high << 32) | low);
+  ts->tv_nsec = *((*ints)++);
+}
+
+static void populate_stat (uint32_t *ints, struct stat* stat) {
+  stat->st_mode = *ints++;
+  stat->st_uid = *ints++;
+  stat->st_gid = *ints++;
+  stat->st_size = uint32s_to_uint64(&ints);
+  stat->st_dev = *ints++;
+  stat->st_nlink = *ints++;
+  stat->st_ino = uint32s_to_uint64(&ints);
+  stat->st_rdev = *ints++;
+  stat->st_blksize = *ints++;
+  stat->st_blocks = uint32s_to_uint64(&ints);
+#ifdef __APPLE__
+  uint32s_to_timespec_ns(&stat->st_atimespec, &ints);
+  uint32s_to_timespec_ns(&stat->st_mtimespec, &ints);
+  uint32s_to_timespec_ns(&stat->st_ctimespec, &ints);
+#else
+  uint32s_to_timespec_ns(&stat->st_atim, &ints);
+  uint32s_to_timespec_ns(&stat->st_mtim, &ints);
+  uint32s_to_timespec_ns(&stat->st_ctim, &ints);
+#endif
+  (void) uint32s_to_timespec;
+  (void) timespec_to_uint64;
+}
+`;
+
+const C_UTIMENS = String.raw`/* redcloud: utimens v2 — each time as sec(lo,hi) and nsec, UTIME_NOW/UTIME_OMIT left in nsec */
+#define REDCLOUD_TIMESPEC_ARGV(ts, pos)\
+  napi_create_uint32(env, (uint32_t) ((uint64_t) (ts).tv_sec & 0xffffffff), &(argv[pos]));\
+  napi_create_uint32(env, (uint32_t) ((uint64_t) (ts).tv_sec >> 32), &(argv[pos + 1]));\
+  napi_create_uint32(env, (uint32_t) (ts).tv_nsec, &(argv[pos + 2]));
+
+FUSE_METHOD_VOID(utimens, 7, 0, (const char *path, const struct timespec tv[2]), {
+  l->path = path;
+  l->atim = tv[0];
+  l->mtim = tv[1];
+}, {
+  napi_create_string_utf8(env, l->path, NAPI_AUTO_LENGTH, &(argv[2]));
+  REDCLOUD_TIMESPEC_ARGV(l->atim, 3)
+  REDCLOUD_TIMESPEC_ARGV(l->mtim, 6)
+})
+`;
+
+const C_GET_CALLER = String.raw`/* redcloud: [uid, gid, pid, umask] of the request the thread with locals l serves */
+NAPI_METHOD(fuse_native_get_caller) {
+  NAPI_ARGV(1)
+  NAPI_ARGV_BUFFER_CAST(fuse_thread_locals_t *, l, 0);
+  napi_value out;
+  napi_create_array_with_length(env, 4, &out);
+  for (uint32_t i = 0; i < 4; i++) {
+    napi_value v;
+    napi_create_uint32(env, l->caller[i], &v);
+    napi_set_element(env, out, i, v);
+  }
+  return out;
+}
+
+`;
+
+/** Patches of fuse-native.c: [marker, apply(text) → text or undefined when it does not fit]. */
+const C_PATCHES = [
+  ['redcloud: utimens times as given', (t) => replaceOnce(t, '  size_t atime;\n  size_t mtime;\n', C_LOCALS)],
+  ['redcloud: the caller', (t) => replaceOnce(t, '  l->op_fn = fuse_native_dispatch_##name;\\\n', C_HANDLER_CAPTURE)],
+  // the earlier ms-based fix of this script, if present, goes (it preceded populate_stat)
+  ['redcloud: stat v2', (t) => replaceBlock(replaceBlock(t, '/* redcloud: utimens times in ms', '\n}\n\n', '') ?? t,
+    'static void populate_stat (', '\n}\n', C_POPULATE_STAT)],
+  ['redcloud: utimens v2', (t) => replaceBlock(t, 'FUSE_METHOD_VOID(utimens,', '\n})\n', C_UTIMENS)],
+  ['redcloud: forward touch -m', (t) => replaceOnce(t, '  struct fuse_operations ops = { };\n',
+    '  struct fuse_operations ops = { };\n  ops.flag_utime_omit_ok = 1; /* redcloud: forward touch -m / touch -a */\n')],
+  ['fuse_native_get_caller) {', (t) => insertBefore(t, 'NAPI_INIT() {', C_GET_CALLER)],
+  ['NAPI_EXPORT_FUNCTION(fuse_native_get_caller)', (t) => replaceOnce(t, '  NAPI_EXPORT_FUNCTION(fuse_native_unmount)\n',
+    '  NAPI_EXPORT_FUNCTION(fuse_native_unmount)\n  NAPI_EXPORT_FUNCTION(fuse_native_get_caller)\n')],
+];
+
+const JS_STAT = `function getStatArray (stat) { // redcloud: stat v2 (see fuse-native.c populate_stat)
+  const ints = new Uint32Array(22)
+
+  ints[0] = (stat && stat.mode) || 0
+  ints[1] = (stat && stat.uid) || 0
+  ints[2] = (stat && stat.gid) || 0
+  setDoubleInt(ints, 3, (stat && stat.size) || 0)
+  ints[5] = (stat && stat.dev) || 0
+  ints[6] = (stat && stat.nlink) || 1
+  setDoubleInt(ints, 7, (stat && stat.ino) || 0)
+  ints[9] = (stat && stat.rdev) || 0
+  ints[10] = (stat && stat.blksize) || 0
+  setDoubleInt(ints, 11, (stat && stat.blocks) || 0)
+  setTimeInts(ints, 13, stat && stat.atime)
+  setTimeInts(ints, 16, stat && stat.mtime)
+  setTimeInts(ints, 19, stat && stat.ctime)
+
+  return ints
+}
+
+// a { sec, nsec } Timespec (sec may be negative), a Date, or ms since the epoch
+function setTimeInts (arr, idx, t) {
+  let sec, nsec
+  if (t && typeof t === 'object' && typeof t.sec === 'number') {
+    sec = t.sec
+    nsec = t.nsec || 0
+  } else {
+    const ms = typeof t === 'number' ? t : (t ? t.getTime() : Date.now())
+    sec = Math.floor(ms / 1000)
+    nsec = Math.round((ms - sec * 1000) * 1e6)
+  }
+  const high = Math.floor(sec / 4294967296)
+  arr[idx] = sec - high * 4294967296
+  arr[idx + 1] = high >>> 0
+  arr[idx + 2] = nsec
+}
+
+const UTIME_NOW = 1073741823
+const UTIME_OMIT = 1073741822
+
+function getUtime (secLow, secHigh, nsec) {
+  if (nsec === UTIME_NOW) return 'now'
+  if (nsec === UTIME_OMIT) return 'omit'
+  return { sec: (secHigh | 0) * 4294967296 + secLow, nsec }
+}
+`;
+
+const JS_UTIMENS = `_op_utimens (signal, path, aLow, aHigh, aNsec, mLow, mHigh, mNsec) { // redcloud: utimens v2
+    this.ops.utimens(path, getUtime(aLow, aHigh, aNsec), getUtime(mLow, mHigh, mNsec), err => {
+      return signal(err)
+    })
+  }
+`;
+
+const JS_XATTR = `_op_getxattr (signal, path, name, valueBuf, position) { // redcloud: xattr sizes as Linux
+    this.ops.getxattr(path, name, position, (err, value) => {
+      if (!err) {
+        if (!value) return signal(IS_OSX ? -93 : -61, valueBuf.buffer)
+        if (valueBuf.length > 0 && value.length > valueBuf.length) return signal(-34, valueBuf.buffer)
+        value.copy(valueBuf)
+        return signal(value.length, valueBuf.buffer)
+      }
+      return signal(err, valueBuf.buffer)
+    })
+  }
+
+  _op_listxattr (signal, path, listBuf) {
+    this.ops.listxattr(path, (err, list) => {
+      if (list && !err) {
+        let size = 0
+        for (const name of list) size += Buffer.byteLength(name) + 1
+        if (!listBuf.length) return signal(IS_OSX ? size + 128 : size, listBuf.buffer)
+        if (size > listBuf.length) return signal(-34, listBuf.buffer)
+
+        let ptr = 0
+        for (const name of list) {
+          listBuf.write(name, ptr)
+          ptr += Buffer.byteLength(name)
+          listBuf[ptr++] = 0
+        }
+
+        return signal(ptr, listBuf.buffer)
+      }
+      return signal(err, listBuf.buffer)
+    })
+  }
+`;
+
+const JS_CALLER = `// redcloud: the caller of the request being dispatched, valid synchronously in the op handler
+let currentNativeHandler = null
+Fuse.callerContext = function () {
+  if (!currentNativeHandler || !binding.fuse_native_get_caller) return null
+  const [uid, gid, pid, umask] = binding.fuse_native_get_caller(currentNativeHandler)
+  return { uid, gid, pid, umask }
+}
+
+module.exports = Fuse
+`;
+
+/** Patches of index.js. */
+const JS_PATCHES = [
+  ['redcloud: stat v2', (t) => replaceBlock(t, 'function getStatArray (stat) {', '\n  return ints\n}\n', JS_STAT)],
+  ['redcloud: utimens v2', (t) => replaceBlock(t, '_op_utimens (signal, path,', '\n  }\n', JS_UTIMENS)],
+  ['redcloud: xattr sizes as Linux', (t) => replaceBlock(t, '_op_getxattr (signal, path, name, valueBuf, position) {', '\n  _op_removexattr', `${JS_XATTR}\n  _op_removexattr`)],
+  ['redcloud: the caller of the request', (t) => replaceOnce(t, 'module.exports = Fuse\n', JS_CALLER)],
+  ['currentNativeHandler = nativeHandler', (t) => replaceOnce(t, '      return function (nativeHandler, opCode, ...args) {\n',
+    '      return function (nativeHandler, opCode, ...args) {\n        currentNativeHandler = nativeHandler\n')],
 ];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dir = join(root, 'node_modules', 'fuse-native');
-const source = join(dir, 'fuse-native.c');
+const dir = process.env.REDCLOUD_FUSE_NATIVE_DIR || join(root, 'node_modules', 'fuse-native');
 const built = join(dir, 'build', 'Release', 'fuse.node');
 
 function warn(message) {
-  process.stderr.write(`fix-fuse-native: ${message}; the mount keeps the prebuilt addon, whose utimens loses mtimes\n`);
+  process.stderr.write(`fix-fuse-native: ${message}; the mount needs the patched addon and will refuse to start\n`);
+}
+
+/** Applies the patches not yet applied; returns the new text, or undefined (and warns) if one does not fit. */
+function patch(file, patches) {
+  const before = readFileSync(file, 'utf8');
+  let text = before;
+  for (const [marker, apply] of patches) {
+    if (text.includes(marker)) continue;
+    const next = apply(text);
+    if (next === undefined || !next.includes(marker)) {
+      warn(`${file} does not look like fuse-native 2.2.6 (patch "${marker}" does not apply)`);
+      return undefined;
+    }
+    text = next;
+  }
+  return { text, changed: text !== before };
 }
 
 /** npm gives lifecycle scripts its own node-gyp; else the one bundled with npm next to node. */
@@ -58,19 +288,16 @@ function nodeGyp() {
 }
 
 function main() {
-  if (!existsSync(source)) return; // not installed (an image without the mount, or a partial install)
-  let text = readFileSync(source, 'utf8');
-  const before = text;
-  for (const [from, to] of PATCHES) {
-    if (text.includes(to)) continue;
-    if (!text.includes(from)) {
-      warn(`fuse-native.c does not look like version 2.2.6 (no "${from.trim().split('\n')[0]}")`);
-      return;
-    }
-    text = text.replace(from, to);
-  }
-  if (text === before && existsSync(built)) return; // fixed and built already
-  writeFileSync(source, text);
+  const source = join(dir, 'fuse-native.c');
+  const index = join(dir, 'index.js');
+  if (!existsSync(source) || !existsSync(index)) return; // not installed (an image without the mount, or a partial install)
+  const c = patch(source, C_PATCHES);
+  const js = patch(index, JS_PATCHES);
+  if (!c || !js) return;
+  if (js.changed) writeFileSync(index, js.text);
+  if (!c.changed && existsSync(built)) return; // patched and built already
+  writeFileSync(source, c.text);
+  if (process.env.REDCLOUD_FUSE_NATIVE_NO_BUILD) return;
   const gyp = nodeGyp();
   if (!gyp) {
     warn('node-gyp not found');
@@ -85,7 +312,7 @@ function main() {
     warn(`compiling failed (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`);
     return;
   }
-  process.stdout.write('fix-fuse-native: compiled fuse-native with working utimens\n');
+  process.stdout.write('fix-fuse-native: compiled fuse-native with 64-bit inodes, ns times, working utimens and the caller\'s uid/gid\n');
 }
 
 main();
