@@ -1,64 +1,117 @@
 /**
- * The merge of two versions of the same record: the state every controller converges to. If one
- * version vector dominates, its value wins (so a tombstone never loses to an older update that
- * arrives late); concurrent versions resolve last-write-wins by HLC stamp (wallMs, logical, node);
- * equal vectors with different content fall back to a canonical-JSON tie-break. The version
- * vector is the pointwise max, the HLC the max, tags always merge as an add-wins set. Commutative,
- * associative and idempotent (property-tested). Pure.
+ * The merge of two versions of the same record: the state every controller converges to, a
+ * join-semilattice per record type (commutative, associative, idempotent; property-tested over
+ * whole replicas in test/unit/meta/replica.test.ts):
+ * - **dead** (a collected record's certificate) absorbs every other version of its key: a key is
+ *   collected only after every controller saw its delete and no one can reach it to write again
+ *   (ids are never reused), so anything that still arrives for it is an old write.
+ * - **inode**: each attribute group is a last-writer-wins register (register.ts), ctime a max,
+ *   xattrs a register per name, tags an add-wins set whose causal context is the record's vector.
+ * - **link**: the union of the moves; a file link keeps only its latest move (last writer wins),
+ *   a directory link all of them (tree.ts replays them).
+ * - **user**: the dominating version vector wins, concurrent ones last-writer-wins by HLC.
+ * The version vector is the pointwise max and the record's HLC the max of both. `conflict` says
+ * that concurrent versions disagreed and a rule chose (logged as `Resolved conflict`). Pure.
  */
 import { RedCloudError } from '../common/errors.js';
 import { compareHlc, maxHlc } from './hlc.js';
+import { canonicalJson, maxTs, mergeReg } from './register.js';
 import { mergeTags } from './tags.js';
-import type { EntryRecord, MetaRecord } from './types.js';
+import type { DeadRecord, InodeRecord, LinkRecord, MetaRecord, Move, Reg, UserRecord } from './types.js';
 import { compareVV, mergeVV } from './version-vector.js';
+
+export { canonicalJson } from './register.js';
 
 export interface MergeResult<R extends MetaRecord = MetaRecord> {
   record: R;
-  /** true when the versions were concurrent and their values differed (LWW decided). */
+  /** true when the versions were concurrent and their values differed (a rule decided). */
   conflict: boolean;
 }
 
-/** JSON with sorted object keys, for deterministic comparisons. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const o = v as Record<string, unknown>;
-      return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
-    }
-    return v;
-  });
+const hlcKey = (m: Move): string => `${m.at.wallMs}.${m.at.logical}.${m.at.node}`;
+
+function sortMoves(moves: Move[]): Move[] {
+  return moves.sort((x, y) => compareHlc(x.at, y.at));
 }
 
-function valueOf(r: MetaRecord): unknown {
-  return r.type === 'entry' ? r.value : { passwordHash: r.passwordHash, createdAtMs: r.createdAtMs };
+/** The union of two move logs (by stamp); a file link keeps only the latest move. */
+export function mergeMoves(a: readonly Move[], b: readonly Move[], dir: boolean): Move[] {
+  const byAt = new Map<string, Move>();
+  for (const m of [...a, ...b]) {
+    const k = hlcKey(m);
+    const seen = byAt.get(k);
+    if (!seen || canonicalJson(m) > canonicalJson(seen)) byAt.set(k, m);
+  }
+  const all = sortMoves([...byAt.values()]);
+  return dir ? all : all.slice(-1);
 }
 
-/** Which side's value wins: 1 for a, -1 for b. */
-function pickWinner(a: MetaRecord, b: MetaRecord): { side: 1 | -1; concurrent: boolean } {
+/** The immutable part of a record, chosen deterministically if two creations ever disagree. */
+function pickImmutable<T>(a: T, b: T): T {
+  return canonicalJson(a) >= canonicalJson(b) ? a : b;
+}
+
+function mergeRegs<T>(a: Record<string, Reg<T>>, b: Record<string, Reg<T>>): Record<string, Reg<T>> {
+  const out: Record<string, Reg<T>> = {};
+  for (const name of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    const x = a[name];
+    const y = b[name];
+    out[name] = x && y ? mergeReg(x, y) : (x ?? y)!;
+  }
+  return out;
+}
+
+function mergeInodes(a: InodeRecord, b: InodeRecord): InodeRecord {
+  const fixed = pickImmutable(
+    { kind: a.kind, rdev: a.rdev, target: a.target ?? null, owner: a.owner, ino: a.ino },
+    { kind: b.kind, rdev: b.rdev, target: b.target ?? null, owner: b.owner, ino: b.ino },
+  );
+  const out: InodeRecord = {
+    type: 'inode', key: a.key, owner: fixed.owner, ino: fixed.ino, kind: fixed.kind, rdev: fixed.rdev,
+    attr: mergeReg(a.attr, b.attr), content: mergeReg(a.content, b.content), mtime: mergeReg(a.mtime, b.mtime),
+    atime: mergeReg(a.atime, b.atime), ctime: maxTs(a.ctime, b.ctime), xattrs: mergeRegs(a.xattrs, b.xattrs),
+    tags: mergeTags(a.tags, a.vv, b.tags, b.vv), vv: mergeVV(a.vv, b.vv), hlc: maxHlc(a.hlc, b.hlc),
+  };
+  if (fixed.target !== null) out.target = fixed.target;
+  return out;
+}
+
+function mergeLinks(a: LinkRecord, b: LinkRecord): LinkRecord {
+  const fixed = pickImmutable({ owner: a.owner, id: a.id, ino: a.ino, dir: a.dir }, { owner: b.owner, id: b.id, ino: b.ino, dir: b.dir });
+  return { type: 'link', key: a.key, ...fixed, moves: mergeMoves(a.moves, b.moves, fixed.dir), vv: mergeVV(a.vv, b.vv), hlc: maxHlc(a.hlc, b.hlc) };
+}
+
+function mergeUsers(a: UserRecord, b: UserRecord): UserRecord {
   const order = compareVV(a.vv, b.vv);
-  if (order === 'after') return { side: 1, concurrent: false };
-  if (order === 'before') return { side: -1, concurrent: false };
-  const byHlc = compareHlc(a.hlc, b.hlc);
-  if (byHlc !== 0) return { side: byHlc > 0 ? 1 : -1, concurrent: order === 'concurrent' };
-  const ja = canonicalJson(valueOf(a));
-  const jb = canonicalJson(valueOf(b));
-  return { side: ja >= jb ? 1 : -1, concurrent: order === 'concurrent' };
+  let winner: UserRecord;
+  if (order === 'after') winner = a;
+  else if (order === 'before') winner = b;
+  else {
+    const byHlc = compareHlc(a.hlc, b.hlc);
+    winner = byHlc > 0 ? a : byHlc < 0 ? b : pickImmutable(a, b);
+  }
+  return { ...winner, vv: mergeVV(a.vv, b.vv), hlc: maxHlc(a.hlc, b.hlc) };
+}
+
+function mergeDead(a: MetaRecord, b: MetaRecord): DeadRecord {
+  const ats = [a, b].map((r) => (r.type === 'dead' ? r.at : r.hlc));
+  const at = maxHlc(ats[0]!, ats[1]!);
+  return { type: 'dead', key: a.key, at, vv: mergeVV(a.vv, b.vv), hlc: maxHlc(a.hlc, b.hlc) };
+}
+
+/** What a record says, for telling whether two concurrent versions disagreed. */
+function contentOf(r: MetaRecord): unknown {
+  const { vv: _vv, hlc: _hlc, ...rest } = r;
+  return rest;
 }
 
 export function mergeRecords<R extends MetaRecord>(a: R, b: R): MergeResult<R> {
-  if (a.key !== b.key || a.type !== b.type) {
-    throw new RedCloudError('INTERNAL', `mergeRecords of different records (${a.type} ${a.key} vs ${b.type} ${b.key})`);
-  }
-  const { side, concurrent } = pickWinner(a, b);
-  const winner = side > 0 ? a : b;
-  const conflict = concurrent && canonicalJson(valueOf(a)) !== canonicalJson(valueOf(b));
-  const vv = mergeVV(a.vv, b.vv);
-  const hlc = maxHlc(a.hlc, b.hlc);
-  if (winner.type === 'entry') {
-    const ea = a as EntryRecord;
-    const eb = b as EntryRecord;
-    const record: EntryRecord = { ...winner, vv, hlc, tags: mergeTags(ea.tags, ea.vv, eb.tags, eb.vv) };
-    return { record: record as R, conflict };
-  }
-  return { record: { ...winner, vv, hlc } as R, conflict };
+  if (a.key !== b.key) throw new RedCloudError('INTERNAL', `mergeRecords of different records (${a.key} vs ${b.key})`);
+  if (a.type === 'dead' || b.type === 'dead') return { record: mergeDead(a, b) as R, conflict: false };
+  if (a.type !== b.type) throw new RedCloudError('INTERNAL', `mergeRecords of different record types (${a.type} vs ${b.type} for ${a.key})`);
+  const concurrent = compareVV(a.vv, b.vv) === 'concurrent';
+  const conflict = concurrent && canonicalJson(contentOf(a)) !== canonicalJson(contentOf(b));
+  if (a.type === 'inode') return { record: mergeInodes(a, b as InodeRecord) as R, conflict };
+  if (a.type === 'link') return { record: mergeLinks(a, b as LinkRecord) as R, conflict };
+  return { record: mergeUsers(a as UserRecord, b as UserRecord) as R, conflict };
 }

@@ -2,13 +2,16 @@
  * Pure constructors of the new version a local write makes at controller `node` with its next
  * global write sequence `seq` and HLC stamp `hlc`. Each sets vv[node] = seq on top of the current
  * version's vector and stamps an HLC after the current one, so a newer local version always
- * dominates and outranks what it replaces.
+ * dominates and outranks what it replaces; a register written here carries that same stamp.
  */
 import { RedCloudError } from '../common/errors.js';
 import { after } from './hlc.js';
-import { entryKey, userKey } from './keys.js';
+import { inodeKey, linkKey, userKey } from './keys.js';
+import { maxTs } from './register.js';
 import { addTags as addTagDots, removeTags as removeTagDots } from './tags.js';
-import type { EntryRecord, EntryValue, Hlc, NodeId, UserRecord, VersionVector } from './types.js';
+import type {
+  DeadRecord, EntryKind, Hlc, InodeAttr, InodeContent, InodeRecord, LinkRecord, MetaRecord, NodeId, Ts, UserRecord, VersionVector,
+} from './types.js';
 
 export interface WriteStamp {
   hlc: Hlc;
@@ -29,42 +32,84 @@ function stamp(current: { hlc: Hlc } | undefined, s: WriteStamp): Hlc {
   return after({ ...s.hlc, node: s.node }, current?.hlc);
 }
 
-export interface PutEntryArgs extends WriteStamp {
+export interface NewInodeArgs extends WriteStamp {
   owner: string;
-  path: string;
-  value: EntryValue;
+  ino: string;
+  kind: EntryKind;
+  attr: InodeAttr;
+  content?: InodeContent;
+  rdev?: number;
+  target?: string;
+  /** creation time: atime, mtime and ctime */
+  time: Ts;
+  tags?: readonly string[];
+}
+
+/** A new inode (or, for the root, its first written version): every register stamped now. */
+export function newInode(a: NewInodeArgs, current?: InodeRecord): InodeRecord {
+  const at = stamp(current, a);
+  const r: InodeRecord = {
+    type: 'inode', key: inodeKey(a.owner, a.ino), owner: a.owner, ino: a.ino, kind: a.kind, rdev: a.rdev ?? 0,
+    attr: { v: a.attr, at }, content: { v: a.content ?? { size: 0, chunks: [] }, at },
+    mtime: { v: a.time, at }, atime: { v: a.time, at }, ctime: a.time, xattrs: {},
+    tags: a.tags && a.tags.length > 0 ? addTagDots({}, a.tags, [a.node, a.seq]) : {},
+    vv: nextVV(current, a.node, a.seq), hlc: at,
+  };
+  if (a.target !== undefined) r.target = a.target;
+  return r;
+}
+
+export interface InodeChange {
+  attr?: InodeAttr;
+  content?: InodeContent;
+  mtime?: Ts;
+  atime?: Ts;
+  /** xattr name → base64 value, or null to remove */
+  xattrs?: Record<string, string | null>;
   addTags?: readonly string[];
-  /** drop the current entry's tags (rename onto an existing file) */
+  removeTags?: readonly string[];
+  /** replace every tag (a rename onto an existing file takes the source's tags) */
   replaceTags?: boolean;
 }
 
-/** Creates or replaces an entry; a live entry keeps its tags unless replaceTags, a tombstone's are dropped. */
-export function putEntry(current: EntryRecord | undefined, args: PutEntryArgs): EntryRecord {
-  const base = current && current.value && !args.replaceTags ? current.tags : {};
-  const tags = args.addTags && args.addTags.length > 0 ? addTagDots(base, args.addTags, [args.node, args.seq]) : base;
+/** The next version of an inode: the changed registers stamped now, ctime moved to `now`. */
+export function changeInode(current: InodeRecord, change: InodeChange, s: WriteStamp, now: Ts): InodeRecord {
+  const at = stamp(current, s);
+  const next: InodeRecord = { ...current, vv: nextVV(current, s.node, s.seq), hlc: at, ctime: maxTs(current.ctime, now) };
+  if (change.attr) next.attr = { v: change.attr, at };
+  if (change.content) next.content = { v: change.content, at };
+  if (change.mtime) next.mtime = { v: change.mtime, at };
+  if (change.atime) next.atime = { v: change.atime, at };
+  if (change.xattrs) {
+    next.xattrs = { ...current.xattrs };
+    for (const [name, value] of Object.entries(change.xattrs)) next.xattrs[name] = { v: value, at };
+  }
+  let tags = change.replaceTags ? {} : current.tags;
+  if (change.removeTags?.length) tags = removeTagDots(tags, change.removeTags);
+  if (change.addTags?.length) tags = addTagDots(tags, change.addTags, [s.node, s.seq]);
+  next.tags = tags;
+  return next;
+}
+
+/** A new directory entry naming `ino` in directory `parent`. */
+export function newLink(a: WriteStamp & { owner: string; id: string; ino: string; dir: boolean; parent: string; name: string }): LinkRecord {
+  const at = stamp(undefined, a);
   return {
-    type: 'entry',
-    key: entryKey(args.owner, args.path),
-    owner: args.owner,
-    path: args.path,
-    value: args.value,
-    tags,
-    vv: nextVV(current, args.node, args.seq),
-    hlc: stamp(current, args),
+    type: 'link', key: linkKey(a.owner, a.id), owner: a.owner, id: a.id, ino: a.ino, dir: a.dir,
+    moves: [{ at, parent: a.parent, name: a.name }], vv: nextVV(undefined, a.node, a.seq), hlc: at,
   };
 }
 
-/** A tombstone: value null, tags cleared (every observed add removed). */
-export function deleteEntry(current: EntryRecord, s: WriteStamp): EntryRecord {
-  return { ...current, value: null, tags: {}, vv: nextVV(current, s.node, s.seq), hlc: stamp(current, s) };
+/** The link moved to (parent, name), or out of the tree (parent null: unlink). */
+export function moveLink(current: LinkRecord, parent: string | null, name: string, s: WriteStamp): LinkRecord {
+  const at = stamp(current, s);
+  const move = { at, parent, name };
+  return { ...current, moves: current.dir ? [...current.moves, move] : [move], vv: nextVV(current, s.node, s.seq), hlc: at };
 }
 
-/** Adds and removes tags of a live entry (remove first, so a tag in both ends up present). */
-export function changeTags(current: EntryRecord, add: readonly string[], remove: readonly string[], s: WriteStamp): EntryRecord {
-  if (!current.value) throw new RedCloudError('NOT_FOUND', `No such entry: ${current.path}`);
-  let tags = removeTagDots(current.tags, remove);
-  if (add.length > 0) tags = addTagDots(tags, add, [s.node, s.seq]);
-  return { ...current, tags, vv: nextVV(current, s.node, s.seq), hlc: stamp(current, s) };
+/** The certificate that replaces a collected record (merge.ts: it absorbs every older version). */
+export function deathOf(r: MetaRecord): DeadRecord {
+  return { type: 'dead', key: r.key, at: r.type === 'dead' ? r.at : r.hlc, vv: r.vv, hlc: r.hlc };
 }
 
 export interface PutUserArgs extends WriteStamp {

@@ -1,7 +1,20 @@
 /**
- * The records of the metadata state machine: users and namespace entries, each carrying what the
- * merge needs (a version vector, a hybrid-logical-clock stamp with the writing controller's id,
- * and tags as an add-wins observed-remove set). Types only; the logic lives beside this file.
+ * The records of the metadata state machine (the replica): users, inodes, directory links and the
+ * death certificates of collected records. Each carries what the merge needs: a version vector, a
+ * hybrid-logical-clock stamp with the writing controller's id, and per-field registers. Types only;
+ * the logic lives beside this file.
+ *
+ * The namespace (DESIGN.md "Namespace (v2)") is two kinds of record per account (`owner`):
+ * - an **inode** `i\0<owner>\0<ino>`: what a file, directory, symlink, fifo, socket or device is.
+ *   Immutable kind/rdev/target; every mutable attribute group is its own last-writer-wins register
+ *   (attr = mode/uid/gid, content = size/chunks, mtime, atime, one per xattr name), ctime is a
+ *   max-register, tags an add-wins set. A concurrent chmod and write therefore both survive.
+ * - a **link** `l\0<owner>\0<id>`: one directory entry, naming inode `ino` inside directory
+ *   inode `parent` as `name`. Its location is a log of moves; the last one decides for files, and
+ *   for directories the moves of all directories are replayed in HLC order, skipping any that would
+ *   form a cycle (tree.ts), so the directories stay one tree. Unlink = a move to nowhere. Hard
+ *   links are several links to one file inode; nlink counts the visible ones.
+ * Ids (`ino`, link ids) are `<controller>.<write seq in base 36>`: unique without coordination.
  */
 
 export type NodeId = string;
@@ -49,8 +62,30 @@ export interface EntryValue {
   target?: string;
 }
 
+/** POSIX time: [seconds since the epoch (may be negative), nanoseconds 0…999,999,999]. */
+export type Ts = [number, number];
+
+/** A last-writer-wins register: the value written at stamp `at` (the greater stamp wins). */
+export interface Reg<T> {
+  v: T;
+  at: Hlc;
+}
+
+export interface InodeAttr {
+  /** permission bits with suid/sgid/sticky (mode & 0o7777) */
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+export interface InodeContent {
+  size: number;
+  /** files only, in order; the last may be shorter than CHUNK_SIZE */
+  chunks: ChunkRef[];
+}
+
 interface RecordBase {
-  /** `e\0<owner>\0<path>` for entries, `u\0<name>` for users (see keys.ts) */
+  /** `i\0<owner>\0<ino>`, `l\0<owner>\0<id>`, `u\0<name>` (see keys.ts); entries are legacy */
   key: string;
   vv: VersionVector;
   hlc: Hlc;
@@ -73,7 +108,62 @@ export interface UserRecord extends RecordBase {
   createdAtMs: number;
 }
 
-export type MetaRecord = EntryRecord | UserRecord;
+export interface InodeRecord extends RecordBase {
+  type: 'inode';
+  owner: string;
+  ino: string;
+  /** immutable, as created */
+  kind: EntryKind;
+  rdev: number;
+  target?: string;
+  attr: Reg<InodeAttr>;
+  content: Reg<InodeContent>;
+  mtime: Reg<Ts>;
+  atime: Reg<Ts>;
+  /** the latest change of anything (max-register) */
+  ctime: Ts;
+  /** per name: base64 value, or null once removed */
+  xattrs: Record<string, Reg<string | null>>;
+  tags: TagSet;
+}
+
+/** One move of a link: into directory inode `parent` as `name`, or out of the tree (parent null). */
+export interface Move {
+  at: Hlc;
+  parent: string | null;
+  name: string;
+}
+
+export interface LinkRecord extends RecordBase {
+  type: 'link';
+  owner: string;
+  id: string;
+  /** the inode it names (immutable) */
+  ino: string;
+  /** whether that inode is a directory (immutable): its moves take part in the tree replay */
+  dir: boolean;
+  /**
+   * Its moves sorted by `at`: a file link keeps only its latest (last writer wins), a directory
+   * link its history (the tree replay needs it; tree.ts).
+   */
+  moves: Move[];
+}
+
+/**
+ * The death certificate of a collected inode or link: the record was deleted, every controller had
+ * seen the delete, and it was collected. Any version of `key` stamped at or before `at` merges
+ * into this certificate, so an old write can never bring the record back, whichever way it comes
+ * (gossip, anti-entropy, a peer restored from a backup). See merge.ts.
+ */
+export interface DeadRecord extends RecordBase {
+  type: 'dead';
+  /** the latest stamp of the collected record */
+  at: Hlc;
+}
+
+export type MetaRecord = InodeRecord | LinkRecord | UserRecord | DeadRecord;
+/** Records of databases written before the inode namespace (converted on open, see migrate.ts). */
+export type AnyRecord = MetaRecord | EntryRecord;
 
 /** One update as gossip carries it: the record as produced by (origin, seq). */
 export interface Update {

@@ -1,0 +1,114 @@
+/**
+ * What the controller needs from its metadata store: the replicated records (src/meta), the
+ * gossip update log, the namespace view derived from the records (src/meta/tree.ts), and chunk
+ * locations. Two implementations pass one suite (test/unit/controller/store-suite.ts): SQLite
+ * (store.ts, the daemon's) and memory (memory-store.ts, the reference for tests and simulations).
+ *
+ * The store decides nothing: a remote record goes through src/meta/replica.ts decideRemote, a
+ * local one was built by src/meta/ops.ts; the store persists the result and keeps its indexes
+ * (the tree view, tags, chunk references) in the same transaction.
+ */
+import type { WriteStamp } from '../meta/ops.js';
+import type { Digest, Hlc, InodeRecord, LinkRecord, MetaRecord, NodeId, Update, VersionVector } from '../meta/types.js';
+import type { TombstoneCandidate } from './gossip/tombstones.js';
+
+export interface RemoteApplyResult {
+  /** false when the update was already known or absorbed (nothing changed) */
+  changed: boolean;
+  conflict: boolean;
+  before?: MetaRecord;
+  after: MetaRecord;
+}
+
+/** A directory entry as the tree shows it: link `linkId` names inode `ino` in directory `parent`. */
+export interface DirEntry {
+  linkId: string;
+  /** directory inode id */
+  parent: string;
+  /** the name shown (unique in its directory: tree.ts resolveNames) */
+  name: string;
+  ino: string;
+  dir: boolean;
+}
+
+export interface MetadataStore {
+  readonly nodeId: NodeId;
+  /** Stamp of the next local write (seq and HLC); persisted by applyLocal. */
+  nextStamp(): WriteStamp;
+  /** Persists a local version (built by src/meta/ops.ts) and its update-log row. */
+  applyLocal(record: MetaRecord, seq: number): void;
+  /** A gossip update: decideRemote, then persist; an update already known or absorbed changes nothing. */
+  applyRemote(update: Update): RemoteApplyResult;
+  /** A whole record from a peer (anti-entropy), merged outside the update log. */
+  mergeRecord(record: MetaRecord): RemoteApplyResult;
+  /** key, vv and hlc of every record, tombstones and death certificates included (anti-entropy). */
+  fingerprints(): Iterable<{ key: string; vv: VersionVector; hlc: Hlc }>;
+  /** Every record whose key hashes into one of `buckets` (gossip/protocol bucketOf). */
+  recordsInBuckets(buckets: ReadonlySet<number>): MetaRecord[];
+  getRecord(key: string): MetaRecord | undefined;
+  digest(): Digest;
+  updatesSince(digest: Digest, limit: number): Update[];
+  /** Runs `fn` in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T;
+
+  // ---- the namespace view (consistent with the records inside any transaction) ----
+  getInode(owner: string, ino: string): InodeRecord | undefined;
+  getLink(owner: string, linkId: string): LinkRecord | undefined;
+  /** The entry shown as `name` in directory `parent` (reachable from the root or not). */
+  lookup(owner: string, parent: string, name: string): DirEntry | undefined;
+  /** Entries shown in directory `parent`, sorted by name. */
+  children(owner: string, parent: string): DirEntry[];
+  /** True if directory `parent` shows at least one entry. */
+  hasChildren(owner: string, parent: string): boolean;
+  /** Entries naming inode `ino` that are reachable from the root (hard links; nlink of a file). */
+  linksOf(owner: string, ino: string): DirEntry[];
+  /** Directories shown in directory `ino` (nlink of a directory is 2 + this). */
+  subdirCount(owner: string, ino: string): number;
+  /** Path of a reachable directory or entry's parent chain: `/a/b` for the entry named b in /a; undefined if unreachable. */
+  pathOf(owner: string, entry: DirEntry): string | undefined;
+  /** The inode id of a FUSE inode number (src/meta/keys.ts inoNumber), if this tree has it. */
+  inoOfNumber(owner: string, n: number): string | undefined;
+  /** Inodes of the owner that carry every tag (any kind; reachability is the caller's check). */
+  findByTags(owner: string, tags: string[]): InodeRecord[];
+  tagCounts(owner: string): { tag: string; count: number }[];
+  /** Inodes in the owner's tree that are not dead (statfs "files"). */
+  inodeCount(owner: string): number;
+
+  // ---- chunk locations (soft state learned from heartbeats and receipts) ----
+  replaceLocations(serverId: string, chunkIds: string[]): void;
+  /** Remembers a chunkserver's address, so read plans can name it right after a restart. */
+  saveChunkserver(id: string, url: string, lastHeartbeatMs: number): void;
+  knownChunkservers(): { id: string; url: string; lastHeartbeatMs: number }[];
+  addLocations(serverId: string, chunkIds: string[]): void;
+  removeLocations(serverId: string, chunkIds: string[]): void;
+  locationsOf(chunkId: string): string[];
+  /** Distinct chunks referenced by inodes that are not dead. */
+  referencedChunkCount(): number;
+  /** Referenced chunks with fewer than `want` locations among `liveServers`. */
+  underReplicatedCount(want: number, liveServers: string[]): number;
+  /** Every referenced chunk with the servers known to hold it (maybe none); sorted by id. */
+  referencedChunkLocations(): { chunkId: string; locations: string[] }[];
+  /** Chunks held by some chunkserver that no inode and no update-log row references: garbage candidates. */
+  unreferencedChunkLocations(): { chunkId: string; locations: string[] }[];
+  /** True if an inode that is not dead or any update-log row references the chunk (re-checked before a delete). */
+  isChunkReferenced(chunkId: string): boolean;
+  /** True if a non-dead inode of `owner` references the chunk. */
+  isChunkOwnedBy(chunkId: string, owner: string): boolean;
+
+  // ---- collection of deleted records ----
+  /**
+   * Records that may be collected once every peer has seen their writes: file links unlinked at
+   * or before `deletedBeforeMs` (HLC wall time of the unlink), and non-directory inodes no link
+   * record names any more (all dead) whose last write is that old. `writes`: the update-log rows
+   * of the key (origin → seq). Directory links and inodes are kept (their moves take part in the
+   * tree replay; compaction of the move log is future work). At most `limit`.
+   */
+  tombstones(deletedBeforeMs: number, limit: number): TombstoneCandidate[];
+  /**
+   * Replaces these records by their death certificates (ops.ts deathOf) if they are still
+   * collectable, dropping their update-log rows (per-origin floors keep the digest from going
+   * backwards). Returns how many.
+   */
+  collectTombstones(keys: readonly string[]): number;
+  close(): void;
+}
