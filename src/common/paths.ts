@@ -1,13 +1,14 @@
 /**
  * Path rules for the namespace. Paths are absolute, `/`-separated and normalised; `.`, `..`,
- * empty segments, NUL, over-long names (255 bytes), over-long paths (4096 bytes) and over-deep
- * paths are rejected with an INVALID error that says which rule broke. Pure functions.
+ * empty segments and NUL are rejected with an INVALID error that says which rule broke, over-long
+ * names (255 bytes) and paths (4096 bytes) with NAME_TOO_LONG (ENAMETOOLONG). Pure functions.
  */
 import { errors } from './errors.js';
 
 export const MAX_NAME_BYTES = 255;
 export const MAX_PATH_BYTES = 4096;
-export const MAX_PATH_DEPTH = 256;
+/** a 4095-byte path of one-byte names has 2047 levels */
+export const MAX_PATH_DEPTH = 2048;
 export const ROOT = '/';
 
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
@@ -26,7 +27,7 @@ export function normalizePath(raw: unknown, opts: { relativeTo?: string } = {}):
     p = opts.relativeTo === ROOT ? `/${p}` : `${opts.relativeTo}/${p}`;
   }
   if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
-  if (utf8Length(p) > MAX_PATH_BYTES) throw errors.invalid(`Path is longer than ${MAX_PATH_BYTES} bytes`);
+  if (utf8Length(p) > MAX_PATH_BYTES) throw errors.nameTooLong(`Path is longer than ${MAX_PATH_BYTES} bytes`);
   if (p === ROOT) return ROOT;
   const segments = p.slice(1).split('/');
   if (segments.length > MAX_PATH_DEPTH) throw errors.invalid(`Path is deeper than ${MAX_PATH_DEPTH} levels`);
@@ -34,7 +35,7 @@ export function normalizePath(raw: unknown, opts: { relativeTo?: string } = {}):
     if (segment === '') throw errors.invalid(`Path must not contain empty segments ("//"): ${raw}`, { path: raw });
     if (segment === '..') throw errors.invalid(`Path must not contain "..": ${raw}`, { path: raw });
     if (segment === '.') throw errors.invalid(`Path must not contain ".": ${raw}`, { path: raw });
-    if (utf8Length(segment) > MAX_NAME_BYTES) throw errors.invalid(`Name is longer than ${MAX_NAME_BYTES} bytes: ${segment.slice(0, 40)}…`);
+    if (utf8Length(segment) > MAX_NAME_BYTES) throw errors.nameTooLong(`Name is longer than ${MAX_NAME_BYTES} bytes: ${segment.slice(0, 40)}…`);
   }
   return p;
 }

@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../common/logger.js';
 import type { Update } from '../meta/types.js';
-import type { MetadataStore } from './store.js';
+import type { MetadataStore } from './metadata-store.js';
 
 export interface ApplySummary {
   applied: number;

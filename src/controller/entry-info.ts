@@ -1,29 +1,32 @@
 /**
- * Turns stored entry records into the EntryInfo the API answers, including the opaque version
- * string (HLC stamp plus the sum of the version vector: changes on every write and every merge).
+ * Turns an inode (and the path it was reached by) into the EntryInfo the API answers, including
+ * the opaque version string (the inode's HLC stamp plus the sum of its version vector: changes on
+ * every write to the inode and every merge), its FUSE inode number and POSIX times.
  */
-import type { EntryInfo } from '../common/api.js';
+import type { EntryInfo, Timespec } from '../common/api.js';
+import { inoNumber } from '../meta/keys.js';
+import { tsToMs } from '../meta/register.js';
 import { tagNames } from '../meta/tags.js';
-import type { EntryRecord, EntryValue } from '../meta/types.js';
+import type { InodeRecord, Ts } from '../meta/types.js';
 
 export const ROOT_MODE = 0o755;
 
-export function versionOf(r: Pick<EntryRecord, 'hlc' | 'vv'>): string {
+export function versionOf(r: Pick<InodeRecord, 'hlc' | 'vv'>): string {
   const sum = Object.values(r.vv).reduce((a, b) => a + b, 0);
   return `${r.hlc.wallMs.toString(36)}.${r.hlc.logical.toString(36)}.${sum.toString(36)}.${r.hlc.node}`;
 }
 
-export function toEntryInfo(r: EntryRecord & { value: EntryValue }): EntryInfo {
-  const v = r.value;
+const timespec = (t: Ts): Timespec => ({ sec: t[0], nsec: t[1] });
+
+export function toEntryInfo(r: InodeRecord, path: string, nlink: number): EntryInfo {
+  const { mode, uid, gid } = r.attr.v;
   const info: EntryInfo = {
-    path: r.path, kind: v.kind, size: v.size, mode: v.mode, mtimeMs: v.mtimeMs, ctimeMs: v.ctimeMs,
+    path, kind: r.kind, size: r.kind === 'symlink' ? Buffer.byteLength(r.target ?? '') : r.content.v.size, mode,
+    mtimeMs: tsToMs(r.mtime.v), ctimeMs: tsToMs(r.ctime), ino: inoNumber(r.ino), uid, gid, nlink, rdev: r.rdev,
+    atime: timespec(r.atime.v), mtime: timespec(r.mtime.v), ctime: timespec(r.ctime),
     tags: tagNames(r.tags), version: versionOf(r),
   };
-  if (v.kind === 'symlink' && v.target !== undefined) info.target = v.target;
-  if (v.kind === 'file') info.chunkCount = v.chunks.length;
+  if (r.kind === 'symlink' && r.target !== undefined) info.target = r.target;
+  if (r.kind === 'file') info.chunkCount = r.content.v.chunks.length;
   return info;
-}
-
-export function rootInfo(): EntryInfo {
-  return { path: '/', kind: 'dir', size: 0, mode: ROOT_MODE, mtimeMs: 0, ctimeMs: 0, tags: [], version: 'root' };
 }

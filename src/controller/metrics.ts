@@ -9,7 +9,7 @@ import type { ReplicationFactor } from '../common/config.js';
 import { wantedReplicas } from './placement.js';
 import type { Registry } from './registry.js';
 import type { RepairService, RepairTotals } from './repair/service.js';
-import type { MetadataStore } from './store.js';
+import type { MetadataStore } from './metadata-store.js';
 
 export interface ControllerMetricSources {
   /** REPLICATION_FACTOR (default 'all') — what "under-replicated" is measured against */

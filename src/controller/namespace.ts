@@ -1,39 +1,53 @@
 /**
  * The filesystem operations of the API over the metadata store, always within one user's tree
- * (owner = the token's user). "/" always exists implicitly as a directory; parents are created
- * implicitly by commit, symlink, rename and mkdir with `parents`. Every write is a local version
- * (ops.ts) stamped by the store and stored with its gossip log row in one transaction; a
- * multi-record operation (rename, recursive remove) is one transaction.
+ * (owner = the token's user), with ext4's semantics: inodes named by directory entries (links),
+ * hard links, special files, owners and the setgid directory rule, exact times (ctime on every
+ * change, a directory's mtime/ctime on every entry change). A rename is one link write whatever is
+ * below it. Every write is a local version built by src/meta/ops.ts, stamped by the store and
+ * stored with its gossip log row; a multi-record operation is one transaction. The CLI's
+ * conveniences stay: commit, symlink, rename and mkdir with `parents` create missing parents.
+ * Attributes, xattrs and tags are in fs-attrs.ts; reading paths in fs-view.ts.
  */
-import type { CommitRequest, EntryInfo, SetAttrRequest } from '../common/api.js';
+import type { CommitRequest, CreateOwner, EntryInfo, MknodRequest, SetAttrRequest, SetXattrRequest } from '../common/api.js';
 import { RedCloudError, errors } from '../common/errors.js';
 import { assertChunkId } from '../common/hash.js';
 import type { Logger } from '../common/logger.js';
-import { ROOT, assertTag, isSelfOrDescendant, normalizePath, parentOf } from '../common/paths.js';
+import { ROOT, assertTag, isSelfOrDescendant, normalizePath } from '../common/paths.js';
 import type { Signer } from '../common/tokens.js';
-import { changeTags, deleteEntry, putEntry } from '../meta/ops.js';
-import { tagNames } from '../meta/tags.js';
-import type { EntryRecord, EntryValue } from '../meta/types.js';
-import { rootInfo, toEntryInfo, versionOf } from './entry-info.js';
+import { ROOT_INO, newId } from '../meta/keys.js';
+import { changeInode, moveLink, newInode, newLink, type InodeChange, type WriteStamp } from '../meta/ops.js';
+import { tsFromMs } from '../meta/register.js';
+import type { ChunkRef, EntryKind, InodeRecord, MetaRecord, Ts } from '../meta/types.js';
+import { versionOf } from './entry-info.js';
+import { createFsAttrs } from './fs-attrs.js';
+import { createFsView, type Resolved } from './fs-view.js';
+import type { MetadataStore } from './metadata-store.js';
 import { checkReceipts, quorumError } from './receipts.js';
-import type { MetadataStore } from './store.js';
-
-export type LiveEntry = EntryRecord & { value: EntryValue };
 
 export interface Namespace {
   stat(owner: string, path: string): EntryInfo;
-  /** The live file record (read plans). */
-  file(owner: string, path: string): LiveEntry;
+  /** A regular file's info and chunks (read plans). */
+  file(owner: string, path: string): { info: EntryInfo; chunks: ChunkRef[] };
   list(owner: string, path: string): EntryInfo[];
   find(owner: string, tags: string[], under?: string): EntryInfo[];
   tagCounts(owner: string): { tag: string; count: number }[];
   commit(owner: string, req: CommitRequest): EntryInfo;
-  mkdir(owner: string, path: string, opts?: { mode?: number; parents?: boolean }): EntryInfo;
-  symlink(owner: string, path: string, target: string): EntryInfo;
+  mkdir(owner: string, path: string, opts?: CreateOwner & { mode?: number; parents?: boolean }): EntryInfo;
+  symlink(owner: string, path: string, target: string, who?: CreateOwner): EntryInfo;
+  mknod(owner: string, req: MknodRequest): EntryInfo;
+  link(owner: string, from: string, to: string): EntryInfo;
   remove(owner: string, path: string, opts?: { recursive?: boolean }): number;
   rename(owner: string, from: string, to: string): EntryInfo;
   setattr(owner: string, req: SetAttrRequest): EntryInfo;
   tags(owner: string, path: string, add?: string[], remove?: string[]): EntryInfo;
+  getXattr(owner: string, path: string, name: string): string;
+  listXattrs(owner: string, path: string): string[];
+  setXattr(owner: string, req: SetXattrRequest): void;
+  removeXattr(owner: string, path: string, name: string): void;
+  /** Inodes in the account's tree (statfs). */
+  fileCount(owner: string): number;
+  /** The root directory's first version, written once per account (registration). */
+  ensureRoot(owner: string): void;
 }
 
 export interface NamespaceDeps {
@@ -45,55 +59,65 @@ export interface NamespaceDeps {
 }
 
 const DIR_MODE = 0o755;
-const perm = (mode: number): number => mode & 0o7777;
-const ms = (t: number): number => Math.floor(t);
 const FILE_MODE = 0o644;
+const S_ISGID = 0o2000;
+const perm = (mode: number): number => mode & 0o7777;
+/** Linux's limit on hard links to one inode (ext4: 65000). */
+export const LINK_MAX = 65_000;
 
 export function createNamespace(c: NamespaceDeps): Namespace {
   const { store } = c;
-  const live = (owner: string, path: string): LiveEntry | undefined => {
-    const r = store.getEntry(owner, path);
-    return r && r.value ? (r as LiveEntry) : undefined;
-  };
-  const mustLive = (owner: string, path: string): LiveEntry => {
-    const r = live(owner, path);
-    if (!r) throw errors.notFound(`No such file or directory: ${path}`, { path });
-    return r;
-  };
-  const hasChildren = (owner: string, dir: string): boolean => store.listChildren(owner, dir).length > 0;
+  const view = createFsView(store);
+  const nowTs = (): Ts => tsFromMs(c.now());
 
-  /** Stores the version `build` makes from the current one (tombstone or undefined when absent). */
-  function write(owner: string, path: string, build: (current: EntryRecord | undefined, stamp: ReturnType<MetadataStore['nextStamp']>) => EntryRecord): LiveEntry {
-    const stamp = store.nextStamp();
-    const record = build(store.getEntry(owner, path), stamp);
-    store.applyLocal(record, stamp.seq);
-    return record as LiveEntry;
+  /** Stamps, builds and stores one record. */
+  function put<R extends MetaRecord>(build: (s: WriteStamp) => R): R {
+    const s = store.nextStamp();
+    const r = build(s);
+    store.applyLocal(r, s.seq);
+    return r;
   }
-  const dirValue = (mode: number): EntryValue => {
-    const nowMs = c.now();
-    return { kind: 'dir', size: 0, mode, mtimeMs: nowMs, ctimeMs: nowMs, chunks: [] };
+  const touch = (inode: InodeRecord, change: InodeChange = {}): InodeRecord => put((s) => changeInode(inode, change, s, nowTs()));
+  /** An entry of directory `dir` changed: its mtime and ctime move. */
+  const dirChanged = (owner: string, dirIno: string): void => {
+    const t = nowTs();
+    put((s) => changeInode(view.inode(owner, dirIno)!, { mtime: t }, s, t));
   };
+
+  /** Owner, group and mode of a new inode in `dir` (ext4: a setgid directory gives its group, and its setgid bit to subdirectories). */
+  function ownership(dir: InodeRecord, who: CreateOwner, mode: number, kind: EntryKind): { mode: number; uid: number; gid: number } {
+    const inherit = (dir.attr.v.mode & S_ISGID) !== 0;
+    return {
+      uid: who.uid ?? 0,
+      gid: inherit ? dir.attr.v.gid : who.gid ?? 0,
+      mode: perm(mode) | (inherit && kind === 'dir' ? S_ISGID : 0),
+    };
+  }
+
+  /** Creates inode + entry `name` in `dir`; EEXIST if the name is taken. */
+  function create(owner: string, dir: Resolved, name: string, a: { kind: EntryKind; mode: number; who: CreateOwner; rdev?: number; target?: string; content?: InodeRecord['content']['v']; mtime?: Ts; tags?: string[] }): Resolved {
+    if (store.lookup(owner, dir.ino, name)) throw errors.exists(`File exists: ${joinPath(dir.path, name)}`, { path: joinPath(dir.path, name) });
+    const t = nowTs();
+    const inode = put((s) => newInode({
+      ...s, owner, ino: newId(s.node, s.seq), kind: a.kind, attr: ownership(dir.inode, a.who, a.mode, a.kind), rdev: a.rdev, target: a.target,
+      content: a.content, time: t, tags: a.tags,
+    }));
+    if (a.mtime) touch(inode, { mtime: a.mtime });
+    put((s) => newLink({ ...s, owner, id: newId(s.node, s.seq), ino: inode.ino, dir: a.kind === 'dir', parent: dir.ino, name }));
+    dirChanged(owner, dir.ino);
+    return view.mustResolve(owner, joinPath(dir.path, name));
+  }
+
+  /** Creates the missing directories above `path` (CLI conveniences). */
   function ensureParents(owner: string, path: string): void {
-    const missing: string[] = [];
-    for (let p = parentOf(path); p !== ROOT; p = parentOf(p)) {
-      const r = live(owner, p);
-      if (r) {
-        if (r.value.kind !== 'dir') throw errors.notDir(`Not a directory: ${p}`, { path: p });
-        break;
-      }
-      missing.unshift(p);
+    let dir = view.mustResolve(owner, ROOT);
+    const segments = path.slice(1).split('/').slice(0, -1);
+    for (const name of segments) {
+      if (dir.inode.kind !== 'dir') throw errors.notDir(`Not a directory: ${dir.path}`, { path: dir.path });
+      const next = view.resolve(owner, joinPath(dir.path, name));
+      dir = next ?? create(owner, dir, name, { kind: 'dir', mode: DIR_MODE, who: { uid: dir.inode.attr.v.uid, gid: dir.inode.attr.v.gid } });
     }
-    for (const p of missing) write(owner, p, (cur, s) => putEntry(cur, { owner, path: p, value: dirValue(DIR_MODE), ...s }));
   }
-  function requireParentDir(owner: string, path: string): void {
-    const parent = parentOf(path);
-    if (parent === ROOT) return;
-    const r = mustLive(owner, parent);
-    if (r.value.kind !== 'dir') throw errors.notDir(`Not a directory: ${parent}`, { path: parent });
-  }
-  const notRoot = (path: string, what: string): void => {
-    if (path === ROOT) throw errors.invalid(`Cannot ${what} the root directory`);
-  };
 
   function commit(owner: string, req: CommitRequest): EntryInfo {
     const path = normalizePath(req.path);
@@ -104,162 +128,197 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       total += ch.size;
     }
     if (total !== req.size) throw errors.invalid(`File size ${req.size} does not match its chunks (${total} bytes)`);
-    const unchanged = new Set(live(owner, path)?.value.chunks.map((ch) => ch.id) ?? []);
-    const check = checkReceipts(c.signer, req.chunks, req.receipts, c.writeQuorum, unchanged);
-    for (const [chunkId, servers] of check.valid) for (const server of servers) store.addLocations(server, [chunkId]);
-    if (check.short) throw quorumError(check.short, c.writeQuorum);
     return store.transaction(() => {
-      const current = live(owner, path);
+      const target = req.ino !== undefined ? byNumber(owner, req.ino, path) : view.resolve(owner, path);
+      const unchanged = new Set(target?.inode.content.v.chunks.map((ch) => ch.id) ?? []);
+      const check = checkReceipts(c.signer, req.chunks, req.receipts, c.writeQuorum, unchanged);
+      for (const [chunkId, servers] of check.valid) for (const server of servers) store.addLocations(server, [chunkId]);
+      if (check.short) throw quorumError(check.short, c.writeQuorum);
       if (req.ifVersion !== undefined) {
-        const have = current ? versionOf(current) : '';
+        const have = target ? versionOf(target.inode) : '';
         if (have !== req.ifVersion) throw errors.exists(`${path} changed (version ${have || 'none'}, expected ${req.ifVersion || 'none'})`, { path });
       }
-      if (current?.value.kind === 'dir') throw errors.isDir(`Is a directory: ${path}`, { path });
-      ensureParents(owner, path);
-      const nowMs = c.now();
-      const value: EntryValue = {
-        kind: 'file', size: req.size, mode: req.mode !== undefined ? perm(req.mode) : current?.value.mode ?? FILE_MODE, mtimeMs: req.mtimeMs !== undefined ? ms(req.mtimeMs) : nowMs,
-        ctimeMs: nowMs, chunks: req.chunks.map((ch) => ({ id: ch.id, size: ch.size })),
-      };
+      const content = { size: req.size, chunks: req.chunks.map((ch) => ({ id: ch.id, size: ch.size })) };
+      const mtime = req.mtime ? [req.mtime.sec, req.mtime.nsec] as Ts : req.mtimeMs !== undefined ? tsFromMs(req.mtimeMs) : nowTs();
       const tags = (req.tags ?? []).map(assertTag);
-      return toEntryInfo(write(owner, path, (cur, s) => putEntry(cur, { owner, path, value, addTags: tags, ...s })));
+      if (target) {
+        if (target.inode.kind === 'dir') throw errors.isDir(`Is a directory: ${path}`, { path });
+        if (target.inode.kind !== 'file') throw errors.invalid(`Not a regular file: ${path} (${target.inode.kind})`, { path });
+        const attr = req.mode !== undefined ? { ...target.inode.attr.v, mode: perm(req.mode) } : undefined;
+        const inode = touch(target.inode, { content, mtime, ...(attr ? { attr } : {}), addTags: tags });
+        return view.info(owner, { ...target, inode });
+      }
+      ensureParents(owner, path);
+      const { dir, name } = view.parentOf(owner, path);
+      const made = create(owner, dir, name, { kind: 'file', mode: req.mode ?? FILE_MODE, who: req, content, mtime, tags });
+      return view.info(owner, made);
     });
   }
 
-  function mkdir(owner: string, rawPath: string, opts: { mode?: number; parents?: boolean } = {}): EntryInfo {
+  /** The inode with FUSE number `n` (a file open while renamed or linked), shown at `path` if that still names it. */
+  function byNumber(owner: string, n: number, path: string): Resolved {
+    const ino = store.inoOfNumber(owner, n);
+    const inode = ino ? store.getInode(owner, ino) : undefined;
+    if (!ino || !inode) throw errors.notFound(`No such file (inode ${n}): ${path}`, { path });
+    const at = view.resolve(owner, path);
+    if (at && at.ino === ino) return at;
+    const first = store.linksOf(owner, ino)[0];
+    return { path: (first && store.pathOf(owner, first)) ?? path, ino, inode, entry: first };
+  }
+
+  function mkdir(owner: string, rawPath: string, opts: CreateOwner & { mode?: number; parents?: boolean } = {}): EntryInfo {
     const path = normalizePath(rawPath);
     return store.transaction(() => {
-      if (path === ROOT) {
-        if (opts.parents) return rootInfo();
-        throw errors.exists('File exists: /', { path });
-      }
-      const current = live(owner, path);
+      const current = view.resolve(owner, path);
       if (current) {
-        if (opts.parents && current.value.kind === 'dir') return toEntryInfo(current);
+        if (opts.parents && current.inode.kind === 'dir') return view.info(owner, current);
         throw errors.exists(`File exists: ${path}`, { path });
       }
       if (opts.parents) ensureParents(owner, path);
-      else requireParentDir(owner, path);
-      return toEntryInfo(write(owner, path, (cur, s) => putEntry(cur, { owner, path, value: dirValue(perm(opts.mode ?? DIR_MODE)), ...s })));
+      const { dir, name } = view.parentOf(owner, path);
+      return view.info(owner, create(owner, dir, name, { kind: 'dir', mode: opts.mode ?? DIR_MODE, who: opts }));
     });
   }
 
-  function symlink(owner: string, rawPath: string, target: string): EntryInfo {
+  function symlink(owner: string, rawPath: string, target: string, who: CreateOwner = {}): EntryInfo {
     const path = normalizePath(rawPath);
     if (typeof target !== 'string' || target.length === 0 || target.includes('\0')) throw errors.invalid('Symlink target must be a non-empty string without NUL');
+    if (Buffer.byteLength(target) > 4095) throw errors.nameTooLong('Symlink target is longer than 4095 bytes');
     return store.transaction(() => {
-      if (path === ROOT || live(owner, path)) throw errors.exists(`File exists: ${path}`, { path });
+      if (path === ROOT || view.resolve(owner, path)) throw errors.exists(`File exists: ${path}`, { path });
       ensureParents(owner, path);
-      const nowMs = c.now();
-      const value: EntryValue = { kind: 'symlink', size: Buffer.byteLength(target), mode: 0o777, mtimeMs: nowMs, ctimeMs: nowMs, chunks: [], target };
-      return toEntryInfo(write(owner, path, (cur, s) => putEntry(cur, { owner, path, value, ...s })));
+      const { dir, name } = view.parentOf(owner, path);
+      return view.info(owner, create(owner, dir, name, { kind: 'symlink', mode: 0o777, who, target }));
     });
+  }
+
+  function mknod(owner: string, req: MknodRequest): EntryInfo {
+    return store.transaction(() => {
+      const { dir, name, path } = view.parentOf(owner, req.path);
+      if (view.resolve(owner, path)) throw errors.exists(`File exists: ${path}`, { path });
+      const rdev = req.kind === 'char' || req.kind === 'block' ? req.rdev ?? 0 : 0;
+      return view.info(owner, create(owner, dir, name, { kind: req.kind, mode: req.mode, who: req, rdev }));
+    });
+  }
+
+  function link(owner: string, rawFrom: string, rawTo: string): EntryInfo {
+    return store.transaction(() => {
+      const src = view.mustResolve(owner, rawFrom);
+      if (src.inode.kind === 'dir') throw errors.notPermitted(`Cannot hard-link a directory: ${src.path}`, { path: src.path });
+      const { dir, name, path } = view.parentOf(owner, rawTo);
+      if (view.resolve(owner, path)) throw errors.exists(`File exists: ${path}`, { path });
+      if (store.linksOf(owner, src.ino).length >= LINK_MAX) throw errors.tooManyLinks(`Too many links: ${src.path}`, { path: src.path });
+      put((s) => newLink({ ...s, owner, id: newId(s.node, s.seq), ino: src.ino, dir: false, parent: dir.ino, name }));
+      const inode = touch(src.inode);
+      dirChanged(owner, dir.ino);
+      return view.info(owner, { path, ino: src.ino, inode });
+    });
+  }
+
+  /** Unlinks one entry: the link leaves the tree, the directory changes, the inode's ctime moves (nlink changed). */
+  function unlinkEntry(owner: string, r: Resolved): void {
+    const link = store.getLink(owner, r.entry!.linkId)!;
+    put((s) => moveLink(link, null, link.moves[link.moves.length - 1]!.name, s));
+    dirChanged(owner, r.entry!.parent);
+    const inode = store.getInode(owner, r.ino);
+    if (inode) touch(inode);
   }
 
   function remove(owner: string, rawPath: string, opts: { recursive?: boolean } = {}): number {
     const path = normalizePath(rawPath);
-    notRoot(path, 'remove');
+    if (path === ROOT) throw errors.invalid('Cannot remove the root directory');
     return store.transaction(() => {
-      const current = mustLive(owner, path);
-      const below = current.value.kind === 'dir' ? store.listSubtree(owner, path) : [];
-      if (below.length > 0 && !opts.recursive) throw errors.notEmpty(`Directory not empty: ${path}`, { path });
-      for (const r of [...below].reverse()) write(owner, r.path, (cur, s) => deleteEntry(cur ?? r, s));
-      write(owner, path, (cur, s) => deleteEntry(cur ?? current, s));
-      return below.length + 1;
+      const r = view.mustResolve(owner, path);
+      if (r.inode.kind === 'dir' && store.hasChildren(owner, r.ino)) {
+        if (!opts.recursive) throw errors.notEmpty(`Directory not empty: ${path}`, { path });
+        let n = 0;
+        for (const child of store.children(owner, r.ino)) n += remove(owner, joinPath(path, child.name), opts);
+        unlinkEntry(owner, view.mustResolve(owner, path));
+        return n + 1;
+      }
+      unlinkEntry(owner, r);
+      return 1;
     });
   }
 
-  function checkRenameTarget(owner: string, src: LiveEntry, to: string): void {
-    const dst = live(owner, to);
-    if (!dst) return;
-    if (src.value.kind === 'dir') {
-      if (dst.value.kind !== 'dir') throw errors.notDir(`Not a directory: ${to}`, { path: to });
-      if (hasChildren(owner, to)) throw errors.notEmpty(`Directory not empty: ${to}`, { path: to });
-    } else if (dst.value.kind === 'dir') {
-      throw errors.isDir(`Is a directory: ${to}`, { path: to });
+  function checkRenameTarget(owner: string, src: Resolved, dst: Resolved): void {
+    if (src.inode.kind === 'dir') {
+      if (dst.inode.kind !== 'dir') throw errors.notDir(`Not a directory: ${dst.path}`, { path: dst.path });
+      if (store.hasChildren(owner, dst.ino)) throw errors.notEmpty(`Directory not empty: ${dst.path}`, { path: dst.path });
+    } else if (dst.inode.kind === 'dir') {
+      throw errors.isDir(`Is a directory: ${dst.path}`, { path: dst.path });
     }
   }
 
   function rename(owner: string, rawFrom: string, rawTo: string): EntryInfo {
     const from = normalizePath(rawFrom);
     const to = normalizePath(rawTo);
-    notRoot(from, 'rename');
-    notRoot(to, 'replace');
+    if (from === ROOT) throw errors.invalid('Cannot rename the root directory');
+    if (to === ROOT) throw errors.invalid('Cannot replace the root directory');
     return store.transaction(() => {
-      const src = mustLive(owner, from);
-      if (from === to) return toEntryInfo(src);
-      if (isSelfOrDescendant(to, from)) throw errors.invalid(`Cannot move ${from} into itself (${to})`);
-      checkRenameTarget(owner, src, to);
+      const src = view.mustResolve(owner, from);
+      if (from === to) return view.info(owner, src);
+      if (src.inode.kind === 'dir' && isSelfOrDescendant(to, from)) throw errors.invalid(`Cannot move ${from} into itself (${to})`);
+      const dst = view.resolve(owner, to);
+      if (dst && dst.ino === src.ino) return view.info(owner, src); // two names of one inode: POSIX does nothing
+      if (dst) checkRenameTarget(owner, src, dst);
       ensureParents(owner, to);
-      const below = src.value.kind === 'dir' ? store.listSubtree(owner, from) : [];
-      const nowMs = c.now();
-      const move = (r: LiveEntry, dest: string): LiveEntry =>
-        write(owner, dest, (cur, s) => putEntry(cur, { owner, path: dest, value: { ...r.value, ctimeMs: nowMs }, addTags: tagNames(r.tags), replaceTags: true, ...s }));
-      const moved = move(src, to);
-      for (const r of below) move(r as LiveEntry, to + r.path.slice(from.length));
-      for (const r of [...below].reverse()) write(owner, r.path, (cur, s) => deleteEntry(cur ?? r, s));
-      write(owner, from, (cur, s) => deleteEntry(cur ?? src, s));
-      return toEntryInfo(moved);
+      const { dir, name } = view.parentOf(owner, to);
+      if (dst) unlinkEntry(owner, dst);
+      const link = store.getLink(owner, src.entry!.linkId)!;
+      put((s) => moveLink(link, dir.ino, name, s));
+      dirChanged(owner, src.entry!.parent);
+      if (dir.ino !== src.entry!.parent) dirChanged(owner, dir.ino);
+      touch(store.getInode(owner, src.ino)!);
+      return view.info(owner, view.mustResolve(owner, to));
     });
   }
 
-  function setattr(owner: string, req: SetAttrRequest): EntryInfo {
-    const path = normalizePath(req.path);
-    if (path === ROOT) return rootInfo();
-    return store.transaction(() => {
-      const current = mustLive(owner, path);
-      const value: EntryValue = { ...current.value, ctimeMs: c.now() };
-      if (req.mode !== undefined) value.mode = perm(req.mode);
-      if (req.mtimeMs !== undefined) value.mtimeMs = ms(req.mtimeMs);
-      if (req.size !== undefined && req.size !== current.value.size) {
-        if (current.value.kind !== 'file') throw errors.isDir(`Cannot truncate ${current.value.kind} ${path}`, { path });
-        if (req.size !== 0) throw errors.invalid('setattr can only truncate to 0; commit the new chunks for other sizes');
-        value.size = 0;
-        value.chunks = [];
-        value.mtimeMs = req.mtimeMs !== undefined ? ms(req.mtimeMs) : c.now();
-      }
-      return toEntryInfo(write(owner, path, (cur, s) => putEntry(cur, { owner, path, value, ...s })));
-    });
-  }
-
-  function tags(owner: string, rawPath: string, add: string[] = [], removeList: string[] = []): EntryInfo {
-    const path = normalizePath(rawPath);
-    notRoot(path, 'tag');
-    const toAdd = add.map(assertTag);
-    const toRemove = removeList.map(assertTag);
-    return store.transaction(() => {
-      mustLive(owner, path);
-      return toEntryInfo(write(owner, path, (cur, s) => changeTags(cur!, toAdd, toRemove, s)));
-    });
-  }
+  const attrs = createFsAttrs({ store, view, touch, nowTs });
 
   return {
-    stat(owner, rawPath) {
-      const path = normalizePath(rawPath);
-      return path === ROOT ? rootInfo() : toEntryInfo(mustLive(owner, path));
-    },
+    stat: (owner, path) => view.info(owner, view.mustResolve(owner, path)),
     file(owner, rawPath) {
-      const path = normalizePath(rawPath);
-      if (path === ROOT) throw errors.isDir('Is a directory: /', { path });
-      const r = mustLive(owner, path);
-      if (r.value.kind === 'dir') throw errors.isDir(`Is a directory: ${path}`, { path });
-      if (r.value.kind !== 'file') throw new RedCloudError('INVALID', `Not a regular file: ${path} (${r.value.kind})`, { path });
-      return r;
+      const r = view.mustResolve(owner, rawPath);
+      if (r.inode.kind === 'dir') throw errors.isDir(`Is a directory: ${r.path}`, { path: r.path });
+      if (r.inode.kind !== 'file') throw new RedCloudError('INVALID', `Not a regular file: ${r.path} (${r.inode.kind})`, { path: r.path });
+      return { info: view.info(owner, r), chunks: r.inode.content.v.chunks };
     },
     list(owner, rawPath) {
-      const path = normalizePath(rawPath);
-      if (path !== ROOT) {
-        const r = mustLive(owner, path);
-        if (r.value.kind !== 'dir') throw errors.notDir(`Not a directory: ${path}`, { path });
+      const dir = view.mustResolve(owner, rawPath);
+      if (dir.inode.kind !== 'dir') throw errors.notDir(`Not a directory: ${dir.path}`, { path: dir.path });
+      const out: EntryInfo[] = [];
+      for (const e of store.children(owner, dir.ino)) {
+        const inode = store.getInode(owner, e.ino);
+        if (inode) out.push(view.info(owner, { path: joinPath(dir.path, e.name), ino: e.ino, inode, entry: e }));
       }
-      return store.listChildren(owner, path).map((r) => toEntryInfo(r as LiveEntry));
+      return out;
     },
     find(owner, rawTags, under = ROOT) {
       const tagList = rawTags.map(assertTag);
       if (tagList.length === 0) throw errors.invalid('find needs at least one tag');
-      return store.findByTags(owner, tagList, normalizePath(under)).map((r) => toEntryInfo(r as LiveEntry));
+      const base = normalizePath(under);
+      const out: EntryInfo[] = [];
+      for (const inode of store.findByTags(owner, tagList)) {
+        if (inode.kind !== 'file') continue;
+        for (const e of store.linksOf(owner, inode.ino)) {
+          const path = store.pathOf(owner, e);
+          if (path && (base === ROOT || path.startsWith(`${base}/`))) out.push(view.info(owner, { path, ino: inode.ino, inode, entry: e }));
+        }
+      }
+      return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     },
     tagCounts: (owner) => store.tagCounts(owner),
-    commit, mkdir, symlink, remove, rename, setattr, tags,
+    commit, mkdir, symlink, mknod, link, remove, rename,
+    ...attrs,
+    fileCount: (owner) => store.inodeCount(owner),
+    ensureRoot(owner) {
+      store.transaction(() => {
+        if (store.getInode(owner, ROOT_INO)) return;
+        put((s) => newInode({ ...s, owner, ino: ROOT_INO, kind: 'dir', attr: { mode: DIR_MODE, uid: 0, gid: 0 }, time: nowTs() }));
+      });
+    },
   };
 }
+
+export const joinPath = (dir: string, name: string): string => (dir === ROOT ? `/${name}` : `${dir}/${name}`);

@@ -9,7 +9,7 @@
 import type { ChunkLocation, ChunkserverStatus, HeartbeatRequest } from '../common/api.js';
 import type { Logger } from '../common/logger.js';
 import { rankServers } from './placement.js';
-import type { MetadataStore } from './store.js';
+import type { MetadataStore } from './metadata-store.js';
 
 interface ServerState extends ChunkserverStatus {
   inventorySeen: boolean;

@@ -4,8 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type {
-  ClusterStatus, CommitRequest, HeartbeatRequest, HeartbeatResponse, LoginResponse, PlacementRequest,
-  PlacementResponse, ReadPlan, SetAttrRequest,
+  ClusterStatus, CommitRequest, CreateOwner, HeartbeatRequest, HeartbeatResponse, LoginResponse, MknodRequest, PlacementRequest,
+  PlacementResponse, ReadPlan, SetAttrRequest, SetXattrRequest, StatfsInfo,
 } from '../common/api.js';
 import type { ReplicationFactor } from '../common/config.js';
 import { RedCloudError } from '../common/errors.js';
@@ -15,12 +15,11 @@ import { requestJson } from '../common/http-client.js';
 import { CLUSTER_AUTH_HEADER, clusterAuthHeader, issueCapability, type Signer, verifyCapability } from '../common/tokens.js';
 import type { ControllerStatus } from '../common/api.js';
 import { bearerAuth, userOf } from './auth.js';
-import { toEntryInfo } from './entry-info.js';
 import type { Namespace } from './namespace.js';
 import { chooseTargets, wantedReplicas } from './placement.js';
 import type { Registry } from './registry.js';
 import { schemas } from './schemas.js';
-import type { MetadataStore } from './store.js';
+import type { MetadataStore } from './metadata-store.js';
 import { createLoginThrottle, type LoginThrottle } from './throttle.js';
 import type { Users } from './users.js';
 
@@ -62,6 +61,7 @@ function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
   const auth = bearerAuth(d.signer, d.now);
   app.post<B<{ user: string; password: string }>>('/v1/register', { schema: { body: schemas.credentials } }, async (req, reply) => {
     await d.users.register(req.body.user, req.body.password);
+    d.namespace.ensureRoot(req.body.user);
     d.logger.info({ user: req.body.user }, 'Registered user');
     return reply.code(201).send({ user: req.body.user });
   });
@@ -121,10 +121,24 @@ function registerFsRoutes(app: FastifyInstance, d: RouteDeps): void {
     d.logger.debug({ user: userOf(req), path: info.path, size: info.size, chunks: info.chunkCount }, 'Committed file');
     return info;
   });
-  app.post<B<{ path: string; mode?: number; parents?: boolean }>>('/v1/fs/mkdir', opts({ body: schemas.mkdir }), async (req) =>
-    ns.mkdir(userOf(req), req.body.path, { mode: req.body.mode, parents: req.body.parents }));
-  app.post<B<{ path: string; target: string }>>('/v1/fs/symlink', opts({ body: schemas.symlink }), async (req) =>
-    ns.symlink(userOf(req), req.body.path, req.body.target));
+  app.post<B<CreateOwner & { path: string; mode?: number; parents?: boolean }>>('/v1/fs/mkdir', opts({ body: schemas.mkdir }), async (req) =>
+    ns.mkdir(userOf(req), req.body.path, req.body));
+  app.post<B<CreateOwner & { path: string; target: string }>>('/v1/fs/symlink', opts({ body: schemas.symlink }), async (req) =>
+    ns.symlink(userOf(req), req.body.path, req.body.target, req.body));
+  app.post<B<MknodRequest>>('/v1/fs/mknod', opts({ body: schemas.mknod }), async (req) => ns.mknod(userOf(req), req.body));
+  app.post<B<{ from: string; to: string }>>('/v1/fs/link', opts({ body: schemas.link }), async (req) => ns.link(userOf(req), req.body.from, req.body.to));
+  app.get<Q<{ path: string; name: string }>>('/v1/fs/xattr', opts({ querystring: schemas.xattrQuery }), async (req) =>
+    ({ value: ns.getXattr(userOf(req), req.query.path, req.query.name) }));
+  app.get<Q<{ path: string }>>('/v1/fs/xattrs', opts({ querystring: schemas.pathQuery }), async (req) => ({ names: ns.listXattrs(userOf(req), req.query.path) }));
+  app.post<B<SetXattrRequest>>('/v1/fs/xattr', opts({ body: schemas.setXattr }), async (req, reply) => {
+    ns.setXattr(userOf(req), req.body);
+    return reply.code(204).send();
+  });
+  app.post<B<{ path: string; name: string }>>('/v1/fs/xattr/remove', opts({ body: schemas.removeXattr }), async (req, reply) => {
+    ns.removeXattr(userOf(req), req.body.path, req.body.name);
+    return reply.code(204).send();
+  });
+  app.get('/v1/fs/statfs', opts({ querystring: schemas.emptyQuery }), async (req): Promise<StatfsInfo> => ({ ...usableCapacity(d), files: ns.fileCount(userOf(req)) }));
   app.post<B<{ path: string; recursive?: boolean }>>('/v1/fs/remove', opts({ body: schemas.remove }), async (req) =>
     ({ removed: ns.remove(userOf(req), req.body.path, { recursive: req.body.recursive }) }));
   app.post<B<{ from: string; to: string }>>('/v1/fs/rename', opts({ body: schemas.rename }), async (req) =>
@@ -134,18 +148,30 @@ function registerFsRoutes(app: FastifyInstance, d: RouteDeps): void {
     ns.tags(userOf(req), req.body.path, req.body.add, req.body.remove));
 }
 
+/**
+ * What the cluster can still store, at its replication factor: with N copies of every chunk on
+ * distinct chunkservers, the usable free space is the N-th largest free space among the healthy
+ * chunkservers that take chunks (each copy needs room on a different server), and capacity likewise.
+ */
+export function usableCapacity(d: Pick<RouteDeps, 'registry' | 'replicationFactor'>): { availBytes: number; totalBytes: number } {
+  const servers = d.registry.list().filter((s) => s.healthy);
+  const want = Math.max(1, wantedReplicas(d.replicationFactor, servers.length));
+  const nth = (values: number[]): number => values.sort((a, b) => b - a)[want - 1] ?? 0;
+  return { availBytes: nth(servers.map((s) => (s.full ? 0 : s.freeBytes))), totalBytes: nth(servers.map((s) => s.capacityBytes)) };
+}
+
 function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
   const auth = bearerAuth(d.signer, d.now);
   app.get<Q<{ path: string }>>('/v1/fs/read', { onRequest: auth, schema: { querystring: schemas.pathQuery } }, async (req): Promise<ReadPlan> => {
-    const record = d.namespace.file(userOf(req), req.query.path);
+    const file = d.namespace.file(userOf(req), req.query.path);
     const nowMs = d.now();
     let offset = 0;
-    const chunks = record.value.chunks.map((ch) => {
+    const chunks = file.chunks.map((ch) => {
       const out = { id: ch.id, size: ch.size, offset, locations: d.registry.locationsOf(ch.id), cap: issueCapability(d.signer, ch.id, 'r', nowMs, d.capabilityTtlMs) };
       offset += ch.size;
       return out;
     });
-    return { entry: toEntryInfo(record), chunks };
+    return { entry: file.info, chunks };
   });
   app.post<B<PlacementRequest>>('/v1/fs/placement', { onRequest: auth, schema: { body: schemas.placement } }, async (req): Promise<PlacementResponse> => {
     const candidates = d.registry.list().map((s) => ({ id: s.id, healthy: s.healthy, full: s.full }));

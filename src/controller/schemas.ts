@@ -2,7 +2,7 @@
  * JSON schemas of the controller's request bodies and query strings: every object closed
  * (additionalProperties false), every string and array bounded.
  */
-const path = { type: 'string', minLength: 1, maxLength: 4096 } as const;
+const path = { type: 'string', minLength: 1, maxLength: 16_384 } as const;
 const tag = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const tagList = { type: 'array', items: tag, maxItems: 64 } as const;
 const chunkId = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
@@ -17,6 +17,18 @@ const idList = { type: 'array', items: chunkId, maxItems: 10_000_000 } as const;
 const nodeId = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' } as const;
 const url = { type: 'string', minLength: 1, maxLength: 512, pattern: '^https?://' } as const;
 
+const id32 = { type: 'integer', minimum: 0, maximum: 0xffff_ffff } as const;
+const timespec = {
+  oneOf: [
+    { type: 'string', enum: ['now'] },
+    { type: 'object', additionalProperties: false, required: ['sec', 'nsec'], properties: {
+      sec: { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }, nsec: { type: 'integer', minimum: 0, maximum: 999_999_999 } } },
+  ],
+} as const;
+const fixedTimespec = timespec.oneOf[1];
+const xattrName = { type: 'string', minLength: 1, maxLength: 1024 } as const;
+const owner = { uid: id32, gid: id32 };
+
 const obj = (required: string[], properties: Record<string, unknown>) => ({ type: 'object', additionalProperties: false, required, properties });
 
 export const schemas = {
@@ -26,7 +38,7 @@ export const schemas = {
   emptyQuery: obj([], {}),
   placement: obj(['chunks'], { chunks: { type: 'array', items: chunkRef, maxItems: MAX_CHUNKS } }),
   commit: obj(['path', 'size', 'chunks', 'receipts'], {
-    path, size: bytes, mode, mtimeMs: timeMs,
+    path, size: bytes, mode, mtimeMs: timeMs, mtime: fixedTimespec, ino: bytes, ...owner,
     chunks: { type: 'array', items: chunkRef, maxItems: MAX_CHUNKS },
     receipts: {
       type: 'object', propertyNames: chunkId, maxProperties: MAX_CHUNKS,
@@ -35,11 +47,18 @@ export const schemas = {
     tags: tagList,
     ifVersion: { type: 'string', maxLength: 256 },
   }),
-  mkdir: obj(['path'], { path, mode, parents: { type: 'boolean' } }),
-  symlink: obj(['path', 'target'], { path, target: { type: 'string', minLength: 1, maxLength: 4096 } }),
+  mkdir: obj(['path'], { path, mode, parents: { type: 'boolean' }, ...owner }),
+  symlink: obj(['path', 'target'], { path, target: { type: 'string', minLength: 1, maxLength: 8192 }, ...owner }),
+  mknod: obj(['path', 'kind', 'mode'], { path, kind: { type: 'string', enum: ['fifo', 'socket', 'char', 'block', 'file'] }, mode, rdev: id32, ...owner }),
+  link: obj(['from', 'to'], { from: path, to: path }),
+  xattrQuery: obj(['path', 'name'], { path, name: xattrName }),
+  setXattr: obj(['path', 'name', 'value'], {
+    path, name: xattrName, value: { type: 'string', maxLength: 90_000 }, flag: { type: 'string', enum: ['create', 'replace'] },
+  }),
+  removeXattr: obj(['path', 'name'], { path, name: xattrName }),
   remove: obj(['path'], { path, recursive: { type: 'boolean' } }),
   rename: obj(['from', 'to'], { from: path, to: path }),
-  setattr: obj(['path'], { path, mode, mtimeMs: timeMs, size: bytes }),
+  setattr: obj(['path'], { path, mode, mtimeMs: timeMs, size: bytes, ...owner, atime: timespec, mtime: timespec }),
   tags: obj(['path'], { path, add: tagList, remove: tagList }),
   heartbeat: obj(['id', 'url', 'capacityBytes', 'freeBytes', 'chunkCount', 'full'], {
     id: nodeId, url, capacityBytes: bytes, freeBytes: bytes, chunkCount: bytes, full: { type: 'boolean' },

@@ -21,7 +21,8 @@ import { createRegistry, type Registry } from './registry.js';
 import { gcBlocker } from './repair/gc-gate.js';
 import { createRepairService, type RepairService } from './repair/service.js';
 import { registerRoutes } from './routes.js';
-import { openStore, type MetadataStore } from './store.js';
+import type { MetadataStore } from './metadata-store.js';
+import { openStore } from './store.js';
 import { createUsers } from './users.js';
 
 export type ControllerConfig = ConfigOf<typeof controllerSchema>;

@@ -10,7 +10,7 @@ import { issueSessionToken, type Signer } from '../common/tokens.js';
 import { userKey } from '../meta/keys.js';
 import { putUser } from '../meta/ops.js';
 import type { UserRecord } from '../meta/types.js';
-import type { MetadataStore } from './store.js';
+import type { MetadataStore } from './metadata-store.js';
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keyLen: 32, saltBytes: 16 };
 const BAD_LOGIN = 'Wrong user name or password';

@@ -14,7 +14,7 @@ import { requestJson } from '../../common/http-client.js';
 import type { Logger } from '../../common/logger.js';
 import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../../common/tokens.js';
 import type { Digest, Hlc, MetaRecord, Update, VersionVector } from '../../meta/types.js';
-import type { RemoteApplyResult } from '../store.js';
+import type { RemoteApplyResult } from '../metadata-store.js';
 import type { Membership } from './membership.js';
 import { collectableTombstones, type PeerDigestView, type TombstoneCandidate } from './tombstones.js';
 import {
@@ -438,5 +438,10 @@ export function createGossipService(d: GossipDeps): GossipService {
 function summary(r: MetaRecord): Record<string, unknown> {
   const base = { hlc: `${r.hlc.wallMs}.${r.hlc.logical}@${r.hlc.node}` };
   if (r.type === 'user') return { ...base, user: r.name };
-  return { ...base, deleted: r.value === null, size: r.value?.size, chunks: r.value?.chunks.map((c) => c.id.slice(0, 12)) };
+  if (r.type === 'dead') return { ...base, dead: true };
+  if (r.type === 'link') {
+    const last = r.moves[r.moves.length - 1];
+    return { ...base, ino: r.ino, parent: last?.parent ?? null, name: last?.name };
+  }
+  return { ...base, kind: r.kind, size: r.content.v.size, chunks: r.content.v.chunks.map((c) => c.id.slice(0, 12)) };
 }

@@ -13,7 +13,7 @@ import { request, requestJson } from '../../common/http-client.js';
 import type { Logger } from '../../common/logger.js';
 import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../../common/tokens.js';
 import type { Registry } from '../registry.js';
-import type { MetadataStore } from '../store.js';
+import type { MetadataStore } from '../metadata-store.js';
 import { GcTracker } from './gc.js';
 import { myShare, planRepair, type ReplicateTask, type TrimTask } from './plan.js';
 
