@@ -82,17 +82,23 @@ export interface MetadataStore {
   addLocations(serverId: string, chunkIds: string[]): void;
   removeLocations(serverId: string, chunkIds: string[]): void;
   locationsOf(chunkId: string): string[];
-  /** Distinct chunks referenced by inodes that are not dead. */
+  /**
+   * Chunk references: the content chunks of every *named* inode — one that at least one link
+   * record names with a latest move that is not an unlink. An inode whose last name was removed
+   * references nothing (its chunks become garbage after GC_GRACE, behind the GC gate that waits
+   * for every peer to be reachable and caught up), even before its record is collected.
+   */
+  /** Distinct chunks referenced by named inodes. */
   referencedChunkCount(): number;
   /** Referenced chunks with fewer than `want` locations among `liveServers`. */
   underReplicatedCount(want: number, liveServers: string[]): number;
   /** Every referenced chunk with the servers known to hold it (maybe none); sorted by id. */
   referencedChunkLocations(): { chunkId: string; locations: string[] }[];
-  /** Chunks held by some chunkserver that no inode and no update-log row references: garbage candidates. */
+  /** Chunks held by some chunkserver that no named inode references: garbage candidates. */
   unreferencedChunkLocations(): { chunkId: string; locations: string[] }[];
-  /** True if an inode that is not dead or any update-log row references the chunk (re-checked before a delete). */
+  /** True if a named inode references the chunk (re-checked before a delete). */
   isChunkReferenced(chunkId: string): boolean;
-  /** True if a non-dead inode of `owner` references the chunk. */
+  /** True if a named inode of `owner` references the chunk (dedup without sending the bytes). */
   isChunkOwnedBy(chunkId: string, owner: string): boolean;
 
   // ---- collection of deleted records ----

@@ -6,9 +6,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bucketHashes } from '../../../src/controller/gossip/protocol.js';
-import { entryKey } from '../../../src/meta/keys.js';
-import { deleteEntry, putEntry } from '../../../src/meta/ops.js';
-import type { EntryRecord, EntryValue } from '../../../src/meta/types.js';
+import { newId } from '../../../src/meta/keys.js';
+import { newInode } from '../../../src/meta/ops.js';
 import { simCluster, simNode, type SimNode } from '../helpers/sim-gossip.js';
 import { SimNetwork } from '../helpers/sim-network.js';
 
@@ -20,17 +19,7 @@ function makeCluster(net: SimNetwork, count: number, clock: { now: number }, ext
   return simCluster(net, count, { clock, extraSeeds });
 }
 
-function file(size: number, mtimeMs: number): EntryValue {
-  return { kind: 'file', size, mode: 0o644, mtimeMs, ctimeMs: mtimeMs, chunks: size > 0 ? [{ id: 'a'.repeat(64), size }] : [] };
-}
-
-function write(node: Node, path: string, value: EntryValue | null): EntryRecord {
-  const current = node.store.getEntry('alice', path);
-  const stamp = node.store.nextStamp();
-  const record = value === null ? deleteEntry(current!, stamp) : putEntry(current, { ...stamp, owner: 'alice', path, value });
-  node.store.applyLocal(record, stamp.seq);
-  return record;
-}
+const size = (node: Node, path: string): number | undefined => node.fs.sizeAt(path);
 
 async function rounds(nodes: Node[], clock: { now: number }, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
@@ -52,37 +41,58 @@ test(`a write on one controller reaches the others (seed ${SEED})`, async () => 
   const clock = { now: 1_000_000 };
   const net = new SimNetwork(SEED);
   const nodes = makeCluster(net, 3, clock);
-  write(nodes[0]!, '/a.txt', file(10, clock.now));
+  nodes[0]!.fs.write('/a.txt', 10);
   await rounds(nodes, clock, 3);
-  for (const n of nodes) assert.equal(n.store.getEntry('alice', '/a.txt')?.value?.size, 10, `on ${n.id}`);
+  for (const n of nodes) assert.equal(size(n, '/a.txt'), 10, `on ${n.id}`);
 });
 
 test('an idle round sends no records', async () => {
   const clock = { now: 1_000_000 };
   const net = new SimNetwork(SEED);
   const nodes = makeCluster(net, 3, clock);
-  write(nodes[1]!, '/x', file(1, clock.now));
+  nodes[1]!.fs.write('/x', 1);
   await rounds(nodes, clock, 3);
   const before = nodes.map((n) => n.gossip.stats().updatesSent);
   await rounds(nodes, clock, 5);
   assert.equal(nodes.map((n) => n.gossip.stats().updatesSent), before);
 });
 
-test('a partitioned controller writing the same path converges on one winner after healing', async () => {
+test('files created under one name on both sides of a partition both survive: the first keeps the name', async () => {
   const clock = { now: 1_000_000 };
   const net = new SimNetwork(SEED);
   const nodes = makeCluster(net, 3, clock);
   await rounds(nodes, clock, 1);
   net.isolate(nodes[2]!.url);
-  write(nodes[0]!, '/same.txt', file(100, clock.now));
+  nodes[0]!.fs.write('/same.txt', 100);
   clock.now += 5;
-  write(nodes[2]!, '/same.txt', file(300, clock.now));
+  nodes[2]!.fs.write('/same.txt', 300);
   await rounds(nodes, clock, 3);
-  assert.equal(nodes[1]!.store.getEntry('alice', '/same.txt')?.value?.size, 100);
+  assert.equal(size(nodes[1]!, '/same.txt'), 100);
   net.heal();
   await rounds(nodes, clock, 6);
   assert.ok(converged(nodes), 'all three hold the same state');
-  for (const n of nodes) assert.equal(n.store.getEntry('alice', '/same.txt')?.value?.size, 300, `later write wins on ${n.id}`);
+  for (const n of nodes) {
+    const names = n.fs.ns.list('alice', '/').map((e) => `${e.path}=${e.size}`);
+    assert.is(names.length, 2, `two files on ${n.id}: ${names}`);
+    assert.is(names[0], '/same.txt=100', `the earlier create keeps the name on ${n.id}`);
+    assert.match(names[1]!, /^\/same\.txt~[0-9a-f]{8}=300$/, `the later one shows under a conflict name on ${n.id}`);
+  }
+});
+
+test('the same file written on both sides of a partition: the later write wins everywhere', async () => {
+  const clock = { now: 1_000_000 };
+  const net = new SimNetwork(SEED);
+  const nodes = makeCluster(net, 3, clock);
+  nodes[0]!.fs.write('/shared.txt', 1);
+  await rounds(nodes, clock, 3);
+  net.isolate(nodes[2]!.url);
+  nodes[0]!.fs.write('/shared.txt', 100);
+  clock.now += 5;
+  nodes[2]!.fs.write('/shared.txt', 300);
+  net.heal();
+  await rounds(nodes, clock, 6);
+  assert.ok(converged(nodes));
+  for (const n of nodes) assert.equal(size(n, '/shared.txt'), 300, `later write wins on ${n.id}`);
 });
 
 test(`random writes with drops and duplicates converge (seed ${SEED})`, async () => {
@@ -95,9 +105,8 @@ test(`random writes with drops and duplicates converge (seed ${SEED})`, async ()
   for (let step = 0; step < 200; step++) {
     const node = nodes[Math.floor(net.random() * nodes.length)]!;
     const path = paths[Math.floor(net.random() * paths.length)]!;
-    const live = node.store.getEntry('alice', path)?.value;
-    if (live && net.random() < 0.3) write(node, path, null);
-    else write(node, path, file(step, clock.now));
+    if (size(node, path) !== undefined && net.random() < 0.3) node.fs.remove(path);
+    else node.fs.write(path, step);
     clock.now += Math.floor(net.random() * 50);
     if (step % 10 === 0) await rounds(nodes, clock, 1);
   }
@@ -105,22 +114,21 @@ test(`random writes with drops and duplicates converge (seed ${SEED})`, async ()
   net.duplicateRate = 0;
   await rounds(nodes, clock, 8);
   assert.ok(converged(nodes), `converged (seed ${SEED})`);
-  for (const p of paths) {
-    const values = nodes.map((n) => JSON.stringify(n.store.getRecord(entryKey('alice', p))));
-    assert.equal(new Set(values).size, 1, `same record for ${p} (seed ${SEED})`);
-  }
+  const listing = (n: Node): string => JSON.stringify(n.fs.ns.list('alice', '/'));
+  assert.equal(new Set(nodes.map(listing)).size, 1, `same listing everywhere (seed ${SEED})`);
 });
 
 test('anti-entropy repairs what the update log does not carry', async () => {
   const clock = { now: 1_000_000 };
   const net = new SimNetwork(SEED);
   const nodes = makeCluster(net, 2, clock);
-  const record = putEntry(undefined, { hlc: { wallMs: clock.now, logical: 0, node: 'old' }, node: 'old', seq: 1, owner: 'alice', path: '/restored', value: file(7, clock.now) });
+  const stamp = { hlc: { wallMs: clock.now, logical: 0, node: 'old' }, node: 'old', seq: 1 };
+  const record = newInode({ ...stamp, owner: 'alice', ino: newId('old', 1), kind: 'file', attr: { mode: 0o644, uid: 0, gid: 0 }, time: [1000, 0] });
   nodes[0]!.store.mergeRecord(record);
   await rounds(nodes, clock, 3);
-  assert.is(nodes[1]!.store.getEntry('alice', '/restored'), undefined, 'gossip alone does not carry it');
+  assert.is(nodes[1]!.store.getRecord(record.key), undefined, 'gossip alone does not carry it');
   await nodes[1]!.gossip.antiEntropy();
-  assert.equal(nodes[1]!.store.getEntry('alice', '/restored')?.value?.size, 7);
+  assert.equal(nodes[1]!.store.getRecord(record.key), record);
   assert.ok(converged(nodes));
 });
 
@@ -128,12 +136,12 @@ test('a new, empty controller joining receives the whole state', async () => {
   const clock = { now: 1_000_000 };
   const net = new SimNetwork(SEED);
   const nodes = makeCluster(net, 3, clock);
-  for (let i = 0; i < 50; i++) write(nodes[i % 3]!, `/f${i}`, file(i, clock.now + i));
+  for (let i = 0; i < 50; i++) nodes[i % 3]!.fs.write(`/f${i}`, i);
   await rounds(nodes, clock, 4);
   const newcomer = simNode(net, 'c4', 'http://sim-4:8000', [nodes[0]!.url], { clock });
   await rounds([...nodes, newcomer], clock, 4);
   assert.ok(converged([...nodes, newcomer]));
-  assert.equal(newcomer.store.getEntry('alice', '/f49')?.value?.size, 49);
+  assert.equal(size(newcomer, '/f49'), 49);
 });
 
 test.run();

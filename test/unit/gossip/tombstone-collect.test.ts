@@ -1,14 +1,17 @@
 /**
- * Tombstone collection over a simulated network with real in-memory stores: a delete is
- * forgotten only after TOMBSTONE_TTL and once every peer has it; a peer that never heard of it
- * blocks; after collection the digest does not go backwards and gossip does not bring it back.
+ * Tombstone collection over a simulated network with real in-memory stores: a deleted file's
+ * link and inode are collected only after TOMBSTONE_TTL and once every peer has the delete; a
+ * peer that never heard of it blocks; after collection the digest does not go backwards, and an
+ * old version of a collected record never brings the file back — not by gossip, not by
+ * anti-entropy, not from a controller restored from a snapshot taken before the delete.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { BUCKET_COUNT } from '../../../src/controller/gossip/protocol.js';
 import { tombstoneCheckIntervalMs } from '../../../src/controller/gossip/service.js';
-import { entryKey } from '../../../src/meta/keys.js';
-import { deleteEntry, putEntry } from '../../../src/meta/ops.js';
-import { simCluster, simNode, type SimNode } from '../helpers/sim-gossip.js';
+import { ROOT_INO, inodeKey, linkKey } from '../../../src/meta/keys.js';
+import type { MetaRecord, Update } from '../../../src/meta/types.js';
+import { simCluster, simNode, simUrls, type SimNode } from '../helpers/sim-gossip.js';
 import { SimNetwork } from '../helpers/sim-network.js';
 
 const TTL_MS = 60_000;
@@ -19,14 +22,6 @@ function cluster(count: number, clock: { now: number }): { nodes: Node[]; net: S
   return { nodes: simCluster(net, count, { clock, gossip: { tombstoneTtlMs: TTL_MS } }), net };
 }
 
-function write(node: Node, path: string, del: boolean, now: number): void {
-  const current = node.store.getEntry('alice', path);
-  const stamp = node.store.nextStamp();
-  const value = { kind: 'file' as const, size: 1, mode: 0o644, mtimeMs: now, ctimeMs: now, chunks: [] };
-  const record = del ? deleteEntry(current!, stamp) : putEntry(current, { ...stamp, owner: 'alice', path, value });
-  node.store.applyLocal(record, stamp.seq);
-}
-
 async function rounds(nodes: Node[], clock: { now: number }, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     clock.now += 1000;
@@ -34,7 +29,23 @@ async function rounds(nodes: Node[], clock: { now: number }, n: number): Promise
   }
 }
 
-const key = entryKey('alice', '/gone');
+/** Collection passes until nothing more is collected (a link first, then the inode it named). */
+function collectAll(n: Node): number {
+  let total = 0;
+  for (let i = 0; i < 5; i++) {
+    const c = n.gossip.collectTombstones();
+    total += c;
+    if (c === 0) break;
+  }
+  return total;
+}
+
+const ALL_BUCKETS = new Set(Array.from({ length: BUCKET_COUNT }, (_, i) => i));
+/** Every record and every update-log row a node holds: what a backup of its database has. */
+const snapshot = (n: Node): { records: MetaRecord[]; updates: Update[] } =>
+  ({ records: n.store.recordsInBuckets(ALL_BUCKETS), updates: n.store.updatesSince({}, 1_000_000) });
+/** Records of `n` that are not dead certificates, by key. */
+const liveKeys = (n: Node, keys: string[]): string[] => keys.filter((k) => { const r = n.store.getRecord(k); return r && r.type !== 'dead'; });
 
 test('check interval is half the TTL within [1 s, 10 min]', () => {
   assert.is(tombstoneCheckIntervalMs(60_000), 30_000);
@@ -42,54 +53,80 @@ test('check interval is half the TTL within [1 s, 10 min]', () => {
   assert.is(tombstoneCheckIntervalMs(7 * 86_400_000), 600_000);
 });
 
-test('collected after the TTL once every peer has the delete; digests do not go back; it stays gone', async () => {
+test('collected after the TTL once every peer has the delete; digests do not go back; old versions never resurrect it', async () => {
   const clock = { now: 1_000_000 };
-  const { nodes } = cluster(3, clock);
-  write(nodes[0]!, '/gone', false, clock.now);
-  write(nodes[1]!, '/kept', false, clock.now);
+  const { nodes, net } = cluster(3, clock);
+  nodes[0]!.fs.write('/gone', 1);
+  nodes[1]!.fs.write('/kept', 1);
   await rounds(nodes, clock, 3);
-  write(nodes[1]!, '/gone', true, clock.now);
+  const before = snapshot(nodes[2]!); // a backup of c3 with /gone alive
+  const entry = nodes[0]!.store.lookup('alice', ROOT_INO, 'gone')!;
+  const goneKeys = [linkKey('alice', entry.linkId), inodeKey('alice', entry.ino)];
+  nodes[1]!.fs.remove('/gone');
   await rounds(nodes, clock, 3);
-  for (const n of nodes) assert.is(n.store.getRecord(key)?.type, 'entry', `${n.id} holds the tombstone`);
-  assert.equal(nodes.map((n) => n.gossip.collectTombstones()), [0, 0, 0], 'not before the TTL');
+  assert.equal(nodes.map((n) => collectAll(n)), [0, 0, 0], 'not before the TTL');
   clock.now += TTL_MS;
   await rounds(nodes, clock, 1);
   const digestsBefore = nodes.map((n) => n.store.digest());
-  assert.equal(nodes.map((n) => n.gossip.collectTombstones()), [1, 1, 1]);
+  assert.equal(nodes.map((n) => collectAll(n)), [2, 2, 2], 'the link and the inode of /gone, on every controller');
   for (const [i, n] of nodes.entries()) {
-    assert.is(n.store.getRecord(key), undefined, `${n.id} forgot the tombstone`);
+    assert.is(n.fs.sizeAt('/gone'), undefined, `${n.id}: /gone stays deleted`);
     assert.equal(n.store.digest(), digestsBefore[i], `${n.id}: digest unchanged`);
-    assert.is(n.store.getEntry('alice', '/kept')?.value?.size, 1, `${n.id}: other entries untouched`);
+    assert.is(n.fs.sizeAt('/kept'), 1, `${n.id}: other entries untouched`);
   }
-  await rounds(nodes, clock, 3);
-  for (const n of nodes) assert.is(n.store.getRecord(key), undefined, `${n.id}: gossip did not bring it back`);
+  for (const n of nodes) assert.equal(goneKeys.map((k) => n.store.getRecord(k)?.type), ['dead', 'dead'], `${n.id}: two death certificates`);
+  const dead = goneKeys;
+
+  // 1. the old live versions again as gossip updates from their origins, and as anti-entropy records
+  for (const n of nodes) {
+    for (const u of before.updates) n.store.applyRemote(u);
+    for (const r of before.records) n.store.mergeRecord(r);
+    assert.is(n.fs.sizeAt('/gone'), undefined, `${n.id}: old versions by gossip and anti-entropy change nothing`);
+    assert.equal(liveKeys(n, dead), [], `${n.id}: still dead`);
+  }
+  // 2. c3 restored from the backup taken before the delete, rejoining the others
+  net.isolate(nodes[2]!.url);
+  nodes[2]!.gossip.stop();
+  const restored = simNode(net, 'c3', simUrls(3)[2]!, simUrls(3), { clock, gossip: { tombstoneTtlMs: TTL_MS } });
+  for (const u of before.updates) restored.store.applyRemote(u);
+  for (const r of before.records) restored.store.mergeRecord(r);
+  assert.is(restored.fs.sizeAt('/gone'), 1, 'the backup has /gone alive');
+  net.heal();
+  const all = [nodes[0]!, nodes[1]!, restored];
+  await rounds(all, clock, 4);
+  for (const n of all) await n.gossip.antiEntropy();
+  await rounds(all, clock, 2);
+  for (const n of all) {
+    assert.is(n.fs.sizeAt('/gone'), undefined, `${n.id}: /gone did not come back`);
+    assert.equal(liveKeys(n, dead), [], `${n.id}: the collected records are dead`);
+    assert.is(n.fs.sizeAt('/kept'), 1, `${n.id}: /kept is there`);
+  }
 });
 
 test('a peer that missed the delete blocks collection until it catches up', async () => {
   const clock = { now: 1_000_000 };
   const { nodes, net } = cluster(3, clock);
-  write(nodes[0]!, '/gone', false, clock.now);
+  nodes[0]!.fs.write('/gone', 1);
   await rounds(nodes, clock, 3);
   net.isolate(nodes[2]!.url);
-  write(nodes[0]!, '/gone', true, clock.now);
+  nodes[0]!.fs.remove('/gone');
   await rounds(nodes, clock, 3);
   clock.now += TTL_MS;
   await rounds(nodes, clock, 1);
-  assert.equal(nodes.map((n) => n.gossip.collectTombstones()), [0, 0, 0], 'c3 lacks the delete: nobody collects');
-  assert.is(nodes[2]!.store.getEntry('alice', '/gone')?.value?.size, 1, 'c3 still has the live entry');
+  assert.equal(nodes.map((n) => collectAll(n)), [0, 0, 0], 'c3 lacks the delete: nobody collects');
+  assert.is(nodes[2]!.fs.sizeAt('/gone'), 1, 'c3 still has the live entry');
   net.heal();
   await rounds(nodes, clock, 8); // past the backoff of the failed exchanges
-  assert.equal(nodes.map((n) => n.gossip.collectTombstones()), [1, 1, 1]);
-  for (const n of nodes) assert.is(n.store.getRecord(key), undefined);
+  assert.equal(nodes.map((n) => collectAll(n)), [2, 2, 2]);
+  for (const n of nodes) assert.is(n.fs.sizeAt('/gone'), undefined);
 });
 
 test('without a TTL option nothing is collected', async () => {
   const solo = simNode(new SimNetwork(1), 'solo', 'http://solo:8000', [], { clock: { now: 5_000_000 } });
-  const { store, gossip } = solo;
-  write(solo, '/gone', false, 1);
-  write(solo, '/gone', true, 1);
-  assert.is(gossip.collectTombstones(), 0);
-  assert.is(store.getRecord(key)?.type, 'entry');
+  solo.fs.write('/gone', 1);
+  solo.fs.remove('/gone');
+  assert.is(solo.gossip.collectTombstones(), 0);
+  assert.ok(solo.store.tombstones(Number.MAX_SAFE_INTEGER, 10).length > 0, 'there is a tombstone to collect');
 });
 
 test.run();

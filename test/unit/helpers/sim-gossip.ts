@@ -1,13 +1,15 @@
 /**
- * Controllers for the gossip unit tests: each node an in-memory store, a membership and a gossip
- * service on a SimNetwork, all on one test clock. A test may wrap a node's transport (to record
+ * Controllers for the gossip unit tests: each node an in-memory store with its namespace, a
+ * membership and a gossip service on a SimNetwork, all on one test clock. A test may wrap a node's transport (to record
  * what it sends, or to blackhole a peer) and add gossip options (a tombstone TTL).
  */
 import { silentLogger } from '../../../src/common/logger.js';
 import { Signer } from '../../../src/common/tokens.js';
 import { Membership } from '../../../src/controller/gossip/membership.js';
 import { createGossipService, type GossipOptions, type GossipService, type GossipTransport } from '../../../src/controller/gossip/service.js';
-import { openStore, type MetadataStore } from '../../../src/controller/store.js';
+import type { MetadataStore } from '../../../src/controller/metadata-store.js';
+import { openStore } from '../../../src/controller/store.js';
+import { fsOps, type FsOps } from './fs-ops.js';
 import type { SimNetwork } from './sim-network.js';
 
 export interface SimNode {
@@ -15,6 +17,8 @@ export interface SimNode {
   url: string;
   store: MetadataStore;
   gossip: GossipService;
+  /** file operations on this node's namespace (owner alice) */
+  fs: FsOps;
 }
 
 export interface SimNodeOptions {
@@ -43,7 +47,7 @@ export function simNode(net: SimNetwork, id: string, url: string, seeds: string[
     options: { gossipIntervalMs: 1000, fanout: 2, antiEntropyIntervalMs: 30_000, requestTimeoutMs: 1000, ...o.gossip },
   });
   net.register(url, gossip.handlers);
-  return { id, url, store, gossip };
+  return { id, url, store, gossip, fs: fsOps(store, now) };
 }
 
 /** `count` controllers c1… that all know each other (and `extraSeeds`). */

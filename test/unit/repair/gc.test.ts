@@ -1,16 +1,12 @@
 // Garbage collection: the grace-period tracker, and the store's notion of unreferenced chunks
-// (live records, shared chunks, versions kept in the update log, chunks nobody holds).
+// (chunks of files that still have a name, shared chunks, hard links, chunks nobody holds).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GcTracker } from '../../../src/controller/repair/gc.js';
 import { openStore } from '../../../src/controller/store.js';
-import { deleteEntry, putEntry } from '../../../src/meta/ops.js';
-import type { EntryValue } from '../../../src/meta/types.js';
+import { fsOps } from '../helpers/fs-ops.js';
 
 const id = (n: number): string => n.toString(16).padStart(64, '0');
-const file = (...chunks: number[]): EntryValue => ({
-  kind: 'file', size: chunks.length, mode: 0o644, mtimeMs: 1, ctimeMs: 1, chunks: chunks.map((n) => ({ id: id(n), size: 1 })),
-});
 
 test('tracker: due only after the grace period, forgets what is referenced again', () => {
   const t = new GcTracker(1000);
@@ -50,49 +46,43 @@ test('tracker: a held chunk (placement issued) is not collected before the hold 
   assert.equal(t.observe([{ chunkId: id(4), locations: [] }], 9999), []);
 });
 
-test('store: unreferenced = held somewhere, in no live record and no update-log version', () => {
+test('store: unreferenced = held somewhere, in no file that still has a name', () => {
   let ms = 1000;
   const s = openStore({ path: ':memory:', nodeId: 'a', now: () => ms });
-  const write = (path: string, value: EntryValue) => {
-    const st = s.nextStamp();
-    s.applyLocal(putEntry(s.getEntry('u', path), { owner: 'u', path, value, ...st }), st.seq);
-  };
-  write('/f1', file(1, 2));
-  write('/f2', file(2, 3)); // chunk 2 shared
+  const fs = fsOps(s, () => ms, 'u');
+  fs.writeChunks('/f1', [id(1), id(2)]);
+  fs.writeChunks('/f2', [id(2), id(3)]); // chunk 2 shared
   s.addLocations('s1', [id(1), id(2), id(3), id(4)]);
   s.addLocations('s2', [id(4), id(1)]);
   assert.equal(s.unreferencedChunkLocations(), [{ chunkId: id(4), locations: ['s1', 's2'] }]);
   assert.equal(s.referencedChunkLocations(), [
     { chunkId: id(1), locations: ['s1', 's2'] }, { chunkId: id(2), locations: ['s1'] }, { chunkId: id(3), locations: ['s1'] },
   ]);
-  // deleting f1 (own write: its log row becomes the tombstone): chunk 1 is garbage, 2 stays (f2)
+  // deleting f1: chunk 1 is garbage at once (GC_GRACE and the peer gate still apply), 2 stays (f2)
   ms = 2000;
-  const st = s.nextStamp();
-  s.applyLocal(deleteEntry(s.getEntry('u', '/f1')!, st), st.seq);
+  fs.remove('/f1');
   assert.equal(s.unreferencedChunkLocations().map((c) => c.chunkId), [id(1), id(4)]);
   assert.is(s.isChunkReferenced(id(2)), true);
   assert.is(s.isChunkReferenced(id(1)), false);
   // a referenced chunk nobody holds yet is listed for repair with no locations, not as garbage
-  write('/f3', file(9));
+  fs.writeChunks('/f3', [id(9)]);
   assert.equal(s.referencedChunkLocations().find((c) => c.chunkId === id(9)), { chunkId: id(9), locations: [] });
   s.close();
 });
 
-test("store: a version still in the update log (another origin's write) keeps its chunks", () => {
+test('store: a file with a second name (hard link) keeps its chunks when one name is removed', () => {
   const ms = 1000;
-  const a = openStore({ path: ':memory:', nodeId: 'a', now: () => ms });
-  const b = openStore({ path: ':memory:', nodeId: 'b', now: () => ms });
-  const sa = a.nextStamp();
-  a.applyLocal(putEntry(undefined, { owner: 'u', path: '/x', value: file(5), ...sa }), sa.seq);
-  for (const u of a.updatesSince({}, 10)) b.applyRemote(u);
-  const sb = b.nextStamp();
-  b.applyLocal(deleteEntry(b.getEntry('u', '/x')!, sb), sb.seq);
-  b.addLocations('s1', [id(5)]);
-  assert.is(b.getEntry('u', '/x')!.value, null);
-  assert.equal(b.unreferencedChunkLocations(), []);
-  assert.is(b.isChunkReferenced(id(5)), true);
-  a.close();
-  b.close();
+  const s = openStore({ path: ':memory:', nodeId: 'a', now: () => ms });
+  const fs = fsOps(s, () => ms, 'u');
+  fs.writeChunks('/x', [id(5)]);
+  fs.ns.link('u', '/x', '/y');
+  s.addLocations('s1', [id(5)]);
+  fs.remove('/x');
+  assert.equal(s.unreferencedChunkLocations(), []);
+  assert.is(s.isChunkReferenced(id(5)), true);
+  fs.remove('/y');
+  assert.equal(s.unreferencedChunkLocations().map((c) => c.chunkId), [id(5)]);
+  s.close();
 });
 
 test.run();

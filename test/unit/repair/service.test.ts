@@ -10,8 +10,9 @@ import type { ReplicationFactor } from '../../../src/common/config.js';
 import { CLUSTER_AUTH_HEADER, Signer, verifyClusterAuth } from '../../../src/common/tokens.js';
 import { createRegistry } from '../../../src/controller/registry.js';
 import { createRepairService } from '../../../src/controller/repair/service.js';
-import { openStore, type MetadataStore } from '../../../src/controller/store.js';
-import { putEntry } from '../../../src/meta/ops.js';
+import type { MetadataStore } from '../../../src/controller/metadata-store.js';
+import { openStore } from '../../../src/controller/store.js';
+import { fsOps } from '../helpers/fs-ops.js';
 
 const A = 'a'.repeat(64); // ranks s1,s5,s4,s3,s2 (see plan.test.ts)
 const D = 'd'.repeat(64); // ranks s4,s1,s5,s3,s2
@@ -38,12 +39,8 @@ async function setup(opts: {
 }): Promise<Env> {
   const clock = { ms: 1_000_000 };
   const store = openStore({ path: ':memory:', nodeId: 'ctl', now: () => clock.ms });
-  for (const [path, chunks] of Object.entries(opts.files)) {
-    const st = store.nextStamp();
-    store.applyLocal(putEntry(undefined, {
-      owner: 'u', path, value: { kind: 'file', size: chunks.length, mode: 0o644, mtimeMs: 1, ctimeMs: 1, chunks: chunks.map((id) => ({ id, size: 1 })) }, ...st,
-    }), st.seq);
-  }
+  const fs = fsOps(store, () => clock.ms, 'u');
+  for (const [path, chunks] of Object.entries(opts.files)) fs.writeChunks(path, chunks);
   const lines: Env['lines'] = [];
   const sink = new Writable({ write(c, _e, cb) { lines.push(JSON.parse(String(c))); cb(); } });
   const logger = pino({ level: 'debug' }, sink);
