@@ -1,0 +1,96 @@
+/**
+ * A collected delete stays collected, with real processes: 3 controllers (127.0.14.11-13) with a
+ * short TOMBSTONE_TTL and GC_GRACE and 2 chunkservers. A file is deleted; its records are
+ * collected on every controller and its chunk is removed from every chunkserver. Then controller
+ * 3 is restarted from a copy of its database taken (online, with SQLite's backup API) before the
+ * delete: the file stays deleted on every controller, controller 3 included, and the chunks of
+ * the file that was kept are never collected.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { EntryInfo } from '../../src/common/api.js';
+import type { Cli } from '../helpers/cli.js';
+import { sha256File } from '../helpers/files.js';
+import { getJson, loginToken } from '../helpers/http.js';
+import { clusterStepsFor } from '../helpers/step.js';
+import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
+import { waitFor } from '../helpers/wait.js';
+
+const NET = '127.0.14';
+const test = suite('tombstones');
+const ctx: { tc?: TestCluster; cli?: Cli; token: string; work: string } = { token: '', work: '' };
+const step = clusterStepsFor(test, ctx);
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+const names = async (c: string): Promise<string[] | undefined> => {
+  const r = await getJson<{ entries: EntryInfo[] }>(`${c}/v1/fs/list?path=/`, ctx.token);
+  return r.status === 200 ? r.data.entries.map((e) => e.path) : undefined;
+};
+const dbOf = (tc: TestCluster, i: number): string => join(tc.dir, `ctl${i + 1}`, `controller-ctl${i + 1}`, 'redcloud.db');
+const logOf = (tc: TestCluster, i: number): string => readFileSync(join(tc.dir, 'logs', `ctl${i + 1}.log`), 'utf8');
+const onChunkservers = (tc: TestCluster, id: string): number => [0, 1].filter((i) => existsSync(join(tc.chunkDir(i), id.slice(0, 2), id))).length;
+
+useTestCluster(test, 'tombstones', ctx, {
+  label: 'tombstones', net: NET, controllers: 3, chunkservers: 2,
+  controllerEnv: { TOMBSTONE_TTL: '2s', GC_GRACE: '2s', REPLICATION_FACTOR: 'all', WRITE_QUORUM: '2' },
+}, async (tc) => {
+  ctx.work = join(tc.dir, 'work');
+  mkdirSync(ctx.work, { recursive: true });
+  ctx.cli = tc.cli;
+  const reg = await tc.cli.run(['register', 'tom', '--password', 'pw-tom', '--controllers', tc.controllerUrls[0]!]);
+  if (reg.exitCode !== 0) throw new Error(`register: ${reg.stderr}`);
+  ctx.token = await loginToken(tc.controllerUrls[0]!, 'tom', 'pw-tom');
+  const login = await tc.cli.run(['login', 'tom', 'pw-tom']);
+  if (login.exitCode !== 0) throw new Error(`login: ${login.stderr}`);
+  await tc.waitHealthyChunkservers(ctx.token, 2);
+});
+
+step('a controller restored from a backup taken before a delete does not bring the file back, and GC keeps live chunks', async (tc, cli) => {
+  const [c1, c2, c3] = tc.controllerUrls as [string, string, string];
+  const kept = randomBytes(70_000);
+  const gone = randomBytes(60_000);
+  writeFileSync(join(ctx.work, 'kept.bin'), kept);
+  writeFileSync(join(ctx.work, 'gone.bin'), gone);
+  for (const f of ['kept.bin', 'gone.bin']) {
+    const up = await cli.run(['upload', join(ctx.work, f), '--controllers', c1]);
+    assert.is(up.exitCode, 0, `upload ${f}: ${up.stderr}`);
+  }
+  for (const c of [c2, c3]) await waitFor(`both files on ${c}`, async () => (await names(c))?.length === 2, { timeoutMs: 15_000 });
+  const backup = join(ctx.work, 'ctl3-backup.db');
+  await new Database(dbOf(tc, 2), { readonly: true }).backup(backup);
+
+  const rm = await cli.run(['rm', '/gone.bin', '--controllers', c1]);
+  assert.is(rm.exitCode, 0, `rm: ${rm.stderr}`);
+  for (const i of [0, 1, 2]) {
+    await waitFor(`controller ${i + 1} to collect the tombstones`, () => /Collected \d+ tombstones/.test(logOf(tc, i)), { timeoutMs: 30_000 });
+  }
+  await waitFor('the deleted file\'s chunk to leave the chunkservers', () => onChunkservers(tc, sha(gone)) === 0, { timeoutMs: 30_000 });
+  assert.is(onChunkservers(tc, sha(kept)), 2, 'the kept file\'s chunk is on both chunkservers');
+
+  const victim = tc.controllers[2]!;
+  await victim.kill('SIGTERM');
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbOf(tc, 2)}${suffix}`, { force: true });
+  copyFileSync(backup, dbOf(tc, 2));
+  victim.start();
+  await victim.waitHealthy();
+  assert.equal((await names(c3))?.sort(), ['/gone.bin', '/kept.bin'], 'the restored controller starts with the old namespace');
+  await waitFor('the restored controller to learn the delete', async () => JSON.stringify(await names(c3)) === '["/kept.bin"]', { timeoutMs: 30_000 });
+  // a few anti-entropy rounds later (ANTI_ENTROPY_INTERVAL 2s) it is still gone everywhere
+  const until = Date.now() + 6000;
+  while (Date.now() < until) {
+    for (const c of [c1, c2, c3]) assert.equal(await names(c), ['/kept.bin'], `only /kept.bin on ${c}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.is(onChunkservers(tc, sha(kept)), 2, 'GC never removed the kept file\'s chunk');
+  for (const c of [c1, c2, c3]) {
+    const dest = join(ctx.work, `kept-${new URL(c).hostname}`);
+    const r = await cli.run(['download', '/kept.bin', dest, '--controllers', c]);
+    assert.is(r.exitCode, 0, `download via ${c}: ${r.stderr}`);
+    assert.is(await sha256File(dest), sha(kept));
+  }
+});
+
+test.run();
