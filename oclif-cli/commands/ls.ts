@@ -12,7 +12,7 @@ export default class Ls extends BaseCommand<typeof Ls> {
   static override args = { path: Args.string({ description: 'Remote directory or file (relative to "/").', default: '/' }) };
   static override flags = {
     tag: Flags.string({ char: 't', description: 'Only files carrying this tag (repeatable).', multiple: true }),
-    long: Flags.boolean({ char: 'l', description: 'Mode, size, modification time and tags.' }),
+    long: Flags.boolean({ char: 'l', description: 'Mode, links, owner uid and gid, size, modification time and tags (as ls -ln).' }),
   };
 
   async run(): Promise<EntryInfo[]> {

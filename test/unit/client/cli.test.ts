@@ -2,7 +2,7 @@
 import * as assert from 'uvu/assert';
 import { describeError } from '../../../oclif-cli/base.js';
 import { tokenize } from '../../../oclif-cli/commands/shell.js';
-import { entryLine, formatBytes, table } from '../../../oclif-cli/lib/format.js';
+import { entryLine, formatBytes, modeString, table } from '../../../oclif-cli/lib/format.js';
 import { remotePath } from '../../../oclif-cli/lib/remote.js';
 import { errors } from '../../../src/common/errors.js';
 import { test } from 'uvu';
@@ -31,7 +31,11 @@ test('format helpers', () => {
   assert.is(table(['A', 'BB'], [['xyz', 1]]), 'A    BB\nxyz  1');
   const e = { path: '/d', kind: 'dir' as const, size: 0, mode: 0o755, mtimeMs: 0, ctimeMs: 0, tags: [], version: '1' };
   assert.is(entryLine(e, false, 'd'), 'd/');
-  assert.is(entryLine({ ...e, kind: 'file', size: 5, mode: 0o640, tags: ['t'] }, true, 'f'), '-rw-r-----            5 1970-01-01T00:00:00.000Z f [t]');
+  assert.is(entryLine({ ...e, kind: 'file', size: 5, mode: 0o640, tags: ['t'], nlink: 2, uid: 1000, gid: 100 }, true, 'f'),
+    '-rw-r-----   2  1000   100            5 1970-01-01T00:00:00.000Z f [t]');
+  assert.is(modeString({ kind: 'dir', mode: 0o3775 }), 'drwxrwsr-t');
+  assert.is(modeString({ kind: 'file', mode: 0o4644 }), '-rwSr--r--');
+  assert.is(modeString({ kind: 'fifo', mode: 0o600 }), 'prw-------');
 });
 
 test('remote names are relative to "/"', () => {
