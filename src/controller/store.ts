@@ -1,85 +1,42 @@
 /**
- * The controller's metadata store on SQLite (better-sqlite3, WAL, synchronous=NORMAL): the merged
- * records with indexed owner/path/parent columns for listing and a tag index for find; the update
- * log for scuttlebutt gossip (per (origin, key) only the latest update: a digest {origin: max seq}
- * tells what a peer lacks); node meta (own write sequence, last HLC); chunk locations. Every local
- * write stores the record and its log row in ONE transaction. `openStore({ path: ':memory:' })`
- * is the in-memory variant for tests.
+ * The controller's metadata store on SQLite (better-sqlite3, WAL, synchronous=NORMAL). It holds
+ * the merged records (src/meta), the update log for scuttlebutt gossip (per (origin, key) only the
+ * latest row; per-origin digest floors so collection never moves the digest back), node meta (own
+ * write sequence, last HLC), chunk locations and chunkservers — and an incremental namespace view
+ * that always equals src/meta/tree.ts materializeTree over the owner's link records:
+ *
+ * - `links` holds every link's *placement*: a file link its latest move (fileLinkPlacement), a
+ *   directory link where replayDirs + reviveDirs leave it, and `shown`, the name resolveNames gives
+ *   it in its (parent, name) group. Every placed link is a row, reachable or not.
+ * - Per owner an in-memory DirState holds the directory link records and the result of the
+ *   directory replay. A directory link write re-runs the replay in memory (O(directories)) and
+ *   writes only the placements that changed; a file link write updates its row and re-resolves at
+ *   most its old and new name group; a file link entering or leaving a directory the replay left
+ *   unreachable re-runs reviveDirs (the only input it needs from SQL: which of those unreachable
+ *   directories hold a placed non-directory link). A rename is one link write: nothing below it
+ *   is touched. Reachability (pathOf, linksOf) walks the directory placements in memory.
+ * Every write (local or remote) updates records, log and indexes in ONE transaction; `transaction`
+ * nests (savepoints); a rollback drops the in-memory state, which reloads from the tables.
+ * A database written before the inode namespace is converted on open (migrate.ts).
  */
 import Database from 'better-sqlite3';
 import { RedCloudError } from '../common/errors.js';
-import { parentOf } from '../common/paths.js';
 import { receive, tick, ZERO_HLC } from '../meta/hlc.js';
-import { mergeRecords } from '../meta/merge.js';
+import { inodeKey, inoNumber, linkKey, parseKey, ROOT_INO } from '../meta/keys.js';
+import { deathOf, type WriteStamp } from '../meta/ops.js';
+import { decideRemote } from '../meta/replica.js';
 import { tagNames } from '../meta/tags.js';
-import type { Digest, EntryRecord, Hlc, MetaRecord, NodeId, Update, VersionVector } from '../meta/types.js';
+import {
+  dirLinksByIno, fileLinkPlacement, replayDirs, resolveNames, reviveDirs, type DirReplay, type Placement, type TreeLink,
+} from '../meta/tree.js';
+import type { Digest, Hlc, InodeRecord, LinkRecord, MetaRecord, NodeId, Update } from '../meta/types.js';
+import type { TombstoneCandidate } from './gossip/tombstones.js';
 import { bucketOf } from './gossip/protocol.js';
-import type { WriteStamp } from '../meta/ops.js';
+import { chunksOf, collectableInode, compareBytes, unchanged, unlinkedAt } from './memory-store.js';
+import type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
+import { hasLegacyLayout, migrateLegacy, moveLegacyAside, type MigrationReport } from './migrate.js';
 
-export interface RemoteApplyResult {
-  /** false when the update was already known (nothing changed) */
-  changed: boolean;
-  conflict: boolean;
-  before?: MetaRecord;
-  after: MetaRecord;
-}
-
-export interface MetadataStore {
-  readonly nodeId: NodeId;
-  /** Stamp of the next local write (seq and HLC); persisted by applyLocal. */
-  nextStamp(): WriteStamp;
-  applyLocal(record: MetaRecord, seq: number): void;
-  applyRemote(update: Update): RemoteApplyResult;
-  /** Merges a whole record from a peer (anti-entropy) outside the update log. */
-  mergeRecord(record: MetaRecord): RemoteApplyResult;
-  /** key, vv and hlc of every record, tombstones included (anti-entropy bucket hashes). */
-  fingerprints(): Iterable<{ key: string; vv: VersionVector; hlc: Hlc }>;
-  /** Every record (tombstones included) whose key hashes into one of `buckets` (gossip/protocol bucketOf). */
-  recordsInBuckets(buckets: ReadonlySet<number>): MetaRecord[];
-  getRecord(key: string): MetaRecord | undefined;
-  getEntry(owner: string, path: string): EntryRecord | undefined;
-  /** Live direct children of `dir`, sorted by path. */
-  listChildren(owner: string, dir: string): EntryRecord[];
-  /** Live entries strictly below `dir`, sorted by path (parents before children). */
-  listSubtree(owner: string, dir: string): EntryRecord[];
-  /** Live files under `under` carrying every tag. */
-  findByTags(owner: string, tags: string[], under: string): EntryRecord[];
-  tagCounts(owner: string): { tag: string; count: number }[];
-  digest(): Digest;
-  updatesSince(digest: Digest, limit: number): Update[];
-  transaction<T>(fn: () => T): T;
-  // chunk locations
-  replaceLocations(serverId: string, chunkIds: string[]): void;
-  /** Remembers a chunkserver's address, so read plans can name it right after a restart. */
-  saveChunkserver(id: string, url: string, lastHeartbeatMs: number): void;
-  knownChunkservers(): { id: string; url: string; lastHeartbeatMs: number }[];
-  addLocations(serverId: string, chunkIds: string[]): void;
-  removeLocations(serverId: string, chunkIds: string[]): void;
-  locationsOf(chunkId: string): string[];
-  /** Distinct chunks referenced by live files. */
-  referencedChunkCount(): number;
-  /** Referenced chunks with fewer than `want` locations among `liveServers`. */
-  underReplicatedCount(want: number, liveServers: string[]): number;
-  /** Every chunk referenced by a live file, with the servers known to hold it (maybe none); sorted by id. */
-  referencedChunkLocations(): { chunkId: string; locations: string[] }[];
-  /**
-   * Chunks held by some chunkserver that no record references and no update-log row (any
-   * version of any origin this controller holds) mentions: garbage candidates, with holders.
-   */
-  unreferencedChunkLocations(): { chunkId: string; locations: string[] }[];
-  /** True if a live record or any update-log row references the chunk (re-checked before a delete). */
-  isChunkReferenced(chunkId: string): boolean;
-  /** True if a live entry of `owner` references the chunk. */
-  isChunkOwnedBy(chunkId: string, owner: string): boolean;
-  /** Entry tombstones deleted at or before `deletedBeforeMs` (HLC wall time), with their update-log rows; at most `limit`. */
-  tombstones(deletedBeforeMs: number, limit: number): { key: string; deletedAtMs: number; writes: Record<string, number> }[];
-  /**
-   * Forgets these tombstones (records and update-log rows) if they are still tombstones; the
-   * digest never goes backwards (per-origin floors keep the highest seq removed). Returns how many.
-   */
-  collectTombstones(keys: readonly string[]): number;
-  close(): void;
-}
+export type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
 
 export interface StoreOptions {
   /** file path or ':memory:' */
@@ -89,246 +46,425 @@ export interface StoreOptions {
   now: () => number;
 }
 
+export interface SqliteMetadataStore extends MetadataStore {
+  /** what the conversion of a legacy (path-keyed) database did on this open; undefined if none ran */
+  readonly migration: MigrationReport | undefined;
+}
+
+/** node_meta `schema`: 2 = the inode namespace. */
+export const SCHEMA_VERSION = '2';
+
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS records (
-  key TEXT PRIMARY KEY, type TEXT NOT NULL, owner TEXT, path TEXT, parent TEXT,
-  live INTEGER NOT NULL, kind TEXT, record TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS records_parent ON records(owner, parent, path) WHERE live = 1;
-CREATE INDEX IF NOT EXISTS records_path ON records(owner, path);
+CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, type TEXT NOT NULL, owner TEXT, bucket INTEGER NOT NULL, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_by_bucket ON records(bucket);
+CREATE TABLE IF NOT EXISTS links (key TEXT PRIMARY KEY, owner TEXT NOT NULL, link_id TEXT NOT NULL, ino TEXT NOT NULL,
+  dir INTEGER NOT NULL, parent TEXT, name TEXT, shown TEXT, at TEXT, deleted_ms INTEGER);
+CREATE INDEX IF NOT EXISTS links_by_shown ON links(owner, parent, shown);
+CREATE INDEX IF NOT EXISTS links_by_name ON links(owner, parent, name);
+CREATE INDEX IF NOT EXISTS links_by_ino ON links(owner, ino);
+CREATE INDEX IF NOT EXISTS links_dirs ON links(owner) WHERE dir = 1;
+CREATE INDEX IF NOT EXISTS links_unlinked ON links(deleted_ms) WHERE deleted_ms IS NOT NULL;
+CREATE TABLE IF NOT EXISTS inodes (key TEXT PRIMARY KEY, owner TEXT NOT NULL, ino TEXT NOT NULL, num INTEGER NOT NULL,
+  kind TEXT NOT NULL, hlc_ms INTEGER NOT NULL, link_rows INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS inodes_by_num ON inodes(owner, num);
+CREATE INDEX IF NOT EXISTS inodes_by_owner ON inodes(owner);
+CREATE INDEX IF NOT EXISTS inodes_unnamed ON inodes(hlc_ms) WHERE link_rows = 0 AND kind <> 'dir';
 CREATE TABLE IF NOT EXISTS record_tags (key TEXT NOT NULL, owner TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (key, tag));
 CREATE INDEX IF NOT EXISTS record_tags_tag ON record_tags(owner, tag);
 CREATE TABLE IF NOT EXISTS record_chunks (key TEXT NOT NULL, chunk_id TEXT NOT NULL, PRIMARY KEY (key, chunk_id));
 CREATE INDEX IF NOT EXISTS record_chunks_chunk ON record_chunks(chunk_id);
 CREATE TABLE IF NOT EXISTS updates (origin TEXT NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (origin, key));
 CREATE INDEX IF NOT EXISTS updates_seq ON updates(origin, seq);
+CREATE INDEX IF NOT EXISTS updates_key ON updates(key);
+CREATE TABLE IF NOT EXISTS log_chunks (origin TEXT NOT NULL, key TEXT NOT NULL, chunk_id TEXT NOT NULL, PRIMARY KEY (origin, key, chunk_id));
+CREATE INDEX IF NOT EXISTS log_chunks_chunk ON log_chunks(chunk_id);
+CREATE INDEX IF NOT EXISTS log_chunks_key ON log_chunks(key);
 CREATE TABLE IF NOT EXISTS node_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunk_locations (chunk_id TEXT NOT NULL, server_id TEXT NOT NULL, PRIMARY KEY (chunk_id, server_id));
 CREATE INDEX IF NOT EXISTS chunk_locations_server ON chunk_locations(server_id);
-CREATE INDEX IF NOT EXISTS updates_key ON updates(key);
 CREATE TABLE IF NOT EXISTS chunkservers (id TEXT PRIMARY KEY, url TEXT NOT NULL, last_heartbeat_ms INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS log_chunks (origin TEXT NOT NULL, key TEXT NOT NULL, chunk_id TEXT NOT NULL, PRIMARY KEY (origin, key, chunk_id));
-CREATE INDEX IF NOT EXISTS log_chunks_chunk ON log_chunks(chunk_id);
-CREATE INDEX IF NOT EXISTS records_tombstones ON records(type, live);
 `;
 
-/** Upper bound of paths strictly below `dir` for a range scan ('0' follows '/'). */
-function subtreeRange(dir: string): [string, string] {
-  return dir === '/' ? ['/', '0'] : [`${dir}/`, `${dir}0`];
-}
+type Db = Database.Database;
+interface LinkRow { key: string; link_id: string; ino: string; dir: number; parent: string | null; name: string | null; shown: string | null; at: string | null; deleted_ms: number | null }
+type EntryRow = Pick<LinkRow, 'link_id' | 'parent' | 'shown' | 'ino' | 'dir'>;
+const ENTRY_COLS = 'link_id, parent, shown, ino, dir';
 
-export function openStore(opts: StoreOptions): MetadataStore {
-  const db = new Database(opts.path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = OFF');
-  db.exec(SCHEMA);
-
-  const getMeta = db.prepare<[string], { v: string }>('SELECT v FROM node_meta WHERE k = ?');
-  const setMeta = db.prepare('INSERT INTO node_meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
-  const storedNode = getMeta.get('node_id')?.v;
-  if (storedNode && storedNode !== opts.nodeId) {
-    throw new RedCloudError('INTERNAL', `Database belongs to node ${storedNode}, not ${opts.nodeId}`);
-  }
-  setMeta.run('node_id', opts.nodeId);
-  let seq = Number(getMeta.get('seq')?.v ?? '0');
-  let hlc: Hlc = getMeta.get('hlc') ? (JSON.parse(getMeta.get('hlc')!.v) as Hlc) : { ...ZERO_HLC, node: opts.nodeId };
-  /** origin → highest seq of a collected (removed) update-log row: the digest's lower bound */
-  const floors: Digest = getMeta.get('digest_floors') ? (JSON.parse(getMeta.get('digest_floors')!.v) as Digest) : {};
-
-  const s = {
+function prepare(db: Db) {
+  return {
+    getMeta: db.prepare<[string], { v: string }>('SELECT v FROM node_meta WHERE k = ?'),
+    setMeta: db.prepare('INSERT INTO node_meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
     getRecord: db.prepare<[string], { record: string }>('SELECT record FROM records WHERE key = ?'),
-    putRecord: db.prepare(`INSERT INTO records (key, type, owner, path, parent, live, kind, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT(key) DO UPDATE SET type=excluded.type, owner=excluded.owner, path=excluded.path, parent=excluded.parent,
-      live=excluded.live, kind=excluded.kind, record=excluded.record`),
+    putRecord: db.prepare(`INSERT INTO records (key, type, owner, bucket, record) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(key) DO UPDATE SET type = excluded.type, owner = excluded.owner, record = excluded.record`),
+    allRecords: db.prepare<[], { record: string }>('SELECT record FROM records ORDER BY key'),
+    bucketRecords: db.prepare<[number], { key: string; record: string }>('SELECT key, record FROM records WHERE bucket = ?'),
+    namespaceRecords: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM (SELECT 1 FROM records WHERE type IN ('inode', 'link') LIMIT 1)"),
+    linkRow: db.prepare<[string], LinkRow>('SELECT * FROM links WHERE key = ?'),
+    insertLink: db.prepare('INSERT INTO links (key, owner, link_id, ino, dir) VALUES (?, ?, ?, ?, ?)'),
+    deleteLink: db.prepare('DELETE FROM links WHERE key = ?'),
+    setPlacement: db.prepare('UPDATE links SET parent = ?, name = ?, at = ?, deleted_ms = ?, shown = NULL WHERE key = ?'),
+    group: db.prepare<[string, string, string], LinkRow>('SELECT * FROM links WHERE owner = ? AND parent = ? AND name = ?'),
+    setShown: db.prepare('UPDATE links SET shown = ? WHERE key = ?'),
+    dirRows: db.prepare<[string], LinkRow & { record: string }>(
+      'SELECT l.*, r.record FROM links l JOIN records r ON r.key = l.key WHERE l.owner = ? AND l.dir = 1'),
+    hasFileChild: db.prepare<[string, string], { x: number }>('SELECT 1 AS x FROM links WHERE owner = ? AND parent = ? AND dir = 0 LIMIT 1'),
+    lookup: db.prepare<[string, string, string], EntryRow>(
+      `SELECT ${ENTRY_COLS} FROM links WHERE owner = ? AND parent = ? AND shown = ? ORDER BY link_id LIMIT 1`),
+    children: db.prepare<[string, string], EntryRow>(`SELECT ${ENTRY_COLS} FROM links WHERE owner = ? AND parent = ? ORDER BY shown, link_id`),
+    hasChildren: db.prepare<[string, string], { x: number }>('SELECT 1 AS x FROM links WHERE owner = ? AND parent = ? LIMIT 1'),
+    subdirs: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM links WHERE owner = ? AND parent = ? AND dir = 1'),
+    linksOfIno: db.prepare<[string, string], EntryRow>(
+      `SELECT ${ENTRY_COLS} FROM links WHERE owner = ? AND ino = ? AND parent IS NOT NULL ORDER BY link_id`),
+    linkRowsOf: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM links WHERE owner = ? AND ino = ?'),
+    putInode: db.prepare(`INSERT INTO inodes (key, owner, ino, num, kind, hlc_ms, link_rows) VALUES (?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, hlc_ms = excluded.hlc_ms`),
+    delInode: db.prepare('DELETE FROM inodes WHERE key = ?'),
+    bumpLinkRows: db.prepare('UPDATE inodes SET link_rows = link_rows + ? WHERE key = ?'),
+    inoOfNumber: db.prepare<[string, number], { ino: string }>('SELECT ino FROM inodes WHERE owner = ? AND num = ? ORDER BY ino LIMIT 1'),
+    inodeCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM inodes WHERE owner = ?'),
+    unnamedInodes: db.prepare<[string, number, number], { key: string; at: number }>(
+      `SELECT key, hlc_ms AS at FROM inodes WHERE link_rows = 0 AND kind <> 'dir' AND ino <> ? AND hlc_ms <= ? ORDER BY key LIMIT ?`),
+    unlinkedLinks: db.prepare<[number, number], { key: string; at: number }>(
+      'SELECT key, deleted_ms AS at FROM links WHERE deleted_ms IS NOT NULL AND deleted_ms <= ? ORDER BY key LIMIT ?'),
     delTags: db.prepare('DELETE FROM record_tags WHERE key = ?'),
     addTag: db.prepare('INSERT OR IGNORE INTO record_tags (key, owner, tag) VALUES (?, ?, ?)'),
+    tagKeys: db.prepare<[string, string], { key: string }>('SELECT key FROM record_tags WHERE owner = ? AND tag = ?'),
+    tagCounts: db.prepare<[string], { tag: string; count: number }>(
+      'SELECT tag, COUNT(*) AS count FROM record_tags WHERE owner = ? GROUP BY tag ORDER BY tag'),
     delChunks: db.prepare('DELETE FROM record_chunks WHERE key = ?'),
     addChunk: db.prepare('INSERT OR IGNORE INTO record_chunks (key, chunk_id) VALUES (?, ?)'),
     getLog: db.prepare<[string, string], { seq: number }>('SELECT seq FROM updates WHERE origin = ? AND key = ?'),
     putLog: db.prepare(`INSERT INTO updates (origin, seq, key, record) VALUES (?, ?, ?, ?)
       ON CONFLICT(origin, key) DO UPDATE SET seq = excluded.seq, record = excluded.record WHERE excluded.seq > updates.seq`),
-    children: db.prepare<[string, string], { record: string }>('SELECT record FROM records WHERE owner = ? AND parent = ? AND live = 1 ORDER BY path'),
-    subtree: db.prepare<[string, string, string], { record: string }>(
-      'SELECT record FROM records WHERE owner = ? AND path > ? AND path < ? AND live = 1 ORDER BY path'),
-    tagCounts: db.prepare<[string], { tag: string; count: number }>(
-      'SELECT tag, COUNT(*) AS count FROM record_tags WHERE owner = ? GROUP BY tag ORDER BY tag'),
+    logOfKey: db.prepare<[string], { origin: string; seq: number }>('SELECT origin, seq FROM updates WHERE key = ?'),
+    delLogOfKey: db.prepare('DELETE FROM updates WHERE key = ?'),
+    delLogChunks: db.prepare('DELETE FROM log_chunks WHERE origin = ? AND key = ?'),
+    delLogChunksOfKey: db.prepare('DELETE FROM log_chunks WHERE key = ?'),
+    addLogChunk: db.prepare('INSERT OR IGNORE INTO log_chunks (origin, key, chunk_id) VALUES (?, ?, ?)'),
     digest: db.prepare<[], { origin: string; seq: number }>('SELECT origin, MAX(seq) AS seq FROM updates GROUP BY origin'),
     since: db.prepare<[string, number, number], { origin: string; seq: number; record: string }>(
       'SELECT origin, seq, record FROM updates WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?'),
     origins: db.prepare<[], { origin: string }>('SELECT DISTINCT origin FROM updates ORDER BY origin'),
-    locDelServer: db.prepare('DELETE FROM chunk_locations WHERE server_id = ?'),
-    putServer: db.prepare(`INSERT INTO chunkservers (id, url, last_heartbeat_ms) VALUES (?, ?, ?)
-      ON CONFLICT(id) DO UPDATE SET url = excluded.url, last_heartbeat_ms = excluded.last_heartbeat_ms`),
-    servers: db.prepare<[], { id: string; url: string; last_heartbeat_ms: number }>('SELECT id, url, last_heartbeat_ms FROM chunkservers ORDER BY id'),
-    locAdd: db.prepare('INSERT OR IGNORE INTO chunk_locations (chunk_id, server_id) VALUES (?, ?)'),
-    locDel: db.prepare('DELETE FROM chunk_locations WHERE chunk_id = ? AND server_id = ?'),
-    locOf: db.prepare<[string], { server_id: string }>('SELECT server_id FROM chunk_locations WHERE chunk_id = ? ORDER BY server_id'),
-    refCount: db.prepare<[], { n: number }>('SELECT COUNT(DISTINCT chunk_id) AS n FROM record_chunks'),
-    allRecords: db.prepare<[], { key: string; record: string }>('SELECT key, record FROM records ORDER BY key'),
-    refChunks: db.prepare<[], { chunk_id: string }>('SELECT DISTINCT chunk_id FROM record_chunks'),
-    refLocations: db.prepare<[], { chunk_id: string; servers: string | null }>(
-      `SELECT r.chunk_id, GROUP_CONCAT(l.server_id) AS servers FROM (SELECT DISTINCT chunk_id FROM record_chunks) r
-       LEFT JOIN chunk_locations l ON l.chunk_id = r.chunk_id GROUP BY r.chunk_id ORDER BY r.chunk_id`),
-    unrefLocations: db.prepare<[], { chunk_id: string; servers: string }>(
-      `SELECT l.chunk_id, GROUP_CONCAT(l.server_id) AS servers FROM chunk_locations l
-       WHERE NOT EXISTS (SELECT 1 FROM record_chunks rc WHERE rc.chunk_id = l.chunk_id)
-         AND NOT EXISTS (SELECT 1 FROM log_chunks lc WHERE lc.chunk_id = l.chunk_id)
-       GROUP BY l.chunk_id ORDER BY l.chunk_id`),
-    chunkInRecords: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM record_chunks WHERE chunk_id = ?'),
-    tombstones: db.prepare<[number, number], { key: string; record: string }>(
-      "SELECT key, record FROM records WHERE type = 'entry' AND live = 0 AND json_extract(record, '$.hlc.wallMs') <= ? ORDER BY key LIMIT ?"),
-    logOfKey: db.prepare<[string], { origin: string; seq: number }>('SELECT origin, seq FROM updates WHERE key = ?'),
-    delLogOfKey: db.prepare('DELETE FROM updates WHERE key = ?'),
-    delRecord: db.prepare('DELETE FROM records WHERE key = ?'),
-    chunkInLog: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM (SELECT 1 FROM log_chunks WHERE chunk_id = ? LIMIT 1)'),
-    chunkOwnedBy: db.prepare<[string, string], { n: number }>(
-      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM record_chunks rc JOIN records r ON r.key = rc.key
-       WHERE rc.chunk_id = ? AND r.owner = ? AND r.live = 1 LIMIT 1)`),
-    delLogChunks: db.prepare('DELETE FROM log_chunks WHERE origin = ? AND key = ?'),
-    delLogChunksOfKey: db.prepare('DELETE FROM log_chunks WHERE key = ?'),
-    addLogChunk: db.prepare('INSERT OR IGNORE INTO log_chunks (origin, key, chunk_id) VALUES (?, ?, ?)'),
-    logChunksEmpty: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM (SELECT 1 FROM log_chunks LIMIT 1)'),
-    logRows: db.prepare<[], { origin: string; key: string; record: string }>('SELECT origin, key, record FROM updates'),
+  };
+}
+type Stmts = ReturnType<typeof prepare>;
+
+// ---- the directory state of one owner (in memory) and the link index ----
+
+interface DirState {
+  owner: string;
+  /** every directory link record of the owner, by link id */
+  links: Map<string, LinkRecord>;
+  byIno: Map<string, TreeLink>;
+  replay: DirReplay;
+  /** directory inodes the replay (before revive) leaves unreachable from the root */
+  replayUnreachable: Set<string>;
+  /** the placement each directory link row holds */
+  final: Map<string, Placement | null>;
+  /** the name each placed directory link shows */
+  shown: Map<string, string>;
+  reachMemo: Map<string, boolean>;
+}
+
+const groupKey = (parent: string, name: string): string => `${parent}\0${name}`;
+const atJson = (p: Placement | null): string | null => (p ? JSON.stringify(p.at) : null);
+const samePlacement = (a: Placement | null, b: Placement | null): boolean =>
+  a === b || (!!a && !!b && a.parent === b.parent && a.name === b.name && atJson(a) === atJson(b));
+
+function unreachableDirs(byIno: ReadonlyMap<string, TreeLink>, placed: ReadonlyMap<string, Placement | null>): Set<string> {
+  const memo = new Map<string, boolean>([[ROOT_INO, true]]);
+  const reach = (ino: string): boolean => {
+    const chain: string[] = [];
+    let a: string | undefined = ino;
+    let result = false;
+    while (a !== undefined) {
+      const known = memo.get(a);
+      if (known !== undefined) { result = known; break; }
+      if (chain.includes(a)) break;
+      chain.push(a);
+      const l = byIno.get(a);
+      a = l ? placed.get(l.id)?.parent ?? undefined : undefined;
+    }
+    for (const c of chain) memo.set(c, result);
+    return result;
+  };
+  return new Set([...byIno.keys()].filter((ino) => !reach(ino)));
+}
+
+function linkIndex(s: Stmts) {
+  const states = new Map<string, DirState>();
+
+  /** Re-runs the directory replay (full) or only the revive step; writes the placements that moved. */
+  function recompute(st: DirState, full: boolean, groups: Set<string>): void {
+    if (full) {
+      st.byIno = dirLinksByIno(st.links.values());
+      st.replay = replayDirs(st.byIno);
+      st.replayUnreachable = unreachableDirs(st.byIno, st.replay.placed);
+    }
+    const live = [...st.replayUnreachable].filter((ino) => s.hasFileChild.get(st.owner, ino) !== undefined);
+    const { placed } = reviveDirs(st.byIno, st.replay, live);
+    let moved = false;
+    for (const [id, link] of st.links) {
+      const target = st.byIno.get(link.ino)?.id === id ? placed.get(id) ?? null : null;
+      const prev = st.final.get(id) ?? null;
+      if (samePlacement(prev, target)) continue;
+      if (prev) groups.add(groupKey(prev.parent, prev.name));
+      if (target) groups.add(groupKey(target.parent, target.name));
+      s.setPlacement.run(target?.parent ?? null, target?.name ?? null, atJson(target), null, linkKey(st.owner, id));
+      st.final.set(id, target);
+      st.shown.delete(id);
+      moved = true;
+    }
+    if (moved) st.reachMemo.clear();
+  }
+
+  function resolveGroups(st: DirState, groups: Iterable<string>): void {
+    for (const g of groups) {
+      const [parent, name] = g.split('\0') as [string, string];
+      const rows = s.group.all(st.owner, parent, name);
+      const names = resolveNames(rows.map((r) => ({ id: r.link_id, name, at: JSON.parse(r.at!) as Hlc })));
+      for (const r of rows) {
+        const shown = names.get(r.link_id)!;
+        if (r.dir) st.shown.set(r.link_id, shown);
+        if (r.shown !== shown) s.setShown.run(shown, r.key);
+      }
+    }
+  }
+
+  function stateOf(owner: string): DirState {
+    const held = states.get(owner);
+    if (held) return held;
+    const st: DirState = {
+      owner, links: new Map(), byIno: new Map(), replay: { placed: new Map(), lastPlaced: new Map(), skipped: [] },
+      replayUnreachable: new Set(), final: new Map(), shown: new Map(), reachMemo: new Map(),
+    };
+    for (const row of s.dirRows.all(owner)) {
+      st.links.set(row.link_id, JSON.parse(row.record) as LinkRecord);
+      st.final.set(row.link_id, row.parent === null ? null : { parent: row.parent, name: row.name!, at: JSON.parse(row.at!) as Hlc });
+      if (row.shown !== null) st.shown.set(row.link_id, row.shown);
+    }
+    states.set(owner, st);
+    const groups = new Set<string>();
+    recompute(st, true, groups); // the tables already agree; this only repairs them if they did not
+    resolveGroups(st, groups);
+    return st;
+  }
+
+  function removeRow(st: DirState, old: LinkRow, groups: Set<string>): void {
+    if (old.parent !== null) groups.add(groupKey(old.parent, old.name!));
+    s.deleteLink.run(old.key);
+    s.bumpLinkRows.run(-1, inodeKey(st.owner, old.ino));
+    if (old.dir) {
+      st.links.delete(old.link_id);
+      st.final.delete(old.link_id);
+      st.shown.delete(old.link_id);
+    }
+  }
+
+  /** Brings the link index in line with the record now stored for `key` (undefined: dead). */
+  function indexLink(key: string, owner: string, next: LinkRecord | undefined): void {
+    const st = stateOf(owner);
+    const groups = new Set<string>();
+    const touched: (string | null)[] = [];
+    let old = s.linkRow.get(key);
+    let dirs = false;
+    if (old && (!next || old.ino !== next.ino || !!old.dir !== next.dir)) {
+      removeRow(st, old, groups);
+      dirs ||= !!old.dir;
+      touched.push(old.parent);
+      old = undefined;
+    }
+    if (next) {
+      if (!old) {
+        s.insertLink.run(key, owner, next.id, next.ino, next.dir ? 1 : 0);
+        s.bumpLinkRows.run(1, inodeKey(owner, next.ino));
+      }
+      if (next.dir) {
+        st.links.set(next.id, next);
+        dirs = true;
+      } else {
+        setFilePlacement(key, next, old, groups, touched);
+      }
+    }
+    if (dirs) recompute(st, true, groups);
+    else if (touched.some((p) => p !== null && st.replayUnreachable.has(p))) recompute(st, false, groups);
+    resolveGroups(st, groups);
+  }
+
+  function setFilePlacement(key: string, next: LinkRecord, old: LinkRow | undefined, groups: Set<string>, touched: (string | null)[]): void {
+    const p = fileLinkPlacement(next);
+    const deletedMs = unlinkedAt(next)?.wallMs ?? null;
+    if (old && old.parent === (p?.parent ?? null) && old.name === (p?.name ?? null) && old.at === atJson(p) && old.deleted_ms === deletedMs) return;
+    if (old?.parent != null) groups.add(groupKey(old.parent, old.name!));
+    if (p) groups.add(groupKey(p.parent, p.name));
+    touched.push(old?.parent ?? null, p?.parent ?? null);
+    s.setPlacement.run(p?.parent ?? null, p?.name ?? null, atJson(p), deletedMs, key);
+  }
+
+  function reachable(st: DirState, ino: string): boolean {
+    const chain: string[] = [];
+    let a: string | undefined = ino;
+    let result = false;
+    while (a !== undefined) {
+      if (a === ROOT_INO) { result = true; break; }
+      const known = st.reachMemo.get(a);
+      if (known !== undefined) { result = known; break; }
+      if (chain.includes(a)) break;
+      chain.push(a);
+      const l = st.byIno.get(a);
+      a = l ? st.final.get(l.id)?.parent ?? undefined : undefined;
+    }
+    for (const c of chain) st.reachMemo.set(c, result);
+    return result;
+  }
+
+  function pathOfDir(st: DirState, ino: string): string | undefined {
+    if (!reachable(st, ino)) return undefined;
+    const names: string[] = [];
+    for (let a = ino; a !== ROOT_INO;) {
+      const l = st.byIno.get(a)!;
+      names.push(st.shown.get(l.id)!);
+      a = st.final.get(l.id)!.parent;
+    }
+    return names.reverse().map((n) => `/${n}`).join('');
+  }
+
+  return { states, stateOf, indexLink, reachable, pathOfDir };
+}
+
+// ---- the store ----
+
+export function openStore(opts: StoreOptions): SqliteMetadataStore {
+  const db = new Database(opts.path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = OFF');
+  const legacy = hasLegacyLayout(db);
+  db.transaction(() => {
+    if (legacy) moveLegacyAside(db);
+    db.exec(SCHEMA);
+  })();
+  const s = prepare(db);
+  const storedNode = s.getMeta.get('node_id')?.v;
+  if (storedNode && storedNode !== opts.nodeId) {
+    db.close();
+    throw new RedCloudError('INTERNAL', `Database belongs to node ${storedNode}, not ${opts.nodeId}`);
+  }
+  s.setMeta.run('node_id', opts.nodeId);
+  const store = buildStore(db, s, opts);
+  let migration: MigrationReport | undefined;
+  try {
+    if (legacy || s.getMeta.get('schema')?.v !== SCHEMA_VERSION) {
+      migration = db.transaction(() => migrateLegacy(db, store, () => s.namespaceRecords.get()!.n > 0, opts.now()))();
+      s.setMeta.run('schema', SCHEMA_VERSION);
+    }
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return Object.assign(store.api, { migration });
+}
+
+/** What migrate.ts needs of the store: local writes (with log rows), plain merges, dropping legacy log rows. */
+export interface StoreInternals {
+  api: MetadataStore;
+  dropLogRows(key: string): void;
+}
+
+function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
+  let seq = Number(s.getMeta.get('seq')?.v ?? '0');
+  let hlc: Hlc = s.getMeta.get('hlc') ? (JSON.parse(s.getMeta.get('hlc')!.v) as Hlc) : { ...ZERO_HLC, node: opts.nodeId };
+  const loadFloors = (): Digest => (s.getMeta.get('digest_floors') ? (JSON.parse(s.getMeta.get('digest_floors')!.v) as Digest) : {});
+  /** origin → highest seq of a removed update-log row: the digest's lower bound */
+  let floors = loadFloors();
+  const links = linkIndex(s);
+  const runTx = db.transaction((fn: () => unknown) => fn());
+  const tx = <T>(fn: () => T): T => {
+    try {
+      return runTx(fn) as T;
+    } catch (err) {
+      links.states.clear();
+      floors = loadFloors();
+      throw err;
+    }
+  };
+  const parse = (row: { record: string } | undefined): MetaRecord | undefined => (row ? (JSON.parse(row.record) as MetaRecord) : undefined);
+  const saveClock = (): void => {
+    s.setMeta.run('seq', String(seq));
+    s.setMeta.run('hlc', JSON.stringify(hlc));
   };
 
-  /**
-   * Stores an update-log row (only if newer than the one held for (origin, key)) and indexes the
-   * chunks its record references, so "does any held version reference this chunk?" is a lookup.
-   */
+  function dropLogRows(key: string): void {
+    const rows = s.logOfKey.all(key);
+    if (rows.length === 0) return;
+    for (const row of rows) floors[row.origin] = Math.max(floors[row.origin] ?? 0, row.seq);
+    s.delLogOfKey.run(key);
+    s.delLogChunksOfKey.run(key);
+    s.setMeta.run('digest_floors', JSON.stringify(floors));
+  }
+
   function putLog(origin: string, logSeq: number, record: MetaRecord): void {
+    if (record.type === 'dead') return; // certificates spread by anti-entropy, never by the log
     if (s.putLog.run(origin, logSeq, record.key, JSON.stringify(record)).changes === 0) return;
-    indexLogChunks(origin, record);
-  }
-
-  function indexLogChunks(origin: string, record: MetaRecord): void {
     s.delLogChunks.run(origin, record.key);
-    if (record.type === 'entry') for (const c of record.value?.chunks ?? []) s.addLogChunk.run(origin, record.key, c.id);
+    for (const c of chunksOf(record)) s.addLogChunk.run(origin, record.key, c);
   }
 
-  // Databases written before log_chunks existed: index their update log once.
-  if (s.logChunksEmpty.get()!.n === 0) {
-    db.transaction(() => {
-      for (const row of s.logRows.all()) indexLogChunks(row.origin, JSON.parse(row.record) as MetaRecord);
-    })();
-  }
-  const splitServers = (servers: string | null): string[] => (servers ? servers.split(',').sort() : []);
-
-  const parse = (row: { record: string } | undefined): MetaRecord | undefined => (row ? (JSON.parse(row.record) as MetaRecord) : undefined);
-
-  function writeRecord(r: MetaRecord): void {
-    if (r.type === 'entry') {
-      const live = r.value !== null;
-      s.putRecord.run(r.key, r.type, r.owner, r.path, r.path === '/' ? null : parentOf(r.path), live ? 1 : 0, r.value?.kind ?? null, JSON.stringify(r));
-      s.delTags.run(r.key);
-      s.delChunks.run(r.key);
-      if (live) {
-        for (const tag of tagNames(r.tags)) s.addTag.run(r.key, r.owner, tag);
-        for (const c of r.value!.chunks) s.addChunk.run(r.key, c.id);
-      }
-    } else {
-      s.putRecord.run(r.key, r.type, null, null, null, r.passwordHash !== null ? 1 : 0, null, JSON.stringify(r));
-    }
+  const indexInode = inodeIndexer(s);
+  /** Stores a version and its index rows; a record that turns dead loses its update-log rows. */
+  function persist(next: MetaRecord, prev: MetaRecord | undefined): void {
+    if ((next.type as string) === 'entry') throw new RedCloudError('INVALID', 'legacy entry records are converted on open, not stored');
+    if (prev?.type === 'dead' && next.type !== 'dead') throw new RedCloudError('INTERNAL', `write to collected record ${next.key}`);
+    const k = parseKey(next.key);
+    const owner = k.type === 'user' ? null : k.owner;
+    s.putRecord.run(next.key, next.type, owner, bucketOf(next.key), JSON.stringify(next));
+    if (k.type === 'inode') indexInode(next.key, next.type === 'inode' ? next : undefined, prev);
+    else if (k.type === 'link') links.indexLink(next.key, k.owner, next.type === 'link' ? next : undefined);
+    if (next.type === 'dead' && prev?.type !== 'dead') dropLogRows(next.key);
   }
 
-  function saveClock(): void {
-    setMeta.run('seq', String(seq));
-    setMeta.run('hlc', JSON.stringify(hlc));
-  }
-
-  const collectTombstonesTx = db.transaction((keys: readonly string[]): number => {
-    let n = 0;
-    for (const key of keys) {
-      const r = parse(s.getRecord.get(key));
-      if (!r || r.type !== 'entry' || r.value !== null) continue;
-      for (const row of s.logOfKey.all(key)) floors[row.origin] = Math.max(floors[row.origin] ?? 0, row.seq);
-      s.delLogOfKey.run(key);
-      s.delLogChunksOfKey.run(key);
-      s.delTags.run(key);
-      s.delChunks.run(key);
-      s.delRecord.run(key);
-      n++;
-    }
-    setMeta.run('digest_floors', JSON.stringify(floors));
-    return n;
-  });
-
-  const applyLocalTx = db.transaction((record: MetaRecord, writeSeq: number) => {
-    writeRecord(record);
-    putLog(opts.nodeId, writeSeq, record);
-    saveClock();
-  });
-
-  const applyRemoteTx = db.transaction((u: Update): RemoteApplyResult => {
-    const known = s.getLog.get(u.origin, u.record.key);
-    const current = parse(s.getRecord.get(u.record.key));
-    hlc = receive(hlc, u.record.hlc, opts.now());
-    if (u.origin === opts.nodeId && u.seq > seq) seq = u.seq; // our own writes coming back after a lost DB
-    // at or below the floor and unknown: a collected tombstone's write coming back; keep it gone
-    const collected = !known && !current && u.seq <= (floors[u.origin] ?? 0);
-    if ((known && known.seq >= u.seq && current) || collected) {
-      saveClock();
-      return { changed: false, conflict: false, before: current, after: current ?? u.record };
-    }
-    putLog(u.origin, u.seq, u.record);
-    const merged = current ? mergeRecords(current, u.record) : { record: u.record, conflict: false };
-    writeRecord(merged.record);
-    saveClock();
-    return { changed: JSON.stringify(current) !== JSON.stringify(merged.record), conflict: merged.conflict, before: current, after: merged.record };
-  });
-
-  const mergeRecordTx = db.transaction((incoming: MetaRecord): RemoteApplyResult => {
+  function arrive(incoming: MetaRecord, logged?: Update): RemoteApplyResult {
     const current = parse(s.getRecord.get(incoming.key));
     hlc = receive(hlc, incoming.hlc, opts.now());
-    const merged = current ? mergeRecords(current, incoming) : { record: incoming, conflict: false };
-    const changed = JSON.stringify(current) !== JSON.stringify(merged.record);
-    if (changed) writeRecord(merged.record);
+    seq = Math.max(seq, incoming.vv[opts.nodeId] ?? 0); // our own writes coming back after a lost database
+    if (logged && logged.origin === opts.nodeId && logged.seq > seq) seq = logged.seq;
     saveClock();
-    return { changed, conflict: merged.conflict, before: current, after: merged.record };
-  });
+    if (logged) {
+      const held = s.getLog.get(logged.origin, incoming.key);
+      if (held && held.seq >= logged.seq && current) return unchanged(current, incoming);
+    }
+    const d = decideRemote(current, incoming);
+    if (d.absorbed) return unchanged(current, incoming);
+    if (logged) putLog(logged.origin, logged.seq, incoming); // the update as its origin produced it
+    if (d.changed) persist(d.record, current);
+    return { changed: d.changed, conflict: d.conflict, before: current, after: d.record };
+  }
 
-  return {
+  const api: MetadataStore = {
     nodeId: opts.nodeId,
-    mergeRecord: (r) => mergeRecordTx(r),
-    fingerprints() {
-      return s.allRecords.all().map((row) => {
-        const r = JSON.parse(row.record) as MetaRecord;
-        return { key: r.key, vv: r.vv, hlc: r.hlc };
-      });
-    },
-    recordsInBuckets(buckets) {
-      const out: MetaRecord[] = [];
-      for (const row of s.allRecords.all()) if (buckets.has(bucketOf(row.key))) out.push(JSON.parse(row.record) as MetaRecord);
-      return out;
-    },
-    nextStamp() {
+    nextStamp(): WriteStamp {
       hlc = tick(hlc, opts.now(), opts.nodeId);
       seq += 1;
       return { hlc, node: opts.nodeId, seq };
     },
-    applyLocal: (record, writeSeq) => applyLocalTx(record, writeSeq),
-    applyRemote: (u) => applyRemoteTx(u),
+    applyLocal: (record, writeSeq) => tx(() => {
+      persist(record, parse(s.getRecord.get(record.key)));
+      putLog(opts.nodeId, writeSeq, record);
+      if (writeSeq > seq) seq = writeSeq;
+      saveClock();
+    }),
+    applyRemote: (u) => tx(() => arrive(u.record, u)),
+    mergeRecord: (r) => tx(() => arrive(r)),
+    fingerprints: () => s.allRecords.all().map((row) => {
+      const r = JSON.parse(row.record) as MetaRecord;
+      return { key: r.key, vv: r.vv, hlc: r.hlc };
+    }),
+    recordsInBuckets(buckets) {
+      const rows = [...buckets].flatMap((b) => s.bucketRecords.all(b));
+      return rows.sort((a, b) => compareBytes(a.key, b.key)).map((row) => JSON.parse(row.record) as MetaRecord);
+    },
     getRecord: (key) => parse(s.getRecord.get(key)),
-    getEntry(owner, path) {
-      const r = parse(s.getRecord.get(`e\0${owner}\0${path}`));
-      return r?.type === 'entry' ? r : undefined;
-    },
-    listChildren: (owner, dir) => s.children.all(owner, dir).map((row) => JSON.parse(row.record) as EntryRecord),
-    listSubtree(owner, dir) {
-      const [lo, hi] = subtreeRange(dir);
-      return s.subtree.all(owner, lo, hi).map((row) => JSON.parse(row.record) as EntryRecord);
-    },
-    findByTags(owner, tags, under) {
-      const uniq = [...new Set(tags)];
-      if (uniq.length === 0) return [];
-      const [lo, hi] = subtreeRange(under);
-      const rows = db.prepare(
-        `SELECT r.record FROM records r JOIN record_tags t ON t.key = r.key
-         WHERE t.owner = ? AND t.tag IN (${uniq.map(() => '?').join(',')}) AND r.live = 1 AND r.kind = 'file' AND r.path > ? AND r.path < ?
-         GROUP BY r.key HAVING COUNT(DISTINCT t.tag) = ? ORDER BY r.path`,
-      ).all(owner, ...uniq, lo, hi, uniq.length) as { record: string }[];
-      return rows.map((row) => JSON.parse(row.record) as EntryRecord);
-    },
-    tagCounts: (owner) => s.tagCounts.all(owner),
     digest() {
       const out: Digest = { ...floors };
       for (const row of s.digest.all()) out[row.origin] = Math.max(row.seq, floors[row.origin] ?? 0);
@@ -344,45 +480,152 @@ export function openStore(opts: StoreOptions): MetadataStore {
       }
       return out;
     },
-    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
-    saveChunkserver: (id, url, lastHeartbeatMs) => void s.putServer.run(id, url, lastHeartbeatMs),
-    knownChunkservers: () => s.servers.all().map((r) => ({ id: r.id, url: r.url, lastHeartbeatMs: r.last_heartbeat_ms })),
-    replaceLocations: db.transaction((serverId: string, chunkIds: string[]) => {
-      s.locDelServer.run(serverId);
-      for (const id of chunkIds) s.locAdd.run(id, serverId);
-    }),
-    addLocations: db.transaction((serverId: string, chunkIds: string[]) => {
-      for (const id of chunkIds) s.locAdd.run(id, serverId);
-    }),
-    removeLocations: db.transaction((serverId: string, chunkIds: string[]) => {
-      for (const id of chunkIds) s.locDel.run(id, serverId);
-    }),
-    locationsOf: (chunkId) => s.locOf.all(chunkId).map((r) => r.server_id),
-    referencedChunkCount: () => s.refCount.get()!.n,
-    underReplicatedCount(want, liveServers) {
-      const live = new Set(liveServers);
+    transaction: tx,
+    ...viewMethods(s, links, parse),
+    ...chunkMethods(db, tx),
+    tombstones: (deletedBeforeMs, limit) => tombstoneCandidates(s, deletedBeforeMs, limit),
+    collectTombstones: (keys) => tx(() => {
       let n = 0;
-      for (const { chunk_id } of s.refChunks.all()) {
-        if (s.locOf.all(chunk_id).filter((r) => live.has(r.server_id)).length < want) n += 1;
+      for (const key of keys) {
+        const r = parse(s.getRecord.get(key));
+        if (!r || !stillCollectable(s, r)) continue;
+        persist(deathOf(r), r);
+        n += 1;
       }
       return n;
-    },
-    referencedChunkLocations: () => s.refLocations.all().map((r) => ({ chunkId: r.chunk_id, locations: splitServers(r.servers) })),
-    unreferencedChunkLocations: () => s.unrefLocations.all().map((r) => ({ chunkId: r.chunk_id, locations: splitServers(r.servers) })),
-    tombstones(deletedBeforeMs, limit) {
-      // the limit bounds the work of one collection pass
-      const out: { key: string; deletedAtMs: number; writes: Record<string, number> }[] = [];
-      for (const row of s.tombstones.all(deletedBeforeMs, limit)) {
-        const r = JSON.parse(row.record) as MetaRecord;
-        const writes: Record<string, number> = {};
-        for (const w of s.logOfKey.all(row.key)) writes[w.origin] = w.seq;
-        out.push({ key: row.key, deletedAtMs: r.hlc.wallMs, writes });
-      }
-      return out;
-    },
-    collectTombstones: (keys) => collectTombstonesTx(keys),
-    isChunkReferenced: (chunkId) => s.chunkInRecords.get(chunkId)!.n > 0 || s.chunkInLog.get(chunkId)!.n > 0,
-    isChunkOwnedBy: (chunkId, owner) => s.chunkOwnedBy.get(chunkId, owner)!.n > 0,
+    }),
     close: () => db.close(),
+  };
+  return { api, dropLogRows };
+}
+
+function inodeIndexer(s: Stmts) {
+  return (key: string, next: InodeRecord | undefined, prev: MetaRecord | undefined): void => {
+    if (!next) {
+      s.delInode.run(key);
+      s.delTags.run(key);
+      s.delChunks.run(key);
+      return;
+    }
+    const old = prev?.type === 'inode' ? prev : undefined;
+    const linkRows = old ? 0 : s.linkRowsOf.get(next.owner, next.ino)!.n; // ignored on update
+    s.putInode.run(key, next.owner, next.ino, inoNumber(next.ino), next.kind, next.hlc.wallMs, linkRows);
+    const tags = tagNames(next.tags);
+    if (!old || tagNames(old.tags).join('\0') !== tags.join('\0')) {
+      s.delTags.run(key);
+      for (const t of tags) s.addTag.run(key, next.owner, t);
+    }
+    const chunks = chunksOf(next);
+    if (!old || chunksOf(old).join() !== chunks.join()) {
+      s.delChunks.run(key);
+      for (const c of chunks) s.addChunk.run(key, c);
+    }
+  };
+}
+
+function stillCollectable(s: Stmts, r: MetaRecord): boolean {
+  if (r.type === 'link') return unlinkedAt(r) !== undefined;
+  if (r.type === 'inode') return collectableInode(r) && s.linkRowsOf.get(r.owner, r.ino)!.n === 0;
+  return false;
+}
+
+function tombstoneCandidates(s: Stmts, deletedBeforeMs: number, limit: number): TombstoneCandidate[] {
+  const n = Math.max(0, Math.floor(limit));
+  const rows = [...s.unnamedInodes.all(ROOT_INO, deletedBeforeMs, n), ...s.unlinkedLinks.all(deletedBeforeMs, n)];
+  rows.sort((a, b) => compareBytes(a.key, b.key));
+  return rows.slice(0, n).map((row) => {
+    const writes: Record<string, number> = {};
+    for (const w of s.logOfKey.all(row.key)) writes[w.origin] = w.seq;
+    return { key: row.key, deletedAtMs: row.at, writes };
+  });
+}
+
+function viewMethods(s: Stmts, links: ReturnType<typeof linkIndex>, parse: (row: { record: string } | undefined) => MetaRecord | undefined) {
+  const entry = (r: EntryRow): DirEntry => ({ linkId: r.link_id, parent: r.parent!, name: r.shown!, ino: r.ino, dir: r.dir === 1 });
+  return {
+    getInode(owner: string, ino: string): InodeRecord | undefined {
+      const r = parse(s.getRecord.get(inodeKey(owner, ino)));
+      return r?.type === 'inode' ? r : undefined;
+    },
+    getLink(owner: string, linkId: string): LinkRecord | undefined {
+      const r = parse(s.getRecord.get(linkKey(owner, linkId)));
+      return r?.type === 'link' ? r : undefined;
+    },
+    lookup(owner: string, parent: string, name: string): DirEntry | undefined {
+      const row = s.lookup.get(owner, parent, name);
+      return row ? entry(row) : undefined;
+    },
+    children: (owner: string, parent: string): DirEntry[] => s.children.all(owner, parent).map(entry),
+    hasChildren: (owner: string, parent: string): boolean => s.hasChildren.get(owner, parent) !== undefined,
+    linksOf(owner: string, ino: string): DirEntry[] {
+      const st = links.stateOf(owner);
+      return s.linksOfIno.all(owner, ino).filter((r) => links.reachable(st, r.parent!)).map(entry);
+    },
+    subdirCount: (owner: string, ino: string): number => s.subdirs.get(owner, ino)!.n,
+    pathOf(owner: string, e: DirEntry): string | undefined {
+      const above = links.pathOfDir(links.stateOf(owner), e.parent);
+      return above === undefined ? undefined : `${above}/${e.name}`;
+    },
+    inoOfNumber: (owner: string, n: number): string | undefined => s.inoOfNumber.get(owner, n)?.ino,
+    findByTags(owner: string, tags: string[]): InodeRecord[] {
+      const want = [...new Set(tags)];
+      if (want.length === 0) return [];
+      const hits = new Map<string, number>();
+      for (const t of want) for (const { key: r } of s.tagKeys.all(owner, t)) hits.set(r, (hits.get(r) ?? 0) + 1);
+      return [...hits].filter(([, n]) => n === want.length).map(([k]) => k).sort(compareBytes)
+        .map((k) => parse(s.getRecord.get(k)) as InodeRecord);
+    },
+    tagCounts: (owner: string) => s.tagCounts.all(owner),
+    inodeCount: (owner: string): number => s.inodeCount.get(owner)!.n,
+  };
+}
+
+function chunkMethods(db: Db, tx: <T>(fn: () => T) => T) {
+  const q = {
+    locDelServer: db.prepare('DELETE FROM chunk_locations WHERE server_id = ?'),
+    putServer: db.prepare(`INSERT INTO chunkservers (id, url, last_heartbeat_ms) VALUES (?, ?, ?)
+      ON CONFLICT(id) DO UPDATE SET url = excluded.url, last_heartbeat_ms = excluded.last_heartbeat_ms`),
+    servers: db.prepare<[], { id: string; url: string; last_heartbeat_ms: number }>('SELECT id, url, last_heartbeat_ms FROM chunkservers ORDER BY id'),
+    locAdd: db.prepare('INSERT OR IGNORE INTO chunk_locations (chunk_id, server_id) VALUES (?, ?)'),
+    locDel: db.prepare('DELETE FROM chunk_locations WHERE chunk_id = ? AND server_id = ?'),
+    locOf: db.prepare<[string], { server_id: string }>('SELECT server_id FROM chunk_locations WHERE chunk_id = ? ORDER BY server_id'),
+    refCount: db.prepare<[], { n: number }>('SELECT COUNT(DISTINCT chunk_id) AS n FROM record_chunks'),
+    refChunks: db.prepare<[], { chunk_id: string }>('SELECT DISTINCT chunk_id FROM record_chunks ORDER BY chunk_id'),
+    refLocations: db.prepare<[], { chunk_id: string; servers: string | null }>(
+      `SELECT r.chunk_id, GROUP_CONCAT(l.server_id) AS servers FROM (SELECT DISTINCT chunk_id FROM record_chunks) r
+       LEFT JOIN chunk_locations l ON l.chunk_id = r.chunk_id GROUP BY r.chunk_id ORDER BY r.chunk_id`),
+    unrefLocations: db.prepare<[], { chunk_id: string; servers: string }>(
+      `SELECT l.chunk_id, GROUP_CONCAT(l.server_id) AS servers FROM chunk_locations l
+       WHERE NOT EXISTS (SELECT 1 FROM record_chunks rc WHERE rc.chunk_id = l.chunk_id)
+         AND NOT EXISTS (SELECT 1 FROM log_chunks lc WHERE lc.chunk_id = l.chunk_id)
+       GROUP BY l.chunk_id ORDER BY l.chunk_id`),
+    inRecords: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM record_chunks WHERE chunk_id = ? LIMIT 1'),
+    inLog: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM log_chunks WHERE chunk_id = ? LIMIT 1'),
+    ownedBy: db.prepare<[string, string], { x: number }>(
+      'SELECT 1 AS x FROM record_chunks rc JOIN inodes i ON i.key = rc.key WHERE rc.chunk_id = ? AND i.owner = ? LIMIT 1'),
+  };
+  const split = (servers: string | null): string[] => (servers ? servers.split(',').sort(compareBytes) : []);
+  const add = (serverId: string, chunkIds: string[]): void => tx(() => { for (const id of chunkIds) q.locAdd.run(id, serverId); });
+  return {
+    replaceLocations: (serverId: string, chunkIds: string[]): void => tx(() => {
+      q.locDelServer.run(serverId);
+      for (const id of chunkIds) q.locAdd.run(id, serverId);
+    }),
+    saveChunkserver: (id: string, url: string, lastHeartbeatMs: number): void => void q.putServer.run(id, url, lastHeartbeatMs),
+    knownChunkservers: () => q.servers.all().map((r) => ({ id: r.id, url: r.url, lastHeartbeatMs: r.last_heartbeat_ms })),
+    addLocations: add,
+    removeLocations: (serverId: string, chunkIds: string[]): void => tx(() => { for (const id of chunkIds) q.locDel.run(id, serverId); }),
+    locationsOf: (chunkId: string): string[] => q.locOf.all(chunkId).map((r) => r.server_id),
+    referencedChunkCount: (): number => q.refCount.get()!.n,
+    underReplicatedCount(want: number, liveServers: string[]): number {
+      const live = new Set(liveServers);
+      let n = 0;
+      for (const { chunk_id } of q.refChunks.all()) if (q.locOf.all(chunk_id).filter((r) => live.has(r.server_id)).length < want) n += 1;
+      return n;
+    },
+    referencedChunkLocations: () => q.refLocations.all().map((r) => ({ chunkId: r.chunk_id, locations: split(r.servers) })),
+    unreferencedChunkLocations: () => q.unrefLocations.all().map((r) => ({ chunkId: r.chunk_id, locations: split(r.servers) })),
+    isChunkReferenced: (chunkId: string): boolean => q.inRecords.get(chunkId) !== undefined || q.inLog.get(chunkId) !== undefined,
+    isChunkOwnedBy: (chunkId: string, owner: string): boolean => q.ownedBy.get(chunkId, owner) !== undefined,
   };
 }
