@@ -152,7 +152,8 @@ export function reviveDirs(dirByIno: ReadonlyMap<string, TreeLink>, replay: DirR
 export function conflictName(name: string, linkId: string): string {
   const suffix = createHash('sha256').update(linkId).digest('hex').slice(0, 8);
   let base = name;
-  while (Buffer.byteLength(base) > 255 - 9) base = base.slice(0, -1);
+  // whole characters: never leave half a surrogate pair (it would not survive UTF-8)
+  while (Buffer.byteLength(base) > 255 - 9) base = base.slice(0, /[\uDC00-\uDFFF]$/.test(base) ? -2 : -1);
   return `${base}~${suffix}`;
 }
 
