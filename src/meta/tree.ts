@@ -15,7 +15,7 @@
  *    last was (under the root if that would now form a cycle), parents first if they are gone too.
  * 4. **Names stay unique** (resolveNames): entries that ended up with one name in one directory
  *    keep it in the order they were placed there (earliest first, then by link id); the others
- *    show as `name~<8 hex of their link id's hash>`.
+ *    show as `name~<8 hex of their link id's hash>` (rehashed with `#k` if an entry has that name).
  * Every step is a deterministic function of the set of links, so all replicas converge to the
  * same tree whatever order the records arrived in. Pure.
  */
@@ -157,10 +157,21 @@ export function conflictName(name: string, linkId: string): string {
   return `${base}~${suffix}`;
 }
 
-/** Step 4, for the links placed under one name in one directory: id → the name each shows. */
-export function resolveNames(group: readonly { id: string; name: string; at: Hlc }[]): Map<string, string> {
+/**
+ * Step 4, for the links placed under one name in one directory: id → the name each shows.
+ * `taken`: the names of the directory's entries; a conflict name never takes one of them (a real
+ * entry may be called what a loser would show), the next candidate is hashed from `<id>#<k>`.
+ */
+export function resolveNames(group: readonly { id: string; name: string; at: Hlc }[], taken: ReadonlySet<string> = new Set()): Map<string, string> {
   const sorted = [...group].sort((x, y) => compareHlc(x.at, y.at) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-  return new Map(sorted.map((l, i) => [l.id, i === 0 ? l.name : conflictName(l.name, l.id)]));
+  const used = new Set(taken);
+  return new Map(sorted.map((l, i) => {
+    if (i === 0) return [l.id, l.name];
+    let shown = conflictName(l.name, l.id);
+    for (let k = 1; used.has(shown); k++) shown = conflictName(l.name, `${l.id}#${k}`);
+    used.add(shown);
+    return [l.id, shown];
+  }));
 }
 
 export interface VisibleLink {
@@ -223,9 +234,15 @@ export function materializeTree(links: Iterable<TreeLink>): Tree {
     if (g) g.push(c);
     else groups.set(k, [c]);
   }
+  const namesIn = new Map<string, Set<string>>();
+  for (const c of candidates) {
+    const s = namesIn.get(c.parent);
+    if (s) s.add(c.name);
+    else namesIn.set(c.parent, new Set([c.name]));
+  }
   const visible = new Map<string, VisibleLink>();
   for (const g of groups.values()) {
-    const names = g.length > 1 ? resolveNames(g) : undefined;
+    const names = g.length > 1 ? resolveNames(g, namesIn.get(g[0]!.parent)) : undefined;
     for (const c of g) visible.set(c.id, { ...c, name: names?.get(c.id) ?? c.name });
   }
   return { visible, revived, skipped: replay.skipped };
