@@ -128,12 +128,14 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       total += ch.size;
     }
     if (total !== req.size) throw errors.invalid(`File size ${req.size} does not match its chunks (${total} bytes)`);
+    const find = (): Resolved | undefined => (req.ino !== undefined ? byNumber(owner, req.ino, path) : view.resolve(owner, path));
+    // valid receipts are locations even when the commit fails (the chunks are there)
+    const unchanged = new Set(find()?.inode.content.v.chunks.map((ch) => ch.id) ?? []);
+    const check = checkReceipts(c.signer, req.chunks, req.receipts, c.writeQuorum, unchanged);
+    for (const [chunkId, servers] of check.valid) for (const server of servers) store.addLocations(server, [chunkId]);
+    if (check.short) throw quorumError(check.short, c.writeQuorum);
     return store.transaction(() => {
-      const target = req.ino !== undefined ? byNumber(owner, req.ino, path) : view.resolve(owner, path);
-      const unchanged = new Set(target?.inode.content.v.chunks.map((ch) => ch.id) ?? []);
-      const check = checkReceipts(c.signer, req.chunks, req.receipts, c.writeQuorum, unchanged);
-      for (const [chunkId, servers] of check.valid) for (const server of servers) store.addLocations(server, [chunkId]);
-      if (check.short) throw quorumError(check.short, c.writeQuorum);
+      const target = find();
       if (req.ifVersion !== undefined) {
         const have = target ? versionOf(target.inode) : '';
         if (have !== req.ifVersion) throw errors.exists(`${path} changed (version ${have || 'none'}, expected ${req.ifVersion || 'none'})`, { path });
