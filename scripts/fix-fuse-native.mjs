@@ -9,12 +9,14 @@
 //  - fills st_ino from 32 bits and the stat times from ms (no nanoseconds, nothing before 1970);
 //  - gives JS no way to know the calling process (new files must be owned by it);
 //  - answers getxattr/listxattr with more bytes than the caller's buffer instead of ERANGE, and
-//    probes listxattr sizes 128 bytes too large.
+//    probes listxattr sizes 128 bytes too large (the op never learns the buffer's size).
 // After the patch:
 //  - stat arrays are 22 uint32s: mode uid gid size(lo,hi) dev nlink ino(lo,hi) rdev blksize
 //    blocks(lo,hi), then atime, mtime, ctime each as sec(lo,hi: signed 64-bit) and nsec; index.js
 //    fills them from { sec, nsec } Timespecs, Dates or ms;
 //  - ops.utimens(path, atime, mtime, cb) gets each time as { sec, nsec }, 'now' or 'omit';
+//  - ops.getxattr(path, name, size, cb) and ops.listxattr(path, size, cb) get the caller's buffer
+//    size and answer cb(lengthOrErrno, bytes), so the op decides size probing and ERANGE;
 //  - Fuse.callerContext() returns { uid, gid, pid, umask } of the process whose request is being
 //    dispatched (fuse_get_context(), captured when the request enters the addon). It is valid
 //    only synchronously at the start of the JS op handler, before any await.
@@ -195,36 +197,19 @@ const JS_UTIMENS = `_op_utimens (signal, path, aLow, aHigh, aNsec, mLow, mHigh, 
   }
 `;
 
-const JS_XATTR = `_op_getxattr (signal, path, name, valueBuf, position) { // redcloud: xattr sizes as Linux
-    this.ops.getxattr(path, name, position, (err, value) => {
-      if (!err) {
-        if (!value) return signal(IS_OSX ? -93 : -61, valueBuf.buffer)
-        if (valueBuf.length > 0 && value.length > valueBuf.length) return signal(-34, valueBuf.buffer)
-        value.copy(valueBuf)
-        return signal(value.length, valueBuf.buffer)
-      }
-      return signal(err, valueBuf.buffer)
+const JS_XATTR = `_op_getxattr (signal, path, name, valueBuf, position) { // redcloud: xattr sizes decided by the op
+    // ops.getxattr(path, name, size, cb(res, data)): res is the length (or -errno) to answer, data the bytes
+    this.ops.getxattr(path, name, valueBuf.length, (res, data) => {
+      if (res > 0 && data && valueBuf.length > 0) data.copy(valueBuf, 0, 0, Math.min(res, valueBuf.length))
+      return signal(res, valueBuf.buffer)
     })
   }
 
   _op_listxattr (signal, path, listBuf) {
-    this.ops.listxattr(path, (err, list) => {
-      if (list && !err) {
-        let size = 0
-        for (const name of list) size += Buffer.byteLength(name) + 1
-        if (!listBuf.length) return signal(IS_OSX ? size + 128 : size, listBuf.buffer)
-        if (size > listBuf.length) return signal(-34, listBuf.buffer)
-
-        let ptr = 0
-        for (const name of list) {
-          listBuf.write(name, ptr)
-          ptr += Buffer.byteLength(name)
-          listBuf[ptr++] = 0
-        }
-
-        return signal(ptr, listBuf.buffer)
-      }
-      return signal(err, listBuf.buffer)
+    // ops.listxattr(path, size, cb(res, data)): data is the NUL-terminated names
+    this.ops.listxattr(path, listBuf.length, (res, data) => {
+      if (res > 0 && data && listBuf.length > 0) data.copy(listBuf, 0, 0, Math.min(res, listBuf.length))
+      return signal(res, listBuf.buffer)
     })
   }
 `;
@@ -244,7 +229,7 @@ module.exports = Fuse
 const JS_PATCHES = [
   ['redcloud: stat v2', (t) => replaceBlock(t, 'function getStatArray (stat) {', '\n  return ints\n}\n', JS_STAT)],
   ['redcloud: utimens v2', (t) => replaceBlock(t, '_op_utimens (signal, path,', '\n  }\n', JS_UTIMENS)],
-  ['redcloud: xattr sizes as Linux', (t) => replaceBlock(t, '_op_getxattr (signal, path, name, valueBuf, position) {', '\n  _op_removexattr', `${JS_XATTR}\n  _op_removexattr`)],
+  ['redcloud: xattr sizes decided by the op', (t) => replaceBlock(t, '_op_getxattr (signal, path, name, valueBuf, position) {', '\n  _op_removexattr', `${JS_XATTR}\n  _op_removexattr`)],
   ['redcloud: the caller of the request', (t) => replaceOnce(t, 'module.exports = Fuse\n', JS_CALLER)],
   ['currentNativeHandler = nativeHandler', (t) => replaceOnce(t, '      return function (nativeHandler, opCode, ...args) {\n',
     '      return function (nativeHandler, opCode, ...args) {\n        currentNativeHandler = nativeHandler\n')],
