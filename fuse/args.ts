@@ -60,11 +60,12 @@ export function parseMountArgs(argv: string[]): ParsedMountArgs {
       'op-timeout': { type: 'string', default: MOUNT_FLAG_DEFAULTS.opTimeout },
       'commit-timeout': { type: 'string', default: MOUNT_FLAG_DEFAULTS.commitTimeout },
       'attr-ttl': { type: 'string', default: MOUNT_FLAG_DEFAULTS.attrTtl },
+      'kernel-attr-ttl': { type: 'string' },
       'allow-other': { type: 'boolean', default: false },
       'log-level': { type: 'string' },
     },
   });
-  if (positionals.length !== 1) throw errors.invalid('Usage: redcloud-mount DIR [--cache-size 256MiB] [--disk-cache-size 10GiB] [--read-ahead 4] [--write-behind 2] [--cache-dir DIR] [--controllers URL,…]');
+  if (positionals.length !== 1) throw errors.invalid('Usage: redcloud-mount DIR [--cache-size 256MiB] [--disk-cache-size 10GiB] [--read-ahead 4] [--write-behind 2] [--cache-dir DIR] [--controllers URL,…] [--attr-ttl 1s] [--kernel-attr-ttl 0] [--allow-other]');
   const mountpoint = resolve(positionals[0]!);
   const readAheadChunks = parseFlag('read-ahead', values['read-ahead']!, chunkCount);
   const opTimeoutMs = parseFlag('op-timeout', values['op-timeout']!, parseDurationMs);
@@ -79,6 +80,7 @@ export function parseMountArgs(argv: string[]): ParsedMountArgs {
     opTimeoutMs,
     commitTimeoutMs: parseFlag('commit-timeout', values['commit-timeout']!, parseDurationMs),
     attrTtlMs: parseFlag('attr-ttl', values['attr-ttl']!, parseDurationMs),
+    ...(values['kernel-attr-ttl'] !== undefined ? { kernelAttrTtlMs: parseFlag('kernel-attr-ttl', values['kernel-attr-ttl'], parseDurationMs) } : {}),
     checkTimeoutMs: opTimeoutMs,
     allowOther: values['allow-other']!,
     ...(values.controllers ? { controllers: values.controllers.split(/[\s,]+/).filter(Boolean) } : {}),

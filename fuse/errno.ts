@@ -31,9 +31,16 @@ export function errnoOf(name: string): number {
   return -(n ?? constants.errno.EIO);
 }
 
+/** Errors of the mount's own local files (staging) that the caller should see as they are. */
+const LOCAL_ERRNOS = new Set<string>(['EFBIG', 'ENOSPC', 'EDQUOT']);
+
 /** The negative errno for anything thrown, and whether it was an expected (known) failure. */
 export function errnoFor(err: unknown): { errno: number; known: boolean } {
   if (err instanceof FuseErrnoError) return { errno: errnoOf(err.errnoName), known: true };
   if (err instanceof RedCloudError) return { errno: errnoOf(ERROR_TABLE[err.code].errno), known: true };
+  const local = err as NodeJS.ErrnoException | undefined;
+  if (typeof local?.code === 'string' && typeof local.syscall === 'string' && LOCAL_ERRNOS.has(local.code)) {
+    return { errno: errnoOf(local.code), known: true };
+  }
   return { errno: errnoOf('EIO'), known: false };
 }

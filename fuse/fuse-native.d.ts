@@ -8,6 +8,8 @@ declare module 'fuse-native' {
     unmount(cb: (err: Error | null) => void): void;
     _fuseOptions(): string;
     static unmount(mnt: string, cb: (err: Error | null) => void): void;
+    /** Added by scripts/fix-fuse-native.mjs: the caller of the request being dispatched (valid synchronously in the op). */
+    static callerContext?: () => { uid: number; gid: number; pid: number; umask: number } | null;
   }
   export = Fuse;
 }

@@ -1,7 +1,11 @@
 /**
  * Mounting with fuse-native: a Fuse subclass whose _fuseOptions() adds what fuse-native cannot
  * express (big_writes and max_write/max_read of 1 MiB so writes arrive in large pieces, async
- * reads, fsname), short attribute/entry timeouts, and mount/unmount as promises with clear errors.
+ * reads, fsname; use_ino so st_ino is the inode's number and hard links show one inode; the
+ * attribute/entry timeouts, 0 included), default_permissions always (the kernel checks mode,
+ * owner, sticky directories, who may chown and set times), and mount/unmount as promises with
+ * clear errors. The addon must be the one scripts/fix-fuse-native.mjs patches: its stat layout
+ * (64-bit ino, ns times) and caller context are what the handlers speak.
  */
 import Fuse from 'fuse-native';
 import { errors } from '../src/common/errors.js';
@@ -10,9 +14,26 @@ import { COMMIT_OPS, type FuseOps } from './ops.js';
 export const IO_SIZE_BYTES = 1024 * 1024;
 
 /** The -o options beyond fuse-native's own. Pure. */
-export function extraFuseOptions(opts: { ioSizeBytes?: number } = {}): string[] {
+export function extraFuseOptions(opts: { ioSizeBytes?: number; attrTimeoutS?: number } = {}): string[] {
   const io = opts.ioSizeBytes ?? IO_SIZE_BYTES;
-  return ['big_writes', `max_write=${io}`, `max_read=${io}`, `max_readahead=${io}`, 'async_read', 'fsname=redcloud', 'subtype=redcloud'];
+  const attr = opts.attrTimeoutS ?? 1;
+  return [
+    'big_writes', `max_write=${io}`, `max_read=${io}`, `max_readahead=${io}`, 'async_read', 'fsname=redcloud', 'subtype=redcloud',
+    // st_ino from getattr/readdir (libfuse otherwise shows its own node ids, one per name)
+    'use_ino',
+    // fuse-native drops a timeout of 0 (falsy): say it here
+    `entry_timeout=${attr}`, `attr_timeout=${attr}`, `ac_attr_timeout=${attr}`,
+  ];
+}
+
+/** The caller of the request being dispatched, from the patched addon (null outside a dispatch). */
+export function callerContext(): { uid: number; gid: number } | null {
+  return Fuse.callerContext?.() ?? null;
+}
+
+/** Whether node_modules/fuse-native is the patched build (scripts/fix-fuse-native.mjs). */
+export function isPatchedFuseNative(): boolean {
+  return typeof Fuse.callerContext === 'function';
 }
 
 /** Joins fuse-native's option string ("" or "-oa,b") with extra options. Pure. */
@@ -23,7 +44,8 @@ export function joinFuseOptions(base: string, extra: string[]): string {
 
 export class RedCloudFuse extends Fuse {
   override _fuseOptions(): string {
-    return joinFuseOptions(super._fuseOptions(), extraFuseOptions());
+    const attr = this.opts.redcloudAttrTimeoutS;
+    return joinFuseOptions(super._fuseOptions(), extraFuseOptions(typeof attr === 'number' ? { attrTimeoutS: attr } : {}));
   }
 }
 
@@ -49,9 +71,13 @@ export function nativeTimeouts(o: { opTimeoutMs: number; commitTimeoutMs: number
 }
 
 export function mountFuse(dir: string, ops: FuseOps, o: MountOptions): Promise<Mounted> {
+  if (!isPatchedFuseNative()) {
+    return Promise.reject(errors.unavailable('fuse-native is not the patched build: run `node scripts/fix-fuse-native.mjs` (needs a C compiler and libfuse headers)'));
+  }
   const attr = o.attrTimeoutS ?? 1;
+  // the timeouts go through extraFuseOptions (fuse-native would drop 0)
   const fuse = new RedCloudFuse(dir, ops as unknown as Record<string, unknown>, {
-    force: true, mkdir: true, entryTimeout: attr, attrTimeout: attr, acAttrTimeout: attr,
+    force: true, mkdir: true, redcloudAttrTimeoutS: attr, defaultPermissions: true,
     allowOther: o.allowOther ?? false, debug: o.debug ?? false, timeout: nativeTimeouts(o),
   });
   return new Promise((resolve, reject) => {

@@ -7,8 +7,9 @@
 import type { Logger } from '../src/common/logger.js';
 import { BufferPool } from '../src/common/buffer-pool.js';
 import { withDeadline } from './deadline.js';
-import { errnoFor } from './errno.js';
-import type { Handlers } from './handlers.js';
+import type { UtimeArg } from './attr-ops.js';
+import { errnoFor, errnoOf } from './errno.js';
+import type { Caller, Handlers } from './handlers.js';
 
 export interface OpsOptions {
   /** deadline of metadata, read and write operations */
@@ -17,24 +18,29 @@ export interface OpsOptions {
   commitTimeoutMs: number;
   /** aborts everything in flight (unmount) */
   shutdown?: AbortSignal;
+  /**
+   * The process of the request being dispatched (Fuse.callerContext of the patched fuse-native),
+   * read synchronously when a creating operation arrives; absent or null: the controller decides.
+   */
+  caller?: () => Caller | null | undefined;
 }
 
 /** Operations that may upload a staged file. */
-export const COMMIT_OPS = ['flush', 'fsync', 'release', 'truncate', 'ftruncate', 'rename', 'setxattr'] as const;
+export const COMMIT_OPS = ['flush', 'fsync', 'release', 'truncate', 'ftruncate', 'rename', 'setxattr', 'utimens', 'link'] as const;
 
 /**
- * How utimens times arrive for libfuse's UTIME_NOW and UTIME_OMIT, as ms after the epoch: the
- * fuse-native addon as scripts/fix-fuse-native.mjs compiles it sends 1073 for "now" and 1074 for
- * "leave it" (the published prebuild sends 1073 for both, never sends a change of one time only,
- * and passes the access time as mtime). No real program sets either time.
+ * What getxattr/listxattr answer for a caller's buffer of `size` bytes: the length when it probes
+ * (size 0), ERANGE when the value does not fit, else the bytes. Pure.
  */
-export const UTIME_NOW_MS = 1073;
-export const UTIME_OMIT_MS = 1074;
+export function xattrReply(value: Buffer, size: number): { res: number; data?: Buffer } {
+  if (size === 0) return { res: value.length };
+  if (value.length > size) return { res: errnoOf('ERANGE') };
+  return { res: value.length, data: value };
+}
 
-/** The mtime a utimens asks for: the current time for "now", undefined for "leave it". Pure. */
-export function utimeMs(ms: number, nowMs: () => number = Date.now): number | undefined {
-  if (ms === UTIME_OMIT_MS) return undefined;
-  return ms === UTIME_NOW_MS ? nowMs() : ms;
+/** listxattr's answer: every name NUL-terminated. Pure. */
+export function xattrNameList(names: string[]): Buffer {
+  return Buffer.concat(names.map((n) => Buffer.from(`${n}\0`, 'utf8')));
 }
 
 /** FUSE writes arrive in pieces of at most 128 KiB (libfuse 2 negotiates no larger max_pages). */
@@ -70,6 +76,8 @@ export function createFuseOps(h: Handlers, components: { logger: Logger }, optio
 
   const plain = (op: string, work: (signal: AbortSignal) => Promise<unknown>, cb: Cb): void =>
     run(op, work, () => cb(0), (errno) => cb(errno));
+  // synchronously, before anything awaits: the context is the request's only while it is dispatched
+  const caller = (): Caller | undefined => options.caller?.() ?? undefined;
 
   return {
     init: (cb: Cb) => cb(0),
@@ -78,7 +86,10 @@ export function createFuseOps(h: Handlers, components: { logger: Logger }, optio
     fgetattr: (p: string, _fd: number, cb: Cb) => run('getattr', (s) => h.getattr(p, s), (st) => cb(0, st), (e) => cb(e)),
     readdir: (p: string, cb: Cb) => run('readdir', (s) => h.readdir(p, s), (r) => cb(0, r.names, r.stats), (e) => cb(e)),
     open: (p: string, flags: number, cb: Cb) => run('open', (s) => h.open(p, flags, s), (fd) => cb(0, fd), (e) => cb(e)),
-    create: (p: string, mode: number, cb: Cb) => run('create', (s) => h.create(p, mode, s), (fd) => cb(0, fd), (e) => cb(e)),
+    create: (p: string, mode: number, cb: Cb) => {
+      const who = caller();
+      run('create', (s) => h.create(p, mode, who, s), (fd) => cb(0, fd), (e) => cb(e));
+    },
     read: (p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
       run('read', (s) => h.read(p, fd, len, pos, s), (data) => cb(data.copy(buf, 0, 0, Math.min(len, data.length))), (e) => cb(e)),
     write: (p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
@@ -98,28 +109,39 @@ export function createFuseOps(h: Handlers, components: { logger: Logger }, optio
     release: (p: string, fd: number, cb: Cb) => plain('release', (s) => h.release(p, fd, s), cb),
     truncate: (p: string, size: number, cb: Cb) => plain('truncate', (s) => h.truncate(p, size, s), cb),
     ftruncate: (p: string, fd: number, size: number, cb: Cb) => plain('ftruncate', (s) => h.ftruncate(p, fd, size, s), cb),
-    mkdir: (p: string, mode: number, cb: Cb) => plain('mkdir', (s) => h.mkdir(p, mode, s), cb),
+    mkdir: (p: string, mode: number, cb: Cb) => {
+      const who = caller();
+      plain('mkdir', (s) => h.mkdir(p, mode, who, s), cb);
+    },
+    mknod: (p: string, mode: number, dev: number, cb: Cb) => {
+      const who = caller();
+      plain('mknod', (s) => h.mknod(p, mode, dev, who, s), cb);
+    },
     rmdir: (p: string, cb: Cb) => plain('rmdir', (s) => h.rmdir(p, s), cb),
     unlink: (p: string, cb: Cb) => plain('unlink', (s) => h.unlink(p, s), cb),
     rename: (from: string, to: string, cb: Cb) => plain('rename', (s) => h.rename(from, to, s), cb),
     chmod: (p: string, mode: number, cb: Cb) => plain('chmod', (s) => h.chmod(p, mode, s), cb),
-    chown: (_p: string, _uid: number, _gid: number, cb: Cb) => plain('chown', () => h.chown(), cb),
-    // RedCloud keeps no atime: a change of the access time only (touch -a) has nothing to do
-    utimens: (p: string, atime: number, mtime: number, cb: Cb) => {
-      const m = utimeMs(mtime);
-      if (m === undefined) cb(0);
-      else plain('utimens', (s) => h.utimens(p, atime, m, s), cb);
-    },
+    chown: (p: string, uid: number, gid: number, cb: Cb) => plain('chown', (s) => h.chown(p, uid, gid, s), cb),
+    utimens: (p: string, atime: UtimeArg, mtime: UtimeArg, cb: Cb) => plain('utimens', (s) => h.utimens(p, atime, mtime, s), cb),
     statfs: (p: string, cb: Cb) => run('statfs', (s) => h.statfs(p, s), (st) => cb(0, st), (e) => cb(e)),
-    symlink: (target: string, linkPath: string, cb: Cb) => plain('symlink', (s) => h.symlink(target, linkPath, s), cb),
+    symlink: (target: string, linkPath: string, cb: Cb) => {
+      const who = caller();
+      plain('symlink', (s) => h.symlink(target, linkPath, who, s), cb);
+    },
     readlink: (p: string, cb: Cb) => run('readlink', (s) => h.readlink(p, s), (t) => cb(0, t), (e) => cb(e)),
-    link: (_from: string, _to: string, cb: Cb) => plain('link', () => h.link(), cb),
-    getxattr: (p: string, name: string, _pos: number, cb: Cb) =>
-      run('getxattr', (s) => h.getxattr(p, name, s), (v) => cb(null, v), (e) => cb(e)),
-    listxattr: (p: string, cb: Cb) => run('listxattr', (s) => h.listxattr(p, s), (l) => cb(null, l), (e) => cb(e)),
-    setxattr: (p: string, name: string, value: Buffer, _pos: number, _flags: number, cb: Cb) => {
+    link: (from: string, to: string, cb: Cb) => plain('link', (s) => h.link(from, to, s), cb),
+    // the patched fuse-native passes the caller's buffer size and takes cb(lengthOrErrno, bytes)
+    getxattr: (p: string, name: string, size: number, cb: Cb) => run('getxattr', (s) => h.getxattr(p, name, s), (v) => {
+      const r = xattrReply(v, size);
+      cb(r.res, r.data);
+    }, (e) => cb(e)),
+    listxattr: (p: string, size: number, cb: Cb) => run('listxattr', (s) => h.listxattr(p, s), (names) => {
+      const r = xattrReply(xattrNameList(names), size);
+      cb(r.res, r.data);
+    }, (e) => cb(e)),
+    setxattr: (p: string, name: string, value: Buffer, _pos: number, flags: number, cb: Cb) => {
       const copy = Buffer.from(value);
-      plain('setxattr', (s) => h.setxattr(p, name, copy, s), cb);
+      plain('setxattr', (s) => h.setxattr(p, name, copy, flags, s), cb);
     },
     removexattr: (p: string, name: string, cb: Cb) => plain('removexattr', (s) => h.removexattr(p, name, s), cb),
   };

@@ -8,7 +8,7 @@ import { RedCloudError, errors, toRedCloudError } from '../src/common/errors.js'
 import type { Logger } from '../src/common/logger.js';
 import type { RedCloudClient } from '../src/client/types.js';
 import { createHandlers } from './handlers.js';
-import { mountFuse } from './mount.js';
+import { callerContext, mountFuse } from './mount.js';
 import { clearStaleMount, isMounted, removePidFile, writePidFile } from './mounts.js';
 import { createFuseOps } from './ops.js';
 
@@ -24,6 +24,13 @@ export interface RunMountOptions {
   opTimeoutMs: number;
   commitTimeoutMs: number;
   attrTtlMs: number;
+  /**
+   * How long the kernel keeps attributes and names (default attrTtlMs). The mount invalidates its
+   * own cache for every name of a changed inode, but cannot reach the kernel's: another hard link
+   * of a file changed through one name shows its old nlink/size/ctime for this long. 0: exact
+   * (pjdfstest), at one mount round trip per stat.
+   */
+  kernelAttrTtlMs?: number;
   /** how long the initial cluster check may take */
   checkTimeoutMs: number;
   allowOther?: boolean;
@@ -54,9 +61,11 @@ export async function runMount(components: { client: RedCloudClient; logger: Log
     cacheDir: o.cacheDir, cacheSizeBytes: o.cacheSizeBytes, diskCacheSizeBytes: o.diskCacheSizeBytes ?? 0, readAheadChunks: o.readAheadChunks, writeBehindChunks: o.writeBehindChunks, attrTtlMs: o.attrTtlMs,
     fetchTimeoutMs: o.opTimeoutMs, owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
   });
-  const ops = createFuseOps(handlers, { logger }, { opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, shutdown: shutdown.signal });
+  const ops = createFuseOps(handlers, { logger }, {
+    opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, shutdown: shutdown.signal, caller: callerContext,
+  });
   const mounted = await mountFuse(mountpoint, ops, {
-    opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, attrTimeoutS: Math.max(0, o.attrTtlMs / 1000), allowOther: o.allowOther,
+    opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, attrTimeoutS: Math.max(0, (o.kernelAttrTtlMs ?? o.attrTtlMs) / 1000), allowOther: o.allowOther,
   });
   await writePidFile(mountpoint, process.pid);
   logger.info({ mountpoint, cacheDir: o.cacheDir, cacheSizeBytes: o.cacheSizeBytes, diskCacheSizeBytes: o.diskCacheSizeBytes ?? 0 }, 'Mounted');

@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { EntryInfo, ReadPlan, ReadPlanChunk } from '../src/common/api.js';
+import type { CreateOwner, EntryInfo, ReadPlan, ReadPlanChunk } from '../src/common/api.js';
 import { sha256HexAsync } from '../src/common/hash.js';
 import type { Logger } from '../src/common/logger.js';
 import type { RedCloudClient, StagedChunk } from '../src/client/types.js';
@@ -89,6 +89,12 @@ export class StagedFile {
   committedTimes: { mtimeMs: number; ctimeMs: number } | undefined;
   /** when the staged bytes last changed (stat shows it while they are uncommitted) */
   changedAtMs = 0;
+  /** the inode this file was opened as (commits go to it wherever its names are); undefined until a new file's first commit */
+  ino: number | undefined;
+  /** the committed entry (owner, nlink, ino as stat shows them) */
+  entry: EntryInfo | undefined;
+  /** owner of a file created here, sent with its first commit */
+  owner: CreateOwner | undefined;
   readonly stats = { commits: 0, uploadedChunks: 0, loadedChunks: 0, storedAhead: 0 };
 
   private constructor(
@@ -117,7 +123,11 @@ export class StagedFile {
     await store.truncate(size);
     const staged = new StagedFile(deps, path, mode, size, plan?.chunks.slice() ?? [], store, plan === null);
     staged.changedAtMs = Date.now();
-    if (plan) staged.committedTimes = { mtimeMs: plan.entry.mtimeMs, ctimeMs: plan.entry.ctimeMs };
+    if (plan) {
+      staged.committedTimes = { mtimeMs: plan.entry.mtimeMs, ctimeMs: plan.entry.ctimeMs };
+      staged.entry = plan.entry;
+      staged.ino = plan.entry.ino;
+    }
     if (plan && !staged.isUniform()) {
       // chunks of another size than ours: re-cut the whole file on the next commit
       for (let i = 0; i < staged.base.length; i++) await staged.loadBase(i);
@@ -252,7 +262,10 @@ export class StagedFile {
       const entry = await this.deps.client.commitChunks(this.path, chunks, this.size, {
         // the mtime stat showed while staged, so the committed entry looks the same (tar checks)
         signal, mode: this.mode, mtimeMs: this.mtimeMs ?? this.changedAtMs,
+        ...(this.ino !== undefined ? { ino: this.ino } : this.owner ?? {}),
       });
+      this.entry = entry;
+      this.ino = entry.ino ?? this.ino;
       this.base = next;
       this.dirty.clear();
       this.ahead.clear();

@@ -1,13 +1,17 @@
 /**
- * Pure conversions at the POSIX boundary: EntryInfo → the stat object fuse-native expects,
- * cluster status → statfs, open flags, and the `user.redcloud.tags` xattr value.
+ * Pure conversions at the POSIX boundary: EntryInfo → the stat object fuse-native expects (as
+ * scripts/fix-fuse-native.mjs patches it: 64-bit ino, times as { sec, nsec }), statfs from the
+ * controller's figures (or, from older controllers, the cluster status), open flags, mknod modes,
+ * and the `user.redcloud.tags` xattr value.
  */
-import type { ClusterStatus, EntryInfo } from '../src/common/api.js';
+import type { ClusterStatus, EntryInfo, StatfsInfo, Timespec } from '../src/common/api.js';
 import type { EntryKind } from '../src/meta/types.js';
 
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 export const S_IFLNK = 0o120000;
+export const S_IFMT = 0o170000;
+export const S_ISGID = 0o2000;
 export const O_ACCMODE = 0o3;
 export const O_RDONLY = 0o0;
 export const O_TRUNC = 0o1000;
@@ -18,16 +22,26 @@ export const BLKSIZE_BYTES = 1024 * 1024;
 export const STATFS_BSIZE_BYTES = 64 * 1024;
 
 export interface FuseStat {
+  ino: number;
   mode: number;
   uid: number;
   gid: number;
   size: number;
   nlink: number;
+  rdev: number;
   blksize: number;
   blocks: number;
-  mtime: Date;
-  atime: Date;
-  ctime: Date;
+  mtime: Timespec;
+  atime: Timespec;
+  ctime: Timespec;
+}
+
+/** What a stat takes from the mount when the entry lacks it (controllers older than the inode namespace). */
+export interface StatFallback {
+  uid: number;
+  gid: number;
+  /** the mount's own number for the path (fuse/inos.ts) */
+  ino: number;
 }
 
 export interface FuseStatfs {
@@ -52,28 +66,67 @@ const TYPE_BITS: Record<EntryKind, number> = {
   dir: S_IFDIR, file: S_IFREG, symlink: S_IFLNK, fifo: S_IFIFO, char: S_IFCHR, block: S_IFBLK, socket: S_IFSOCK,
 };
 
-export function toStat(e: Pick<EntryInfo, 'kind' | 'mode' | 'size' | 'mtimeMs' | 'ctimeMs'>, owner: { uid: number; gid: number }): FuseStat {
+/** ms since the epoch → Timespec (floor, so times before 1970 keep a non-negative nsec). Pure. */
+export function msToTimespec(ms: number): Timespec {
+  const sec = Math.floor(ms / 1000);
+  return { sec, nsec: Math.round((ms - sec * 1000) * 1e6) };
+}
+
+export function timespecToMs(t: Timespec): number {
+  return t.sec * 1000 + Math.floor(t.nsec / 1e6);
+}
+
+export type StatSource = Pick<EntryInfo, 'kind' | 'mode' | 'size' | 'mtimeMs' | 'ctimeMs'> &
+  Partial<Pick<EntryInfo, 'ino' | 'uid' | 'gid' | 'nlink' | 'rdev' | 'atime' | 'mtime' | 'ctime'>>;
+
+/** The stat of an entry: the inode's own fields when the controller gives them, else the fallbacks. */
+export function toStat(e: StatSource, fallback: StatFallback): FuseStat {
   const size = e.kind === 'dir' ? 4096 : e.size;
+  const mtime = e.mtime ?? msToTimespec(e.mtimeMs);
   return {
+    ino: e.ino ?? fallback.ino,
     mode: TYPE_BITS[e.kind] | (e.mode & 0o7777),
-    uid: owner.uid,
-    gid: owner.gid,
+    uid: e.uid ?? fallback.uid,
+    gid: e.gid ?? fallback.gid,
     size,
-    nlink: e.kind === 'dir' ? 2 : 1,
+    nlink: e.nlink ?? (e.kind === 'dir' ? 2 : 1),
+    rdev: e.kind === 'char' || e.kind === 'block' ? e.rdev ?? 0 : 0,
     blksize: BLKSIZE_BYTES,
     blocks: Math.ceil(size / 512),
-    mtime: new Date(e.mtimeMs),
-    atime: new Date(e.mtimeMs),
-    // ctime = mtime: a staged file cannot know the ctime its commit will get, and a ctime that
-    // changes between stat and fstat makes tar report "file changed as we read it"
-    ctime: new Date(e.mtimeMs),
+    mtime,
+    atime: e.atime ?? mtime,
+    // without the inode's ctime, ctime = mtime: a staged file cannot know the ctime its commit will
+    // get, and a ctime that changes between stat and fstat makes tar report "file changed as we read it"
+    ctime: e.ctime ?? mtime,
   };
+}
+
+/** The kind and permission bits of a mknod mode; undefined for a type mknod cannot make (a directory, a symlink). */
+export function mknodKind(mode: number): { kind: 'file' | 'fifo' | 'socket' | 'char' | 'block'; perm: number } | undefined {
+  const type = mode & S_IFMT;
+  const kind = type === 0 || type === S_IFREG ? 'file' : type === S_IFIFO ? 'fifo' : type === S_IFSOCK ? 'socket'
+    : type === S_IFCHR ? 'char' : type === S_IFBLK ? 'block' : undefined;
+  return kind ? { kind, perm: mode & 0o7777 } : undefined;
 }
 
 const U32_MAX = 0xffff_ffff;
 
-/** Capacity and free space of the healthy chunkservers. */
-export function toStatfs(status: ClusterStatus): FuseStatfs {
+/** Free inodes reported to df -i: the namespace has no fixed inode table. */
+export const STATFS_FREE_FILES = 1 << 30;
+
+/** statfs from the controller's figures: usable bytes at the replication factor and the account's inodes. */
+export function toStatfs(info: StatfsInfo): FuseStatfs {
+  const blocks = Math.min(U32_MAX, Math.floor(info.totalBytes / STATFS_BSIZE_BYTES));
+  const bfree = Math.min(blocks, Math.floor(info.availBytes / STATFS_BSIZE_BYTES));
+  const files = Math.min(U32_MAX, info.files + STATFS_FREE_FILES);
+  return {
+    bsize: STATFS_BSIZE_BYTES, frsize: STATFS_BSIZE_BYTES, blocks, bfree, bavail: bfree,
+    files, ffree: STATFS_FREE_FILES, favail: STATFS_FREE_FILES, fsid: 0x7263, flag: 0, namemax: 255,
+  };
+}
+
+/** Capacity and free space of the healthy chunkservers (controllers without GET /v1/fs/statfs). */
+export function statusToStatfs(status: ClusterStatus): FuseStatfs {
   let capacity = 0;
   let free = 0;
   for (const cs of status.chunkservers) {

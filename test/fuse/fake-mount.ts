@@ -1,6 +1,6 @@
 /**
  * A mount process over an in-memory fake cluster, for real-mount tests and measurements:
- *   node dist/test/fuse/fake-mount.js DIR [--null]
+ *   node dist/test/fuse/fake-mount.js DIR [--null] [--discard] [--allow-other] [--kernel-attr-ttl-ms N]
  * Default: the real driver (staging, commit, cache) over FakeClient. --null: handlers that only
  * answer (write returns its length), to measure what fuse-native itself can carry.
  * Prints "ready" on stdout once mounted; unmounts on SIGINT/SIGTERM.
@@ -16,6 +16,10 @@ import { runMount } from '../../fuse/run.js';
 
 const dir = resolve(process.argv[2] ?? '');
 const nullMode = process.argv.includes('--null');
+const flagValue = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
 const logger = createLogger({ node: 'fake-mount', level: 'warn', fd: 2 });
 
 if (nullMode) {
@@ -46,6 +50,8 @@ if (nullMode) {
   const running = await runMount({ client, logger }, {
     mountpoint: dir, cacheDir, cacheSizeBytes: 64 * 1024 * 1024, readAheadChunks: 4, opTimeoutMs: 10_000,
     commitTimeoutMs: 60_000, attrTtlMs: 1000, checkTimeoutMs: 1000, skipCheck: true,
+    allowOther: process.argv.includes('--allow-other'),
+    ...(flagValue('--kernel-attr-ttl-ms') !== undefined ? { kernelAttrTtlMs: Number(flagValue('--kernel-attr-ttl-ms')) } : {}),
   });
   process.stdout.write('ready\n');
   await running.done;

@@ -1,32 +1,72 @@
 /**
- * An in-memory RedCloudClient for the driver's unit tests and fake-cluster mounts: a namespace
- * map, a content-addressed chunk map, call counters, and hooks to fail or stall a method. Not
- * used in production paths.
+ * An in-memory RedCloudClient for the driver's unit tests and fake-cluster mounts: a namespace of
+ * inodes (hard links share one: nlink counts the names, xattrs, owner, mode and times are the
+ * inode's; times are Timespecs), a content-addressed chunk map, call counters, and hooks to fail
+ * or stall a method. `legacy` makes it answer like a controller older than the inode namespace
+ * (no ino/uid/gid/nlink/Timespec fields; statfs and xattr routes 404). Not used in production paths.
  */
 import type { Readable } from 'node:stream';
-import type { ClusterStatus, EntryInfo, LoginResponse, ReadPlan } from '../../src/common/api.js';
+import type {
+  ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, SetAttrRequest, StatfsInfo, TimeSet, Timespec,
+} from '../../src/common/api.js';
 import { RedCloudError, errors } from '../../src/common/errors.js';
 import { sha256Hex } from '../../src/common/hash.js';
 import { baseName, parentOf } from '../../src/common/paths.js';
 import type { ChunkRef, EntryKind } from '../../src/meta/types.js';
 import type { CallOptions, RedCloudClient, StagedChunk, UploadOptions } from '../../src/client/types.js';
 
-interface FakeEntry {
-  kind: EntryKind;
-  mode: number;
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  tags: string[];
-  chunks: ChunkRef[];
+const XATTR_VALUE_MAX_BYTES = 64 * 1024;
+
+function tsOfMs(ms: number): Timespec {
+  const sec = Math.floor(ms / 1000);
+  return { sec, nsec: (ms - sec * 1000) * 1e6 };
+}
+
+function msOfTs(t: Timespec): number {
+  return t.sec * 1000 + Math.floor(t.nsec / 1e6);
+}
+
+/** One inode; every name of a hard-linked file maps to the same object. */
+export class FakeInode {
+  size = 0;
+  tags: string[] = [];
+  chunks: ChunkRef[] = [];
   target?: string;
-  version: number;
+  rdev = 0;
+  readonly xattrs = new Map<string, Buffer>();
+  /** directory entries naming it (files; directories count 2 + subdirectories) */
+  links = 0;
+  atime: Timespec;
+  mtime: Timespec;
+  ctime: Timespec;
+
+  constructor(readonly ino: number, public kind: EntryKind, public mode: number, public uid: number, public gid: number, now: Timespec, public version: number) {
+    this.atime = now;
+    this.mtime = now;
+    this.ctime = now;
+  }
+
+  get mtimeMs(): number {
+    return msOfTs(this.mtime);
+  }
+
+  set mtimeMs(ms: number) {
+    this.mtime = tsOfMs(ms);
+  }
+
+  get ctimeMs(): number {
+    return msOfTs(this.ctime);
+  }
 }
 
 export class FakeClient implements RedCloudClient {
-  readonly entries = new Map<string, FakeEntry>();
+  /** path → inode (hard links: several paths, one object) */
+  readonly entries = new Map<string, FakeInode>();
+  readonly inodes = new Map<number, FakeInode>();
   readonly chunks = new Map<string, Buffer>();
   readonly calls: Record<string, number> = {};
+  /** the requests of the calls, by method, for tests that check what the mount asked */
+  readonly requests: Record<string, unknown[]> = {};
   /** chunks received as data by commitChunks, per call */
   readonly uploads: number[][] = [];
   /** next call of a method throws this error */
@@ -35,20 +75,62 @@ export class FakeClient implements RedCloudClient {
   readonly stall = new Set<string>();
   /** when true, no bytes are kept (throughput measurements) */
   discardData = false;
+  /** answer like a controller without the inode namespace */
+  legacy = false;
+  /** owner of inodes created without one */
+  defaultOwner = { uid: 0, gid: 0 };
   capacityBytes = 1024 ** 4;
   private seq = 0;
+  private nextIno = 100;
 
   constructor(readonly chunkSizeBytes = 4 * 1024 * 1024, private readonly nowMs: () => number = () => 1_700_000_000_000) {
-    this.entries.set('/', this.newEntry('dir', 0o755));
+    this.place('/', this.newInode('dir', 0o755));
   }
 
-  private newEntry(kind: EntryKind, mode: number, extra: Partial<FakeEntry> = {}): FakeEntry {
-    const t = this.nowMs();
-    return { kind, mode, size: 0, mtimeMs: t, ctimeMs: t, tags: [], chunks: [], version: ++this.seq, ...extra };
+  private now(): Timespec {
+    return tsOfMs(this.nowMs());
   }
 
-  private async enter(method: string, opts?: CallOptions): Promise<void> {
+  private newInode(kind: EntryKind, mode: number, owner: CreateOwner = {}): FakeInode {
+    const e = new FakeInode(this.nextIno++, kind, mode & 0o7777, owner.uid ?? this.defaultOwner.uid, owner.gid ?? this.defaultOwner.gid, this.now(), ++this.seq);
+    this.inodes.set(e.ino, e);
+    return e;
+  }
+
+  /** Names `e` at `path` (which must be free). */
+  private place(path: string, e: FakeInode): void {
+    this.entries.set(path, e);
+    e.links++;
+    this.dirChanged(path);
+  }
+
+  /** An entry in the directory of `path` came or went: its mtime and ctime move. */
+  private dirChanged(path: string): void {
+    const dir = path === '/' ? undefined : this.entries.get(parentOf(path));
+    if (!dir) return;
+    dir.mtime = dir.ctime = this.now();
+    dir.version = ++this.seq;
+  }
+
+  /** Drops the name `path`; the inode goes with its last name. */
+  private unname(path: string): void {
+    const e = this.entries.get(path);
+    if (!e) return;
+    this.entries.delete(path);
+    e.links--;
+    e.ctime = this.now();
+    this.dirChanged(path);
+    if (e.links <= 0) this.inodes.delete(e.ino);
+  }
+
+  private touch(e: FakeInode): void {
+    e.ctime = this.now();
+    e.version = ++this.seq;
+  }
+
+  private async enter(method: string, opts?: CallOptions, request?: unknown): Promise<void> {
     this.calls[method] = (this.calls[method] ?? 0) + 1;
+    if (request !== undefined) (this.requests[method] ??= []).push(request);
     const err = this.failNext.get(method);
     if (err) {
       this.failNext.delete(method);
@@ -62,16 +144,32 @@ export class FakeClient implements RedCloudClient {
     }
   }
 
-  private info(path: string, e: FakeEntry): EntryInfo {
+  /** A route older controllers lack: 404 in legacy mode. */
+  private newRoute(name: string): void {
+    if (this.legacy) throw errors.notFound(`Route ${name} not found`);
+  }
+
+  private nlinkOf(path: string, e: FakeInode): number {
+    if (e.kind !== 'dir') return e.links;
+    let subdirs = 0;
+    for (const [p, c] of this.entries) if (p !== '/' && c.kind === 'dir' && parentOf(p) === path) subdirs++;
+    return 2 + subdirs;
+  }
+
+  private info(path: string, e: FakeInode): EntryInfo {
     return {
       path, kind: e.kind, size: e.size, mode: e.mode, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, tags: [...e.tags],
+      ...(this.legacy ? {} : {
+        ino: e.ino, uid: e.uid, gid: e.gid, nlink: this.nlinkOf(path, e), rdev: e.rdev,
+        atime: { ...e.atime }, mtime: { ...e.mtime }, ctime: { ...e.ctime },
+      }),
       ...(e.target !== undefined ? { target: e.target } : {}),
       ...(e.kind === 'file' ? { chunkCount: e.chunks.length } : {}),
       version: String(e.version),
     };
   }
 
-  private get(path: string): FakeEntry {
+  private get(path: string): FakeInode {
     const e = this.entries.get(path);
     if (!e) throw errors.notFound(`No such file or directory: ${path}`, { path });
     return e;
@@ -84,12 +182,23 @@ export class FakeClient implements RedCloudClient {
     if (e && e.kind !== 'dir') throw errors.notDir(`Not a directory: ${parent}`);
     if (!e) {
       this.ensureParents(parent);
-      this.entries.set(parent, this.newEntry('dir', 0o755));
+      this.place(parent, this.newInode('dir', 0o755));
     }
   }
 
-  /** Test helper: puts a file with these bytes, cut into chunks. */
-  putFile(path: string, data: Buffer, mode = 0o644): void {
+  private parentDir(path: string): FakeInode {
+    const parent = this.entries.get(parentOf(path));
+    if (!parent) throw errors.notFound(`No such directory: ${parentOf(path)}`);
+    if (parent.kind !== 'dir') throw errors.notDir(`Not a directory: ${parentOf(path)}`);
+    return parent;
+  }
+
+  private free(path: string): void {
+    if (this.entries.has(path)) throw errors.exists(`Already exists: ${path}`, { path });
+  }
+
+  /** Test helper: puts a file with these bytes, cut into chunks (a new inode at `path`). */
+  putFile(path: string, data: Buffer, mode = 0o644): FakeInode {
     const refs: ChunkRef[] = [];
     for (let off = 0; off < data.length; off += this.chunkSizeBytes) {
       const part = Buffer.from(data.subarray(off, off + this.chunkSizeBytes));
@@ -98,7 +207,12 @@ export class FakeClient implements RedCloudClient {
       refs.push({ id, size: part.length });
     }
     this.ensureParents(path);
-    this.entries.set(path, this.newEntry('file', mode, { size: data.length, chunks: refs }));
+    this.unname(path);
+    const e = this.newInode('file', mode);
+    e.size = data.length;
+    e.chunks = refs;
+    this.place(path, e);
+    return e;
   }
 
   /** Test helper: the bytes of a file. */
@@ -137,23 +251,48 @@ export class FakeClient implements RedCloudClient {
     return [];
   }
 
-  async mkdir(path: string, opts?: CallOptions & { mode?: number; parents?: boolean }): Promise<EntryInfo> {
-    await this.enter('mkdir', opts);
-    if (this.entries.has(path)) throw errors.exists(`Already exists: ${path}`);
+  async mkdir(path: string, opts?: CallOptions & CreateOwner & { mode?: number; parents?: boolean }): Promise<EntryInfo> {
+    await this.enter('mkdir', opts, { path, mode: opts?.mode, uid: opts?.uid, gid: opts?.gid });
+    this.free(path);
     if (!this.entries.has(parentOf(path)) && !opts?.parents) throw errors.notFound(`No such directory: ${parentOf(path)}`);
     this.ensureParents(path);
-    const e = this.newEntry('dir', opts?.mode ?? 0o755);
-    this.entries.set(path, e);
+    const e = this.newInode('dir', opts?.mode ?? 0o755, opts);
+    this.place(path, e);
     return this.info(path, e);
   }
 
-  async symlink(path: string, target: string, opts?: CallOptions): Promise<EntryInfo> {
-    await this.enter('symlink', opts);
-    if (this.entries.has(path)) throw errors.exists(`Already exists: ${path}`);
+  async symlink(path: string, target: string, opts?: CallOptions & CreateOwner): Promise<EntryInfo> {
+    await this.enter('symlink', opts, { path, target, uid: opts?.uid, gid: opts?.gid });
+    this.free(path);
     this.ensureParents(path);
-    const e = this.newEntry('symlink', 0o777, { target, size: Buffer.byteLength(target) });
-    this.entries.set(path, e);
+    const e = this.newInode('symlink', 0o777, opts);
+    e.target = target;
+    e.size = Buffer.byteLength(target);
+    this.place(path, e);
     return this.info(path, e);
+  }
+
+  async mknod(req: MknodRequest, opts?: CallOptions): Promise<EntryInfo> {
+    await this.enter('mknod', opts, req);
+    this.newRoute('mknod');
+    this.free(req.path);
+    this.parentDir(req.path);
+    const e = this.newInode(req.kind, req.mode, req);
+    if (req.kind === 'char' || req.kind === 'block') e.rdev = req.rdev ?? 0;
+    this.place(req.path, e);
+    return this.info(req.path, e);
+  }
+
+  async link(from: string, to: string, opts?: CallOptions): Promise<EntryInfo> {
+    await this.enter('link', opts, { from, to });
+    this.newRoute('link');
+    const e = this.get(from);
+    if (e.kind === 'dir') throw errors.notPermitted(`Is a directory: ${from}`);
+    this.free(to);
+    this.parentDir(to);
+    this.place(to, e);
+    this.touch(e);
+    return this.info(to, e);
   }
 
   async remove(path: string, opts?: CallOptions & { recursive?: boolean }): Promise<number> {
@@ -161,8 +300,8 @@ export class FakeClient implements RedCloudClient {
     const e = this.get(path);
     const children = [...this.entries.keys()].filter((p) => p.startsWith(`${path}/`));
     if (e.kind === 'dir' && children.length > 0 && !opts?.recursive) throw errors.notEmpty(`Directory not empty: ${path}`);
-    for (const c of children) this.entries.delete(c);
-    this.entries.delete(path);
+    for (const c of children) this.unname(c);
+    this.unname(path);
     return 1 + children.length;
   }
 
@@ -170,10 +309,14 @@ export class FakeClient implements RedCloudClient {
     await this.enter('rename', opts);
     const e = this.get(from);
     const existing = this.entries.get(to);
+    if (existing === e) return this.info(to, e); // two names of one inode: nothing to do (POSIX)
     if (existing?.kind === 'dir' && [...this.entries.keys()].some((p) => p.startsWith(`${to}/`))) {
       throw errors.notEmpty(`Directory not empty: ${to}`);
     }
+    if (existing && existing.kind === 'dir' && e.kind !== 'dir') throw errors.isDir(`Is a directory: ${to}`);
+    if (existing && existing.kind !== 'dir' && e.kind === 'dir') throw errors.notDir(`Not a directory: ${to}`);
     this.ensureParents(to);
+    this.unname(to);
     for (const [p, child] of [...this.entries]) {
       if (p.startsWith(`${from}/`)) {
         this.entries.delete(p);
@@ -181,29 +324,67 @@ export class FakeClient implements RedCloudClient {
       }
     }
     this.entries.delete(from);
-    e.version = ++this.seq;
     this.entries.set(to, e);
+    this.dirChanged(from);
+    this.dirChanged(to);
+    this.touch(e);
     return this.info(to, e);
   }
 
-  async setattr(path: string, attrs: { mode?: number; mtimeMs?: number }, opts?: CallOptions): Promise<EntryInfo> {
-    await this.enter('setattr', opts);
+  private timeOf(t: TimeSet): Timespec {
+    return t === 'now' ? this.now() : { ...t };
+  }
+
+  async setattr(path: string, attrs: Omit<SetAttrRequest, 'path'>, opts?: CallOptions): Promise<EntryInfo> {
+    await this.enter('setattr', opts, { path, ...attrs });
     const e = this.get(path);
-    if (attrs.mode !== undefined) e.mode = attrs.mode;
+    if (attrs.mode !== undefined) e.mode = attrs.mode & 0o7777;
+    if (attrs.uid !== undefined) e.uid = attrs.uid;
+    if (attrs.gid !== undefined) e.gid = attrs.gid;
     if (attrs.mtimeMs !== undefined) e.mtimeMs = attrs.mtimeMs;
-    e.version = ++this.seq;
+    if (attrs.atime !== undefined) e.atime = this.timeOf(attrs.atime);
+    if (attrs.mtime !== undefined) e.mtime = this.timeOf(attrs.mtime);
+    this.touch(e);
     return this.info(path, e);
   }
 
-  // the inode namespace's calls; fuse work gives the fake real ones
-  async mknod(): Promise<EntryInfo> { throw errors.notSupported('FakeClient.mknod'); }
-  async link(): Promise<EntryInfo> { throw errors.notSupported('FakeClient.link'); }
-  async getXattr(): Promise<Buffer> { throw errors.notSupported('FakeClient.getXattr'); }
-  async listXattrs(): Promise<string[]> { return []; }
-  async setXattr(): Promise<void> { throw errors.notSupported('FakeClient.setXattr'); }
-  async removeXattr(): Promise<void> { throw errors.notSupported('FakeClient.removeXattr'); }
-  async statfs(): Promise<{ availBytes: number; totalBytes: number; files: number }> {
-    return { availBytes: this.capacityBytes, totalBytes: this.capacityBytes, files: this.entries.size };
+  async getXattr(path: string, name: string, opts?: CallOptions): Promise<Buffer> {
+    await this.enter('getXattr', opts);
+    this.newRoute('xattr');
+    const v = this.get(path).xattrs.get(name);
+    if (!v) throw errors.noXattr(`No attribute ${name} on ${path}`);
+    return Buffer.from(v);
+  }
+
+  async listXattrs(path: string, opts?: CallOptions): Promise<string[]> {
+    await this.enter('listXattrs', opts);
+    this.newRoute('xattrs');
+    return [...this.get(path).xattrs.keys()];
+  }
+
+  async setXattr(path: string, name: string, value: Buffer, opts?: CallOptions & { flag?: 'create' | 'replace' }): Promise<void> {
+    await this.enter('setXattr', opts, { path, name, value: Buffer.from(value), flag: opts?.flag });
+    this.newRoute('xattr');
+    const e = this.get(path);
+    if (value.length > XATTR_VALUE_MAX_BYTES) throw errors.tooLarge(`xattr value over ${XATTR_VALUE_MAX_BYTES} bytes`);
+    if (opts?.flag === 'create' && e.xattrs.has(name)) throw errors.exists(`Attribute ${name} exists`);
+    if (opts?.flag === 'replace' && !e.xattrs.has(name)) throw errors.noXattr(`No attribute ${name}`);
+    e.xattrs.set(name, Buffer.from(value));
+    this.touch(e);
+  }
+
+  async removeXattr(path: string, name: string, opts?: CallOptions): Promise<void> {
+    await this.enter('removeXattr', opts);
+    this.newRoute('xattr/remove');
+    const e = this.get(path);
+    if (!e.xattrs.delete(name)) throw errors.noXattr(`No attribute ${name}`);
+    this.touch(e);
+  }
+
+  async statfs(opts?: CallOptions): Promise<StatfsInfo> {
+    await this.enter('statfs', opts);
+    this.newRoute('statfs');
+    return { availBytes: this.capacityBytes / 4, totalBytes: this.capacityBytes, files: this.inodes.size };
   }
 
   async tag(path: string, change: { add?: string[]; remove?: string[] }, opts?: CallOptions): Promise<EntryInfo> {
@@ -237,10 +418,8 @@ export class FakeClient implements RedCloudClient {
     throw errors.notSupported('uploadStream is not faked');
   }
 
-  async commitChunks(path: string, chunks: StagedChunk[], size: number, opts?: UploadOptions & { ifVersion?: string }): Promise<EntryInfo> {
-    await this.enter('commitChunks', opts);
+  private async refsOf(chunks: StagedChunk[], uploaded: number[]): Promise<ChunkRef[]> {
     const refs: ChunkRef[] = [];
-    const uploaded: number[] = [];
     for (const c of chunks) {
       if (c.ref && c.receipts) {
         // stored earlier by storeChunk: the bytes were sent then
@@ -261,16 +440,39 @@ export class FakeClient implements RedCloudClient {
         refs.push(c.ref);
       }
     }
+    return refs;
+  }
+
+  /**
+   * Writes the content of the inode `opts.ino` (wherever its names are now), else of the file at
+   * `path` (the same inode: hard links keep seeing it), else creates a file there.
+   */
+  async commitChunks(path: string, chunks: StagedChunk[], size: number, opts?: UploadOptions & { ifVersion?: string }): Promise<EntryInfo> {
+    await this.enter('commitChunks', opts, { path, size, ino: opts?.ino, uid: opts?.uid, gid: opts?.gid, mode: opts?.mode });
+    const uploaded: number[] = [];
+    const refs = await this.refsOf(chunks, uploaded);
     if (refs.reduce((n, r) => n + r.size, 0) !== size) throw errors.invalid('Chunk sizes do not add up to size');
-    const old = this.entries.get(path);
-    if (old && old.kind !== 'file') throw errors.isDir(`Is a directory: ${path}`);
-    this.ensureParents(path);
-    const e = this.newEntry('file', opts?.mode ?? old?.mode ?? 0o644, {
-      size, chunks: refs, tags: old?.tags ?? [], ...(opts?.mtimeMs !== undefined ? { mtimeMs: opts.mtimeMs } : {}),
-    });
-    this.entries.set(path, e);
+    let e: FakeInode | undefined;
+    if (opts?.ino !== undefined && !this.legacy) {
+      e = this.inodes.get(opts.ino);
+      if (!e) throw errors.notFound(`No inode ${opts.ino}`, { ino: opts.ino });
+    } else {
+      e = this.entries.get(path);
+      if (e && e.kind !== 'file') throw errors.isDir(`Is a directory: ${path}`);
+      if (!e) {
+        this.ensureParents(path);
+        e = this.newInode('file', opts?.mode ?? 0o644, opts);
+        this.place(path, e);
+      }
+    }
+    if (opts?.mode !== undefined) e.mode = opts.mode & 0o7777;
+    e.size = size;
+    e.chunks = refs;
+    e.mtime = opts?.mtimeMs !== undefined ? tsOfMs(opts.mtimeMs) : this.now();
+    this.touch(e);
     this.uploads.push(uploaded);
-    return this.info(path, e);
+    const name = this.entries.get(path) === e ? path : [...this.entries].find(([, v]) => v === e)?.[0] ?? path;
+    return this.info(name, e);
   }
 
   async storeChunk(data: Buffer, opts?: CallOptions): Promise<{ ref: ChunkRef; receipts: string[] }> {

@@ -21,7 +21,7 @@ test('overwriting 4 KiB in the middle of a 3-chunk file uploads exactly one chun
     const expected = Buffer.from(original);
     patch.copy(expected, off);
     assert.ok(r.client.content('/f').equals(expected));
-    assert.equal(r.h.debug.staged.size, 0, 'staged file dropped after release');
+    assert.equal(r.h.debug.files.size, 0, 'staged file dropped after release');
     assert.equal(await readdir(join(r.dir, 'staging')).catch(() => []), [], 'no staging file left');
   } finally {
     await r.cleanup();
@@ -45,7 +45,7 @@ test('a write covering a whole chunk does not fetch it', async () => {
 test('create, write, flush twice: one commit with the bytes; size visible before flush', async () => {
   const r = await rig();
   try {
-    const fd = await r.h.create('/d/new', 0o100640, r.signal);
+    const fd = await r.h.create('/d/new', 0o100640, undefined, r.signal);
     const data = pattern(CS + 5, 9);
     await r.h.write('/d/new', fd, data.subarray(0, 100), 0, r.signal);
     await r.h.write('/d/new', fd, data.subarray(100), 100, r.signal);
@@ -67,7 +67,7 @@ test('create, write, flush twice: one commit with the bytes; size visible before
 test('an empty created file is committed on release', async () => {
   const r = await rig();
   try {
-    const fd = await r.h.create('/empty', 0o644, r.signal);
+    const fd = await r.h.create('/empty', 0o644, undefined, r.signal);
     await r.h.release('/empty', fd, r.signal);
     assert.is(r.client.entries.get('/empty')!.size, 0);
     assert.equal(r.client.uploads, [[]]);
@@ -127,7 +127,7 @@ test('ftruncate on an open handle, write past the end leaves a zero hole', async
 test('a failed upload on flush is reported and kept staged; the next flush retries and succeeds', async () => {
   const r = await rig();
   try {
-    const fd = await r.h.create('/r', 0o644, r.signal);
+    const fd = await r.h.create('/r', 0o644, undefined, r.signal);
     await r.h.write('/r', fd, Buffer.from('payload'), 0, r.signal);
     r.client.failNext.set('commitChunks', errors.unavailable('no controller reachable'));
     assert.is((await rejection(r.h.flush('/r', fd, r.signal))).code, 'UNAVAILABLE');
@@ -143,17 +143,17 @@ test('a failed upload on flush is reported and kept staged; the next flush retri
 test('a failed upload on release keeps the data staged for the next open', async () => {
   const r = await rig();
   try {
-    const fd = await r.h.create('/r2', 0o644, r.signal);
+    const fd = await r.h.create('/r2', 0o644, undefined, r.signal);
     await r.h.write('/r2', fd, Buffer.from('later'), 0, r.signal);
     r.client.failNext.set('commitChunks', errors.unavailable('down'));
     assert.is((await rejection(r.h.release('/r2', fd, r.signal))).code, 'UNAVAILABLE');
-    assert.is(r.h.debug.staged.size, 1);
+    assert.is(r.h.debug.files.size, 1);
     assert.is((await r.h.getattr('/r2', r.signal)).size, 5);
     const fd2 = await r.h.open('/r2', O_RDWR, r.signal);
     await r.h.flush('/r2', fd2, r.signal);
     await r.h.release('/r2', fd2, r.signal);
     assert.is(r.client.content('/r2').toString(), 'later');
-    assert.is(r.h.debug.staged.size, 0);
+    assert.is(r.h.debug.files.size, 0);
   } finally {
     await r.cleanup();
   }

@@ -15,7 +15,7 @@ async function writeSequentially(r: Rig, path: string, fd: number, data: Buffer,
 }
 
 async function stagedFile(r: Rig, path: string): Promise<StagedFile> {
-  const s = await r.h.debug.staged.get(path);
+  const s = await r.h.debug.files.at(path);
   assert.ok(s, `${path} is staged`);
   return s!;
 }
@@ -24,7 +24,7 @@ test('a sequential writer stores each whole chunk it moved past before close; th
   const r = await rig();
   try {
     const data = pattern(4 * CS + 123, 5);
-    const fd = await r.h.create('/big', 0o100644, r.signal);
+    const fd = await r.h.create('/big', 0o100644, undefined, r.signal);
     await writeSequentially(r, '/big', fd, data, 16 * 1024);
     const s = await stagedFile(r, '/big');
     await waitFor('four chunks stored in the background', () => s.stats.storedAhead === 4, { timeoutMs: 5000, pollMs: 5 });
@@ -42,7 +42,7 @@ test('a chunk written again after its background store is uploaded anew: the sta
   const r = await rig();
   try {
     const data = pattern(3 * CS, 6);
-    const fd = await r.h.create('/f', 0o100644, r.signal);
+    const fd = await r.h.create('/f', 0o100644, undefined, r.signal);
     await writeSequentially(r, '/f', fd, data, CS);
     const s = await stagedFile(r, '/f');
     await waitFor('chunks 0 and 1 stored ahead', () => s.stats.storedAhead === 2, { timeoutMs: 5000, pollMs: 5 });
@@ -60,7 +60,7 @@ test('a chunk written again after its background store is uploaded anew: the sta
 test('a truncate below a chunk stored ahead, then regrowing it with other bytes, commits the new bytes', async () => {
   const r = await rig();
   try {
-    const fd = await r.h.create('/t', 0o100644, r.signal);
+    const fd = await r.h.create('/t', 0o100644, undefined, r.signal);
     await writeSequentially(r, '/t', fd, pattern(3 * CS, 7), CS);
     const s = await stagedFile(r, '/t');
     await waitFor('chunks stored ahead', () => s.stats.storedAhead === 2, { timeoutMs: 5000, pollMs: 5 });
@@ -80,7 +80,7 @@ test('a failed background store is retried by the commit, which succeeds', async
   try {
     r.client.failNext.set('storeChunk', errors.unavailable('chunkservers down'));
     const data = pattern(2 * CS + 1, 9);
-    const fd = await r.h.create('/g', 0o100644, r.signal);
+    const fd = await r.h.create('/g', 0o100644, undefined, r.signal);
     await writeSequentially(r, '/g', fd, data, CS);
     await r.h.release('/g', fd, r.signal);
     assert.ok(r.client.content('/g').equals(data));
@@ -94,7 +94,7 @@ test('--write-behind 0: nothing is stored before the commit, which sends every c
   const r = await rig({ writeBehindChunks: 0 });
   try {
     const data = pattern(3 * CS + 7, 10);
-    const fd = await r.h.create('/n', 0o100644, r.signal);
+    const fd = await r.h.create('/n', 0o100644, undefined, r.signal);
     await writeSequentially(r, '/n', fd, data, CS / 4);
     await r.h.release('/n', fd, r.signal);
     assert.is(r.client.calls.storeChunk, undefined);

@@ -1,0 +1,77 @@
+/**
+ * chmod, chown and utimens over client.setattr. The kernel (default_permissions) has checked who
+ * may; these only pass the change on. A file created here and not committed yet keeps the change
+ * for its first commit; a staged file with uncommitted bytes commits before its times are set, so
+ * the commit does not overwrite them.
+ */
+import type { SetAttrRequest, TimeSet } from '../src/common/api.js';
+import type { HandlerContext, Sig } from './handlers.js';
+import { timespecToMs } from './stat.js';
+
+/** A time as utimens gives it (the patched fuse-native): set to this, to now, or leave it. */
+export type UtimeArg = TimeSet | 'omit';
+
+/** uid/gid as chown gives them: -1 (0xffffffff as uint32) means unchanged. Pure. */
+export function chownId(id: number): number | undefined {
+  return id === -1 || id === 0xffff_ffff ? undefined : id;
+}
+
+/** The setattr of a utimens; undefined when both times are omitted. Pure. */
+export function utimensAttrs(atime: UtimeArg, mtime: UtimeArg, nowMs: () => number): Omit<SetAttrRequest, 'path'> | undefined {
+  const attrs: Omit<SetAttrRequest, 'path'> = {};
+  if (atime !== 'omit') attrs.atime = atime;
+  if (mtime !== 'omit') {
+    attrs.mtime = mtime;
+    // controllers older than Timespec times read mtimeMs
+    attrs.mtimeMs = mtime === 'now' ? nowMs() : timespecToMs(mtime);
+  }
+  return attrs.atime === undefined && attrs.mtime === undefined ? undefined : attrs;
+}
+
+export function attrOps(ctx: HandlerContext) {
+  const { client } = ctx;
+
+  return {
+    async chmod(path: string, mode: number, signal: Sig): Promise<void> {
+      const perm = mode & 0o7777; // with setuid, setgid and sticky
+      const s = await ctx.stagedFor(path);
+      if (s) s.mode = perm;
+      if (s?.needsCommit && s.ino === undefined) return; // created here: the commit carries the mode
+      const entry = await client.setattr(path, { mode: perm }, { signal });
+      if (s) {
+        s.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
+        s.entry = entry;
+      }
+      ctx.changed(path, entry);
+    },
+
+    async chown(path: string, uid: number, gid: number, signal: Sig): Promise<void> {
+      const owner = { uid: chownId(uid), gid: chownId(gid) };
+      if (owner.uid === undefined) delete owner.uid;
+      if (owner.gid === undefined) delete owner.gid;
+      if (Object.keys(owner).length === 0) return;
+      const s = await ctx.stagedFor(path);
+      if (s?.needsCommit && s.ino === undefined) {
+        s.owner = { ...s.owner, ...owner };
+        return;
+      }
+      const entry = await client.setattr(path, owner, { signal });
+      if (s) s.entry = entry;
+      ctx.changed(path, entry);
+    },
+
+    async utimens(path: string, atime: UtimeArg, mtime: UtimeArg, signal: Sig): Promise<void> {
+      const attrs = utimensAttrs(atime, mtime, ctx.nowMs);
+      if (!attrs) return;
+      const s = await ctx.stagedFor(path);
+      if (s?.needsCommit) await ctx.commit(s, signal);
+      const entry = await client.setattr(path, attrs, { signal });
+      if (s) {
+        s.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
+        s.entry = entry;
+        s.mtimeMs = undefined;
+      }
+      ctx.changed(path, entry);
+    },
+  };
+}

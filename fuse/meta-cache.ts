@@ -1,0 +1,110 @@
+/**
+ * The mount's metadata cache: entries by path (null: known missing) and directory listings, each
+ * for a short TTL, invalidated by the mount's own changes. An inode with several names (hard
+ * links) changes for all of them at once (nlink, ctime, content), so the cache remembers which
+ * cached paths name an inode with nlink > 1 and drops them all when one changes. Pure (the
+ * clock is injected).
+ */
+import type { EntryInfo } from '../src/common/api.js';
+import { parentOf } from '../src/common/paths.js';
+import { TtlCache } from './ttl-cache.js';
+
+/** Inodes with several names whose paths are remembered; beyond it the index starts over. */
+const LINKED_INODES_MAX = 10_000;
+
+export class MetadataCache {
+  private readonly attrs: TtlCache<EntryInfo | null>;
+  private readonly listings: TtlCache<EntryInfo[]>;
+  private readonly namesOfIno = new Map<number, Set<string>>();
+  /** directories whose entries changed: their mode and owner still hold (creates in a setgid directory) */
+  private readonly dirOwners: TtlCache<EntryInfo>;
+
+  constructor(ttlMs: number, nowMs: () => number) {
+    this.attrs = new TtlCache(ttlMs, nowMs);
+    this.listings = new TtlCache(ttlMs, nowMs);
+    this.dirOwners = new TtlCache(ttlMs, nowMs);
+  }
+
+  /** The entry of `path` if only its mode, uid and gid matter: also one whose mtime is stale. */
+  modeAndOwner(path: string): EntryInfo | undefined {
+    return this.attrs.get(path) ?? this.dirOwners.get(path);
+  }
+
+  /** The cached entry (null: known not to exist; undefined: not cached). */
+  attr(path: string): EntryInfo | null | undefined {
+    return this.attrs.get(path);
+  }
+
+  setAttr(path: string, entry: EntryInfo | null): void {
+    this.attrs.set(path, entry);
+    if (entry?.ino !== undefined && (entry.nlink ?? 1) > 1 && entry.kind !== 'dir') {
+      if (this.namesOfIno.size >= LINKED_INODES_MAX) this.namesOfIno.clear();
+      let names = this.namesOfIno.get(entry.ino);
+      if (!names) this.namesOfIno.set(entry.ino, (names = new Set()));
+      names.add(path);
+    }
+  }
+
+  deleteAttr(path: string): void {
+    this.attrs.delete(path);
+  }
+
+  listing(dir: string): EntryInfo[] | undefined {
+    return this.listings.get(dir);
+  }
+
+  /** Caches a listing and the entries in it. */
+  setListing(dir: string, entries: EntryInfo[]): void {
+    this.listings.set(dir, entries);
+    for (const e of entries) this.setAttr(e.path, e);
+  }
+
+  /** A cached listing learns of one entry (the mount's own create), keeping its expiry. */
+  putInListing(entry: EntryInfo): void {
+    this.listings.update(parentOf(entry.path), (entries) => [...entries.filter((e) => e.path !== entry.path), entry]);
+  }
+
+  /** Drops what is cached of `path` itself (and below it), keeping its directory's listing. */
+  forget(path: string): void {
+    this.attrs.deleteTree(path);
+    this.listings.deleteTree(path);
+    this.dirOwners.deleteTree(path);
+  }
+
+  /** Drops `path`, what is below it, and its directory's listing and attributes (its mtime, nlink changed). */
+  invalidate(path: string): void {
+    this.forget(path);
+    this.dirChanged(parentOf(path));
+  }
+
+  /** An entry in `dir` came or went: its listing and its own attributes are stale. */
+  dirChanged(dir: string): void {
+    this.listings.delete(dir);
+    this.dirTouched(dir);
+  }
+
+  /**
+   * The directory's own attributes (mtime, ctime, nlink) are stale, also as its entry in its
+   * parent's listing; its own listing still holds.
+   */
+  dirTouched(dir: string): void {
+    const entry = this.attrs.get(dir);
+    if (entry) this.dirOwners.set(dir, entry);
+    this.attrs.delete(dir);
+    if (dir !== '/') this.listings.delete(parentOf(dir));
+  }
+
+  /** Drops every cached name of inode `ino` that the cache knows of (and their listings). */
+  invalidateIno(ino: number | undefined): void {
+    if (ino === undefined) return;
+    const names = this.namesOfIno.get(ino);
+    if (!names) return;
+    this.namesOfIno.delete(ino);
+    for (const p of names) this.invalidate(p);
+  }
+
+  /** The cached names of inode `ino` (hard links the cache has seen). */
+  namesOf(ino: number): string[] {
+    return [...(this.namesOfIno.get(ino) ?? [])];
+  }
+}

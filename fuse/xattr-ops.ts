@@ -1,0 +1,121 @@
+/**
+ * Extended attributes as Linux has them: names in the user., trusted. and security. namespaces
+ * (others, e.g. system.posix_acl_*, are ENOTSUP: no ACLs), names up to 255 bytes and values up to
+ * 64 KiB, XATTR_CREATE / XATTR_REPLACE. `user.redcloud.tags` stays the file's tags. The size
+ * probing and ERANGE of getxattr/listxattr are decided by xattrReply in ops.ts. The kernel has
+ * already checked who may (trusted.* needs CAP_SYS_ADMIN, user.* only on files and directories).
+ * Controllers older than the xattr routes answer 404 for an existing file: then only the tags exist.
+ */
+import { RedCloudError, errors } from '../src/common/errors.js';
+import { fuseErrors, FuseErrnoError } from './errno.js';
+import type { HandlerContext, Sig } from './handlers.js';
+import { parseTags, TAGS_XATTR, tagDiff } from './stat.js';
+
+export const XATTR_NAME_MAX_BYTES = 255;
+export const XATTR_SIZE_MAX_BYTES = 64 * 1024;
+export const XATTR_CREATE = 1;
+export const XATTR_REPLACE = 2;
+const NAMESPACES = ['user.', 'trusted.', 'security.'];
+
+/** Refuses a name Linux would refuse (ERANGE) or a namespace RedCloud does not keep (ENOTSUP). Pure. */
+export function checkXattrName(name: string): void {
+  const bytes = Buffer.byteLength(name);
+  if (bytes === 0 || bytes > XATTR_NAME_MAX_BYTES) throw fuseErrors.range(`Attribute name of ${bytes} bytes`);
+  if (!NAMESPACES.some((ns) => name.startsWith(ns) && name.length > ns.length)) {
+    throw fuseErrors.notSupported(`Attribute namespace of ${name} is not supported`);
+  }
+}
+
+/** setxattr's flags → the contract's flag. Pure. */
+export function xattrFlag(flags: number): 'create' | 'replace' | undefined {
+  if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) !== 0) throw errors.invalid(`Unknown setxattr flags ${flags}`);
+  if (flags & XATTR_CREATE) return 'create';
+  return flags & XATTR_REPLACE ? 'replace' : undefined;
+}
+
+export function xattrOps(ctx: HandlerContext) {
+  const { client } = ctx;
+
+  /** True when a NOT_FOUND came from a controller without the route (the file itself exists). */
+  async function routeMissing(err: unknown, path: string, signal: Sig): Promise<boolean> {
+    if (!(err instanceof RedCloudError) || err.code !== 'NOT_FOUND') return false;
+    ctx.meta.deleteAttr(path);
+    return ctx.statEntry(path, signal).then(() => true, () => false);
+  }
+
+  async function tagsOf(path: string, signal: Sig): Promise<string[]> {
+    return (await ctx.statEntry(path, signal)).tags;
+  }
+
+  async function setTags(path: string, value: Buffer, flag: 'create' | 'replace' | undefined, signal: Sig): Promise<void> {
+    const s = await ctx.stagedFor(path);
+    if (s?.needsCommit) await ctx.commit(s, signal);
+    ctx.meta.deleteAttr(path);
+    const current = await tagsOf(path, signal);
+    if (flag === 'create' && current.length > 0) throw errors.exists(`${TAGS_XATTR} exists on ${path}`);
+    if (flag === 'replace' && current.length === 0) throw fuseErrors.noData(`No tags on ${path}`);
+    const change = tagDiff(current, parseTags(value));
+    if (change.add.length > 0 || change.remove.length > 0) await client.tag(path, change, { signal });
+    ctx.changed(path);
+  }
+
+  return {
+    async getxattr(path: string, name: string, signal: Sig): Promise<Buffer> {
+      checkXattrName(name);
+      if (name === TAGS_XATTR) {
+        const tags = await tagsOf(path, signal);
+        if (tags.length === 0) throw fuseErrors.noData(`No tags on ${path}`);
+        return Buffer.from(tags.join(','), 'utf8');
+      }
+      try {
+        return await client.getXattr(path, name, { signal });
+      } catch (err) {
+        if (await routeMissing(err, path, signal)) throw fuseErrors.noData(`No attribute ${name}`);
+        throw err;
+      }
+    },
+
+    async listxattr(path: string, signal: Sig): Promise<string[]> {
+      const tags = await tagsOf(path, signal);
+      let names: string[] = [];
+      try {
+        names = await client.listXattrs(path, { signal });
+      } catch (err) {
+        if (!(await routeMissing(err, path, signal))) throw err;
+      }
+      return tags.length > 0 ? [...names.filter((n) => n !== TAGS_XATTR), TAGS_XATTR] : names;
+    },
+
+    async setxattr(path: string, name: string, value: Buffer, flags: number, signal: Sig): Promise<void> {
+      checkXattrName(name);
+      if (value.length > XATTR_SIZE_MAX_BYTES) throw new FuseErrnoError('E2BIG', `Attribute value of ${value.length} bytes`);
+      const flag = xattrFlag(flags);
+      if (name === TAGS_XATTR) return setTags(path, value, flag, signal);
+      try {
+        await client.setXattr(path, name, value, { signal, ...(flag ? { flag } : {}) });
+      } catch (err) {
+        if (await routeMissing(err, path, signal)) throw fuseErrors.notSupported(`This controller keeps no attribute but ${TAGS_XATTR}`);
+        throw err;
+      }
+      ctx.changed(path);
+    },
+
+    async removexattr(path: string, name: string, signal: Sig): Promise<void> {
+      checkXattrName(name);
+      if (name === TAGS_XATTR) {
+        ctx.meta.deleteAttr(path);
+        const tags = await tagsOf(path, signal);
+        if (tags.length === 0) throw fuseErrors.noData(`No tags on ${path}`);
+        await client.tag(path, { remove: tags }, { signal });
+      } else {
+        try {
+          await client.removeXattr(path, name, { signal });
+        } catch (err) {
+          if (await routeMissing(err, path, signal)) throw fuseErrors.noData(`No attribute ${name}`);
+          throw err;
+        }
+      }
+      ctx.changed(path);
+    },
+  };
+}
