@@ -137,9 +137,11 @@ function placedLinks(links: readonly LinkRecord[]): PlacedLink[] {
     const k = `${x.p.parent}\0${x.p.name}`;
     groups.set(k, [...(groups.get(k) ?? []), x]);
   }
+  const namesIn = new Map<string, Set<string>>();
+  for (const { p } of out) namesIn.set(p.parent, (namesIn.get(p.parent) ?? new Set()).add(p.name));
   const result: PlacedLink[] = [];
   for (const g of groups.values()) {
-    const names = resolveNames(g.map(({ l, p }) => ({ id: l.id, name: p.name, at: p.at })));
+    const names = resolveNames(g.map(({ l, p }) => ({ id: l.id, name: p.name, at: p.at })), namesIn.get(g[0]!.p.parent));
     for (const { l, p } of g) result.push({ linkId: l.id, parent: p.parent, name: names.get(l.id)!, ino: l.ino, dir: l.dir, at: p.at });
   }
   return result;

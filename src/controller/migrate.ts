@@ -136,7 +136,7 @@ export function migrateLegacy(db: Database.Database, store: MigrationTarget, has
       + 'Start this controller with an empty database: it will catch up from its peers by gossip.');
   }
   for (const u of users) store.api.mergeRecord(u);
-  const legacyKeys = db.prepare("SELECT DISTINCT key FROM updates WHERE substr(key, 1, 2) = 'e' || char(0)").all() as { key: string }[];
+  const legacyKeys = db.prepare('SELECT DISTINCT key FROM updates WHERE key >= ? AND key < ?').all('e\0', 'e\x01') as { key: string }[];
   for (const { key } of legacyKeys) store.dropLogRows(key);
   const live = entries.filter((e) => e.value !== null);
   const converted = convertEntries(live, () => store.api.nextStamp(), nowMs);

@@ -27,7 +27,7 @@ import { deathOf, type WriteStamp } from '../meta/ops.js';
 import { decideRemote } from '../meta/replica.js';
 import { tagNames } from '../meta/tags.js';
 import {
-  dirLinksByIno, fileLinkPlacement, replayDirs, resolveNames, reviveDirs, type DirReplay, type Placement, type TreeLink,
+  conflictName, dirLinksByIno, fileLinkPlacement, replayDirs, resolveNames, reviveDirs, type DirReplay, type Placement, type TreeLink,
 } from '../meta/tree.js';
 import type { Digest, Hlc, InodeRecord, LinkRecord, MetaRecord, NodeId, Update } from '../meta/types.js';
 import type { TombstoneCandidate } from './gossip/tombstones.js';
@@ -105,6 +105,10 @@ function prepare(db: Db) {
     deleteLink: db.prepare('DELETE FROM links WHERE key = ?'),
     setPlacement: db.prepare('UPDATE links SET parent = ?, name = ?, at = ?, deleted_ms = ?, shown = NULL WHERE key = ?'),
     group: db.prepare<[string, string, string], LinkRow>('SELECT * FROM links WHERE owner = ? AND parent = ? AND name = ?'),
+    multiGroups: db.prepare<[string, string], { name: string }>(
+      'SELECT name FROM links WHERE owner = ? AND parent = ? GROUP BY name HAVING COUNT(*) > 1'),
+    namesWithPrefix: db.prepare<[string, string, string, string], { name: string }>(
+      'SELECT DISTINCT name FROM links WHERE owner = ? AND parent = ? AND name >= ? AND name < ?'),
     setShown: db.prepare('UPDATE links SET shown = ? WHERE key = ?'),
     dirRows: db.prepare<[string], LinkRow & { record: string }>(
       'SELECT l.*, r.record FROM links l JOIN records r ON r.key = l.key WHERE l.owner = ? AND l.dir = 1'),
@@ -167,6 +171,8 @@ interface DirState {
   reachMemo: Map<string, boolean>;
 }
 
+/** The shape of a conflict name (tree.ts conflictName): `<base>~<8 hex>`. */
+const CONFLICT_SHAPE = /~[0-9a-f]{8}$/;
 const groupKey = (parent: string, name: string): string => `${parent}\0${name}`;
 const atJson = (p: Placement | null): string | null => (p ? JSON.stringify(p.at) : null);
 const samePlacement = (a: Placement | null, b: Placement | null): boolean =>
@@ -219,11 +225,26 @@ function linkIndex(s: Stmts) {
     if (moved) st.reachMemo.clear();
   }
 
-  function resolveGroups(st: DirState, groups: Iterable<string>): void {
+  /**
+   * Re-resolves the names of these (parent, name) groups. A loser's conflict name avoids the raw
+   * names of its directory (resolveNames `taken`); it is always `<base>~<hex>`, so only the names
+   * with prefix `<base>~` matter. A raw name of that shape entering or leaving a directory can
+   * change any of its groups with several members: those are re-resolved too.
+   */
+  function resolveGroups(st: DirState, groups: Set<string>): void {
+    for (const g of [...groups]) {
+      const [parent, name] = g.split('\0') as [string, string];
+      if (CONFLICT_SHAPE.test(name)) for (const r of s.multiGroups.all(st.owner, parent)) groups.add(groupKey(parent, r.name));
+    }
     for (const g of groups) {
       const [parent, name] = g.split('\0') as [string, string];
       const rows = s.group.all(st.owner, parent, name);
-      const names = resolveNames(rows.map((r) => ({ id: r.link_id, name, at: JSON.parse(r.at!) as Hlc })));
+      let taken: Set<string> | undefined;
+      if (rows.length > 1) {
+        const base = conflictName(name, '').slice(0, -9);
+        taken = new Set(s.namesWithPrefix.all(st.owner, parent, `${base}~`, `${base}\x7f`).map((r) => r.name));
+      }
+      const names = resolveNames(rows.map((r) => ({ id: r.link_id, name, at: JSON.parse(r.at!) as Hlc })), taken);
       for (const r of rows) {
         const shown = names.get(r.link_id)!;
         if (r.dir) st.shown.set(r.link_id, shown);

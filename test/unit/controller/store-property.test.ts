@@ -15,11 +15,13 @@ import { tick } from '../../../src/meta/hlc.js';
 import { inoNumber, newId, parseKey, ROOT_INO } from '../../../src/meta/keys.js';
 import { mergeRecords } from '../../../src/meta/merge.js';
 import { moveLink, newInode, newLink, type WriteStamp } from '../../../src/meta/ops.js';
-import { materializeTree } from '../../../src/meta/tree.js';
+import { conflictName, materializeTree } from '../../../src/meta/tree.js';
 import type { Hlc, LinkRecord, MetaRecord, Update } from '../../../src/meta/types.js';
 
 const OWNERS = ['u', 'v'];
-const NAMES = ['x', 'y', 'z', 'é', '😀', '\uff01'];
+// raw names that are what a loser named x would show (the first link ids of each writer): the
+// conflict name must step around them (tree.ts resolveNames `taken`)
+const NAMES = ['x', 'y', 'z', 'é', '😀', '\uff01', ...['a.2', 'b.2', 'c.2', 'a.4'].map((id) => conflictName('x', id))];
 const TAGS = ['red', 'blue'];
 const CHUNKS = ['1', '2', '3'].map((c) => c.repeat(64));
 const ATTR = { mode: 0o755, uid: 0, gid: 0 };

@@ -200,6 +200,24 @@ export function storeSuite(name: string, open: OpenStore): void {
     st.close();
   });
 
+  test('a conflict name steps around a real entry of that name, and back when it leaves', () => {
+    const st = mk();
+    const fs = fsOf(st);
+    const first = fs.create(ROOT_INO, 'x');
+    const loser = fs.create(ROOT_INO, 'x');
+    const shown = conflictName('x', loser.link);
+    assert.equal(names(st, ROOT_INO), ['x', shown]);
+    const real = fs.create(ROOT_INO, shown); // a real entry named what the loser shows
+    const rehashed = conflictName('x', `${loser.link}#1`);
+    assert.equal(names(st, ROOT_INO), ['x', shown, rehashed].sort());
+    assert.is(st.lookup('u', ROOT_INO, shown)!.linkId, real.link);
+    assert.is(st.lookup('u', ROOT_INO, rehashed)!.linkId, loser.link);
+    fs.move(real.link, null);
+    assert.equal(names(st, ROOT_INO), ['x', shown]);
+    assert.is(st.lookup('u', ROOT_INO, 'x')!.linkId, first.link);
+    st.close();
+  });
+
   test('concurrent cycle-forming moves: the later one is skipped, both stay reachable', () => {
     const st = mk();
     const fs = fsOf(st);

@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../../src/controller/store.js';
 import { storeSuite, fsOf } from './store-suite.js';
+import Database from 'better-sqlite3';
 import { ROOT_INO } from '../../../src/meta/keys.js';
+import { tsFromMs } from '../../../src/meta/register.js';
+import { RedCloudError } from '../../../src/common/errors.js';
 
 storeSuite('sqlite', (o) => openStore({ path: ':memory:', ...o }));
 
@@ -48,6 +51,124 @@ test('records, view, clock, floors and locations survive a reopen; the node id i
   assert.is(again.pathOf('u', again.lookup('u', d.ino, 'f')!), '/e/f');
   again.close();
   assert.throws(() => openStore({ path, nodeId: 'b', now: () => 10 }), /belongs to node a/);
+}));
+
+// ---- migration of a database written by the path-keyed version ----
+
+/** The schema of the path-keyed store (main before the inode namespace), verbatim. */
+const OLD_SCHEMA = `
+CREATE TABLE IF NOT EXISTS records (
+  key TEXT PRIMARY KEY, type TEXT NOT NULL, owner TEXT, path TEXT, parent TEXT,
+  live INTEGER NOT NULL, kind TEXT, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS records_parent ON records(owner, parent, path) WHERE live = 1;
+CREATE INDEX IF NOT EXISTS records_path ON records(owner, path);
+CREATE TABLE IF NOT EXISTS record_tags (key TEXT NOT NULL, owner TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (key, tag));
+CREATE INDEX IF NOT EXISTS record_tags_tag ON record_tags(owner, tag);
+CREATE TABLE IF NOT EXISTS record_chunks (key TEXT NOT NULL, chunk_id TEXT NOT NULL, PRIMARY KEY (key, chunk_id));
+CREATE INDEX IF NOT EXISTS record_chunks_chunk ON record_chunks(chunk_id);
+CREATE TABLE IF NOT EXISTS updates (origin TEXT NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (origin, key));
+CREATE INDEX IF NOT EXISTS updates_seq ON updates(origin, seq);
+CREATE TABLE IF NOT EXISTS node_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunk_locations (chunk_id TEXT NOT NULL, server_id TEXT NOT NULL, PRIMARY KEY (chunk_id, server_id));
+CREATE INDEX IF NOT EXISTS chunk_locations_server ON chunk_locations(server_id);
+CREATE INDEX IF NOT EXISTS updates_key ON updates(key);
+CREATE TABLE IF NOT EXISTS chunkservers (id TEXT PRIMARY KEY, url TEXT NOT NULL, last_heartbeat_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS log_chunks (origin TEXT NOT NULL, key TEXT NOT NULL, chunk_id TEXT NOT NULL, PRIMARY KEY (origin, key, chunk_id));
+CREATE INDEX IF NOT EXISTS log_chunks_chunk ON log_chunks(chunk_id);
+CREATE INDEX IF NOT EXISTS records_tombstones ON records(type, live);
+`;
+
+const C1 = 'c'.repeat(64);
+
+/** A database as the path-keyed store wrote it: entries (live, tombstoned, orphaned), a user, log rows. */
+function writeLegacyDb(path: string): void {
+  const db = new Database(path);
+  db.exec(OLD_SCHEMA);
+  let seq = 0;
+  const put = (path: string, value: object | null, tags: object = {}): void => {
+    seq += 1;
+    const key = `e\0u\0${path}`;
+    const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+    const rec = { type: 'entry', key, owner: 'u', path, value, tags, vv: { a: seq }, hlc: { wallMs: 100 + seq, logical: 0, node: 'a' } };
+    db.prepare('INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(key, 'entry', 'u', path, parent, value ? 1 : 0, value ? (value as { kind: string }).kind : null, JSON.stringify(rec));
+    db.prepare('INSERT INTO updates VALUES (?, ?, ?, ?)').run('a', seq, key, JSON.stringify(rec));
+    if (value) for (const c of (value as { chunks: { id: string }[] }).chunks) db.prepare('INSERT INTO log_chunks VALUES (?, ?, ?)').run('a', key, c.id);
+  };
+  const file = (size: number, chunks: object[] = []) => ({ kind: 'file', size, mode: 0o640, mtimeMs: 1_234_567, ctimeMs: 2_345_678, chunks });
+  put('/docs', { kind: 'dir', size: 0, mode: 0o750, mtimeMs: 5000, ctimeMs: 6000, chunks: [] });
+  put('/docs/a.txt', file(3, [{ id: C1, size: 3 }]), { red: [['a', 2]] });
+  put('/gone', null);
+  put('/orphan/x', file(0));
+  put('/ln', { kind: 'symlink', size: 11, mode: 0o777, mtimeMs: 1, ctimeMs: 1, target: '/docs/a.txt', chunks: [] });
+  seq += 1;
+  const user = { type: 'user', key: 'u\0alice', name: 'alice', passwordHash: 'scrypt$x', createdAtMs: 1, vv: { a: seq }, hlc: { wallMs: 200, logical: 0, node: 'a' } };
+  db.prepare('INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(user.key, 'user', null, null, null, 1, null, JSON.stringify(user));
+  db.prepare('INSERT INTO updates VALUES (?, ?, ?, ?)').run('a', seq, user.key, JSON.stringify(user));
+  db.prepare('INSERT INTO record_chunks VALUES (?, ?)').run('e\0u\0/docs/a.txt', C1);
+  db.prepare('INSERT INTO record_tags VALUES (?, ?, ?)').run('e\0u\0/docs/a.txt', 'u', 'red');
+  for (const [k, v] of [['node_id', 'a'], ['seq', String(seq)], ['hlc', JSON.stringify({ wallMs: 200, logical: 0, node: 'a' })]]) {
+    db.prepare('INSERT INTO node_meta VALUES (?, ?)').run(k, v);
+  }
+  db.prepare('INSERT INTO chunk_locations VALUES (?, ?)').run(C1, 'cs1');
+  db.close();
+}
+
+test('a path-keyed database is converted on first open, once', () => withDir((dir) => {
+  const path = join(dir, 'redcloud.db');
+  writeLegacyDb(path);
+  const s = openStore({ path, nodeId: 'a', now: () => 9000 });
+  assert.equal(s.migration, { entries: 4, tombstones: 1, records: 11, users: 1 });
+  const ls = (ino: string) => s.children('u', ino).map((e) => e.name);
+  assert.equal(ls(ROOT_INO), ['docs', 'ln', 'orphan']);
+  const docs = s.lookup('u', ROOT_INO, 'docs')!;
+  assert.equal(ls(docs.ino), ['a.txt']);
+  const a = s.getInode('u', s.lookup('u', docs.ino, 'a.txt')!.ino)!;
+  assert.equal([a.kind, a.attr.v, a.content.v, a.mtime.v, a.atime.v, a.ctime], ['file', { mode: 0o640, uid: 0, gid: 0 }, { size: 3, chunks: [{ id: C1, size: 3 }] }, tsFromMs(1_234_567), tsFromMs(1_234_567), tsFromMs(2_345_678)]);
+  assert.equal(s.findByTags('u', ['red']).map((r) => r.ino), [a.ino]);
+  assert.equal(s.getInode('u', docs.ino)!.attr.v.mode, 0o750);
+  const ln = s.getInode('u', s.lookup('u', ROOT_INO, 'ln')!.ino)!;
+  assert.equal([ln.kind, ln.target, ln.content.v.size], ['symlink', '/docs/a.txt', 11]);
+  assert.equal(ls(s.lookup('u', ROOT_INO, 'orphan')!.ino), ['x'], 'a missing parent becomes a directory');
+  assert.is(s.getInode('u', ROOT_INO)!.kind, 'dir');
+  assert.is(s.getRecord('u\0alice')!.type, 'user');
+  assert.is(s.isChunkReferenced(C1), true);
+  assert.equal(s.referencedChunkLocations(), [{ chunkId: C1, locations: ['cs1'] }]);
+  // every new record has a log row under this node's next seqs; no entry row remains; no digest regress
+  const log = s.updatesSince({}, 100);
+  assert.ok(log.every((u) => !u.record.key.startsWith('e\0')));
+  assert.equal(log.filter((u) => u.seq > 6).map((u) => u.seq), [7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]);
+  assert.equal(s.digest(), { a: 17 });
+  assert.is(s.nextStamp().seq, 18);
+  s.close();
+  const again = openStore({ path, nodeId: 'a', now: () => 9000 });
+  assert.is(again.migration, undefined);
+  assert.equal(again.children('u', ROOT_INO).map((e) => e.name), ['docs', 'ln', 'orphan']);
+  again.close();
+  const raw = new Database(path);
+  assert.equal(raw.prepare("SELECT v FROM node_meta WHERE k = 'schema'").get(), { v: '2' });
+  assert.equal(raw.prepare("SELECT name FROM sqlite_master WHERE name = 'legacy_records'").all(), []);
+  raw.close();
+}));
+
+test('legacy entries beside inode records are refused with what to do', () => withDir((dir) => {
+  const path = join(dir, 'redcloud.db');
+  const s = openStore({ path, nodeId: 'a', now: () => 1 });
+  fsOf(s).create(ROOT_INO, 'new');
+  s.close();
+  // a conversion that never finished beside a namespace already written (legacy_records left over)
+  const raw = new Database(path);
+  raw.exec('CREATE TABLE legacy_records (key TEXT PRIMARY KEY, type TEXT NOT NULL, owner TEXT, path TEXT, parent TEXT, live INTEGER NOT NULL, kind TEXT, record TEXT NOT NULL)');
+  const entry = { type: 'entry', key: 'e\0u\0/old', owner: 'u', path: '/old', value: { kind: 'file', size: 0, mode: 0o644, mtimeMs: 1, ctimeMs: 1, chunks: [] }, tags: {}, vv: { a: 1 }, hlc: { wallMs: 1, logical: 0, node: 'a' } };
+  raw.prepare('INSERT INTO legacy_records VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(entry.key, 'entry', 'u', '/old', '/', 1, 'file', JSON.stringify(entry));
+  raw.close();
+  try {
+    openStore({ path, nodeId: 'a', now: () => 1 });
+    assert.unreachable('opened');
+  } catch (err) {
+    assert.instance(err, RedCloudError);
+    assert.is((err as RedCloudError).code, 'INVALID');
+    assert.match((err as Error).message, /empty database/);
+  }
 }));
 
 test.run();
