@@ -32,10 +32,14 @@ test('Signer: empty secret refused; open checks signature and purpose', () => {
   assert.is(signer.open('capability', t), null, 'wrong purpose');
   assert.is(other.open('session', t), null, 'other secret');
   assert.is(signer.open('session', `${t}x`), null, 'tampered signature');
-  const [body, mac] = t.split('.');
+  const [body, mac] = t.split('.') as [string, string];
+  // the body is the payload in the clear, so a forger can write one: only the MAC refuses it
+  assert.equal(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')), { x: 1 });
   const forgedBody = Buffer.from(JSON.stringify({ x: 2 })).toString('base64url');
+  assert.is.not(forgedBody, body);
   assert.is(signer.open('session', `${forgedBody}.${mac}`), null, 'tampered payload');
-  assert.ok(body);
+  const flipped = `${mac[0] === 'A' ? 'B' : 'A'}${mac.slice(1)}`; // same length: the comparison decides
+  assert.is(signer.open('session', `${body}.${flipped}`), null, 'tampered signature of the right length');
   assert.is(signer.open('session', 'nodot'), null);
   assert.is(signer.open('session', 12), null);
   assert.is(signer.open('session', 'x'.repeat(5000)), null);
