@@ -7,12 +7,12 @@ import {
   joinPath, normalizePath, parentOf,
 } from '../../../src/common/paths.js';
 
-function rejects(raw: unknown, fragment: string, opts?: { relativeTo?: string }): void {
+function rejects(raw: unknown, fragment: string, opts?: { relativeTo?: string }, code = 'INVALID'): void {
   try {
     normalizePath(raw, opts);
   } catch (err) {
     assert.instance(err, RedCloudError);
-    assert.is((err as RedCloudError).code, 'INVALID');
+    assert.is((err as RedCloudError).code, code);
     assert.ok((err as Error).message.includes(fragment), `"${(err as Error).message}" should mention "${fragment}"`);
     return;
   }
@@ -42,10 +42,14 @@ test('rejects .., ., empty segments, NUL, empty, relative, non-strings', () => {
 test('rejects over-long names and accepts the longest allowed one', () => {
   const longest = 'n'.repeat(MAX_NAME_BYTES);
   assert.is(normalizePath(`/${longest}`), `/${longest}`);
-  rejects(`/${longest}n`, 'longer than 255 bytes');
+  rejects(`/${longest}n`, 'longer than 255 bytes', {}, 'NAME_TOO_LONG');
   // 128 two-byte characters are 256 bytes: too long although only 128 characters
-  rejects(`/${'é'.repeat(128)}`, 'longer than 255 bytes');
-  rejects(`/${'a/'.repeat(2100)}x`, 'longer than 4096 bytes');
+  rejects(`/${'é'.repeat(128)}`, 'longer than 255 bytes', {}, 'NAME_TOO_LONG');
+  rejects(`/${'a/'.repeat(2100)}x`, 'longer than 4096 bytes', {}, 'NAME_TOO_LONG');
+  // a 4095-byte path of one-byte names (2047 levels) is fine
+  const deep = `/${Array.from({ length: 2047 }, () => 'd').join('/')}`;
+  assert.is(Buffer.byteLength(deep), 4095);
+  assert.is(normalizePath(deep), deep);
 });
 
 test('isValidPath is true only for normalised paths', () => {
