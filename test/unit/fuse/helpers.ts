@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../../../src/common/logger.js';
 import { FakeClient } from '../../helpers/fake-client.js';
-import { createHandlers, type Handlers } from '../../../fuse/handlers.js';
+import { createHandlers, type Caller, type Handlers } from '../../../fuse/handlers.js';
 import { createFuseOps, type FuseOps } from '../../../fuse/ops.js';
 
 export const CS = 64 * 1024;
@@ -25,16 +25,33 @@ export interface Rig {
   cleanup: () => Promise<void>;
 }
 
-export async function rig(opts: { logger?: Logger; opTimeoutMs?: number; attrTtlMs?: number; readAheadChunks?: number; cacheSizeBytes?: number; diskCacheSizeBytes?: number; writeBehindChunks?: number } = {}): Promise<Rig> {
+export interface RigOptions {
+  logger?: Logger;
+  opTimeoutMs?: number;
+  attrTtlMs?: number;
+  readAheadChunks?: number;
+  cacheSizeBytes?: number;
+  diskCacheSizeBytes?: number;
+  writeBehindChunks?: number;
+  /** the process each creating op runs for (what Fuse.callerContext gives on a real mount) */
+  caller?: () => Caller | null;
+  /** a controller without the inode namespace */
+  legacy?: boolean;
+}
+
+export async function rig(opts: RigOptions = {}): Promise<Rig> {
   const dir = await mkdtemp(join(tmpdir(), 'redcloud-fuse-test-'));
   const client = new FakeClient(CS);
+  client.legacy = opts.legacy ?? false;
   const logger = opts.logger ?? silentLogger();
   const h = createHandlers({ client, logger }, {
     cacheDir: dir, cacheSizeBytes: opts.cacheSizeBytes ?? 16 * CS, diskCacheSizeBytes: opts.diskCacheSizeBytes ?? 0, readAheadChunks: opts.readAheadChunks ?? 0,
     ...(opts.writeBehindChunks !== undefined ? { writeBehindChunks: opts.writeBehindChunks } : {}),
     attrTtlMs: opts.attrTtlMs ?? 1000, fetchTimeoutMs: 5000, owner: { uid: 1000, gid: 1000 },
   });
-  const ops = createFuseOps(h, { logger }, { opTimeoutMs: opts.opTimeoutMs ?? 5000, commitTimeoutMs: 5000 });
+  const ops = createFuseOps(h, { logger }, {
+    opTimeoutMs: opts.opTimeoutMs ?? 5000, commitTimeoutMs: 5000, ...(opts.caller ? { caller: opts.caller } : {}),
+  });
   return {
     client, h, ops, dir, signal: new AbortController().signal,
     cleanup: async () => {

@@ -1,0 +1,123 @@
+/**
+ * Extended attributes through the fuse-native ops as the patched addon calls them:
+ * getxattr(path, name, size, cb(res, data)) and listxattr(path, size, cb(res, data)).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { xattrNameList, xattrReply } from '../../../fuse/ops.js';
+import { call, rig, type Rig } from './helpers.js';
+
+const ENODATA = -61;
+const EEXIST = -17;
+const ERANGE = -34;
+const ENOTSUP = -95;
+const E2BIG = -7;
+const XATTR_CREATE = 1;
+const XATTR_REPLACE = 2;
+
+async function withRig(opts: Parameters<typeof rig>[0], fn: (r: Rig) => Promise<void>): Promise<void> {
+  const r = await rig(opts);
+  try {
+    await fn(r);
+  } finally {
+    await r.cleanup();
+  }
+}
+
+/** getxattr with a buffer of `size` bytes: [res, data] */
+const get = (r: Rig, path: string, name: string, size = 1024) => call(r.ops.getxattr, path, name, size) as Promise<[number, Buffer | undefined]>;
+const list = (r: Rig, path: string, size = 1024) => call(r.ops.listxattr, path, size) as Promise<[number, Buffer | undefined]>;
+const set = (r: Rig, path: string, name: string, value: string | Buffer, flags = 0) =>
+  call(r.ops.setxattr, path, name, Buffer.from(value), 0, flags) as Promise<[number]>;
+
+test('xattrReply: size 0 probes the length, a short buffer is ERANGE, else the bytes', () => {
+  const v = Buffer.from('abcdef');
+  assert.equal(xattrReply(v, 0), { res: 6 });
+  assert.equal(xattrReply(v, 5), { res: ERANGE });
+  assert.equal(xattrReply(v, 6), { res: 6, data: v });
+  assert.equal(xattrReply(Buffer.alloc(0), 10), { res: 0, data: Buffer.alloc(0) });
+  assert.equal(xattrNameList(['user.a', 'user.bc']), Buffer.from('user.a\0user.bc\0'));
+});
+
+test('set, get, list and remove a user attribute; size probing and ERANGE as Linux', () => withRig({}, async (r) => {
+  r.client.putFile('/f', Buffer.from('x'));
+  assert.equal(await get(r, '/f', 'user.a'), [ENODATA]);
+  assert.equal(await set(r, '/f', 'user.a', 'value'), [0]);
+  assert.equal(await get(r, '/f', 'user.a', 0), [5, undefined], 'probe: the length');
+  assert.equal(await get(r, '/f', 'user.a', 4), [ERANGE, undefined]);
+  const [n, data] = await get(r, '/f', 'user.a', 5);
+  assert.is(n, 5);
+  assert.is(data!.toString(), 'value');
+  assert.equal(await set(r, '/f', 'security.selinux', 'ctx'), [0]);
+  const names = 'user.a\0security.selinux\0';
+  assert.equal(await list(r, '/f', 0), [names.length, undefined]);
+  assert.equal(await list(r, '/f', names.length - 1), [ERANGE, undefined]);
+  const [ln, ldata] = await list(r, '/f', names.length);
+  assert.is(ln, names.length);
+  assert.is(ldata!.toString(), names);
+  assert.equal(await call(r.ops.removexattr, '/f', 'user.a'), [0]);
+  assert.equal(await call(r.ops.removexattr, '/f', 'user.a'), [ENODATA]);
+  assert.equal(await get(r, '/f', 'user.a'), [ENODATA]);
+  assert.equal(await set(r, '/f', 'user.empty', ''), [0]);
+  assert.equal(await get(r, '/f', 'user.empty'), [0, Buffer.alloc(0)], 'an empty value exists');
+}));
+
+test('XATTR_CREATE fails with EEXIST on an existing name, XATTR_REPLACE with ENODATA on a missing one', () => withRig({}, async (r) => {
+  r.client.putFile('/f', Buffer.from('x'));
+  assert.equal(await set(r, '/f', 'user.a', '1', XATTR_REPLACE), [ENODATA]);
+  assert.equal(await set(r, '/f', 'user.a', '1', XATTR_CREATE), [0]);
+  assert.equal(await set(r, '/f', 'user.a', '2', XATTR_CREATE), [EEXIST]);
+  assert.equal(await set(r, '/f', 'user.a', '3', XATTR_REPLACE), [0]);
+  assert.is((await get(r, '/f', 'user.a'))[1]!.toString(), '3');
+  assert.equal(r.client.requests.setXattr!.map((q) => (q as { flag?: string }).flag), ['replace', 'create', 'create', 'replace']);
+}));
+
+test('namespaces other than user., trusted., security. are ENOTSUP; names over 255 bytes ERANGE; values over 64 KiB E2BIG', () => withRig({}, async (r) => {
+  r.client.putFile('/f', Buffer.from('x'));
+  assert.equal(await set(r, '/f', 'system.posix_acl_access', 'x'), [ENOTSUP]);
+  assert.equal(await get(r, '/f', 'system.posix_acl_access'), [ENOTSUP]);
+  assert.equal(await set(r, '/f', 'other.a', 'x'), [ENOTSUP]);
+  assert.equal(await set(r, '/f', 'user.', 'x'), [ENOTSUP], 'a namespace alone is no name');
+  assert.equal(await set(r, '/f', `user.${'n'.repeat(251)}`, 'x'), [ERANGE]);
+  assert.equal(await set(r, '/f', `user.${'n'.repeat(250)}`, 'x'), [0], '255 bytes is fine');
+  assert.equal(await set(r, '/f', 'user.big', Buffer.alloc(64 * 1024 + 1)), [E2BIG]);
+  assert.equal(await set(r, '/f', 'user.big', Buffer.alloc(64 * 1024)), [0]);
+  assert.equal(await set(r, '/f', 'trusted.t', 'x'), [0]);
+  assert.is(r.client.calls.setXattr, 3, 'refused names never reach the controller');
+}));
+
+test('attributes belong to the inode: set through one hard link, read and listed through the other', () => withRig({}, async (r) => {
+  r.client.putFile('/a', Buffer.from('x'));
+  assert.equal(await call(r.ops.link, '/a', '/b'), [0]);
+  assert.equal(await set(r, '/a', 'user.k', 'v'), [0]);
+  assert.is((await get(r, '/b', 'user.k'))[1]!.toString(), 'v');
+  assert.is((await list(r, '/b'))[1]!.toString(), 'user.k\0');
+}));
+
+test('user.redcloud.tags is the file\'s tags, listed with the other attributes', () => withRig({}, async (r) => {
+  r.client.putFile('/f', Buffer.from('x'));
+  assert.equal(await get(r, '/f', 'user.redcloud.tags'), [ENODATA]);
+  assert.is((await list(r, '/f'))[0], 0, 'nothing to list');
+  assert.equal(await set(r, '/f', 'user.redcloud.tags', 'a, b'), [0]);
+  assert.equal(r.client.entries.get('/f')!.tags, ['a', 'b']);
+  assert.equal(await set(r, '/f', 'user.redcloud.tags', 'x', XATTR_CREATE), [EEXIST]);
+  assert.equal(await set(r, '/f', 'user.redcloud.tags', 'b,c', XATTR_REPLACE), [0]);
+  assert.is((await get(r, '/f', 'user.redcloud.tags'))[1]!.toString(), 'b,c');
+  assert.equal(await set(r, '/f', 'user.z', '1'), [0]);
+  assert.is((await list(r, '/f'))[1]!.toString(), 'user.z\0user.redcloud.tags\0');
+  assert.equal(await call(r.ops.removexattr, '/f', 'user.redcloud.tags'), [0]);
+  assert.equal(r.client.entries.get('/f')!.tags, []);
+  assert.is(r.client.calls.setXattr, 1, 'tags go through client.tag');
+}));
+
+test('a controller without the xattr routes: an existing file has only its tags', () => withRig({ legacy: true }, async (r) => {
+  r.client.putFile('/f', Buffer.from('x'));
+  assert.equal(await get(r, '/f', 'user.a'), [ENODATA], 'not ENOENT: the file is there');
+  assert.is((await list(r, '/f'))[0], 0);
+  assert.equal(await set(r, '/f', 'user.a', '1'), [ENOTSUP]);
+  assert.equal(await get(r, '/nope', 'user.a'), [-2], 'a missing file is still ENOENT');
+  assert.equal(await set(r, '/f', 'user.redcloud.tags', 't'), [0]);
+  assert.is((await list(r, '/f'))[1]!.toString(), 'user.redcloud.tags\0');
+}));
+
+test.run();
