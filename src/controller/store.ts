@@ -361,6 +361,7 @@ export function openStore(opts: StoreOptions): SqliteMetadataStore {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = OFF');
+  db.pragma('cache_size = -65536'); // 64 MiB of page cache: the link and log indexes of a large tree stay in memory
   const legacy = hasLegacyLayout(db);
   db.transaction(() => {
     if (legacy) moveLegacyAside(db);
