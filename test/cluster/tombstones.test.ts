@@ -4,7 +4,9 @@
  * collected on every controller and its chunk is removed from every chunkserver. Then controller
  * 3 is restarted from a copy of its database taken (online, with SQLite's backup API) before the
  * delete: the file stays deleted on every controller, controller 3 included, and the chunks of
- * the file that was kept are never collected.
+ * the file that was kept are never collected. And while one controller is down, no other
+ * collects the chunks of a file deleted meanwhile (it could hold a file that uses them); once it
+ * is back and caught up, they are collected.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,6 +93,29 @@ step('a controller restored from a backup taken before a delete does not bring t
     assert.is(r.exitCode, 0, `download via ${c}: ${r.stderr}`);
     assert.is(await sha256File(dest), sha(kept));
   }
+});
+
+step('garbage collection waits while a controller is down, and resumes once it is back', async (tc, cli) => {
+  const [c1, , c3] = tc.controllerUrls as [string, string, string];
+  const later = randomBytes(40_000);
+  writeFileSync(join(ctx.work, 'later.bin'), later);
+  const up = await cli.run(['upload', join(ctx.work, 'later.bin'), '--controllers', c1]);
+  assert.is(up.exitCode, 0, `upload: ${up.stderr}`);
+  await waitFor('/later.bin on controller 3', async () => (await names(c3))?.includes('/later.bin'), { timeoutMs: 15_000 });
+  const victim = tc.controllers[2]!;
+  await victim.kill('SIGKILL');
+  const offsets = [0, 1].map((i) => logOf(tc, i).length);
+  const rmAt = Date.now();
+  const rm = await cli.run(['rm', '/later.bin', '--controllers', c1]);
+  assert.is(rm.exitCode, 0, `rm: ${rm.stderr}`);
+  const postponed = (i: number): number => logOf(tc, i).slice(offsets[i]).split('\n')
+    .filter((l) => l.includes('Repair cycle complete') && /gcPostponed":"controller [^"]*127\.0\.14\.13[^"]* is not reachable/.test(l)).length;
+  await waitFor('controllers 1 and 2 to postpone GC for the unreachable controller 3, past GC_GRACE', () =>
+    Date.now() - rmAt > 4000 && postponed(0) >= 2 && postponed(1) >= 2, { timeoutMs: 30_000 });
+  assert.is(onChunkservers(tc, sha(later)), 2, 'the deleted file\'s chunk is kept while a controller is down');
+  victim.start();
+  await victim.waitHealthy();
+  await waitFor('the chunk to be collected once controller 3 is back', () => onChunkservers(tc, sha(later)) === 0, { timeoutMs: 30_000 });
 });
 
 test.run();
