@@ -350,10 +350,21 @@ function viewMethods(st: MemoryState, viewOf: (owner: string) => View) {
   };
 }
 
-function chunkRefs(st: MemoryState, withLog: boolean): Set<string> {
+/** True while some link names the inode with a latest move into a directory (not an unlink). */
+function named(st: MemoryState, r: InodeRecord): boolean {
+  for (const l of st.records.values()) {
+    if (l.type === 'link' && l.owner === r.owner && l.ino === r.ino && l.moves[l.moves.length - 1]?.parent != null) return true;
+  }
+  return false;
+}
+
+/** Chunks of the named inodes (of `owner`, or of everyone): what GC must keep. */
+function chunkRefs(st: MemoryState, owner?: string): Set<string> {
   const refs = new Set<string>();
-  for (const r of st.records.values()) for (const c of chunksOf(r)) refs.add(c);
-  if (withLog) for (const u of st.log.values()) for (const c of chunksOf(u.record)) refs.add(c);
+  for (const r of st.records.values()) {
+    if (r.type !== 'inode' || (owner !== undefined && r.owner !== owner) || !named(st, r)) continue;
+    for (const c of chunksOf(r)) refs.add(c);
+  }
   return refs;
 }
 
@@ -366,7 +377,7 @@ function chunkMethods(st: MemoryState, j: Journal) {
   const remove = (serverId: string, chunkIds: string[]): void => {
     for (const id of chunkIds) setHolders(id, new Set([...(st.locations.get(id) ?? [])].filter((s) => s !== serverId)));
   };
-  const referenced = (): string[] => [...chunkRefs(st, false)].sort(compareBytes);
+  const referenced = (): string[] => [...chunkRefs(st)].sort(compareBytes);
   return {
     replaceLocations(serverId: string, chunkIds: string[]): void {
       remove(serverId, [...st.locations.keys()]);
@@ -377,21 +388,18 @@ function chunkMethods(st: MemoryState, j: Journal) {
     addLocations: add,
     removeLocations: remove,
     locationsOf: holders,
-    referencedChunkCount: (): number => chunkRefs(st, false).size,
+    referencedChunkCount: (): number => chunkRefs(st).size,
     underReplicatedCount(want: number, liveServers: string[]): number {
       const live = new Set(liveServers);
       return referenced().filter((c) => holders(c).filter((s) => live.has(s)).length < want).length;
     },
     referencedChunkLocations: () => referenced().map((chunkId) => ({ chunkId, locations: holders(chunkId) })),
     unreferencedChunkLocations() {
-      const refs = chunkRefs(st, true);
+      const refs = chunkRefs(st);
       return [...st.locations.keys()].filter((c) => !refs.has(c)).sort(compareBytes).map((chunkId) => ({ chunkId, locations: holders(chunkId) }));
     },
-    isChunkReferenced: (chunkId: string): boolean => chunkRefs(st, true).has(chunkId),
-    isChunkOwnedBy(chunkId: string, owner: string): boolean {
-      for (const r of st.records.values()) if (r.type === 'inode' && r.owner === owner && chunksOf(r).includes(chunkId)) return true;
-      return false;
-    },
+    isChunkReferenced: (chunkId: string): boolean => chunkRefs(st).has(chunkId),
+    isChunkOwnedBy: (chunkId: string, owner: string): boolean => chunkRefs(st, owner).has(chunkId),
   };
 }
 

@@ -76,9 +76,10 @@ CREATE INDEX IF NOT EXISTS record_chunks_chunk ON record_chunks(chunk_id);
 CREATE TABLE IF NOT EXISTS updates (origin TEXT NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (origin, key));
 CREATE INDEX IF NOT EXISTS updates_seq ON updates(origin, seq);
 CREATE INDEX IF NOT EXISTS updates_key ON updates(key);
-CREATE TABLE IF NOT EXISTS log_chunks (origin TEXT NOT NULL, key TEXT NOT NULL, chunk_id TEXT NOT NULL, PRIMARY KEY (origin, key, chunk_id));
-CREATE INDEX IF NOT EXISTS log_chunks_chunk ON log_chunks(chunk_id);
-CREATE INDEX IF NOT EXISTS log_chunks_key ON log_chunks(key);
+DROP TABLE IF EXISTS log_chunks;
+CREATE VIEW IF NOT EXISTS named_chunks AS
+  SELECT rc.chunk_id, i.owner FROM record_chunks rc JOIN inodes i ON i.key = rc.key
+  WHERE EXISTS (SELECT 1 FROM links l WHERE l.owner = i.owner AND l.ino = i.ino AND l.parent IS NOT NULL);
 CREATE TABLE IF NOT EXISTS node_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunk_locations (chunk_id TEXT NOT NULL, server_id TEXT NOT NULL, PRIMARY KEY (chunk_id, server_id));
 CREATE INDEX IF NOT EXISTS chunk_locations_server ON chunk_locations(server_id);
@@ -143,9 +144,6 @@ function prepare(db: Db) {
       ON CONFLICT(origin, key) DO UPDATE SET seq = excluded.seq, record = excluded.record WHERE excluded.seq > updates.seq`),
     logOfKey: db.prepare<[string], { origin: string; seq: number }>('SELECT origin, seq FROM updates WHERE key = ?'),
     delLogOfKey: db.prepare('DELETE FROM updates WHERE key = ?'),
-    delLogChunks: db.prepare('DELETE FROM log_chunks WHERE origin = ? AND key = ?'),
-    delLogChunksOfKey: db.prepare('DELETE FROM log_chunks WHERE key = ?'),
-    addLogChunk: db.prepare('INSERT OR IGNORE INTO log_chunks (origin, key, chunk_id) VALUES (?, ?, ?)'),
     digest: db.prepare<[], { origin: string; seq: number }>('SELECT origin, MAX(seq) AS seq FROM updates GROUP BY origin'),
     since: db.prepare<[string, number, number], { origin: string; seq: number; record: string }>(
       'SELECT origin, seq, record FROM updates WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?'),
@@ -422,15 +420,12 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     if (rows.length === 0) return;
     for (const row of rows) floors[row.origin] = Math.max(floors[row.origin] ?? 0, row.seq);
     s.delLogOfKey.run(key);
-    s.delLogChunksOfKey.run(key);
     s.setMeta.run('digest_floors', JSON.stringify(floors));
   }
 
   function putLog(origin: string, logSeq: number, record: MetaRecord): void {
     if (record.type === 'dead') return; // certificates spread by anti-entropy, never by the log
-    if (s.putLog.run(origin, logSeq, record.key, JSON.stringify(record)).changes === 0) return;
-    s.delLogChunks.run(origin, record.key);
-    for (const c of chunksOf(record)) s.addLogChunk.run(origin, record.key, c);
+    s.putLog.run(origin, logSeq, record.key, JSON.stringify(record));
   }
 
   const indexInode = inodeIndexer(s);
@@ -611,20 +606,17 @@ function chunkMethods(db: Db, tx: <T>(fn: () => T) => T) {
     locAdd: db.prepare('INSERT OR IGNORE INTO chunk_locations (chunk_id, server_id) VALUES (?, ?)'),
     locDel: db.prepare('DELETE FROM chunk_locations WHERE chunk_id = ? AND server_id = ?'),
     locOf: db.prepare<[string], { server_id: string }>('SELECT server_id FROM chunk_locations WHERE chunk_id = ? ORDER BY server_id'),
-    refCount: db.prepare<[], { n: number }>('SELECT COUNT(DISTINCT chunk_id) AS n FROM record_chunks'),
-    refChunks: db.prepare<[], { chunk_id: string }>('SELECT DISTINCT chunk_id FROM record_chunks ORDER BY chunk_id'),
+    refCount: db.prepare<[], { n: number }>('SELECT COUNT(DISTINCT chunk_id) AS n FROM named_chunks'),
+    refChunks: db.prepare<[], { chunk_id: string }>('SELECT DISTINCT chunk_id FROM named_chunks ORDER BY chunk_id'),
     refLocations: db.prepare<[], { chunk_id: string; servers: string | null }>(
-      `SELECT r.chunk_id, GROUP_CONCAT(l.server_id) AS servers FROM (SELECT DISTINCT chunk_id FROM record_chunks) r
+      `SELECT r.chunk_id, GROUP_CONCAT(l.server_id) AS servers FROM (SELECT DISTINCT chunk_id FROM named_chunks) r
        LEFT JOIN chunk_locations l ON l.chunk_id = r.chunk_id GROUP BY r.chunk_id ORDER BY r.chunk_id`),
     unrefLocations: db.prepare<[], { chunk_id: string; servers: string }>(
       `SELECT l.chunk_id, GROUP_CONCAT(l.server_id) AS servers FROM chunk_locations l
-       WHERE NOT EXISTS (SELECT 1 FROM record_chunks rc WHERE rc.chunk_id = l.chunk_id)
-         AND NOT EXISTS (SELECT 1 FROM log_chunks lc WHERE lc.chunk_id = l.chunk_id)
+       WHERE NOT EXISTS (SELECT 1 FROM named_chunks n WHERE n.chunk_id = l.chunk_id)
        GROUP BY l.chunk_id ORDER BY l.chunk_id`),
-    inRecords: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM record_chunks WHERE chunk_id = ? LIMIT 1'),
-    inLog: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM log_chunks WHERE chunk_id = ? LIMIT 1'),
-    ownedBy: db.prepare<[string, string], { x: number }>(
-      'SELECT 1 AS x FROM record_chunks rc JOIN inodes i ON i.key = rc.key WHERE rc.chunk_id = ? AND i.owner = ? LIMIT 1'),
+    inRecords: db.prepare<[string], { x: number }>('SELECT 1 AS x FROM named_chunks WHERE chunk_id = ? LIMIT 1'),
+    ownedBy: db.prepare<[string, string], { x: number }>('SELECT 1 AS x FROM named_chunks WHERE chunk_id = ? AND owner = ? LIMIT 1'),
   };
   const split = (servers: string | null): string[] => (servers ? servers.split(',').sort(compareBytes) : []);
   const add = (serverId: string, chunkIds: string[]): void => tx(() => { for (const id of chunkIds) q.locAdd.run(id, serverId); });
@@ -647,7 +639,7 @@ function chunkMethods(db: Db, tx: <T>(fn: () => T) => T) {
     },
     referencedChunkLocations: () => q.refLocations.all().map((r) => ({ chunkId: r.chunk_id, locations: split(r.servers) })),
     unreferencedChunkLocations: () => q.unrefLocations.all().map((r) => ({ chunkId: r.chunk_id, locations: split(r.servers) })),
-    isChunkReferenced: (chunkId: string): boolean => q.inRecords.get(chunkId) !== undefined || q.inLog.get(chunkId) !== undefined,
+    isChunkReferenced: (chunkId: string): boolean => q.inRecords.get(chunkId) !== undefined,
     isChunkOwnedBy: (chunkId: string, owner: string): boolean => q.ownedBy.get(chunkId, owner) !== undefined,
   };
 }
