@@ -14,7 +14,7 @@ import { assertChunkId } from '../common/hash.js';
 import type { Logger } from '../common/logger.js';
 import { ROOT, assertTag, isSelfOrDescendant, normalizePath } from '../common/paths.js';
 import type { Signer } from '../common/tokens.js';
-import { ROOT_INO, newId } from '../meta/keys.js';
+import { ROOT_INO, inoNumber, newId } from '../meta/keys.js';
 import { changeInode, moveLink, newInode, newLink, type InodeChange, type WriteStamp } from '../meta/ops.js';
 import { tsFromMs } from '../meta/register.js';
 import type { ChunkRef, EntryKind, InodeRecord, MetaRecord, Ts } from '../meta/types.js';
@@ -99,13 +99,20 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     if (store.lookup(owner, dir.ino, name)) throw errors.exists(`File exists: ${joinPath(dir.path, name)}`, { path: joinPath(dir.path, name) });
     const t = nowTs();
     const inode = put((s) => newInode({
-      ...s, owner, ino: newId(s.node, s.seq), kind: a.kind, attr: ownership(dir.inode, a.who, a.mode, a.kind), rdev: a.rdev, target: a.target,
+      ...s, owner, ino: freshIno(owner, newId(s.node, s.seq)), kind: a.kind, attr: ownership(dir.inode, a.who, a.mode, a.kind), rdev: a.rdev, target: a.target,
       content: a.content, time: t, tags: a.tags,
     }));
     if (a.mtime) touch(inode, { mtime: a.mtime });
     put((s) => newLink({ ...s, owner, id: newId(s.node, s.seq), ino: inode.ino, dir: a.kind === 'dir', parent: dir.ino, name }));
     dirChanged(owner, dir.ino);
     return view.mustResolve(owner, joinPath(dir.path, name));
+  }
+
+  /** `id`, or a variant of it, whose FUSE inode number no other inode of the tree has (keys.ts inoNumber). */
+  function freshIno(owner: string, id: string): string {
+    let ino = id;
+    for (let k = 1; store.inoOfNumber(owner, inoNumber(ino)) !== undefined; k++) ino = `${id}~${k}`;
+    return ino;
   }
 
   /** Creates the missing directories above `path` (CLI conveniences). */

@@ -22,7 +22,9 @@ export const newId = (node: string, seq: number): string => `${node}.${seq.toStr
 /**
  * The 53-bit inode number programs see (st_ino) for inode id `ino`: a hash, so every controller
  * computes the same number without coordination; 1 is the root. Collisions are possible in
- * principle (about 1 in 10^4 for a million inodes in one tree) and are detected by the store.
+ * principle (about 1 in 10^4 for a million inodes in one tree): the namespace gives a new inode
+ * whose number is taken another id. Two controllers creating colliding inodes at the same moment
+ * remain possible in theory (about 1 in 10^16 per pair of concurrent creates).
  */
 export function inoNumber(ino: string): number {
   if (ino === ROOT_INO) return ROOT_INO_NUMBER;
