@@ -1,6 +1,7 @@
 /**
  * The scrubber finds a chunk with a flipped byte on disk, removes it (never served again, leaves
- * the inventory), reports it, and leaves good chunks alone; the rate limit is honoured.
+ * the inventory), reports it, and leaves good chunks alone; the rate limit is honoured (on a test
+ * clock: the reader is held back exactly when it is ahead of SCRUB_RATE); an aborted pass stops.
  */
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -101,7 +102,67 @@ test('scrubber reports the bad chunk through the injected reporter (memory store
   assert.is(store.has(c.id), false);
 });
 
-test('scrubber honours SCRUB_RATE and stops when aborted', async () => {
+/**
+ * A store whose verify() reads each chunk in 1000-byte pieces, reporting each to the scrubber's
+ * throttle, with the test's clock standing in for performance.now() (what the throttle reads):
+ * `clockAt(bytes)` says what the clock reads once that many bytes have been read. Records, per
+ * piece, whether the throttle made the reader wait (it did if a setImmediate fired before it let
+ * go: only a timer does that); the first wait aborts the pass, so the test never sleeps.
+ */
+async function throttled(rateBytesPerSec: number, clockAt: (bytes: number) => number) {
+  const ac = new AbortController();
+  const mem = createMemoryStore({ quotaBytes: 0, minFreeBytes: 0 });
+  for (let i = 0; i < 3; i++) {
+    const c = chunk(3000);
+    await mem.put(c.id, Readable.from([c.data]));
+  }
+  const clock = { ms: 0 };
+  const pieces: { bytes: number; waited: boolean }[] = [];
+  let bytes = 0;
+  const store = {
+    ...mem,
+    async verify(_id: string, o: { onBytes?: (n: number) => Promise<void> | void } = {}) {
+      for (let i = 0; i < 3; i++) {
+        bytes += 1000;
+        clock.ms = clockAt(bytes);
+        const let_go = Promise.resolve(o.onBytes?.(1000)).then(() => false);
+        const waited = await Promise.race([let_go, new Promise<boolean>((r) => setImmediate(() => r(true)))]);
+        pieces.push({ bytes, waited });
+        if (waited) ac.abort();
+        await let_go;
+      }
+      return true;
+    },
+  };
+  const scrubber = createScrubber({
+    store, logger: silentLogger(), metrics: createChunkserverMetrics(createMetricsRegistry({}), mem),
+    report: async () => {}, rateBytesPerSec, intervalMs: 3_600_000, shutdown: new AbortController().signal,
+  });
+  const realNow = performance.now;
+  performance.now = () => clock.ms;
+  try {
+    const result = await scrubber.runPass({ signal: ac.signal }).catch((err: unknown) => err as Error);
+    return { result, pieces };
+  } finally {
+    performance.now = realNow;
+  }
+}
+
+test('scrubber honours SCRUB_RATE: it reads on while on the rate and waits once ahead of it', async () => {
+  // reading at exactly 100 000 B/s: never held back, the whole pass runs
+  const onRate = await throttled(100_000, (b) => (b / 100_000) * 1000);
+  assert.equal((onRate.result as { checked: number }).checked, 3);
+  assert.equal(onRate.pieces.map((p) => p.waited), Array(9).fill(false));
+  // the disk is faster than the rate (no time passes): held back at the first piece, until aborted
+  const ahead = await throttled(1000, () => 0);
+  assert.equal(ahead.pieces, [{ bytes: 1000, waited: true }], 'waits after 1000 bytes, a second ahead of 1000 B/s');
+  assert.instance(ahead.result, Error, 'the abort ends the wait and the pass');
+  // less than a millisecond ahead it does not bother to wait
+  const close = await throttled(100_000, (b) => (b / 100_000) * 1000 - 0.9);
+  assert.equal(close.pieces.map((p) => p.waited), Array(9).fill(false));
+});
+
+test('scrubber stops when aborted', async () => {
   const dir = await tempDir();
   const store = createDiskStore({ dataDir: dir, quotaBytes: 0, minFreeBytes: 0, logger: silentLogger() });
   await store.open();
@@ -110,15 +171,6 @@ test('scrubber honours SCRUB_RATE and stops when aborted', async () => {
       const c = chunk(10_000);
       await store.put(c.id, Readable.from([c.data]));
     }
-    const scrubber = createScrubber({
-      store, logger: silentLogger(), metrics: createChunkserverMetrics(createMetricsRegistry({}), store),
-      report: async () => {}, rateBytesPerSec: 100_000, intervalMs: 3_600_000, shutdown: new AbortController().signal,
-    });
-    const started = performance.now();
-    const result = await scrubber.runPass();
-    const elapsedMs = performance.now() - started;
-    assert.is(result.checked, 3);
-    assert.ok(elapsedMs >= 280, `30 000 bytes at 100 000 B/s took ${elapsedMs} ms`);
     const ac = new AbortController();
     ac.abort();
     const slow = createScrubber({
