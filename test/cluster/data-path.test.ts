@@ -164,6 +164,8 @@ step('an upload cut off by SIGKILL commits nothing; the previous version still d
   const up1 = await tc.cli.run(['upload', v1, '--to', `/${name}`]);
   assert.is(up1.exitCode, 0, `upload v1: ${up1.stderr}`);
   const v1Entry = findEntryIn(await tc.cli.json(['ls', '/']), `/${name}`);
+  assert.ok(v1Entry, 'v1 is listed');
+  assert.type(v1Entry!.version, 'string', 'ls --json shows the version (EntryInfo.version)');
 
   const v2 = join(ctx.work, 'victim-v2.bin');
   writeRandomFile(v2, 512 * MiB);
@@ -183,7 +185,8 @@ step('an upload cut off by SIGKILL commits nothing; the previous version still d
   const entry = findEntryIn(await tc.cli.json(['ls', '/']), `/${name}`);
   assert.ok(entry, 'the file is still listed');
   assert.is(entry!.size, 8 * MiB, 'the entry is still the previous version');
-  if (v1Entry?.version !== undefined) assert.is(entry!.version, v1Entry.version, 'same version');
+  assert.is(entry!.version, v1Entry!.version, 'same version: nothing of v2 was committed');
+  assert.is(entry!.mtimeMs, v1Entry!.mtimeMs, 'same mtime');
   const dest = join(ctx.work, 'victim.down');
   const down = await tc.cli.run(['download', `/${name}`, dest]);
   assert.is(down.exitCode, 0, `download: ${down.stderr}`);
