@@ -27,7 +27,8 @@ export interface ServerOptions {
   tls?: { key: Buffer; cert: Buffer };
 }
 
-export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+/** room for a GET of a 16 KiB path (paths.ts MAX_PATH_BYTES) percent-encoded */
+export const DEFAULT_MAX_HEADER_BYTES = 64 * 1024;
 
 /**
  * node's requestTimeout only covers the request head once a request is dispatched: a client that

@@ -2,7 +2,7 @@
  * JSON schemas of the controller's request bodies and query strings: every object closed
  * (additionalProperties false), every string and array bounded.
  */
-const path = { type: 'string', minLength: 1, maxLength: 16_384 } as const;
+const path = { type: 'string', minLength: 1, maxLength: 65_536 } as const; // bytes and names are checked by paths.ts
 const tag = { type: 'string', minLength: 1, maxLength: 128 } as const;
 const tagList = { type: 'array', items: tag, maxItems: 64 } as const;
 const chunkId = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
