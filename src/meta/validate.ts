@@ -18,8 +18,8 @@ import { hasSeen } from './version-vector.js';
 
 /** Node ids: CONTROLLER_NODE_ID's rule (src/common/config.ts). */
 export const NODE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
-/** Inode and link ids: `<node>.<write seq base 36>` (keys.ts newId), or the root's. */
-const ID_RE = /^([A-Za-z0-9._-]{1,64})\.([0-9a-z]{1,11})$/;
+/** Inode and link ids: `<node>.<write seq base 36>` (keys.ts newId), `~<k>` when its inode number was taken, or the root's. */
+const ID_RE = /^([A-Za-z0-9._-]{1,64})\.([0-9a-z]{1,11})(?:~[1-9][0-9]{0,3})?$/;
 export const MAX_KEY_BYTES = 512;
 export const MAX_VV_NODES = 256;
 /** HLC logical counters and write sequences stay exact doubles. */
@@ -83,10 +83,11 @@ function id(v: unknown, field: string, rootOk: boolean): string {
   return s;
 }
 
-function hlc(v: unknown, field: string): Hlc {
+function hlc(v: unknown, field: string, zeroOk = false): Hlc {
   const o = obj(v, field, ['wallMs', 'logical', 'node']);
   int(o.wallMs, `${field}.wallMs`, 0, MAX_INT);
   int(o.logical, `${field}.logical`, 0, MAX_INT);
+  if (zeroOk && o.wallMs === 0 && o.logical === 0 && o.node === '') return o as unknown as Hlc;
   nodeId(o.node, `${field}.node`);
   return o as unknown as Hlc;
 }
@@ -110,10 +111,10 @@ function vv(v: unknown, field: string): Record<string, number> {
   return o as Record<string, number>;
 }
 
-/** A register `{ v, at }` stamped no later than the record. */
+/** A register `{ v, at }` stamped no later than the record (the zero stamp: the root's implicit first value). */
 function reg(v: unknown, field: string, recordHlc: Hlc, value: (x: unknown, f: string) => void): void {
   const o = obj(v, field, ['v', 'at']);
-  if (compareHlc(hlc(o.at, `${field}.at`), recordHlc) > 0) fail(`${field}.at`, "must not be after the record's hlc");
+  if (compareHlc(hlc(o.at, `${field}.at`, true), recordHlc) > 0) fail(`${field}.at`, "must not be after the record's hlc");
   value(o.v, `${field}.v`);
 }
 

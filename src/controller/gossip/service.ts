@@ -15,6 +15,7 @@ import type { Logger } from '../../common/logger.js';
 import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../../common/tokens.js';
 import type { Digest, Hlc, MetaRecord, Update, VersionVector } from '../../meta/types.js';
 import type { RemoteApplyResult } from '../metadata-store.js';
+import { NODE_ID_RE, validateRecord } from '../../meta/validate.js';
 import type { Membership } from './membership.js';
 import { collectableTombstones, type PeerDigestView, type TombstoneCandidate } from './tombstones.js';
 import {
@@ -162,8 +163,33 @@ export function createGossipService(d: GossipDeps): GossipService {
     return res;
   }
 
-  function applyUpdates(updates: Update[], peer: string): number {
+  /** Keeps what passes src/meta/validate.ts; a refused record is logged and never merged or forwarded. */
+  function valid<T>(items: readonly T[], peer: string, check: (x: T) => void): T[] {
+    const out: T[] = [];
+    let refused = 0;
+    let first: string | undefined;
+    for (const x of items) {
+      try {
+        check(x);
+        out.push(x);
+      } catch (err) {
+        refused += 1;
+        first ??= (err as Error).message;
+      }
+    }
+    if (refused > 0) log.warn({ peer, refused, first }, 'Refused malformed records from a peer');
+    return out;
+  }
+  const checkUpdate = (u: Update): void => {
+    if (!u || typeof u !== 'object' || !NODE_ID_RE.test(String(u.origin)) || !Number.isSafeInteger(u.seq) || u.seq < 1) {
+      throw new Error('update without a valid origin and seq');
+    }
+    validateRecord(u.record);
+  };
+
+  function applyUpdates(incoming: Update[], peer: string): number {
     let changed = 0;
+    const updates = valid(incoming, peer, checkUpdate);
     d.store.transaction(() => {
       for (const u of updates) {
         const res = d.store.applyRemote(u);
@@ -306,8 +332,9 @@ export function createGossipService(d: GossipDeps): GossipService {
     }
   }
 
-  function mergeWhole(records: MetaRecord[], peer: string): number {
+  function mergeWhole(incoming: MetaRecord[], peer: string): number {
     let changed = 0;
+    const records = valid(incoming, peer, validateRecord);
     d.store.transaction(() => {
       for (const r of records) {
         const out = d.store.mergeRecord(r);
