@@ -144,4 +144,27 @@ test('a new, empty controller joining receives the whole state', async () => {
   assert.equal(size(newcomer, '/f49'), 49);
 });
 
+test('malformed records from a peer are refused by gossip and anti-entropy, never stored or forwarded', async () => {
+  const clock = { now: 1_000_000 };
+  const net = new SimNetwork(SEED);
+  const nodes = makeCluster(net, 2, clock);
+  const stamp = { hlc: { wallMs: clock.now, logical: 0, node: 'evil' }, node: 'evil', seq: 1 };
+  const good = newInode({ ...stamp, owner: 'alice', ino: newId('evil', 1), kind: 'file', attr: { mode: 0o644, uid: 0, gid: 0 }, time: [1000, 0] });
+  const bad = [
+    { ...good, key: 'i\0alice\0evil.2' }, // the key does not match the ino
+    { ...good, ino: 'evil.1', attr: { v: { mode: -1, uid: 0, gid: 0 }, at: good.hlc } },
+    { ...good, content: { v: { size: 5, chunks: [{ id: 'not-hex', size: 5 }] }, at: good.hlc } },
+  ];
+  const from = { id: 'evil', url: 'http://evil:8000' };
+  nodes[0]!.gossip.handlers.push({ from, updates: bad.map((record, i) => ({ origin: 'evil', seq: i + 1, record })) as never });
+  nodes[0]!.gossip.handlers.records({ from, records: bad as never });
+  for (const r of bad) assert.is(nodes[0]!.store.getRecord(r.key), undefined, `refused: ${r.key.replace(/\0/g, ' ')}`);
+  nodes[0]!.gossip.handlers.push({ from, updates: [{ origin: 'evil', seq: 1, record: good }] });
+  assert.equal(nodes[0]!.store.getRecord(good.key), good, 'a valid record from the same peer is merged');
+  await rounds(nodes, clock, 3);
+  await nodes[1]!.gossip.antiEntropy();
+  for (const r of bad.slice(0, 1)) assert.is(nodes[1]!.store.getRecord(r.key), undefined, 'nothing malformed was forwarded');
+  assert.ok(nodes[1]!.store.getRecord(good.key), 'the valid one was');
+});
+
 test.run();
