@@ -21,6 +21,7 @@ import type { Logger } from '../src/common/logger.js';
 import type { RedCloudClient, StagedChunk } from '../src/client/types.js';
 import type { ChunkRef } from '../src/meta/types.js';
 import { BufferPool } from '../src/common/buffer-pool.js';
+import { errors } from '../src/common/errors.js';
 import type { ChunkCache } from './chunk-cache.js';
 import { MemoryBudget, StagingStore } from './staging-store.js';
 
@@ -38,6 +39,12 @@ export interface StagedFileDeps {
 
 /** Files up to 1 MiB are staged in memory, up to 64 MiB of them per mount; larger ones in local files. */
 export const DEFAULT_STAGING_MEMORY = { spillBytes: 1024 * 1024, budget: new MemoryBudget(64 * 1024 * 1024) };
+
+/**
+ * Largest file the mount stages (EFBIG beyond, as a local filesystem has its limit): growing a file
+ * marks every chunk it adds, so the bound also bounds that work (2^40 / 4 MiB = 262,144 chunks).
+ */
+export const MAX_FILE_BYTES = 2 ** 40;
 
 /** Background chunk uploads per staged file, unless the mount says otherwise (--write-behind). */
 export const WRITE_BEHIND_DEFAULT = 2;
@@ -155,6 +162,7 @@ export class StagedFile {
   write(data: Buffer, offset: number): Promise<number> {
     return this.serial(async () => {
       const end = offset + data.length;
+      if (end > MAX_FILE_BYTES) throw errors.tooLarge(`Files are at most ${MAX_FILE_BYTES} bytes`, { path: this.path });
       if (data.length === 0) return 0;
       const cs = this.chunkSizeBytes;
       for (let i = Math.floor(offset / cs); i * cs < end; i++) {
@@ -192,6 +200,7 @@ export class StagedFile {
   truncate(size: number): Promise<void> {
     return this.serial(async () => {
       if (size === this.size) return;
+      if (size > MAX_FILE_BYTES) throw errors.tooLarge(`Files are at most ${MAX_FILE_BYTES} bytes`, { path: this.path });
       const cs = this.chunkSizeBytes;
       if (size < this.size) {
         const keep = Math.ceil(size / cs);

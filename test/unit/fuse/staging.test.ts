@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errors } from '../../../src/common/errors.js';
-import { CS, O_RDWR, O_TRUNC, O_WRONLY, pattern, rejection, rig } from './helpers.js';
+import { CS, O_RDWR, O_TRUNC, O_WRONLY, call, pattern, rejection, rig } from './helpers.js';
+import { MAX_FILE_BYTES } from '../../../fuse/staged-file.js';
 
 test('overwriting 4 KiB in the middle of a 3-chunk file uploads exactly one chunk', async () => {
   const r = await rig();
@@ -154,6 +155,21 @@ test('a failed upload on release keeps the data staged for the next open', async
     await r.h.release('/r2', fd2, r.signal);
     assert.is(r.client.content('/r2').toString(), 'later');
     assert.is(r.h.debug.files.size, 0);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('growing a file past MAX_FILE_BYTES is EFBIG (truncate and write), and the file keeps its size', async () => {
+  const r = await rig();
+  try {
+    const [, fd] = await call(r.ops.create, '/big', 0o100644) as [number, number];
+    assert.equal(await call(r.ops.ftruncate, '/big', fd, 999_999_999_999_999), [-27]);
+    assert.equal(await call(r.ops.write, '/big', fd, Buffer.from('x'), 1, MAX_FILE_BYTES), [-27]);
+    assert.equal(await call(r.ops.ftruncate, '/big', fd, CS * 100), [0], 'growing below the bound is fine');
+    assert.equal(await call(r.ops.ftruncate, '/big', fd, 3), [0]);
+    assert.equal(await call(r.ops.release, '/big', fd), [0]);
+    assert.is(r.client.entries.get('/big')!.size, 3);
   } finally {
     await r.cleanup();
   }
