@@ -22,8 +22,9 @@ export function utimensAttrs(atime: UtimeArg, mtime: UtimeArg, nowMs: () => numb
   if (atime !== 'omit') attrs.atime = atime;
   if (mtime !== 'omit') {
     attrs.mtime = mtime;
-    // controllers older than Timespec times read mtimeMs
-    attrs.mtimeMs = mtime === 'now' ? nowMs() : timespecToMs(mtime);
+    // controllers older than Timespec times read mtimeMs (which cannot be before 1970)
+    const ms = mtime === 'now' ? nowMs() : timespecToMs(mtime);
+    if (ms >= 0) attrs.mtimeMs = ms;
   }
   return attrs.atime === undefined && attrs.mtime === undefined ? undefined : attrs;
 }

@@ -2,8 +2,9 @@
  * The mount's own inode numbers for entries that carry none (controllers older than the inode
  * namespace, files created here and not committed yet): the mount passes `use_ino`, so st_ino is
  * what programs see, and find/du/tar need it non-zero and distinct per file. Numbers are given
- * per path for the mount's lifetime, counting down from FALLBACK_INO_TOP, a range the
- * controller's numbers (which the contract keeps below 2^53, in practice far below) stay out of.
+ * per path for the mount's lifetime, counting down from FALLBACK_INO_TOP = 2^53 - 1. The
+ * controller's numbers are 53-bit hashes (src/meta/keys.ts inoNumber), so one of ours meets one of
+ * theirs as rarely as two of theirs meet each other; and ours only stand in until a commit.
  * A rename carries the number to the new path. Bounded: beyond maxEntries the oldest are dropped
  * (their paths get a new number when seen again). Pure.
  */

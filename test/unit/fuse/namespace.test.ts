@@ -78,6 +78,7 @@ test('utimens: atime and mtime with nanoseconds, "now", and "omit" for either', 
   assert.equal(await call(r.ops.utimens, '/f', { sec: 100, nsec: 5 }, { sec: -200, nsec: 999_999_999 }), [0]);
   assert.equal(e.atime, { sec: 100, nsec: 5 });
   assert.equal(e.mtime, { sec: -200, nsec: 999_999_999 });
+  assert.is((r.client.requests.setattr!.at(-1) as { mtimeMs?: number }).mtimeMs, undefined, 'no negative mtimeMs for old controllers to refuse');
   const st = await stat(r, '/f');
   assert.equal(st.mtime, { sec: -200, nsec: 999_999_999 });
   assert.equal(st.atime, { sec: 100, nsec: 5 });
