@@ -5,11 +5,12 @@
  * (staged-file.ts, open-files.ts: keyed by inode, so hard links and renames see one staged file)
  * and committed on flush/fsync/release to their inode; read-only opens read through the chunk
  * cache; attributes and listings are cached for a short TTL (meta-cache.ts) and invalidated by our
- * own changes, for every known name of a changed inode. Attribute, node and xattr operations live
- * in attr-ops.ts, node-ops.ts and xattr-ops.ts over the HandlerContext built here.
+ * own changes, for every known name of a changed inode. Open/read/write/commit operations live in
+ * file-ops.ts, attribute, node and xattr operations in attr-ops.ts, node-ops.ts and xattr-ops.ts,
+ * all over the HandlerContext built here; this file keeps lookups, listings, unlink and rename.
  */
 import { join } from 'node:path';
-import type { CreateOwner, EntryInfo } from '../src/common/api.js';
+import type { EntryInfo } from '../src/common/api.js';
 import { RedCloudError, errors } from '../src/common/errors.js';
 import type { Logger } from '../src/common/logger.js';
 import { MAX_NAME_BYTES, parentOf } from '../src/common/paths.js';
@@ -17,16 +18,13 @@ import type { RedCloudClient } from '../src/client/types.js';
 import { attrOps } from './attr-ops.js';
 import { ChunkCache } from './chunk-cache.js';
 import { DiskChunkCache } from './disk-chunk-cache.js';
-import { fuseErrors } from './errno.js';
-import { FileReader } from './file-reader.js';
+import { createFileOps } from './file-ops.js';
 import { FallbackInos } from './inos.js';
 import { MetadataCache } from './meta-cache.js';
 import { nodeOps } from './node-ops.js';
 import { OpenFiles } from './open-files.js';
-import { StagedFile, WRITE_BEHIND_DEFAULT } from './staged-file.js';
-import {
-  isWriteOpen, O_TRUNC, statusToStatfs, toStat, toStatfs, type FuseStat, type FuseStatfs, type StatSource,
-} from './stat.js';
+import { WRITE_BEHIND_DEFAULT, type StagedFile } from './staged-file.js';
+import { statusToStatfs, toStat, toStatfs, type FuseStat, type FuseStatfs, type StatSource } from './stat.js';
 import { TtlCache } from './ttl-cache.js';
 import { xattrOps } from './xattr-ops.js';
 
@@ -51,12 +49,6 @@ export interface Caller {
   gid: number;
 }
 
-interface Handle {
-  path: string;
-  staged?: StagedFile;
-  reader?: FileReader;
-}
-
 export type Sig = AbortSignal;
 
 /** What the operation modules share: the client, the caches, the open-file table and a few helpers. */
@@ -76,6 +68,11 @@ export interface HandlerContext {
   statOf(e: StatSource, path: string): FuseStat;
   /** ENAMETOOLONG for a last component over 255 bytes */
   checkName(path: string): void;
+  /** drops a staged file nobody uses and that holds nothing uncommitted */
+  maybeDispose(s: StagedFile): Promise<void>;
+  stagedStat(s: StagedFile, path: string): FuseStat;
+  /** the staged file readers of `path` share (open for writing, maybe under another name), unless unlinked */
+  liveStaged(path: string, ino: number | undefined): Promise<StagedFile | undefined>;
 }
 
 /** Attribute-cache misses in one directory within the TTL after which its listing is fetched instead. */
@@ -95,8 +92,6 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
   const listedForStat = new TtlCache<boolean>(options.attrTtlMs, nowMs);
   const inos = new FallbackInos();
   const files = new OpenFiles();
-  const handles = new Map<number, Handle>();
-  let nextFd = 1;
 
   const cachedIno = (path: string): number | undefined => meta.attr(path)?.ino;
 
@@ -152,42 +147,6 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
 
   const stagedFor = (path: string): Promise<StagedFile | undefined> => files.at(path, cachedIno(path));
 
-  /** A staged file for `path` from its committed version, truncated, or new (`create`: its mode). */
-  async function openStaged(path: string, how: { create?: { mode: number; owner: CreateOwner }; truncate?: boolean }, signal: Sig): Promise<StagedFile> {
-    const deps = { client, cache, stagingDir, logger, writeBehindChunks: options.writeBehindChunks ?? WRITE_BEHIND_DEFAULT };
-    if (how.create) {
-      const s = await StagedFile.create(deps, path, null, how.create.mode);
-      s.owner = how.create.owner;
-      return s;
-    }
-    if (how.truncate) {
-      const entry = await statEntry(path, signal);
-      if (entry.kind !== 'file') throw errors.isDir(`Not a regular file: ${path}`, { path });
-      const s = await StagedFile.create(deps, path, null, entry.mode);
-      s.entry = entry;
-      s.ino = entry.ino;
-      return s;
-    }
-    const plan = await client.readPlan(path, { signal });
-    if (plan.entry.kind !== 'file') throw errors.isDir(`Not a regular file: ${path}`, { path });
-    return StagedFile.create(deps, path, plan, plan.entry.mode);
-  }
-
-  /** The staged file of `path` (under its name or its inode), creating it if needed; takes a reference. */
-  function acquireStaged(path: string, how: { create?: { mode: number; owner: CreateOwner }; truncate?: boolean }, signal: Sig): Promise<StagedFile> {
-    let p = how.create ? undefined : files.pending(path, cachedIno(path));
-    if (!p) {
-      p = openStaged(path, how, signal);
-      files.add(path, OpenFiles.keyOf(path, undefined), p);
-      p.then((s) => files.rekey(s), () => undefined);
-    }
-    return p.then(async (s) => {
-      s.refs++;
-      if (how.truncate && s.size !== 0) await s.truncate(0);
-      return s;
-    });
-  }
-
   async function commit(s: StagedFile, signal: Sig): Promise<void> {
     if (!s.needsCommit) return;
     const wasNew = s.ino === undefined && s.entry === undefined;
@@ -216,19 +175,6 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     if (entry) meta.setAttr(path, entry);
   }
 
-  function handleOf(fd: number): Handle {
-    const h = handles.get(fd);
-    if (!h) throw fuseErrors.badFd(fd);
-    return h;
-  }
-
-  function addHandle(h: Handle): number {
-    const fd = nextFd++;
-    if (nextFd > 0x7fff_ffff) nextFd = 1;
-    handles.set(fd, h);
-    return fd;
-  }
-
   /** A staged file's stat: its size and times, the committed inode's owner, links and number. */
   function stagedStat(s: StagedFile, path: string): FuseStat {
     const e = s.entry;
@@ -246,12 +192,15 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     return s && !s.unlinked ? s : undefined;
   }
 
-  const ctx: HandlerContext = { client, logger, meta, files, inos, nowMs, statEntry, stagedFor, commit, changed, statOf, checkName };
+  const ctx: HandlerContext = {
+    client, logger, meta, files, inos, nowMs, statEntry, stagedFor, commit, maybeDispose, changed, statOf, checkName, stagedStat, liveStaged,
+  };
+  const fileOps = createFileOps(ctx, { cache, stagingDir, writeBehindChunks: options.writeBehindChunks ?? WRITE_BEHIND_DEFAULT });
 
   return {
     cache,
     /** open handles and staged files, for tests */
-    debug: { handles, files, meta },
+    debug: { handles: fileOps.handles, files, meta },
 
     async getattr(path: string, signal: Sig): Promise<FuseStat> {
       checkName(path);
@@ -279,98 +228,6 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
         }
       }
       return { names, stats };
-    },
-
-    async open(path: string, flags: number, signal: Sig): Promise<number> {
-      if (isWriteOpen(flags)) {
-        const s = await acquireStaged(path, { truncate: (flags & O_TRUNC) !== 0 }, signal);
-        return addHandle({ path, staged: s });
-      }
-      const s = await liveStaged(path, cachedIno(path));
-      if (s) {
-        s.refs++;
-        return addHandle({ path, staged: s });
-      }
-      const plan = await client.readPlan(path, { signal });
-      if (plan.entry.kind === 'dir') throw errors.isDir(`Is a directory: ${path}`, { path });
-      const other = plan.entry.ino !== undefined ? await liveStaged(path, plan.entry.ino) : undefined;
-      if (other) {
-        other.refs++;
-        return addHandle({ path, staged: other });
-      }
-      meta.setAttr(path, plan.entry);
-      return addHandle({ path, reader: new FileReader(path, plan, cache, client) });
-    },
-
-    async create(path: string, mode: number, caller: Caller | undefined, signal: Sig): Promise<number> {
-      checkName(path);
-      const existing = await files.at(path);
-      if (existing && !existing.unlinked) {
-        existing.refs++;
-        await existing.truncate(0);
-        return addHandle({ path, staged: existing });
-      }
-      if (existing?.unlinked) await files.unname(path);
-      const { owner, mode: m } = await nodeOps(ctx).ownerFor(path, caller, mode & 0o7777, false, signal);
-      const s = await acquireStaged(path, { create: { mode: m, owner } }, signal);
-      meta.forget(path); // readdir adds staged files to a cached listing; the commit adds the entry to it
-      return addHandle({ path, staged: s });
-    },
-
-    async read(_path: string, fd: number, length: number, offset: number, signal: Sig): Promise<Buffer> {
-      const h = handleOf(fd);
-      if (h.staged) return h.staged.read(offset, length);
-      return h.reader!.read(offset, length, signal);
-    },
-
-    async write(_path: string, fd: number, data: Buffer, offset: number, _signal: Sig): Promise<number> {
-      const h = handleOf(fd);
-      if (!h.staged) throw fuseErrors.badFd(fd);
-      return h.staged.write(data, offset);
-    },
-
-    async flush(_path: string, fd: number, signal: Sig): Promise<void> {
-      const h = handleOf(fd);
-      if (h.staged) await commit(h.staged, signal);
-    },
-
-    async fsync(path: string, fd: number, signal: Sig): Promise<void> {
-      await this.flush(path, fd, signal);
-    },
-
-    async release(_path: string, fd: number, signal: Sig): Promise<void> {
-      const h = handles.get(fd);
-      if (!h) return;
-      handles.delete(fd);
-      if (!h.staged) return;
-      const s = h.staged;
-      s.refs--;
-      try {
-        await commit(s, signal);
-      } catch (err) {
-        logger.warn({ err, path: s.path }, 'Upload on release failed; changes stay staged for the next open');
-        throw err;
-      } finally {
-        await maybeDispose(s);
-      }
-    },
-
-    async truncate(path: string, size: number, signal: Sig): Promise<void> {
-      const s = await acquireStaged(path, {}, signal);
-      try {
-        await s.truncate(size);
-        if (s.refs === 1) await commit(s, signal);
-      } finally {
-        s.refs--;
-        await maybeDispose(s);
-      }
-      changed(path);
-    },
-
-    async ftruncate(path: string, fd: number, size: number, signal: Sig): Promise<void> {
-      const h = handleOf(fd);
-      if (!h.staged) return this.truncate(path, size, signal);
-      await h.staged.truncate(size);
     },
 
     async rmdir(path: string, signal: Sig): Promise<void> {
@@ -439,6 +296,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
 
     async access(): Promise<void> {},
 
+    ...fileOps.ops,
     ...attrOps(ctx),
     ...nodeOps(ctx),
     ...xattrOps(ctx),

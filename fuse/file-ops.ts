@@ -1,0 +1,174 @@
+/**
+ * The file operations: open (a reader for read-only opens, else the staged file), create, read,
+ * write, flush/fsync/release (which commit), truncate. Writes are staged (staged-file.ts) in the
+ * open-file table (open-files.ts), one staged file per inode whatever name it was opened by.
+ */
+import type { CreateOwner } from '../src/common/api.js';
+import { errors } from '../src/common/errors.js';
+import type { ChunkCache } from './chunk-cache.js';
+import { fuseErrors } from './errno.js';
+import { FileReader } from './file-reader.js';
+import type { Caller, HandlerContext, Sig } from './handlers.js';
+import { nodeOps } from './node-ops.js';
+import { OpenFiles } from './open-files.js';
+import { StagedFile } from './staged-file.js';
+import { isWriteOpen, O_TRUNC } from './stat.js';
+
+interface Handle {
+  path: string;
+  staged?: StagedFile;
+  reader?: FileReader;
+}
+
+export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagingDir: string; writeBehindChunks: number }) {
+  const { client, logger, meta, files } = ctx;
+  const handles = new Map<number, Handle>();
+  let nextFd = 1;
+  const cachedIno = (path: string): number | undefined => meta.attr(path)?.ino;
+
+  /** A staged file for `path` from its committed version, truncated, or new (`create`: its mode). */
+  async function openStaged(path: string, how: { create?: { mode: number; owner: CreateOwner }; truncate?: boolean }, signal: Sig): Promise<StagedFile> {
+    const deps = { client, cache: o.cache, stagingDir: o.stagingDir, logger, writeBehindChunks: o.writeBehindChunks };
+    if (how.create) {
+      const s = await StagedFile.create(deps, path, null, how.create.mode);
+      s.owner = how.create.owner;
+      return s;
+    }
+    if (how.truncate) {
+      const entry = await ctx.statEntry(path, signal);
+      if (entry.kind !== 'file') throw errors.isDir(`Not a regular file: ${path}`, { path });
+      const s = await StagedFile.create(deps, path, null, entry.mode);
+      s.entry = entry;
+      s.ino = entry.ino;
+      return s;
+    }
+    const plan = await client.readPlan(path, { signal });
+    if (plan.entry.kind !== 'file') throw errors.isDir(`Not a regular file: ${path}`, { path });
+    return StagedFile.create(deps, path, plan, plan.entry.mode);
+  }
+
+  /** The staged file of `path` (under its name or its inode), creating it if needed; takes a reference. */
+  function acquireStaged(path: string, how: { create?: { mode: number; owner: CreateOwner }; truncate?: boolean }, signal: Sig): Promise<StagedFile> {
+    let p = how.create ? undefined : files.pending(path, cachedIno(path));
+    if (!p) {
+      p = openStaged(path, how, signal);
+      files.add(path, OpenFiles.keyOf(path, undefined), p);
+      p.then((s) => files.rekey(s), () => undefined);
+    }
+    return p.then(async (s) => {
+      s.refs++;
+      if (how.truncate && s.size !== 0) await s.truncate(0);
+      return s;
+    });
+  }
+
+  function handleOf(fd: number): Handle {
+    const h = handles.get(fd);
+    if (!h) throw fuseErrors.badFd(fd);
+    return h;
+  }
+
+  function addHandle(h: Handle): number {
+    const fd = nextFd++;
+    if (nextFd > 0x7fff_ffff) nextFd = 1;
+    handles.set(fd, h);
+    return fd;
+  }
+
+  const ops = {
+    async open(path: string, flags: number, signal: Sig): Promise<number> {
+      if (isWriteOpen(flags)) {
+        const s = await acquireStaged(path, { truncate: (flags & O_TRUNC) !== 0 }, signal);
+        return addHandle({ path, staged: s });
+      }
+      const s = await ctx.liveStaged(path, cachedIno(path));
+      if (s) {
+        s.refs++;
+        return addHandle({ path, staged: s });
+      }
+      const plan = await client.readPlan(path, { signal });
+      if (plan.entry.kind === 'dir') throw errors.isDir(`Is a directory: ${path}`, { path });
+      const other = plan.entry.ino !== undefined ? await ctx.liveStaged(path, plan.entry.ino) : undefined;
+      if (other) {
+        other.refs++;
+        return addHandle({ path, staged: other });
+      }
+      meta.setAttr(path, plan.entry);
+      return addHandle({ path, reader: new FileReader(path, plan, o.cache, client) });
+    },
+
+    async create(path: string, mode: number, caller: Caller | undefined, signal: Sig): Promise<number> {
+      ctx.checkName(path);
+      const existing = await files.at(path);
+      if (existing && !existing.unlinked) {
+        existing.refs++;
+        await existing.truncate(0);
+        return addHandle({ path, staged: existing });
+      }
+      if (existing?.unlinked) await files.unname(path);
+      const { owner, mode: m } = await nodeOps(ctx).ownerFor(path, caller, mode & 0o7777, false, signal);
+      const s = await acquireStaged(path, { create: { mode: m, owner } }, signal);
+      meta.forget(path); // readdir adds staged files to a cached listing; the commit adds the entry to it
+      return addHandle({ path, staged: s });
+    },
+
+    async read(_path: string, fd: number, length: number, offset: number, signal: Sig): Promise<Buffer> {
+      const h = handleOf(fd);
+      if (h.staged) return h.staged.read(offset, length);
+      return h.reader!.read(offset, length, signal);
+    },
+
+    async write(_path: string, fd: number, data: Buffer, offset: number, _signal: Sig): Promise<number> {
+      const h = handleOf(fd);
+      if (!h.staged) throw fuseErrors.badFd(fd);
+      return h.staged.write(data, offset);
+    },
+
+    async flush(_path: string, fd: number, signal: Sig): Promise<void> {
+      const h = handleOf(fd);
+      if (h.staged) await ctx.commit(h.staged, signal);
+    },
+
+    async fsync(path: string, fd: number, signal: Sig): Promise<void> {
+      await this.flush(path, fd, signal);
+    },
+
+    async release(_path: string, fd: number, signal: Sig): Promise<void> {
+      const h = handles.get(fd);
+      if (!h) return;
+      handles.delete(fd);
+      if (!h.staged) return;
+      const s = h.staged;
+      s.refs--;
+      try {
+        await ctx.commit(s, signal);
+      } catch (err) {
+        logger.warn({ err, path: s.path }, 'Upload on release failed; changes stay staged for the next open');
+        throw err;
+      } finally {
+        await ctx.maybeDispose(s);
+      }
+    },
+
+    async truncate(path: string, size: number, signal: Sig): Promise<void> {
+      const s = await acquireStaged(path, {}, signal);
+      try {
+        await s.truncate(size);
+        if (s.refs === 1) await ctx.commit(s, signal);
+      } finally {
+        s.refs--;
+        await ctx.maybeDispose(s);
+      }
+      ctx.changed(path);
+    },
+
+    async ftruncate(path: string, fd: number, size: number, signal: Sig): Promise<void> {
+      const h = handleOf(fd);
+      if (!h.staged) return this.truncate(path, size, signal);
+      await h.staged.truncate(size);
+    },
+
+  };
+
+  return { handles, ops };
+}
