@@ -137,6 +137,16 @@ test('creates are owned by the caller; in a setgid directory they take its group
   assert.is(r.client.entries.get('/sg/p')!.uid, 65534);
 }));
 
+test('the caller is read when the op arrives, before anything awaits (the addon\'s context is the next request\'s after that)', async () => {
+  let who = NOBODY;
+  await withRig({ caller: () => who }, async (r) => {
+    const pending = call(r.ops.mkdir, '/d', 0o755);
+    who = { uid: 0, gid: 0 };
+    assert.equal(await pending, [0]);
+    assert.is(r.client.entries.get('/d')!.uid, 65534);
+  });
+});
+
 test('mknod makes fifos, sockets, devices (with rdev) and empty regular files', () => withRig({}, async (r) => {
   const kinds = [[S_IFIFO, 'fifo'], [S_IFSOCK, 'socket'], [S_IFCHR, 'char'], [S_IFBLK, 'block'], [S_IFREG, 'file']] as const;
   for (const [bits, kind] of kinds) {
