@@ -8,26 +8,27 @@
  *   was visible is lost; each owner gets a root inode (mode 0755, times = the migration time);
  * - tombstoned entries are dropped, and the update-log rows of every entry key are removed
  *   (per-origin floors keep the digest from going backwards); users are kept as they are;
- * - the new records are written as local writes with ids and stamps from this node's sequence
- *   (ops.ts newInode/newLink), each with an update-log row, so gossip spreads them.
- * It runs in one transaction and only when the database holds legacy entries and no inode or
- * link record (else it refuses with INVALID); node_meta `schema` = 2 then marks it done.
+ * - the new records are written as local writes (ops.ts newInode/newLink), each with an
+ *   update-log row, so gossip spreads them.
+ * It runs in one transaction; node_meta `schema` = 2 then marks it done.
  *
- * **Upgrading a cluster.** Two controllers converting the same namespace independently would
- * create two trees with different ids (every file twice, under conflict names). So: stop every
- * controller; upgrade ONE and start it on its old database (it converts it); then start the
- * others with EMPTY databases — they catch up by gossip and anti-entropy. Never start two
- * controllers on old databases of the same cluster. The conversion itself is pure
- * (convertEntries); the SQL around it is the thin part.
+ * **Upgrading a cluster: every controller converts its own database, and they agree.** Ids are
+ * derived from the account and the path (`migrated.<hash>`), not from this node's sequence, and
+ * every record is stamped with the HLC of the legacy entry it comes from (roots and implicit
+ * directories with the account's earliest). So controllers that convert the same namespace
+ * independently write the same keys with equal values at equally old stamps: they merge into one
+ * tree, and any change made after the conversion (stamped later) wins over every conversion.
+ * The conversion itself is pure (convertEntries); the SQL around it is the thin part.
  */
+import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { RedCloudError } from '../common/errors.js';
 import { parentOf } from '../common/paths.js';
-import { newId, ROOT_INO } from '../meta/keys.js';
+import { compareHlc } from '../meta/hlc.js';
+import { ROOT_INO } from '../meta/keys.js';
 import { newInode, newLink, type WriteStamp } from '../meta/ops.js';
 import { tsFromMs } from '../meta/register.js';
 import { tagNames } from '../meta/tags.js';
-import type { EntryRecord, InodeRecord, LinkRecord, MetaRecord, UserRecord } from '../meta/types.js';
+import type { EntryRecord, Hlc, InodeRecord, LinkRecord, MetaRecord, UserRecord } from '../meta/types.js';
 import type { MetadataStore } from './metadata-store.js';
 
 export interface MigrationReport {
@@ -47,6 +48,13 @@ export interface Converted {
 }
 
 const ROOT_MODE = 0o755;
+
+/** The id a converted entry gets on every controller: `migrated.<11 base-36 digits of a hash of role, owner and path>`. */
+export function migratedId(role: 'inode' | 'link', owner: string, path: string): string {
+  const h = BigInt(`0x${createHash('sha256').update(`${role}\0${owner}\0${path}`).digest('hex').slice(0, 16)}`);
+  const n = (h % (36n ** 11n - 1n)) + 1n;
+  return `migrated.${n.toString(36)}`;
+}
 const depth = (path: string): number => path.split('/').length;
 const baseName = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
 
@@ -60,30 +68,35 @@ export function convertEntries(entries: readonly EntryRecord[], next: () => Writ
   for (const owner of owners) {
     const mine = entries.filter((e) => e.owner === owner && e.value !== null && e.path !== '/');
     mine.sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    const root = next();
-    out.push({ record: newInode({ owner, ino: ROOT_INO, kind: 'dir', attr: { mode: ROOT_MODE, uid: 0, gid: 0 }, time: tsFromMs(nowMs), ...root }), seq: root.seq });
-    const dirs = new Map<string, string>([['/', ROOT_INO]]);
-    const place = (path: string, inode: InodeRecord): void => {
-      const parent = ensureDir(parentOf(path));
+    const earliest = mine.reduce<Hlc>((m, e) => (compareHlc(e.hlc, m) < 0 ? e.hlc : m), mine[0]?.hlc ?? { wallMs: nowMs, logical: 0, node: '' });
+    /** this node's next seq, stamped with the legacy version's HLC (equal on every converting controller) */
+    const at = (hlc: Hlc): WriteStamp => {
       const s = next();
-      out.push({ record: newLink({ owner, id: newId(s.node, s.seq), ino: inode.ino, dir: inode.kind === 'dir', parent, name: baseName(path), ...s }), seq: s.seq });
+      return { ...s, hlc: { wallMs: hlc.wallMs, logical: hlc.logical, node: s.node } };
+    };
+    const root = at(earliest);
+    out.push({ record: newInode({ owner, ino: ROOT_INO, kind: 'dir', attr: { mode: ROOT_MODE, uid: 0, gid: 0 }, time: tsFromMs(earliest.wallMs), ...root }), seq: root.seq });
+    const dirs = new Map<string, string>([['/', ROOT_INO]]);
+    const place = (path: string, inode: InodeRecord, hlc: Hlc): void => {
+      const parent = ensureDir(parentOf(path));
+      const s = at(hlc);
+      out.push({ record: newLink({ owner, id: migratedId('link', owner, path), ino: inode.ino, dir: inode.kind === 'dir', parent, name: baseName(path), ...s }), seq: s.seq });
       if (inode.kind === 'dir') dirs.set(path, inode.ino);
     };
     const ensureDir = (path: string): string => {
       const known = dirs.get(path);
       if (known) return known;
-      const s = next();
-      const inode = newInode({ owner, ino: newId(s.node, s.seq), kind: 'dir', attr: { mode: ROOT_MODE, uid: 0, gid: 0 }, time: tsFromMs(nowMs), ...s });
+      const s = at(earliest);
+      const inode = newInode({ owner, ino: migratedId('inode', owner, path), kind: 'dir', attr: { mode: ROOT_MODE, uid: 0, gid: 0 }, time: tsFromMs(earliest.wallMs), ...s });
       out.push({ record: inode, seq: s.seq });
-      place(path, inode);
+      place(path, inode, earliest);
       return inode.ino;
     };
     for (const e of mine) {
       if (e.value!.kind === 'dir' && dirs.has(e.path)) continue; // an implicit dir made for an earlier orphan
-      const s = next();
-      const inode = inodeOfEntry(e, s);
-      out.push({ record: inode, seq: s.seq });
-      place(e.path, inode);
+      const inode = inodeOfEntry(e, at(e.hlc));
+      out.push({ record: inode, seq: inode.vv[inode.hlc.node]! });
+      place(e.path, inode, e.hlc);
     }
   }
   return out;
@@ -92,7 +105,7 @@ export function convertEntries(entries: readonly EntryRecord[], next: () => Writ
 function inodeOfEntry(e: EntryRecord, s: WriteStamp): InodeRecord {
   const v = e.value!;
   const r = newInode({
-    owner: e.owner, ino: newId(s.node, s.seq), kind: v.kind, attr: { mode: v.mode & 0o7777, uid: 0, gid: 0 },
+    owner: e.owner, ino: migratedId('inode', e.owner, e.path), kind: v.kind, attr: { mode: v.mode & 0o7777, uid: 0, gid: 0 },
     content: { size: v.size, chunks: v.kind === 'file' ? v.chunks.map((c) => ({ id: c.id, size: c.size })) : [] },
     ...(v.target !== undefined ? { target: v.target } : {}), time: tsFromMs(v.mtimeMs), tags: tagNames(e.tags), ...s,
   });
@@ -126,15 +139,11 @@ export interface MigrationTarget {
  * Converts the rows of `legacy_records` (moved aside by moveLegacyAside) through the store and
  * drops the table; undefined when there is none. Call inside one transaction.
  */
-export function migrateLegacy(db: Database.Database, store: MigrationTarget, hasNamespace: () => boolean, nowMs: number): MigrationReport | undefined {
+export function migrateLegacy(db: Database.Database, store: MigrationTarget, nowMs: number): MigrationReport | undefined {
   if (columnsOf(db, 'legacy_records').length === 0) return undefined;
   const rows = (db.prepare('SELECT record FROM legacy_records ORDER BY key').all() as { record: string }[]).map((r) => JSON.parse(r.record) as MetaRecord | EntryRecord);
   const entries = rows.filter((r): r is EntryRecord => r.type === 'entry');
   const users = rows.filter((r): r is UserRecord => r.type === 'user');
-  if (entries.length > 0 && hasNamespace()) {
-    throw new RedCloudError('INVALID', 'This database holds both legacy path entries and inode records, so it cannot be converted safely. '
-      + 'Start this controller with an empty database: it will catch up from its peers by gossip.');
-  }
   for (const u of users) store.api.mergeRecord(u);
   const legacyKeys = db.prepare('SELECT DISTINCT key FROM updates WHERE key >= ? AND key < ?').all('e\0', 'e\x01') as { key: string }[];
   for (const { key } of legacyKeys) store.dropLogRows(key);

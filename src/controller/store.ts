@@ -100,7 +100,6 @@ function prepare(db: Db) {
       ON CONFLICT(key) DO UPDATE SET type = excluded.type, owner = excluded.owner, record = excluded.record`),
     allRecords: db.prepare<[], { record: string }>('SELECT record FROM records ORDER BY key'),
     bucketRecords: db.prepare<[number], { key: string; record: string }>('SELECT key, record FROM records WHERE bucket = ?'),
-    namespaceRecords: db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM (SELECT 1 FROM records WHERE type IN ('inode', 'link') LIMIT 1)"),
     linkRow: db.prepare<[string], LinkRow>('SELECT * FROM links WHERE key = ?'),
     insertLink: db.prepare('INSERT INTO links (key, owner, link_id, ino, dir) VALUES (?, ?, ?, ?, ?)'),
     deleteLink: db.prepare('DELETE FROM links WHERE key = ?'),
@@ -376,7 +375,7 @@ export function openStore(opts: StoreOptions): SqliteMetadataStore {
   let migration: MigrationReport | undefined;
   try {
     if (legacy || s.getMeta.get('schema')?.v !== SCHEMA_VERSION) {
-      migration = db.transaction(() => migrateLegacy(db, store, () => s.namespaceRecords.get()!.n > 0, opts.now()))();
+      migration = db.transaction(() => migrateLegacy(db, store, opts.now()))();
       s.setMeta.run('schema', SCHEMA_VERSION);
     }
   } catch (err) {

@@ -6,12 +6,12 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { moveLink } from '../../../src/meta/ops.js';
 import { openStore } from '../../../src/controller/store.js';
 import { storeSuite, fsOf } from './store-suite.js';
 import Database from 'better-sqlite3';
 import { ROOT_INO } from '../../../src/meta/keys.js';
 import { tsFromMs } from '../../../src/meta/register.js';
-import { RedCloudError } from '../../../src/common/errors.js';
 
 storeSuite('sqlite', (o) => openStore({ path: ':memory:', ...o }));
 
@@ -150,25 +150,38 @@ test('a path-keyed database is converted on first open, once', () => withDir((di
   raw.close();
 }));
 
-test('legacy entries beside inode records are refused with what to do', () => withDir((dir) => {
-  const path = join(dir, 'redcloud.db');
-  const s = openStore({ path, nodeId: 'a', now: () => 1 });
-  fsOf(s).create(ROOT_INO, 'new');
-  s.close();
-  // a conversion that never finished beside a namespace already written (legacy_records left over)
-  const raw = new Database(path);
-  raw.exec('CREATE TABLE legacy_records (key TEXT PRIMARY KEY, type TEXT NOT NULL, owner TEXT, path TEXT, parent TEXT, live INTEGER NOT NULL, kind TEXT, record TEXT NOT NULL)');
-  const entry = { type: 'entry', key: 'e\0u\0/old', owner: 'u', path: '/old', value: { kind: 'file', size: 0, mode: 0o644, mtimeMs: 1, ctimeMs: 1, chunks: [] }, tags: {}, vv: { a: 1 }, hlc: { wallMs: 1, logical: 0, node: 'a' } };
-  raw.prepare('INSERT INTO legacy_records VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(entry.key, 'entry', 'u', '/old', '/', 1, 'file', JSON.stringify(entry));
-  raw.close();
-  try {
-    openStore({ path, nodeId: 'a', now: () => 1 });
-    assert.unreachable('opened');
-  } catch (err) {
-    assert.instance(err, RedCloudError);
-    assert.is((err as RedCloudError).code, 'INVALID');
-    assert.match((err as Error).message, /empty database/);
-  }
+test('controllers converting the same path-keyed namespace independently merge into one tree', () => withDir((dir) => {
+  const stores = ['a', 'b'].map((node) => {
+    const path = join(dir, `${node}.db`);
+    writeLegacyDb(path);
+    const raw = new Database(path);
+    raw.prepare("UPDATE node_meta SET v = ? WHERE k = 'node_id'").run(node);
+    raw.close();
+    return openStore({ path, nodeId: node, now: () => (node === 'a' ? 9000 : 9500) });
+  });
+  const [a, b] = stores as [ReturnType<typeof openStore>, ReturnType<typeof openStore>];
+  // a user renames a converted file on controller a after its conversion
+  const docs = a.lookup('u', ROOT_INO, 'docs')!;
+  const link = a.getLink('u', a.lookup('u', docs.ino, 'a.txt')!.linkId)!;
+  const st = a.nextStamp();
+  a.applyLocal(moveLink(link, docs.ino, 'renamed.txt', st), st.seq);
+  for (const u of a.updatesSince({}, 1000)) b.applyRemote(u);
+  for (const u of b.updatesSince({}, 1000)) a.applyRemote(u);
+  const tree = (s: typeof a): string[] => {
+    const out: string[] = [];
+    const walk = (ino: string, at: string): void => {
+      for (const e of s.children('u', ino)) {
+        out.push(`${at}/${e.name}`);
+        if (e.dir) walk(e.ino, `${at}/${e.name}`);
+      }
+    };
+    walk(ROOT_INO, '');
+    return out;
+  };
+  assert.equal(tree(a), ['/docs', '/docs/renamed.txt', '/ln', '/orphan', '/orphan/x'], 'one tree, no conflict copies, the later rename kept');
+  assert.equal(tree(b), tree(a));
+  a.close();
+  b.close();
 }));
 
 test.run();
