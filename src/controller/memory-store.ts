@@ -256,6 +256,9 @@ export function openMemoryStore(opts: MemoryStoreOptions): MetadataStore {
       seq += 1;
       return { hlc, node: opts.nodeId, seq };
     },
+    noteOwnSeq(peerSeq) {
+      if (Number.isSafeInteger(peerSeq) && peerSeq > seq) seq = peerSeq;
+    },
     applyLocal: (record, writeSeq) => tx(() => {
       putRecord(record);
       putLog(opts.nodeId, writeSeq, record);

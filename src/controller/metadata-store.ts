@@ -35,6 +35,12 @@ export interface MetadataStore {
   readonly nodeId: NodeId;
   /** Stamp of the next local write (seq and HLC); persisted by applyLocal. */
   nextStamp(): WriteStamp;
+  /**
+   * A peer holds this controller's own writes up to `seq` (its digest says so): the next local
+   * write must be numbered above it. After a restore from an old backup, the write counter would
+   * otherwise hand out numbers peers already hold for other writes, and those would be lost.
+   */
+  noteOwnSeq(seq: number): void;
   /** Persists a local version (built by src/meta/ops.ts) and its update-log row. */
   applyLocal(record: MetaRecord, seq: number): void;
   /** A gossip update: decideRemote, then persist; an update already known or absorbed changes nothing. */

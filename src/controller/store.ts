@@ -464,6 +464,11 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       seq += 1;
       return { hlc, node: opts.nodeId, seq };
     },
+    noteOwnSeq(peerSeq) {
+      if (!Number.isSafeInteger(peerSeq) || peerSeq <= seq) return;
+      seq = peerSeq;
+      saveClock();
+    },
     applyLocal: (record, writeSeq) => tx(() => {
       persist(record, parse(s.getRecord.get(record.key)));
       putLog(opts.nodeId, writeSeq, record);

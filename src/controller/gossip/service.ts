@@ -25,6 +25,7 @@ import {
 
 export interface GossipStore {
   digest(): Digest;
+  noteOwnSeq(seq: number): void;
   updatesSince(digest: Digest, limit: number): Update[];
   applyRemote(update: Update): RemoteApplyResult;
   transaction<T>(fn: () => T): T;
@@ -141,6 +142,8 @@ export function createGossipService(d: GossipDeps): GossipService {
   const myPeersHash = (): string => peersHash(d.membership.urls());
 
   function noteDigest(from: PeerRef, digest: Digest): void {
+    const own = digest[self.id];
+    if (own !== undefined) d.store.noteOwnSeq(own); // a restored controller never reuses a write number
     const mine = d.store.digest();
     digests.set(from.id, {
       url: from.url, id: from.id, digest, atMs: d.now(), lagUpdates: missingCount(digest, mine), behindUpdates: missingCount(mine, digest),

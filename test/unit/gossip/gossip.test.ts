@@ -144,6 +144,31 @@ test('a new, empty controller joining receives the whole state', async () => {
   assert.equal(size(newcomer, '/f49'), 49);
 });
 
+test('a controller restored from an old snapshot: after one exchange its new writes are numbered above what peers hold of it and reach them by gossip', async () => {
+  const clock = { now: 1_000_000 };
+  const net = new SimNetwork(SEED);
+  const nodes = makeCluster(net, 3, clock);
+  nodes[0]!.fs.write('/a', 1);
+  await rounds(nodes, clock, 3);
+  const all = new Set(Array.from({ length: 256 }, (_, i) => i));
+  const backup = { records: nodes[0]!.store.recordsInBuckets(all), updates: nodes[0]!.store.updatesSince({}, 100_000) };
+  nodes[0]!.fs.write('/b', 2);
+  nodes[0]!.fs.write('/c', 3);
+  await rounds(nodes, clock, 3);
+  nodes[0]!.gossip.stop();
+  const restored = simNode(net, 'c1', nodes[0]!.url, nodes.map((n) => n.url), { clock });
+  for (const u of backup.updates) restored.store.applyRemote(u);
+  for (const r of backup.records) restored.store.mergeRecord(r);
+  const peersHold = nodes[1]!.store.digest().c1!;
+  assert.ok(restored.store.digest().c1! < peersHold, 'the backup is behind what the peers hold of c1');
+  await restored.gossip.round();
+  restored.fs.write('/d', 4);
+  assert.ok(restored.store.digest().c1! > peersHold, 'its new write is numbered above what the peers hold');
+  const cluster = [restored, nodes[1]!, nodes[2]!];
+  await rounds(cluster, clock, 4);
+  for (const n of cluster) assert.equal(['/a', '/b', '/c', '/d'].map((p) => size(n, p)), [1, 2, 3, 4], `every write on ${n.id}, by gossip alone`);
+});
+
 test('malformed records from a peer are refused by gossip and anti-entropy, never stored or forwarded', async () => {
   const clock = { now: 1_000_000 };
   const net = new SimNetwork(SEED);
