@@ -24,7 +24,7 @@ import { MetadataCache } from './meta-cache.js';
 import { nodeOps } from './node-ops.js';
 import { OpenFiles } from './open-files.js';
 import { WRITE_BEHIND_DEFAULT, type StagedFile } from './staged-file.js';
-import { statusToStatfs, toStat, toStatfs, type FuseStat, type FuseStatfs, type StatSource } from './stat.js';
+import { msToTimespec, statusToStatfs, toStat, toStatfs, type FuseStat, type FuseStatfs, type StatSource } from './stat.js';
 import { TtlCache } from './ttl-cache.js';
 import { xattrOps } from './xattr-ops.js';
 
@@ -159,7 +159,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     meta.forget(s.path);
     meta.putInListing(entry);
     meta.setAttr(s.path, entry);
-    if (wasNew) meta.dirTouched(parentOf(s.path)); // its mtime changed
+    if (wasNew) meta.dirEntryAdded(parentOf(s.path), { ms: entry.ctimeMs, ts: entry.ctime ?? msToTimespec(entry.ctimeMs) });
   }
 
   /** Drops a staged file nobody uses and that holds nothing uncommitted. */

@@ -5,7 +5,7 @@
  * cached paths name an inode with nlink > 1 and drops them all when one changes. Pure (the
  * clock is injected).
  */
-import type { EntryInfo } from '../src/common/api.js';
+import type { EntryInfo, Timespec } from '../src/common/api.js';
 import { parentOf } from '../src/common/paths.js';
 import { TtlCache } from './ttl-cache.js';
 
@@ -92,6 +92,21 @@ export class MetadataCache {
     if (entry) this.dirOwners.set(dir, entry);
     this.attrs.delete(dir);
     if (dir !== '/') this.listings.delete(parentOf(dir));
+  }
+
+  /**
+   * An entry was added to `dir` at time `at` (the new inode's ctime): the cached directory (and its
+   * entry in its parent's listing) gets that mtime and ctime instead of being dropped, so a loop
+   * that creates files does not stat the directory again after each (the kernel's permission
+   * check asks for it). The controller stamps the directory a moment after the inode, so the true
+   * time shown once the cache expires is never earlier.
+   */
+  dirEntryAdded(dir: string, at: { ms: number; ts: Timespec }): void {
+    const touched = (e: EntryInfo): EntryInfo => ({ ...e, mtimeMs: at.ms, ctimeMs: at.ms, mtime: at.ts, ctime: at.ts });
+    const cached = this.attrs.get(dir);
+    if (cached) this.attrs.update(dir, (e) => (e ? touched(e) : e));
+    if (dir === '/') return;
+    this.listings.update(parentOf(dir), (entries) => entries.map((e) => (e.path === dir ? touched(e) : e)));
   }
 
   /** Drops every cached name of inode `ino` that the cache knows of (and their listings). */

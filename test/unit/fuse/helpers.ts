@@ -37,11 +37,13 @@ export interface RigOptions {
   caller?: () => Caller | null;
   /** a controller without the inode namespace */
   legacy?: boolean;
+  /** the fake controller's clock (default: a fixed time) */
+  clusterNowMs?: () => number;
 }
 
 export async function rig(opts: RigOptions = {}): Promise<Rig> {
   const dir = await mkdtemp(join(tmpdir(), 'redcloud-fuse-test-'));
-  const client = new FakeClient(CS);
+  const client = new FakeClient(CS, opts.clusterNowMs);
   client.legacy = opts.legacy ?? false;
   const logger = opts.logger ?? silentLogger();
   const h = createHandlers({ client, logger }, {

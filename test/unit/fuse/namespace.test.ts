@@ -147,6 +147,23 @@ test('the caller is read when the op arrives, before anything awaits (the addon\
   });
 });
 
+test('a create shows in its directory\'s mtime and ctime at once, without asking the controller for the directory again', async () => {
+  let nowMs = 1_700_000_000_000;
+  await withRig({ clusterNowMs: () => nowMs }, async (r) => {
+    await r.client.mkdir('/d');
+    const before = await stat(r, '/d');
+    nowMs += 5000;
+    const [, fd] = await call(r.ops.create, '/d/f', S_IFREG | 0o644) as [number, number];
+    assert.equal(await call(r.ops.release, '/d/f', fd), [0]);
+    const stats = r.client.calls.stat;
+    const after = await stat(r, '/d');
+    assert.is(r.client.calls.stat, stats, 'answered from the cache');
+    assert.equal(after.mtime, { sec: before.mtime.sec + 5, nsec: 0 });
+    assert.equal(after.ctime, after.mtime);
+    assert.equal(after.mtime, r.client.entries.get('/d')!.mtime, 'what the controller says too');
+  });
+});
+
 test('mknod makes fifos, sockets, devices (with rdev) and empty regular files', () => withRig({}, async (r) => {
   const kinds = [[S_IFIFO, 'fifo'], [S_IFSOCK, 'socket'], [S_IFCHR, 'char'], [S_IFBLK, 'block'], [S_IFREG, 'file']] as const;
   for (const [bits, kind] of kinds) {
