@@ -15,6 +15,11 @@ import type { TombstoneCandidate } from './gossip/tombstones.js';
 export interface RemoteApplyResult {
   /** false when the update was already known or absorbed (nothing changed) */
   changed: boolean;
+  /**
+   * Concurrent versions of the record disagreed and a rule chose; the SQLite store also reports
+   * the tree's decisions the record caused (a move skipped as a cycle, a directory revived, a
+   * name shown as a conflict copy). Logged as `Resolved conflict`.
+   */
   conflict: boolean;
   before?: MetaRecord;
   after: MetaRecord;

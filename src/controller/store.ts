@@ -197,16 +197,21 @@ function unreachableDirs(byIno: ReadonlyMap<string, TreeLink>, placed: ReadonlyM
 
 function linkIndex(s: Stmts) {
   const states = new Map<string, DirState>();
+  /** decisions the tree had to make (a move skipped as a cycle, a directory revived, a conflict name): `Resolved conflict` */
+  let decisions = 0;
 
   /** Re-runs the directory replay (full) or only the revive step; writes the placements that moved. */
   function recompute(st: DirState, full: boolean, groups: Set<string>): void {
     if (full) {
       st.byIno = dirLinksByIno(st.links.values());
+      const skippedBefore = st.replay.skipped.length;
       st.replay = replayDirs(st.byIno);
+      decisions += Math.max(0, st.replay.skipped.length - skippedBefore);
       st.replayUnreachable = unreachableDirs(st.byIno, st.replay.placed);
     }
     const live = [...st.replayUnreachable].filter((ino) => s.hasFileChild.get(st.owner, ino) !== undefined);
-    const { placed } = reviveDirs(st.byIno, st.replay, live);
+    const { placed, revived } = reviveDirs(st.byIno, st.replay, live);
+    decisions += revived.filter((id) => !st.final.get(id)).length;
     let moved = false;
     for (const [id, link] of st.links) {
       const target = st.byIno.get(link.ino)?.id === id ? placed.get(id) ?? null : null;
@@ -245,7 +250,10 @@ function linkIndex(s: Stmts) {
       for (const r of rows) {
         const shown = names.get(r.link_id)!;
         if (r.dir) st.shown.set(r.link_id, shown);
-        if (r.shown !== shown) s.setShown.run(shown, r.key);
+        if (r.shown !== shown) {
+          s.setShown.run(shown, r.key);
+          if (shown !== name) decisions += 1;
+        }
       }
     }
   }
@@ -348,7 +356,7 @@ function linkIndex(s: Stmts) {
     return names.reverse().map((n) => `/${n}`).join('');
   }
 
-  return { states, stateOf, indexLink, reachable, pathOfDir };
+  return { states, stateOf, indexLink, reachable, pathOfDir, decisions: () => decisions };
 }
 
 // ---- the store ----
@@ -453,8 +461,9 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     const d = decideRemote(current, incoming);
     if (d.absorbed) return unchanged(current, incoming);
     if (logged) putLog(logged.origin, logged.seq, incoming); // the update as its origin produced it
+    const decided = links.decisions();
     if (d.changed) persist(d.record, current);
-    return { changed: d.changed, conflict: d.conflict, before: current, after: d.record };
+    return { changed: d.changed, conflict: d.conflict || links.decisions() > decided, before: current, after: d.record };
   }
 
   const api: MetadataStore = {

@@ -184,4 +184,30 @@ test('controllers converting the same path-keyed namespace independently merge i
   b.close();
 }));
 
+test('a remote record that makes the tree decide (a cycle skipped, a conflict name) is reported as a conflict', () => {
+  let ms = 1000;
+  const [a, b] = ['a', 'b'].map((node) => openStore({ path: ':memory:', nodeId: node, now: () => ms }));
+  const fa = fsOf(a!);
+  const da = fa.mkdir(ROOT_INO, 'x');
+  const db = fa.mkdir(ROOT_INO, 'y');
+  for (const u of a!.updatesSince({}, 100)) b!.applyRemote(u);
+  const fb = fsOf(b!);
+  ms = 2000;
+  fa.move(da.link, db.ino, 'x'); // mv /x /y/x on a
+  ms = 3000;
+  fb.move(db.link, da.ino, 'y'); // mv /y /x/y on b, later: skipped where both meet
+  fb.create(ROOT_INO, 'same');
+  ms = 4000;
+  fa.create(ROOT_INO, 'same');
+  const seen = a!.digest();
+  // only b's links: the records themselves do not conflict (different keys, or one writer), the tree does
+  const links = b!.updatesSince(seen, 100).filter((u) => u.record.type === 'link');
+  const results = links.map((u) => ({ kind: u.record.type, conflict: a!.applyRemote(u).conflict }));
+  assert.is(results.length, 2);
+  assert.equal(results.map((r) => r.conflict), [true, true], 'the move skipped as a cycle and the entry shown under a conflict name');
+  assert.equal(a!.children('u', ROOT_INO).map((e) => e.name).filter((n) => n.startsWith('same')).length, 2);
+  a!.close();
+  b!.close();
+});
+
 test.run();
