@@ -2,8 +2,9 @@
  * Benchmark of the mounted directory: a cluster of 1 controller and 3 chunkservers with
  * REPLICATION_FACTOR=3 on 127.0.18.x, a real mount, and a local directory on the same disk,
  * measured in the same run: sequential write (with fsync) and read (page cache dropped) of
- * BENCH_FUSE_SIZE (default 1GiB), 4 KiB random reads (IOPS), create/stat/delete of 2,000 small
- * files (ops/s). Prints each figure and its ratio to the local directory. The random reads follow
+ * BENCH_FUSE_SIZE (default 1GiB), 4 KiB random reads (IOPS), create/stat/`ls -l`/delete of 2,000
+ * small files (ops/s), and the seconds of an `mv` of one file and of a directory holding
+ * BENCH_FUSE_MV_FILES (10,000) files. Prints each figure and its ratio to the local directory. The random reads follow
  * the sequential read, so the mount serves them from its disk chunk cache; a second figure, after
  * a remount with --disk-cache-size 0, shows random reads that must fetch from the chunkservers.
  * For each phase on the mount it also prints the CPU seconds of the mount, the chunkservers and
@@ -22,6 +23,7 @@ const sizeBytes = parseBytes(process.env.BENCH_FUSE_SIZE ?? '1GiB');
 const randomReads = Number(process.env.BENCH_FUSE_RANDOM_READS ?? 2000);
 const smallFiles = Number(process.env.BENCH_FUSE_FILES ?? 2000);
 const mountArgs = (process.env.BENCH_FUSE_MOUNT_ARGS ?? '').split(/\s+/).filter(Boolean);
+const mvFiles = Number(process.env.BENCH_FUSE_MV_FILES ?? 10_000);
 
 const PY_RANDOM = `
 import os,random,sys,time
@@ -34,6 +36,7 @@ for _ in range(n):
 print(time.time()-t)
 `;
 
+// create, stat, "ls -l" (list + lstat every entry), unlink of n small files: seconds of each
 const PY_META = `
 import os,sys,time
 d,n=sys.argv[1],int(sys.argv[2])
@@ -44,9 +47,25 @@ for i in range(n):
 t1=time.time()
 for i in range(n): os.stat(os.path.join(d,'f%05d'%i))
 t2=time.time()
-for i in range(n): os.unlink(os.path.join(d,'f%05d'%i))
+names=os.listdir(d)
+for x in names: os.lstat(os.path.join(d,x))
 t3=time.time()
-print(t1-t0,t2-t1,t3-t2)
+for i in range(n): os.unlink(os.path.join(d,'f%05d'%i))
+t4=time.time()
+print(t1-t0,t2-t1,t3-t2,t4-t3)
+`;
+
+// mv of one empty file, then of a directory holding n empty files (made with mknod): seconds of each
+const PY_MV = `
+import os,stat,sys,time
+d,n=sys.argv[1],int(sys.argv[2])
+os.makedirs(os.path.join(d,'big'),exist_ok=True)
+for i in range(n): os.mknod(os.path.join(d,'big','f%05d'%i),stat.S_IFREG|0o644)
+os.mknod(os.path.join(d,'one'),stat.S_IFREG|0o644)
+t0=time.time(); os.rename(os.path.join(d,'one'),os.path.join(d,'one2')); t1=time.time()
+os.rename(os.path.join(d,'big'),os.path.join(d,'big2')); t2=time.time()
+if len(os.listdir(os.path.join(d,'big2')))!=n: sys.exit('lost files in the move')
+print(t1-t0,t2-t1)
 `;
 
 function run(cmd: string, args: string[], timeoutMs = 30 * 60_000): { out: string; seconds: number } {
@@ -62,7 +81,11 @@ function dropCaches(): boolean {
   return r.status === 0;
 }
 
-interface Figures { writeMBs: number; readMBs: number; randomIops: number; createOps: number; statOps: number; deleteOps: number }
+interface Figures {
+  writeMBs: number; readMBs: number; randomIops: number; createOps: number; statOps: number; lsLongOps: number; deleteOps: number;
+  /** seconds to mv one file, and a directory of mvFiles files */
+  mvOneS: number; mvDirS: number;
+}
 
 /** CPU seconds (user + system, all threads) a process has used so far. */
 function cpuSeconds(pid: number): number {
@@ -92,12 +115,15 @@ function measureDir(dir: string, src: string, procs?: Processes): { figures: Fig
   const r = phase(`cold sequential read of ${(sizeBytes / 2 ** 20).toFixed(0)} MiB`, () => run('dd', [`if=${target}`, 'of=/dev/null', 'bs=1M', 'status=none']));
   dropCaches();
   const rnd = phase(`${randomReads} random 4 KiB reads`, () => Number(run('python3', ['-c', PY_RANDOM, target, String(randomReads)]).out.trim()));
-  const [c, s, d] = phase(`${smallFiles} small files: create, stat, delete`, () =>
+  const [c, s, ls, d] = phase(`${smallFiles} small files: create, stat, ls -l, delete`, () =>
     run('python3', ['-c', PY_META, join(dir, 'small'), String(smallFiles)]).out.trim().split(' ').map(Number));
+  const [mvOne, mvDir] = phase(`mv of one file, then of a ${mvFiles}-file directory`, () =>
+    run('python3', ['-c', PY_MV, join(dir, 'mv'), String(mvFiles)]).out.trim().split(' ').map(Number));
   return {
     figures: {
       writeMBs: sizeBytes / MB / w.seconds, readMBs: sizeBytes / MB / r.seconds, randomIops: randomReads / rnd,
-      createOps: smallFiles / c!, statOps: smallFiles / s!, deleteOps: smallFiles / d!,
+      createOps: smallFiles / c!, statOps: smallFiles / s!, lsLongOps: smallFiles / ls!, deleteOps: smallFiles / d!,
+      mvOneS: mvOne!, mvDirS: mvDir!,
     },
     cpu,
   };
@@ -121,6 +147,7 @@ async function main(): Promise<void> {
     const procs = { mount: fc.mount.proc.pid!, chunkservers: fc.tc.chunkservers.map((n) => n.pid!), controller: fc.tc.controllers[0]!.pid! };
     const { figures: m, cpu } = measureDir(fc.mnt, src, procs);
     const rows = (Object.keys(l) as (keyof Figures)[]).map((k) => {
+      if (k === 'mvOneS' || k === 'mvDirS') return `${k.padEnd(11)} local ${l[k].toFixed(4).padStart(10)}  mount ${m[k].toFixed(4).padStart(10)}  seconds`;
       const ratio = m[k] / l[k];
       const target = TARGETS[k];
       return `${k.padEnd(11)} local ${l[k].toFixed(1).padStart(10)}  mount ${m[k].toFixed(1).padStart(10)}  ratio ${ratio.toFixed(3)}${target ? `  (target ≥ ${target}: ${ratio >= target ? 'met' : 'NOT met'})` : ''}`;
