@@ -103,9 +103,8 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     const t = nowTs();
     const inode = put((s) => newInode({
       ...s, owner, ino: a.ino ?? freshIno(owner, newId(s.node, s.seq)), kind: a.kind, attr: ownership(dir.inode, a.who, a.mode, a.kind), rdev: a.rdev, target: a.target,
-      content: a.content, time: t, tags: a.tags,
+      content: a.content, time: t, mtime: a.mtime, tags: a.tags,
     }));
-    if (a.mtime) touch(inode, { mtime: a.mtime });
     put((s) => newLink({ ...s, owner, id: newId(s.node, s.seq), ino: inode.ino, dir: a.kind === 'dir', parent: dir.ino, name }));
     dirChanged(owner, dir.ino);
     return view.mustResolve(owner, joinPath(dir.path, name));
@@ -227,13 +226,13 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     });
   }
 
-  /** Unlinks one entry: the link leaves the tree, the directory changes, the inode's ctime moves (nlink changed). */
+  /** Unlinks one entry: the link leaves the tree, the directory changes, and if the inode keeps other names its ctime moves (nlink changed). */
   function unlinkEntry(owner: string, r: Resolved): void {
     const link = store.getLink(owner, r.entry!.linkId)!;
     put((s) => moveLink(link, null, link.moves[link.moves.length - 1]!.name, s));
     dirChanged(owner, r.entry!.parent);
     const inode = store.getInode(owner, r.ino);
-    if (inode) touch(inode);
+    if (inode && inode.kind !== 'dir' && store.linksOf(owner, r.ino).length > 0) touch(inode);
   }
 
   function remove(owner: string, rawPath: string, opts: { recursive?: boolean } = {}): number {

@@ -42,6 +42,8 @@ export interface NewInodeArgs extends WriteStamp {
   target?: string;
   /** creation time: atime, mtime and ctime */
   time: Ts;
+  /** a modification time other than the creation time (an upload keeping the local file's) */
+  mtime?: Ts;
   tags?: readonly string[];
 }
 
@@ -51,7 +53,7 @@ export function newInode(a: NewInodeArgs, current?: InodeRecord): InodeRecord {
   const r: InodeRecord = {
     type: 'inode', key: inodeKey(a.owner, a.ino), owner: a.owner, ino: a.ino, kind: a.kind, rdev: a.rdev ?? 0,
     attr: { v: a.attr, at }, content: { v: a.content ?? { size: 0, chunks: [] }, at },
-    mtime: { v: a.time, at }, atime: { v: a.time, at }, ctime: a.time, xattrs: {},
+    mtime: { v: a.mtime ?? a.time, at }, atime: { v: a.time, at }, ctime: a.time, xattrs: {},
     tags: a.tags && a.tags.length > 0 ? addTagDots({}, a.tags, [a.node, a.seq]) : {},
     vv: nextVV(current, a.node, a.seq), hlc: at,
   };
