@@ -3,8 +3,9 @@
  * write, flush/fsync/release (which commit), truncate. Writes are staged (staged-file.ts) in the
  * open-file table (open-files.ts), one staged file per inode whatever name it was opened by.
  */
-import type { CreateOwner } from '../src/common/api.js';
-import { errors } from '../src/common/errors.js';
+import type { CreateOwner, EntryInfo } from '../src/common/api.js';
+import { RedCloudError, errors } from '../src/common/errors.js';
+import { parentOf } from '../src/common/paths.js';
 import type { ChunkCache } from './chunk-cache.js';
 import { fuseErrors } from './errno.js';
 import { FileReader } from './file-reader.js';
@@ -12,7 +13,13 @@ import type { Caller, HandlerContext, Sig } from './handlers.js';
 import { nodeOps } from './node-ops.js';
 import { OpenFiles } from './open-files.js';
 import { StagedFile } from './staged-file.js';
-import { isWriteOpen, O_TRUNC } from './stat.js';
+import { isWriteOpen, msToTimespec, O_TRUNC } from './stat.js';
+
+/** How a staged file is made: new (with the entry the controller created for it, if any), truncated, or from its committed version. */
+interface StageHow {
+  create?: { mode: number; owner: CreateOwner; entry?: EntryInfo };
+  truncate?: boolean;
+}
 
 interface Handle {
   path: string;
@@ -27,11 +34,12 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
   const cachedIno = (path: string): number | undefined => meta.attr(path)?.ino;
 
   /** A staged file for `path` from its committed version, truncated, or new (`create`: its mode). */
-  async function openStaged(path: string, how: { create?: { mode: number; owner: CreateOwner }; truncate?: boolean }, signal: Sig): Promise<StagedFile> {
+  async function openStaged(path: string, how: StageHow, signal: Sig): Promise<StagedFile> {
     const deps = { client, cache: o.cache, stagingDir: o.stagingDir, logger, writeBehindChunks: o.writeBehindChunks };
     if (how.create) {
       const s = await StagedFile.create(deps, path, null, how.create.mode);
       s.owner = how.create.owner;
+      if (how.create.entry) s.adopt(how.create.entry);
       return s;
     }
     if (how.truncate) {
@@ -48,7 +56,7 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
   }
 
   /** The staged file of `path` (under its name or its inode), creating it if needed; takes a reference. */
-  function acquireStaged(path: string, how: { create?: { mode: number; owner: CreateOwner }; truncate?: boolean }, signal: Sig): Promise<StagedFile> {
+  function acquireStaged(path: string, how: StageHow, signal: Sig): Promise<StagedFile> {
     let p = how.create ? undefined : files.pending(path, cachedIno(path));
     if (!p) {
       p = openStaged(path, how, signal);
@@ -73,6 +81,29 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
     if (nextFd > 0x7fff_ffff) nextFd = 1;
     handles.set(fd, h);
     return fd;
+  }
+
+  /** undefined until known: whether the controller has POST /v1/fs/mknod (older ones answer 404) */
+  let mknodRoute: boolean | undefined;
+
+  /**
+   * Creates the empty file on the controller (mknod kind 'file'), so it has its inode number from
+   * the start: st_ino must not change when the first commit lands (git, rsync -H, tar). Undefined
+   * from controllers without the route: the file is then created by its first commit.
+   */
+  async function createOnController(path: string, mode: number, owner: CreateOwner, signal: Sig): Promise<EntryInfo | undefined> {
+    if (mknodRoute === false) return undefined;
+    try {
+      const entry = await client.mknod({ path, kind: 'file', mode, ...owner }, { signal });
+      mknodRoute = true;
+      return entry;
+    } catch (err) {
+      if (mknodRoute !== undefined || !(err instanceof RedCloudError) || err.code !== 'NOT_FOUND') throw err;
+      meta.deleteAttr(parentOf(path));
+      await ctx.statEntry(parentOf(path), signal); // the directory is there: the route is not
+      mknodRoute = false;
+      return undefined;
+    }
   }
 
   const ops = {
@@ -107,8 +138,15 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
       }
       if (existing?.unlinked) await files.unname(path);
       const { owner, mode: m } = await nodeOps(ctx).ownerFor(path, caller, mode & 0o7777, false, signal);
-      const s = await acquireStaged(path, { create: { mode: m, owner } }, signal);
-      meta.forget(path); // readdir adds staged files to a cached listing; the commit adds the entry to it
+      const entry = await createOnController(path, m, owner, signal);
+      const s = await acquireStaged(path, { create: { mode: m, owner, entry } }, signal);
+      meta.forget(path);
+      if (entry) {
+        // the listing learns the entry (the lookups of the next new names in a create loop stay local)
+        meta.putInListing(entry);
+        meta.setAttr(path, entry);
+        meta.dirEntryAdded(parentOf(path), { ms: entry.ctimeMs, ts: entry.ctime ?? msToTimespec(entry.ctimeMs) });
+      }
       return addHandle({ path, staged: s });
     },
 

@@ -144,6 +144,15 @@ export class StagedFile {
     return staged;
   }
 
+  /** The file exists on the controller as `entry` (created empty there): nothing to commit until it changes. */
+  adopt(entry: EntryInfo): void {
+    this.entry = entry;
+    this.ino = entry.ino;
+    this.mode = entry.mode;
+    this.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
+    if (this.size === 0 && this.dirty.size === 0) this.metaDirty = false;
+  }
+
   /** True when there is something to commit. */
   get needsCommit(): boolean {
     return !this.unlinked && (this.metaDirty || this.dirty.size > 0);

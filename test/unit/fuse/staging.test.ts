@@ -46,6 +46,7 @@ test('a write covering a whole chunk does not fetch it', async () => {
 test('create, write, flush twice: one commit with the bytes; size visible before flush', async () => {
   const r = await rig();
   try {
+    await r.client.mkdir('/d');
     const fd = await r.h.create('/d/new', 0o100640, undefined, r.signal);
     const data = pattern(CS + 5, 9);
     await r.h.write('/d/new', fd, data.subarray(0, 100), 0, r.signal);
@@ -65,13 +66,32 @@ test('create, write, flush twice: one commit with the bytes; size visible before
   }
 });
 
-test('an empty created file is committed on release', async () => {
+test('an empty created file is made on the controller at create (its inode number from the start), nothing to commit on release', async () => {
   const r = await rig();
+  try {
+    const fd = await r.h.create('/empty', 0o644, undefined, r.signal);
+    const ino = (await r.h.getattr('/empty', r.signal)).ino;
+    assert.is(ino, r.client.entries.get('/empty')!.ino, 'st_ino is the inode\'s before any commit');
+    await r.h.release('/empty', fd, r.signal);
+    assert.is(r.client.entries.get('/empty')!.size, 0);
+    assert.is(r.client.calls.mknod, 1);
+    assert.is(r.client.calls.commitChunks, undefined);
+    assert.is((await r.h.getattr('/empty', r.signal)).ino, ino);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('a controller without mknod: an empty created file is committed on release', async () => {
+  const r = await rig({ legacy: true });
   try {
     const fd = await r.h.create('/empty', 0o644, undefined, r.signal);
     await r.h.release('/empty', fd, r.signal);
     assert.is(r.client.entries.get('/empty')!.size, 0);
     assert.equal(r.client.uploads, [[]]);
+    const fd2 = await r.h.create('/empty2', 0o644, undefined, r.signal);
+    await r.h.release('/empty2', fd2, r.signal);
+    assert.is(r.client.calls.mknod, 1, 'asked once');
   } finally {
     await r.cleanup();
   }
@@ -132,7 +152,7 @@ test('a failed upload on flush is reported and kept staged; the next flush retri
     await r.h.write('/r', fd, Buffer.from('payload'), 0, r.signal);
     r.client.failNext.set('commitChunks', errors.unavailable('no controller reachable'));
     assert.is((await rejection(r.h.flush('/r', fd, r.signal))).code, 'UNAVAILABLE');
-    assert.not.ok(r.client.entries.has('/r'));
+    assert.is(r.client.content('/r').length, 0, 'only the empty file from the create');
     await r.h.flush('/r', fd, r.signal);
     assert.is(r.client.content('/r').toString(), 'payload');
     await r.h.release('/r', fd, r.signal);
