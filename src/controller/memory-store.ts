@@ -266,7 +266,7 @@ export function openMemoryStore(opts: MemoryStoreOptions): MetadataStore {
     }),
     applyRemote: (u) => tx(() => arrive(u.record, u)),
     mergeRecord: (r) => tx(() => arrive(r)),
-    fingerprints: () => sortedRecords(st).map((r) => ({ key: r.key, vv: r.vv, hlc: r.hlc })),
+    fingerprints: () => sortedRecords(st).map((r) => ({ key: r.key, type: r.type, vv: r.vv, hlc: r.hlc })),
     recordsInBuckets: (buckets) => sortedRecords(st).filter((r) => buckets.has(bucketOf(r.key))),
     getRecord: (key) => st.records.get(key),
     digest() {

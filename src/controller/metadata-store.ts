@@ -9,7 +9,8 @@
  * (the tree view, tags, chunk references) in the same transaction.
  */
 import type { WriteStamp } from '../meta/ops.js';
-import type { Digest, Hlc, InodeRecord, LinkRecord, MetaRecord, NodeId, Update, VersionVector } from '../meta/types.js';
+import type { Digest, InodeRecord, LinkRecord, MetaRecord, NodeId, Update } from '../meta/types.js';
+import type { Fingerprinted } from './gossip/protocol.js';
 import type { TombstoneCandidate } from './gossip/tombstones.js';
 
 export interface RemoteApplyResult {
@@ -53,7 +54,7 @@ export interface MetadataStore {
   /** A whole record from a peer (anti-entropy), merged outside the update log. */
   mergeRecord(record: MetaRecord): RemoteApplyResult;
   /** key, vv and hlc of every record, tombstones and death certificates included (anti-entropy). */
-  fingerprints(): Iterable<{ key: string; vv: VersionVector; hlc: Hlc }>;
+  fingerprints(): Iterable<Fingerprinted>;
   /** Every record whose key hashes into one of `buckets` (gossip/protocol bucketOf). */
   recordsInBuckets(buckets: ReadonlySet<number>): MetaRecord[];
   getRecord(key: string): MetaRecord | undefined;

@@ -488,7 +488,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     mergeRecord: (r) => tx(() => arrive(r)),
     fingerprints: () => s.allRecords.all().map((row) => {
       const r = JSON.parse(row.record) as MetaRecord;
-      return { key: r.key, vv: r.vv, hlc: r.hlc };
+      return { key: r.key, type: r.type, vv: r.vv, hlc: r.hlc };
     }),
     recordsInBuckets(buckets) {
       const rows = [...buckets].flatMap((b) => s.bucketRecords.all(b));

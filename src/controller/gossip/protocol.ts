@@ -106,13 +106,20 @@ export function bucketOf(key: string): number {
   return createHash('sha256').update(key).digest()[0]! % BUCKET_COUNT;
 }
 
-/** A record's fingerprint: key, version vector and HLC identify a merged state. */
-export function fingerprint(r: { key: string; vv: VersionVector; hlc: Hlc }): string {
-  return `${r.key}\u0001${canonicalJson(r.vv)}\u0001${r.hlc.wallMs}.${r.hlc.logical}.${r.hlc.node}`;
+/** What identifies a record's merged state: key, type (a death certificate keeps its record's stamps), vector and HLC. */
+export interface Fingerprinted {
+  key: string;
+  type: string;
+  vv: VersionVector;
+  hlc: Hlc;
+}
+
+export function fingerprint(r: Fingerprinted): string {
+  return `${r.key}\u0001${r.type}\u0001${canonicalJson(r.vv)}\u0001${r.hlc.wallMs}.${r.hlc.logical}.${r.hlc.node}`;
 }
 
 /** Hash per bucket over the sorted fingerprints of its records. */
-export function bucketHashes(records: Iterable<{ key: string; vv: VersionVector; hlc: Hlc }>): string[] {
+export function bucketHashes(records: Iterable<Fingerprinted>): string[] {
   const perBucket: string[][] = Array.from({ length: BUCKET_COUNT }, () => []);
   for (const r of records) perBucket[bucketOf(r.key)]!.push(fingerprint(r));
   return perBucket.map((fps) => {

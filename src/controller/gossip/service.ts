@@ -13,13 +13,13 @@ import { clusterAuth } from '../../common/http-server.js';
 import { requestJson } from '../../common/http-client.js';
 import type { Logger } from '../../common/logger.js';
 import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../../common/tokens.js';
-import type { Digest, Hlc, MetaRecord, Update, VersionVector } from '../../meta/types.js';
+import type { Digest, MetaRecord, Update } from '../../meta/types.js';
 import type { RemoteApplyResult } from '../metadata-store.js';
 import { NODE_ID_RE, validateRecord } from '../../meta/validate.js';
 import type { Membership } from './membership.js';
 import { collectableTombstones, type PeerDigestView, type TombstoneCandidate } from './tombstones.js';
 import {
-  type AntiEntropyRequest, type AntiEntropyResponse, type GossipPull, type GossipPullResponse, type GossipPush, type PeerRef,
+  type AntiEntropyRequest, type Fingerprinted, type AntiEntropyResponse, type GossipPull, type GossipPullResponse, type GossipPush, type PeerRef,
   MAX_GOSSIP_BYTES, MAX_GOSSIP_UPDATES, bucketHashes, differingBuckets, lacksAnything, missingCount, peersHash, pickRandom, takeWithinBudget,
 } from './protocol.js';
 
@@ -30,7 +30,7 @@ export interface GossipStore {
   applyRemote(update: Update): RemoteApplyResult;
   transaction<T>(fn: () => T): T;
   /** key, vv and hlc of every record (anti-entropy) */
-  fingerprints(): Iterable<{ key: string; vv: VersionVector; hlc: Hlc }>;
+  fingerprints(): Iterable<Fingerprinted>;
   /** every record whose key hashes into one of `buckets` */
   recordsInBuckets(buckets: ReadonlySet<number>): MetaRecord[];
   /** merges a whole record from a peer (anti-entropy), outside the update log */
