@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Makes the working tree runnable, idempotently and quietly when nothing is to do:
-# system packages (libfuse2, fuse, iptables), node_modules (npm ci), fuse-native with working utimens
+# system packages (libfuse2, fuse, iptables; attr and rsync for the mount tests with ordinary programs), node_modules (npm ci), fuse-native with working utimens
 # (scripts/fix-fuse-native.mjs) and dist/ (tsc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for pkg in libfuse2 fuse iptables; do
+for pkg in libfuse2 fuse iptables attr rsync; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$pkg")
   fi
