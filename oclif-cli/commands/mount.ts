@@ -22,6 +22,8 @@ export default class Mount extends Command {
     '<%= config.bin %> mount ~/cloud --cache-size 1GiB --read-ahead 8',
     '<%= config.bin %> mount ~/cloud --disk-cache-size 50GiB',
     '<%= config.bin %> mount /mnt/rc --foreground',
+    'sudo <%= config.bin %> mount /srv/shared --allow-other   # other local users, checked by the kernel (mode, owner, group)',
+    '<%= config.bin %> mount ~/cloud --kernel-attr-ttl 1s     # faster stat if you use no hard links (see README)',
   ];
   static override args = { dir: Args.string({ required: true, description: 'mountpoint (created if missing)' }) };
   static override flags = {
@@ -38,6 +40,14 @@ export default class Mount extends Command {
     }),
     'cache-dir': Flags.string({ description: 'directory of staged writes and the disk chunk cache (default ~/.cache/redcloud/<mountpoint>)' }),
     controllers: Flags.string({ description: 'controller URLs, comma-separated (overrides the saved list)' }),
+    'allow-other': Flags.boolean({
+      default: false,
+      description: 'let other local users (and root) use the mount; the kernel checks their access against the stored mode, uid and gid (needs root or user_allow_other in /etc/fuse.conf)',
+    }),
+    'attr-ttl': Flags.string({ default: MOUNT_FLAG_DEFAULTS.attrTtl, description: "how long the mount caches a name's attributes and listings" }),
+    'kernel-attr-ttl': Flags.string({
+      description: 'how long the kernel caches attributes (default 0: every stat asks the mount, so all names of a hard-linked file show a change at once)',
+    }),
   };
   static override enableJsonFlag = true;
 
@@ -49,6 +59,9 @@ export default class Mount extends Command {
     ];
     if (flags['cache-dir']) argv.push('--cache-dir', flags['cache-dir']);
     if (flags.controllers) argv.push('--controllers', flags.controllers);
+    argv.push('--attr-ttl', flags['attr-ttl']);
+    if (flags['kernel-attr-ttl'] !== undefined) argv.push('--kernel-attr-ttl', flags['kernel-attr-ttl']);
+    if (flags['allow-other']) argv.push('--allow-other');
     if (flags.foreground) {
       const code = await main(argv);
       if (code !== 0) this.exit(code);
