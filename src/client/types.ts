@@ -23,8 +23,6 @@ export interface UploadOptions extends CallOptions, CreateOwner {
   mtimeMs?: number;
   /** commit to this inode (the one opened), wherever its names are now (CommitRequest.ino) */
   ino?: number;
-  /** the id of a new file's inode (CommitRequest.newIno) */
-  newIno?: string;
   onProgress?: (p: Progress) => void;
 }
 

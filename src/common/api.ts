@@ -156,12 +156,6 @@ export interface CommitRequest extends CreateOwner {
    * a file renamed or hard-linked while open is committed to the right inode. 404 if it is gone.
    */
   ino?: number;
-  /**
-   * The id a new file's inode gets (`<node>.<seq base 36>`, unique: the mount makes it from a
-   * random session id and a counter), so the inode number programs saw at create time stays the
-   * number after the commit. Ignored when the path exists; EEXIST if the id is taken.
-   */
-  newIno?: string;
   size: number;
   mode?: number;
   mtimeMs?: number;

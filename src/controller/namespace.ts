@@ -14,7 +14,7 @@ import { assertChunkId } from '../common/hash.js';
 import type { Logger } from '../common/logger.js';
 import { ROOT, assertTag, isSelfOrDescendant, normalizePath } from '../common/paths.js';
 import type { Signer } from '../common/tokens.js';
-import { ROOT_INO, inodeKey, inoNumber, newId } from '../meta/keys.js';
+import { ROOT_INO, inoNumber, newId } from '../meta/keys.js';
 import { changeInode, moveLink, newInode, newLink, type InodeChange, type WriteStamp } from '../meta/ops.js';
 import { tsFromMs } from '../meta/register.js';
 import type { ChunkRef, EntryKind, InodeRecord, MetaRecord, Ts } from '../meta/types.js';
@@ -95,14 +95,11 @@ export function createNamespace(c: NamespaceDeps): Namespace {
   }
 
   /** Creates inode + entry `name` in `dir`; EEXIST if the name is taken. */
-  function create(owner: string, dir: Resolved, name: string, a: { kind: EntryKind; mode: number; who: CreateOwner; rdev?: number; target?: string; content?: InodeRecord['content']['v']; mtime?: Ts; tags?: string[]; ino?: string }): Resolved {
+  function create(owner: string, dir: Resolved, name: string, a: { kind: EntryKind; mode: number; who: CreateOwner; rdev?: number; target?: string; content?: InodeRecord['content']['v']; mtime?: Ts; tags?: string[] }): Resolved {
     if (store.lookup(owner, dir.ino, name)) throw errors.exists(`File exists: ${joinPath(dir.path, name)}`, { path: joinPath(dir.path, name) });
-    if (a.ino !== undefined && (a.ino === ROOT_INO || store.getRecord(inodeKey(owner, a.ino)) || store.inoOfNumber(owner, inoNumber(a.ino)))) {
-      throw errors.exists(`Inode id ${a.ino} is taken`, { ino: a.ino });
-    }
     const t = nowTs();
     const inode = put((s) => newInode({
-      ...s, owner, ino: a.ino ?? freshIno(owner, newId(s.node, s.seq)), kind: a.kind, attr: ownership(dir.inode, a.who, a.mode, a.kind), rdev: a.rdev, target: a.target,
+      ...s, owner, ino: freshIno(owner, newId(s.node, s.seq)), kind: a.kind, attr: ownership(dir.inode, a.who, a.mode, a.kind), rdev: a.rdev, target: a.target,
       content: a.content, time: t, mtime: a.mtime, tags: a.tags,
     }));
     put((s) => newLink({ ...s, owner, id: newId(s.node, s.seq), ino: inode.ino, dir: a.kind === 'dir', parent: dir.ino, name }));
@@ -161,7 +158,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       }
       ensureParents(owner, path);
       const { dir, name } = view.parentOf(owner, path);
-      const made = create(owner, dir, name, { kind: 'file', mode: req.mode ?? FILE_MODE, who: req, content, mtime, tags, ino: req.newIno });
+      const made = create(owner, dir, name, { kind: 'file', mode: req.mode ?? FILE_MODE, who: req, content, mtime, tags });
       return view.info(owner, made);
     });
   }

@@ -38,7 +38,7 @@ export const schemas = {
   emptyQuery: obj([], {}),
   placement: obj(['chunks'], { chunks: { type: 'array', items: chunkRef, maxItems: MAX_CHUNKS } }),
   commit: obj(['path', 'size', 'chunks', 'receipts'], {
-    path, size: bytes, mode, mtimeMs: timeMs, mtime: fixedTimespec, ino: bytes, newIno: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}\\.[0-9a-z]{1,11}$' }, ...owner,
+    path, size: bytes, mode, mtimeMs: timeMs, mtime: fixedTimespec, ino: bytes, ...owner,
     chunks: { type: 'array', items: chunkRef, maxItems: MAX_CHUNKS },
     receipts: {
       type: 'object', propertyNames: chunkId, maxProperties: MAX_CHUNKS,

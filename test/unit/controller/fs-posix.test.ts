@@ -5,7 +5,6 @@
 // one record write whatever is below it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { inoNumber } from '../../../src/meta/keys.js';
 import { chunkId, makeController, type TestController } from './helpers.js';
 
 let t: TestController;
@@ -58,15 +57,6 @@ test('commit by inode number reaches the file after a rename', async () => {
   assert.is(res.json.path, '/new');
   assert.is((await get('/v1/fs/stat?path=/old')).status, 404, 'no file appears under the old name');
   assert.is((await get('/v1/fs/read?path=/new')).json.chunks[0].id, id);
-});
-
-test('a new file can be given its inode id, so the number seen at create time stays; a taken id is refused', async () => {
-  const res = await commit('/fresh', 1, { newIno: 'mnt-0123456789abcdef.1' });
-  assert.is(res.status, 200);
-  assert.is(res.json.ino, inoNumber('mnt-0123456789abcdef.1'));
-  assert.is((await commit('/other', 2, { newIno: 'mnt-0123456789abcdef.1' })).json.code, 'EXISTS');
-  assert.is((await commit('/fresh', 3, { newIno: 'mnt-0123456789abcdef.2' })).json.ino, res.json.ino, 'ignored when the file exists');
-  assert.is((await commit('/bad', 3, { newIno: 'root' })).status, 400);
 });
 
 test('special files: fifo, socket, char and block devices keep kind, mode and rdev', async () => {
