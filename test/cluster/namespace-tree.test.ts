@@ -14,7 +14,7 @@ import { isolate, type Partition } from '../../src/cluster/index.js';
 import type { EntryInfo } from '../../src/common/api.js';
 import type { Cli } from '../helpers/cli.js';
 import { sha256File } from '../helpers/files.js';
-import { getJson, loginToken, postJson } from '../helpers/http.js';
+import { getJson, postJson } from '../helpers/http.js';
 import { clusterStepsFor } from '../helpers/step.js';
 import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
@@ -43,12 +43,7 @@ useTestCluster(test, 'namespace tree', ctx, { label: 'tree', net: NET, controlle
   ctx.work = join(tc.dir, 'work');
   mkdirSync(ctx.work, { recursive: true });
   ctx.cli = tc.cli;
-  const reg = await tc.cli.run(['register', 'tina', '--password', 'pw-tina', '--controllers', tc.controllerUrls[0]!]);
-  if (reg.exitCode !== 0) throw new Error(`register: ${reg.stderr}`);
-  ctx.token = await loginToken(tc.controllerUrls[0]!, 'tina', 'pw-tina');
-  const login = await tc.cli.run(['login', 'tina', 'pw-tina']);
-  if (login.exitCode !== 0) throw new Error(`login: ${login.stderr}`);
-  await tc.waitHealthyChunkservers(ctx.token, 1);
+  ctx.token = await tc.signUp('tina', 'pw-tina');
 });
 
 step('concurrent moves that would form a cycle converge to one tree on every controller, the file inside with its bytes', async (tc, cli) => {

@@ -17,7 +17,7 @@ import * as assert from 'uvu/assert';
 import type { EntryInfo } from '../../src/common/api.js';
 import type { Cli } from '../helpers/cli.js';
 import { sha256File } from '../helpers/files.js';
-import { getJson, loginToken } from '../helpers/http.js';
+import { getJson } from '../helpers/http.js';
 import { clusterStepsFor } from '../helpers/step.js';
 import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
@@ -43,12 +43,7 @@ useTestCluster(test, 'tombstones', ctx, {
   ctx.work = join(tc.dir, 'work');
   mkdirSync(ctx.work, { recursive: true });
   ctx.cli = tc.cli;
-  const reg = await tc.cli.run(['register', 'tom', '--password', 'pw-tom', '--controllers', tc.controllerUrls[0]!]);
-  if (reg.exitCode !== 0) throw new Error(`register: ${reg.stderr}`);
-  ctx.token = await loginToken(tc.controllerUrls[0]!, 'tom', 'pw-tom');
-  const login = await tc.cli.run(['login', 'tom', 'pw-tom']);
-  if (login.exitCode !== 0) throw new Error(`login: ${login.stderr}`);
-  await tc.waitHealthyChunkservers(ctx.token, 2);
+  ctx.token = await tc.signUp('tom', 'pw-tom');
 });
 
 step('a controller restored from a backup taken before a delete does not bring the file back, and GC keeps live chunks', async (tc, cli) => {

@@ -8,7 +8,7 @@ import type { Test } from 'uvu';
 import { LocalCluster, cleanupPartitions, type NodeProcess } from '../../src/cluster/index.js';
 import { createCli, type Cli } from './cli.js';
 import { makeTempDir, removeDir } from './tmp.js';
-import { getJson } from './http.js';
+import { getJson, loginToken } from './http.js';
 import { waitFor } from './wait.js';
 import type { ClusterStatus } from '../../src/common/api.js';
 
@@ -33,6 +33,8 @@ export interface TestCluster {
   /** the chunk directory of chunkserver i (DATA_DIR/chunks) */
   chunkDir(i: number): string;
   waitHealthyChunkservers(token: string, n: number, timeoutMs?: number): Promise<void>;
+  /** Registers `user` through controller 1, logs the suite's CLI in, waits for every chunkserver; the token. */
+  signUp(user: string, password: string): Promise<string>;
   dumpLogs(): void;
   stop(): Promise<void>;
 }
@@ -62,6 +64,15 @@ export async function startTestCluster(o: TestClusterOptions): Promise<TestClust
         const { status, data } = await getJson<ClusterStatus>(`${tc.controllerUrls[0]}/v1/status`, token);
         return status === 200 && data.chunkservers.filter((c) => c.healthy).length >= n;
       }, { timeoutMs });
+    },
+    async signUp(user, password) {
+      const reg = await tc.cli.run(['register', user, '--password', password, '--controllers', tc.controllerUrls[0]!]);
+      if (reg.exitCode !== 0) throw new Error(`register ${user}: ${reg.stderr}`);
+      const login = await tc.cli.run(['login', user, password]);
+      if (login.exitCode !== 0) throw new Error(`login ${user}: ${login.stderr}`);
+      const token = await loginToken(tc.controllerUrls[0]!, user, password);
+      await tc.waitHealthyChunkservers(token, nChunkservers);
+      return token;
     },
     dumpLogs() {
       // Once per cluster: later failures would only repeat the same lines.
