@@ -117,11 +117,12 @@ test('a stalled operation fails with ETIMEDOUT at its deadline and its signal is
       seen = opts?.signal;
       return new Promise(() => undefined);
     };
-    const started = Date.now();
+    const started = performance.now();
     assert.equal(await call(r.ops.getattr, '/slow'), [-110]);
-    const tookMs = Date.now() - started;
-    assert.ok(tookMs >= 45 && tookMs < 2000, `took ${tookMs} ms`);
-    assert.is(seen?.aborted, true);
+    const tookMs = performance.now() - started;
+    // not before its deadline (a timer may fire a millisecond early); no upper bound but "it answered": a loaded machine may be slow
+    assert.ok(tookMs >= 49, `answered after ${tookMs.toFixed(1)} ms, before the 50 ms deadline`);
+    assert.is(seen?.aborted, true, 'the operation\'s signal was aborted');
   } finally {
     await r.cleanup();
   }
