@@ -10,6 +10,7 @@ import type { EntryInfo, SetAttrRequest, SetXattrRequest, TimeSet } from '../com
 import { errors } from '../common/errors.js';
 import { assertTag } from '../common/paths.js';
 import type { InodeChange } from '../meta/ops.js';
+import { tsFromMs } from '../meta/register.js';
 import type { InodeRecord, Ts } from '../meta/types.js';
 import type { FsView } from './fs-view.js';
 import type { MetadataStore } from './metadata-store.js';
@@ -54,7 +55,7 @@ export function createFsAttrs(d: FsAttrDeps) {
       }
       if (req.atime !== undefined) change.atime = toTs(req.atime, now);
       if (req.mtime !== undefined) change.mtime = toTs(req.mtime, now);
-      else if (req.mtimeMs !== undefined) change.mtime = [Math.floor(req.mtimeMs / 1000), Math.floor((req.mtimeMs % 1000) * 1e6)];
+      else if (req.mtimeMs !== undefined) change.mtime = tsFromMs(req.mtimeMs);
       if (req.size !== undefined && req.size !== r.inode.content.v.size) {
         if (r.inode.kind === 'dir') throw errors.isDir(`Is a directory: ${r.path}`, { path: r.path });
         if (r.inode.kind !== 'file') throw errors.invalid(`Cannot truncate ${r.inode.kind} ${r.path}`, { path: r.path });

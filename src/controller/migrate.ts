@@ -29,6 +29,7 @@ import { newInode, newLink, type WriteStamp } from '../meta/ops.js';
 import { tsFromMs } from '../meta/register.js';
 import { tagNames } from '../meta/tags.js';
 import type { EntryRecord, Hlc, InodeRecord, LinkRecord, MetaRecord, UserRecord } from '../meta/types.js';
+import { ROOT_MODE } from './entry-info.js';
 import type { MetadataStore } from './metadata-store.js';
 
 export interface MigrationReport {
@@ -47,7 +48,6 @@ export interface Converted {
   seq: number;
 }
 
-const ROOT_MODE = 0o755;
 
 /** The id a converted entry gets on every controller: `migrated.<11 base-36 digits of a hash of role, owner and path>`. */
 export function migratedId(role: 'inode' | 'link', owner: string, path: string): string {

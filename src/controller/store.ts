@@ -32,7 +32,7 @@ import {
 import type { Digest, Hlc, InodeRecord, LinkRecord, MetaRecord, NodeId, Update } from '../meta/types.js';
 import type { TombstoneCandidate } from './gossip/tombstones.js';
 import { bucketOf } from './gossip/protocol.js';
-import { chunksOf, collectableInode, compareBytes, unchanged, unlinkedAt } from './memory-store.js';
+import { chunksOf, collectableInode, compareBytes, unchanged, unlinkedAt } from './store-rules.js';
 import type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
 import { hasLegacyLayout, migrateLegacy, moveLegacyAside, type MigrationReport } from './migrate.js';
 
