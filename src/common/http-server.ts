@@ -27,8 +27,7 @@ export interface ServerOptions {
   tls?: { key: Buffer; cert: Buffer };
 }
 
-/** room for a GET of a 16 KiB path (paths.ts MAX_PATH_BYTES) percent-encoded */
-export const DEFAULT_MAX_HEADER_BYTES = 64 * 1024;
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 
 /**
  * node's requestTimeout only covers the request head once a request is dispatched: a client that

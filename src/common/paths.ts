@@ -1,7 +1,7 @@
 /**
  * Path rules for the namespace. Paths are absolute, `/`-separated and normalised; `.`, `..`,
  * empty segments and NUL are rejected with an INVALID error that says which rule broke, over-long
- * names (255 bytes) and paths (16 KiB) with NAME_TOO_LONG (ENAMETOOLONG). Pure functions.
+ * names (255 bytes) and paths (8 KiB) with NAME_TOO_LONG (ENAMETOOLONG). Pure functions.
  */
 import { errors } from './errors.js';
 
@@ -9,9 +9,10 @@ export const MAX_NAME_BYTES = 255;
 /**
  * A path from the tree's root. The kernel limits the path of one system call to 4095 bytes
  * (PATH_MAX), but a process deep in the tree names files relative to its working directory, so
- * the path from the root (what the mount sends) may be longer, as on ext4. 16 KiB bounds the work.
+ * the path from the root (what the mount sends) may be longer, as on ext4. 8 KiB bounds the work
+ * and keeps a GET naming it within the servers' 16 KiB of request headers.
  */
-export const MAX_PATH_BYTES = 16 * 1024;
+export const MAX_PATH_BYTES = 8 * 1024;
 export const MAX_PATH_DEPTH = MAX_PATH_BYTES / 2;
 export const ROOT = '/';
 

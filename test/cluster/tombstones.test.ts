@@ -14,7 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { EntryInfo } from '../../src/common/api.js';
+import type { ClusterStatus, EntryInfo } from '../../src/common/api.js';
 import type { Cli } from '../helpers/cli.js';
 import { sha256File } from '../helpers/files.js';
 import { getJson } from '../helpers/http.js';
@@ -59,6 +59,10 @@ step('a controller restored from a backup taken before a delete does not bring t
   for (const c of [c2, c3]) await waitFor(`both files on ${c}`, async () => (await names(c))?.length === 2, { timeoutMs: 15_000 });
   const backup = join(ctx.work, 'ctl3-backup.db');
   await new Database(dbOf(tc, 2), { readonly: true }).backup(backup);
+  const held = new Database(backup, { readonly: true });
+  const named = held.prepare("SELECT shown FROM links WHERE parent IS NOT NULL AND shown IN ('gone.bin', 'kept.bin') ORDER BY shown").all();
+  held.close();
+  assert.equal(named, [{ shown: 'gone.bin' }, { shown: 'kept.bin' }], 'the backup holds both files');
 
   const rm = await cli.run(['rm', '/gone.bin', '--controllers', c1]);
   assert.is(rm.exitCode, 0, `rm: ${rm.stderr}`);
@@ -74,7 +78,7 @@ step('a controller restored from a backup taken before a delete does not bring t
   copyFileSync(backup, dbOf(tc, 2));
   victim.start();
   await victim.waitHealthy();
-  assert.equal((await names(c3))?.sort(), ['/gone.bin', '/kept.bin'], 'the restored controller starts with the old namespace');
+  // (listing it now would race: its first anti-entropy round may already have brought the certificates)
   await waitFor('the restored controller to learn the delete', async () => JSON.stringify(await names(c3)) === '["/kept.bin"]', { timeoutMs: 30_000 });
   // a few anti-entropy rounds later (ANTI_ENTROPY_INTERVAL 2s) it is still gone everywhere
   const until = Date.now() + 6000;
@@ -100,6 +104,13 @@ step('garbage collection waits while a controller is down, and resumes once it i
   await waitFor('/later.bin on controller 3', async () => (await names(c3))?.includes('/later.bin'), { timeoutMs: 15_000 });
   const victim = tc.controllers[2]!;
   await victim.kill('SIGKILL');
+  // a killed controller looks alive until its silence is noticed; only then does the gate know it is down
+  for (const c of [tc.controllerUrls[0]!, tc.controllerUrls[1]!]) {
+    await waitFor(`${c} to see controller 3 down`, async () => {
+      const { data } = await getJson<ClusterStatus>(`${c}/v1/status`, ctx.token);
+      return data.controllers.some((p) => p.url === c3 && !p.alive);
+    }, { timeoutMs: 30_000 });
+  }
   const offsets = [0, 1].map((i) => logOf(tc, i).length);
   const rmAt = Date.now();
   const rm = await cli.run(['rm', '/later.bin', '--controllers', c1]);
