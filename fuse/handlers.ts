@@ -14,6 +14,7 @@ import type { EntryInfo } from '../src/common/api.js';
 import { RedCloudError, errors } from '../src/common/errors.js';
 import type { Logger } from '../src/common/logger.js';
 import { MAX_NAME_BYTES, parentOf } from '../src/common/paths.js';
+import { retryUnavailable } from '../src/client/retry.js';
 import type { RedCloudClient } from '../src/client/types.js';
 import { attrOps } from './attr-ops.js';
 import { ChunkCache } from './chunk-cache.js';
@@ -150,7 +151,11 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
   async function commit(s: StagedFile, signal: Sig): Promise<void> {
     if (!s.needsCommit) return;
     const wasNew = s.ino === undefined && s.entry === undefined;
-    const entry = await s.commit(signal);
+    // a cluster that cannot take the write yet (daemons coming up, a controller just restarted)
+    // is retried within the operation's deadline instead of failing close() with EIO
+    const entry = await retryUnavailable(() => s.commit(signal), {
+      signal, onRetry: (err, attempt, delayMs) => logger.warn({ path: s.path, attempt, delayMs, err: err.message }, 'Commit unavailable; retrying'),
+    });
     if (!entry) return;
     files.rekey(s);
     meta.invalidateIno(entry.ino);

@@ -7,7 +7,7 @@
  */
 import PQueue from 'p-queue';
 import { PLACEMENT_BATCH_MAX } from './limits.js';
-import { CAP_HEADER, RECEIPT_HEADER, type ChunkLocation, type PlacementChunk, type PlacementResponse } from '../common/api.js';
+import { CAP_HEADER, PLACEMENT_WAIT_HEADER, RECEIPT_HEADER, type ChunkLocation, type PlacementChunk, type PlacementResponse } from '../common/api.js';
 import { RedCloudError, errors, toRedCloudError } from '../common/errors.js';
 import { request, requestJson, throwIfAborted } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
@@ -103,7 +103,9 @@ export async function storeChunks(ctx: UploadContext, chunks: AsyncIterable<Chun
 async function place(ctx: UploadContext, refs: ChunkRef[], signal: AbortSignal): Promise<PlacementResponse> {
   const res = await ctx.controllers.call(
     (base, attempt) => requestJson<PlacementResponse>(`${base}/v1/fs/placement`, {
-      method: 'POST', body: { chunks: refs }, headers: ctx.authHeaders(), timeoutMs: ctx.requestTimeoutMs, signal: attempt,
+      // the controller may wait for chunkservers (PLACEMENT_WAIT), but answers within half this request's timeout
+      method: 'POST', body: { chunks: refs }, headers: { ...ctx.authHeaders(), [PLACEMENT_WAIT_HEADER]: String(Math.floor(ctx.requestTimeoutMs / 2)) },
+      timeoutMs: ctx.requestTimeoutMs, signal: attempt,
     }),
     signal,
   );

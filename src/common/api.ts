@@ -103,6 +103,8 @@ export interface ChunkLocation {
   id: string;
   /** base URL, e.g. http://127.0.0.11:9000 */
   url: string;
+  /** read plans: named only by the receipts the commit carried, not yet confirmed by a heartbeat */
+  unconfirmed?: true;
 }
 
 export interface ReadPlanChunk extends ChunkRef {
@@ -122,6 +124,12 @@ export interface ReadPlan {
 export interface PlacementRequest {
   chunks: ChunkRef[];
 }
+
+/**
+ * Header of a placement request: how many ms the controller may wait for WRITE_QUORUM chunkservers
+ * before answering UNAVAILABLE (capped by its PLACEMENT_WAIT; a header, so older controllers ignore it).
+ */
+export const PLACEMENT_WAIT_HEADER = 'x-redcloud-wait-ms';
 
 export interface PlacementChunk extends ChunkRef {
   /** chunkservers to upload to, best first */

@@ -144,6 +144,7 @@ export const controllerSchema = {
   repairIntervalMs: v.durationMs('REPAIR_INTERVAL', '60s', 'Interval between repair cycles (also run on membership change).', 100),
   replicationFactor: replicationFactor('REPLICATION_FACTOR', 'all', 'Replicas per chunk: "all" (every healthy chunkserver) or N (rendezvous placement).'),
   writeQuorum: v.int('WRITE_QUORUM', '1', 'Replicas each chunk needs before a write is acknowledged.', 1, 64),
+  placementWaitMs: v.durationMs('PLACEMENT_WAIT', '10s', 'How long a write that finds fewer than WRITE_QUORUM chunkservers waits for more (heartbeats, peer controllers) before answering UNAVAILABLE; default two HEARTBEAT_INTERVALs; 0 to answer at once.', 0),
   tombstoneTtlMs: v.durationMs('TOMBSTONE_TTL', '7d', 'Minimum age before a tombstone every peer has may be collected.', 1000),
   gcGraceMs: v.durationMs('GC_GRACE', '1h', 'Unreferenced chunks older than this are deleted.', 1000),
   tokenTtlMs: v.durationMs('TOKEN_TTL', '24h', 'Lifetime of a login token.', 1000),

@@ -22,12 +22,14 @@ import { versionOf } from './entry-info.js';
 import { createFsAttrs } from './fs-attrs.js';
 import { createFsView, type Resolved } from './fs-view.js';
 import type { MetadataStore } from './metadata-store.js';
+import { commitHolders } from './holders.js';
 import { checkReceipts, quorumError } from './receipts.js';
 
 export interface Namespace {
   stat(owner: string, path: string): EntryInfo;
   /** A regular file's info and chunks (read plans). */
-  file(owner: string, path: string): { info: EntryInfo; chunks: ChunkRef[] };
+  /** a file's chunks, and where its commit wrote them (content.holders) */
+  file(owner: string, path: string): { info: EntryInfo; chunks: ChunkRef[]; holders?: Record<string, string[]> };
   list(owner: string, path: string): EntryInfo[];
   find(owner: string, tags: string[], under?: string): EntryInfo[];
   tagCounts(owner: string): { tag: string; count: number }[];
@@ -146,7 +148,10 @@ export function createNamespace(c: NamespaceDeps): Namespace {
         const have = target ? versionOf(target.inode) : '';
         if (have !== req.ifVersion) throw errors.exists(`${path} changed (version ${have || 'none'}, expected ${req.ifVersion || 'none'})`, { path });
       }
-      const content = { size: req.size, chunks: req.chunks.map((ch) => ({ id: ch.id, size: ch.size })) };
+      const chunks = req.chunks.map((ch) => ({ id: ch.id, size: ch.size }));
+      // where the chunks were written travels with the record (holders.ts): other controllers plan reads with it at once
+      const holders = commitHolders(chunks, check.valid, target?.inode.content.v.holders);
+      const content = { size: req.size, chunks, ...(holders ? { holders } : {}) };
       const mtime = req.mtime ? [req.mtime.sec, req.mtime.nsec] as Ts : req.mtimeMs !== undefined ? tsFromMs(req.mtimeMs) : nowTs();
       const tags = (req.tags ?? []).map(assertTag);
       if (target) {
@@ -290,7 +295,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       const r = view.mustResolve(owner, rawPath);
       if (r.inode.kind === 'dir') throw errors.isDir(`Is a directory: ${r.path}`, { path: r.path });
       if (r.inode.kind !== 'file') throw new RedCloudError('INVALID', `Not a regular file: ${r.path} (${r.inode.kind})`, { path: r.path });
-      return { info: view.info(owner, r), chunks: r.inode.content.v.chunks };
+      return { info: view.info(owner, r), chunks: r.inode.content.v.chunks, holders: r.inode.content.v.holders };
     },
     list(owner, rawPath) {
       const dir = view.mustResolve(owner, rawPath);

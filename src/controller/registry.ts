@@ -4,12 +4,15 @@
  * periodic check marks servers silent for longer than HEARTBEAT_TIMEOUT as failed; failed servers
  * get no placements and come last in read plans. Addresses are kept in the store: after a
  * controller restart, servers it knew are listed as not (yet) healthy, so read plans still name
- * their replicas until the first heartbeats arrive.
+ * their replicas until the first heartbeats arrive. Peer controllers' views (registry-view.ts)
+ * mark servers healthy too, so a restarted or new controller can place writes before its own first
+ * heartbeat; `changed` lets a placement wait for the next heartbeat or view.
  */
 import type { ChunkLocation, ChunkserverStatus, HeartbeatRequest } from '../common/api.js';
 import type { Logger } from '../common/logger.js';
 import { rankServers } from './placement.js';
 import type { MetadataStore } from './metadata-store.js';
+import { adoptedHeartbeatMs, type PeerChunkserver } from './registry-view.js';
 
 interface ServerState extends ChunkserverStatus {
   inventorySeen: boolean;
@@ -30,6 +33,12 @@ export interface Registry {
   badReports(): number;
   /** True once the server's full inventory arrived since this controller started (its locations are current). */
   inventoryKnown(id: string): boolean;
+  /** The servers heard from within HEARTBEAT_TIMEOUT, with their ages, for peer controllers. */
+  view(): PeerChunkserver[];
+  /** Adopts a peer's fresher entries (`rttMs`: the request's round trip); returns the ids it changed. */
+  merge(peer: readonly PeerChunkserver[], rttMs: number): string[];
+  /** Resolves at the next heartbeat or adopted peer entry, or after `timeoutMs` (false), or when `signal` aborts (false). */
+  changed(timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
   start(): void;
   stop(): void;
 }
@@ -45,6 +54,10 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
   }
   let timer: NodeJS.Timeout | undefined;
   let badReports = 0;
+  const waiters = new Set<() => void>();
+  const notify = (): void => {
+    for (const w of [...waiters]) w();
+  };
 
   const publicView = (s: ServerState): ChunkserverStatus => {
     const { inventorySeen: _ignored, ...rest } = s;
@@ -70,6 +83,7 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
       if (prev?.url !== req.url || !prev.healthy) c.store.saveChunkserver(req.id, req.url, nowMs);
       log.debug({ server: req.id, url: req.url, full: req.full, inventory: req.inventory?.length, added: req.added?.length, removed: req.removed?.length }, 'Received heartbeat');
       if (!prev?.healthy) log.info({ server: req.id, url: req.url }, `Registered healthy chunkserver ${req.id}`);
+      notify();
       return { needInventory: !state.inventorySeen };
     },
     check() {
@@ -96,6 +110,46 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
       return s ? publicView(s) : undefined;
     },
     inventoryKnown: (id) => servers.get(id)?.inventorySeen === true,
+    view() {
+      const nowMs = c.now();
+      return [...servers.values()].filter((s) => s.healthy && nowMs - s.lastHeartbeatMs <= c.heartbeatTimeoutMs).map((s) => ({
+        id: s.id, url: s.url, ageMs: Math.max(0, nowMs - s.lastHeartbeatMs), capacityBytes: s.capacityBytes, freeBytes: s.freeBytes, chunkCount: s.chunkCount, full: s.full,
+      }));
+    },
+    merge(peer, rttMs) {
+      const nowMs = c.now();
+      const changed: string[] = [];
+      for (const p of peer) {
+        const prev = servers.get(p.id);
+        const lastMs = adoptedHeartbeatMs(prev?.lastHeartbeatMs, p, nowMs, rttMs, c.heartbeatTimeoutMs);
+        if (lastMs === undefined) continue;
+        servers.set(p.id, {
+          id: p.id, url: p.url, healthy: true, lastHeartbeatMs: lastMs, capacityBytes: p.capacityBytes, freeBytes: p.freeBytes,
+          chunkCount: p.chunkCount, full: p.full, inventorySeen: prev?.inventorySeen ?? false,
+        });
+        if (prev?.url !== p.url) c.store.saveChunkserver(p.id, p.url, lastMs);
+        if (!prev?.healthy) log.info({ server: p.id, url: p.url, ageMs: nowMs - lastMs }, `Chunkserver ${p.id} is healthy by a peer controller's heartbeats`);
+        changed.push(p.id);
+      }
+      if (changed.length > 0) notify();
+      return changed;
+    },
+    changed(timeoutMs, signal) {
+      return new Promise<boolean>((resolve) => {
+        if (signal?.aborted || timeoutMs <= 0) return resolve(false);
+        const done = (value: boolean): void => {
+          clearTimeout(t);
+          waiters.delete(wake);
+          signal?.removeEventListener('abort', onAbort);
+          resolve(value);
+        };
+        const wake = (): void => done(true);
+        const onAbort = (): void => done(false);
+        const t = setTimeout(() => done(false), timeoutMs);
+        waiters.add(wake);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    },
     badReports: () => badReports,
     reportBad(chunkId, serverId) {
       badReports += 1;

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type {
-  ClusterStatus, CommitRequest, CreateOwner, HeartbeatRequest, HeartbeatResponse, LoginResponse, MknodRequest, PlacementRequest,
+  ChunkLocation, ClusterStatus, CommitRequest, CreateOwner, HeartbeatRequest, HeartbeatResponse, LoginResponse, MknodRequest, PlacementRequest,
   PlacementResponse, ReadPlan, SetAttrRequest, SetXattrRequest, StatfsInfo,
 } from '../common/api.js';
 import type { ReplicationFactor } from '../common/config.js';
@@ -13,10 +13,12 @@ import type { Logger } from '../common/logger.js';
 import { clusterAuth } from '../common/http-server.js';
 import { requestJson } from '../common/http-client.js';
 import { CLUSTER_AUTH_HEADER, clusterAuthHeader, issueCapability, type Signer, verifyCapability } from '../common/tokens.js';
-import type { ControllerStatus } from '../common/api.js';
+import { PLACEMENT_WAIT_HEADER, type ControllerStatus } from '../common/api.js';
 import { bearerAuth, userOf } from './auth.js';
 import type { Namespace } from './namespace.js';
+import { planLocations } from './holders.js';
 import { chooseTargets, wantedReplicas } from './placement.js';
+import { probeChunk } from './probe-chunks.js';
 import type { Registry } from './registry.js';
 import { schemas } from './schemas.js';
 import type { MetadataStore } from './metadata-store.js';
@@ -41,6 +43,8 @@ export interface RouteDeps {
   peers?: () => ControllerStatus[];
   replicationFactor: ReplicationFactor;
   writeQuorum: number;
+  /** PLACEMENT_WAIT: how long a placement short of WRITE_QUORUM chunkservers waits for more (default 0) */
+  placementWaitMs?: number;
   capabilityTtlMs: number;
   chunkSizeBytes: number;
   /** failed-login throttling (default: createLoginThrottle(now) with the default limits) */
@@ -162,39 +166,42 @@ export function usableCapacity(d: Pick<RouteDeps, 'registry' | 'replicationFacto
 
 function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
   const auth = bearerAuth(d.signer, d.now);
-  app.get<Q<{ path: string }>>('/v1/fs/read', { onRequest: auth, schema: { querystring: schemas.pathQuery } }, async (req): Promise<ReadPlan> => {
+  app.get<Q<{ path: string }>>('/v1/fs/read', { onRequest: auth, schema: { querystring: schemas.pathQuery } }, async (req, reply): Promise<ReadPlan> => {
     const file = d.namespace.file(userOf(req), req.query.path);
     const nowMs = d.now();
+    const server = (id: string) => d.registry.get(id);
+    const gone = closedSignal(reply.raw);
     let offset = 0;
-    const chunks = file.chunks.map((ch) => {
-      const out = { id: ch.id, size: ch.size, offset, locations: d.registry.locationsOf(ch.id), cap: issueCapability(d.signer, ch.id, 'r', nowMs, d.capabilityTtlMs) };
+    const chunks = await Promise.all(file.chunks.map(async (ch) => {
+      const at = offset;
       offset += ch.size;
-      return out;
-    });
+      // confirmed by heartbeats, then the holders the commit's receipts named (unconfirmed), and
+      // when neither names a server this controller knows, whichever healthy chunkserver has it
+      let locations = planLocations(d.registry.locationsOf(ch.id), file.holders?.[ch.id], server);
+      if (locations.length === 0) locations = await findChunk(d, ch.id, gone);
+      return { id: ch.id, size: ch.size, offset: at, locations, cap: issueCapability(d.signer, ch.id, 'r', nowMs, d.capabilityTtlMs) };
+    }));
     return { entry: file.info, chunks };
   });
-  app.post<B<PlacementRequest>>('/v1/fs/placement', { onRequest: auth, schema: { body: schemas.placement } }, async (req): Promise<PlacementResponse> => {
-    const candidates = d.registry.list().map((s) => ({ id: s.id, healthy: s.healthy, full: s.full }));
-    const nowMs = d.now();
+  app.post<B<PlacementRequest>>('/v1/fs/placement', { onRequest: auth, schema: { body: schemas.placement } }, async (req, reply): Promise<PlacementResponse> => {
     const user = userOf(req);
-    // A user may claim a chunk without sending its bytes (HEAD → receipt) only if their own files
-    // already reference it; anyone else must PUT the bytes (verified against the id), so knowing
-    // a chunk id never lets a user borrow another user's data.
-    const mayDedup = (id: string): boolean => d.store.isChunkOwnedBy(id, user);
-    const chunks = req.body.chunks.map((ch) => {
-      const targets = chooseTargets(ch.id, candidates, d.replicationFactor);
-      if (targets.length < d.writeQuorum) {
-        throw new RedCloudError('UNAVAILABLE', `Only ${targets.length} chunkserver(s) can take chunk ${ch.id}; WRITE_QUORUM is ${d.writeQuorum}`);
+    // Fewer than WRITE_QUORUM chunkservers (a controller that just started, a cluster coming up):
+    // wait for the next heartbeat or peer view, bounded by PLACEMENT_WAIT and the client's waitMs.
+    const asked = Number(req.headers[PLACEMENT_WAIT_HEADER]);
+    const waitMs = Math.min(d.placementWaitMs ?? 0, Number.isFinite(asked) && asked >= 0 ? asked : Number.POSITIVE_INFINITY);
+    const startMs = d.now();
+    const gone = closedSignal(reply.raw);
+    let plan = placeChunks(d, user, req.body.chunks);
+    while (typeof plan === 'string') {
+      const leftMs = startMs + waitMs - d.now();
+      if (leftMs <= 0 || gone.aborted || !(await d.registry.changed(leftMs, gone))) {
+        if (d.now() - startMs > 0 && waitMs > 0) d.logger.warn({ waitedMs: d.now() - startMs, user }, `Placement waited for chunkservers in vain: ${plan}`);
+        throw new RedCloudError('UNAVAILABLE', plan);
       }
-      const dedup = mayDedup(ch.id);
-      const holders = dedup ? new Set(d.store.locationsOf(ch.id)) : new Set<string>();
-      return {
-        id: ch.id, size: ch.size, cap: issueCapability(d.signer, ch.id, 'w', nowMs, d.capabilityTtlMs, { noDedup: !dedup }),
-        targets: targets.map((id) => ({ id, url: d.registry.get(id)!.url })),
-        present: targets.filter((id) => holders.has(id)),
-      };
-    });
-    return { chunks, writeQuorum: d.writeQuorum, chunkSizeBytes: d.chunkSizeBytes };
+      plan = placeChunks(d, user, req.body.chunks);
+      if (typeof plan !== 'string') d.logger.info({ waitedMs: d.now() - startMs, user }, 'Placement waited for chunkservers');
+    }
+    return { chunks: plan, writeQuorum: d.writeQuorum, chunkSizeBytes: d.chunkSizeBytes };
   });
   // A client that met a replica whose bytes do not hash to the chunk id reports it. Its read
   // capability proves it may read the chunk; the controller does not take its word but asks the
@@ -217,12 +224,54 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
     });
 }
 
+/** Aborts when the response is finished or its connection closed (a client that gave up). */
+function closedSignal(res: NodeJS.EventEmitter): AbortSignal {
+  const ac = new AbortController();
+  res.once('close', () => ac.abort());
+  return ac.signal;
+}
+
+/** Targets of each chunk, or why some chunk has fewer than WRITE_QUORUM. */
+function placeChunks(d: RouteDeps, user: string, refs: PlacementRequest['chunks']): PlacementResponse['chunks'] | string {
+  const candidates = d.registry.list().map((s) => ({ id: s.id, healthy: s.healthy, full: s.full }));
+  const nowMs = d.now();
+  // A user may claim a chunk without sending its bytes (HEAD → receipt) only if their own files
+  // already reference it; anyone else must PUT the bytes (verified against the id), so knowing
+  // a chunk id never lets a user borrow another user's data.
+  const mayDedup = (id: string): boolean => d.store.isChunkOwnedBy(id, user);
+  const out: PlacementResponse['chunks'] = [];
+  for (const ch of refs) {
+    const targets = chooseTargets(ch.id, candidates, d.replicationFactor);
+    if (targets.length < d.writeQuorum) return `Only ${targets.length} chunkserver(s) can take chunk ${ch.id}; WRITE_QUORUM is ${d.writeQuorum}`;
+    const dedup = mayDedup(ch.id);
+    const holders = dedup ? new Set(d.store.locationsOf(ch.id)) : new Set<string>();
+    out.push({
+      id: ch.id, size: ch.size, cap: issueCapability(d.signer, ch.id, 'w', nowMs, d.capabilityTtlMs, { noDedup: !dedup }),
+      targets: targets.map((id) => ({ id, url: d.registry.get(id)!.url })),
+      present: targets.filter((id) => holders.has(id)),
+    });
+  }
+  return out;
+}
+
+/** A chunk no location names: HEAD it on the healthy chunkservers, and remember where it was found. */
+async function findChunk(d: RouteDeps, chunkId: string, signal: AbortSignal): Promise<ChunkLocation[]> {
+  const healthy = d.registry.list().filter((s) => s.healthy).map((s) => ({ id: s.id, url: s.url }));
+  if (healthy.length === 0) return [];
+  const found = await probeChunk({ signer: d.signer, nodeId: d.nodeId, now: d.now, timeoutMs: Math.min(d.requestTimeoutMs ?? 10_000, 2000) }, chunkId, healthy, signal);
+  for (const s of found) d.store.addLocations(s.id, [chunkId]);
+  d.logger.info({ chunkId, found: found.map((s) => s.id), asked: healthy.length }, found.length > 0 ? 'Found a chunk no location named' : 'No healthy chunkserver has the chunk');
+  return found;
+}
+
 function registerInternalRoutes(app: FastifyInstance, d: RouteDeps): void {
   const internal = clusterAuth(d.signer, d.logger, d.now);
   app.post<B<HeartbeatRequest>>('/internal/heartbeat', { onRequest: internal, schema: { body: schemas.heartbeat } }, async (req): Promise<HeartbeatResponse> => {
     const { needInventory } = d.registry.heartbeat(req.body);
     return { controllers: d.controllers(), needInventory };
   });
+  // the chunkservers this controller heard from lately (registry-view.ts): peers adopt fresher entries
+  app.get('/internal/chunkservers', { onRequest: internal, schema: { querystring: schemas.emptyQuery } }, async () => ({ servers: d.registry.view() }));
   app.post<B<{ chunkId: string; serverId: string; reason?: string }>>('/internal/report-bad', { onRequest: internal, schema: { body: schemas.reportBad } },
     async (req, reply) => {
       d.logger.warn({ chunkId: req.body.chunkId, server: req.body.serverId, reason: req.body.reason }, 'Bad replica reported');

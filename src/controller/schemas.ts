@@ -36,7 +36,7 @@ export const schemas = {
   pathQuery: obj(['path'], { path }),
   findQuery: obj(['tag'], { tag: { ...tagList, minItems: 1 }, path }),
   emptyQuery: obj([], {}),
-  placement: obj(['chunks'], { chunks: { type: 'array', items: chunkRef, maxItems: MAX_CHUNKS } }),
+  placement: obj(['chunks'], { chunks: { type: 'array', items: chunkRef, maxItems: MAX_CHUNKS }}),
   commit: obj(['path', 'size', 'chunks', 'receipts'], {
     path, size: bytes, mode, mtimeMs: timeMs, mtime: fixedTimespec, ino: bytes, ...owner,
     chunks: { type: 'array', items: chunkRef, maxItems: MAX_CHUNKS },

@@ -17,6 +17,7 @@ import { Membership } from './gossip/membership.js';
 import { registerGossipMetrics } from './gossip/metrics.js';
 import { registerControllerMetrics, registerRepairMetrics } from './metrics.js';
 import { createNamespace, type Namespace } from './namespace.js';
+import { createPeerViews } from './peer-views.js';
 import { createRegistry, type Registry } from './registry.js';
 import { gcBlocker } from './repair/gc-gate.js';
 import { createRepairService, type RepairService } from './repair/service.js';
@@ -100,8 +101,14 @@ export function createController(c: ControllerComponents): Controller {
   registerRoutes(app, {
     logger, signer, now, store, namespace, users, registry, nodeId: c.nodeId, selfUrl: () => selfUrl, controllers,
     peers: () => membership.status().map((p) => ({ ...p, lag: gossip.peerDigests().find((d) => d.url === p.url || d.id === p.id)?.lagUpdates })),
-    replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum,
-    capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
+    replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum, placementWaitMs: config.placementWaitMs,
+    requestTimeoutMs: config.requestTimeoutMs, capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
+  });
+  // chunkserver liveness from the peers, so this controller can place writes before its first heartbeat
+  const peerViews = createPeerViews({
+    registry, signer, nodeId: c.nodeId, logger, now, random: c.random ?? Math.random, intervalMs: config.gossipIntervalMs,
+    fanout: config.gossipFanout, requestTimeoutMs: config.requestTimeoutMs,
+    peers: () => membership.contactable().map((p) => p.url).filter((u) => u !== selfUrl && u !== membership.self.url),
   });
   const repair = createRepairService({
     store, registry, signer, nodeId: c.nodeId, logger, now,
@@ -128,12 +135,14 @@ export function createController(c: ControllerComponents): Controller {
       selfUrl = advertisedUrl(config, port, scheme);
       registry.start();
       gossip.start();
+      peerViews.start();
       repair.start();
       started = true;
       return selfUrl;
     },
     async stop() {
       await repair.stop();
+      peerViews.stop();
       gossip.stop();
       registry.stop();
       if (started) await app.close();

@@ -82,6 +82,13 @@ export interface InodeContent {
   size: number;
   /** files only, in order; the last may be shorter than CHUNK_SIZE */
   chunks: ChunkRef[];
+  /**
+   * chunk id → the chunkservers whose signed receipts the commit carried (distinct, sorted): where
+   * the chunks were written, so every controller holding the record can plan reads before any
+   * heartbeat names them. A hint, not the truth (repair moves replicas): read plans list these
+   * holders as unconfirmed. Absent in records written before it existed.
+   */
+  holders?: Record<string, string[]>;
 }
 
 interface RecordBase {

@@ -27,6 +27,8 @@ const MAX_INT = Number.MAX_SAFE_INTEGER;
 export const MAX_UID = 0xfffffffe; // (uid_t)-1 means "unchanged" to chown
 export const MAX_CHUNK_BYTES = 64 * 1024 ** 2; // CHUNK_SIZE's upper bound
 export const MAX_CHUNKS = 100_000;
+/** chunkservers named per chunk in an inode's `content.holders` */
+export const MAX_HOLDERS = 16;
 export const MAX_MOVES = 4096;
 export const MAX_XATTRS = 1024;
 export const MAX_XATTR_NAME_BYTES = 255;
@@ -162,15 +164,17 @@ function xattrs(v: unknown, field: string, recordHlc: Hlc): void {
 }
 
 function content(v: unknown, field: string, kind: EntryKind, target: string | undefined): void {
-  const o = obj(v, field, ['size', 'chunks']);
+  const o = obj(v, field, ['size', 'chunks'], ['holders']);
   const { chunks } = o;
   if (!Array.isArray(chunks) || chunks.length > MAX_CHUNKS) fail(`${field}.chunks`, `must be an array of at most ${MAX_CHUNKS}`);
   let sum = 0;
+  const ids = new Set<string>();
   chunks.forEach((c: unknown, i) => {
     const co = obj(c, `${field}.chunks[${i}]`, ['id', 'size']);
-    str(co.id, `${field}.chunks[${i}].id`, CHUNK_ID_RE, '64 lower-case hex characters');
+    ids.add(str(co.id, `${field}.chunks[${i}].id`, CHUNK_ID_RE, '64 lower-case hex characters'));
     sum += int(co.size, `${field}.chunks[${i}].size`, 1, MAX_CHUNK_BYTES);
   });
+  if (o.holders !== undefined) holders(o.holders, `${field}.holders`, ids);
   const size = int(o.size, `${field}.size`, 0, MAX_INT);
   if (kind === 'file') {
     if (size !== sum) fail(`${field}.size`, `must be the sum of the chunk sizes (${sum})`);
@@ -178,6 +182,21 @@ function content(v: unknown, field: string, kind: EntryKind, target: string | un
     if (chunks.length > 0) fail(`${field}.chunks`, `must be empty for a ${kind}`);
     const allowed = kind === 'symlink' ? [0, Buffer.byteLength(target ?? '')] : [0];
     if (!allowed.includes(size)) fail(`${field}.size`, `must be ${allowed.join(' or ')} for a ${kind}`);
+  }
+}
+
+/** content.holders: only chunks of the content, each with 1..MAX_HOLDERS distinct, sorted chunkserver ids. */
+function holders(v: unknown, field: string, chunkIds: ReadonlySet<string>): void {
+  const o = map(v, field);
+  for (const chunkId of Object.keys(o)) {
+    const f = `${field}[${chunkId.slice(0, 16)}]`;
+    if (!chunkIds.has(chunkId)) fail(f, 'must be a chunk of the content');
+    const servers = o[chunkId];
+    if (!Array.isArray(servers) || servers.length === 0 || servers.length > MAX_HOLDERS) fail(f, `must be 1..${MAX_HOLDERS} chunkserver ids`);
+    servers.forEach((s: unknown, i) => {
+      nodeId(s, `${f}[${i}]`);
+      if (i > 0 && !((servers[i - 1] as string) < (s as string))) fail(f, 'must be distinct and sorted');
+    });
   }
 }
 

@@ -277,6 +277,25 @@ export function storeSuite(name: string, open: OpenStore): void {
     st.close();
   });
 
+  test('content holders (where a commit wrote the chunks) round-trip locally and from a peer, and reference nothing more', () => {
+    const st = mk();
+    const fs = fsOf(st);
+    fs.root();
+    const f = fs.create(ROOT_INO, 'f', { chunks: [chunk('1'), chunk('2')] });
+    const holders = { [chunk('1').id]: ['cs1', 'cs2'], [chunk('2').id]: ['cs3'] };
+    const mine = fs.change(f.ino, { content: { size: 10, chunks: [chunk('1'), chunk('2')], holders } });
+    assert.equal(st.getInode('u', f.ino)!.content.v.holders, holders);
+    assert.equal(st.getInode('u', f.ino), mine);
+    const b = peer('b');
+    const sb = b.stamp();
+    const theirs = changeInode(mine, { content: { size: 5, chunks: [chunk('1')], holders: { [chunk('1').id]: ['cs4'] } } }, sb, [9, 0]);
+    st.applyRemote(b.update(theirs, sb));
+    assert.equal(st.getInode('u', f.ino)!.content.v, { size: 5, chunks: [chunk('1')], holders: { [chunk('1').id]: ['cs4'] } });
+    assert.is(st.referencedChunkCount(), 1);
+    assert.equal(st.locationsOf(chunk('1').id), [], 'holders are not confirmed locations');
+    st.close();
+  });
+
   test('chunk references: named inodes (a merged-away version or an unlinked file references nothing), owners, locations', () => {
     const st = mk();
     const fs = fsOf(st);

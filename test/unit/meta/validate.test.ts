@@ -84,6 +84,11 @@ test('every record the replica core writes or merges is valid, and returned as i
   assert.ok(all.length > 100);
 });
 
+test('an inode whose content names the holders of its chunks is valid', () => {
+  const withHolders = bad(file, (x) => { x.content.v.holders = { [HEX]: ['cs1', 'cs2'], ['c'.repeat(64)]: ['cs3'] }; });
+  assert.equal(validateRecord(withHolders), withHolders);
+});
+
 test('malformed records are refused naming the field', () => {
   refused(null, 'record');
   refused([], 'record');
@@ -114,6 +119,14 @@ test('malformed records are refused naming the field', () => {
   refused(bad(file, (x) => { x.content.v.chunks[1].id = 'c'.repeat(63); }), 'content.v.chunks[1].id');
   refused(bad(file, (x) => { x.content.v.chunks[1].size = 0; }), 'content.v.chunks[1].size');
   refused(bad(file, (x) => { x.content.v.size = 6; }), 'content.v.size');
+  // content.holders (issue 13): where the commit wrote each chunk, checked like everything else
+  refused(bad(file, (x) => { x.content.v.holders = { ['d'.repeat(64)]: ['cs1'] }; }), 'content.v.holders[dddddddddddddddd]');
+  refused(bad(file, (x) => { x.content.v.holders = { [HEX]: [] }; }), `content.v.holders[${HEX.slice(0, 16)}]`);
+  refused(bad(file, (x) => { x.content.v.holders = { [HEX]: ['cs2', 'cs1'] }; }), `content.v.holders[${HEX.slice(0, 16)}]`);
+  refused(bad(file, (x) => { x.content.v.holders = { [HEX]: ['cs1', 'cs1'] }; }), `content.v.holders[${HEX.slice(0, 16)}]`);
+  refused(bad(file, (x) => { x.content.v.holders = { [HEX]: ['a b'] }; }), `content.v.holders[${HEX.slice(0, 16)}][0]`);
+  refused(bad(file, (x) => { x.content.v.holders = { [HEX]: Array.from({ length: 17 }, (_, i) => `cs${10 + i}`) }; }), `content.v.holders[${HEX.slice(0, 16)}]`);
+  refused(bad(file, (x) => { x.content.v.holders = []; }), 'content.v.holders');
   refused(bad(symlink, (x) => { x.content.v = { size: 9, chunks: [] }; }), 'content.v.size');
   refused(bad(file, (x) => { x.xattrs['user.a'].v = 'not base64!'; }), 'xattrs["user.a"].v');
   refused(bad(file, (x) => { x.xattrs['user.a'].v = Buffer.alloc(64 * 1024 + 1).toString('base64'); }), 'xattrs["user.a"].v');
