@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `npm run bench`: builds what is missing, then runs the benchmarks (never part of npm test):
 # upload/download speed, then repair speed (bench/repair.ts), then the FUSE mount against a local
-# directory (bench/fuse.ts; BENCH_FUSE_SIZE, default 1GiB), then gossip latency and bytes (bench/gossip.ts).
+# directory (bench/fuse.ts; BENCH_FUSE_SIZE, default 1GiB), then how soon any controller serves
+# (bench/availability.ts: restart → first accepted write, commit on A → readable through B), then
+# gossip latency and bytes (bench/gossip.ts).
 # BENCH_SIZE (default 1GiB) sets the file size, e.g. BENCH_SIZE=256MiB npm run bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,4 +14,5 @@ node dist/bench/repair.js "$@"
 bash scripts/cleanup-stale.sh
 node dist/bench/fuse.js
 bash scripts/cleanup-stale.sh
+node dist/bench/availability.js
 exec node dist/bench/gossip.js

@@ -101,12 +101,16 @@ export async function storeChunks(ctx: UploadContext, chunks: AsyncIterable<Chun
 }
 
 async function place(ctx: UploadContext, refs: ChunkRef[], signal: AbortSignal): Promise<PlacementResponse> {
+  // The first controller asked may wait for chunkservers (PLACEMENT_WAIT, at most half this
+  // request's timeout); the ones failed over to after it answered UNAVAILABLE answer at once, so
+  // a cluster without chunkservers costs one wait, not one per controller and round.
+  let waitMs = Math.floor(ctx.requestTimeoutMs / 2);
   const res = await ctx.controllers.call(
-    (base, attempt) => requestJson<PlacementResponse>(`${base}/v1/fs/placement`, {
-      // the controller may wait for chunkservers (PLACEMENT_WAIT), but answers within half this request's timeout
-      method: 'POST', body: { chunks: refs }, headers: { ...ctx.authHeaders(), [PLACEMENT_WAIT_HEADER]: String(Math.floor(ctx.requestTimeoutMs / 2)) },
-      timeoutMs: ctx.requestTimeoutMs, signal: attempt,
-    }),
+    (base, attempt) => {
+      const headers = { ...ctx.authHeaders(), [PLACEMENT_WAIT_HEADER]: String(waitMs) };
+      waitMs = 0;
+      return requestJson<PlacementResponse>(`${base}/v1/fs/placement`, { method: 'POST', body: { chunks: refs }, headers, timeoutMs: ctx.requestTimeoutMs, signal: attempt });
+    },
     signal,
   );
   if (!Array.isArray(res?.chunks) || res.chunks.length !== refs.length) {

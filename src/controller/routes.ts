@@ -176,9 +176,12 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
       const at = offset;
       offset += ch.size;
       // confirmed by heartbeats, then the holders the commit's receipts named (unconfirmed), and
-      // when neither names a server this controller knows, whichever healthy chunkserver has it
+      // when neither names a healthy server, whichever healthy chunkserver has it
       let locations = planLocations(d.registry.locationsOf(ch.id), file.holders?.[ch.id], server);
-      if (locations.length === 0) locations = await findChunk(d, ch.id, gone);
+      if (!locations.some((l) => server(l.id)?.healthy)) {
+        const found = await findChunk(d, ch.id, gone);
+        locations = [...found, ...locations.filter((l) => !found.some((f) => f.id === l.id))];
+      }
       return { id: ch.id, size: ch.size, offset: at, locations, cap: issueCapability(d.signer, ch.id, 'r', nowMs, d.capabilityTtlMs) };
     }));
     return { entry: file.info, chunks };

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CLUSTER_AUTH_HEADER, issueCapability, verifyCapability, verifyClusterAuth } from '../../../src/common/tokens.js';
+import { PLACEMENT_WAIT_HEADER } from '../../../src/common/api.js';
 import { chunkId, makeController, type TestController } from './helpers.js';
 
 let t: TestController;
@@ -45,10 +46,59 @@ test('heartbeat asks for an inventory until it gets one; placement uses healthy 
   assert.equal(other.json.chunks[0].present, [], "another user's chunk is never announced as present");
 });
 
-test('placement with no chunkserver is 503', async () => {
-  const res = await t.call('POST', '/v1/fs/placement', { chunks: [{ id: chunkId(1), size: 10 }] }, token);
-  assert.is(res.status, 503);
-  assert.is(res.json.code, 'UNAVAILABLE');
+test('placement with no chunkserver is 503 once the wait the client allows (x-redcloud-wait-ms) is over', async () => {
+  const res = await t.c.app.inject({
+    method: 'POST', url: '/v1/fs/placement', payload: { chunks: [{ id: chunkId(1), size: 10 }] },
+    headers: { authorization: `Bearer ${token}`, [PLACEMENT_WAIT_HEADER]: '0' },
+  });
+  assert.is(res.statusCode, 503);
+  assert.is(JSON.parse(res.body).code, 'UNAVAILABLE');
+});
+
+test('placement short of WRITE_QUORUM waits for the next heartbeat (PLACEMENT_WAIT), then answers', async () => {
+  const pending = t.call('POST', '/v1/fs/placement', { chunks: [{ id: chunkId(1), size: 10 }] }, token);
+  await new Promise((r) => setTimeout(r, 50));
+  await hb('cs1');
+  const res = await pending;
+  assert.is(res.status, 200, JSON.stringify(res.json));
+  assert.equal(res.json.chunks[0].targets.map((x: { id: string }) => x.id), ['cs1']);
+});
+
+test('placement gives up with 503 after PLACEMENT_WAIT', async () => {
+  const short = await makeController({ PLACEMENT_WAIT: '100ms', CONTROLLER_NODE_ID: 'ctl-w' });
+  try {
+    const res = await short.call('POST', '/v1/fs/placement', { chunks: [{ id: chunkId(1), size: 10 }] }, await short.login());
+    assert.is(res.status, 503);
+    assert.match(res.json.message, /Only 0 chunkserver\(s\) can take chunk/);
+  } finally {
+    await short.close();
+  }
+});
+
+test('a controller that never had a heartbeat plans reads with the holders the record carries, and places writes by a peer view', async () => {
+  const id = chunkId(7);
+  await hb('cs1', { inventory: [] });
+  await hb('cs2', { inventory: [] });
+  await t.call('POST', '/v1/fs/commit', { path: '/f', size: 10, chunks: [{ id, size: 10 }], receipts: { [id]: [t.receipt(id, 'cs2', 10), t.receipt(id, 'cs1', 10)] } }, token);
+  assert.equal(t.c.namespace.file('alice', '/f').holders, { [id]: ['cs1', 'cs2'] }, 'the record carries where the commit wrote the chunk');
+  const b = await makeController({ HEARTBEAT_TIMEOUT: '30s', CONTROLLER_NODE_ID: 'ctl-b' });
+  try {
+    b.clock.ms = t.clock.ms;
+    b.c.gossip.handlers.push({ from: { id: 'ctl-a', url: 'http://127.0.2.1:0' }, updates: t.c.store.updatesSince({}, 1000) });
+    const before = await b.c.app.inject({
+      method: 'POST', url: '/v1/fs/placement', payload: { chunks: [{ id: chunkId(8), size: 10 }] },
+      headers: { authorization: `Bearer ${token}`, [PLACEMENT_WAIT_HEADER]: '0' },
+    });
+    assert.is(before.statusCode, 503, 'no chunkserver known yet');
+    assert.equal(b.c.registry.merge(t.c.registry.view(), 5), ['cs1', 'cs2']);
+    const plan = await b.call('GET', '/v1/fs/read?path=%2Ff', undefined, token);
+    assert.is(plan.status, 200, JSON.stringify(plan.json));
+    assert.equal(plan.json.chunks[0].locations.map((l: { id: string; unconfirmed?: boolean }) => [l.id, l.unconfirmed === true]).sort(), [['cs1', true], ['cs2', true]]);
+    const placed = await b.call('POST', '/v1/fs/placement', { chunks: [{ id: chunkId(8), size: 10 }] }, token);
+    assert.is(placed.status, 200);
+  } finally {
+    await b.close();
+  }
 });
 
 test('read plan: offsets, healthy locations first, read capabilities; failure and report-bad', async () => {

@@ -25,7 +25,8 @@ export async function makeController(env: Record<string, string> = {}): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'redcloud-ctl-test-'));
   const config = loadConfig(controllerSchema, { CLUSTER_SECRET: SECRET, DATA_DIR: dir, BIND_ADDR: '127.0.2.1', PORT: '0', ...env });
   const clock = { ms: 1_700_000_000_000 };
-  const c = createController({ config, logger: silentLogger(), nodeId: 'ctl-a', dbPath: join(dir, 'controller-ctl-a', 'redcloud.db'), now: () => clock.ms });
+  const nodeId = env.CONTROLLER_NODE_ID || 'ctl-a';
+  const c = createController({ config, logger: silentLogger(), nodeId, dbPath: join(dir, `controller-${nodeId}`, 'redcloud.db'), now: () => clock.ms });
   await c.app.ready();
   const call: TestController['call'] = async (method, url, body, token) => {
     const res = await c.app.inject({

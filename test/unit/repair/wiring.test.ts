@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { makeController, type TestController } from '../controller/helpers.js';
 
 let t: TestController;
-test.before.each(async () => { t = await makeController({ CAPABILITY_TTL: '10m' }); });
+test.before.each(async () => { t = await makeController({ CAPABILITY_TTL: '10m', PLACEMENT_WAIT: '0' }); });
 test.after.each(async () => { await t.close(); });
 
 const id = (n: number): string => n.toString(16).padStart(64, '0');
