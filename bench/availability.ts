@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       const write = await until('first write after restart', () => c.uploadStream(Readable.from([data]), `/restart-${r}.bin`), t0, 10);
       await ctl.waitHealthy({ timeoutMs: LIMIT_MS });
       restart.push({ health, write });
-      process.stdout.write(`restart ${r + 1}: /health after ${ms(health)}, first accepted write after ${ms(write)}\n`);
+      process.stdout.write(`restart ${r + 1}: /health after ${ms(health)}, first accepted write after ${ms(write)} (${ms(write - health)} after /health)\n`);
     }
 
     const a = client(URLS[0]!, token);
@@ -105,7 +105,8 @@ async function main(): Promise<void> {
       '',
       `Availability (3 controllers, 3 chunkservers, HEARTBEAT_INTERVAL 5 s, GOSSIP_INTERVAL 1 s, ${SIZE / 1024} KiB files)`,
       `controller restart → first accepted write: median ${ms(pct(writes, 50))}, max ${ms(writes[writes.length - 1]!)} over ${RESTARTS} restarts` +
-        ` (process start → /health median ${ms(pct(restart.map((x) => x.health).sort((x, y) => x - y), 50))})`,
+        ` (process start → /health median ${ms(pct(restart.map((x) => x.health).sort((x, y) => x - y), 50))};` +
+        ` /health → first accepted write median ${ms(pct(restart.map((x) => x.write - x.health).sort((x, y) => x - y), 50))})`,
       `commit on A → readable through B: p50 ${ms(pct(lat, 50))}, p99 ${ms(pct(lat, 99))}, max ${ms(lat[lat.length - 1]!)} over ${WRITES} writes`,
       '',
     ].join('\n'));
