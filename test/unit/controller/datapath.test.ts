@@ -166,4 +166,32 @@ test('a client report of a bad replica needs a read capability and makes the chu
   }
 });
 
+test('a chunk no location places on a healthy server is looked for on the healthy chunkservers (HEAD) before the plan is answered', async () => {
+  const id = chunkId(9);
+  const heads: string[] = [];
+  const fake = createServer((req, res) => {
+    verifyClusterAuth(t.c.signer, req.headers[CLUSTER_AUTH_HEADER], t.clock.ms);
+    if (req.method === 'HEAD') heads.push(req.url ?? '');
+    res.statusCode = req.method === 'HEAD' && req.url === `/chunks/${id}` ? 200 : 404;
+    res.end();
+  });
+  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+    await t.internal('/internal/heartbeat', { id: 'cs5', url, capacityBytes: 1000, freeBytes: 500, chunkCount: 1, full: false, inventory: [] });
+    // written on a chunkserver this controller has never heard of: neither locations nor holders name a server it knows
+    await t.call('POST', '/v1/fs/commit', { path: '/lost', size: 10, chunks: [{ id, size: 10 }], receipts: { [id]: [t.receipt(id, 'cs-gone', 10)] } }, token);
+    const plan = await t.call('GET', '/v1/fs/read?path=%2Flost', undefined, token);
+    assert.is(plan.status, 200);
+    assert.equal(plan.json.chunks[0].locations, [{ id: 'cs5', url }]);
+    assert.equal(heads, [`/chunks/${id}`]);
+    assert.equal(t.c.store.locationsOf(id).sort(), ['cs-gone', 'cs5'], 'found where it is: now a confirmed location');
+    const again = await t.call('GET', '/v1/fs/read?path=%2Flost', undefined, token);
+    assert.equal(again.json.chunks[0].locations, [{ id: 'cs5', url }]);
+    assert.is(heads.length, 1, 'no second probe once the location is known');
+  } finally {
+    fake.close();
+  }
+});
+
 test.run();
