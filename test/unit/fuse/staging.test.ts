@@ -150,8 +150,9 @@ test('a failed upload on flush is reported and kept staged; the next flush retri
   try {
     const fd = await r.h.create('/r', 0o644, undefined, r.signal);
     await r.h.write('/r', fd, Buffer.from('payload'), 0, r.signal);
-    r.client.failNext.set('commitChunks', errors.unavailable('no controller reachable'));
-    assert.is((await rejection(r.h.flush('/r', fd, r.signal))).code, 'UNAVAILABLE');
+    // (UNAVAILABLE is retried within the deadline; a full cluster is not)
+    r.client.failNext.set('commitChunks', errors.noSpace('no chunkserver has room'));
+    assert.is((await rejection(r.h.flush('/r', fd, r.signal))).code, 'NO_SPACE');
     assert.is(r.client.content('/r').length, 0, 'only the empty file from the create');
     await r.h.flush('/r', fd, r.signal);
     assert.is(r.client.content('/r').toString(), 'payload');
@@ -166,8 +167,8 @@ test('a failed upload on release keeps the data staged for the next open', async
   try {
     const fd = await r.h.create('/r2', 0o644, undefined, r.signal);
     await r.h.write('/r2', fd, Buffer.from('later'), 0, r.signal);
-    r.client.failNext.set('commitChunks', errors.unavailable('down'));
-    assert.is((await rejection(r.h.release('/r2', fd, r.signal))).code, 'UNAVAILABLE');
+    r.client.failNext.set('commitChunks', errors.noSpace('full'));
+    assert.is((await rejection(r.h.release('/r2', fd, r.signal))).code, 'NO_SPACE');
     assert.is(r.h.debug.files.size, 1);
     assert.is((await r.h.getattr('/r2', r.signal)).size, 5);
     const fd2 = await r.h.open('/r2', O_RDWR, r.signal);
