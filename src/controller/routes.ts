@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type {
-  ClusterStatus, CommitRequest, CreateOwner, HeartbeatRequest, HeartbeatResponse, LoginResponse, MknodRequest, PlacementRequest,
+  ClusterStatus, CommitRequest, CreateOwner, EntryInfo, HeartbeatRequest, HeartbeatResponse, LoginResponse, MknodRequest, PlacementRequest,
   PlacementResponse, ReadPlan, SetAttrRequest, SetXattrRequest, StatfsInfo,
 } from '../common/api.js';
 import type { ReplicationFactor } from '../common/config.js';
@@ -143,9 +143,15 @@ function registerFsRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.post<B<{ path: string; recursive?: boolean }>>('/v1/fs/remove', opts({ body: schemas.remove }), async (req) => {
     const owner = userOf(req);
     const removed = ns.remove(owner, req.body.path, { recursive: req.body.recursive });
-    // the directory after the change (its new mtime/ctime), so a mount need not stat it again
-    const dir = parentOf(normalizePath(req.body.path));
-    return { removed, parent: ns.stat(owner, dir) };
+    // the directory after the change (its new mtime/ctime), so a mount need not stat it again; the
+    // removal stands even if that stat fails
+    let parent: EntryInfo | undefined;
+    try {
+      parent = ns.stat(owner, parentOf(normalizePath(req.body.path)));
+    } catch {
+      parent = undefined;
+    }
+    return { removed, ...(parent ? { parent } : {}) };
   });
   app.post<B<{ from: string; to: string }>>('/v1/fs/rename', opts({ body: schemas.rename }), async (req) =>
     ns.rename(userOf(req), req.body.from, req.body.to));
