@@ -43,8 +43,9 @@ export function linkedAttrsUncached(): boolean {
 /**
  * The kernel's attribute timeout without --kernel-attr-ttl: 1 s when the addon keeps linked
  * inodes out of the kernel's cache (then every name of a changed inode shows the change at once:
- * an inode with one name is changed only through the kernel inode that shows it, and the kernel
- * updates or drops that one's attributes itself), else 0.
+ * an inode with one name is changed only through the kernel inode that shows it, whose attributes
+ * the kernel updates or drops itself, except by a link of it, before whose reply the addon drops
+ * the source's), else 0.
  */
 export function defaultKernelAttrTtlS(): number {
   return linkedAttrsUncached() ? 1 : 0;
