@@ -65,7 +65,7 @@ export function parseMountArgs(argv: string[]): ParsedMountArgs {
       'log-level': { type: 'string' },
     },
   });
-  if (positionals.length !== 1) throw errors.invalid('Usage: redcloud-mount DIR [--cache-size 256MiB] [--disk-cache-size 10GiB] [--read-ahead 4] [--write-behind 2] [--cache-dir DIR] [--controllers URL,…] [--attr-ttl 1s] [--kernel-attr-ttl 0] [--allow-other]');
+  if (positionals.length !== 1) throw errors.invalid('Usage: redcloud-mount DIR [--cache-size 256MiB] [--disk-cache-size 10GiB] [--read-ahead 4] [--write-behind 2] [--cache-dir DIR] [--controllers URL,…] [--attr-ttl 1s] [--kernel-attr-ttl 1s] [--allow-other]');
   const mountpoint = resolve(positionals[0]!);
   const readAheadChunks = parseFlag('read-ahead', values['read-ahead']!, chunkCount);
   const opTimeoutMs = parseFlag('op-timeout', values['op-timeout']!, parseDurationMs);

@@ -10,6 +10,8 @@ declare module 'fuse-native' {
     static unmount(mnt: string, cb: (err: Error | null) => void): void;
     /** Added by scripts/fix-fuse-native.mjs: the caller of the request being dispatched (valid synchronously in the op). */
     static callerContext?: () => { uid: number; gid: number; pid: number; umask: number } | null;
+    /** Added by scripts/fix-fuse-native.mjs: replies tell the kernel to keep no attributes of an inode with several names. */
+    static linkedAttrsUncached?: boolean;
   }
   export = Fuse;
 }

@@ -247,16 +247,21 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     async unlink(path: string, signal: Sig): Promise<void> {
       const s = await stagedFor(path);
       let entry: EntryInfo | undefined;
+      let removed: { parent?: EntryInfo } | undefined;
+      const ino = cachedIno(path);
       try {
         entry = await statEntry(path, signal);
         if (entry.kind === 'dir') throw errors.isDir(`Is a directory: ${path}`, { path });
-        await client.remove(path, { signal });
+        removed = await client.unlink(path, { signal });
       } catch (err) {
         // a file created here and never committed exists only locally
         if (!(s && err instanceof RedCloudError && err.code === 'NOT_FOUND')) throw err;
       } finally {
-        changed(path);
+        meta.invalidateIno(ino);
         meta.invalidateIno(entry?.ino ?? s?.ino);
+        // gone: its directory's listing and attributes follow the change; failed: both are refetched
+        if (removed) meta.entryRemoved(path, removed.parent);
+        else meta.invalidate(path);
       }
       await files.unname(path);
       inos.forget(path);

@@ -77,6 +77,27 @@ export class MetadataCache {
     this.dirChanged(parentOf(path));
   }
 
+  /**
+   * The mount removed the name `path`: a cached listing of its directory loses the entry (keeping
+   * its expiry), and the directory takes `dir`, its entry after the change as the controller
+   * answered it, as its attributes (also in its parent's listing). In a loop that unlinks files,
+   * the lookups of the next names and the kernel's permission check of the directory (which stats
+   * it after every change) are then answered without a round trip. Without `dir` the directory's
+   * attributes are dropped.
+   */
+  entryRemoved(path: string, dir?: EntryInfo): void {
+    this.forget(path);
+    const parent = parentOf(path);
+    this.listings.update(parent, (entries) => entries.filter((e) => e.path !== path));
+    if (!dir) {
+      this.dirTouched(parent);
+      return;
+    }
+    this.dirOwners.delete(parent);
+    this.setAttr(parent, dir);
+    if (parent !== '/') this.listings.update(parentOf(parent), (entries) => entries.map((e) => (e.path === parent ? dir : e)));
+  }
+
   /** An entry in `dir` came or went: its listing and its own attributes are stale. */
   dirChanged(dir: string): void {
     this.listings.delete(dir);

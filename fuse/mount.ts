@@ -32,6 +32,25 @@ export function callerContext(): { uid: number; gid: number } | null {
   return Fuse.callerContext?.() ?? null;
 }
 
+/**
+ * Whether the addon's replies give an inode with several names (not a directory) an attribute
+ * timeout of 0 whatever attr_timeout says (scripts/fix-fuse-native.mjs, rc_chan_send).
+ */
+export function linkedAttrsUncached(): boolean {
+  return Fuse.linkedAttrsUncached === true;
+}
+
+/**
+ * The kernel's attribute timeout without --kernel-attr-ttl: 1 s when the addon keeps linked
+ * inodes out of the kernel's cache (then every name of a changed inode shows the change at once:
+ * an inode with one name is changed only through the kernel inode that shows it, whose attributes
+ * the kernel updates or drops itself, except by a link of it, before whose reply the addon drops
+ * the source's), else 0.
+ */
+export function defaultKernelAttrTtlS(): number {
+  return linkedAttrsUncached() ? 1 : 0;
+}
+
 /** Whether node_modules/fuse-native is the patched build (scripts/fix-fuse-native.mjs). */
 export function isPatchedFuseNative(): boolean {
   return typeof Fuse.callerContext === 'function';
@@ -52,10 +71,11 @@ export class RedCloudFuse extends Fuse {
 
 export interface MountOptions {
   /**
-   * How long the kernel keeps a file's attributes (default 0). libfuse's high-level API gives each
-   * hard link its own kernel inode and cannot invalidate the others, so only 0 shows a change made
-   * through one name (nlink, size, ctime) under the others at once, as ext4 does; each stat then
-   * costs a round trip to this process (~0.27 ms here instead of ~3 µs).
+   * How long the kernel keeps a file's attributes (default defaultKernelAttrTtlS()). libfuse's
+   * high-level API gives each hard link its own kernel inode and cannot invalidate the others;
+   * the patched addon keeps an inode with several names out of the cache whatever this says, so a
+   * change made through one name (nlink, size, ctime) shows under the others at once, as on ext4.
+   * Without that patch only 0 does, and each stat then costs a round trip to this process.
    */
   attrTimeoutS?: number;
   /** How long the kernel keeps names (default 1 s); our own changes invalidate them. */
@@ -83,7 +103,7 @@ export function mountFuse(dir: string, ops: FuseOps, o: MountOptions): Promise<M
   if (!isPatchedFuseNative()) {
     return Promise.reject(errors.unavailable('fuse-native is not the patched build: run `node scripts/fix-fuse-native.mjs` (needs a C compiler and libfuse headers)'));
   }
-  const redcloudTimeouts = { attrTimeoutS: o.attrTimeoutS ?? 0, entryTimeoutS: o.entryTimeoutS ?? 1 };
+  const redcloudTimeouts = { attrTimeoutS: o.attrTimeoutS ?? defaultKernelAttrTtlS(), entryTimeoutS: o.entryTimeoutS ?? 1 };
   // the timeouts go through extraFuseOptions (fuse-native would drop 0)
   const fuse = new RedCloudFuse(dir, ops as unknown as Record<string, unknown>, {
     force: true, mkdir: true, redcloudTimeouts, defaultPermissions: true,

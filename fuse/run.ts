@@ -25,10 +25,10 @@ export interface RunMountOptions {
   commitTimeoutMs: number;
   attrTtlMs: number;
   /**
-   * How long the kernel keeps attributes (default 0: exact). The mount invalidates its own cache
-   * for every name of a changed inode but cannot reach the kernel's, so with more than 0 another
-   * hard link of a file changed through one name shows its old nlink/size/ctime that long
-   * (pjdfstest: 52 failures at 1 s); in exchange a stat costs ~3 µs instead of a round trip.
+   * How long the kernel keeps attributes (default: 1 s with the patched addon, which keeps inodes
+   * with several names out of the kernel's cache; fuse/mount.ts defaultKernelAttrTtlS). A change
+   * from another mount or controller shows after this plus attrTtlMs; a stat the kernel answers
+   * costs ~3 µs instead of a round trip to the mount.
    */
   kernelAttrTtlMs?: number;
   /** how long the initial cluster check may take */
@@ -65,7 +65,7 @@ export async function runMount(components: { client: RedCloudClient; logger: Log
     opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, shutdown: shutdown.signal, caller: callerContext,
   });
   const mounted = await mountFuse(mountpoint, ops, {
-    opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, attrTimeoutS: Math.max(0, (o.kernelAttrTtlMs ?? 0) / 1000),
+    opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, ...(o.kernelAttrTtlMs !== undefined ? { attrTimeoutS: Math.max(0, o.kernelAttrTtlMs / 1000) } : {}),
     entryTimeoutS: Math.max(0, o.attrTtlMs / 1000), allowOther: o.allowOther,
   });
   await writePidFile(mountpoint, process.pid);

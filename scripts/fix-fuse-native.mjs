@@ -128,6 +128,145 @@ NAPI_METHOD(fuse_native_get_caller) {
 
 `;
 
+const C_LINKED_ATTRS = String.raw`/* redcloud: linked inodes uncached v2: the channel between libfuse and /dev/fuse, as libfuse's own
+   (fuse_kern_chan.c: read, writev, close), except that a reply carrying attributes of an inode
+   with several names (not a directory) tells the kernel to keep them for 0 s. libfuse's
+   high-level API gives each name its own kernel inode and applies one attr_timeout to every
+   reply, so a change made through one name (nlink, ctime, mode) would stay hidden under the
+   others for that long; every other inode keeps the mount's attr_timeout. The one change of such
+   an inode made through another kernel inode is a link of it (nlink 1 -> 2: the kernel updates
+   only the new name's inode, and only the ctime of the source's), so before the reply to a LINK
+   the source's cached attributes are invalidated (FUSE_NOTIFY_INVAL_INODE). */
+#include <fuse_kernel.h>
+#include <errno.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#define RC_SLOTS 4096
+/* the opcode of each request in flight whose reply carries attributes, by unique id */
+static struct { uint64_t unique; uint32_t opcode; uint64_t link_source; } rc_requests[RC_SLOTS];
+static pthread_mutex_t rc_requests_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int rc_chan_receive (struct fuse_chan **chp, char *buf, size_t size) {
+  struct fuse_chan *ch = *chp;
+  struct fuse_session *se = fuse_chan_session(ch);
+  ssize_t res;
+  int err;
+restart:
+  res = read(fuse_chan_fd(ch), buf, size);
+  err = errno;
+  if (fuse_session_exited(se)) return 0;
+  if (res == -1) {
+    if (err == ENOENT) goto restart; /* interrupted: safe to restart */
+    if (err == ENODEV) {
+      fuse_session_exit(se);
+      return 0;
+    }
+    if (err != EINTR && err != EAGAIN) perror("fuse: reading device");
+    return -err;
+  }
+  if ((size_t) res < sizeof(struct fuse_in_header)) {
+    fprintf(stderr, "short read on fuse device\n");
+    return -EIO;
+  }
+  struct fuse_in_header *in = (struct fuse_in_header *) buf;
+  switch (in->opcode) {
+    case FUSE_LOOKUP: case FUSE_GETATTR: case FUSE_SETATTR: case FUSE_MKNOD: case FUSE_MKDIR:
+    case FUSE_SYMLINK: case FUSE_LINK: case FUSE_CREATE:
+      pthread_mutex_lock(&rc_requests_lock);
+      rc_requests[in->unique % RC_SLOTS].unique = in->unique;
+      rc_requests[in->unique % RC_SLOTS].opcode = in->opcode;
+      rc_requests[in->unique % RC_SLOTS].link_source = in->opcode == FUSE_LINK && (size_t) res >= sizeof(struct fuse_in_header) + sizeof(struct fuse_link_in)
+        ? ((struct fuse_link_in *) (buf + sizeof(struct fuse_in_header)))->oldnodeid : 0;
+      pthread_mutex_unlock(&rc_requests_lock);
+      break;
+    default:
+      break;
+  }
+  return res;
+}
+
+static int rc_attr_uncached (struct fuse_attr *a) {
+  return (a->mode & S_IFMT) != S_IFDIR && a->nlink > 1;
+}
+
+#define RC_ATTR_END (offsetof(struct fuse_attr, nlink) + sizeof(uint32_t))
+
+/* a successful reply to LOOKUP/GETATTR/SETATTR/MKNOD/MKDIR/SYMLINK/LINK/CREATE: its attr_valid set to 0
+   for a linked inode; answers the node id whose attributes to invalidate first (a link's source) or 0 */
+static uint64_t rc_adjust_reply (const struct iovec iov[], size_t count) {
+  if (count < 1 || iov[0].iov_len != sizeof(struct fuse_out_header)) return 0;
+  struct fuse_out_header *out = (struct fuse_out_header *) iov[0].iov_base;
+  if (out->unique == 0) return 0; /* a notification */
+  uint32_t opcode = 0;
+  uint64_t link_source = 0;
+  pthread_mutex_lock(&rc_requests_lock);
+  if (rc_requests[out->unique % RC_SLOTS].unique == out->unique) {
+    opcode = rc_requests[out->unique % RC_SLOTS].opcode;
+    link_source = rc_requests[out->unique % RC_SLOTS].link_source;
+    rc_requests[out->unique % RC_SLOTS].unique = 0;
+  }
+  pthread_mutex_unlock(&rc_requests_lock);
+  if (opcode == 0 || out->error != 0) return 0;
+  if (count < 2) return link_source;
+  if (opcode == FUSE_GETATTR || opcode == FUSE_SETATTR) {
+    if (iov[1].iov_len < offsetof(struct fuse_attr_out, attr) + RC_ATTR_END) return 0;
+    struct fuse_attr_out *a = (struct fuse_attr_out *) iov[1].iov_base;
+    if (rc_attr_uncached(&a->attr)) {
+      a->attr_valid = 0;
+      a->attr_valid_nsec = 0;
+    }
+  } else {
+    if (iov[1].iov_len < offsetof(struct fuse_entry_out, attr) + RC_ATTR_END) return link_source;
+    struct fuse_entry_out *e = (struct fuse_entry_out *) iov[1].iov_base;
+    if (rc_attr_uncached(&e->attr)) {
+      e->attr_valid = 0;
+      e->attr_valid_nsec = 0;
+    }
+  }
+  return link_source;
+}
+
+static int rc_chan_send (struct fuse_chan *ch, const struct iovec iov[], size_t count) {
+  if (!iov) return 0;
+  uint64_t invalidate = rc_adjust_reply(iov, count);
+  /* before the reply, so link() has returned only once the source's attributes are dropped */
+  if (invalidate != 0) fuse_lowlevel_notify_inval_inode(ch, invalidate, -1, 0);
+  ssize_t res = writev(fuse_chan_fd(ch), iov, count);
+  int err = errno;
+  if (res == -1) {
+    struct fuse_session *se = fuse_chan_session(ch);
+    if (!fuse_session_exited(se) && err != ENOENT) perror("fuse: writing device");
+    return -err;
+  }
+  return 0;
+}
+
+static void rc_chan_destroy (struct fuse_chan *ch) {
+  int fd = fuse_chan_fd(ch);
+  if (fd != -1) close(fd);
+}
+
+/* A channel over the fd of fuse_mount's: libfuse exports no way to clear the old channel's fd
+   (destroying it would close the fd), so its small struct is left allocated, once per mount. */
+static struct fuse_chan *rc_wrap_chan (struct fuse_chan *orig) {
+  if (orig == NULL) return NULL;
+  struct fuse_chan_ops op = { .receive = rc_chan_receive, .send = rc_chan_send, .destroy = rc_chan_destroy };
+  struct fuse_chan *ch = fuse_chan_new(&op, fuse_chan_fd(orig), fuse_chan_bufsize(orig), NULL);
+  return ch != NULL ? ch : orig;
+}
+
+NAPI_METHOD(fuse_native_linked_attrs_uncached) {
+  napi_value out;
+  napi_get_boolean(env, 1, &out);
+  return out;
+}
+
+`;
+
+const C_LINKED_ATTRS_END = 'NAPI_METHOD(fuse_native_linked_attrs_uncached) {\n  napi_value out;\n  napi_get_boolean(env, 1, &out);\n  return out;\n}\n\n';
+
 /** Patches of fuse-native.c: [marker, apply(text) → text or undefined when it does not fit]. */
 const C_PATCHES = [
   ['redcloud: utimens times as given', (t) => replaceOnce(t, '  size_t atime;\n  size_t mtime;\n', C_LOCALS)],
@@ -141,6 +280,13 @@ const C_PATCHES = [
   ['fuse_native_get_caller) {', (t) => insertBefore(t, 'NAPI_INIT() {', C_GET_CALLER)],
   ['NAPI_EXPORT_FUNCTION(fuse_native_get_caller)', (t) => replaceOnce(t, '  NAPI_EXPORT_FUNCTION(fuse_native_unmount)\n',
     '  NAPI_EXPORT_FUNCTION(fuse_native_unmount)\n  NAPI_EXPORT_FUNCTION(fuse_native_get_caller)\n')],
+  // (v1 of this block, without the link source's invalidation, goes)
+  ['redcloud: linked inodes uncached v2', (t) => insertBefore(replaceBlock(t, '/* redcloud: linked inodes uncached \u2014', C_LINKED_ATTRS_END, '') ?? t,
+    'NAPI_METHOD(fuse_native_mount) {', C_LINKED_ATTRS)],
+  ['rc_wrap_chan(fuse_mount(', (t) => replaceOnce(t, '  struct fuse_chan *ch = fuse_mount(mnt, &args);\n',
+    '  struct fuse_chan *ch = rc_wrap_chan(fuse_mount(mnt, &args));\n')],
+  ['NAPI_EXPORT_FUNCTION(fuse_native_linked_attrs_uncached)', (t) => replaceOnce(t, '  NAPI_EXPORT_FUNCTION(fuse_native_get_caller)\n',
+    '  NAPI_EXPORT_FUNCTION(fuse_native_get_caller)\n  NAPI_EXPORT_FUNCTION(fuse_native_linked_attrs_uncached)\n')],
 ];
 
 const JS_STAT = `function getStatArray (stat) { // redcloud: stat v2 (see fuse-native.c populate_stat)
@@ -231,6 +377,9 @@ const JS_PATCHES = [
   ['redcloud: utimens v2', (t) => replaceBlock(t, '_op_utimens (signal, path,', '\n  }\n', JS_UTIMENS)],
   ['redcloud: xattr sizes decided by the op', (t) => replaceBlock(t, '_op_getxattr (signal, path, name, valueBuf, position) {', '\n  _op_removexattr', `${JS_XATTR}\n  _op_removexattr`)],
   ['redcloud: the caller of the request', (t) => replaceOnce(t, 'module.exports = Fuse\n', JS_CALLER)],
+  ['redcloud: linked inodes uncached', (t) => replaceOnce(t, 'module.exports = Fuse\n',
+    '// redcloud: linked inodes uncached (fuse-native.c rc_chan_send: attributes of an inode with several names are kept 0 s)\n' +
+    'Fuse.linkedAttrsUncached = typeof binding.fuse_native_linked_attrs_uncached === \'function\'\n\nmodule.exports = Fuse\n')],
   ['currentNativeHandler = nativeHandler', (t) => replaceOnce(t, '      return function (nativeHandler, opCode, ...args) {\n',
     '      return function (nativeHandler, opCode, ...args) {\n        currentNativeHandler = nativeHandler\n')],
 ];

@@ -23,7 +23,7 @@ export default class Mount extends Command {
     '<%= config.bin %> mount ~/cloud --disk-cache-size 50GiB',
     '<%= config.bin %> mount /mnt/rc --foreground',
     'sudo <%= config.bin %> mount /srv/shared --allow-other   # other local users, checked by the kernel (mode, owner, group)',
-    '<%= config.bin %> mount ~/cloud --kernel-attr-ttl 1s     # faster stat if you use no hard links (see README)',
+    '<%= config.bin %> mount ~/cloud --kernel-attr-ttl 0      # every stat asks the mount (changes from other mounts show sooner)',
   ];
   static override args = { dir: Args.string({ required: true, description: 'mountpoint (created if missing)' }) };
   static override flags = {
@@ -46,7 +46,7 @@ export default class Mount extends Command {
     }),
     'attr-ttl': Flags.string({ default: MOUNT_FLAG_DEFAULTS.attrTtl, description: "how long the mount caches a name's attributes and listings" }),
     'kernel-attr-ttl': Flags.string({
-      description: 'how long the kernel caches attributes (default 0: every stat asks the mount, so all names of a hard-linked file show a change at once)',
+      description: 'how long the kernel caches attributes (default 1s; files with several names are never cached, so all their names show a change at once)',
     }),
   };
   static override enableJsonFlag = true;

@@ -10,7 +10,7 @@ import { errors } from '../common/errors.js';
 import { sha256Hex, sha256HexAsync } from '../common/hash.js';
 import { requestJson, type RequestOptions } from '../common/http-client.js';
 import { silentLogger, type Logger } from '../common/logger.js';
-import { normalizePath } from '../common/paths.js';
+import { normalizePath, parentOf } from '../common/paths.js';
 import type { ChunkRef } from '../meta/types.js';
 import { chunkStream, fileChunks } from './chunker.js';
 import { ControllerPool } from './controllers.js';
@@ -169,6 +169,13 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     },
     statfs: (o) => get<StatfsInfo>('/v1/fs/statfs', {}, o),
     remove: async (path, o) => (await post<{ removed: number }>('/v1/fs/remove', { path: p(path), ...(o?.recursive ? { recursive: true } : {}) }, o)).removed,
+    async unlink(path, o) {
+      const res = await post<{ removed: number; parent?: EntryInfo }>('/v1/fs/remove', { path: p(path) }, o);
+      const dir = parentOf(p(path));
+      // only a directory entry of the right path (older controllers send none)
+      const parent = res.parent && typeof res.parent === 'object' && res.parent.kind === 'dir' && res.parent.path === dir ? res.parent : undefined;
+      return { removed: res.removed, ...(parent ? { parent } : {}) };
+    },
     rename: (from, to, o) => post<EntryInfo>('/v1/fs/rename', { from: p(from), to: p(to) }, o),
     setattr: (path, attrs, o) => post<EntryInfo>('/v1/fs/setattr', { path: p(path), ...attrs }, o),
     tag: (path, change, o) => post<EntryInfo>('/v1/fs/tags', { path: p(path), ...change }, o),

@@ -67,6 +67,8 @@ export interface RedCloudClient {
   /** hard link: `to` becomes a second name of the inode of `from` */
   link(from: string, to: string, opts?: CallOptions): Promise<EntryInfo>;
   remove(path: string, opts?: CallOptions & { recursive?: boolean }): Promise<number>;
+  /** removes one name (remove without recursive); also answers its directory's entry after the change, if the controller sends it */
+  unlink(path: string, opts?: CallOptions): Promise<{ removed: number; parent?: EntryInfo }>;
   rename(from: string, to: string, opts?: CallOptions): Promise<EntryInfo>;
   setattr(path: string, attrs: Omit<SetAttrRequest, 'path'>, opts?: CallOptions): Promise<EntryInfo>;
   /** an extended attribute's value (NO_XATTR when absent) */

@@ -4,11 +4,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type {
-  ChunkLocation, ClusterStatus, CommitRequest, CreateOwner, HeartbeatRequest, HeartbeatResponse, LoginResponse, MknodRequest, PlacementRequest,
+  ChunkLocation, ClusterStatus, CommitRequest, CreateOwner, EntryInfo, HeartbeatRequest, HeartbeatResponse, LoginResponse, MknodRequest, PlacementRequest,
   PlacementResponse, ReadPlan, SetAttrRequest, SetXattrRequest, StatfsInfo,
 } from '../common/api.js';
 import type { ReplicationFactor } from '../common/config.js';
 import { RedCloudError } from '../common/errors.js';
+import { normalizePath, parentOf } from '../common/paths.js';
 import type { Logger } from '../common/logger.js';
 import { clusterAuth } from '../common/http-server.js';
 import { requestJson } from '../common/http-client.js';
@@ -143,8 +144,19 @@ function registerFsRoutes(app: FastifyInstance, d: RouteDeps): void {
     return reply.code(204).send();
   });
   app.get('/v1/fs/statfs', opts({ querystring: schemas.emptyQuery }), async (req): Promise<StatfsInfo> => ({ ...usableCapacity(d), files: ns.fileCount(userOf(req)) }));
-  app.post<B<{ path: string; recursive?: boolean }>>('/v1/fs/remove', opts({ body: schemas.remove }), async (req) =>
-    ({ removed: ns.remove(userOf(req), req.body.path, { recursive: req.body.recursive }) }));
+  app.post<B<{ path: string; recursive?: boolean }>>('/v1/fs/remove', opts({ body: schemas.remove }), async (req) => {
+    const owner = userOf(req);
+    const removed = ns.remove(owner, req.body.path, { recursive: req.body.recursive });
+    // the directory after the change (its new mtime/ctime), so a mount need not stat it again; the
+    // removal stands even if that stat fails
+    let parent: EntryInfo | undefined;
+    try {
+      parent = ns.stat(owner, parentOf(normalizePath(req.body.path)));
+    } catch {
+      parent = undefined;
+    }
+    return { removed, ...(parent ? { parent } : {}) };
+  });
   app.post<B<{ from: string; to: string }>>('/v1/fs/rename', opts({ body: schemas.rename }), async (req) =>
     ns.rename(userOf(req), req.body.from, req.body.to));
   app.post<B<SetAttrRequest>>('/v1/fs/setattr', opts({ body: schemas.setattr }), async (req) => ns.setattr(userOf(req), req.body));

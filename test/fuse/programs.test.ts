@@ -157,6 +157,41 @@ step('ln: a hard link shares the inode and the bytes, rm of one name keeps the o
   assert.ok(problems.length === 0, problems.join('\n'));
 });
 
+// With the kernel's attribute cache on (the default 1 s), each name of a hard-linked file is its
+// own kernel inode: every name must show a change made through another one at once, as on ext4.
+step('every name of a hard-linked file shows nlink, mode, ctime and size changed through another at once', ['ln', 'stat', 'chmod', 'python3'], async (fc) => {
+  const d = join(fc.mnt, 'names');
+  ok('mkdir', [d]);
+  const [a, b, c] = ['a', 'b', 'c'].map((n) => join(d, n)) as [string, string, string];
+  bashOk(`echo hello > ${q(a)}`);
+  const seen: string[] = [];
+  // each stat also fills the kernel's cache of the names it shows
+  const check = (fmt: string, paths: string[], want: string, after: string): void => {
+    const got = statC(fmt, ...paths).split('\n');
+    if (!got.every((x) => x === want)) seen.push(`after ${after}: stat -c '${fmt}' ${paths.map((p) => p.slice(d.length + 1)).join(' ')} printed ${got.join(' | ')}, expected ${want} each`);
+  };
+  check('%h', [a], '1', 'echo > a');
+  ok('ln', [a, b]);
+  check('%h', [a, b], '2', 'ln a b');
+  ok('ln', [b, c]);
+  check('%h', [a, b, c], '3', 'ln b c');
+  ok('chmod', ['600', c]);
+  const ctime = statC('%Z.%z', c);
+  check('%a', [a, b, c], '600', 'chmod 600 c');
+  check('%Z.%z', [a, b], ctime, 'chmod 600 c (ctime)');
+  // an open descriptor of one name (fstat) sees a change made through another
+  const py = 'import os,sys\nfd=os.open(sys.argv[1],os.O_RDONLY)\nos.fstat(fd)\nos.chmod(sys.argv[2],0o640)\nprint(oct(os.fstat(fd).st_mode&0o777))';
+  const fstatMode = ok('python3', ['-c', py, a, b]).trim();
+  if (fstatMode !== '0o640') seen.push(`fstat of an open a after chmod 640 b printed ${fstatMode}`);
+  bashOk(`echo more >> ${q(b)}`);
+  check('%s', [a, c], statC('%s', b), 'echo >> b (size)');
+  ok('rm', [c]);
+  check('%h', [a, b], '2', 'rm c');
+  ok('rm', [b]);
+  check('%h', [a], '1', 'rm b');
+  assert.ok(seen.length === 0, seen.join('\n'));
+});
+
 step('ln -s: readlink, lstat vs stat, dangling and looping links', ['ln', 'stat', 'readlink', 'sha256sum'], async (fc) => {
   const d = join(fc.mnt, 'symlinks');
   ok('mkdir', ['-p', join(d, 'dir')]);

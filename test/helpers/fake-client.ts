@@ -305,6 +305,12 @@ export class FakeClient implements RedCloudClient {
     return 1 + children.length;
   }
 
+  async unlink(path: string, opts?: CallOptions): Promise<{ removed: number; parent?: EntryInfo }> {
+    const removed = await this.remove(path, opts);
+    const dir = parentOf(path);
+    return { removed, parent: this.info(dir, this.get(dir)) };
+  }
+
   async rename(from: string, to: string, opts?: CallOptions): Promise<EntryInfo> {
     await this.enter('rename', opts);
     const e = this.get(from);

@@ -128,7 +128,14 @@ test('remove: NOT_EMPTY unless recursive; tombstones', async () => {
   const refused = await post('/v1/fs/remove', { path: '/d' });
   assert.is(refused.status, 409);
   assert.is(refused.json.code, 'NOT_EMPTY');
-  assert.equal((await post('/v1/fs/remove', { path: '/d', recursive: true })).json, { removed: 4 });
+  const before = (await get('/v1/fs/stat?path=/d')).json;
+  const one = (await post('/v1/fs/remove', { path: '/d/a' })).json;
+  assert.is(one.removed, 1);
+  assert.equal(one.parent, (await get('/v1/fs/stat?path=/d')).json, 'the answer carries the directory after the change');
+  assert.ok(one.parent.ctimeMs >= before.ctimeMs && one.parent.mtimeMs >= before.mtimeMs);
+  const all = (await post('/v1/fs/remove', { path: '/d', recursive: true })).json;
+  assert.is(all.removed, 3);
+  assert.equal(all.parent, (await get('/v1/fs/stat?path=/')).json);
   assert.equal((await get('/v1/fs/list?path=/')).json.entries, []);
   assert.is((await post('/v1/fs/remove', { path: '/d' })).json.code, 'NOT_FOUND');
   assert.is((await get('/v1/fs/stat?path=/d/e/b')).status, 404);

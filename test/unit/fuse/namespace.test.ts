@@ -280,4 +280,27 @@ test('names over 255 bytes are ENAMETOOLONG before anything is asked', () => wit
   assert.is((await call(r.ops.getattr, `/${'é'.repeat(128)}`))[0], -36, '256 bytes in 128 characters');
 }));
 
+
+test('unlinks in a loop: the directory takes the entry the controller answered, its listing loses the name, nothing else is asked', () => withRig({}, async (r) => {
+  for (let i = 0; i < 20; i++) r.client.putFile(`/d/f${i}`, Buffer.from('x'));
+  const [err, names] = await call(r.ops.readdir, '/d') as [number, string[]];
+  assert.is(err, 0);
+  assert.is(names.length, 22);
+  const before = { stat: r.client.calls.stat ?? 0, list: r.client.calls.list ?? 0 };
+  for (let i = 0; i < 10; i++) {
+    // what the kernel asks around each unlink: the name, the directory (default_permissions), then the unlink
+    await stat(r, `/d/f${i}`);
+    const dir = await stat(r, '/d');
+    assert.equal(await call(r.ops.unlink, `/d/f${i}`), [0]);
+    const after = await stat(r, '/d');
+    const real = r.client.entries.get('/d')!;
+    assert.equal([after.mtime, after.ctime], [real.mtime, real.ctime], `the directory's times after unlinking f${i}`);
+    assert.ok(after.ctime.sec * 1e9 + after.ctime.nsec >= dir.ctime.sec * 1e9 + dir.ctime.nsec);
+  }
+  assert.equal({ stat: r.client.calls.stat ?? 0, list: r.client.calls.list ?? 0 }, before, 'no stat or list of the controller');
+  const [, left] = await call(r.ops.readdir, '/d') as [number, string[]];
+  assert.equal(left.slice(2).sort(), Array.from({ length: 10 }, (_, i) => `f${i + 10}`).sort());
+  assert.equal(await call(r.ops.getattr, '/d/f3'), [-2], 'an unlinked name is gone');
+}));
+
 test.run();
