@@ -76,7 +76,7 @@ cp "$ca" "$root/usr/local/share/ca-certificates/host-ca-bundle.pem"
 chroot "$root" /bin/sh -c 'groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node'
 chroot "$root" /usr/local/bin/node -e 'process.exit(0)'
 # slim: no apt lists, docs or man pages
-rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/*
+rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/apt/archives/*.deb "$root"/usr/share/doc/* "$root"/usr/share/man/* "$root"/usr/share/info/*
 
 echo "build-base-image: importing $IMAGE (Node $node_version)"
 tar -C "$root" -c . | docker import \
@@ -86,4 +86,4 @@ tar -C "$root" -c . | docker import \
   --change 'ENV npm_config_nodedir=/usr/local' \
   --change 'CMD ["node"]' \
   - "$IMAGE" >/dev/null
-docker image inspect "$IMAGE" --format 'build-base-image: {{.RepoTags}} {{.Size}} bytes'
+docker image inspect "$IMAGE" --format "build-base-image: {{.RepoTags}} {{.Size}} bytes in ${SECONDS} s"
