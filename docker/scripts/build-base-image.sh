@@ -16,7 +16,8 @@ if [ "${FORCE:-0}" != 1 ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
 fi
 if [ "$(id -u)" -ne 0 ]; then echo "build-base-image: needs root (debootstrap)" >&2; exit 1; fi
 if ! command -v debootstrap >/dev/null 2>&1; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; }
 fi
 
 # The host's Debian release and mirrors, from its apt sources (deb822 *.sources and one-line *.list).
