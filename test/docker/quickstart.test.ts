@@ -122,6 +122,7 @@ async function cleanup(): Promise<void> {
 
 if (!engine.ok) {
   console.log(`docker quickstart: skipped, ${engine.reason}`);
+  rmSync(work, { recursive: true, force: true });
   test.skip('the Docker Swarm quick start, word for word', () => {});
 } else {
   test.after(cleanup);
