@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm test`: builds what is missing, clears what earlier runs left behind, then runs the unit
-# tests, the cluster tests and (if present) the FUSE tests. Ends with "N passed, N failed" and a
+# tests, the cluster tests, (if present) the FUSE tests and the Docker quick start (skipped, with a
+# one-line reason, where no Docker engine can run). Ends with "N passed, N failed" and a
 # non-zero exit if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ bash scripts/cleanup-stale.sh
 export NO_COLOR=1 FORCE_COLOR=0
 passed=0
 failed=0
+skipped=0
 status=0
 
 # run_suite NAME DIR: runs every *.test.js under DIR with uvu and adds up its counts.
@@ -35,6 +37,7 @@ run_suite() {
   if [ "$rc" -ne 0 ] && [ "$fail" -le 0 ]; then fail=1; fi
   passed=$(( passed + pass ))
   failed=$(( failed + fail ))
+  skipped=$(( skipped + skip ))
   if [ "$rc" -ne 0 ] || [ "$fail" -gt 0 ]; then status=1; fi
   bash scripts/cleanup-stale.sh
 }
@@ -42,6 +45,7 @@ run_suite() {
 run_suite unit dist/test/unit
 run_suite cluster dist/test/cluster
 run_suite fuse dist/test/fuse
+run_suite docker dist/test/docker
 
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

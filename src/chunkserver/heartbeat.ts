@@ -8,6 +8,7 @@ import type { HeartbeatRequest, HeartbeatResponse } from '../common/api.js';
 import { toRedCloudError } from '../common/errors.js';
 import { requestJson } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
+import { HEARTBEAT_LOG_EVERY_MS, logEvery } from '../common/log-every.js';
 import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../common/tokens.js';
 import { ControllerSet, controllerUrl, dnsResolver } from './controllers.js';
 import { InventoryTracker } from './inventory-tracker.js';
@@ -50,6 +51,7 @@ export interface HeartbeatService {
 export function createHeartbeat(deps: HeartbeatDeps): HeartbeatService {
   const { options: o, store } = deps;
   const log = deps.logger.child({ component: 'heartbeat' });
+  const sentLog = logEvery(HEARTBEAT_LOG_EVERY_MS);
   const set = new ControllerSet();
   const tracker = new InventoryTracker(o.fullInventoryIntervalMs);
   const inFlight = new Map<string, Promise<void>>();
@@ -94,7 +96,9 @@ export function createHeartbeat(deps: HeartbeatDeps): HeartbeatService {
       tracker.ack(url, answer?.needInventory === true);
       set.succeeded(url);
       const fields = { controller: url, full: 'inventory' in body, chunkCount: usage.chunkCount, added: body.added?.length, removed: body.removed?.length };
-      if (first) log.info(fields, 'Heartbeat sent');
+      // the first one to each controller, then at most one line per HEARTBEAT_LOG_EVERY_MS (debug in between)
+      const line = sentLog.note(url, deps.now());
+      if (first || line) log.info({ ...fields, heartbeats: line?.events ?? 1 }, 'Heartbeat sent');
       else log.debug(fields, 'Heartbeat sent');
       for (const c of Array.isArray(answer?.controllers) ? answer.controllers : []) {
         if (typeof c === 'string' && /^https?:\/\//.test(c) && set.add(c, 'learned')) log.info({ controller: c, from: url }, 'Discovered controller');

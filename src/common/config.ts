@@ -175,6 +175,7 @@ export const clientSchema = {
   requestTimeoutMs: v.durationMs('REQUEST_TIMEOUT', '30s', 'Timeout of one HTTP call from the client.'),
   logLevel: v.oneOf('LOG_LEVEL', 'warn', 'Log level.', ['debug', 'info', 'warn', 'error'] as const),
   tlsCa: v.str('TLS_CA', '', 'PEM CA bundle that HTTPS controllers and chunkservers are verified against (default: the system CAs).'),
+  downloadDir: v.str('REDCLOUD_DOWNLOAD_DIR', '', 'Where `download NAME` without DEST writes when that directory exists (default: the working directory; the CLI image sets /downloads).'),
 };
 
 export function loadConfig<S extends Schema>(schema: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {

@@ -10,6 +10,7 @@
  */
 import type { ChunkLocation, ChunkserverStatus, HeartbeatRequest } from '../common/api.js';
 import type { Logger } from '../common/logger.js';
+import { HEARTBEAT_LOG_EVERY_MS, logEvery } from '../common/log-every.js';
 import { rankServers } from './placement.js';
 import type { MetadataStore } from './metadata-store.js';
 import { adoptedHeartbeatMs, type PeerChunkserver } from './registry-view.js';
@@ -45,6 +46,8 @@ export interface Registry {
 
 export function createRegistry(c: { store: MetadataStore; logger: Logger; now: () => number; heartbeatTimeoutMs: number; checkIntervalMs?: number }): Registry {
   const log = c.logger.child({ component: 'registry' });
+  // `Received heartbeat` at the default level, at most once per chunkserver every HEARTBEAT_LOG_EVERY_MS
+  const heartbeatLog = logEvery(HEARTBEAT_LOG_EVERY_MS);
   const servers = new Map<string, ServerState>();
   for (const known of c.store.knownChunkservers()) {
     servers.set(known.id, {
@@ -81,7 +84,11 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
       }
       servers.set(req.id, state);
       if (prev?.url !== req.url || !prev.healthy) c.store.saveChunkserver(req.id, req.url, nowMs);
-      log.debug({ server: req.id, url: req.url, full: req.full, inventory: req.inventory?.length, added: req.added?.length, removed: req.removed?.length }, 'Received heartbeat');
+      const line = heartbeatLog.note(req.id, nowMs);
+      if (line) {
+        log.info({ server: req.id, url: req.url, heartbeats: line.events, full: req.full, inventory: req.inventory?.length, added: req.added?.length, removed: req.removed?.length },
+          'Received heartbeat');
+      }
       if (!prev?.healthy) log.info({ server: req.id, url: req.url }, `Registered healthy chunkserver ${req.id}`);
       notify();
       return { needInventory: !state.inventorySeen };

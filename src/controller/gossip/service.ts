@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { clusterAuth } from '../../common/http-server.js';
 import { requestJson } from '../../common/http-client.js';
 import type { Logger } from '../../common/logger.js';
+import { logEvery } from '../../common/log-every.js';
 import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../../common/tokens.js';
 import type { Digest, MetaRecord, Update } from '../../meta/types.js';
 import type { RemoteApplyResult } from '../metadata-store.js';
@@ -122,6 +123,8 @@ export function tombstoneCheckIntervalMs(ttlMs: number): number {
 
 /** A push-only round trusts a peer's digest learned at most this many gossip intervals ago. */
 export const PUSH_VIEW_MAX_AGE_INTERVALS = 10;
+/** `Sent N updates to <peer>` is logged at most this often per peer (the counts add up in between) */
+export const SENT_LOG_EVERY_MS = 5000;
 
 /** Delay of a nudged round: writes arriving together share one round. */
 export const NUDGE_DELAY_MS = 5;
@@ -130,6 +133,13 @@ export function createGossipService(d: GossipDeps): GossipService {
   const log = d.logger.child({ component: 'gossip' });
   const self = d.membership.self;
   const stats = { bytesSent: 0, bytesReceived: 0, rounds: 0, updatesSent: 0, updatesReceived: 0 };
+  // `Sent N updates to <peer>` at the default level, at most once per peer every SENT_LOG_EVERY_MS
+  const sentLog = logEvery(SENT_LOG_EVERY_MS);
+  function noteSent(peer: string, count: number): void {
+    stats.updatesSent += count;
+    const line = count > 0 ? sentLog.note(peer, d.now(), count) : null;
+    if (line) log.info({ peer, count: line.total, batches: line.events }, `Sent ${line.total} updates to ${peer}`);
+  }
   const shutdown = new AbortController();
   const timers: NodeJS.Timeout[] = [];
   /** peers with an exchange in flight → the follow-up asked for meanwhile (undefined: none) */
@@ -236,8 +246,7 @@ export function createGossipService(d: GossipDeps): GossipService {
         const { batch } = updatesFor(res.digest);
         if (batch.length > 0) {
           await call<unknown>(url, '/internal/gossip/push', { from: self, updates: batch } satisfies GossipPush);
-          stats.updatesSent += batch.length;
-          log.debug({ peer: res.from.id, count: batch.length }, `Sent ${batch.length} updates`);
+          noteSent(res.from.id, batch.length);
         }
       }
     } catch (err) {
@@ -263,7 +272,7 @@ export function createGossipService(d: GossipDeps): GossipService {
       const { batch } = updatesFor(onlyMine);
       if (batch.length === 0) return;
       await call<unknown>(url, '/internal/gossip/push', { from: self, updates: batch } satisfies GossipPush);
-      stats.updatesSent += batch.length;
+      noteSent(known.id, batch.length);
       const next = { ...known.digest };
       for (const u of batch) next[u.origin] = Math.max(next[u.origin] ?? 0, u.seq);
       digests.set(known.id, { ...known, digest: next, atMs: d.now(), lagUpdates: missingCount(next, d.store.digest()) });
@@ -374,7 +383,7 @@ export function createGossipService(d: GossipDeps): GossipService {
       d.membership.seen(body.from.url, body.from.id);
       noteDigest(body.from, body.digest);
       const { batch, more } = updatesFor(body.digest);
-      stats.updatesSent += batch.length;
+      noteSent(body.from.id, batch.length);
       const hash = myPeersHash();
       const res: GossipPullResponse = { from: self, digest: d.store.digest(), peersHash: hash, updates: batch, more };
       if (body.peersHash !== hash) res.peers = d.membership.urls();

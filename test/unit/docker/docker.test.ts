@@ -31,7 +31,9 @@ for (const file of dockerfiles) {
   test(`${file}: runs a declared bin/ file, sets only known variables, health-checks /health`, () => {
     const facts = parseDockerfile(read(`docker/${file}`));
     assert.is(facts.command[0], 'node', `${file} runs node: ${JSON.stringify(facts.command)}`);
-    const bin = facts.command[1]!;
+    // absolute (/app/bin/…) so that `docker run -w DIR` does not move it
+    assert.match(facts.command[1]!, /^\/app\//, `${file} runs an absolute path`);
+    const bin = facts.command[1]!.replace(/^\/app\//, '');
     assert.ok(pkgBins.includes(bin), `${bin} is in package.json "bin" (${pkgBins.join(', ')})`);
     assert.ok(existsSync(join(root, bin)), `${bin} exists`);
     assert.ok(facts.env.length > 0, 'sets some ENV');
@@ -48,6 +50,13 @@ test('controller and chunkserver images run as a non-root user; their data volum
     assert.match(text, /^VOLUME \/app\/data$/m);
     assert.match(text, /chown node:node \/app\/data/);
   }
+});
+
+test('the CLI image opens the prompt without arguments and downloads to /downloads; the daemons start without CLUSTER_SECRET', () => {
+  const cli = parseDockerfile(read('docker/Dockerfile.cli'));
+  assert.equal(cli.command, ['node', '/app/bin/redcloud.js', 'shell']);
+  assert.match(read('docker/Dockerfile.cli'), /REDCLOUD_DOWNLOAD_DIR=\/downloads/);
+  for (const role of ['controller', 'chunkserver']) assert.match(read(`docker/Dockerfile.${role}`), /^ENV .*REDCLOUD_ALLOW_DEV_SECRET=1/m);
 });
 
 test('build-images.sh builds every Dockerfile, as redcloud-<name>', () => {
