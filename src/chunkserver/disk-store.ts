@@ -143,7 +143,7 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
       if (putOpts.expectedSizeBytes !== undefined && putOpts.expectedSizeBytes > MAX_CHUNK_BYTES) {
         throw errors.tooLarge(`Chunk is larger than ${MAX_CHUNK_BYTES} bytes`, { sizeBytes: putOpts.expectedSizeBytes });
       }
-      if (index.has(id)) {
+      if (index.has(id) && !putOpts.rewrite) {
         try {
           return await drainAndCheck(id, source, putOpts.signal);
         } catch (err) {

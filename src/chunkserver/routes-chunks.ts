@@ -1,11 +1,14 @@
 /**
  * The chunk routes (api.ts): PUT/GET/HEAD/DELETE /chunks/:id with streaming bodies. A PUT body
  * is handed over as the raw request stream (never buffered) and streamed into the store; a GET
- * answers with a file stream and its content-length.
+ * answers with a file stream and its content-length. A write capability marked no-dedup (`nd`:
+ * the user owns no file with that chunk) learns nothing about whether the chunk is here: HEAD is
+ * refused outright and PUT always writes the bytes and answers 201.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PassThrough, Readable } from 'node:stream';
 import { CLIENT_VERIFIES_HEADER, RECEIPT_HEADER, type ChunkPutResponse } from '../common/api.js';
+import { RedCloudError } from '../common/errors.js';
 import { assertChunkId } from '../common/hash.js';
 import type { Logger } from '../common/logger.js';
 import { issueReceipt, type Signer } from '../common/tokens.js';
@@ -46,11 +49,14 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
 
     scope.put('/chunks/:id', async (req, reply) => {
       const id = idOf(req);
-      authorizeChunk(signer, req.headers, id, 'w', deps.now());
+      const grant = authorizeChunk(signer, req.headers, id, 'w', deps.now());
+      // A no-dedup capability (the user owns no file with this chunk) gets the same answer whether
+      // or not the chunk is stored here: the bytes are always written, verified and answered 201.
+      const blind = grant.dedup === false;
       const body = (req.body as Readable | undefined) ?? Readable.from([]);
       let result;
       try {
-        result = await store.put(id, body, { signal: deps.shutdown, expectedSizeBytes: contentLength(req) });
+        result = await store.put(id, body, { signal: deps.shutdown, expectedSizeBytes: contentLength(req), rewrite: blind });
       } catch (err) {
         metrics.puts.inc({ result: (err as { code?: string }).code ?? 'INTERNAL' });
         throw err;
@@ -58,8 +64,9 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
       metrics.puts.inc({ result: result.created ? 'created' : 'present' });
       if (result.created) metrics.bytesIn.inc(result.sizeBytes);
       const receipt = issueReceipt(signer, id, deps.nodeId, result.sizeBytes);
-      const answer: ChunkPutResponse = { id, size: result.sizeBytes, receipt, created: result.created };
-      return reply.code(result.created ? 201 : 200).header(RECEIPT_HEADER, receipt).send(answer);
+      const created = result.created || blind;
+      const answer: ChunkPutResponse = { id, size: result.sizeBytes, receipt, created };
+      return reply.code(created ? 201 : 200).header(RECEIPT_HEADER, receipt).send(answer);
     });
 
     scope.get('/chunks/:id', { exposeHeadRoute: false }, async (req, reply) => {
@@ -88,6 +95,8 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
     scope.head('/chunks/:id', async (req, reply) => {
       const id = idOf(req);
       const grant = authorizeChunk(signer, req.headers, id, 'head', deps.now());
+      // Existence is not for users who own no file with this chunk: refused before looking.
+      if (grant.via === 'w' && grant.dedup === false) throw new RedCloudError('FORBIDDEN', 'This capability needs the bytes: PUT the chunk');
       const sizeBytes = store.sizeOf(id);
       if (sizeBytes === undefined) return reply.code(404).send();
       void reply.header('content-type', 'application/octet-stream').header('content-length', String(sizeBytes));

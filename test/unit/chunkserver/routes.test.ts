@@ -217,4 +217,25 @@ s('an upload cut off mid-body leaves no file behind', async ({ cs, dir }) => {
   }
 });
 
+s('a no-dedup write capability learns nothing about whether the chunk is stored: HEAD 403 and PUT 201 either way', async ({ cs }) => {
+  const stored = chunk(2000);
+  const absent = chunk(2000);
+  const ndCap = (id: string) => issueCapability(signer, id, 'w', NOW, 60_000, { noDedup: true });
+  assert.is((await cs.app.inject({ method: 'PUT', url: `/chunks/${stored.id}`, headers: { ...octet, [CAP_HEADER]: cap(stored.id, 'w') }, payload: stored.data })).statusCode, 201);
+  const answers = [];
+  for (const c of [stored, absent]) {
+    const head = await cs.app.inject({ method: 'HEAD', url: `/chunks/${c.id}`, headers: { [CAP_HEADER]: ndCap(c.id) } });
+    const put = await cs.app.inject({ method: 'PUT', url: `/chunks/${c.id}`, headers: { ...octet, [CAP_HEADER]: ndCap(c.id) }, payload: c.data });
+    const body = put.json();
+    assert.ok(openReceipt(signer, body.receipt, c.id), 'the bytes earn a receipt');
+    answers.push({ head: head.statusCode, headLength: head.headers['content-length'], put: put.statusCode, created: body.created, size: body.size });
+  }
+  assert.equal(answers[0], answers[1], 'same answers for a stored and an absent chunk');
+  assert.is(answers[0]!.head, 403);
+  assert.is(answers[0]!.put, 201);
+  const wrong = await cs.app.inject({ method: 'PUT', url: `/chunks/${stored.id}`, headers: { ...octet, [CAP_HEADER]: ndCap(stored.id) }, payload: absent.data });
+  assert.is(wrong.statusCode, 422, 'bytes that are not the chunk earn nothing');
+  assert.is(cs.store.usage().chunkCount, 2);
+});
+
 s.run();
