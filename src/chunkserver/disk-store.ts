@@ -14,6 +14,7 @@ import { errors, RedCloudError, toRedCloudError } from '../common/errors.js';
 import { assertChunkId, isChunkId } from '../common/hash.js';
 import type { Logger } from '../common/logger.js';
 import { availableBytes, capacityOf, type CapacityInput } from './capacity.js';
+import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../common/private-files.js';
 import { HashMeter } from './meter.js';
 import {
   MAX_CHUNK_BYTES, type ChangeListener, type ChunkReader, type ChunkStore, type PutOptions, type PutResult, type StoreUsage,
@@ -104,10 +105,10 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
         if (n > MAX_CHUNK_BYTES) throw errors.tooLarge(`Chunk is larger than ${MAX_CHUNK_BYTES} bytes`);
         reserve(n);
       });
-      await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx', flush: true, highWaterMark: 1 << 20 }), { signal: opts2.signal });
+      await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx', mode: PRIVATE_FILE_MODE, flush: true, highWaterMark: 1 << 20 }), { signal: opts2.signal });
       if (meter.digestHex() !== id) throw errors.integrity('Chunk bytes do not hash to its id', { id, sizeBytes: meter.bytes });
       const dir = join(chunksDir, id.slice(0, 2));
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       await rename(tmp, pathOf(id));
       await fsyncDir(dir);
       const created = !index.has(id);
@@ -128,9 +129,10 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
 
   return {
     async open() {
-      await mkdir(chunksDir, { recursive: true });
+      await ensurePrivateDir(opts.dataDir);
+      await ensurePrivateDir(chunksDir);
       await rm(tmpDir, { recursive: true, force: true });
-      await mkdir(tmpDir, { recursive: true });
+      await ensurePrivateDir(tmpDir);
       await loadIndex();
       await refreshUsage();
       log.info({ chunkCount: index.size, usedBytes }, 'Chunk store opened');

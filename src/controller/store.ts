@@ -19,8 +19,11 @@
  * nests (savepoints); a rollback drops the in-memory state, which reloads from the tables.
  * A database written before the inode namespace is converted on open (migrate.ts).
  */
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { RedCloudError } from '../common/errors.js';
+import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from '../common/private-files.js';
 import { receive, tick, ZERO_HLC } from '../meta/hlc.js';
 import { inodeKey, inoNumber, linkKey, parseKey, ROOT_INO } from '../meta/keys.js';
 import { deathOf, type WriteStamp } from '../meta/ops.js';
@@ -361,7 +364,17 @@ function linkIndex(s: Stmts) {
 
 // ---- the store ----
 
+/** The database (users' names, password hashes, the namespace) and its WAL files are 0600. */
+function makeDbFilesPrivate(path: string): void {
+  ensurePrivateDirSync(dirname(path));
+  closeSync(openSync(path, 'a', PRIVATE_FILE_MODE));
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(f)) chmodSync(f, PRIVATE_FILE_MODE);
+  }
+}
+
 export function openStore(opts: StoreOptions): SqliteMetadataStore {
+  if (opts.path !== ':memory:') makeDbFilesPrivate(opts.path);
   const db = new Database(opts.path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
