@@ -100,7 +100,12 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
     };
     try {
       diskFreeBytes = await diskFree(opts.dataDir);
-      reserve(opts2.expectedSizeBytes ?? 0);
+      // A declared size that cannot fit is refused before a byte is read, but only bytes that
+      // have arrived are reserved: a stalled upload holds no more space than it has sent.
+      const declared = opts2.expectedSizeBytes ?? 0;
+      if (declared > availableBytes(capInput())) {
+        throw errors.noSpace('No space left for this chunk on this chunkserver', { id, freeBytes: availableBytes(capInput()) });
+      }
       const meter = new HashMeter((n) => {
         if (n > MAX_CHUNK_BYTES) throw errors.tooLarge(`Chunk is larger than ${MAX_CHUNK_BYTES} bytes`);
         reserve(n);

@@ -1,0 +1,157 @@
+/**
+ * Hardening against one user hurting others, on real processes (1 controller + 1 chunkserver on
+ * 127.0.36.x): a user who owns no file with a chunk learns nothing from HEAD/PUT about whether it
+ * is stored; stalled uploads neither make a chunkserver report full nor outlive PUT_STALL_TIMEOUT,
+ * and one client's uploads are bounded; tags per file and per user and chunks per placement are
+ * bounded while /health keeps answering; a short CLUSTER_SECRET is refused off loopback; report-bad
+ * is throttled; a corrupt database page stops the controller at start.
+ */
+import { request as httpRequest } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CAP_HEADER, RECEIPT_HEADER, type PlacementResponse } from '../../src/common/api.js';
+import { sha256Hex } from '../../src/common/hash.js';
+import { createCli, type Cli } from '../helpers/cli.js';
+import { sha256File } from '../helpers/files.js';
+import { http, loginToken, postJson } from '../helpers/http.js';
+import { stepsFor } from '../helpers/step.js';
+import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
+import { waitFor } from '../helpers/wait.js';
+
+const NET = '127.0.36';
+const PW = { alice: 'Alice-pw-36a1b2c3', bob: 'Bob-pw-36d4e5f6' };
+const STALL_MS = 3000;
+const PUTS_PER_CLIENT = 2;
+const ctx: { tc?: TestCluster; work: string; alice?: Cli; bob?: Cli; aliceToken: string; bobToken: string } = { work: '', aliceToken: '', bobToken: '' };
+const test = suite('hardening');
+const step = stepsFor(test, () => ctx.tc);
+
+useTestCluster(test, 'hardening', ctx, {
+  label: 'hardening', net: NET, controllers: 1, chunkservers: 1,
+  chunkserverEnv: { CAPACITY_BYTES: '160MiB', PUT_STALL_TIMEOUT: `${STALL_MS}ms`, PUTS_PER_CLIENT_MAX: String(PUTS_PER_CLIENT) },
+}, async (tc) => {
+  ctx.work = join(tc.dir, 'work');
+  mkdirSync(ctx.work, { recursive: true });
+  ctx.alice = createCli({ configDir: join(tc.dir, 'cli-alice'), controllers: tc.controllerUrls });
+  ctx.bob = createCli({ configDir: join(tc.dir, 'cli-bob'), controllers: tc.controllerUrls });
+  for (const [cli, user] of [[ctx.alice, 'alice'], [ctx.bob, 'bob']] as const) {
+    const reg = await cli.run(['register', user, '--password', PW[user]]);
+    if (reg.exitCode !== 0) throw new Error(`register ${user}: ${reg.stderr}`);
+    const login = await cli.run(['login', user, PW[user]]);
+    if (login.exitCode !== 0) throw new Error(`login ${user}: ${login.stderr}`);
+  }
+  ctx.aliceToken = await loginToken(tc.controllerUrls[0]!, 'alice', PW.alice);
+  ctx.bobToken = await loginToken(tc.controllerUrls[0]!, 'bob', PW.bob);
+  await tc.waitHealthyChunkservers(ctx.aliceToken, 1);
+});
+
+const csUrl = () => `http://${NET}.21:9000`;
+
+async function placement(token: string, chunks: { id: string; size: number }[]): Promise<PlacementResponse> {
+  const res = await postJson<PlacementResponse>(`${ctx.tc!.controllerUrls[0]}/v1/fs/placement`, token, { chunks });
+  assert.is(res.status, 200, `placement: ${JSON.stringify(res.data).slice(0, 300)}`);
+  return res.data;
+}
+
+step('bob cannot tell from HEAD or PUT whether alice stored a file; with the bytes he may still commit it', async (tc) => {
+  const known = randomBytes(200_000);
+  const local = join(ctx.work, 'known.bin');
+  writeFileSync(local, known);
+  const up = await ctx.alice!.run(['upload', local, '--to', '/known.bin']);
+  assert.is(up.exitCode, 0, `alice's upload: ${up.stderr}`);
+  const other = randomBytes(200_000);
+  const ids = [sha256Hex(known), sha256Hex(other)];
+
+  // alice may dedup her own chunk: the controller says it is present and HEAD gives a receipt
+  const mine = await placement(ctx.aliceToken, [{ id: ids[0]!, size: known.length }]);
+  assert.equal(mine.chunks[0]!.present, [mine.chunks[0]!.targets[0]!.id]);
+  const own = await http(`${csUrl()}/chunks/${ids[0]}`, { method: 'HEAD', headers: { [CAP_HEADER]: mine.chunks[0]!.cap } });
+  assert.is(own.status, 200);
+  assert.ok(own.headers.get(RECEIPT_HEADER), 'alice gets a receipt for her own chunk');
+
+  const plan = await placement(ctx.bobToken, [{ id: ids[0]!, size: known.length }, { id: ids[1]!, size: other.length }]);
+  const seen = [];
+  for (const [i, bytes] of [known, other].entries()) {
+    const ch = plan.chunks[i]!;
+    const head = await http(`${csUrl()}/chunks/${ch.id}`, { method: 'HEAD', headers: { [CAP_HEADER]: ch.cap } });
+    const put = await http(`${csUrl()}/chunks/${ch.id}`, { method: 'PUT', headers: { [CAP_HEADER]: ch.cap, 'content-type': 'application/octet-stream' }, body: bytes });
+    const body = put.json<{ created: boolean; size: number; receipt: string }>();
+    seen.push({ present: ch.present, head: head.status, headLength: head.headers.get('content-length'), headReceipt: head.headers.get(RECEIPT_HEADER), put: put.status, created: body.created, size: body.size });
+    if (i === 0) {
+      const commit = await postJson(`${tc.controllerUrls[0]}/v1/fs/commit`, ctx.bobToken, {
+        path: '/mine.bin', size: known.length, chunks: [{ id: ch.id, size: known.length }], receipts: { [ch.id]: [body.receipt] },
+      });
+      assert.is(commit.status, 200, 'bob, who has the bytes, may store the same content');
+    }
+  }
+  assert.equal(seen[0], seen[1], 'alice\'s stored chunk and a never-stored one get the same answers');
+  assert.is(seen[0]!.head, 403, 'HEAD refused without telling');
+  const back = join(ctx.work, 'mine.bin');
+  assert.is((await ctx.bob!.run(['download', '/mine.bin', back])).exitCode, 0);
+  assert.is(await sha256File(back), sha256Hex(known));
+});
+
+interface Stalled {
+  from: string;
+  /** resolves with the answer's status, or 'cut' when the connection was closed without one */
+  outcome: Promise<number | 'cut'>;
+  /** the outcome once known */
+  ended?: number | 'cut';
+}
+
+/** A PUT that declares `declaredBytes`, sends 64 KiB and then nothing, from local address `from`. */
+function stalledPut(url: string, cap: string, declaredBytes: number, from: string): Stalled {
+  const s: Stalled = { from, outcome: Promise.resolve('cut') };
+  s.outcome = new Promise<number | 'cut'>((resolve) => {
+    const req = httpRequest(url, {
+      method: 'PUT', localAddress: from,
+      headers: { [CAP_HEADER]: cap, 'content-type': 'application/octet-stream', 'content-length': String(declaredBytes) },
+    }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve('cut'));
+    req.on('close', () => resolve('cut'));
+    req.write(randomBytes(64 * 1024));
+  }).then((o) => (s.ended = o));
+  return s;
+}
+
+interface CsHealth { full: boolean; freeBytes: number; putsInFlight?: number }
+
+step('stalled PUTs reserve only what arrived, are bounded per client and are cut off after PUT_STALL_TIMEOUT', async (tc) => {
+  const declared = 32 * 1024 ** 2; // five of these would fill the 160 MiB quota if reserved up front
+  const chunks = Array.from({ length: 7 }, () => ({ id: sha256Hex(randomBytes(32)), size: declared }));
+  const plan = await placement(ctx.bobToken, chunks);
+  const put = (i: number, from: string) => stalledPut(`${csUrl()}/chunks/${chunks[i]!.id}`, plan.chunks[i]!.cap, declared, from);
+  // six clients, one of them with two uploads (its bound), then a third from that client
+  const stalled = [put(0, `${NET}.101`), put(1, `${NET}.101`), ...[2, 3, 4, 5].map((i) => put(i, `${NET}.${100 + i}`))];
+  const health = () => http(`${csUrl()}/health`).then((r) => r.json<CsHealth>());
+  const settled = await waitFor('every stalled PUT admitted (or one refused)', async () => {
+    const h = await health();
+    return h.putsInFlight === stalled.length || stalled.some((x) => x.ended !== undefined) ? h : undefined;
+  });
+  assert.equal(stalled.map((x) => x.ended), stalled.map(() => undefined), 'no stalled PUT was refused (507 when their declared sizes were reserved)');
+  assert.is(settled.full, false, 'the chunkserver does not report full');
+  assert.ok(settled.freeBytes > 150 * 1024 ** 2, `free space counts only what arrived (${settled.freeBytes} bytes free of 160 MiB)`);
+  const extra = put(6, `${NET}.101`);
+  assert.is(await extra.outcome, 429, 'a third concurrent PUT from the same client is refused');
+
+  const outcomes = await waitFor('the stalled PUTs to be cut off', async () => {
+    const h = await health();
+    return h.putsInFlight === 0 ? Promise.all(stalled.map((s) => s.outcome)) : undefined;
+  }, { timeoutMs: 60_000, pollMs: 250 });
+  for (const o of outcomes) assert.ok(o === 408 || o === 'cut', `a stalled PUT ended with ${o}`);
+  const after = await health();
+  assert.is(after.full, false);
+  const local = join(ctx.work, 'after.bin');
+  writeFileSync(local, randomBytes(300_000));
+  const up = await ctx.bob!.run(['upload', local, '--to', '/after.bin']);
+  assert.is(up.exitCode, 0, `an upload after the stall: ${up.stderr}`);
+  assert.ok(tc.cluster.logs(200).includes('Chunk upload stalled; cut off'), 'the chunkserver logged the cut');
+});
+
+test.run();
