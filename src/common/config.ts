@@ -149,6 +149,9 @@ export const controllerSchema = {
   tokenTtlMs: v.durationMs('TOKEN_TTL', '24h', 'Lifetime of a login token.', 1000),
   capabilityTtlMs: v.durationMs('CAPABILITY_TTL', '10m', 'Lifetime of a chunk capability.', 1000),
   chunkSizeBytes: v.bytes('CHUNK_SIZE', '4MiB', 'Chunk size announced to clients.', 64 * 1024, 64 * 1024 ** 2),
+  tagsPerFileMax: v.int('TAGS_PER_FILE_MAX', '256', 'Tags one file may have; adding more is refused (413 TOO_LARGE).', 1, 1_000_000),
+  tagsPerUserMax: v.int('TAGS_PER_USER_MAX', '100000', 'Tags (file, tag pairs) one user may have over all files; adding more is refused (413 TOO_LARGE).', 1, 100_000_000),
+  placementChunksMax: v.int('PLACEMENT_CHUNKS_MAX', '1024', 'Chunks one placement request may ask for (clients ask in batches of 64); more is refused (413 TOO_LARGE).', 1, 262_144),
 };
 
 export const chunkserverSchema = {

@@ -43,9 +43,15 @@ export interface RouteDeps {
   writeQuorum: number;
   capabilityTtlMs: number;
   chunkSizeBytes: number;
+  /** PLACEMENT_CHUNKS_MAX (default 1024) */
+  placementChunksMax?: number;
   /** failed-login throttling (default: createLoginThrottle(now) with the default limits) */
   loginThrottle?: LoginThrottle;
 }
+
+/** PLACEMENT_CHUNKS_MAX's default, and how many chunks are placed between yields to the event loop. */
+const PLACEMENT_CHUNKS_MAX_DEFAULT = 1024;
+const PLACEMENT_SLICE = 128;
 
 type Q<T> = { Querystring: T };
 type B<T> = { Body: T };
@@ -174,6 +180,10 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
     return { entry: file.info, chunks };
   });
   app.post<B<PlacementRequest>>('/v1/fs/placement', { onRequest: auth, schema: { body: schemas.placement } }, async (req): Promise<PlacementResponse> => {
+    const max = d.placementChunksMax ?? PLACEMENT_CHUNKS_MAX_DEFAULT;
+    if (req.body.chunks.length > max) {
+      throw new RedCloudError('TOO_LARGE', `At most ${max} chunks per placement request (PLACEMENT_CHUNKS_MAX); ask in batches`, { limit: max, chunks: req.body.chunks.length });
+    }
     const candidates = d.registry.list().map((s) => ({ id: s.id, healthy: s.healthy, full: s.full }));
     const nowMs = d.now();
     const user = userOf(req);
@@ -181,19 +191,22 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
     // already reference it; anyone else must PUT the bytes (verified against the id), so knowing
     // a chunk id never lets a user borrow another user's data.
     const mayDedup = (id: string): boolean => d.store.isChunkOwnedBy(id, user);
-    const chunks = req.body.chunks.map((ch) => {
+    const chunks = [];
+    for (const [i, ch] of req.body.chunks.entries()) {
+      // other requests (and /health) get the event loop between slices of a large placement
+      if (i > 0 && i % PLACEMENT_SLICE === 0) await new Promise((r) => setImmediate(r));
       const targets = chooseTargets(ch.id, candidates, d.replicationFactor);
       if (targets.length < d.writeQuorum) {
         throw new RedCloudError('UNAVAILABLE', `Only ${targets.length} chunkserver(s) can take chunk ${ch.id}; WRITE_QUORUM is ${d.writeQuorum}`);
       }
       const dedup = mayDedup(ch.id);
       const holders = dedup ? new Set(d.store.locationsOf(ch.id)) : new Set<string>();
-      return {
+      chunks.push({
         id: ch.id, size: ch.size, cap: issueCapability(d.signer, ch.id, 'w', nowMs, d.capabilityTtlMs, { noDedup: !dedup }),
-        targets: targets.map((id) => ({ id, url: d.registry.get(id)!.url })),
+        targets: targets.map((id) => ({ id, url: d.registry.get(id)?.url ?? '' })).filter((t) => t.url !== ''),
         present: targets.filter((id) => holders.has(id)),
-      };
-    });
+      });
+    }
     return { chunks, writeQuorum: d.writeQuorum, chunkSizeBytes: d.chunkSizeBytes };
   });
   // A client that met a replica whose bytes do not hash to the chunk id reports it. Its read

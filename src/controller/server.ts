@@ -67,7 +67,9 @@ export function createController(c: ControllerComponents): Controller {
   const signer = new Signer(config.clusterSecret);
   const logger = c.logger;
   const registry = createRegistry({ store, logger, now, heartbeatTimeoutMs: config.heartbeatTimeoutMs });
-  const namespace = createNamespace({ store, signer, logger, now, writeQuorum: config.writeQuorum });
+  const namespace = createNamespace({
+    store, signer, logger, now, writeQuorum: config.writeQuorum, tagLimits: { perFileMax: config.tagsPerFileMax, perUserMax: config.tagsPerUserMax },
+  });
   const users = createUsers({ store, signer, now, tokenTtlMs: config.tokenTtlMs });
   const metrics = createMetricsRegistry({ node: c.nodeId, role: 'controller' });
   registerControllerMetrics(metrics, store, registry, { replicationFactor: config.replicationFactor });
@@ -101,7 +103,7 @@ export function createController(c: ControllerComponents): Controller {
     logger, signer, now, store, namespace, users, registry, nodeId: c.nodeId, selfUrl: () => selfUrl, controllers,
     peers: () => membership.status().map((p) => ({ ...p, lag: gossip.peerDigests().find((d) => d.url === p.url || d.id === p.id)?.lagUpdates })),
     replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum,
-    capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
+    capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes, placementChunksMax: config.placementChunksMax,
   });
   const repair = createRepairService({
     store, registry, signer, nodeId: c.nodeId, logger, now,

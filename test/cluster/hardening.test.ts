@@ -25,12 +25,16 @@ const NET = '127.0.36';
 const PW = { alice: 'Alice-pw-36a1b2c3', bob: 'Bob-pw-36d4e5f6' };
 const STALL_MS = 3000;
 const PUTS_PER_CLIENT = 2;
+const TAGS_PER_FILE = 8;
+const TAGS_PER_USER = 12;
+const PLACEMENT_MAX = 50_000;
 const ctx: { tc?: TestCluster; work: string; alice?: Cli; bob?: Cli; aliceToken: string; bobToken: string } = { work: '', aliceToken: '', bobToken: '' };
 const test = suite('hardening');
 const step = stepsFor(test, () => ctx.tc);
 
 useTestCluster(test, 'hardening', ctx, {
   label: 'hardening', net: NET, controllers: 1, chunkservers: 1,
+  controllerEnv: { TAGS_PER_FILE_MAX: String(TAGS_PER_FILE), TAGS_PER_USER_MAX: String(TAGS_PER_USER), PLACEMENT_CHUNKS_MAX: String(PLACEMENT_MAX) },
   chunkserverEnv: { CAPACITY_BYTES: '160MiB', PUT_STALL_TIMEOUT: `${STALL_MS}ms`, PUTS_PER_CLIENT_MAX: String(PUTS_PER_CLIENT) },
 }, async (tc) => {
   ctx.work = join(tc.dir, 'work');
@@ -152,6 +156,67 @@ step('stalled PUTs reserve only what arrived, are bounded per client and are cut
   const up = await ctx.bob!.run(['upload', local, '--to', '/after.bin']);
   assert.is(up.exitCode, 0, `an upload after the stall: ${up.stderr}`);
   assert.ok(tc.cluster.logs(200).includes('Chunk upload stalled; cut off'), 'the chunkserver logged the cut');
+});
+
+step('tags per file and per user are bounded (413 TOO_LARGE naming the variable); removing and other users still work', async (tc) => {
+  const url = tc.controllerUrls[0]!;
+  const local = join(ctx.work, 'tagged.bin');
+  writeFileSync(local, randomBytes(1000));
+  for (const f of ['/t1.bin', '/t2.bin']) assert.is((await ctx.alice!.run(['upload', local, '--to', f])).exitCode, 0);
+  const tag = (token: string, path: string, add: string[], remove: string[] = []) =>
+    postJson<{ code?: string; message?: string; tags?: string[] }>(`${url}/v1/fs/tags`, token, { path, add, remove });
+  const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+  assert.is((await tag(ctx.aliceToken, '/t1.bin', names('a', TAGS_PER_FILE))).status, 200, 'up to the per-file bound');
+  const perFile = await tag(ctx.aliceToken, '/t1.bin', ['one-more']);
+  assert.equal([perFile.status, perFile.data.code], [413, 'TOO_LARGE']);
+  assert.match(perFile.data.message ?? '', /TAGS_PER_FILE_MAX/);
+  const cli = await ctx.alice!.run(['tag', 'add', '/t1.bin', 'via-cli']);
+  assert.is(cli.exitCode, 2, `CLI exit code (${cli.stderr.trim()})`);
+  assert.match(cli.stderr, /at most 8 tags/);
+  assert.is((await tag(ctx.aliceToken, '/t1.bin', ['swap'], ['a0'])).status, 200, 'a swap does not grow the file');
+  assert.is((await tag(ctx.aliceToken, '/t2.bin', names('b', TAGS_PER_USER - TAGS_PER_FILE))).status, 200, 'up to the per-user bound');
+  const perUser = await tag(ctx.aliceToken, '/t2.bin', ['b-last']);
+  assert.equal([perUser.status, perUser.data.code], [413, 'TOO_LARGE']);
+  assert.match(perUser.data.message ?? '', /TAGS_PER_USER_MAX/);
+  assert.is((await tag(ctx.aliceToken, '/t2.bin', [], ['b0'])).status, 200, 'removing always works');
+  assert.is((await tag(ctx.aliceToken, '/t2.bin', ['b-last'])).status, 200, 'and makes room');
+  assert.is((await ctx.bob!.run(['tag', 'add', '/mine.bin', 'bobs'])).exitCode, 0, 'bob has his own budget');
+});
+
+step('chunks per placement are bounded; /health answers while the largest allowed placement runs', async (tc) => {
+  const url = tc.controllerUrls[0]!;
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => ({ id: sha256Hex(`chunk-${i}`), size: 4 * 1024 ** 2 }));
+  const over = await postJson<{ code: string; message: string }>(`${url}/v1/fs/placement`, ctx.bobToken, { chunks: ids(PLACEMENT_MAX + 1) });
+  assert.equal([over.status, over.data.code], [413, 'TOO_LARGE']);
+  assert.match(over.data.message, /PLACEMENT_CHUNKS_MAX/);
+
+  // Order of events, not durations: a /health sent after the whole placement body went out must
+  // be answered before the placement's answer begins.
+  const events: string[] = [];
+  const body = JSON.stringify({ chunks: ids(PLACEMENT_MAX) });
+  const placed = new Promise<number>((resolve, reject) => {
+    const req = httpRequest(`${url}/v1/fs/placement`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.bobToken}`, 'content-length': String(Buffer.byteLength(body)) },
+      timeout: 120_000,
+    }, (res) => {
+      events.push('placement answered');
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body, () => events.push('placement sent'));
+  });
+  let done = false;
+  void placed.finally(() => { done = true; });
+  while (!done) {
+    const sentAfterBody = events.includes('placement sent');
+    const h = await http(`${url}/health`, { timeoutMs: 60_000 });
+    assert.is(h.status, 200);
+    if (sentAfterBody) events.push('health answered');
+  }
+  assert.is(await placed, 200);
+  const during = events.indexOf('health answered');
+  assert.ok(during >= 0 && during < events.indexOf('placement answered'), `a /health sent during the placement was answered before it (${events.slice(0, 8).join(', ')}…)`);
 });
 
 test.run();
