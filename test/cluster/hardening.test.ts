@@ -6,12 +6,14 @@
  * bounded while /health keeps answering; a short CLUSTER_SECRET is refused off loopback; report-bad
  * is throttled; a corrupt database page stops the controller at start.
  */
+import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { binPath, repoRoot } from '../../src/cluster/paths.js';
 import { CAP_HEADER, RECEIPT_HEADER, type PlacementResponse } from '../../src/common/api.js';
 import { sha256Hex } from '../../src/common/hash.js';
 import { createCli, type Cli } from '../helpers/cli.js';
@@ -217,6 +219,39 @@ step('chunks per placement are bounded; /health answers while the largest allowe
   assert.is(await placed, 200);
   const during = events.indexOf('health answered');
   assert.ok(during >= 0 && during < events.indexOf('placement answered'), `a /health sent during the placement was answered before it (${events.slice(0, 8).join(', ')}…)`);
+});
+
+/** Starts a daemon of `role` with `env`; resolves with its exit code and output once it exits (killed when `until` holds for its output, or after 20 s). */
+async function runDaemon(role: 'controller' | 'chunkserver', env: Record<string, string>, until: (out: string) => boolean): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [binPath(role)], { cwd: repoRoot(), env: { PATH: process.env.PATH ?? '', CONTROLLER_DNS: '', LOG_LEVEL: 'info', PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); }, 20_000);
+    const check = (d: Buffer) => {
+      out += d.toString('utf8');
+      if (until(out)) child.kill('SIGKILL');
+    };
+    child.stdout.on('data', check);
+    child.stderr.on('data', check);
+    child.once('exit', (c) => { clearTimeout(timer); resolve({ code: c, out }); });
+  });
+}
+
+const STARTED = /Chunkserver started|Controller \S+ listening on/;
+
+step('a CLUSTER_SECRET shorter than 16 characters is refused off loopback and only warned about on loopback', async (tc) => {
+  const short = 'short-secret';
+  for (const role of ['controller', 'chunkserver'] as const) {
+    const dir = join(tc.dir, `short-${role}`);
+    for (const [bind, advertise, what] of [['0.0.0.0', '', 'BIND_ADDR 0\\.0\\.0\\.0'], [`${NET}.31`, '192.0.2.7', 'ADVERTISE_ADDR 192\\.0\\.2\\.7']] as const) {
+      const r = await runDaemon(role, { CLUSTER_SECRET: short, BIND_ADDR: bind, ADVERTISE_ADDR: advertise, DATA_DIR: dir }, () => false);
+      assert.is(r.code, 2, `${role} on ${bind}/${advertise}: exit code (output: ${r.out.slice(0, 400)})`);
+      assert.match(r.out, new RegExp(`shorter than 16 characters and ${what} is not a loopback address`));
+    }
+    const ok = await runDaemon(role, { CLUSTER_SECRET: short, BIND_ADDR: `${NET}.31`, DATA_DIR: dir, CONTROLLER_PEERS: '' }, (out) => STARTED.test(out));
+    assert.match(ok.out, /CLUSTER_SECRET is shorter than 16 characters; use a long random value/, `${role} on loopback warns`);
+    assert.match(ok.out, STARTED, `${role} on loopback starts (output: ${ok.out.slice(-400)})`);
+  }
 });
 
 test.run();
