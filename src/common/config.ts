@@ -151,6 +151,8 @@ export const controllerSchema = {
   chunkSizeBytes: v.bytes('CHUNK_SIZE', '4MiB', 'Chunk size announced to clients.', 64 * 1024, 64 * 1024 ** 2),
   tagsPerFileMax: v.int('TAGS_PER_FILE_MAX', '256', 'Tags one file may have; adding more is refused (413 TOO_LARGE).', 1, 1_000_000),
   tagsPerUserMax: v.int('TAGS_PER_USER_MAX', '100000', 'Tags (file, tag pairs) one user may have over all files; adding more is refused (413 TOO_LARGE).', 1, 100_000_000),
+  reportBadPerUserMax: v.int('REPORT_BAD_PER_USER_MAX', '30', 'Bad-replica reports one user may send per minute; more are refused (429 THROTTLED).', 1, 100_000),
+  reportBadIntervalMs: v.durationMs('REPORT_BAD_INTERVAL', '10m', 'A reported replica is re-verified at most once per this interval; further reports are coalesced.', 0),
   placementChunksMax: v.int('PLACEMENT_CHUNKS_MAX', '1024', 'Chunks one placement request may ask for (clients ask in batches of 64); more is refused (413 TOO_LARGE).', 1, 262_144),
 };
 

@@ -20,6 +20,7 @@ import { chooseTargets, wantedReplicas } from './placement.js';
 import type { Registry } from './registry.js';
 import { schemas } from './schemas.js';
 import type { MetadataStore } from './metadata-store.js';
+import { createReportThrottle, type ReportThrottle } from './report-throttle.js';
 import { createLoginThrottle, type LoginThrottle } from './throttle.js';
 import type { Users } from './users.js';
 
@@ -43,6 +44,8 @@ export interface RouteDeps {
   writeQuorum: number;
   capabilityTtlMs: number;
   chunkSizeBytes: number;
+  /** client bad-replica reports (default: createReportThrottle(now) with the default limits) */
+  reportThrottle?: ReportThrottle;
   /** PLACEMENT_CHUNKS_MAX (default 1024) */
   placementChunksMax?: number;
   /** failed-login throttling (default: createLoginThrottle(now) with the default limits) */
@@ -209,15 +212,26 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
     }
     return { chunks, writeQuorum: d.writeQuorum, chunkSizeBytes: d.chunkSizeBytes };
   });
+  const reportThrottle = d.reportThrottle ?? createReportThrottle(d.now);
   // A client that met a replica whose bytes do not hash to the chunk id reports it. Its read
   // capability proves it may read the chunk; the controller does not take its word but asks the
   // chunkserver to re-verify, which quarantines (deletes and reports) a bad copy; repair follows.
+  // Throttled per caller and coalesced per replica (report-throttle.ts): each verify hashes a chunk.
   app.post<B<{ chunkId: string; serverId: string; cap: string }>>('/v1/fs/report-bad', { onRequest: auth, schema: { body: schemas.clientReportBad } },
     async (req, reply) => {
       const { chunkId, serverId, cap } = req.body;
       verifyCapability(d.signer, cap, chunkId, 'r', d.now());
       const server = d.registry.get(serverId);
       if (!server) throw new RedCloudError('NOT_FOUND', `No chunkserver ${serverId}`);
+      let decision;
+      try {
+        decision = reportThrottle.admit(userOf(req), chunkId, serverId);
+      } catch (err) {
+        const retryAfterMs = err instanceof RedCloudError ? Number(err.info?.retryAfterMs ?? 1000) : 1000;
+        void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+        throw err;
+      }
+      if (decision === 'coalesced') return reply.code(202).send({ accepted: true });
       d.logger.warn({ chunkId, server: serverId, user: userOf(req) }, 'Client reported a bad replica; asking the chunkserver to verify it');
       requestJson<{ ok: boolean }>(`${server.url}/internal/verify`, {
         method: 'POST', body: { chunkId }, timeoutMs: d.requestTimeoutMs ?? 10_000,

@@ -21,6 +21,7 @@ import { createRegistry, type Registry } from './registry.js';
 import { gcBlocker } from './repair/gc-gate.js';
 import { createRepairService, type RepairService } from './repair/service.js';
 import { registerRoutes } from './routes.js';
+import { createReportThrottle, DEFAULT_REPORT_THROTTLE } from './report-throttle.js';
 import type { MetadataStore } from './metadata-store.js';
 import { openStore } from './store.js';
 import { createUsers } from './users.js';
@@ -104,6 +105,9 @@ export function createController(c: ControllerComponents): Controller {
     peers: () => membership.status().map((p) => ({ ...p, lag: gossip.peerDigests().find((d) => d.url === p.url || d.id === p.id)?.lagUpdates })),
     replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum,
     capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes, placementChunksMax: config.placementChunksMax,
+    reportThrottle: createReportThrottle(now, {
+      ...DEFAULT_REPORT_THROTTLE, perCallerMax: config.reportBadPerUserMax, replicaIntervalMs: config.reportBadIntervalMs,
+    }),
   });
   const repair = createRepairService({
     store, registry, signer, nodeId: c.nodeId, logger, now,

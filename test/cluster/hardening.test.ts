@@ -9,16 +9,16 @@
 import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { binPath, repoRoot } from '../../src/cluster/paths.js';
-import { CAP_HEADER, RECEIPT_HEADER, type PlacementResponse } from '../../src/common/api.js';
+import { CAP_HEADER, RECEIPT_HEADER, type PlacementResponse, type ReadPlan } from '../../src/common/api.js';
 import { sha256Hex } from '../../src/common/hash.js';
 import { createCli, type Cli } from '../helpers/cli.js';
 import { sha256File } from '../helpers/files.js';
-import { http, loginToken, postJson } from '../helpers/http.js';
+import { getJson, http, loginToken, postJson } from '../helpers/http.js';
 import { stepsFor } from '../helpers/step.js';
 import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
@@ -30,13 +30,14 @@ const PUTS_PER_CLIENT = 2;
 const TAGS_PER_FILE = 8;
 const TAGS_PER_USER = 12;
 const PLACEMENT_MAX = 50_000;
+const REPORTS_PER_USER = 5;
 const ctx: { tc?: TestCluster; work: string; alice?: Cli; bob?: Cli; aliceToken: string; bobToken: string } = { work: '', aliceToken: '', bobToken: '' };
 const test = suite('hardening');
 const step = stepsFor(test, () => ctx.tc);
 
 useTestCluster(test, 'hardening', ctx, {
   label: 'hardening', net: NET, controllers: 1, chunkservers: 1,
-  controllerEnv: { TAGS_PER_FILE_MAX: String(TAGS_PER_FILE), TAGS_PER_USER_MAX: String(TAGS_PER_USER), PLACEMENT_CHUNKS_MAX: String(PLACEMENT_MAX) },
+  controllerEnv: { REPORT_BAD_PER_USER_MAX: String(REPORTS_PER_USER), TAGS_PER_FILE_MAX: String(TAGS_PER_FILE), TAGS_PER_USER_MAX: String(TAGS_PER_USER), PLACEMENT_CHUNKS_MAX: String(PLACEMENT_MAX) },
   chunkserverEnv: { CAPACITY_BYTES: '160MiB', PUT_STALL_TIMEOUT: `${STALL_MS}ms`, PUTS_PER_CLIENT_MAX: String(PUTS_PER_CLIENT) },
 }, async (tc) => {
   ctx.work = join(tc.dir, 'work');
@@ -252,6 +253,26 @@ step('a CLUSTER_SECRET shorter than 16 characters is refused off loopback and on
     assert.match(ok.out, /CLUSTER_SECRET is shorter than 16 characters; use a long random value/, `${role} on loopback warns`);
     assert.match(ok.out, STARTED, `${role} on loopback starts (output: ${ok.out.slice(-400)})`);
   }
+});
+
+step('report-bad: one verification per replica, the rest coalesced; a caller past REPORT_BAD_PER_USER_MAX gets 429', async (tc) => {
+  const url = tc.controllerUrls[0]!;
+  const plan = await getJson<ReadPlan>(`${url}/v1/fs/read?path=${encodeURIComponent('/known.bin')}`, ctx.aliceToken);
+  assert.is(plan.status, 200);
+  const ch = plan.data.chunks[0]!;
+  const asking = () => readFileSync(join(tc.dir, 'logs', 'ctl1.log'), 'utf8').split('\n').filter((l) => l.includes('asking the chunkserver to verify it') && l.includes(ch.id)).length;
+  const statuses: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const r = await postJson(`${url}/v1/fs/report-bad`, ctx.aliceToken, { chunkId: ch.id, serverId: ch.locations[0]!.id, cap: ch.cap });
+    statuses.push(r.status);
+  }
+  assert.equal(statuses, [...Array(REPORTS_PER_USER).fill(202), ...Array(30 - REPORTS_PER_USER).fill(429)]);
+  assert.is(asking(), 1, 'the chunkserver was asked to hash the chunk once');
+  await waitFor('the one verification to finish', () => readFileSync(join(tc.dir, 'logs', 'ctl1.log'), 'utf8').includes('Reported replica verified intact'));
+  const bob = await getJson<ReadPlan>(`${url}/v1/fs/read?path=${encodeURIComponent('/mine.bin')}`, ctx.bobToken);
+  const bc = bob.data.chunks[0]!;
+  assert.is((await postJson(`${url}/v1/fs/report-bad`, ctx.bobToken, { chunkId: bc.id, serverId: bc.locations[0]!.id, cap: bc.cap })).status, 202, 'bob has his own budget');
+  assert.is(asking(), 1, 'bob\'s report of the same replica joins the recent verification');
 });
 
 test.run();
