@@ -373,9 +373,29 @@ function makeDbFilesPrivate(path: string): void {
   }
 }
 
+/**
+ * PRAGMA quick_check at open: a corrupt page (bit rot, a torn write, an edited file) is found
+ * before anything is served or gossiped from it. Throws INTEGRITY naming the file and the first
+ * problems; the daemon logs "Database failed its integrity check" and exits with INTEGRITY's code.
+ */
+function checkDatabase(db: Db, path: string): void {
+  let problems: string[];
+  try {
+    problems = (db.pragma('quick_check(8)') as { quick_check: string }[]).map((r) => r.quick_check).filter((p) => p !== 'ok');
+  } catch (err) {
+    problems = [(err as Error).message];
+  }
+  if (problems.length === 0) return;
+  db.close();
+  throw new RedCloudError('INTEGRITY',
+    `Database ${path} is corrupt (${problems.slice(0, 3).join('; ')}): restore it from a backup, or move it aside to resync this controller from its peers`,
+    { path, problems });
+}
+
 export function openStore(opts: StoreOptions): SqliteMetadataStore {
   if (opts.path !== ':memory:') makeDbFilesPrivate(opts.path);
   const db = new Database(opts.path);
+  checkDatabase(db, opts.path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = OFF');

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -273,6 +273,32 @@ step('report-bad: one verification per replica, the rest coalesced; a caller pas
   const bc = bob.data.chunks[0]!;
   assert.is((await postJson(`${url}/v1/fs/report-bad`, ctx.bobToken, { chunkId: bc.id, serverId: bc.locations[0]!.id, cap: bc.cap })).status, 202, 'bob has his own budget');
   assert.is(asking(), 1, 'bob\'s report of the same replica joins the recent verification');
+});
+
+step('a corrupt database page stops the controller at start with INTEGRITY (exit 6) and a clear log line', async (tc) => {
+  const dir = join(tc.dir, 'ctlq');
+  const env = { CLUSTER_SECRET: 'a-long-enough-test-secret-36', BIND_ADDR: `${NET}.32`, PORT: '8000', DATA_DIR: dir, CONTROLLER_NODE_ID: 'ctlq', CONTROLLER_PEERS: '' };
+  const url = `http://${NET}.32:8000`;
+  // a real database with some records, closed cleanly (SIGTERM checkpoints the WAL into the file)
+  const first = spawn(process.execPath, [binPath('controller')], { cwd: repoRoot(), env: { PATH: process.env.PATH ?? '', CONTROLLER_DNS: '', ...env }, stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => first.once('exit', resolve));
+  await waitFor('the controller to answer', async () => (await http(`${url}/health`, { timeoutMs: 2000 })).status === 200);
+  for (let i = 0; i < 20; i++) {
+    const r = await http(`${url}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: `user${i}`, password: 'Long-enough-pw-1' }) });
+    assert.is(r.status, 201);
+  }
+  first.kill('SIGTERM');
+  assert.is(await exited, 0, 'clean stop');
+  const db = join(dir, 'controller-ctlq', 'redcloud.db');
+  const pages = statSync(db).size / 4096;
+  assert.ok(pages >= 3, `the database has pages to corrupt (${pages})`);
+  const fd = openSync(db, 'r+');
+  writeSync(fd, randomBytes(64), 0, 64, (pages - 1) * 4096); // the header of the last page: nothing at start reads it
+  closeSync(fd);
+  const r = await runDaemon('controller', env, (out) => STARTED.test(out));
+  assert.is(r.code, 6, `exit code (output: ${r.out.slice(-600)})`);
+  assert.match(r.out, /Database failed its integrity check/);
+  assert.match(r.out, /redcloud-controller: INTEGRITY: Database .*redcloud\.db is corrupt/);
 });
 
 test.run();
