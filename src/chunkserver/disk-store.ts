@@ -134,7 +134,6 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
 
   return {
     async open() {
-      await ensurePrivateDir(opts.dataDir);
       await ensurePrivateDir(chunksDir);
       await rm(tmpDir, { recursive: true, force: true });
       await ensurePrivateDir(tmpDir);
