@@ -170,7 +170,7 @@ export const chunkserverSchema = {
   scrubRateBytes: v.bytes('SCRUB_RATE', '32MiB', 'Bytes per second the scrubber may read.', 1024),
   replicationInflightMax: v.int('REPLICATION_INFLIGHT_MAX', '4', 'Chunk copies this chunkserver pulls at once.', 1, 64),
   putStallTimeoutMs: v.durationMs('PUT_STALL_TIMEOUT', '20s', 'A chunk upload whose body sends nothing for this long is answered 408 and cut off (space is only reserved as bytes arrive).', 100),
-  putsPerClientMax: v.int('PUTS_PER_CLIENT_MAX', '32', 'Chunk uploads one client address may have in flight; more are refused with 429.', 1, 4096),
+  putsPerClientMax: v.int('PUTS_PER_CLIENT_MAX', '64', 'Chunk uploads one client address may have in flight; more are refused with 429.', 1, 4096),
 };
 
 export const clientSchema = {
