@@ -7,6 +7,7 @@
  * deleted on mismatch. A cache never fails a read: I/O errors are logged and count as a miss.
  */
 import { readFileSync, type Dirent } from 'node:fs';
+import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../src/common/private-files.js';
 import { mkdir, open, readdir, type FileHandle, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { isChunkId, sha256Hex } from '../src/common/hash.js';
@@ -218,7 +219,7 @@ export class DiskChunkCache {
         return;
       }
       await this.ensureDir(dirname(file));
-      await writeFile(tmp, data);
+      await writeFile(tmp, data, { mode: PRIVATE_FILE_MODE });
       await rename(tmp, file);
       this.stats.puts++;
       for (const old of this.index.set(id, { sizeBytes: data.length, verified: true })) this.evict(old);
@@ -233,7 +234,7 @@ export class DiskChunkCache {
 
   private async ensureDir(dir: string): Promise<void> {
     if (this.madeDirs.has(dir)) return;
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     this.madeDirs.add(dir);
   }
 
@@ -367,7 +368,7 @@ export class DiskChunkCache {
   private async loadIndex(): Promise<void> {
     if (!this.enabled) return;
     try {
-      await mkdir(this.root, { recursive: true });
+      await ensurePrivateDir(this.root);
       const found = await this.scan();
       found.sort((a, b) => a.mtimeMs - b.mtimeMs); // oldest first, as the least recently used
       for (const f of found) for (const old of this.index.set(f.id, { sizeBytes: f.sizeBytes, verified: false })) this.evict(old);

@@ -6,10 +6,12 @@
 import { loadClient } from '../src/client/session.js';
 import { toRedCloudError } from '../src/common/errors.js';
 import { createLogger, type LogLevel } from '../src/common/logger.js';
+import { restrictUmask } from '../src/common/private-files.js';
 import { parseMountArgs } from './args.js';
 import { runMount } from './run.js';
 
 export async function main(argv: string[]): Promise<number> {
+  restrictUmask(); // whatever the mount writes locally (cache, staging) is the user's alone
   let logger = createLogger({ node: 'mount', level: 'info', role: 'fuse', fd: 2 });
   try {
     const args = parseMountArgs(argv);

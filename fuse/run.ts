@@ -3,6 +3,7 @@
  * pid file, and on SIGINT/SIGTERM (or when the mount disappears under it) upload what is still
  * staged, unmount and stop. Takes a ready RedCloudClient so tests can mount a fake cluster.
  */
+import { ensurePrivateDir } from '../src/common/private-files.js';
 import { resolve } from 'node:path';
 import { RedCloudError, errors, toRedCloudError } from '../src/common/errors.js';
 import type { Logger } from '../src/common/logger.js';
@@ -56,6 +57,7 @@ export async function runMount(components: { client: RedCloudClient; logger: Log
     }
   }
   if (await clearStaleMount(mountpoint)) logger.warn({ mountpoint }, 'Cleared a stale mount');
+  await ensurePrivateDir(o.cacheDir); // cache and staging files hold the user's plaintext
   const shutdown = new AbortController();
   const handlers = createHandlers({ client, logger: logger.child({ component: 'fuse' }) }, {
     cacheDir: o.cacheDir, cacheSizeBytes: o.cacheSizeBytes, diskCacheSizeBytes: o.diskCacheSizeBytes ?? 0, readAheadChunks: o.readAheadChunks, writeBehindChunks: o.writeBehindChunks, attrTtlMs: o.attrTtlMs,

@@ -5,7 +5,8 @@
  * file operations at all (a staging file is opened, written, read back, closed and deleted for
  * every file otherwise). Reads past the end and holes read as zeros in both forms.
  */
-import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
+import { open, rm, type FileHandle } from 'node:fs/promises';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../src/common/private-files.js';
 import { dirname } from 'node:path';
 
 /** Bytes all in-memory staging of one mount may hold together. */
@@ -93,8 +94,8 @@ export class StagingStore {
   }
 
   private async spill(): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
-    const file = await open(this.path, 'w+', 0o600);
+    await ensurePrivateDir(dirname(this.path));
+    const file = await open(this.path, 'w+', PRIVATE_FILE_MODE);
     try {
       await file.write(this.mem!, 0, this.sizeBytes, 0);
       await file.truncate(this.sizeBytes);

@@ -14,6 +14,7 @@ import { errors, RedCloudError, toRedCloudError } from '../common/errors.js';
 import { assertChunkId, isChunkId } from '../common/hash.js';
 import type { Logger } from '../common/logger.js';
 import { availableBytes, capacityOf, type CapacityInput } from './capacity.js';
+import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../common/private-files.js';
 import { HashMeter } from './meter.js';
 import {
   MAX_CHUNK_BYTES, type ChangeListener, type ChunkReader, type ChunkStore, type PutOptions, type PutResult, type StoreUsage,
@@ -99,15 +100,20 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
     };
     try {
       diskFreeBytes = await diskFree(opts.dataDir);
-      reserve(opts2.expectedSizeBytes ?? 0);
+      // A declared size that cannot fit is refused before a byte is read, but only bytes that
+      // have arrived are reserved: a stalled upload holds no more space than it has sent.
+      const declared = opts2.expectedSizeBytes ?? 0;
+      if (declared > availableBytes(capInput())) {
+        throw errors.noSpace('No space left for this chunk on this chunkserver', { id, freeBytes: availableBytes(capInput()) });
+      }
       const meter = new HashMeter((n) => {
         if (n > MAX_CHUNK_BYTES) throw errors.tooLarge(`Chunk is larger than ${MAX_CHUNK_BYTES} bytes`);
         reserve(n);
       });
-      await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx', flush: true, highWaterMark: 1 << 20 }), { signal: opts2.signal });
+      await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx', mode: PRIVATE_FILE_MODE, flush: true, highWaterMark: 1 << 20 }), { signal: opts2.signal });
       if (meter.digestHex() !== id) throw errors.integrity('Chunk bytes do not hash to its id', { id, sizeBytes: meter.bytes });
       const dir = join(chunksDir, id.slice(0, 2));
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
       await rename(tmp, pathOf(id));
       await fsyncDir(dir);
       const created = !index.has(id);
@@ -128,9 +134,9 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
 
   return {
     async open() {
-      await mkdir(chunksDir, { recursive: true });
+      await ensurePrivateDir(chunksDir);
       await rm(tmpDir, { recursive: true, force: true });
-      await mkdir(tmpDir, { recursive: true });
+      await ensurePrivateDir(tmpDir);
       await loadIndex();
       await refreshUsage();
       log.info({ chunkCount: index.size, usedBytes }, 'Chunk store opened');
@@ -143,7 +149,7 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
       if (putOpts.expectedSizeBytes !== undefined && putOpts.expectedSizeBytes > MAX_CHUNK_BYTES) {
         throw errors.tooLarge(`Chunk is larger than ${MAX_CHUNK_BYTES} bytes`, { sizeBytes: putOpts.expectedSizeBytes });
       }
-      if (index.has(id)) {
+      if (index.has(id) && !putOpts.rewrite) {
         try {
           return await drainAndCheck(id, source, putOpts.signal);
         } catch (err) {

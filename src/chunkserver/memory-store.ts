@@ -46,7 +46,7 @@ export function createMemoryStore(opts: MemoryStoreOptions): ChunkStore & { corr
           putOpts.signal?.throwIfAborted();
           total += piece.length;
           if (total > MAX_CHUNK_BYTES) throw errors.tooLarge(`Chunk is larger than ${MAX_CHUNK_BYTES} bytes`);
-          if (!chunks.has(id) && total > reserved) {
+          if ((putOpts.rewrite || !chunks.has(id)) && total > reserved) {
             if (availableBytes(capInput()) < total - reserved) throw errors.noSpace('No space left for this chunk', { id });
             reservedBytes += total - reserved;
             reserved = total;

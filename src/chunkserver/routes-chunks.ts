@@ -1,17 +1,23 @@
 /**
  * The chunk routes (api.ts): PUT/GET/HEAD/DELETE /chunks/:id with streaming bodies. A PUT body
  * is handed over as the raw request stream (never buffered) and streamed into the store; a GET
- * answers with a file stream and its content-length.
+ * answers with a file stream and its content-length. A write capability marked no-dedup (`nd`:
+ * the user owns no file with that chunk) learns nothing about whether the chunk is here: HEAD is
+ * refused outright and PUT always writes the bytes and answers 201. PUTs are bounded per client
+ * address (PUTS_PER_CLIENT_MAX) and a body that stalls for PUT_STALL_TIMEOUT is cut off.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PassThrough, Readable } from 'node:stream';
 import { CLIENT_VERIFIES_HEADER, RECEIPT_HEADER, type ChunkPutResponse } from '../common/api.js';
+import { RedCloudError } from '../common/errors.js';
 import { assertChunkId } from '../common/hash.js';
 import type { Logger } from '../common/logger.js';
 import { issueReceipt, type Signer } from '../common/tokens.js';
 import { pipeline } from 'node:stream';
 import { authorizeChunk } from './auth.js';
 import type { ChunkserverMetrics } from './metrics.js';
+import type { PutAdmission } from './put-admission.js';
+import { StallGuard } from './stall-guard.js';
 import type { ChunkStore } from './store.js';
 import { VerifyingStream } from './verify-stream.js';
 
@@ -26,6 +32,26 @@ export interface ChunkRouteDeps {
   shutdown: AbortSignal;
   /** a served chunk turned out corrupt: remove and report it */
   onCorrupt: (id: string) => void;
+  /** PUTS_PER_CLIENT_MAX and the in-flight count */
+  admission: PutAdmission;
+  /** PUT_STALL_TIMEOUT */
+  putStallTimeoutMs: number;
+}
+
+/**
+ * A PUT body that stalled for PUT_STALL_TIMEOUT: answered 408 and disconnected (as http-server's
+ * cutSlowBody does for a whole request that takes too long); the store's pipeline then fails and
+ * gives back what the body had reserved.
+ */
+function cutStalledPut(req: FastifyRequest, id: string, deps: ChunkRouteDeps): void {
+  const socket = req.raw.socket;
+  if (!socket || socket.destroyed) return;
+  deps.logger.warn({ chunkId: id, remote: req.ip, stallMs: deps.putStallTimeoutMs }, 'Chunk upload stalled; cut off');
+  if (socket.writable) {
+    const text = JSON.stringify({ code: 'TIMEOUT', message: `Chunk body sent nothing for ${deps.putStallTimeoutMs} ms` });
+    socket.write(`HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json\r\n\r\n${text}`);
+  }
+  socket.destroy();
 }
 
 const idOf = (req: FastifyRequest) => assertChunkId((req.params as { id?: string }).id);
@@ -46,20 +72,37 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
 
     scope.put('/chunks/:id', async (req, reply) => {
       const id = idOf(req);
-      authorizeChunk(signer, req.headers, id, 'w', deps.now());
+      const grant = authorizeChunk(signer, req.headers, id, 'w', deps.now());
+      // A no-dedup capability (the user owns no file with this chunk) gets the same answer whether
+      // or not the chunk is stored here: the bytes are always written, verified and answered 201.
+      const blind = grant.dedup === false;
+      let release: () => void;
+      try {
+        release = deps.admission.enter(req.ip);
+      } catch (err) {
+        metrics.puts.inc({ result: 'THROTTLED' });
+        void reply.header('connection', 'close'); // the body is not read
+        throw err;
+      }
       const body = (req.body as Readable | undefined) ?? Readable.from([]);
+      const guard = new StallGuard(deps.putStallTimeoutMs, () => cutStalledPut(req, id, deps));
+      pipeline(body, guard, () => undefined); // an error of either side ends the store's pipeline
       let result;
       try {
-        result = await store.put(id, body, { signal: deps.shutdown, expectedSizeBytes: contentLength(req) });
+        result = await store.put(id, guard, { signal: deps.shutdown, expectedSizeBytes: contentLength(req), rewrite: blind });
       } catch (err) {
         metrics.puts.inc({ result: (err as { code?: string }).code ?? 'INTERNAL' });
         throw err;
+      } finally {
+        guard.disarm();
+        release();
       }
       metrics.puts.inc({ result: result.created ? 'created' : 'present' });
       if (result.created) metrics.bytesIn.inc(result.sizeBytes);
       const receipt = issueReceipt(signer, id, deps.nodeId, result.sizeBytes);
-      const answer: ChunkPutResponse = { id, size: result.sizeBytes, receipt, created: result.created };
-      return reply.code(result.created ? 201 : 200).header(RECEIPT_HEADER, receipt).send(answer);
+      const created = result.created || blind;
+      const answer: ChunkPutResponse = { id, size: result.sizeBytes, receipt, created };
+      return reply.code(created ? 201 : 200).header(RECEIPT_HEADER, receipt).send(answer);
     });
 
     scope.get('/chunks/:id', { exposeHeadRoute: false }, async (req, reply) => {
@@ -88,6 +131,8 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
     scope.head('/chunks/:id', async (req, reply) => {
       const id = idOf(req);
       const grant = authorizeChunk(signer, req.headers, id, 'head', deps.now());
+      // Existence is not for users who own no file with this chunk: refused before looking.
+      if (grant.via === 'w' && grant.dedup === false) throw new RedCloudError('FORBIDDEN', 'This capability needs the bytes: PUT the chunk');
       const sizeBytes = store.sizeOf(id);
       if (sizeBytes === undefined) return reply.code(404).send();
       void reply.header('content-type', 'application/octet-stream').header('content-length', String(sizeBytes));

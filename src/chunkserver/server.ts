@@ -14,6 +14,7 @@ import { Signer } from '../common/tokens.js';
 import { createDiskStore } from './disk-store.js';
 import { createHeartbeat, type HeartbeatService } from './heartbeat.js';
 import { createChunkserverMetrics } from './metrics.js';
+import { createPutAdmission } from './put-admission.js';
 import { createBadChunkReporter } from './report-bad.js';
 import { createReplicator, type Replicator } from './replicator.js';
 import { registerChunkRoutes } from './routes-chunks.js';
@@ -71,6 +72,7 @@ export function createChunkserver(c: ChunkserverComponents): Chunkserver {
     dataDir: config.dataDir, quotaBytes: config.capacityBytes, minFreeBytes: config.minFreeBytes, logger,
   });
   const registry = createMetricsRegistry({ node: nodeId, role: 'chunkserver' });
+  const admission = createPutAdmission(config.putsPerClientMax);
   const metrics = createChunkserverMetrics(registry, store);
   // TLS_CERT/TLS_KEY: serve HTTPS, advertise an https URL, and reach controllers given as host:port over https
   const tls = loadServerTls(config);
@@ -80,7 +82,10 @@ export function createChunkserver(c: ChunkserverComponents): Chunkserver {
     tls, logger, bodyLimitBytes: config.maxBodyBytes, metrics: registry,
     health: () => {
       const u = store.usage();
-      return { node: nodeId, role: 'chunkserver', url, chunkCount: u.chunkCount, usedBytes: u.usedBytes, capacityBytes: u.capacityBytes, freeBytes: u.freeBytes, full: u.full };
+      return {
+        node: nodeId, role: 'chunkserver', url, chunkCount: u.chunkCount, usedBytes: u.usedBytes, capacityBytes: u.capacityBytes, freeBytes: u.freeBytes, full: u.full,
+        putsInFlight: admission.inFlight(),
+      };
     },
   });
   const replicator = createReplicator({
@@ -104,7 +109,7 @@ export function createChunkserver(c: ChunkserverComponents): Chunkserver {
     const onCorrupt = (id: string) => {
       scrubber.quarantine(id, 'read check: content does not match its hash').catch((err: unknown) => logger.error({ err, chunkId: id }, 'Could not quarantine a corrupt chunk'));
     };
-    await registerChunkRoutes(app, { store, signer, nodeId, now, logger, metrics, shutdown, onCorrupt });
+    await registerChunkRoutes(app, { store, signer, nodeId, now, logger, metrics, shutdown, onCorrupt, admission, putStallTimeoutMs: config.putStallTimeoutMs });
     await registerInternalRoutes(app, { store, replicator, signer, nodeId, logger, now, quarantine: scrubber.quarantine });
     await app.ready();
   })());

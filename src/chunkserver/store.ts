@@ -38,6 +38,11 @@ export interface PutOptions {
   signal?: AbortSignal;
   /** the content-length, when known: lets a full store refuse before reading a byte */
   expectedSizeBytes?: number;
+  /**
+   * Write (and verify) the bytes even when the chunk is already stored, so that the answer, the
+   * space check and the time taken do not tell whether it was (a PUT with a no-dedup capability).
+   */
+  rewrite?: boolean;
 }
 
 export interface ChunkStore {

@@ -150,6 +150,11 @@ export const controllerSchema = {
   tokenTtlMs: v.durationMs('TOKEN_TTL', '24h', 'Lifetime of a login token.', 1000),
   capabilityTtlMs: v.durationMs('CAPABILITY_TTL', '10m', 'Lifetime of a chunk capability.', 1000),
   chunkSizeBytes: v.bytes('CHUNK_SIZE', '4MiB', 'Chunk size announced to clients.', 64 * 1024, 64 * 1024 ** 2),
+  tagsPerFileMax: v.int('TAGS_PER_FILE_MAX', '256', 'Tags one file may have; adding more is refused (413 TOO_LARGE).', 1, 1_000_000),
+  tagsPerUserMax: v.int('TAGS_PER_USER_MAX', '100000', 'Tags (file, tag pairs) one user may have over all files; adding more is refused (413 TOO_LARGE).', 1, 100_000_000),
+  reportBadPerUserMax: v.int('REPORT_BAD_PER_USER_MAX', '30', 'Bad-replica reports one user may send per minute; more are refused (429 THROTTLED).', 1, 100_000),
+  reportBadIntervalMs: v.durationMs('REPORT_BAD_INTERVAL', '10m', 'A reported replica is re-verified at most once per this interval; further reports are coalesced.', 0),
+  placementChunksMax: v.int('PLACEMENT_CHUNKS_MAX', '1024', 'Chunks one placement request may ask for (clients ask in batches of 64); more is refused (413 TOO_LARGE).', 1, 262_144),
 };
 
 export const chunkserverSchema = {
@@ -165,6 +170,8 @@ export const chunkserverSchema = {
   scrubIntervalMs: v.durationMs('SCRUB_INTERVAL', '1h', 'Interval between full scrubs of stored chunks.', 100),
   scrubRateBytes: v.bytes('SCRUB_RATE', '32MiB', 'Bytes per second the scrubber may read.', 1024),
   replicationInflightMax: v.int('REPLICATION_INFLIGHT_MAX', '4', 'Chunk copies this chunkserver pulls at once.', 1, 64),
+  putStallTimeoutMs: v.durationMs('PUT_STALL_TIMEOUT', '20s', 'A chunk upload whose body sends nothing for this long is answered 408 and cut off (space is only reserved as bytes arrive).', 100),
+  putsPerClientMax: v.int('PUTS_PER_CLIENT_MAX', '64', 'Chunk uploads one client address may have in flight; more are refused with 429.', 1, 4096),
 };
 
 export const clientSchema = {

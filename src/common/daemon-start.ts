@@ -4,10 +4,12 @@
  * calls. Either failure is printed and exits with code 2.
  */
 import type { Logger } from './logger.js';
+import { restrictUmask } from './private-files.js';
 import { checkClusterSecret, type SecretFacts } from './secret-policy.js';
 import { applyClientTls } from './tls.js';
 
 export function applySecurityOrExit(config: SecretFacts & { tlsCa: string }, logger: Logger, daemon: string): void {
+  restrictUmask(); // chunk files and databases hold users' data: nothing this daemon writes is world-readable
   try {
     for (const w of checkClusterSecret(config)) logger.warn(w);
   } catch (err) {

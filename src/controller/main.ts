@@ -22,7 +22,16 @@ async function main(): Promise<void> {
   const log = createLogger({ node: nodeId, level: config.logLevel, role: 'controller' });
   log.info({ config: redactConfig(controllerSchema, config) }, `RedCloud distributed controller ${nodeId} starting`);
   applySecurityOrExit(config, log, 'redcloud-controller');
-  const controller = createController({ config, logger: log, nodeId, dbPath: databasePath(config.dataDir, nodeId) });
+  const dbPath = databasePath(config.dataDir, nodeId);
+  let controller;
+  try {
+    controller = createController({ config, logger: log, nodeId, dbPath });
+  } catch (err) {
+    const e = toRedCloudError(err);
+    log.fatal({ code: e.code, dbPath, err: e.message }, e.code === 'INTEGRITY' ? 'Database failed its integrity check' : 'Controller could not start');
+    process.stderr.write(`redcloud-controller: ${e.code}: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;

@@ -20,6 +20,8 @@ import { tsFromMs } from '../meta/register.js';
 import type { ChunkRef, EntryKind, InodeRecord, MetaRecord, Ts } from '../meta/types.js';
 import { versionOf } from './entry-info.js';
 import { createFsAttrs } from './fs-attrs.js';
+import { checkTagChange, DEFAULT_TAG_LIMITS, type TagLimits } from './tag-limits.js';
+import { tagNames } from '../meta/tags.js';
 import { createFsView, type Resolved } from './fs-view.js';
 import type { MetadataStore } from './metadata-store.js';
 import { commitHolders } from './holders.js';
@@ -58,6 +60,8 @@ export interface NamespaceDeps {
   logger: Logger;
   now: () => number;
   writeQuorum: number;
+  /** TAGS_PER_FILE_MAX / TAGS_PER_USER_MAX (default DEFAULT_TAG_LIMITS) */
+  tagLimits?: TagLimits;
 }
 
 const DIR_MODE = 0o755;
@@ -79,7 +83,12 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     store.applyLocal(r, s.seq);
     return r;
   }
-  const touch = (inode: InodeRecord, change: InodeChange = {}): InodeRecord => put((s) => changeInode(inode, change, s, nowTs()));
+  const tagLimits = c.tagLimits ?? DEFAULT_TAG_LIMITS;
+  const userTagPairs = (owner: string) => () => store.tagCounts(owner).reduce((n, t) => n + t.count, 0);
+  const touch = (inode: InodeRecord, change: InodeChange = {}): InodeRecord => {
+    if (change.addTags?.length) checkTagChange(tagLimits, tagNames(inode.tags), change.addTags, change.removeTags ?? [], userTagPairs(inode.owner));
+    return put((s) => changeInode(inode, change, s, nowTs()));
+  };
   /** An entry of directory `dir` changed: its mtime and ctime move. */
   const dirChanged = (owner: string, dirIno: string): void => {
     const t = nowTs();
@@ -98,6 +107,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
 
   /** Creates inode + entry `name` in `dir`; EEXIST if the name is taken. */
   function create(owner: string, dir: Resolved, name: string, a: { kind: EntryKind; mode: number; who: CreateOwner; rdev?: number; target?: string; content?: InodeRecord['content']['v']; mtime?: Ts; tags?: string[] }): Resolved {
+    if (a.tags?.length) checkTagChange(tagLimits, [], a.tags, [], userTagPairs(owner));
     if (store.lookup(owner, dir.ino, name)) throw errors.exists(`File exists: ${joinPath(dir.path, name)}`, { path: joinPath(dir.path, name) });
     const t = nowTs();
     const inode = put((s) => newInode({

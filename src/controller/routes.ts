@@ -23,6 +23,7 @@ import { probeChunk } from './probe-chunks.js';
 import type { Registry } from './registry.js';
 import { schemas } from './schemas.js';
 import type { MetadataStore } from './metadata-store.js';
+import { createReportThrottle, type ReportThrottle } from './report-throttle.js';
 import { createLoginThrottle, type LoginThrottle } from './throttle.js';
 import type { Users } from './users.js';
 
@@ -48,9 +49,17 @@ export interface RouteDeps {
   placementWaitMs?: number;
   capabilityTtlMs: number;
   chunkSizeBytes: number;
+  /** client bad-replica reports (default: createReportThrottle(now) with the default limits) */
+  reportThrottle?: ReportThrottle;
+  /** PLACEMENT_CHUNKS_MAX (default 1024) */
+  placementChunksMax?: number;
   /** failed-login throttling (default: createLoginThrottle(now) with the default limits) */
   loginThrottle?: LoginThrottle;
 }
+
+/** PLACEMENT_CHUNKS_MAX's default, and how many chunks are placed between yields to the event loop. */
+const PLACEMENT_CHUNKS_MAX_DEFAULT = 1024;
+const PLACEMENT_SLICE = 128;
 
 type Q<T> = { Querystring: T };
 type B<T> = { Body: T };
@@ -198,6 +207,10 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
     return { entry: file.info, chunks };
   });
   app.post<B<PlacementRequest>>('/v1/fs/placement', { onRequest: auth, schema: { body: schemas.placement } }, async (req, reply): Promise<PlacementResponse> => {
+    const max = d.placementChunksMax ?? PLACEMENT_CHUNKS_MAX_DEFAULT;
+    if (req.body.chunks.length > max) {
+      throw new RedCloudError('TOO_LARGE', `At most ${max} chunks per placement request (PLACEMENT_CHUNKS_MAX); ask in batches`, { limit: max, chunks: req.body.chunks.length });
+    }
     const user = userOf(req);
     // Fewer than WRITE_QUORUM chunkservers (a controller that just started, a cluster coming up):
     // wait for the next heartbeat or peer view, bounded by PLACEMENT_WAIT and the client's waitMs.
@@ -206,27 +219,38 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
     const startMs = performance.now(); // real time: the wait is real even under a test's clock
     const waited = (): number => Math.round(performance.now() - startMs);
     const gone = closedSignal(reply.raw);
-    let plan = placeChunks(d, user, req.body.chunks);
+    let plan = await placeChunks(d, user, req.body.chunks);
     while (typeof plan === 'string') {
       const leftMs = waitMs - waited();
       if (leftMs <= 0 || gone.aborted || !(await d.registry.changed(leftMs, gone))) {
         if (waitMs > 0) d.logger.warn({ waitedMs: waited(), user }, `Placement waited for chunkservers in vain: ${plan}`);
         throw new RedCloudError('UNAVAILABLE', plan);
       }
-      plan = placeChunks(d, user, req.body.chunks);
+      plan = await placeChunks(d, user, req.body.chunks);
       if (typeof plan !== 'string') d.logger.info({ waitedMs: waited(), user }, 'Placement waited for chunkservers');
     }
     return { chunks: plan, writeQuorum: d.writeQuorum, chunkSizeBytes: d.chunkSizeBytes };
   });
+  const reportThrottle = d.reportThrottle ?? createReportThrottle(d.now);
   // A client that met a replica whose bytes do not hash to the chunk id reports it. Its read
   // capability proves it may read the chunk; the controller does not take its word but asks the
   // chunkserver to re-verify, which quarantines (deletes and reports) a bad copy; repair follows.
+  // Throttled per caller and coalesced per replica (report-throttle.ts): each verify hashes a chunk.
   app.post<B<{ chunkId: string; serverId: string; cap: string }>>('/v1/fs/report-bad', { onRequest: auth, schema: { body: schemas.clientReportBad } },
     async (req, reply) => {
       const { chunkId, serverId, cap } = req.body;
       verifyCapability(d.signer, cap, chunkId, 'r', d.now());
       const server = d.registry.get(serverId);
       if (!server) throw new RedCloudError('NOT_FOUND', `No chunkserver ${serverId}`);
+      let decision;
+      try {
+        decision = reportThrottle.admit(userOf(req), chunkId, serverId);
+      } catch (err) {
+        const retryAfterMs = err instanceof RedCloudError ? Number(err.info?.retryAfterMs ?? 1000) : 1000;
+        void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+        throw err;
+      }
+      if (decision === 'coalesced') return reply.code(202).send({ accepted: true });
       d.logger.warn({ chunkId, server: serverId, user: userOf(req) }, 'Client reported a bad replica; asking the chunkserver to verify it');
       requestJson<{ ok: boolean }>(`${server.url}/internal/verify`, {
         method: 'POST', body: { chunkId }, timeoutMs: d.requestTimeoutMs ?? 10_000,
@@ -247,7 +271,7 @@ function closedSignal(res: NodeJS.EventEmitter): AbortSignal {
 }
 
 /** Targets of each chunk, or why some chunk has fewer than WRITE_QUORUM. */
-function placeChunks(d: RouteDeps, user: string, refs: PlacementRequest['chunks']): PlacementResponse['chunks'] | string {
+async function placeChunks(d: RouteDeps, user: string, refs: PlacementRequest['chunks']): Promise<PlacementResponse['chunks'] | string> {
   const candidates = d.registry.list().map((s) => ({ id: s.id, healthy: s.healthy, full: s.full }));
   const nowMs = d.now();
   // A user may claim a chunk without sending its bytes (HEAD → receipt) only if their own files
@@ -255,14 +279,16 @@ function placeChunks(d: RouteDeps, user: string, refs: PlacementRequest['chunks'
   // a chunk id never lets a user borrow another user's data.
   const mayDedup = (id: string): boolean => d.store.isChunkOwnedBy(id, user);
   const out: PlacementResponse['chunks'] = [];
-  for (const ch of refs) {
+  for (const [i, ch] of refs.entries()) {
+    // other requests (and /health) get the event loop between slices of a large placement
+    if (i > 0 && i % PLACEMENT_SLICE === 0) await new Promise((r) => setImmediate(r));
     const targets = chooseTargets(ch.id, candidates, d.replicationFactor);
     if (targets.length < d.writeQuorum) return `Only ${targets.length} chunkserver(s) can take chunk ${ch.id}; WRITE_QUORUM is ${d.writeQuorum}`;
     const dedup = mayDedup(ch.id);
     const holders = dedup ? new Set(d.store.locationsOf(ch.id)) : new Set<string>();
     out.push({
       id: ch.id, size: ch.size, cap: issueCapability(d.signer, ch.id, 'w', nowMs, d.capabilityTtlMs, { noDedup: !dedup }),
-      targets: targets.map((id) => ({ id, url: d.registry.get(id)!.url })),
+      targets: targets.map((id) => ({ id, url: d.registry.get(id)?.url ?? '' })).filter((t) => t.url !== ''),
       present: targets.filter((id) => holders.has(id)),
     });
   }

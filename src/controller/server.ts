@@ -22,6 +22,7 @@ import { createRegistry, type Registry } from './registry.js';
 import { gcBlocker } from './repair/gc-gate.js';
 import { createRepairService, type RepairService } from './repair/service.js';
 import { registerRoutes } from './routes.js';
+import { createReportThrottle, DEFAULT_REPORT_THROTTLE } from './report-throttle.js';
 import type { MetadataStore } from './metadata-store.js';
 import { openStore } from './store.js';
 import { createUsers } from './users.js';
@@ -68,7 +69,9 @@ export function createController(c: ControllerComponents): Controller {
   const signer = new Signer(config.clusterSecret);
   const logger = c.logger;
   const registry = createRegistry({ store, logger, now, heartbeatTimeoutMs: config.heartbeatTimeoutMs });
-  const namespace = createNamespace({ store, signer, logger, now, writeQuorum: config.writeQuorum });
+  const namespace = createNamespace({
+    store, signer, logger, now, writeQuorum: config.writeQuorum, tagLimits: { perFileMax: config.tagsPerFileMax, perUserMax: config.tagsPerUserMax },
+  });
   const users = createUsers({ store, signer, now, tokenTtlMs: config.tokenTtlMs });
   const metrics = createMetricsRegistry({ node: c.nodeId, role: 'controller' });
   registerControllerMetrics(metrics, store, registry, { replicationFactor: config.replicationFactor });
@@ -103,6 +106,10 @@ export function createController(c: ControllerComponents): Controller {
     peers: () => membership.status().map((p) => ({ ...p, lag: gossip.peerDigests().find((d) => d.url === p.url || d.id === p.id)?.lagUpdates })),
     replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum, placementWaitMs: config.placementWaitMs,
     requestTimeoutMs: config.requestTimeoutMs, capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
+    placementChunksMax: config.placementChunksMax,
+    reportThrottle: createReportThrottle(now, {
+      ...DEFAULT_REPORT_THROTTLE, perCallerMax: config.reportBadPerUserMax, replicaIntervalMs: config.reportBadIntervalMs,
+    }),
   });
   // chunkserver liveness from the peers, so this controller can place writes before its first heartbeat
   const peerViews = createPeerViews({

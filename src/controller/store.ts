@@ -19,8 +19,11 @@
  * nests (savepoints); a rollback drops the in-memory state, which reloads from the tables.
  * A database written before the inode namespace is converted on open (migrate.ts).
  */
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { RedCloudError } from '../common/errors.js';
+import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from '../common/private-files.js';
 import { receive, tick, ZERO_HLC } from '../meta/hlc.js';
 import { inodeKey, inoNumber, linkKey, parseKey, ROOT_INO } from '../meta/keys.js';
 import { deathOf, type WriteStamp } from '../meta/ops.js';
@@ -361,8 +364,38 @@ function linkIndex(s: Stmts) {
 
 // ---- the store ----
 
+/** The database (users' names, password hashes, the namespace) and its WAL files are 0600. */
+function makeDbFilesPrivate(path: string): void {
+  ensurePrivateDirSync(dirname(path));
+  closeSync(openSync(path, 'a', PRIVATE_FILE_MODE));
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+    if (existsSync(f)) chmodSync(f, PRIVATE_FILE_MODE);
+  }
+}
+
+/**
+ * PRAGMA quick_check at open: a corrupt page (bit rot, a torn write, an edited file) is found
+ * before anything is served or gossiped from it. Throws INTEGRITY naming the file and the first
+ * problems; the daemon logs "Database failed its integrity check" and exits with INTEGRITY's code.
+ */
+function checkDatabase(db: Db, path: string): void {
+  let problems: string[];
+  try {
+    problems = (db.pragma('quick_check(8)') as { quick_check: string }[]).map((r) => r.quick_check).filter((p) => p !== 'ok');
+  } catch (err) {
+    problems = [(err as Error).message];
+  }
+  if (problems.length === 0) return;
+  db.close();
+  throw new RedCloudError('INTEGRITY',
+    `Database ${path} is corrupt (${problems.slice(0, 3).join('; ')}): restore it from a backup, or move it aside to resync this controller from its peers`,
+    { path, problems });
+}
+
 export function openStore(opts: StoreOptions): SqliteMetadataStore {
+  if (opts.path !== ':memory:') makeDbFilesPrivate(opts.path);
   const db = new Database(opts.path);
+  checkDatabase(db, opts.path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = OFF');

@@ -130,13 +130,14 @@ step('HTTP: bob\'s read plan for alice\'s path is 404; chunks need a capability 
   assert.is(put.status, 403, 'read capability used to write');
   assert.is((await get(chunk.cap)).status, 200, 'the chunk is still there');
 
-  // Knowing the id is not enough to borrow the chunk: bob's write capability for it gives no
-  // receipt on HEAD, so he cannot commit a file made of alice's chunk.
+  // Knowing the id is not enough to borrow the chunk: bob's write capability for it is refused on
+  // HEAD (403, which does not even tell that the chunk is here) and gives no receipt, so he cannot
+  // commit a file made of alice's chunk.
   const place = await http(`${url}/v1/fs/placement`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.bobToken}` }, body: JSON.stringify({ chunks: [{ id: chunk.id, size: chunk.size }] }) });
   assert.is(place.status, 200);
   const bobCap = place.json<{ chunks: { cap: string }[] }>().chunks[0]!.cap;
   const head = await http(`${cs}/chunks/${chunk.id}`, { method: 'HEAD', headers: { [CAP_HEADER]: bobCap } });
-  assert.is(head.status, 200);
+  assert.is(head.status, 403);
   assert.is(head.headers.get('x-redcloud-receipt'), null, 'no receipt for bob without the bytes');
   const steal = await http(`${url}/v1/fs/commit`, {
     method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ctx.bobToken}` },

@@ -143,7 +143,7 @@ s('quota: a PUT that would exceed CAPACITY_BYTES → 507, stored chunks undamage
   assert.is(await cs.store.verify(a.id), true);
   const health = (await cs.app.inject({ method: 'GET', url: '/health' })).json();
   assert.equal(health, {
-    status: 'ok', node: 'cs-test', role: 'chunkserver', url: cs.url(), chunkCount: 1, usedBytes: 60_000, capacityBytes: 100_000, freeBytes: 40_000, full: true, // a 60 000-byte chunk no longer fits
+    status: 'ok', node: 'cs-test', role: 'chunkserver', url: cs.url(), chunkCount: 1, usedBytes: 60_000, capacityBytes: 100_000, freeBytes: 40_000, full: true, putsInFlight: 0, // a 60 000-byte chunk no longer fits
   });
 });
 
@@ -215,6 +215,27 @@ s('an upload cut off mid-body leaves no file behind', async ({ cs, dir }) => {
     assert.equal(await filesUnder(dir), []);
     assert.is(cs.store.has(c.id), false);
   }
+});
+
+s('a no-dedup write capability learns nothing about whether the chunk is stored: HEAD 403 and PUT 201 either way', async ({ cs }) => {
+  const stored = chunk(2000);
+  const absent = chunk(2000);
+  const ndCap = (id: string) => issueCapability(signer, id, 'w', NOW, 60_000, { noDedup: true });
+  assert.is((await cs.app.inject({ method: 'PUT', url: `/chunks/${stored.id}`, headers: { ...octet, [CAP_HEADER]: cap(stored.id, 'w') }, payload: stored.data })).statusCode, 201);
+  const answers = [];
+  for (const c of [stored, absent]) {
+    const head = await cs.app.inject({ method: 'HEAD', url: `/chunks/${c.id}`, headers: { [CAP_HEADER]: ndCap(c.id) } });
+    const put = await cs.app.inject({ method: 'PUT', url: `/chunks/${c.id}`, headers: { ...octet, [CAP_HEADER]: ndCap(c.id) }, payload: c.data });
+    const body = put.json();
+    assert.ok(openReceipt(signer, body.receipt, c.id), 'the bytes earn a receipt');
+    answers.push({ head: head.statusCode, headLength: head.headers['content-length'], put: put.statusCode, created: body.created, size: body.size });
+  }
+  assert.equal(answers[0], answers[1], 'same answers for a stored and an absent chunk');
+  assert.is(answers[0]!.head, 403);
+  assert.is(answers[0]!.put, 201);
+  const wrong = await cs.app.inject({ method: 'PUT', url: `/chunks/${stored.id}`, headers: { ...octet, [CAP_HEADER]: ndCap(stored.id) }, payload: absent.data });
+  assert.is(wrong.statusCode, 422, 'bytes that are not the chunk earn nothing');
+  assert.is(cs.store.usage().chunkCount, 2);
 });
 
 s.run();

@@ -1,7 +1,7 @@
 // Proof of possession for deduplicated chunks: a write capability lets its holder HEAD a chunk and
 // get a receipt without sending the bytes only for chunks the user's own files already reference;
-// anyone else (knowing the id is not enough) gets a capability marked nd=1, the chunkserver gives
-// no receipt on HEAD, and the user has to PUT the bytes, which are verified against the id.
+// anyone else (knowing the id is not enough) gets a capability marked nd=1, the chunkserver refuses
+// its HEAD (403, before looking: existence is not told), and the user has to PUT the bytes, which are verified against the id.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { issueCapability, type CapabilityClaims } from '../../../src/common/tokens.js';
@@ -43,12 +43,12 @@ test('chunkserver: HEAD with an nd=1 write capability gives no receipt; PUT of t
     assert.is(dedup.statusCode, 200);
     assert.ok(dedup.headers['x-redcloud-receipt'], 'own chunk: HEAD gives a receipt');
     const strict = await head(issueCapability(csSigner, id, 'w', NOW, 60_000, { noDedup: true }));
-    assert.is(strict.statusCode, 200);
+    assert.is(strict.statusCode, 403, 'nd=1: HEAD refused, whether or not the chunk is here');
     assert.is(strict.headers['x-redcloud-receipt'], undefined, 'nd=1: no receipt without the bytes');
     const garbage = await cs.app.inject({ method: 'PUT', url: `/chunks/${id}`, headers: { 'x-redcloud-cap': issueCapability(csSigner, id, 'w', NOW, 60_000, { noDedup: true }), 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(1000) });
     assert.is(garbage.statusCode, 422, 'bytes that do not hash to the id get no receipt');
     const real = await cs.app.inject({ method: 'PUT', url: `/chunks/${id}`, headers: { 'x-redcloud-cap': issueCapability(csSigner, id, 'w', NOW, 60_000, { noDedup: true }), 'content-type': 'application/octet-stream' }, payload: data });
-    assert.is(real.statusCode, 200);
+    assert.is(real.statusCode, 201, 'nd=1: the same answer as for a chunk that was not here');
     assert.ok(real.json().receipt, 'the real bytes: a receipt');
   } finally {
     await cs.stop();

@@ -27,10 +27,16 @@ test('the dev default on 0.0.0.0 is refused unless REDCLOUD_ALLOW_DEV_SECRET', (
   assert.is(checkClusterSecret({ clusterSecret: DEV_CLUSTER_SECRET, bindAddr: '0.0.0.0', allowDevSecret: true }).length, 1);
 });
 
-test('a real secret: no warning; a short one: a warning; an empty one: refused', () => {
+test('a real secret: no warning; a short one: a warning on loopback, refused when bound or advertised elsewhere; an empty one: refused', () => {
   assert.equal(checkClusterSecret({ clusterSecret: 'a'.repeat(32), bindAddr: '0.0.0.0', allowDevSecret: false }), []);
-  assert.equal(checkClusterSecret({ clusterSecret: 'short', bindAddr: '0.0.0.0', allowDevSecret: false }),
+  assert.equal(checkClusterSecret({ clusterSecret: 'short', bindAddr: '127.0.36.5', advertiseAddr: '127.0.36.5', allowDevSecret: false }),
     ['CLUSTER_SECRET is shorter than 16 characters; use a long random value']);
+  assert.throws(() => checkClusterSecret({ clusterSecret: 'short', bindAddr: '0.0.0.0', allowDevSecret: false }),
+    /shorter than 16 characters and BIND_ADDR 0\.0\.0\.0 is not a loopback address/);
+  assert.throws(() => checkClusterSecret({ clusterSecret: 'a'.repeat(15), bindAddr: '127.0.0.1', advertiseAddr: '10.1.2.3', allowDevSecret: true }),
+    /ADVERTISE_ADDR 10\.1\.2\.3 is not a loopback address/, 'REDCLOUD_ALLOW_DEV_SECRET is about the dev default only');
+  assert.throws(() => checkClusterSecret({ clusterSecret: DEV_CLUSTER_SECRET, bindAddr: '127.0.0.1', advertiseAddr: '10.1.2.3', allowDevSecret: false }),
+    /ADVERTISE_ADDR 10\.1\.2\.3/);
   assert.throws(() => checkClusterSecret({ clusterSecret: '', bindAddr: '127.0.0.1', allowDevSecret: false }), /must not be empty/);
 });
 
