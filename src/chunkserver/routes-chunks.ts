@@ -46,7 +46,7 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
 
     scope.put('/chunks/:id', async (req, reply) => {
       const id = idOf(req);
-      authorizeChunk(signer, req.headers, id, 'w', deps.now());
+      authorizeChunk(signer, { method: req.method, url: req.url, route: req.routeOptions.url ?? '', headers: req.headers }, id, 'w', deps.now());
       const body = (req.body as Readable | undefined) ?? Readable.from([]);
       let result;
       try {
@@ -64,7 +64,7 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
 
     scope.get('/chunks/:id', { exposeHeadRoute: false }, async (req, reply) => {
       const id = idOf(req);
-      authorizeChunk(signer, req.headers, id, 'r', deps.now());
+      authorizeChunk(signer, { method: req.method, url: req.url, route: req.routeOptions.url ?? '', headers: req.headers }, id, 'r', deps.now());
       let chunk;
       try {
         chunk = await store.get(id);
@@ -87,7 +87,7 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
 
     scope.head('/chunks/:id', async (req, reply) => {
       const id = idOf(req);
-      const grant = authorizeChunk(signer, req.headers, id, 'head', deps.now());
+      const grant = authorizeChunk(signer, { method: req.method, url: req.url, route: req.routeOptions.url ?? '', headers: req.headers }, id, 'head', deps.now());
       const sizeBytes = store.sizeOf(id);
       if (sizeBytes === undefined) return reply.code(404).send();
       void reply.header('content-type', 'application/octet-stream').header('content-length', String(sizeBytes));
@@ -97,7 +97,7 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
 
     scope.delete('/chunks/:id', async (req, reply) => {
       const id = idOf(req);
-      authorizeChunk(signer, req.headers, id, 'd', deps.now());
+      authorizeChunk(signer, { method: req.method, url: req.url, route: req.routeOptions.url ?? '', headers: req.headers }, id, 'd', deps.now());
       if (await store.delete(id)) {
         metrics.deletes.inc();
         deps.logger.debug({ chunkId: id }, 'Chunk deleted');

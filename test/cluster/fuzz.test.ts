@@ -14,7 +14,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ReadPlan } from '../../src/common/api.js';
 import { DEV_CLUSTER_SECRET } from '../../src/common/config.js';
-import { Signer, clusterAuthHeader } from '../../src/common/tokens.js';
+import { Signer } from '../../src/common/tokens.js';
+import { signClusterCall } from '../../src/common/cluster-auth.js';
 import { listFiles, sha256File } from '../helpers/files.js';
 import { getJson, http, loginToken } from '../helpers/http.js';
 import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
@@ -131,8 +132,8 @@ useTestCluster(test, 'fuzz', ctx, { label: 'fuzz', net: '127.0.7', controllers: 
   const now = Date.now();
   ctx.auth = {
     malloryToken, ownerToken: ctx.ownerToken,
-    wrongClusterHeader: clusterAuthHeader(new Signer('wrong-secret-fuzz-0123456789'), 'cs1', now),
-    staleClusterHeader: clusterAuthHeader(new Signer(DEV_CLUSTER_SECRET), 'cs1', now - 3_600_000),
+    wrongClusterHeader: signClusterCall(new Signer('wrong-secret-fuzz-0123456789'), 'chunkserver', 'cs1', { method: 'POST', path: '/internal/heartbeat', body: '{}' }, now),
+    staleClusterHeader: signClusterCall(new Signer(DEV_CLUSTER_SECRET), 'chunkserver', 'cs1', { method: 'POST', path: '/internal/heartbeat', body: '{}' }, now - 3_600_000),
     chunkId: plan.data.chunks[0]!.id, readCap: plan.data.chunks[0]!.cap,
   };
   ctx.before = await snapshot(tc);

@@ -12,7 +12,8 @@ import type { FastifyInstance } from 'fastify';
 import { clusterAuth } from '../../common/http-server.js';
 import { requestJson } from '../../common/http-client.js';
 import type { Logger } from '../../common/logger.js';
-import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../../common/tokens.js';
+import { clusterSigner } from '../../common/cluster-auth.js';
+import type { Signer } from '../../common/tokens.js';
 import type { Digest, MetaRecord, Update } from '../../meta/types.js';
 import type { RemoteApplyResult } from '../metadata-store.js';
 import { NODE_ID_RE, validateRecord } from '../../meta/validate.js';
@@ -155,7 +156,7 @@ export function createGossipService(d: GossipDeps): GossipService {
     body,
     timeoutMs: d.options.requestTimeoutMs,
     signal,
-    headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(d.signer, self.id, d.now()) },
+    sign: clusterSigner(d.signer, 'controller', self.id, d.now),
   });
   const transport = d.transport ?? httpTransport;
 
@@ -412,20 +413,20 @@ export function createGossipService(d: GossipDeps): GossipService {
     const body = (required: string[], properties: Record<string, unknown>) => ({ body: { type: 'object', required, properties } });
 
     app.post<{ Body: GossipPull }>('/internal/gossip', {
-      onRequest: guard, schema: body(['from', 'digest'], { from: peerRef, digest, peers: urls, peersHash: { type: 'string', maxLength: 64 } }),
+      ...guard, schema: body(['from', 'digest'], { from: peerRef, digest, peers: urls, peersHash: { type: 'string', maxLength: 64 } }),
     },
       async (req) => handlers.pull(req.body));
-    app.post<{ Body: GossipPush }>('/internal/gossip/push', { onRequest: guard, schema: body(['from', 'updates'], { from: peerRef, updates }) },
+    app.post<{ Body: GossipPush }>('/internal/gossip/push', { ...guard, schema: body(['from', 'updates'], { from: peerRef, updates }) },
       async (req, reply) => {
         handlers.push(req.body);
         return reply.code(204).send();
       });
     app.post<{ Body: AntiEntropyRequest }>('/internal/anti-entropy', {
-      onRequest: guard,
+      ...guard,
       schema: body(['from', 'hashes'], { from: peerRef, hashes: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 64 } } }),
     }, async (req) => handlers.antiEntropy(req.body));
     app.post<{ Body: { from: PeerRef; records: MetaRecord[] } }>('/internal/anti-entropy/records', {
-      onRequest: guard, schema: body(['from', 'records'], { from: peerRef, records }),
+      ...guard, schema: body(['from', 'records'], { from: peerRef, records }),
     }, async (req, reply) => {
       handlers.records(req.body);
       return reply.code(204).send();
