@@ -66,6 +66,20 @@ test('controller: a correctly signed call with a bad body is 400', async () => {
   }
 });
 
+test('controller: a header is good for its one request only: not twice, not with another body, route or role', async () => {
+  const url = '/internal/gossip';
+  const body = JSON.stringify({ from: { id: 'c9', url: 'http://127.0.0.99:8000' }, digest: {} });
+  const h = signClusterCall(t.c.signer, 'controller', 'c9', { method: 'POST', path: url, body }, t.clock.ms);
+  assert.is((await send(t.c.app, 'POST', url, body, h)).status, 200, 'the legitimate call');
+  assert.equal(await send(t.c.app, 'POST', url, body, h), { status: 401, code: 'UNAUTHORIZED' }, 'the same header twice');
+  const fresh = signClusterCall(t.c.signer, 'controller', 'c9', { method: 'POST', path: url, body }, t.clock.ms);
+  assert.equal(await send(t.c.app, 'POST', url, body.replace('c9', 'c8'), fresh), { status: 401, code: 'UNAUTHORIZED' }, 'another body');
+  const other = signClusterCall(t.c.signer, 'controller', 'c9', { method: 'POST', path: url, body }, t.clock.ms);
+  assert.equal(await send(t.c.app, 'POST', '/internal/anti-entropy', body, other), { status: 401, code: 'UNAUTHORIZED' }, 'another route');
+  const asChunkserver = signClusterCall(t.c.signer, 'chunkserver', 'cs-test', { method: 'POST', path: url, body }, t.clock.ms);
+  assert.equal(await send(t.c.app, 'POST', url, body, asChunkserver), { status: 401, code: 'UNAUTHORIZED' }, 'a chunkserver credential on gossip');
+});
+
 test('chunkserver: replicate and inventory refuse a wrong or missing signature with 401, whatever the body', async () => {
   for (const body of [BAD_JSON, BAD_SHAPE]) {
     assert.equal(await send(cs.app, 'POST', '/internal/replicate', body, hdr(wrong, 'POST', '/internal/replicate', body, NOW)), { status: 401, code: 'UNAUTHORIZED' });
