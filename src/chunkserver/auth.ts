@@ -5,7 +5,17 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { CAP_HEADER } from '../common/api.js';
-import { CLUSTER_AUTH_HEADER, type ChunkOp, type Signer, verifyCapability, verifyClusterAuth } from '../common/tokens.js';
+import { RedCloudError } from '../common/errors.js';
+import { CLUSTER_AUTH_HEADER, EMPTY_BODY_HASH, admitClusterCall } from '../common/cluster-auth.js';
+import { type ChunkOp, type Signer, verifyCapability } from '../common/tokens.js';
+
+/** The request as it arrived: method, path with query, fastify route pattern, headers. */
+export interface ChunkRequest {
+  method: string;
+  url: string;
+  route: string;
+  headers: IncomingHttpHeaders;
+}
 
 export interface ChunkGrant {
   /** the capability's op, or 'cluster' for an internal call */
@@ -15,10 +25,13 @@ export interface ChunkGrant {
 }
 
 /** Throws FORBIDDEN (capability) or UNAUTHORIZED (bad cluster signature); returns how access was granted. */
-export function authorizeChunk(signer: Signer, headers: IncomingHttpHeaders, chunkId: string, op: ChunkOp | 'head', nowMs: number): ChunkGrant {
+export function authorizeChunk(signer: Signer, req: ChunkRequest, chunkId: string, op: ChunkOp | 'head', nowMs: number): ChunkGrant {
+  const { headers } = req;
   const cluster = headers[CLUSTER_AUTH_HEADER];
   if (cluster !== undefined && op !== 'w' && headers[CAP_HEADER] === undefined) {
-    verifyClusterAuth(signer, cluster, nowMs);
+    // bodiless GET/HEAD/DELETE: the signed body hash is that of nothing (checked by admitClusterCall's MAC)
+    const claims = admitClusterCall(signer, cluster, { method: req.method, path: req.url, route: req.route }, nowMs);
+    if (claims.b !== EMPTY_BODY_HASH) throw new RedCloudError('UNAUTHORIZED', 'Internal call refused: the body is not the one signed');
     return { via: 'cluster' };
   }
   const claims = verifyCapability(signer, headers[CAP_HEADER], chunkId, op, nowMs);

@@ -9,7 +9,8 @@ import { toRedCloudError } from '../common/errors.js';
 import { requestJson } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
 import { HEARTBEAT_LOG_EVERY_MS, logEvery } from '../common/log-every.js';
-import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../common/tokens.js';
+import { clusterSigner } from '../common/cluster-auth.js';
+import type { Signer } from '../common/tokens.js';
 import { ControllerSet, controllerUrl, dnsResolver } from './controllers.js';
 import { InventoryTracker } from './inventory-tracker.js';
 import type { ChunkStore } from './store.js';
@@ -91,7 +92,7 @@ export function createHeartbeat(deps: HeartbeatDeps): HeartbeatService {
     try {
       const answer = await requestJson<HeartbeatResponse>(`${url}/internal/heartbeat`, {
         method: 'POST', body, timeoutMs: o.requestTimeoutMs, signal: deps.shutdown,
-        headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(deps.signer, deps.nodeId, deps.now()) },
+        sign: clusterSigner(deps.signer, 'chunkserver', deps.nodeId, deps.now),
       });
       tracker.ack(url, answer?.needInventory === true);
       set.succeeded(url);

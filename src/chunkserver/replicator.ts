@@ -9,7 +9,8 @@ import { errors, toRedCloudError } from '../common/errors.js';
 import { assertChunkId } from '../common/hash.js';
 import { deadline, request } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
-import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../common/tokens.js';
+import { clusterSigner } from '../common/cluster-auth.js';
+import type { Signer } from '../common/tokens.js';
 import type { ChunkserverMetrics } from './metrics.js';
 import type { ChunkStore, PutResult } from './store.js';
 
@@ -40,7 +41,7 @@ export function createReplicator(deps: ReplicatorDeps): Replicator {
     const url = `${src.url.replace(/\/+$/, '')}/chunks/${chunkId}`;
     const res = await request(url, {
       method: 'GET',
-      headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(deps.signer, deps.nodeId, deps.now()) },
+      sign: clusterSigner(deps.signer, 'chunkserver', deps.nodeId, deps.now),
       timeoutMs: deps.requestTimeoutMs,
       signal: sig,
     });

@@ -6,7 +6,8 @@
 import { toRedCloudError } from '../common/errors.js';
 import { requestJson } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
-import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../common/tokens.js';
+import { clusterSigner } from '../common/cluster-auth.js';
+import type { Signer } from '../common/tokens.js';
 
 export interface ReportDeps {
   controllers: () => string[];
@@ -28,7 +29,7 @@ export function createBadChunkReporter(deps: ReportDeps): BadChunkReporter {
       try {
         await requestJson<void>(`${url}/internal/report-bad`, {
           method: 'POST', body, timeoutMs: deps.requestTimeoutMs, signal: deps.shutdown,
-          headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(deps.signer, deps.nodeId, deps.now()) },
+          sign: clusterSigner(deps.signer, 'chunkserver', deps.nodeId, deps.now),
         });
       } catch (err) {
         const e = toRedCloudError(err);

@@ -72,7 +72,7 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
 
     scope.put('/chunks/:id', async (req, reply) => {
       const id = idOf(req);
-      const grant = authorizeChunk(signer, req.headers, id, 'w', deps.now());
+      const grant = authorizeChunk(signer, { method: req.method, url: req.url, route: req.routeOptions.url ?? '', headers: req.headers }, id, 'w', deps.now());
       // A no-dedup capability (the user owns no file with this chunk) gets the same answer whether
       // or not the chunk is stored here: the bytes are always written, verified and answered 201.
       const blind = grant.dedup === false;
@@ -107,7 +107,7 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
 
     scope.get('/chunks/:id', { exposeHeadRoute: false }, async (req, reply) => {
       const id = idOf(req);
-      authorizeChunk(signer, req.headers, id, 'r', deps.now());
+      authorizeChunk(signer, { method: req.method, url: req.url, route: req.routeOptions.url ?? '', headers: req.headers }, id, 'r', deps.now());
       let chunk;
       try {
         chunk = await store.get(id);
@@ -130,7 +130,7 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
 
     scope.head('/chunks/:id', async (req, reply) => {
       const id = idOf(req);
-      const grant = authorizeChunk(signer, req.headers, id, 'head', deps.now());
+      const grant = authorizeChunk(signer, { method: req.method, url: req.url, route: req.routeOptions.url ?? '', headers: req.headers }, id, 'head', deps.now());
       // Existence is not for users who own no file with this chunk: refused before looking.
       if (grant.via === 'w' && grant.dedup === false) throw new RedCloudError('FORBIDDEN', 'This capability needs the bytes: PUT the chunk');
       const sizeBytes = store.sizeOf(id);
@@ -142,7 +142,7 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
 
     scope.delete('/chunks/:id', async (req, reply) => {
       const id = idOf(req);
-      authorizeChunk(signer, req.headers, id, 'd', deps.now());
+      authorizeChunk(signer, { method: req.method, url: req.url, route: req.routeOptions.url ?? '', headers: req.headers }, id, 'd', deps.now());
       if (await store.delete(id)) {
         metrics.deletes.inc();
         deps.logger.debug({ chunkId: id }, 'Chunk deleted');

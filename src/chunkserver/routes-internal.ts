@@ -44,11 +44,11 @@ const replicateSchema = {
 } as const;
 
 export async function registerInternalRoutes(app: FastifyInstance, deps: InternalRouteDeps): Promise<void> {
-  // onRequest: the cluster signature is checked before the body is parsed and validated (a wrong
-  // secret is 401 whatever the body)
-  const onRequest = clusterAuth(deps.signer, deps.logger, deps.now);
+  // the cluster signature is checked before the body is parsed and validated (a wrong secret is
+  // 401 whatever the body), the body against the signed hash before validation
+  const guard = clusterAuth(deps.signer, deps.logger, deps.now);
 
-  app.post('/internal/replicate', { schema: replicateSchema, onRequest }, async (req) => {
+  app.post('/internal/replicate', { schema: replicateSchema, ...guard }, async (req) => {
     const { chunkId, sources } = req.body as { chunkId: string; sources: ChunkLocation[] };
     const result = await deps.replicator.replicate(chunkId, sources);
     const answer: ChunkPutResponse = {
@@ -57,10 +57,10 @@ export async function registerInternalRoutes(app: FastifyInstance, deps: Interna
     return answer;
   });
 
-  app.get('/internal/inventory', { onRequest }, async () => ({ chunks: deps.store.list() }));
+  app.get('/internal/inventory', { ...guard }, async () => ({ chunks: deps.store.list() }));
 
   app.post('/internal/verify', {
-    onRequest,
+    ...guard,
     schema: { body: { type: 'object', required: ['chunkId'], additionalProperties: false, properties: { chunkId: replicateSchema.body.properties.chunkId } } },
   }, async (req) => {
     const { chunkId } = req.body as { chunkId: string };

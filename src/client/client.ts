@@ -67,13 +67,17 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     },
   };
 
-  const call = <T>(method: RequestOptions['method'], route: string, q: Query, body: unknown, o?: CallOptions): Promise<T> =>
+  /** A call, and which controller answered it. */
+  const callAt = <T>(method: RequestOptions['method'], route: string, q: Query, body: unknown, o?: CallOptions): Promise<{ base: string; res: T }> =>
     pool.call(
-      (base, attempt) => requestJson<T>(`${base}${route}${queryString(q)}`, {
-        method, body, headers: authHeaders(), timeoutMs: opts.requestTimeoutMs, signal: attempt,
+      async (base, attempt) => ({
+        base,
+        res: await requestJson<T>(`${base}${route}${queryString(q)}`, { method, body, headers: authHeaders(), timeoutMs: opts.requestTimeoutMs, signal: attempt }),
       }),
       o?.signal,
     );
+  const call = async <T>(method: RequestOptions['method'], route: string, q: Query, body: unknown, o?: CallOptions): Promise<T> =>
+    (await callAt<T>(method, route, q, body, o)).res;
   const get = <T>(route: string, q: Query, o?: CallOptions): Promise<T> => call<T>('GET', route, q, undefined, o);
   const post = <T>(route: string, body: unknown, o?: CallOptions): Promise<T> => call<T>('POST', route, {}, body, o);
   /** remote names without a leading "/" are relative to "/" */
@@ -136,14 +140,14 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       await post('/v1/register', { user, password }, o);
     },
     async login(user, password, o) {
-      const res = await post<LoginResponse>('/v1/login', { user, password }, o);
+      const { base, res } = await callAt<LoginResponse>('POST', '/v1/login', {}, { user, password }, o);
       token = res.token;
-      pool.learn(res.controllers);
+      pool.learn(res.controllers, base);
       return res;
     },
     async whoami(o) {
-      const res = await get<{ user: string; controllers: string[] }>('/v1/whoami', {}, o);
-      pool.learn(res.controllers);
+      const { base, res } = await callAt<{ user: string; controllers: string[] }>('GET', '/v1/whoami', {}, undefined, o);
+      pool.learn(res.controllers, base);
       return res;
     },
 

@@ -2,7 +2,8 @@
  * The client's list of controllers, with failover. A call tries the controller that worked last,
  * and on UNAVAILABLE or TIMEOUT moves on to the next one: each controller at most once per round,
  * then one short backoff, then one more round (bounded). The one that answered becomes current.
- * New controllers are learned from the `controllers` field of login/whoami answers.
+ * New controllers are learned from the `controllers` field of login/whoami answers, only with the
+ * scheme of the controller that answered (an http answer cannot point an https client at http).
  * A dead controller must cost little: a refused connection fails at once, and an attempt that
  * has not answered after `stallProbeAfterMs` gets a TCP connect check (`connectTimeoutMs`); a
  * controller that does not accept connections (down host, iptables DROP) is abandoned then,
@@ -122,14 +123,22 @@ export class ControllerPool {
     return this.urls[this.current]!;
   }
 
-  /** Adds controllers not yet known (at the end); invalid addresses are logged and skipped. */
-  learn(controllers: readonly string[] | undefined): void {
+  /**
+   * Adds controllers not yet known (at the end); invalid addresses are logged and skipped. With
+   * `from` (the controller that told us), only URLs of its scheme are taken.
+   */
+  learn(controllers: readonly string[] | undefined, from?: string): void {
+    const scheme = from === undefined ? undefined : new URL(from).protocol;
     for (const raw of controllers ?? []) {
       let url: string;
       try {
         url = normalizeControllerUrl(raw);
       } catch {
         this.log.warn({ controller: raw }, 'Ignoring invalid controller address');
+        continue;
+      }
+      if (scheme !== undefined && new URL(url).protocol !== scheme) {
+        this.log.warn({ controller: url, from }, 'Ignoring a controller address of another scheme than the controller that gave it');
         continue;
       }
       if (!this.urls.includes(url)) {

@@ -3,6 +3,8 @@
  * 127.0.0.11.. port 8000, chunkservers on 127.0.0.21.. port 9000, data and logs under one
  * directory, a demo user (demo/demo) with the CLI logged in, and a FUSE mount. Everything it
  * starts is recorded by pid in the state file; `downLocalCluster` unmounts and stops exactly those.
+ * With `tls` every node serves HTTPS with that certificate and trusts that CA (TLS_CERT, TLS_KEY,
+ * TLS_CA), the URLs are https, and the CLI and the mount it runs trust the CA too.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
@@ -11,6 +13,7 @@ import { promisify } from 'node:util';
 import { DEV_CLUSTER_SECRET } from '../common/config.js';
 import { errors } from '../common/errors.js';
 import { request } from '../common/http-client.js';
+import { applyClientTls, loadServerTls } from '../common/tls.js';
 import { LocalCluster } from './launcher.js';
 import { binPath, repoRoot } from './paths.js';
 import { isOurProcess, readState, removeState, writeState, type ClusterState, type StateNode } from './state.js';
@@ -28,6 +31,8 @@ export interface UpOptions {
   healthTimeoutMs?: number;
   /** first three octets of the loopback addresses, default 127.0.0 */
   net?: string;
+  /** PEM files: a certificate (IP SANs of every node address) and its key, and the CA that signed it */
+  tls?: { cert: string; key: string; ca: string };
 }
 
 /** Controllers are <net>.11, .12…; chunkservers <net>.21, .22… (net defaults to 127.0.0). */
@@ -49,9 +54,9 @@ async function registerDemo(controllerUrl: string, user: string, password: strin
 }
 
 /** Runs the CLI; a failure reports the command's verb and its last stderr line (never the password). */
-async function cli(args: string[], timeoutMs = 60_000): Promise<void> {
+async function cli(args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<void> {
   try {
-    await run(process.execPath, [binPath('cli'), ...args], { cwd: repoRoot(), timeout: timeoutMs });
+    await run(process.execPath, [binPath('cli'), ...args], { cwd: repoRoot(), timeout: timeoutMs, env: { ...process.env, ...env } });
   } catch (err) {
     const stderr = String((err as { stderr?: string }).stderr ?? '').trim().split('\n').filter(Boolean);
     const why = stderr.find((l) => l.startsWith('Error')) ?? stderr.at(-1) ?? (err as Error).message;
@@ -69,9 +74,19 @@ export async function upLocalCluster(o: UpOptions): Promise<ClusterState> {
   if (previous && liveNodes(previous).length > 0) {
     throw errors.exists(`A local cluster from ${dataDir} is already running; stop it with \`redcloud cluster down\``);
   }
+  let tlsEnv: Record<string, string> = {};
+  if (o.tls) {
+    const files = { cert: resolve(o.tls.cert), key: resolve(o.tls.key), ca: resolve(o.tls.ca) };
+    loadServerTls({ tlsCert: files.cert, tlsKey: files.key }); // unreadable or not PEM: INVALID before anything starts
+    applyClientTls({ tlsCa: files.ca }); // this process (health checks, registration) trusts the CA
+    tlsEnv = { TLS_CERT: files.cert, TLS_KEY: files.key, TLS_CA: files.ca };
+  }
+  const scheme = o.tls ? 'https' : 'http';
   mkdirSync(dataDir, { recursive: true });
   const peers = Array.from({ length: o.controllers }, (_, i) => `${controllerAddr(i, o.net)}:8000`);
-  const state: ClusterState = { version: 1, dataDir, startedAtMs: Date.now(), controllers: peers.map((p) => `http://${p}`), nodes: [] };
+  const state: ClusterState = {
+    version: 1, dataDir, startedAtMs: Date.now(), controllers: peers.map((p) => `${scheme}://${p}`), nodes: [], ...(o.tls ? { tlsCa: tlsEnv.TLS_CA } : {}),
+  };
   const cluster = new LocalCluster();
   const record = (): void => {
     state.nodes = cluster.nodes.map((n) => ({ role: n.spec.role, id: n.spec.id, pid: n.pid!, url: n.url, logFile: n.spec.logFile, bin: n.spec.bin }));
@@ -83,30 +98,31 @@ export async function upLocalCluster(o: UpOptions): Promise<ClusterState> {
       await cluster.controller({
         id, addr: controllerAddr(i, o.net), port: 8000, dataDir: join(dataDir, id), logFile: join(dataDir, 'logs', `${id}.log`),
         peers: peers.filter((_, j) => j !== i), clusterSecret: process.env.CLUSTER_SECRET ?? DEV_CLUSTER_SECRET,
-        detached: true, healthTimeoutMs: o.healthTimeoutMs,
+        env: tlsEnv, detached: true, healthTimeoutMs: o.healthTimeoutMs,
       });
       record();
-      o.print(`controller  ${id}  http://${controllerAddr(i, o.net)}:8000  pid ${cluster.nodes.at(-1)!.pid}`);
+      o.print(`controller  ${id}  ${scheme}://${controllerAddr(i, o.net)}:8000  pid ${cluster.nodes.at(-1)!.pid}`);
     }
     for (let i = 0; i < o.chunkservers; i++) {
       const id = `chunkserver-${i + 1}`;
       await cluster.chunkserver({
         id, addr: chunkserverAddr(i, o.net), port: 9000, dataDir: join(dataDir, id), logFile: join(dataDir, 'logs', `${id}.log`),
         peers, clusterSecret: process.env.CLUSTER_SECRET ?? DEV_CLUSTER_SECRET,
-        env: { HEARTBEAT_INTERVAL: '2s' }, detached: true, healthTimeoutMs: o.healthTimeoutMs,
+        env: { HEARTBEAT_INTERVAL: '2s', ...tlsEnv }, detached: true, healthTimeoutMs: o.healthTimeoutMs,
       });
       record();
-      o.print(`chunkserver ${id}  http://${chunkserverAddr(i, o.net)}:9000  pid ${cluster.nodes.at(-1)!.pid}`);
+      o.print(`chunkserver ${id}  ${scheme}://${chunkserverAddr(i, o.net)}:9000  pid ${cluster.nodes.at(-1)!.pid}`);
     }
     const demo = o.demoUser ?? { user: 'demo', password: 'demo' };
     const made = await registerDemo(state.controllers[0]!, demo.user, demo.password);
     o.print(`user ${demo.user} ${made === 'created' ? 'created' : 'already exists'}`);
-    await cli(['login', demo.user, demo.password, '--controllers', state.controllers.join(',')]);
+    const cliEnv: Record<string, string> = o.tls ? { TLS_CA: tlsEnv.TLS_CA! } : {};
+    await cli(['login', demo.user, demo.password, '--controllers', state.controllers.join(',')], 60_000, cliEnv);
     o.print(`CLI logged in as ${demo.user}`);
     if (o.mountDir) {
       const mountDir = resolve(o.mountDir);
       mkdirSync(mountDir, { recursive: true });
-      await cli(['mount', mountDir, '--controllers', state.controllers.join(',')], 60_000);
+      await cli(['mount', mountDir, '--controllers', state.controllers.join(',')], 60_000, cliEnv);
       state.mountDir = mountDir;
       const mountPid = findMountPid(mountDir);
       if (mountPid) state.nodes.push({ role: 'mount', id: 'mount', pid: mountPid, logFile: '', bin: binPath('mount') });
@@ -197,6 +213,7 @@ export interface NodeStatus extends StateNode {
 export async function localClusterStatus(dataDir: string): Promise<{ state?: ClusterState; nodes: NodeStatus[]; mounted: boolean }> {
   const state = readState(resolve(dataDir));
   if (!state) return { nodes: [], mounted: false };
+  if (state.tlsCa) applyClientTls({ tlsCa: state.tlsCa });
   const mounted = state.mountDir ? (await isMounted(state.mountDir)) && existsSync(state.mountDir) : false;
   const nodes = await Promise.all(state.nodes.map(async (n) => {
     const running = isOurProcess(n.pid, n.bin);

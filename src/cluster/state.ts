@@ -23,6 +23,8 @@ export interface ClusterState {
   controllers: string[];
   nodes: StateNode[];
   mountDir?: string;
+  /** TLS_CA of a cluster started with TLS (its URLs are https): status checks trust it */
+  tlsCa?: string;
 }
 
 export const STATE_FILE = 'cluster.json';

@@ -139,6 +139,7 @@ export const controllerSchema = {
   dataDir: v.str('DATA_DIR', '/app/data', 'Data directory; the database is DATA_DIR/controller-<id>/redcloud.db.'),
   gossipIntervalMs: v.durationMs('GOSSIP_INTERVAL', '1s', 'Interval between gossip rounds.', 10),
   gossipFanout: v.int('GOSSIP_FANOUT', '2', 'Peers contacted per gossip round.', 1, 16),
+  peerForgetAfterMs: v.durationMs('PEER_FORGET_AFTER', '24h', 'A controller learned through gossip and silent for this long leaves the membership (CONTROLLER_PEERS stay).', 1000),
   antiEntropyIntervalMs: v.durationMs('ANTI_ENTROPY_INTERVAL', '30s', 'Interval between bucket-hash anti-entropy rounds.', 100),
   heartbeatTimeoutMs: v.durationMs('HEARTBEAT_TIMEOUT', '30s', 'A chunkserver silent for longer is marked failed.', 100),
   repairIntervalMs: v.durationMs('REPAIR_INTERVAL', '60s', 'Interval between repair cycles (also run on membership change).', 100),

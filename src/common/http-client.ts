@@ -48,6 +48,8 @@ export interface RequestOptions {
   body?: unknown;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** extra headers computed from the request as sent (cluster-auth.ts clusterSigner); not with a streamed body */
+  sign?: (method: string, pathWithQuery: string, body: string | Uint8Array | undefined) => Record<string, string>;
 }
 
 /** Combines the caller's signals with a timeout; reports which one fired. */
@@ -161,9 +163,15 @@ export async function request(url: string, opts: RequestOptions): Promise<HttpRe
     }
   }
   if (typeof body === 'string' || body instanceof Uint8Array) headers['content-length'] = String(Buffer.byteLength(body));
+  const method = opts.method ?? (body === undefined ? 'GET' : 'POST');
+  if (opts.sign) {
+    if (body !== undefined && typeof body !== 'string' && !(body instanceof Uint8Array)) throw errors.invalid('A signed request needs a body in memory');
+    const target = new URL(url);
+    Object.assign(headers, opts.sign(method, `${target.pathname}${target.search}`, body));
+  }
   let res: HttpResponse;
   try {
-    res = toResponse(await send(url, opts.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, signal));
+    res = toResponse(await send(url, method, headers, body, signal));
   } catch (err) {
     if (timeout.aborted) throw errors.timeout(`Request to ${url} timed out after ${opts.timeoutMs} ms`, { url });
     if (opts.signal?.aborted) throwIfAborted(opts.signal, `Request to ${url}`);

@@ -10,7 +10,10 @@ import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RedCloudError, toRedCloudError } from './errors.js';
 import { setLocalAddress } from './http-client.js';
 import type { Logger } from './logger.js';
-import { CLUSTER_AUTH_HEADER, type Signer, verifyClusterAuth } from './tokens.js';
+import { createHash } from 'node:crypto';
+import { Transform, pipeline } from 'node:stream';
+import { CLUSTER_AUTH_HEADER, type ClusterClaims, EMPTY_BODY_HASH, admitClusterCall, checkBody } from './cluster-auth.js';
+import type { Signer } from './tokens.js';
 
 export interface ServerOptions {
   logger: Logger;
@@ -144,31 +147,69 @@ function sendError(log: Logger, err: unknown, req: FastifyRequest, reply: Fastif
   void reply.code(rc.status).send(rc.toJSON());
 }
 
+type ClusterRequest = FastifyRequest & { clusterNode?: string; clusterClaims?: ClusterClaims; clusterBodyHash?: string };
+
 /**
- * Hook for internal routes (use it as `onRequest`, so it runs before the body is parsed and
- * validated): the caller must sign with CLUSTER_SECRET. Sets `req.clusterNode`.
+ * Hooks for internal routes (spread them into the route options): `onRequest` checks the header
+ * before the body is read (MAC over method and path, time, the role allowed on this route,
+ * nonce never seen: src/common/cluster-auth.ts), `preParsing` hashes the body as it arrives, and
+ * `preValidation` refuses a body other than the signed one. Sets `req.clusterNode`.
+ * Refusals are 401, logged once per address and route per REFUSAL_LOG_INTERVAL_MS.
  */
 export function clusterAuth(signer: Signer, log: Logger, now: () => number) {
   // One warning per remote address and route per REFUSAL_LOG_INTERVAL_MS (a misconfigured node
   // retrying every few hundred ms must not flood the log); the count of the quiet ones is reported.
   const lastLogged = new Map<string, { atMs: number; suppressed: number }>();
-  return async (req: FastifyRequest): Promise<void> => {
-    try {
-      (req as FastifyRequest & { clusterNode?: string }).clusterNode = verifyClusterAuth(signer, req.headers[CLUSTER_AUTH_HEADER], now());
-    } catch (err) {
-      const url = req.url.split('?')[0]!.slice(0, 200);
-      const key = `${req.ip} ${url}`;
-      const nowMs = now();
-      const seen = lastLogged.get(key);
-      if (seen && nowMs - seen.atMs < REFUSAL_LOG_INTERVAL_MS) {
-        seen.suppressed += 1;
-      } else {
-        if (lastLogged.size >= 10_000) lastLogged.clear();
-        log.warn({ remote: req.ip, url, suppressed: seen?.suppressed ?? 0, reason: (err as Error).message }, 'Refused internal call with a bad cluster signature');
-        lastLogged.set(key, { atMs: nowMs, suppressed: 0 });
-      }
-      throw err;
+  const refused = (req: FastifyRequest, err: unknown): unknown => {
+    const url = req.url.split('?')[0]!.slice(0, 200);
+    const key = `${req.ip} ${url}`;
+    const nowMs = now();
+    const seen = lastLogged.get(key);
+    if (seen && nowMs - seen.atMs < REFUSAL_LOG_INTERVAL_MS) {
+      seen.suppressed += 1;
+    } else {
+      if (lastLogged.size >= 10_000) lastLogged.clear();
+      log.warn({ remote: req.ip, url, suppressed: seen?.suppressed ?? 0, reason: (err as Error).message }, 'Refused internal call with a bad cluster signature');
+      lastLogged.set(key, { atMs: nowMs, suppressed: 0 });
     }
+    return err;
+  };
+  return {
+    onRequest: async (req: FastifyRequest): Promise<void> => {
+      try {
+        const claims = admitClusterCall(signer, req.headers[CLUSTER_AUTH_HEADER], { method: req.method, path: req.url, route: req.routeOptions.url ?? '' }, now());
+        const r = req as ClusterRequest;
+        r.clusterClaims = claims;
+        r.clusterNode = claims.n;
+      } catch (err) {
+        throw refused(req, err);
+      }
+    },
+    preParsing: async (req: FastifyRequest, _reply: FastifyReply, payload: NodeJS.ReadableStream): Promise<NodeJS.ReadableStream> => {
+      const hash = createHash('sha256');
+      const r = req as ClusterRequest;
+      const hashing = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          hash.update(chunk);
+          cb(null, chunk);
+        },
+        flush(cb) {
+          r.clusterBodyHash = hash.digest('base64url');
+          cb();
+        },
+      });
+      pipeline(payload, hashing, () => undefined); // an aborted upload ends the hashing stream too
+      return hashing;
+    },
+    preValidation: async (req: FastifyRequest): Promise<void> => {
+      const r = req as ClusterRequest;
+      try {
+        // a body nobody read (GET, DELETE, an empty POST) was not parsed: the handler sees none
+        checkBody(r.clusterClaims!, r.clusterBodyHash ?? EMPTY_BODY_HASH);
+      } catch (err) {
+        throw refused(req, err);
+      }
+    },
   };
 }
 

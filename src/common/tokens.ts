@@ -3,7 +3,7 @@
  * - session tokens (`login`), valid on every controller since every controller can verify them;
  * - chunk capabilities: a controller's permission to read, write or delete one chunk;
  * - write receipts: a chunkserver's proof that it stored a chunk, checked by the controller on commit;
- * - cluster auth: the header every internal call between daemons carries.
+ * (cluster auth, the header of internal calls, is in cluster-auth.ts, with keys from `derive`.)
  * Format: base64url(JSON payload) "." base64url(HMAC-SHA256). Pure apart from crypto; the clock is passed in.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -13,12 +13,19 @@ export type Purpose = 'session' | 'capability' | 'receipt' | 'cluster';
 
 export class Signer {
   private readonly keys = new Map<Purpose, Buffer>();
+  readonly #secret: string;
 
   constructor(secret: string) {
     if (!secret) throw new RedCloudError('INVALID', 'CLUSTER_SECRET must not be empty');
+    this.#secret = secret;
     for (const purpose of ['session', 'capability', 'receipt', 'cluster'] as const) {
       this.keys.set(purpose, createHmac('sha256', secret).update(`redcloud/${purpose}/v1`).digest());
     }
+  }
+
+  /** A key for `label`, derived from CLUSTER_SECRET (cluster-auth.ts's per-role keys). */
+  derive(label: string): Buffer {
+    return createHmac('sha256', this.#secret).update(label).digest();
   }
 
   private mac(purpose: Purpose, data: string): Buffer {
@@ -128,24 +135,4 @@ export function issueReceipt(signer: Signer, chunkId: string, serverId: string, 
 export function openReceipt(signer: Signer, receipt: unknown, chunkId: string): ReceiptClaims | null {
   const claims = signer.open<ReceiptClaims>('receipt', receipt);
   return claims && claims.c === chunkId && typeof claims.s === 'string' ? claims : null;
-}
-
-// ---- cluster auth ------------------------------------------------------------------------------
-
-export const CLUSTER_AUTH_HEADER = 'x-redcloud-cluster';
-export const CLUSTER_AUTH_SKEW_MS = 5 * 60_000;
-
-/** The header value for an internal call made now by `node`. */
-export function clusterAuthHeader(signer: Signer, node: string, nowMs: number): string {
-  return signer.sign('cluster', { n: node, t: nowMs });
-}
-
-/** Verifies an internal call's header; returns the caller's node id or throws UNAUTHORIZED. */
-export function verifyClusterAuth(signer: Signer, header: unknown, nowMs: number): string {
-  const claims = signer.open<{ n: string; t: number }>('cluster', header);
-  if (!claims) throw new RedCloudError('UNAUTHORIZED', 'Internal call without a valid cluster signature (wrong CLUSTER_SECRET?)');
-  if (typeof claims.t !== 'number' || Math.abs(nowMs - claims.t) > CLUSTER_AUTH_SKEW_MS) {
-    throw new RedCloudError('UNAUTHORIZED', 'Internal call signature is too old or from the future (check clocks)');
-  }
-  return claims.n;
 }

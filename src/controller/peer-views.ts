@@ -6,7 +6,8 @@
  */
 import { requestJson } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
-import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../common/tokens.js';
+import { clusterSigner } from '../common/cluster-auth.js';
+import type { Signer } from '../common/tokens.js';
 import { pickRandom } from './gossip/protocol.js';
 import type { Registry } from './registry.js';
 import { parsePeerView } from './registry-view.js';
@@ -45,7 +46,7 @@ export function createPeerViews(d: PeerViewDeps): PeerViews {
     try {
       const raw = await requestJson<unknown>(`${url}/internal/chunkservers`, {
         timeoutMs: d.requestTimeoutMs, signal: shutdown.signal,
-        headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(d.signer, d.nodeId, d.now()) },
+        sign: clusterSigner(d.signer, 'controller', d.nodeId, d.now),
       });
       const changed = d.registry.merge(parsePeerView(raw), d.now() - sentMs);
       if (changed.length > 0) log.debug({ peer: url, changed }, 'Adopted chunkserver liveness from a peer');

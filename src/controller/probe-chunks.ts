@@ -6,7 +6,8 @@
  */
 import type { ChunkLocation } from '../common/api.js';
 import { request } from '../common/http-client.js';
-import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../common/tokens.js';
+import { clusterSigner } from '../common/cluster-auth.js';
+import type { Signer } from '../common/tokens.js';
 
 export interface ProbeDeps {
   signer: Signer;
@@ -20,7 +21,7 @@ export async function probeChunk(d: ProbeDeps, chunkId: string, servers: readonl
     try {
       const res = await request(`${s.url}/chunks/${chunkId}`, {
         method: 'HEAD', timeoutMs: d.timeoutMs, signal,
-        headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(d.signer, d.nodeId, d.now()) },
+        sign: clusterSigner(d.signer, 'controller', d.nodeId, d.now),
       });
       return res.status === 200 ? s : undefined;
     } catch {

@@ -13,7 +13,8 @@ import { normalizePath, parentOf } from '../common/paths.js';
 import type { Logger } from '../common/logger.js';
 import { clusterAuth } from '../common/http-server.js';
 import { requestJson } from '../common/http-client.js';
-import { CLUSTER_AUTH_HEADER, clusterAuthHeader, issueCapability, type Signer, verifyCapability } from '../common/tokens.js';
+import { clusterSigner } from '../common/cluster-auth.js';
+import { issueCapability, type Signer, verifyCapability } from '../common/tokens.js';
 import { PLACEMENT_WAIT_HEADER, type ControllerStatus } from '../common/api.js';
 import { bearerAuth, userOf } from './auth.js';
 import type { Namespace } from './namespace.js';
@@ -254,7 +255,7 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
       d.logger.warn({ chunkId, server: serverId, user: userOf(req) }, 'Client reported a bad replica; asking the chunkserver to verify it');
       requestJson<{ ok: boolean }>(`${server.url}/internal/verify`, {
         method: 'POST', body: { chunkId }, timeoutMs: d.requestTimeoutMs ?? 10_000,
-        headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(d.signer, d.nodeId, d.now()) },
+        sign: clusterSigner(d.signer, 'controller', d.nodeId, d.now),
       }).then(
         (res) => d.logger.info({ chunkId, server: serverId, ok: res.ok }, res.ok ? 'Reported replica verified intact' : 'Reported replica was corrupt'),
         (err: unknown) => d.logger.warn({ chunkId, server: serverId, err: (err as Error).message }, 'Could not have a reported replica verified'),
@@ -324,13 +325,13 @@ async function findChunks(d: RouteDeps, chunks: { id: string; locations: ChunkLo
 
 function registerInternalRoutes(app: FastifyInstance, d: RouteDeps): void {
   const internal = clusterAuth(d.signer, d.logger, d.now);
-  app.post<B<HeartbeatRequest>>('/internal/heartbeat', { onRequest: internal, schema: { body: schemas.heartbeat } }, async (req): Promise<HeartbeatResponse> => {
+  app.post<B<HeartbeatRequest>>('/internal/heartbeat', { ...internal, schema: { body: schemas.heartbeat } }, async (req): Promise<HeartbeatResponse> => {
     const { needInventory } = d.registry.heartbeat(req.body);
     return { controllers: d.controllers(), needInventory };
   });
   // the chunkservers this controller heard from lately (registry-view.ts): peers adopt fresher entries
-  app.get('/internal/chunkservers', { onRequest: internal, schema: { querystring: schemas.emptyQuery } }, async () => ({ servers: d.registry.view() }));
-  app.post<B<{ chunkId: string; serverId: string; reason?: string }>>('/internal/report-bad', { onRequest: internal, schema: { body: schemas.reportBad } },
+  app.get('/internal/chunkservers', { ...internal, schema: { querystring: schemas.emptyQuery } }, async () => ({ servers: d.registry.view() }));
+  app.post<B<{ chunkId: string; serverId: string; reason?: string }>>('/internal/report-bad', { ...internal, schema: { body: schemas.reportBad } },
     async (req, reply) => {
       d.logger.warn({ chunkId: req.body.chunkId, server: req.body.serverId, reason: req.body.reason }, 'Bad replica reported');
       d.registry.reportBad(req.body.chunkId, req.body.serverId);

@@ -86,6 +86,7 @@ export function createController(c: ControllerComponents): Controller {
   const membership = new Membership({
     self: { id: c.nodeId, url: selfUrl }, seeds: config.controllerPeers.map((p) => withScheme(p, scheme)), scheme, dnsName: config.controllerDns, dnsPort: config.controllerDnsPort,
     aliveWindowMs: Math.max(5000, 5 * config.gossipIntervalMs), baseBackoffMs: config.gossipIntervalMs, maxBackoffMs: 30_000, logger, now,
+    forgetAfterMs: config.peerForgetAfterMs,
   });
   const gossip = createGossipService({
     store, membership, signer, logger, now, random: c.random ?? Math.random,

@@ -37,6 +37,14 @@ export const MAX_TAGS = 1024;
 export const MAX_TAG_DOTS = 256;
 export const MAX_TARGET_BYTES = 4095;
 export const MAX_PASSWORD_HASH_BYTES = 512;
+/**
+ * Largest write sequence a peer may name (in a vv, an update or a digest): far below 2^53, so a
+ * node whose counter a peer raised to it can still write (2^53 - 2^50 more times) instead of
+ * failing with "write sequence went backwards". 2^50 writes are 35 years at a million per second.
+ */
+export const MAX_SEQ = 2 ** 50;
+/** A peer's record stamped further than this past our clock is refused (the cluster-auth skew). */
+export const MAX_FUTURE_HLC_MS = 2 * 60_000;
 const KINDS: readonly EntryKind[] = ['file', 'dir', 'symlink', 'fifo', 'socket', 'char', 'block'];
 const XATTR_PREFIXES = ['user.', 'trusted.', 'security.', 'system.'];
 const LONE_SURROGATE_RE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -108,7 +116,7 @@ function vv(v: unknown, field: string): Record<string, number> {
   if (entries.length > MAX_VV_NODES) fail(field, `must have at most ${MAX_VV_NODES} entries`);
   for (const k of entries) {
     nodeId(k, `${field} key`);
-    int(o[k], `${field}.${k}`, 1, MAX_INT);
+    int(o[k], `${field}.${k}`, 1, MAX_SEQ);
   }
   return o as Record<string, number>;
 }
@@ -306,4 +314,23 @@ export function validateRecord(x: unknown): MetaRecord {
   else if (type === 'user') validateUser(o);
   else validateDead(o, h);
   return x as MetaRecord;
+}
+
+/** A record from a peer must not be stamped from the future (past our clock plus MAX_FUTURE_HLC_MS). */
+export function assertNotFuture(r: MetaRecord, nowMs: number): void {
+  if (r.hlc.wallMs > nowMs + MAX_FUTURE_HLC_MS) fail('hlc.wallMs', `is ${r.hlc.wallMs - nowMs} ms in the future (more than ${MAX_FUTURE_HLC_MS} ms)`);
+}
+
+/**
+ * An update `{ origin, seq, record }` as its origin logged it: a valid record that `origin` wrote
+ * as its write number `seq` (vv[origin] = seq, stamped by origin), with seq at most MAX_SEQ.
+ */
+export function validateUpdate(u: unknown, nowMs: number): void {
+  const o = obj(u, 'update', ['origin', 'seq', 'record']);
+  const origin = nodeId(o.origin, 'update.origin');
+  const seq = int(o.seq, 'update.seq', 1, MAX_SEQ);
+  const r = validateRecord(o.record);
+  if (r.vv[origin] !== seq) fail('update.seq', `must be the record's vv[${origin}]`);
+  if (r.hlc.node !== origin) fail('update.origin', "must be the node that stamped the record's hlc");
+  assertNotFuture(r, nowMs);
 }

@@ -2,8 +2,9 @@
  * The fuzz suite's request generator: a seeded PRNG (mulberry32) and malformed requests built
  * from it — wrong methods, path and query tricks (`..`, NUL, `%00`, unicode, deep paths, huge
  * strings), bad JSON, wrong types, proto-poisoning, bodies on GET, garbage or foreign auth
- * headers, bad chunk ids — aimed at every route of a controller and a chunkserver. Pure: the same
- * seed gives the same requests.
+ * headers, bad chunk ids — aimed at every route of a controller and a chunkserver; and, as a
+ * compromised peer would, malformed gossip (mutated records and updates) that the test signs with a
+ * valid cluster credential (`signAs`). Pure: the same seed gives the same requests.
  */
 export interface FuzzRequest {
   target: 'controller' | 'chunkserver';
@@ -13,6 +14,8 @@ export interface FuzzRequest {
   body?: Buffer;
   /** send as raw bytes on a socket instead of an HTTP request */
   raw?: Buffer;
+  /** the sender signs it with a valid credential of this role (bound to method, path and body) */
+  signAs?: 'controller' | 'chunkserver';
 }
 
 export interface FuzzAuth {
@@ -26,7 +29,15 @@ export interface FuzzAuth {
   /** a real chunk id and a read capability for it */
   chunkId: string;
   readCap: string;
+  /** a real record of the throwaway user, mutated into malformed gossip */
+  sampleRecord: Record<string, unknown>;
 }
+
+/** Internal routes a compromised peer fuzzes with a valid credential, and the role it signs as. */
+const SIGNED: Record<string, 'controller' | 'chunkserver'> = {
+  '/internal/gossip': 'controller', '/internal/gossip/push': 'controller', '/internal/anti-entropy': 'controller',
+  '/internal/anti-entropy/records': 'controller', '/internal/heartbeat': 'chunkserver', '/internal/inventory': 'controller',
+};
 
 import { seededRandom } from '../helpers/prng.js';
 
@@ -117,9 +128,39 @@ export class FuzzGen {
       case '/internal/heartbeat': return { id: 'csx', url: 'http://127.0.7.99:9000', capacityBytes: 1, freeBytes: 1, chunkCount: 0, full: false, inventory: [id] };
       case '/internal/report-bad': return { chunkId: id, serverId: 'cs1' };
       case '/internal/replicate': return { chunkId: id, sources: [{ id: 'cs1', url: this.pick(['http://127.0.7.21:9000', 'http://169.254.169.254', 'file:///etc/passwd']) }] };
-      case '/internal/gossip': return { from: { id: 'x', url: 'http://127.0.7.98:8000' }, digest: {}, peers: [] };
+      case '/internal/gossip': return { from: { id: 'x', url: 'http://127.0.7.98:8000' }, digest: this.chance(0.5) ? {} : { [this.pick(['ctl1', 'x', 'mallory'])]: this.pick([1, 2 ** 53 - 1, 2 ** 50 + 1, -1]) }, peers: [] };
+      case '/internal/gossip/push': return { from: { id: 'x', url: 'http://127.0.7.98:8000' }, updates: Array.from({ length: 1 + this.int(3) }, () => this.update()) };
+      case '/internal/anti-entropy': return { from: { id: 'x', url: 'http://127.0.7.98:8000' }, hashes: this.chance(0.5) ? [] : [this.atom()] };
+      case '/internal/anti-entropy/records': return { from: { id: 'x', url: 'http://127.0.7.98:8000' }, records: Array.from({ length: 1 + this.int(3) }, () => this.mutatedRecord()) };
       default: return { path: this.atom(), mode: this.value(), recursive: this.value(), parents: this.value() };
     }
+  }
+
+  /** an update as a peer would send it: origin and seq often inconsistent with the record */
+  update(): Record<string, unknown> {
+    return {
+      origin: this.pick(['ctl1', 'mallory', 'x', this.atom()]),
+      seq: this.pick([1, 2, 2 ** 50, 2 ** 50 + 1, 2 ** 53 - 1, 0, -5, 1.5, 'x']),
+      record: this.mutatedRecord(),
+    };
+  }
+
+  /** the sample record with one malformation (or none: then a valid record of the throwaway user) */
+  mutatedRecord(): Record<string, unknown> {
+    const r = structuredClone(this.auth.sampleRecord) as Record<string, any>;
+    const keys = Object.keys(r);
+    switch (this.int(9)) {
+      case 0: r.hlc = { ...r.hlc, wallMs: this.value() }; break;
+      case 1: r.hlc = { ...r.hlc, wallMs: r.hlc.wallMs + this.pick([1e6, 86_400_000, 1e12]), node: this.pick(['mallory', 'ctl1']) }; break;
+      case 2: r.vv = { ...r.vv, [this.pick(['ctl1', 'mallory', 'x', '__proto__'])]: this.pick([2 ** 53 - 1, 2 ** 50 + 1, 0, -1, 1.5, 'x', 2]) }; break;
+      case 3: r[this.pick(keys)] = this.value(); break;
+      case 4: if (r.content?.v) r.content.v.chunks = this.pick<unknown>(['notalist', [{ id: '../../../../etc/passwd', size: 1 }], [{ id: 'f'.repeat(64), size: -1 }], [this.value(), this.value()]]); break;
+      case 5: delete r[this.pick(keys)]; break;
+      case 6: r.key = this.atom(); break;
+      case 7: r.type = this.pick(['user', 'dead', 'link', 'entry', 'x']); break;
+      default: break;
+    }
+    return r;
   }
 
   body(route: string): { body?: Buffer; type?: string } {
@@ -217,6 +258,15 @@ export class FuzzGen {
     if (route.startsWith('/v1/fs/') && method === 'GET') path += this.query(route);
     else if (this.chance(0.1)) path += this.query(route);
     const headers = this.authHeaders(route, target, method);
+    const role = SIGNED[route];
+    if (role && method === routeMethod && this.chance(0.9)) {
+      // a compromised peer: well-formed JSON shaped like the route's messages, signed by the sender
+      delete headers['x-redcloud-cluster'];
+      if (method === 'GET') return { target, method, path, headers, signAs: role };
+      const t = this.template(route);
+      if (this.chance(0.2)) t[this.pick(Object.keys(t))] = this.value();
+      return { target, method, path, headers: { ...headers, 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(t)), signAs: role };
+    }
     const withBody = method !== 'GET' && method !== 'HEAD' ? this.chance(0.9) : this.chance(0.2);
     if (withBody) {
       const { body, type } = this.body(route);

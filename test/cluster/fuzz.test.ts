@@ -2,7 +2,10 @@
  * Fuzzing a real controller and a real chunkserver (127.0.7.11 and 127.0.7.21) with thousands of
  * malformed requests (test/cluster/fuzz-gen.ts): every answer is below 500 (or 503/507), error
  * answers are JSON { code, message }, no request hangs, both daemons stay up and healthy, and the
- * owner's listing, a file's bytes and the chunk directory are exactly as before. The seed is
+ * owner's listing, a file's bytes and the chunk directory are exactly as before. Part of the requests
+ * come from a compromised peer: internal routes signed with a valid cluster credential (malformed
+ * gossip and records); after them every stored record passes validation and the owner's records
+ * are unchanged. The seed is
  * printed; FUZZ_SEED=<n> replays a run (CI=true fixes it), FUZZ_REQUESTS=<n> changes its length (default 3000).
  */
 import { request as httpRequest } from 'node:http';
@@ -14,7 +17,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ReadPlan } from '../../src/common/api.js';
 import { DEV_CLUSTER_SECRET } from '../../src/common/config.js';
-import { Signer, clusterAuthHeader } from '../../src/common/tokens.js';
+import { Signer } from '../../src/common/tokens.js';
+import { CLUSTER_AUTH_HEADER, signClusterCall } from '../../src/common/cluster-auth.js';
+import type { MetaRecord } from '../../src/meta/types.js';
+import { MAX_FUTURE_HLC_MS, MAX_SEQ, validateRecord } from '../../src/meta/validate.js';
 import { listFiles, sha256File } from '../helpers/files.js';
 import { getJson, http, loginToken } from '../helpers/http.js';
 import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
@@ -27,9 +33,26 @@ const CONCURRENCY = 16;
 const REQUEST_TIMEOUT_MS = 20_000;
 
 interface Answer { status: number; body: string }
+/** what a compromised peer signs with: the cluster's real secret */
+const peerSigner = new Signer(DEV_CLUSTER_SECRET);
+
+/** Every record the controller holds, read with a valid controller credential. */
+async function records(url: string): Promise<MetaRecord[]> {
+  const body = JSON.stringify({ from: { id: 'fuzz-peer', url: 'http://127.0.7.98:8000' }, hashes: [] });
+  const r = await http(`${url}/internal/anti-entropy`, {
+    method: 'POST', body,
+    headers: { 'content-type': 'application/json', [CLUSTER_AUTH_HEADER]: signClusterCall(peerSigner, 'controller', 'fuzz-peer', { method: 'POST', path: '/internal/anti-entropy', body }, Date.now()) },
+  });
+  assert.is(r.status, 200, `anti-entropy dump: ${r.status}`);
+  return r.json<{ records: MetaRecord[] }>().records;
+}
+
+/** The owner's records (files, links, account): the fuzz must leave them exactly as they were. */
+const ownerRecords = (rs: MetaRecord[]): MetaRecord[] =>
+  rs.filter((r) => (r as { owner?: string }).owner === 'owner' || (r as { name?: string }).name === 'owner').sort((a, b) => (a.key < b.key ? -1 : 1));
 interface Snapshot { listing: unknown; sha: string; chunks: string[] }
 
-const ctx: { tc?: TestCluster; auth?: FuzzAuth; ownerToken: string; before?: Snapshot } = { ownerToken: '' };
+const ctx: { tc?: TestCluster; auth?: FuzzAuth; ownerToken: string; before?: Snapshot; ownerBefore?: MetaRecord[] } = { ownerToken: '' };
 const test = suite('fuzz');
 
 function send(base: { host: string; port: number }, r: FuzzRequest): Promise<Answer> {
@@ -37,7 +60,11 @@ function send(base: { host: string; port: number }, r: FuzzRequest): Promise<Ans
   return new Promise((resolve, reject) => {
     const req = httpRequest({
       host: base.host, port: base.port, method: r.method, path: r.path, agent: false,
-      headers: { ...r.headers, ...(r.body ? { 'content-length': String(r.body.length) } : {}) },
+      headers: {
+        ...r.headers,
+        ...(r.body ? { 'content-length': String(r.body.length) } : {}),
+        ...(r.signAs ? { [CLUSTER_AUTH_HEADER]: signClusterCall(peerSigner, r.signAs, 'fuzz-peer', { method: r.method, path: r.path, body: r.body }, Date.now()) } : {}),
+      },
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     }, (res) => {
       const parts: Buffer[] = [];
@@ -128,12 +155,19 @@ useTestCluster(test, 'fuzz', ctx, { label: 'fuzz', net: '127.0.7', controllers: 
   const up = await tc.cli.run(['upload', join(work, 'target.bin'), 'keep', '--to', '/fuzz/target.bin']);
   if (up.exitCode !== 0) throw new Error(`upload: ${up.stderr}`);
   const plan = await getJson<ReadPlan>(`${url}/v1/fs/read?path=${encodeURIComponent('/fuzz/target.bin')}`, ctx.ownerToken);
+  const mk = await http(`${url}/v1/fs/mkdir`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${malloryToken}` }, body: JSON.stringify({ path: '/m' }) });
+  if (mk.status >= 300) throw new Error(`mallory mkdir: ${mk.status}`);
+  const all = await records(url);
+  const sample = all.find((r) => r.type === 'inode' && (r as { owner?: string }).owner === 'mallory');
+  if (!sample) throw new Error('no record of mallory to mutate');
+  ctx.ownerBefore = ownerRecords(all);
   const now = Date.now();
   ctx.auth = {
     malloryToken, ownerToken: ctx.ownerToken,
-    wrongClusterHeader: clusterAuthHeader(new Signer('wrong-secret-fuzz-0123456789'), 'cs1', now),
-    staleClusterHeader: clusterAuthHeader(new Signer(DEV_CLUSTER_SECRET), 'cs1', now - 3_600_000),
+    wrongClusterHeader: signClusterCall(new Signer('wrong-secret-fuzz-0123456789'), 'chunkserver', 'cs1', { method: 'POST', path: '/internal/heartbeat', body: '{}' }, now),
+    staleClusterHeader: signClusterCall(new Signer(DEV_CLUSTER_SECRET), 'chunkserver', 'cs1', { method: 'POST', path: '/internal/heartbeat', body: '{}' }, now - 3_600_000),
     chunkId: plan.data.chunks[0]!.id, readCap: plan.data.chunks[0]!.cap,
+    sampleRecord: sample as unknown as Record<string, unknown>,
   };
   ctx.before = await snapshot(tc);
 });
@@ -147,11 +181,13 @@ test(`${REQUESTS} malformed requests: no 5xx, JSON errors, no hang, no crash, no
     const statuses = new Map<number, number>();
     const problems: string[] = [];
     let next = 0;
+    let signedCount = 0;
     const started = Date.now();
     const worker = async (): Promise<void> => {
       while (next < REQUESTS && problems.length < 20) {
         const i = next++;
         const r = gen.next();
+        if (r.signAs) signedCount++;
         let a: Answer;
         try {
           a = await send(targets[r.target], r);
@@ -177,6 +213,15 @@ test(`${REQUESTS} malformed requests: no 5xx, JSON errors, no hang, no crash, no
     }
     const after = await snapshot(tc);
     assert.equal(after, ctx.before, 'state after the fuzz equals the state before');
+    // what the compromised peer's signed gossip left: nothing invalid, the owner's records as they were
+    const stored = await records(tc.controllerUrls[0]!);
+    for (const r of stored) {
+      validateRecord(r);
+      assert.ok(r.hlc.wallMs <= Date.now() + MAX_FUTURE_HLC_MS, `${r.key.replace(/\0/g, ':')} stored from the future`);
+      for (const [node, seq] of Object.entries(r.vv)) assert.ok(seq <= MAX_SEQ, `${r.key.replace(/\0/g, ':')}: vv[${node}] = ${seq}`);
+    }
+    assert.equal(ownerRecords(stored), ctx.ownerBefore, "the owner's records are unchanged");
+    process.stdout.write(`fuzz: ${signedCount} requests signed with a valid cluster credential\n`);
   } catch (err) {
     tc.dumpLogs();
     throw err;

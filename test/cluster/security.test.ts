@@ -14,7 +14,8 @@ import * as assert from 'uvu/assert';
 import { binPath, repoRoot } from '../../src/cluster/paths.js';
 import { CAP_HEADER, type ReadPlan } from '../../src/common/api.js';
 import { DEV_CLUSTER_SECRET } from '../../src/common/config.js';
-import { CLUSTER_AUTH_HEADER, Signer, clusterAuthHeader, issueCapability } from '../../src/common/tokens.js';
+import { Signer, issueCapability } from '../../src/common/tokens.js';
+import { CLUSTER_AUTH_HEADER, signClusterCall } from '../../src/common/cluster-auth.js';
 import { createCli, findEntryIn, type Cli } from '../helpers/cli.js';
 import { sha256File } from '../helpers/files.js';
 import { getJson, http, loginToken } from '../helpers/http.js';
@@ -165,17 +166,17 @@ step('a chunkserver with the wrong CLUSTER_SECRET is refused and the refusal log
   const wrong = new Signer('wrong-secret-0123456789abcdef');
   const cs1 = tc.chunkservers[0]!.url;
   const body = JSON.stringify({ chunkId: 'a'.repeat(64), sources: [{ id: 'cs2', url: tc.chunkservers[1]!.url }] });
-  for (const header of [clusterAuthHeader(wrong, 'ctl1', Date.now()), 'garbage', undefined]) {
+  for (const header of [signClusterCall(wrong, 'controller', 'ctl1', { method: 'POST', path: '/internal/replicate', body }, Date.now()), 'garbage', undefined]) {
     const rep = await http(`${cs1}/internal/replicate`, { method: 'POST', headers: { 'content-type': 'application/json', ...(header ? { [CLUSTER_AUTH_HEADER]: header } : {}) }, body });
     assert.is(rep.status, 401, `replicate with header ${header?.slice(0, 10)}`);
     const inv = await http(`${cs1}/internal/inventory`, { headers: header ? { [CLUSTER_AUTH_HEADER]: header } : {} });
     assert.is(inv.status, 401);
   }
-  const gossip = await http(`${tc.controllerUrls[0]}/internal/gossip`, { method: 'POST', headers: { 'content-type': 'application/json', [CLUSTER_AUTH_HEADER]: clusterAuthHeader(wrong, 'ctlx', Date.now()) }, body: '{}' });
+  const gossip = await http(`${tc.controllerUrls[0]}/internal/gossip`, { method: 'POST', headers: { 'content-type': 'application/json', [CLUSTER_AUTH_HEADER]: signClusterCall(wrong, 'controller', 'ctlx', { method: 'POST', path: '/internal/gossip', body: '{}' }, Date.now()) }, body: '{}' });
   // Refused either way (gossip validates its body before checking the signature: 400 or 401).
   assert.ok(gossip.status === 401 || gossip.status === 400, `gossip with the wrong secret answered ${gossip.status}`);
   // A stale (replayed) header with the right secret is refused too.
-  const stale = clusterAuthHeader(new Signer(DEV_CLUSTER_SECRET), 'ctl1', Date.now() - 10 * 60_000);
+  const stale = signClusterCall(new Signer(DEV_CLUSTER_SECRET), 'controller', 'ctl1', { method: 'GET', path: '/internal/inventory' }, Date.now() - 10 * 60_000);
   assert.is((await http(`${cs1}/internal/inventory`, { headers: { [CLUSTER_AUTH_HEADER]: stale } })).status, 401);
   await waitFor("cs1 to log the refusals", () => warnLines(csLog(tc, 1), "Refused internal call").length >= 2);
 });

@@ -15,6 +15,7 @@ export default class ClusterUp extends Command {
   static override examples = [
     '<%= config.bin %> cluster up --foreground',
     '<%= config.bin %> cluster up --controllers 1 --chunkservers 3 --no-mount',
+    '<%= config.bin %> cluster up --tls-cert node.pem --tls-key node.key --tls-ca ca.pem   # HTTPS everywhere; then export TLS_CA=ca.pem',
   ];
   static override flags = {
     controllers: Flags.integer({ summary: 'Number of controllers.', default: 3, min: 1, max: 9 }),
@@ -25,6 +26,9 @@ export default class ClusterUp extends Command {
     foreground: Flags.boolean({ summary: 'Stay in the foreground; Ctrl-C stops the cluster.', default: false }),
     net: Flags.string({ summary: 'First three octets of the loopback addresses (controllers .11.., chunkservers .21..).', default: '127.0.0' }),
     json: Flags.boolean({ summary: 'Print the cluster state as JSON.', default: false }),
+    'tls-cert': Flags.string({ summary: 'Serve HTTPS with this PEM certificate (IP SANs of every node address); needs --tls-key and --tls-ca.', dependsOn: ['tls-key', 'tls-ca'] }),
+    'tls-key': Flags.string({ summary: 'PEM private key of --tls-cert.', dependsOn: ['tls-cert'] }),
+    'tls-ca': Flags.string({ summary: 'PEM CA bundle that signed --tls-cert; every node, the CLI and the mount verify HTTPS against it.', dependsOn: ['tls-cert'] }),
   };
 
   async run(): Promise<unknown> {
@@ -37,12 +41,14 @@ export default class ClusterUp extends Command {
       state = await upLocalCluster({
         controllers: flags.controllers, chunkservers: flags.chunkservers, dataDir: flags.data,
         mountDir: flags['no-mount'] ? undefined : flags.mount, print, net: flags.net,
+        tls: flags['tls-cert'] ? { cert: flags['tls-cert'], key: flags['tls-key']!, ca: flags['tls-ca']! } : undefined,
       });
     } catch (err) {
       this.error(`${(err as Error).message}`, { exit: err instanceof RedCloudError ? err.exitCode : 1 });
     }
     if (flags.json) this.log(JSON.stringify(state, null, 2));
     print('');
+    if (state.tlsCa) print(`The cluster serves HTTPS: give the CLI its CA with  export TLS_CA=${state.tlsCa}`);
     print('RedCloud is running. Try:');
     if (state.mountDir) print(`  cp README.md ${state.mountDir}/ && ls -l ${state.mountDir}`);
     print('  node bin/redcloud.js upload README.md docs readme');

@@ -13,11 +13,14 @@ import { clusterAuth } from '../../common/http-server.js';
 import { requestJson } from '../../common/http-client.js';
 import type { Logger } from '../../common/logger.js';
 import { logEvery } from '../../common/log-every.js';
-import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../../common/tokens.js';
+import { clusterSigner } from '../../common/cluster-auth.js';
+import type { Signer } from '../../common/tokens.js';
 import type { Digest, MetaRecord, Update } from '../../meta/types.js';
 import type { RemoteApplyResult } from '../metadata-store.js';
-import { NODE_ID_RE, validateRecord } from '../../meta/validate.js';
+import { MAX_SEQ, assertNotFuture, validateRecord, validateUpdate } from '../../meta/validate.js';
 import type { Membership } from './membership.js';
+import { type Challenge, httpChallenge, proveCandidates, registerWhoamiRoute, whoami } from './peer-proof.js';
+import type { WhoamiAnswer } from '../../common/cluster-auth.js';
 import { collectableTombstones, type PeerDigestView, type TombstoneCandidate } from './tombstones.js';
 import {
   type AntiEntropyRequest, type Fingerprinted, type AntiEntropyResponse, type GossipPull, type GossipPullResponse, type GossipPush, type PeerRef,
@@ -59,11 +62,15 @@ export interface GossipHandlers {
   push(body: GossipPush): void;
   antiEntropy(body: AntiEntropyRequest): AntiEntropyResponse;
   records(body: { from: PeerRef; records: MetaRecord[] }): void;
+  /** the answer to a peer-proof challenge (peer-proof.ts) */
+  whoami(nonce: string): WhoamiAnswer;
 }
 
 export interface GossipDeps {
   store: GossipStore;
   transport?: GossipTransport;
+  /** how candidates are challenged (default: an unauthenticated GET /internal/whoami over HTTP) */
+  challenge?: Challenge;
   membership: Membership;
   signer: Signer;
   logger: Logger;
@@ -153,7 +160,8 @@ export function createGossipService(d: GossipDeps): GossipService {
 
   function noteDigest(from: PeerRef, digest: Digest): void {
     const own = digest[self.id];
-    if (own !== undefined) d.store.noteOwnSeq(own); // a restored controller never reuses a write number
+    // a restored controller never reuses a write number; a peer cannot push it past MAX_SEQ
+    if (typeof own === 'number' && Number.isSafeInteger(own) && own <= MAX_SEQ) d.store.noteOwnSeq(own);
     const mine = d.store.digest();
     digests.set(from.id, {
       url: from.url, id: from.id, digest, atMs: d.now(), lagUpdates: missingCount(digest, mine), behindUpdates: missingCount(mine, digest),
@@ -165,9 +173,11 @@ export function createGossipService(d: GossipDeps): GossipService {
     body,
     timeoutMs: d.options.requestTimeoutMs,
     signal,
-    headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(d.signer, self.id, d.now()) },
+    sign: clusterSigner(d.signer, 'controller', self.id, d.now),
   });
   const transport = d.transport ?? httpTransport;
+  const challenge: Challenge = d.challenge
+    ?? (d.transport ? (url, nonce, signal) => d.transport!(url, '/internal/whoami', { nonce }, signal) : httpChallenge(d.options.requestTimeoutMs));
 
   async function call<T>(url: string, path: string, body: unknown): Promise<T> {
     stats.bytesSent += JSON.stringify(body).length;
@@ -193,12 +203,8 @@ export function createGossipService(d: GossipDeps): GossipService {
     if (refused > 0) log.warn({ peer, refused, first }, 'Refused malformed records from a peer');
     return out;
   }
-  const checkUpdate = (u: Update): void => {
-    if (!u || typeof u !== 'object' || !NODE_ID_RE.test(String(u.origin)) || !Number.isSafeInteger(u.seq) || u.seq < 1) {
-      throw new Error('update without a valid origin and seq');
-    }
-    validateRecord(u.record);
-  };
+  const checkUpdate = (u: Update): void => validateUpdate(u, d.now());
+  const checkRecord = (r: MetaRecord): void => assertNotFuture(validateRecord(r), d.now());
 
   function applyUpdates(incoming: Update[], peer: string): number {
     let changed = 0;
@@ -310,7 +316,8 @@ export function createGossipService(d: GossipDeps): GossipService {
   async function round(kind: 'full' | 'push' = 'full'): Promise<void> {
     stats.rounds++;
     const targets = pickRandom(d.membership.contactable(), d.options.fanout, d.random);
-    await Promise.all(targets.map((p) => contact(p.url, kind)));
+    // URLs gossip mentioned are challenged alongside (peer-proof.ts); proven ones join the next round
+    await Promise.all([...targets.map((p) => contact(p.url, kind)), proveCandidates({ membership: d.membership, signer: d.signer, challenge, logger: log }, shutdown.signal)]);
   }
 
   function nudge(): void {
@@ -346,7 +353,7 @@ export function createGossipService(d: GossipDeps): GossipService {
 
   function mergeWhole(incoming: MetaRecord[], peer: string): number {
     let changed = 0;
-    const records = valid(incoming, peer, validateRecord);
+    const records = valid(incoming, peer, checkRecord);
     d.store.transaction(() => {
       for (const r of records) {
         const out = d.store.mergeRecord(r);
@@ -409,32 +416,34 @@ export function createGossipService(d: GossipDeps): GossipService {
       stats.bytesReceived += JSON.stringify(body).length;
       mergeWhole(body.records, body.from.id);
     },
+    whoami: (nonce) => whoami(d.signer, d.membership, nonce),
   };
 
   function registerRoutes(app: FastifyInstance): void {
+    registerWhoamiRoute(app, d.signer, d.membership);
     const guard = clusterAuth(d.signer, log, d.now);
     const peerRef = { type: 'object', required: ['id', 'url'], properties: { id: { type: 'string', maxLength: 128 }, url: { type: 'string', maxLength: 512 } } };
-    const digest = { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } };
+    const digest = { type: 'object', maxProperties: 1024, additionalProperties: { type: 'integer', minimum: 0, maximum: MAX_SEQ } };
     const urls = { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 512 } };
     const updates = { type: 'array', maxItems: MAX_GOSSIP_UPDATES, items: { type: 'object', required: ['origin', 'seq', 'record'] } };
     const records = { type: 'array', maxItems: 100_000, items: { type: 'object', required: ['key', 'type', 'vv', 'hlc'] } };
     const body = (required: string[], properties: Record<string, unknown>) => ({ body: { type: 'object', required, properties } });
 
     app.post<{ Body: GossipPull }>('/internal/gossip', {
-      onRequest: guard, schema: body(['from', 'digest'], { from: peerRef, digest, peers: urls, peersHash: { type: 'string', maxLength: 64 } }),
+      ...guard, schema: body(['from', 'digest'], { from: peerRef, digest, peers: urls, peersHash: { type: 'string', maxLength: 64 } }),
     },
       async (req) => handlers.pull(req.body));
-    app.post<{ Body: GossipPush }>('/internal/gossip/push', { onRequest: guard, schema: body(['from', 'updates'], { from: peerRef, updates }) },
+    app.post<{ Body: GossipPush }>('/internal/gossip/push', { ...guard, schema: body(['from', 'updates'], { from: peerRef, updates }) },
       async (req, reply) => {
         handlers.push(req.body);
         return reply.code(204).send();
       });
     app.post<{ Body: AntiEntropyRequest }>('/internal/anti-entropy', {
-      onRequest: guard,
+      ...guard,
       schema: body(['from', 'hashes'], { from: peerRef, hashes: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 64 } } }),
     }, async (req) => handlers.antiEntropy(req.body));
     app.post<{ Body: { from: PeerRef; records: MetaRecord[] } }>('/internal/anti-entropy/records', {
-      onRequest: guard, schema: body(['from', 'records'], { from: peerRef, records }),
+      ...guard, schema: body(['from', 'records'], { from: peerRef, records }),
     }, async (req, reply) => {
       handlers.records(req.body);
       return reply.code(204).send();

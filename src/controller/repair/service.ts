@@ -11,7 +11,8 @@ import type { ReplicationFactor } from '../../common/config.js';
 import { toRedCloudError } from '../../common/errors.js';
 import { request, requestJson } from '../../common/http-client.js';
 import type { Logger } from '../../common/logger.js';
-import { CLUSTER_AUTH_HEADER, clusterAuthHeader, type Signer } from '../../common/tokens.js';
+import { clusterSigner } from '../../common/cluster-auth.js';
+import type { Signer } from '../../common/tokens.js';
 import type { Registry } from '../registry.js';
 import type { MetadataStore } from '../metadata-store.js';
 import { GcTracker } from './gc.js';
@@ -93,7 +94,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
   let lastSignature = '';
   const totals: RepairTotals = { cycles: 0, replicated: 0, replicateFailed: 0, trimmed: 0, garbageDeleted: 0 };
 
-  const auth = (): Record<string, string> => ({ [CLUSTER_AUTH_HEADER]: clusterAuthHeader(deps.signer, deps.nodeId, deps.now()) });
+  const auth = clusterSigner(deps.signer, 'controller', deps.nodeId, deps.now);
   const base = (url: string): string => url.replace(/\/+$/, '');
   /** What, when it changes, calls for a cycle soon: the healthy set, fullness, bad-replica reports. */
   const signature = (servers: ChunkserverStatus[]): string =>
@@ -109,7 +110,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
     if (!target || sources.length === 0) return;
     try {
       await requestJson<ChunkPutResponse>(`${base(target.url)}/internal/replicate`, {
-        method: 'POST', body: { chunkId: t.chunkId, sources }, headers: auth(), timeoutMs: o.requestTimeoutMs, signal: shutdown.signal,
+        method: 'POST', body: { chunkId: t.chunkId, sources }, sign: auth, timeoutMs: o.requestTimeoutMs, signal: shutdown.signal,
       });
       deps.store.addLocations(t.target, [t.chunkId]);
       r.replicated += 1;
@@ -129,7 +130,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
   /** DELETE of one replica; true when the server no longer holds it. */
   async function deleteReplica(chunkId: string, server: ChunkserverStatus, why: string): Promise<boolean> {
     try {
-      await request(`${base(server.url)}/chunks/${chunkId}`, { method: 'DELETE', headers: auth(), timeoutMs: o.requestTimeoutMs, signal: shutdown.signal });
+      await request(`${base(server.url)}/chunks/${chunkId}`, { method: 'DELETE', sign: auth, timeoutMs: o.requestTimeoutMs, signal: shutdown.signal });
       deps.store.removeLocations(server.id, [chunkId]);
       log.debug({ chunkId, server: server.id, why }, 'Deleted a chunk replica');
       return true;

@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { HeartbeatRequest } from '../../../src/common/api.js';
 import { silentLogger } from '../../../src/common/logger.js';
-import { CLUSTER_AUTH_HEADER, verifyClusterAuth } from '../../../src/common/tokens.js';
+import { CLUSTER_AUTH_HEADER, verifyClusterCall } from '../../../src/common/cluster-auth.js';
 import { createHeartbeat } from '../../../src/chunkserver/heartbeat.js';
 import { createMemoryStore } from '../../../src/chunkserver/memory-store.js';
 import { chunk, signer } from './helpers.js';
@@ -25,7 +25,7 @@ async function fakeController(): Promise<FakeController> {
   const app = Fastify();
   const fc: FakeController = { app, url: '', beats: [], answer: { controllers: [], needInventory: false } };
   app.post('/internal/heartbeat', async (req) => {
-    verifyClusterAuth(signer, req.headers[CLUSTER_AUTH_HEADER], Date.now());
+    if (verifyClusterCall(signer, req.headers[CLUSTER_AUTH_HEADER], { method: req.method, path: req.url }, Date.now()).r !== 'chunkserver') throw new Error('not a chunkserver');
     fc.beats.push(req.body as HeartbeatRequest);
     return fc.answer;
   });

@@ -7,7 +7,8 @@
 import { Readable } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { clusterAuthHeader, CLUSTER_AUTH_HEADER, openReceipt } from '../../../src/common/tokens.js';
+import { openReceipt } from '../../../src/common/tokens.js';
+import { CLUSTER_AUTH_HEADER, signClusterCall } from '../../../src/common/cluster-auth.js';
 import { createMemoryStore } from '../../../src/chunkserver/memory-store.js';
 import { createChunkserver } from '../../../src/chunkserver/server.js';
 import { silentLogger } from '../../../src/common/logger.js';
@@ -33,7 +34,7 @@ async function startPair() {
 }
 
 const replicate = (cs: { app: { inject: Function } }, body: unknown) => (cs.app.inject as (o: unknown) => Promise<{ statusCode: number; json(): any }>)({
-  method: 'POST', url: '/internal/replicate', headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(signer, 'ctl', Date.now()) }, payload: body,
+  method: 'POST', url: '/internal/replicate', headers: { [CLUSTER_AUTH_HEADER]: signClusterCall(signer, 'controller', 'ctl', { method: 'POST', path: '/internal/replicate', body: JSON.stringify(body) }, Date.now()) }, payload: body,
 });
 
 test('pulls a chunk from the first working source and verifies it', async () => {

@@ -8,7 +8,11 @@ import * as assert from 'uvu/assert';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CAP_HEADER, CLIENT_VERIFIES_HEADER, RECEIPT_HEADER } from '../../../src/common/api.js';
-import { clusterAuthHeader, CLUSTER_AUTH_HEADER, issueCapability, openReceipt, Signer } from '../../../src/common/tokens.js';
+import { issueCapability, openReceipt, Signer } from '../../../src/common/tokens.js';
+import { CLUSTER_AUTH_HEADER, type ClusterRole, signClusterCall } from '../../../src/common/cluster-auth.js';
+
+const signed = (s: Signer, role: ClusterRole, method: string, path: string, body?: unknown): Record<string, string> =>
+  ({ [CLUSTER_AUTH_HEADER]: signClusterCall(s, role, 'n1', { method, path, body: body === undefined ? undefined : JSON.stringify(body) }, NOW) });
 import type { Chunkserver } from '../../../src/chunkserver/server.js';
 import { cap, chunk, filesUnder, makeServer, NOW, removeDir, signer, tempDir } from './helpers.js';
 
@@ -111,15 +115,16 @@ s('missing, forged, expired, wrong-op and other-chunk capabilities → 403, noth
 s('GET and DELETE accept cluster auth; PUT does not; a bad cluster signature → 401', async ({ cs }) => {
   const c = chunk(500);
   await cs.app.inject({ method: 'PUT', url: `/chunks/${c.id}`, headers: { ...octet, [CAP_HEADER]: cap(c.id, 'w') }, payload: c.data });
-  const cluster = { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(signer, 'cs-other', NOW) };
-  const put = await cs.app.inject({ method: 'PUT', url: `/chunks/${c.id}`, headers: { ...octet, ...cluster }, payload: c.data });
+  const put = await cs.app.inject({ method: 'PUT', url: `/chunks/${c.id}`, headers: { ...octet, ...signed(signer, 'controller', 'PUT', `/chunks/${c.id}`) }, payload: c.data });
   assert.is(put.statusCode, 403);
-  const get = await cs.app.inject({ method: 'GET', url: `/chunks/${c.id}`, headers: cluster });
+  const get = await cs.app.inject({ method: 'GET', url: `/chunks/${c.id}`, headers: signed(signer, 'chunkserver', 'GET', `/chunks/${c.id}`) });
   assert.is(get.statusCode, 200);
   assert.ok(get.rawPayload.equals(c.data));
-  const bad = await cs.app.inject({ method: 'GET', url: `/chunks/${c.id}`, headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(new Signer('x'), 'n', NOW) } });
+  const bad = await cs.app.inject({ method: 'GET', url: `/chunks/${c.id}`, headers: signed(new Signer('x'), 'chunkserver', 'GET', `/chunks/${c.id}`) });
   assert.is(bad.statusCode, 401);
-  const del = await cs.app.inject({ method: 'DELETE', url: `/chunks/${c.id}`, headers: cluster });
+  const delByChunkserver = await cs.app.inject({ method: 'DELETE', url: `/chunks/${c.id}`, headers: signed(signer, 'chunkserver', 'DELETE', `/chunks/${c.id}`) });
+  assert.is(delByChunkserver.statusCode, 401, 'a chunkserver may not delete chunks elsewhere');
+  const del = await cs.app.inject({ method: 'DELETE', url: `/chunks/${c.id}`, headers: signed(signer, 'controller', 'DELETE', `/chunks/${c.id}`) });
   assert.is(del.statusCode, 204);
   assert.not.ok(cs.store.has(c.id));
 });
@@ -158,10 +163,10 @@ s('internal routes need cluster auth; inventory lists the chunks', async ({ cs }
   await cs.app.inject({ method: 'PUT', url: `/chunks/${c.id}`, headers: { ...octet, [CAP_HEADER]: cap(c.id, 'w') }, payload: c.data });
   const refused = await cs.app.inject({ method: 'GET', url: '/internal/inventory' });
   assert.is(refused.statusCode, 401);
-  const inv = await cs.app.inject({ method: 'GET', url: '/internal/inventory', headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(signer, 'ctl', NOW) } });
+  const inv = await cs.app.inject({ method: 'GET', url: '/internal/inventory', headers: signed(signer, 'controller', 'GET', '/internal/inventory') });
   assert.equal(inv.json(), { chunks: [c.id] });
   const badBody = await cs.app.inject({
-    method: 'POST', url: '/internal/replicate', headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(signer, 'ctl', NOW) }, payload: { chunkId: 'nope', sources: [] },
+    method: 'POST', url: '/internal/replicate', headers: signed(signer, 'controller', 'POST', '/internal/replicate', { chunkId: 'nope', sources: [] }), payload: { chunkId: 'nope', sources: [] },
   });
   assert.is(badBody.statusCode, 400);
 });
@@ -169,8 +174,7 @@ s('internal routes need cluster auth; inventory lists the chunks', async ({ cs }
 s('POST /internal/verify re-hashes a chunk: intact → ok, flipped byte → quarantined; readers that verify get bytes unhashed', async ({ cs, dir }) => {
   const c = chunk(4000);
   await cs.app.inject({ method: 'PUT', url: `/chunks/${c.id}`, headers: { ...octet, [CAP_HEADER]: cap(c.id, 'w') }, payload: c.data });
-  const auth = { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(signer, 'ctl', NOW) };
-  const verify = () => cs.app.inject({ method: 'POST', url: '/internal/verify', headers: auth, payload: { chunkId: c.id } });
+  const verify = () => cs.app.inject({ method: 'POST', url: '/internal/verify', headers: signed(signer, 'controller', 'POST', '/internal/verify', { chunkId: c.id }), payload: { chunkId: c.id } });
   assert.equal((await verify()).json(), { ok: true });
   const file = join(dir, 'chunks', c.id.slice(0, 2), c.id);
   const bytes = await readFile(file);

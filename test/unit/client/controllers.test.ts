@@ -82,6 +82,15 @@ test('learns new controllers, deduplicated and normalised, invalid ones skipped'
   assert.equal(p.list(), ['http://127.0.0.1:8000', 'http://127.0.0.2:8000']);
 });
 
+test('learns only URLs of the scheme of the controller that answered', () => {
+  const tls = pool(['https://127.0.0.1:8443']);
+  tls.learn(['http://127.0.0.2:8000', 'https://127.0.0.3:8443', '127.0.0.4:8000'], 'https://127.0.0.1:8443');
+  assert.equal(tls.list(), ['https://127.0.0.1:8443', 'https://127.0.0.3:8443'], 'an https client is never pointed at http');
+  const plain = pool(['http://127.0.0.1:8000']);
+  plain.learn(['https://127.0.0.5:8443', 'http://127.0.0.6:8000'], 'http://127.0.0.1:8000');
+  assert.equal(plain.list(), ['http://127.0.0.1:8000', 'http://127.0.0.6:8000']);
+});
+
 test('normalizeControllerUrl', () => {
   assert.is(normalizeControllerUrl('controller:8000'), 'http://controller:8000');
   assert.is(normalizeControllerUrl(' https://x:1/ '), 'https://x:1');

@@ -3,7 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CLUSTER_AUTH_HEADER, issueCapability, verifyCapability, verifyClusterAuth } from '../../../src/common/tokens.js';
+import { issueCapability, verifyCapability } from '../../../src/common/tokens.js';
+import { CLUSTER_AUTH_HEADER, verifyClusterCall } from '../../../src/common/cluster-auth.js';
 import { PLACEMENT_WAIT_HEADER } from '../../../src/common/api.js';
 import { chunkId, makeController, type TestController } from './helpers.js';
 
@@ -141,7 +142,7 @@ test('a client report of a bad replica needs a read capability and makes the chu
     let body = '';
     req.on('data', (d: Buffer) => { body += d.toString(); });
     req.on('end', () => {
-      const caller = verifyClusterAuth(t.c.signer, req.headers[CLUSTER_AUTH_HEADER], t.clock.ms);
+      const caller = verifyClusterCall(t.c.signer, req.headers[CLUSTER_AUTH_HEADER], { method: req.method!, path: req.url! }, t.clock.ms).n;
       if (req.url === '/internal/verify') verifyCalls.push({ chunkId: (JSON.parse(body) as { chunkId: string }).chunkId, caller });
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ ok: false }));
@@ -170,7 +171,7 @@ test('a chunk no location places on a healthy server is looked for on the health
   const id = chunkId(9);
   const heads: string[] = [];
   const fake = createServer((req, res) => {
-    verifyClusterAuth(t.c.signer, req.headers[CLUSTER_AUTH_HEADER], t.clock.ms);
+    verifyClusterCall(t.c.signer, req.headers[CLUSTER_AUTH_HEADER], { method: req.method!, path: req.url! }, t.clock.ms);
     if (req.method === 'HEAD') heads.push(req.url ?? '');
     res.statusCode = req.method === 'HEAD' && req.url === `/chunks/${id}` ? 200 : 404;
     res.end();

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { controllerSchema, loadConfig } from '../../../src/common/config.js';
 import { silentLogger } from '../../../src/common/logger.js';
-import { clusterAuthHeader, issueReceipt, CLUSTER_AUTH_HEADER } from '../../../src/common/tokens.js';
+import { issueReceipt } from '../../../src/common/tokens.js';
+import { CLUSTER_AUTH_HEADER, CLUSTER_ROUTES, signClusterCall } from '../../../src/common/cluster-auth.js';
 import { createController, type Controller } from '../../../src/controller/server.js';
 
 export const SECRET = 'test-secret';
@@ -48,7 +49,9 @@ export async function makeController(env: Record<string, string> = {}): Promise<
     },
     receipt: (chunkId, server, size) => issueReceipt(c.signer, chunkId, server, size),
     async internal(url, body) {
-      const res = await c.app.inject({ method: 'POST', url, payload: body as object, headers: { [CLUSTER_AUTH_HEADER]: clusterAuthHeader(c.signer, 'cs-test', clock.ms) } });
+      const role = CLUSTER_ROUTES[`POST ${url}`]?.[0] ?? 'chunkserver';
+      const header = signClusterCall(c.signer, role, 'cs-test', { method: 'POST', path: url, body: JSON.stringify(body) }, clock.ms);
+      const res = await c.app.inject({ method: 'POST', url, payload: body as object, headers: { [CLUSTER_AUTH_HEADER]: header } });
       return { status: res.statusCode, json: res.body ? JSON.parse(res.body) : undefined };
     },
   };

@@ -59,6 +59,7 @@ export class SimNetwork {
           case '/internal/gossip/push': return target.push(copy(body) as never);
           case '/internal/anti-entropy': return target.antiEntropy(copy(body) as never);
           case '/internal/anti-entropy/records': return target.records(copy(body) as never);
+          case '/internal/whoami': return target.whoami((body as { nonce: string }).nonce);
           default: throw new RedCloudError('NOT_FOUND', `sim: no route ${path}`);
         }
       };

@@ -7,7 +7,8 @@ import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ReplicationFactor } from '../../../src/common/config.js';
-import { CLUSTER_AUTH_HEADER, Signer, verifyClusterAuth } from '../../../src/common/tokens.js';
+import { Signer } from '../../../src/common/tokens.js';
+import { CLUSTER_AUTH_HEADER, verifyClusterCall } from '../../../src/common/cluster-auth.js';
 import { createRegistry } from '../../../src/controller/registry.js';
 import { createRepairService } from '../../../src/controller/repair/service.js';
 import type { MetadataStore } from '../../../src/controller/metadata-store.js';
@@ -90,7 +91,7 @@ test("factor 'all': replicates to the servers lacking a chunk, records the locat
     for (const c of env.calls) assert.equal((c.body as { chunkId: string; sources: { id: string }[] }).sources.map((x) => x.id), ['s2']);
     for (const c of env.calls) assert.is((c.body as { chunkId: string }).chunkId, A);
     assert.equal(env.calls.map((c) => `${c.method} ${c.server} ${c.path}`).sort(), ['POST s1 /internal/replicate', 'POST s3 /internal/replicate']);
-    for (const c of env.calls) assert.is(verifyClusterAuth(signer, c.auth, env.clock.ms), 'ctl');
+    for (const c of env.calls) assert.is(verifyClusterCall(signer, c.auth, { method: c.method, path: c.path }, env.clock.ms).n, 'ctl');
     assert.equal(env.store.locationsOf(A), ['s1', 's2', 's3']);
     assert.ok(env.lines.some((l) => l.msg === '2 replications successful'));
     const done = env.lines.find((l) => l.msg === 'Repair cycle complete');

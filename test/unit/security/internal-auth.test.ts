@@ -5,7 +5,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { silentLogger } from '../../../src/common/logger.js';
-import { CLUSTER_AUTH_HEADER, Signer, clusterAuthHeader } from '../../../src/common/tokens.js';
+import { Signer } from '../../../src/common/tokens.js';
+import { CLUSTER_AUTH_HEADER, CLUSTER_ROUTES, signClusterCall } from '../../../src/common/cluster-auth.js';
+
+/** A header for this one request, by the role the route table allows there. */
+const hdr = (s: Signer, method: string, url: string, body: string | undefined, nowMs: number): string =>
+  signClusterCall(s, CLUSTER_ROUTES[`${method} ${url}`]![0]!, 'n1', { method, path: url, body }, nowMs);
 import { createMemoryStore } from '../../../src/chunkserver/memory-store.js';
 import { createChunkserver, type Chunkserver } from '../../../src/chunkserver/server.js';
 import { NOW, removeDir, signer, tempDir, testConfig } from '../chunkserver/helpers.js';
@@ -43,9 +48,9 @@ test.after(async () => {
 });
 
 test('controller: a wrong or missing cluster signature is 401 before the body is parsed or validated', async () => {
-  const bad = clusterAuthHeader(wrong, 'cs-evil', t.clock.ms);
   for (const url of CONTROLLER_ROUTES) {
     for (const body of [BAD_JSON, BAD_SHAPE]) {
+      const bad = hdr(wrong, 'POST', url, body, t.clock.ms);
       assert.equal(await send(t.c.app, 'POST', url, body, bad), { status: 401, code: 'UNAUTHORIZED' }, `${url} wrong secret, body ${body}`);
       assert.equal(await send(t.c.app, 'POST', url, body, undefined), { status: 401, code: 'UNAUTHORIZED' }, `${url} no signature, body ${body}`);
     }
@@ -53,25 +58,37 @@ test('controller: a wrong or missing cluster signature is 401 before the body is
 });
 
 test('controller: a correctly signed call with a bad body is 400', async () => {
-  const good = clusterAuthHeader(t.c.signer, 'cs-test', t.clock.ms);
   for (const url of CONTROLLER_ROUTES) {
     for (const body of [BAD_JSON, BAD_SHAPE]) {
+      const good = hdr(t.c.signer, 'POST', url, body, t.clock.ms);
       assert.is((await send(t.c.app, 'POST', url, body, good)).status, 400, `${url} body ${body}`);
     }
   }
 });
 
+test('controller: a header is good for its one request only: not twice, not with another body, route or role', async () => {
+  const url = '/internal/gossip';
+  const body = JSON.stringify({ from: { id: 'c9', url: 'http://127.0.0.99:8000' }, digest: {} });
+  const h = signClusterCall(t.c.signer, 'controller', 'c9', { method: 'POST', path: url, body }, t.clock.ms);
+  assert.is((await send(t.c.app, 'POST', url, body, h)).status, 200, 'the legitimate call');
+  assert.equal(await send(t.c.app, 'POST', url, body, h), { status: 401, code: 'UNAUTHORIZED' }, 'the same header twice');
+  const fresh = signClusterCall(t.c.signer, 'controller', 'c9', { method: 'POST', path: url, body }, t.clock.ms);
+  assert.equal(await send(t.c.app, 'POST', url, body.replace('c9', 'c8'), fresh), { status: 401, code: 'UNAUTHORIZED' }, 'another body');
+  const other = signClusterCall(t.c.signer, 'controller', 'c9', { method: 'POST', path: url, body }, t.clock.ms);
+  assert.equal(await send(t.c.app, 'POST', '/internal/anti-entropy', body, other), { status: 401, code: 'UNAUTHORIZED' }, 'another route');
+  const asChunkserver = signClusterCall(t.c.signer, 'chunkserver', 'cs-test', { method: 'POST', path: url, body }, t.clock.ms);
+  assert.equal(await send(t.c.app, 'POST', url, body, asChunkserver), { status: 401, code: 'UNAUTHORIZED' }, 'a chunkserver credential on gossip');
+});
+
 test('chunkserver: replicate and inventory refuse a wrong or missing signature with 401, whatever the body', async () => {
-  const bad = clusterAuthHeader(wrong, 'ctl-evil', NOW);
   for (const body of [BAD_JSON, BAD_SHAPE]) {
-    assert.equal(await send(cs.app, 'POST', '/internal/replicate', body, bad), { status: 401, code: 'UNAUTHORIZED' });
+    assert.equal(await send(cs.app, 'POST', '/internal/replicate', body, hdr(wrong, 'POST', '/internal/replicate', body, NOW)), { status: 401, code: 'UNAUTHORIZED' });
     assert.equal(await send(cs.app, 'POST', '/internal/replicate', body, undefined), { status: 401, code: 'UNAUTHORIZED' });
   }
-  assert.equal(await send(cs.app, 'GET', '/internal/inventory', undefined, bad), { status: 401, code: 'UNAUTHORIZED' });
-  const good = clusterAuthHeader(signer, 'ctl', NOW);
-  assert.is((await send(cs.app, 'POST', '/internal/replicate', BAD_JSON, good)).status, 400);
-  assert.is((await send(cs.app, 'POST', '/internal/replicate', BAD_SHAPE, good)).status, 400);
-  assert.is((await send(cs.app, 'GET', '/internal/inventory', undefined, good)).status, 200);
+  assert.equal(await send(cs.app, 'GET', '/internal/inventory', undefined, hdr(wrong, 'GET', '/internal/inventory', undefined, NOW)), { status: 401, code: 'UNAUTHORIZED' });
+  assert.is((await send(cs.app, 'POST', '/internal/replicate', BAD_JSON, hdr(signer, 'POST', '/internal/replicate', BAD_JSON, NOW))).status, 400);
+  assert.is((await send(cs.app, 'POST', '/internal/replicate', BAD_SHAPE, hdr(signer, 'POST', '/internal/replicate', BAD_SHAPE, NOW))).status, 400);
+  assert.is((await send(cs.app, 'GET', '/internal/inventory', undefined, hdr(signer, 'GET', '/internal/inventory', undefined, NOW))).status, 200);
 });
 
 test.run();
