@@ -22,6 +22,9 @@ import {
   type AntiEntropyRequest, type Fingerprinted, type AntiEntropyResponse, type GossipPull, type GossipPullResponse, type GossipPush, type PeerRef,
   MAX_GOSSIP_BYTES, MAX_GOSSIP_UPDATES, bucketHashes, differingBuckets, lacksAnything, missingCount, peersHash, pickRandom, takeWithinBudget,
 } from './protocol.js';
+import {
+  type AeCursor, type AeLimits, AE_MAX_PAGES_PER_ROUND, AE_PAGE_MAX_BYTES, AE_PAGE_MAX_RECORDS, nextCursor, pageLimits, takePage,
+} from './ae-pages.js';
 
 export interface GossipStore {
   digest(): Digest;
@@ -47,6 +50,8 @@ export interface GossipOptions {
   requestTimeoutMs: number;
   /** TOMBSTONE_TTL; undefined = never collect tombstones */
   tombstoneTtlMs?: number;
+  /** budget of one anti-entropy page per side (default AE_PAGE_MAX_RECORDS / AE_PAGE_MAX_BYTES) */
+  antiEntropyPage?: AeLimits;
 }
 
 /** Sends one gossip message to a peer; the HTTP one is the default, tests pass a simulated network. */
@@ -104,6 +109,7 @@ export interface GossipService {
   round(): Promise<void>;
   /** a local write happened: run a round very soon (coalesced) instead of waiting for the interval */
   nudge(): void;
+  /** one anti-entropy round: pages of a pass with one peer, back to back, until the pass is done (bounded) */
   antiEntropy(): Promise<void>;
   /** one tombstone-collection pass now; returns how many were collected */
   collectTombstones(): number;
@@ -140,6 +146,10 @@ export function createGossipService(d: GossipDeps): GossipService {
   const peerViewHash = new Map<string, string>();
   const digests = new Map<string, PeerDigestInfo>();
   const myPeersHash = (): string => peersHash(d.membership.urls());
+  const aeLimits: AeLimits = d.options.antiEntropyPage ?? { maxRecords: AE_PAGE_MAX_RECORDS, maxBytes: AE_PAGE_MAX_BYTES };
+  /** per peer URL, an anti-entropy pass that stopped early (a failed page, or the page bound): resumed next time */
+  const aePasses = new Map<string, { buckets: number[]; after: AeCursor }>();
+  let aeRunning = false;
 
   function noteDigest(from: PeerRef, digest: Digest): void {
     const own = digest[self.id];
@@ -313,25 +323,59 @@ export function createGossipService(d: GossipDeps): GossipService {
     nudgeTimer.unref();
   }
 
+  /** A page of this node's records in `buckets` after `after`, up to `through`, within `limits`. */
+  function ownPage(buckets: number[], after: AeCursor | null, through: AeCursor | null, limits: AeLimits) {
+    return takePage(buckets, (b) => d.store.recordsInBuckets(new Set([b])), after, through, limits, (r) => JSON.stringify(r).length + 16);
+  }
+
+  /**
+   * One anti-entropy round with a random live peer: resumes that peer's unfinished pass, or starts
+   * one with bucket hashes, and runs its pages back to back (at most AE_MAX_PAGES_PER_ROUND). A
+   * failed page only ends the round: the pass resumes from its cursor next time, and the peer is not
+   * marked failed (gossip rounds judge liveness).
+   */
   async function antiEntropy(): Promise<void> {
+    if (aeRunning) return;
     const candidates = d.membership.alive().length > 0 ? d.membership.alive() : d.membership.contactable();
     const [peer] = pickRandom(candidates, 1, d.random);
     if (!peer) return;
+    aeRunning = true;
+    const totals = { pages: 0, received: 0, changed: 0, sent: 0 };
+    let pass = aePasses.get(peer.url);
+    let peerId = peer.id ?? peer.url;
     try {
-      const req: AntiEntropyRequest = { from: self, hashes: bucketHashes(d.store.fingerprints()) };
-      const res = await call<AntiEntropyResponse>(peer.url, '/internal/anti-entropy', req);
-      d.membership.seen(peer.url, res.from.id);
-      const changed = mergeWhole(res.records, res.from.id);
-      let sent = 0;
-      if (res.buckets.length > 0) {
-        const mine = d.store.recordsInBuckets(new Set(res.buckets));
-        sent = mine.length;
-        await call<unknown>(peer.url, '/internal/anti-entropy/records', { from: self, records: mine });
+      while (totals.pages < AE_MAX_PAGES_PER_ROUND && !stopped) {
+        const req: AntiEntropyRequest = pass
+          ? { from: self, buckets: pass.buckets, after: pass.after, ...aeLimits }
+          : { from: self, hashes: bucketHashes(d.store.fingerprints()), ...aeLimits };
+        const res = await call<AntiEntropyResponse>(peer.url, '/internal/anti-entropy', req);
+        d.membership.seen(peer.url, res.from.id);
+        peerId = res.from.id;
+        totals.pages++;
+        totals.received += res.records.length;
+        totals.changed += mergeWhole(res.records, res.from.id);
+        const peerStop = res.stoppedAt ?? null;
+        const mine = res.buckets.length > 0 ? ownPage(res.buckets, pass?.after ?? null, peerStop, aeLimits) : { records: [], stoppedAt: null };
+        if (mine.records.length > 0) {
+          await call<unknown>(peer.url, '/internal/anti-entropy/records', { from: self, records: mine.records });
+          totals.sent += mine.records.length;
+        }
+        const next = nextCursor(peerStop, mine.stoppedAt);
+        if (!next) {
+          aePasses.delete(peer.url);
+          pass = undefined;
+          log.info({ peer: peerId, differingBuckets: res.buckets.length, ...totals }, 'Anti-entropy round complete');
+          return;
+        }
+        pass = { buckets: res.buckets, after: next };
+        aePasses.set(peer.url, pass);
+        log.debug({ peer: peerId, page: totals.pages, received: res.records.length, sent: mine.records.length }, 'Anti-entropy page done');
       }
-      log.info({ peer: res.from.id, differingBuckets: res.buckets.length, received: res.records.length, changed, sent }, 'Anti-entropy round complete');
+      log.info({ peer: peerId, ...totals }, 'Anti-entropy round paused; the pass goes on next round');
     } catch (err) {
-      d.membership.failed(peer.url);
-      log.debug({ peer: peer.url, err: (err as Error).message }, 'Anti-entropy with peer failed');
+      log.warn({ peer: peerId, ...totals, err: (err as Error).message }, 'Anti-entropy page failed; the pass resumes next round');
+    } finally {
+      aeRunning = false;
     }
   }
 
@@ -389,10 +433,10 @@ export function createGossipService(d: GossipDeps): GossipService {
       stats.bytesReceived += JSON.stringify(body).length;
       d.membership.add([body.from.url], 'anti-entropy');
       d.membership.seen(body.from.url, body.from.id);
-      const buckets = differingBuckets(bucketHashes(d.store.fingerprints()), body.hashes);
-      const records = buckets.length > 0 ? d.store.recordsInBuckets(new Set(buckets)) : [];
-      log.info({ peer: body.from.id, differingBuckets: buckets.length, sent: records.length }, 'Anti-entropy request answered');
-      const res: AntiEntropyResponse = { from: self, buckets, records };
+      const buckets = body.buckets ?? (body.hashes ? differingBuckets(bucketHashes(d.store.fingerprints()), body.hashes) : []);
+      const page = buckets.length > 0 ? ownPage(buckets, body.after ?? null, null, pageLimits(body, aeLimits)) : { records: [], stoppedAt: null };
+      log.debug({ peer: body.from.id, differingBuckets: buckets.length, sent: page.records.length, more: page.stoppedAt !== null }, 'Anti-entropy page answered');
+      const res: AntiEntropyResponse = { from: self, buckets, records: page.records, stoppedAt: page.stoppedAt };
       stats.bytesSent += JSON.stringify(res).length;
       return res;
     },
@@ -420,9 +464,14 @@ export function createGossipService(d: GossipDeps): GossipService {
         handlers.push(req.body);
         return reply.code(204).send();
       });
+    const cursor = { type: 'object', required: ['bucket', 'key'], properties: { bucket: { type: 'integer', minimum: 0, maximum: 255 }, key: { type: 'string', maxLength: 4096 } } };
     app.post<{ Body: AntiEntropyRequest }>('/internal/anti-entropy', {
       onRequest: guard,
-      schema: body(['from', 'hashes'], { from: peerRef, hashes: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 64 } } }),
+      schema: body(['from'], {
+        from: peerRef, hashes: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 64 } },
+        buckets: { type: 'array', maxItems: 256, items: { type: 'integer', minimum: 0, maximum: 255 } }, after: cursor,
+        maxRecords: { type: 'integer', minimum: 1 }, maxBytes: { type: 'integer', minimum: 1 },
+      }),
     }, async (req) => handlers.antiEntropy(req.body));
     app.post<{ Body: { from: PeerRef; records: MetaRecord[] } }>('/internal/anti-entropy/records', {
       onRequest: guard, schema: body(['from', 'records'], { from: peerRef, records }),
