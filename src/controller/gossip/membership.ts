@@ -3,6 +3,8 @@
  * (a name that does not resolve is logged and retried, never fatal), and whatever gossip and
  * heartbeats mention. Logs `Discovered N peers` when the view grows. Tracks when each peer last
  * answered, so rounds skip peers that are down (with a bounded backoff) and status can show them.
+ * A peer that answers under an id already known at another URL has moved (a restart on a new
+ * address): its old row goes, and the old URL is not taken back from gossip for MOVED_URL_TTL_MS.
  */
 import { resolve4 } from 'node:dns/promises';
 import type { ControllerStatus } from '../../common/api.js';
@@ -48,8 +50,13 @@ export function toControllerUrl(raw: string, defaultPort = 8000): string | null 
   }
 }
 
+/** How long the old URL of a controller that moved is refused from gossip (peers still listing it). */
+export const MOVED_URL_TTL_MS = 10 * 60_000;
+
 export class Membership {
   private readonly peers = new Map<string, PeerState>();
+  /** old URL of a moved controller → when it moved (ms) */
+  private readonly movedFrom = new Map<string, number>();
   /** URLs that turned out to be this node (e.g. a seed list naming every controller). */
   private readonly selfUrls = new Set<string>();
   private dnsFailedLogged = false;
@@ -68,7 +75,7 @@ export class Membership {
     let added = 0;
     for (const raw of urls) {
       const url = toControllerUrl(raw);
-      if (!url || this.selfUrls.has(url) || this.peers.has(url)) continue;
+      if (!url || this.selfUrls.has(url) || this.peers.has(url) || this.recentlyMoved(url)) continue;
       this.peers.set(url, { url, lastSeenMs: 0, lastAttemptMs: 0, failures: 0 });
       added++;
     }
@@ -86,10 +93,29 @@ export class Membership {
     if (!p) return;
     const wasDown = p.failures > 0 || p.lastSeenMs === 0;
     p.id = id;
+    this.forgetOldRows(url, id);
     p.lastSeenMs = this.o.now();
     p.lastAttemptMs = p.lastSeenMs;
     p.failures = 0;
     if (wasDown) this.o.logger.info({ peer: id, url }, 'Peer controller is reachable');
+  }
+
+  /** The same controller known at another URL has moved to `url`: its old rows go. */
+  private forgetOldRows(url: string, id: string): void {
+    for (const other of this.peers.values()) {
+      if (other.url === url || other.id !== id) continue;
+      this.peers.delete(other.url);
+      this.movedFrom.set(other.url, this.o.now());
+      this.o.logger.info({ peer: id, from: other.url, to: url }, 'Peer controller moved to a new address');
+    }
+  }
+
+  private recentlyMoved(url: string): boolean {
+    const at = this.movedFrom.get(url);
+    if (at === undefined) return false;
+    if (this.o.now() - at <= MOVED_URL_TTL_MS) return true;
+    this.movedFrom.delete(url);
+    return false;
   }
 
   failed(url: string): void {
