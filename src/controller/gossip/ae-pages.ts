@@ -19,11 +19,15 @@ export interface AeLimits {
   maxBytes: number;
 }
 
-/** One page's budget per side: well under MAX_BODY_BYTES (8 MiB) and the 100,000 items a message may hold. */
-export const AE_PAGE_MAX_RECORDS = 5000;
-export const AE_PAGE_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * One page's budget per side: far under MAX_BODY_BYTES (8 MiB) and the 100,000 items a message
+ * may hold, and small enough that merging a page takes well under REQUEST_TIMEOUT on a busy
+ * machine (~1-2 ms a record under load: 5,000-record pages timed out at 10 s).
+ */
+export const AE_PAGE_MAX_RECORDS = 1000;
+export const AE_PAGE_MAX_BYTES = 1024 * 1024;
 /** Pages one anti-entropy round runs back to back at most; the rest waits for the next round. */
-export const AE_MAX_PAGES_PER_ROUND = 200;
+export const AE_MAX_PAGES_PER_ROUND = 500;
 
 /** Orders positions: by bucket, then by key (bytewise, like the stores). */
 export function comparePos(a: AeCursor, b: AeCursor): number {
