@@ -23,7 +23,7 @@ import { waitFor } from '../helpers/wait.js';
 const NET = '127.0.33';
 const FILES = 100_000;
 /** The bound stated for convergence after the heal (measured: see the printed figure). */
-const CONVERGE_BOUND_MS = 180_000;
+const CONVERGE_BOUND_MS = 600_000;
 const test = suite('anti-entropy');
 
 /** Merges `files` empty files of `owner` under its root into the database at `dbPath`, outside the update log. */

@@ -20,7 +20,7 @@ import type { Membership } from './membership.js';
 import { collectableTombstones, type PeerDigestView, type TombstoneCandidate } from './tombstones.js';
 import {
   type AntiEntropyRequest, type Fingerprinted, type AntiEntropyResponse, type GossipPull, type GossipPullResponse, type GossipPush, type PeerRef,
-  MAX_GOSSIP_BYTES, MAX_GOSSIP_UPDATES, bucketHashes, differingBuckets, lacksAnything, missingCount, peersHash, pickRandom, takeWithinBudget,
+  MAX_GOSSIP_BYTES, MAX_GOSSIP_UPDATES, bucketHashes, differingBuckets, fingerprint, lacksAnything, missingCount, peersHash, pickRandom, takeWithinBudget,
 } from './protocol.js';
 import {
   type AeCursor, type AeLimits, AE_MAX_PAGES_PER_ROUND, AE_PAGE_MAX_BYTES, AE_PAGE_MAX_RECORDS, nextCursor, pageLimits, takePage,
@@ -344,9 +344,17 @@ export function createGossipService(d: GossipDeps): GossipService {
     nudgeTimer.unref();
   }
 
-  /** A page of this node's records in `buckets` after `after`, up to `through`, within `limits`. */
-  function ownPage(buckets: number[], after: AeCursor | null, through: AeCursor | null, limits: AeLimits) {
-    return takePage(buckets, (b) => d.store.recordsInBuckets(new Set([b])), after, through, limits, (r) => JSON.stringify(r).length + 16);
+  /**
+   * A page of this node's records in `buckets` after `after`, up to `through`, within `limits`,
+   * leaving out those identical to what the peer just sent (`theirs`: key → fingerprint), so a
+   * record is not echoed back to the node it came from.
+   */
+  function ownPage(buckets: number[], after: AeCursor | null, through: AeCursor | null, limits: AeLimits, theirs?: ReadonlyMap<string, string>) {
+    const load = (b: number): MetaRecord[] => {
+      const all = d.store.recordsInBuckets(new Set([b]));
+      return theirs && theirs.size > 0 ? all.filter((r) => theirs.get(r.key) !== fingerprint(r)) : all;
+    };
+    return takePage(buckets, load, after, through, limits, (r) => JSON.stringify(r).length + 16);
   }
 
   /**
@@ -376,7 +384,8 @@ export function createGossipService(d: GossipDeps): GossipService {
         totals.received += res.records.length;
         totals.changed += mergeWhole(res.records, res.from.id);
         const peerStop = res.stoppedAt ?? null;
-        const mine = res.buckets.length > 0 ? ownPage(res.buckets, pass?.after ?? null, peerStop, aeLimits) : { records: [], stoppedAt: null };
+        const theirs = new Map(res.records.map((r) => [r.key, fingerprint(r)]));
+        const mine = res.buckets.length > 0 ? ownPage(res.buckets, pass?.after ?? null, peerStop, aeLimits, theirs) : { records: [], stoppedAt: null };
         if (mine.records.length > 0) {
           await call<unknown>(peer.url, '/internal/anti-entropy/records', { from: self, records: mine.records });
           totals.sent += mine.records.length;

@@ -161,6 +161,8 @@ test('anti-entropy catches up in bounded pages, both ways, and says so in one ro
   assert.ok(converged(nodes), 'one round (many pages) converged');
   assert.ok(Math.max(...sizes) <= 50, `every page holds at most 50 records: ${Math.max(...sizes)}`);
   assert.ok(sizes.length >= 700 / 50, `${sizes.length} messages`);
+  const moved = sizes.reduce((a, b) => a + b, 0);
+  assert.ok(moved <= 700 + 2 + 10, `records moved: ${moved} (none echoed back)`);
 });
 
 test('a failed page does not mark the peer failed; the pass resumes where it stopped', async () => {
