@@ -4,7 +4,7 @@
  * off, controller 1 gets 200,000 records that only anti-entropy can carry: 100,000 empty files
  * (an inode and a link each) merged straight into its database while it is stopped, outside its
  * update log (what a controller restored from a backup, or one whose peers collected their log,
- * holds). After the heal, controller 2 lists every file; the time from heal to convergence is
+ * holds). After the heal, controller 2 counts every file and finds a sample by name; the time from heal to convergence is
  * printed. Before anti-entropy was paged, each round sent every record of the differing buckets in
  * one POST (past the 8 MiB body limit: 413 on every round) and this never converged.
  */
@@ -76,11 +76,13 @@ test('200,000 records written on one side of a partition reach the other side af
     await waitFor(`controller 2 holding all ${FILES} files`, async () => (await files(c2)) >= FILES, { timeoutMs: CONVERGE_BOUND_MS, pollMs: 500 });
     const tookMs = Date.now() - healedAt;
     process.stdout.write(`  anti-entropy: ${2 * FILES} records reached controller 2 ${tookMs} ms after the heal (bound ${CONVERGE_BOUND_MS} ms)\n`);
-    const listing = await getJson<{ entries: EntryInfo[] }>(`${c2}/v1/fs/list?path=/`, token);
-    assert.is(listing.status, 200);
-    const names = new Set(listing.data.entries.map((e) => e.path));
-    assert.is(names.size, FILES, 'controller 2 lists every file once');
-    for (const i of [1, 2, 50_000, FILES]) assert.ok(names.has(`/f${i}`), `/f${i} listed`);
+    assert.is(await files(c2), await files(c1), 'both count the same files');
+    // a sample by name (a listing of 100,000 entries outlasts the test's HTTP timeout on a busy machine)
+    for (const i of [1, 2, 4_242, 50_000, 99_999, FILES]) {
+      const st = await getJson<EntryInfo>(`${c2}/v1/fs/stat?path=/f${i}`, token);
+      assert.is(st.status, 200, `/f${i} on controller 2`);
+      assert.is(st.data.kind, 'file');
+    }
   } catch (err) {
     tc.dumpLogs();
     throw err;
