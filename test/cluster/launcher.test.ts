@@ -46,7 +46,7 @@ test('partition drops traffic both ways between two addresses and heal restores 
     // a rule of another live run (pid 1, with its real start time): cleanup leaves it
     execFileSync('iptables', ['-w', '5', '-I', ...foreign]);
     assert.is(await cleanupPartitions(), 2);
-    assert.is(await cleanupStalePartitions(), 0, 'the foreign run is alive');
+    await cleanupStalePartitions(); // may remove rules of runs that are gone, never this live one:
     execFileSync('iptables', ['-w', '5', '-C', ...foreign]);
   } finally {
     await part?.heal().catch(() => undefined);
