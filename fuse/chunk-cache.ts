@@ -100,7 +100,8 @@ export class ChunkCache {
     }
     this.stats.fetches++;
     const signal = AbortSignal.any([AbortSignal.timeout(this.options.fetchTimeoutMs), this.shutdown.signal]);
-    const data = await this.components.client.fetchChunk(chunk, { signal });
+    // each replica gets a share of the fetch's deadline: a blackholed first one costs only its share
+    const data = await this.components.client.fetchChunk(chunk, { signal, deadlineMs: Date.now() + this.options.fetchTimeoutMs });
     if (disk && !this.shutdown.signal.aborted) this.putOnDisk(disk, chunk.id, data);
     return data;
   }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Removes what earlier (killed) runs of our tests may have left behind: dead FUSE mounts of
-# RedCloud (under this repo or a /tmp/redcloud-* dir, or named redcloud*, whose driver no longer answers) and iptables rules tagged with
-# the comment "redcloud-test". Safe to run any time; does nothing when all is clean.
+# RedCloud (under this repo or a /tmp/redcloud-* dir, or named redcloud*, whose driver no longer answers) and iptables rules
+# tagged "redcloud-test-<pid>-<start>" whose process is gone (another run's live rules stay).
+# Safe to run any time, also while other runs go on; does nothing when all is clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
@@ -22,11 +23,6 @@ if [ -r /proc/mounts ]; then
 fi
 
 if command -v iptables >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
-  for chain in INPUT OUTPUT; do
-    { iptables -S "$chain" 2>/dev/null || true; } | { grep -- '--comment redcloud-test' || true; } | while read -r rule; do
-      echo "cleanup: removing iptables rule: $rule"
-      # shellcheck disable=SC2086
-      iptables ${rule/-A /-D } || true
-    done
-  done
+  # Only rules of runs that are gone: a tag names its owning process (src/cluster/partition-rules.ts).
+  node scripts/cleanup-partitions.mjs
 fi

@@ -4,7 +4,7 @@
  * `start()` opens the store, listens, and starts the background services; `stop()` undoes it in
  * reverse order.
  */
-import { networkInterfaces } from 'node:os';
+import { advertisedAddress, urlHost } from '../common/advertise.js';
 import type { FastifyInstance } from 'fastify';
 import type { ConfigOf, chunkserverSchema } from '../common/config.js';
 import type { Logger } from '../common/logger.js';
@@ -51,14 +51,9 @@ export interface Chunkserver {
   stop(): Promise<void>;
 }
 
-/** ADVERTISE_ADDR, else BIND_ADDR unless it is a wildcard, else the first external IPv4 address. */
+/** The host part of this chunkserver's URL: the one rule of every daemon (common/advertise.ts). */
 export function advertisedHost(config: Pick<ChunkserverConfig, 'advertiseAddr' | 'bindAddr'>): string {
-  if (config.advertiseAddr) return config.advertiseAddr;
-  if (config.bindAddr !== '0.0.0.0' && config.bindAddr !== '::') return config.bindAddr;
-  for (const addrs of Object.values(networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return '127.0.0.1';
+  return urlHost(advertisedAddress(config));
 }
 
 export function createChunkserver(c: ChunkserverComponents): Chunkserver {

@@ -243,7 +243,7 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     },
 
     readPlan: (path, o) => get<ReadPlan>('/v1/fs/read', { path: p(path) }, o),
-    fetchChunk: (chunk, o) => fetchChunk(ctx, chunk, o?.signal),
+    fetchChunk: (chunk, o) => fetchChunk(ctx, chunk, o?.signal, o?.deadlineMs),
 
     async downloadFile(remotePath, localPath, o: DownloadOptions = {}) {
       const plan = await client.readPlan(remotePath, o);

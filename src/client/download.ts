@@ -1,7 +1,8 @@
 /**
  * Reading data: reads one chunk from its replicas in order, checking its size and SHA-256,
  * failing over to the next replica on error, timeout or mismatch (p-retry, one attempt per
- * replica), and logs bad replicas. A chunk fetched into memory (the mount) is hashed whole on the
+ * replica), and logs bad replicas. Given the operation's deadline, each attempt gets a share of
+ * what remains of it (attempt-share.ts), so a replica that never answers cannot use it all up. A chunk fetched into memory (the mount) is hashed whole on the
  * thread pool; a whole-file download streams every chunk straight to its place in a temp file
  * beside the destination, hashing as it goes (no chunk held in memory; a retried chunk
  * overwrites its range), fsyncs and renames it; on failure the temp file is removed and the
@@ -17,6 +18,7 @@ import { RedCloudError, errors, toRedCloudError } from '../common/errors.js';
 import { sha256HexAsync } from '../common/hash.js';
 import { request, throwIfAborted } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
+import { ATTEMPT_FLOOR_MS, attemptTimeoutMs } from './attempt-share.js';
 import type { Progress } from './types.js';
 
 export interface DownloadContext {
@@ -39,10 +41,12 @@ interface ChunkSink {
  * replica sends too many or too few bytes or bytes that do not hash to the id; the caller then
  * retries with the next replica, whose bytes overwrite these.
  */
-async function receiveFrom(ctx: DownloadContext, chunk: ReadPlanChunk, index: number, sink: ChunkSink, signal?: AbortSignal): Promise<void> {
+async function receiveFrom(
+  ctx: DownloadContext, chunk: ReadPlanChunk, index: number, sink: ChunkSink, timeoutMs: number, signal?: AbortSignal,
+): Promise<void> {
   const loc = chunk.locations[index]!;
   const url = `${loc.url.replace(/\/+$/, '')}/chunks/${chunk.id}`;
-  const res = await request(url, { headers: { [CAP_HEADER]: chunk.cap, [CLIENT_VERIFIES_HEADER]: '1' }, timeoutMs: ctx.requestTimeoutMs, signal });
+  const res = await request(url, { headers: { [CAP_HEADER]: chunk.cap, [CLIENT_VERIFIES_HEADER]: '1' }, timeoutMs, signal });
   let received = 0;
   try {
     for await (const piece of res.body as AsyncIterable<Buffer>) {
@@ -66,20 +70,36 @@ async function receiveFrom(ctx: DownloadContext, chunk: ReadPlanChunk, index: nu
   }
 }
 
-/** Reads one chunk, verified, into a new sink per attempt, trying its replicas in order (bounded: one attempt each). */
-async function receiveChunk(ctx: DownloadContext, chunk: ReadPlanChunk, newSink: () => ChunkSink, signal?: AbortSignal): Promise<void> {
+/** The timeout of attempt `index` (0-based) of `count`: a share of what remains before `deadlineMs`, else REQUEST_TIMEOUT. */
+function attemptTimeout(ctx: DownloadContext, index: number, count: number, deadlineMs: number | undefined, chunkId: string): number {
+  if (deadlineMs === undefined) return ctx.requestTimeoutMs;
+  const ms = attemptTimeoutMs(deadlineMs - Date.now(), count - index, { floorMs: ATTEMPT_FLOOR_MS, capMs: ctx.requestTimeoutMs });
+  if (ms <= 0) throw errors.timeout(`Reading chunk ${shortId(chunkId)}: the read's deadline passed`, { chunkId });
+  return ms;
+}
+const shortId = (id: string): string => id.slice(0, 12);
+
+/**
+ * Reads one chunk, verified, into a new sink per attempt, trying its replicas in order (bounded:
+ * one attempt each; with `deadlineMs`, each attempt within its share of the time left).
+ */
+async function receiveChunk(
+  ctx: DownloadContext, chunk: ReadPlanChunk, newSink: () => ChunkSink, signal?: AbortSignal, deadlineMs?: number,
+): Promise<void> {
   const locations = chunk.locations ?? [];
   if (locations.length === 0) throw errors.unavailable(`No live replica of chunk ${chunk.id}`, { chunkId: chunk.id });
   let last: RedCloudError | undefined;
   try {
-    await pRetry((attempt) => receiveFrom(ctx, chunk, attempt - 1, newSink(), signal), {
+    await pRetry((attempt) => receiveFrom(
+      ctx, chunk, attempt - 1, newSink(), attemptTimeout(ctx, attempt - 1, locations.length, deadlineMs, chunk.id), signal,
+    ), {
       retries: locations.length - 1,
       minTimeout: 0,
       maxTimeout: 0,
       factor: 1,
       randomize: false,
       signal,
-      shouldRetry: () => !signal?.aborted,
+      shouldRetry: () => !signal?.aborted && !(deadlineMs !== undefined && Date.now() >= deadlineMs),
       onFailedAttempt: (err) => {
         const e = toRedCloudError(err);
         last = e;
@@ -99,17 +119,19 @@ async function receiveChunk(ctx: DownloadContext, chunk: ReadPlanChunk, newSink:
 }
 
 /**
- * Fetches one chunk into memory, verified, failing over between its replicas. The whole chunk is
- * hashed at the end on the thread pool, so the event loop (the mount's FUSE queue) stays free.
+ * Fetches one chunk into memory, verified, failing over between its replicas, each attempt within
+ * its share of the time left before `deadlineMs` (epoch ms; the caller's signal should fire then
+ * too). The whole chunk is hashed at the end on the thread pool, so the event loop (the mount's
+ * FUSE queue) stays free.
  */
-export async function fetchChunk(ctx: DownloadContext, chunk: ReadPlanChunk, signal?: AbortSignal): Promise<Buffer> {
+export async function fetchChunk(ctx: DownloadContext, chunk: ReadPlanChunk, signal?: AbortSignal, deadlineMs?: number): Promise<Buffer> {
   const data = Buffer.allocUnsafe(chunk.size);
   await receiveChunk(ctx, chunk, () => ({
     write: (piece, at) => {
       piece.copy(data, at);
     },
     digest: () => sha256HexAsync(data),
-  }), signal);
+  }), signal, deadlineMs);
   return data;
 }
 

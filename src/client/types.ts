@@ -100,7 +100,8 @@ export interface RedCloudClient {
   /** The read plan of a file (chunks with locations and capabilities). */
   readPlan(path: string, opts?: CallOptions): Promise<ReadPlan>;
   /** Fetches one chunk, verified by hash, failing over between its replicas. */
-  fetchChunk(chunk: ReadPlan['chunks'][number], opts?: CallOptions): Promise<Buffer>;
+  /** `deadlineMs` (epoch ms): each replica attempt gets a share of the time left (attempt-share.ts) */
+  fetchChunk(chunk: ReadPlan['chunks'][number], opts?: CallOptions & { deadlineMs?: number }): Promise<Buffer>;
 
   /** The chunk size uploads use. */
   readonly chunkSizeBytes: number;

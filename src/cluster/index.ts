@@ -5,8 +5,10 @@
 export { startController, startChunkserver, LocalCluster, type NodeOptions } from './launcher.js';
 export { NodeProcess, logTail, baseEnv, type NodeSpec, type NodeRole } from './node-process.js';
 export { waitHealthy } from './health.js';
-export { partition, isolate, cleanupPartitions, type Partition } from './partition.js';
-export { PARTITION_COMMENT, partitionRuleSpecs, deleteArgsForTaggedRules } from './partition-rules.js';
+export { partition, blackhole, isolate, cleanupPartitions, cleanupStalePartitions, thisRunTag, type Partition } from './partition.js';
+export {
+  PARTITION_COMMENT, partitionRuleSpecs, blackholeRuleSpec, runTag, parseRunTag, deleteArgsForOwnRules, deleteArgsForStaleRules, untaggedRules, type RunOwner,
+} from './partition-rules.js';
 export { repoRoot, binPath } from './paths.js';
 export { upLocalCluster, downLocalCluster, localClusterStatus, controllerAddr, chunkserverAddr, type UpOptions } from './local.js';
 export { readState, statePath, isOurProcess, type ClusterState, type StateNode } from './state.js';

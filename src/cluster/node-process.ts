@@ -148,6 +148,16 @@ export class NodeProcess {
     await this.waitHealthy({ timeoutMs: opts.timeoutMs });
   }
 
+  /** Starts again under the same id and data at another address (BIND_ADDR and ADVERTISE_ADDR): a node that moved. */
+  async restartAt(addr: string, opts: { signal?: NodeJS.Signals; timeoutMs?: number } = {}): Promise<void> {
+    await this.kill(opts.signal ?? 'SIGTERM');
+    this.spec.addr = addr;
+    this.spec.env.BIND_ADDR = addr;
+    this.spec.env.ADVERTISE_ADDR = addr;
+    this.start();
+    await this.waitHealthy({ timeoutMs: opts.timeoutMs });
+  }
+
   logTail(lines = 40): string {
     return logTail(this.spec.logFile, lines);
   }

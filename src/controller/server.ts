@@ -4,6 +4,7 @@
  * `inject`); start() listens and starts the registry's failure check and gossip, stop() undoes
  * them in reverse order and closes the database.
  */
+import { advertisedAddress, urlHost } from '../common/advertise.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -55,10 +56,9 @@ export interface Controller {
   stop(): Promise<void>;
 }
 
-/** This controller's base URL for peers and clients: https when it serves TLS. */
+/** This controller's base URL for peers and clients (the one rule, common/advertise.ts): https when it serves TLS. */
 export function advertisedUrl(config: ControllerConfig, port: number, scheme: 'http' | 'https' = 'http'): string {
-  const addr = config.advertiseAddr || (config.bindAddr === '0.0.0.0' || config.bindAddr === '::' ? '127.0.0.1' : config.bindAddr);
-  return `${scheme}://${addr.includes(':') ? `[${addr}]` : addr}:${port}`;
+  return `${scheme}://${urlHost(advertisedAddress(config))}:${port}`;
 }
 
 export function createController(c: ControllerComponents): Controller {

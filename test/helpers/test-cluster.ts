@@ -18,6 +18,8 @@ export interface TestClusterOptions {
   net: string;
   controllers?: number;
   chunkservers?: number;
+  /** added to the last octet of every node (controllers from .11, chunkservers from .21): two clusters on one net */
+  hostOffset?: number;
   /** extra env of every controller / chunkserver */
   controllerEnv?: Record<string, string>;
   chunkserverEnv?: Record<string, string>;
@@ -48,7 +50,8 @@ export async function startTestCluster(o: TestClusterOptions): Promise<TestClust
   const cluster = new LocalCluster();
   const nControllers = o.controllers ?? 1;
   const nChunkservers = o.chunkservers ?? 3;
-  const ctlAddrs = Array.from({ length: nControllers }, (_, i) => `${o.net}.${11 + i}`);
+  const offset = o.hostOffset ?? 0;
+  const ctlAddrs = Array.from({ length: nControllers }, (_, i) => `${o.net}.${11 + offset + i}`);
   const peers = ctlAddrs.map((a) => `${a}:8000`);
   let logsDumped = false;
   const tc: TestCluster = {
@@ -99,7 +102,7 @@ export async function startTestCluster(o: TestClusterOptions): Promise<TestClust
     }
     for (let i = 0; i < nChunkservers; i++) {
       await cluster.chunkserver({
-        id: `cs${i + 1}`, addr: `${o.net}.${21 + i}`, port: 9000, dataDir: join(dir, `cs${i + 1}`),
+        id: `cs${i + 1}`, addr: `${o.net}.${21 + offset + i}`, port: 9000, dataDir: join(dir, `cs${i + 1}`),
         logFile: join(dir, 'logs', `cs${i + 1}.log`), peers,
         env: { ...FAST_CHUNKSERVER_ENV, ...o.chunkserverEnv },
       });

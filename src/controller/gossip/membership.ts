@@ -7,6 +7,8 @@
  * candidate until it answered a whoami challenge from that URL (peer-proof.ts): only then is it
  * contacted with a cluster credential, listed in status or passed on. Bounded: at most maxPeers
  * peers and MAX_CANDIDATES candidates; a learned peer dead for longer than forgetAfterMs is forgotten.
+ * A peer that answers under an id already known at another URL has moved (a restart on a new
+ * address): its old row goes, and the old URL is not taken back from gossip for MOVED_URL_TTL_MS.
  */
 import { resolve4 } from 'node:dns/promises';
 import type { ControllerStatus } from '../../common/api.js';
@@ -72,8 +74,13 @@ export function toControllerUrl(raw: string, defaultPort = 8000): string | null 
   }
 }
 
+/** How long the old URL of a controller that moved is refused from gossip (peers still listing it). */
+export const MOVED_URL_TTL_MS = 10 * 60_000;
+
 export class Membership {
   private readonly peers = new Map<string, PeerState>();
+  /** old URL of a moved controller → when it moved (ms) */
+  private readonly movedFrom = new Map<string, number>();
   /** URLs that turned out to be this node (e.g. a seed list naming every controller). */
   private readonly selfUrls = new Set<string>();
   private readonly candidates = new Map<string, Candidate>();
@@ -106,7 +113,7 @@ export class Membership {
     let dropped = 0;
     for (const raw of urls) {
       const url = toControllerUrl(raw);
-      if (!url || this.selfUrls.has(url) || this.peers.has(url) || this.candidates.has(url) || (!trusted && this.aliases.has(url))) continue;
+      if (!url || this.selfUrls.has(url) || this.peers.has(url) || this.candidates.has(url) || (!trusted && this.aliases.has(url)) || this.recentlyMoved(url)) continue;
       if (!trusted) {
         if (this.candidates.size >= MAX_CANDIDATES) dropped++;
         else this.candidates.set(url, { url, source, attempts: 0, nextAttemptMs: 0 });
@@ -193,10 +200,29 @@ export class Membership {
     if (!p) return;
     const wasDown = p.failures > 0 || p.lastSeenMs === 0;
     p.id = id;
+    this.forgetOldRows(url, id);
     p.lastSeenMs = this.o.now();
     p.lastAttemptMs = p.lastSeenMs;
     p.failures = 0;
     if (wasDown) this.o.logger.info({ peer: id, url }, 'Peer controller is reachable');
+  }
+
+  /** The same controller known at another URL has moved to `url`: its old rows go. */
+  private forgetOldRows(url: string, id: string): void {
+    for (const other of this.peers.values()) {
+      if (other.url === url || other.id !== id) continue;
+      this.peers.delete(other.url);
+      this.movedFrom.set(other.url, this.o.now());
+      this.o.logger.info({ peer: id, from: other.url, to: url }, 'Peer controller moved to a new address');
+    }
+  }
+
+  private recentlyMoved(url: string): boolean {
+    const at = this.movedFrom.get(url);
+    if (at === undefined) return false;
+    if (this.o.now() - at <= MOVED_URL_TTL_MS) return true;
+    this.movedFrom.delete(url);
+    return false;
   }
 
   failed(url: string): void {

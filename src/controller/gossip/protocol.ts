@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../meta/merge.js';
 import type { Digest, Hlc, MetaRecord, Update, VersionVector } from '../../meta/types.js';
+import type { AeCursor } from './ae-pages.js';
 
 export interface PeerRef {
   id: string;
@@ -39,16 +40,27 @@ export interface GossipPush {
   updates: Update[];
 }
 
-/** POST /internal/anti-entropy: bucket hashes; the answer holds the receiver's records of differing buckets. */
+/**
+ * POST /internal/anti-entropy: one page of a pass (ae-pages.ts). The first page carries the
+ * sender's bucket hashes; later pages the differing buckets the first answer named and the cursor.
+ * The answer holds the receiver's records of those buckets after the cursor, within the budget.
+ */
 export interface AntiEntropyRequest {
   from: PeerRef;
-  hashes: string[];
+  hashes?: string[];
+  buckets?: number[];
+  /** the page starts after this position (absent: from the start) */
+  after?: AeCursor;
+  maxRecords?: number;
+  maxBytes?: number;
 }
 
 export interface AntiEntropyResponse {
   from: PeerRef;
   buckets: number[];
   records: MetaRecord[];
+  /** where the responder's page stopped with records left; null or absent: it sent the rest */
+  stoppedAt?: AeCursor | null;
 }
 
 export const BUCKET_COUNT = 256;

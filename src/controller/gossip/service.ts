@@ -24,8 +24,11 @@ import type { WhoamiAnswer } from '../../common/cluster-auth.js';
 import { collectableTombstones, type PeerDigestView, type TombstoneCandidate } from './tombstones.js';
 import {
   type AntiEntropyRequest, type Fingerprinted, type AntiEntropyResponse, type GossipPull, type GossipPullResponse, type GossipPush, type PeerRef,
-  MAX_GOSSIP_BYTES, MAX_GOSSIP_UPDATES, bucketHashes, differingBuckets, lacksAnything, missingCount, peersHash, pickRandom, takeWithinBudget,
+  MAX_GOSSIP_BYTES, MAX_GOSSIP_UPDATES, bucketHashes, differingBuckets, fingerprint, lacksAnything, missingCount, peersHash, pickRandom, takeWithinBudget,
 } from './protocol.js';
+import {
+  type AeCursor, type AeLimits, AE_MAX_PAGES_PER_ROUND, AE_PAGE_MAX_BYTES, AE_PAGE_MAX_RECORDS, nextCursor, pageLimits, takePage,
+} from './ae-pages.js';
 
 export interface GossipStore {
   digest(): Digest;
@@ -51,6 +54,8 @@ export interface GossipOptions {
   requestTimeoutMs: number;
   /** TOMBSTONE_TTL; undefined = never collect tombstones */
   tombstoneTtlMs?: number;
+  /** budget of one anti-entropy page per side (default AE_PAGE_MAX_RECORDS / AE_PAGE_MAX_BYTES) */
+  antiEntropyPage?: AeLimits;
 }
 
 /** Sends one gossip message to a peer; the HTTP one is the default, tests pass a simulated network. */
@@ -112,6 +117,7 @@ export interface GossipService {
   round(): Promise<void>;
   /** a local write happened: run a round very soon (coalesced) instead of waiting for the interval */
   nudge(): void;
+  /** one anti-entropy round: pages of a pass with one peer, back to back, until the pass is done (bounded) */
   antiEntropy(): Promise<void>;
   /** one tombstone-collection pass now; returns how many were collected */
   collectTombstones(): number;
@@ -132,6 +138,9 @@ export function tombstoneCheckIntervalMs(ttlMs: number): number {
 export const PUSH_VIEW_MAX_AGE_INTERVALS = 10;
 /** `Sent N updates to <peer>` is logged at most this often per peer (the counts add up in between) */
 export const SENT_LOG_EVERY_MS = 5000;
+
+/** Bucket hashes of an unchanged store are reused this long at most. */
+export const HASH_CACHE_MAX_AGE_MS = 10 * 60_000;
 
 /** Delay of a nudged round: writes arriving together share one round. */
 export const NUDGE_DELAY_MS = 5;
@@ -157,6 +166,28 @@ export function createGossipService(d: GossipDeps): GossipService {
   const peerViewHash = new Map<string, string>();
   const digests = new Map<string, PeerDigestInfo>();
   const myPeersHash = (): string => peersHash(d.membership.urls());
+  const aeLimits: AeLimits = d.options.antiEntropyPage ?? { maxRecords: AE_PAGE_MAX_RECORDS, maxBytes: AE_PAGE_MAX_BYTES };
+  /** per peer URL, an anti-entropy pass that stopped early (a failed page, or the page bound): resumed next time */
+  const aePasses = new Map<string, { buckets: number[]; after: AeCursor }>();
+  let aeRunning = false;
+  /** bumped when records change without the digest moving (anti-entropy merges, tombstone collection) */
+  let changesOutsideLog = 0;
+  let hashCache: { key: string; atMs: number; hashes: string[] } | undefined;
+
+  /**
+   * This node's bucket hashes, reused while nothing changed: the digest and the changes made
+   * outside the log are the same and the hashes are younger than HASH_CACHE_MAX_AGE_MS (hashing
+   * every record costs seconds at 10^5 records; a pass and its peer's next pass need it once).
+   */
+  function myBucketHashes(): string[] {
+    const key = `${JSON.stringify(d.store.digest())}|${changesOutsideLog}`;
+    const nowMs = d.now();
+    if (hashCache && hashCache.key === key && nowMs - hashCache.atMs <= HASH_CACHE_MAX_AGE_MS) return hashCache.hashes;
+    const hashes = bucketHashes(d.store.fingerprints());
+    hashCache = { key, atMs: nowMs, hashes };
+    log.debug({ durationMs: d.now() - nowMs }, 'Computed bucket hashes');
+    return hashes;
+  }
 
   function noteDigest(from: PeerRef, digest: Digest): void {
     const own = digest[self.id];
@@ -329,25 +360,68 @@ export function createGossipService(d: GossipDeps): GossipService {
     nudgeTimer.unref();
   }
 
+  /**
+   * A page of this node's records in `buckets` after `after`, up to `through`, within `limits`,
+   * leaving out those identical to what the peer just sent (`theirs`: key → fingerprint), so a
+   * record is not echoed back to the node it came from.
+   */
+  function ownPage(buckets: number[], after: AeCursor | null, through: AeCursor | null, limits: AeLimits, theirs?: ReadonlyMap<string, string>) {
+    const load = (b: number): MetaRecord[] => {
+      const all = d.store.recordsInBuckets(new Set([b]));
+      return theirs && theirs.size > 0 ? all.filter((r) => theirs.get(r.key) !== fingerprint(r)) : all;
+    };
+    return takePage(buckets, load, after, through, limits, (r) => JSON.stringify(r).length + 16);
+  }
+
+  /**
+   * One anti-entropy round with a random live peer: resumes that peer's unfinished pass, or starts
+   * one with bucket hashes, and runs its pages back to back (at most AE_MAX_PAGES_PER_ROUND). A
+   * failed page only ends the round: the pass resumes from its cursor next time, and the peer is not
+   * marked failed (gossip rounds judge liveness).
+   */
   async function antiEntropy(): Promise<void> {
+    if (aeRunning) return;
     const candidates = d.membership.alive().length > 0 ? d.membership.alive() : d.membership.contactable();
     const [peer] = pickRandom(candidates, 1, d.random);
     if (!peer) return;
+    aeRunning = true;
+    const totals = { pages: 0, received: 0, changed: 0, sent: 0 };
+    let pass = aePasses.get(peer.url);
+    let peerId = peer.id ?? peer.url;
     try {
-      const req: AntiEntropyRequest = { from: self, hashes: bucketHashes(d.store.fingerprints()) };
-      const res = await call<AntiEntropyResponse>(peer.url, '/internal/anti-entropy', req);
-      d.membership.seen(peer.url, res.from.id);
-      const changed = mergeWhole(res.records, res.from.id);
-      let sent = 0;
-      if (res.buckets.length > 0) {
-        const mine = d.store.recordsInBuckets(new Set(res.buckets));
-        sent = mine.length;
-        await call<unknown>(peer.url, '/internal/anti-entropy/records', { from: self, records: mine });
+      while (totals.pages < AE_MAX_PAGES_PER_ROUND && !stopped) {
+        const req: AntiEntropyRequest = pass
+          ? { from: self, buckets: pass.buckets, after: pass.after, ...aeLimits }
+          : { from: self, hashes: myBucketHashes(), ...aeLimits };
+        const res = await call<AntiEntropyResponse>(peer.url, '/internal/anti-entropy', req);
+        d.membership.seen(peer.url, res.from.id);
+        peerId = res.from.id;
+        totals.pages++;
+        totals.received += res.records.length;
+        totals.changed += mergeWhole(res.records, res.from.id);
+        const peerStop = res.stoppedAt ?? null;
+        const theirs = new Map(res.records.map((r) => [r.key, fingerprint(r)]));
+        const mine = res.buckets.length > 0 ? ownPage(res.buckets, pass?.after ?? null, peerStop, aeLimits, theirs) : { records: [], stoppedAt: null };
+        if (mine.records.length > 0) {
+          await call<unknown>(peer.url, '/internal/anti-entropy/records', { from: self, records: mine.records });
+          totals.sent += mine.records.length;
+        }
+        const next = nextCursor(peerStop, mine.stoppedAt);
+        if (!next) {
+          aePasses.delete(peer.url);
+          pass = undefined;
+          log.info({ peer: peerId, differingBuckets: res.buckets.length, ...totals }, 'Anti-entropy round complete');
+          return;
+        }
+        pass = { buckets: res.buckets, after: next };
+        aePasses.set(peer.url, pass);
+        log.debug({ peer: peerId, page: totals.pages, received: res.records.length, sent: mine.records.length }, 'Anti-entropy page done');
       }
-      log.info({ peer: res.from.id, differingBuckets: res.buckets.length, received: res.records.length, changed, sent }, 'Anti-entropy round complete');
+      log.info({ peer: peerId, ...totals }, 'Anti-entropy round paused; the pass goes on next round');
     } catch (err) {
-      d.membership.failed(peer.url);
-      log.debug({ peer: peer.url, err: (err as Error).message }, 'Anti-entropy with peer failed');
+      log.warn({ peer: peerId, ...totals, err: (err as Error).message }, 'Anti-entropy page failed; the pass resumes next round');
+    } finally {
+      aeRunning = false;
     }
   }
 
@@ -361,7 +435,10 @@ export function createGossipService(d: GossipDeps): GossipService {
         if (out.conflict) logConflict(out, peer);
       }
     });
-    if (changed > 0) d.onChange?.();
+    if (changed > 0) {
+      changesOutsideLog++;
+      d.onChange?.();
+    }
     return changed;
   }
 
@@ -379,6 +456,7 @@ export function createGossipService(d: GossipDeps): GossipService {
     const nowMs = d.now();
     const keys = collectableTombstones(d.store.tombstones(nowMs - ttlMs, TOMBSTONE_BATCH), peers, nowMs, ttlMs);
     const collected = keys.length > 0 ? d.store.collectTombstones(keys) : 0;
+    if (collected > 0) changesOutsideLog++;
     if (collected > 0) log.info({ collected, peers: peers.length }, `Collected ${collected} tombstones`);
     return collected;
   }
@@ -405,10 +483,10 @@ export function createGossipService(d: GossipDeps): GossipService {
       stats.bytesReceived += JSON.stringify(body).length;
       d.membership.add([body.from.url], 'anti-entropy');
       d.membership.seen(body.from.url, body.from.id);
-      const buckets = differingBuckets(bucketHashes(d.store.fingerprints()), body.hashes);
-      const records = buckets.length > 0 ? d.store.recordsInBuckets(new Set(buckets)) : [];
-      log.info({ peer: body.from.id, differingBuckets: buckets.length, sent: records.length }, 'Anti-entropy request answered');
-      const res: AntiEntropyResponse = { from: self, buckets, records };
+      const buckets = body.buckets ?? (body.hashes ? differingBuckets(myBucketHashes(), body.hashes) : []);
+      const page = buckets.length > 0 ? ownPage(buckets, body.after ?? null, null, pageLimits(body, aeLimits)) : { records: [], stoppedAt: null };
+      log.debug({ peer: body.from.id, differingBuckets: buckets.length, sent: page.records.length, more: page.stoppedAt !== null }, 'Anti-entropy page answered');
+      const res: AntiEntropyResponse = { from: self, buckets, records: page.records, stoppedAt: page.stoppedAt };
       stats.bytesSent += JSON.stringify(res).length;
       return res;
     },
@@ -438,9 +516,14 @@ export function createGossipService(d: GossipDeps): GossipService {
         handlers.push(req.body);
         return reply.code(204).send();
       });
+    const cursor = { type: 'object', required: ['bucket', 'key'], properties: { bucket: { type: 'integer', minimum: 0, maximum: 255 }, key: { type: 'string', maxLength: 4096 } } };
     app.post<{ Body: AntiEntropyRequest }>('/internal/anti-entropy', {
       ...guard,
-      schema: body(['from', 'hashes'], { from: peerRef, hashes: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 64 } } }),
+      schema: body(['from'], {
+        from: peerRef, hashes: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 64 } },
+        buckets: { type: 'array', maxItems: 256, items: { type: 'integer', minimum: 0, maximum: 255 } }, after: cursor,
+        maxRecords: { type: 'integer', minimum: 1 }, maxBytes: { type: 'integer', minimum: 1 },
+      }),
     }, async (req) => handlers.antiEntropy(req.body));
     app.post<{ Body: { from: PeerRef; records: MetaRecord[] } }>('/internal/anti-entropy/records', {
       ...guard, schema: body(['from', 'records'], { from: peerRef, records }),

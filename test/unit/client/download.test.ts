@@ -2,6 +2,7 @@
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AddressInfo, type Socket, createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -112,6 +113,26 @@ test('fetchChunk verifies and fails over; no locations is UNAVAILABLE', async ()
     assert.unreachable();
   } catch (err) {
     assert.is((err as RedCloudError).code, 'UNAVAILABLE');
+  }
+});
+
+test('a replica that never answers costs only its share of the deadline; the next one is read in time', async () => {
+  // accepts connections and never answers (a blackholed chunkserver, as the client sees it)
+  const sockets: Socket[] = [];
+  const silent = createServer((sock) => void sockets.push(sock));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  try {
+    const plan = await client().readPlan('/big');
+    const chunk = plan.chunks[2]!;
+    const stalled = { id: 'cs-silent', url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` };
+    const slow = createClient({ controllers: [ctl.url], chunkSizeBytes: CHUNK, concurrency: 3, requestTimeoutMs: 60_000 });
+    const deadlineMs = Date.now() + 3000;
+    const got = await slow.fetchChunk({ ...chunk, locations: [stalled, ...chunk.locations] }, { signal: AbortSignal.timeout(3000), deadlineMs });
+    assert.equal(got, data.subarray(CHUNK * 2, CHUNK * 3));
+    assert.ok(Date.now() < deadlineMs, 'read before the deadline (REQUEST_TIMEOUT 60 s would have used it all)');
+  } finally {
+    for (const sock of sockets) sock.destroy();
+    silent.close();
   }
 });
 

@@ -132,6 +132,69 @@ test('anti-entropy repairs what the update log does not carry', async () => {
   assert.ok(converged(nodes));
 });
 
+/** `n` file inodes merged into `node` outside its update log (only anti-entropy carries them). */
+function mergeOutsideLog(node: Node, n: number, clock: { now: number }): void {
+  node.store.transaction(() => {
+    for (let i = 1; i <= n; i++) {
+      const stamp = { hlc: { wallMs: clock.now, logical: i, node: 'old' }, node: 'old', seq: i };
+      node.store.mergeRecord(newInode({ ...stamp, owner: 'alice', ino: newId('old', i), kind: 'file', attr: { mode: 0o644, uid: 0, gid: 0 }, time: [1000, 0] }));
+    }
+  });
+}
+
+test('anti-entropy catches up in bounded pages, both ways, and says so in one round', async () => {
+  const clock = { now: 1_000_000 };
+  const net = new SimNetwork(SEED);
+  const sizes: number[] = [];
+  const nodes = simCluster(net, 2, {
+    clock, gossip: { antiEntropyPage: { maxRecords: 50, maxBytes: 1_000_000 } },
+    transport: (inner) => async <T>(url: string, path: string, body: unknown, signal: AbortSignal): Promise<T> => {
+      const res = await inner<T>(url, path, body, signal);
+      if (path === '/internal/anti-entropy') sizes.push((res as { records: unknown[] }).records.length);
+      if (path === '/internal/anti-entropy/records') sizes.push((body as { records: unknown[] }).records.length);
+      return res;
+    },
+  });
+  mergeOutsideLog(nodes[0]!, 700, clock);
+  nodes[1]!.store.transaction(() => nodes[1]!.fs.write('/b-only', 3));
+  await nodes[1]!.gossip.antiEntropy();
+  assert.ok(converged(nodes), 'one round (many pages) converged');
+  assert.ok(Math.max(...sizes) <= 50, `every page holds at most 50 records: ${Math.max(...sizes)}`);
+  assert.ok(sizes.length >= 700 / 50, `${sizes.length} messages`);
+  const moved = sizes.reduce((a, b) => a + b, 0);
+  assert.ok(moved <= 700 + 2 + 10, `records moved: ${moved} (none echoed back)`);
+});
+
+test('a failed page does not mark the peer failed; the pass resumes where it stopped', async () => {
+  const clock = { now: 1_000_000 };
+  const net = new SimNetwork(SEED);
+  const requests: { after?: unknown; hashes?: unknown }[] = [];
+  let failNext = 3;
+  const nodes = simCluster(net, 2, {
+    clock, gossip: { antiEntropyPage: { maxRecords: 40, maxBytes: 1_000_000 } },
+    transport: (inner) => async <T>(url: string, path: string, body: unknown, signal: AbortSignal): Promise<T> => {
+      if (path === '/internal/anti-entropy') {
+        requests.push(body as never);
+        if (--failNext === 0) throw new Error('sim: page lost');
+      }
+      return inner<T>(url, path, body, signal);
+    },
+  });
+  mergeOutsideLog(nodes[0]!, 400, clock);
+  await rounds(nodes, clock, 1); // both peers seen alive
+  await nodes[1]!.gossip.antiEntropy();
+  assert.not.ok(converged(nodes), 'the round stopped at the failed page');
+  const peer = nodes[1]!.membership.all().find((p) => p.id === 'c1');
+  assert.is(peer?.failures, 0, 'the peer is not marked failed');
+  const failedAt = requests.length;
+  const resumedAfter = (requests[failedAt - 1] as { after?: unknown }).after;
+  assert.ok(resumedAfter, 'the failed page was a later page of the pass');
+  await nodes[1]!.gossip.antiEntropy();
+  assert.ok(converged(nodes), 'the next round finished the pass');
+  assert.equal(requests[failedAt]!.after, resumedAfter, 'it resumed from the cursor of the failed page');
+  assert.is(requests[failedAt]!.hashes, undefined, 'without starting over');
+});
+
 test('a new, empty controller joining receives the whole state', async () => {
   const clock = { now: 1_000_000 };
   const net = new SimNetwork(SEED);

@@ -17,6 +17,7 @@ export interface SimNode {
   url: string;
   store: MetadataStore;
   gossip: GossipService;
+  membership: Membership;
   /** file operations on this node's namespace (owner alice) */
   fs: FsOps;
 }
@@ -47,7 +48,7 @@ export function simNode(net: SimNetwork, id: string, url: string, seeds: string[
     options: { gossipIntervalMs: 1000, fanout: 2, antiEntropyIntervalMs: 30_000, requestTimeoutMs: 1000, ...o.gossip },
   });
   net.register(url, gossip.handlers);
-  return { id, url, store, gossip, fs: fsOps(store, now) };
+  return { id, url, store, gossip, membership, fs: fsOps(store, now) };
 }
 
 /** `count` controllers c1… that all know each other (and `extraSeeds`). */
