@@ -23,6 +23,9 @@ import { createRepairService, type RepairService } from './repair/service.js';
 import { registerRoutes } from './routes.js';
 import type { MetadataStore } from './metadata-store.js';
 import { openStore } from './store.js';
+import { createLoginSync } from './login-sync.js';
+import { registrationGate } from './register-gate.js';
+import { createLoginThrottle, createRateLimit, DEFAULT_THROTTLE } from './throttle.js';
 import { createUsers } from './users.js';
 
 export type ControllerConfig = ConfigOf<typeof controllerSchema>;
@@ -68,7 +71,6 @@ export function createController(c: ControllerComponents): Controller {
   const logger = c.logger;
   const registry = createRegistry({ store, logger, now, heartbeatTimeoutMs: config.heartbeatTimeoutMs });
   const namespace = createNamespace({ store, signer, logger, now, writeQuorum: config.writeQuorum });
-  const users = createUsers({ store, signer, now, tokenTtlMs: config.tokenTtlMs });
   const metrics = createMetricsRegistry({ node: c.nodeId, role: 'controller' });
   registerControllerMetrics(metrics, store, registry, { replicationFactor: config.replicationFactor });
   // TLS_CERT/TLS_KEY: serve HTTPS, advertise https URLs, and reach peers given as host:port over https
@@ -96,12 +98,26 @@ export function createController(c: ControllerComponents): Controller {
     applyLocal(record, seq);
     gossip.nudge();
   };
+  // register only while in sync with a majority of the known controllers (register-gate.ts)
+  const freshMs = Math.max(5000, 5 * config.gossipIntervalMs);
+  const gate = () => registrationGate({
+    knownPeers: membership.all().map((p) => p.id ?? p.url), nowMs: now(), freshMs,
+    exchanges: gossip.peerDigests().map((p) => ({ id: p.id, atMs: p.atMs, behindUpdates: p.behindUpdates })),
+  });
+  const users = createUsers({ store, signer, now, tokenTtlMs: config.tokenTtlMs, gate });
+  const loginThrottle = createLoginThrottle(now, { baseWindowMs: config.loginLockMs });
+  const loginSync = createLoginSync({
+    throttle: loginThrottle, peers: () => membership.urls().filter((u) => u !== membership.self.url && u !== selfUrl), signer, nodeId: c.nodeId,
+    logger, now, requestTimeoutMs: config.requestTimeoutMs, maxWindowMs: DEFAULT_THROTTLE.maxWindowMs,
+  });
+  loginSync.registerRoutes(app);
   const controllers = (): string[] => [selfUrl, ...membership.urls().filter((u) => u !== selfUrl && u !== membership.self.url)];
   registerRoutes(app, {
     logger, signer, now, store, namespace, users, registry, nodeId: c.nodeId, selfUrl: () => selfUrl, controllers,
     peers: () => membership.status().map((p) => ({ ...p, lag: gossip.peerDigests().find((d) => d.url === p.url || d.id === p.id)?.lagUpdates })),
     replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum,
     capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
+    loginThrottle, registerLimit: createRateLimit(now, config.registerLimit, 10 * 60_000),
   });
   const repair = createRepairService({
     store, registry, signer, nodeId: c.nodeId, logger, now,
@@ -128,12 +144,14 @@ export function createController(c: ControllerComponents): Controller {
       selfUrl = advertisedUrl(config, port, scheme);
       registry.start();
       gossip.start();
+      loginSync.start();
       repair.start();
       started = true;
       return selfUrl;
     },
     async stop() {
       await repair.stop();
+      loginSync.stop();
       gossip.stop();
       registry.stop();
       if (started) await app.close();
