@@ -104,7 +104,7 @@ export function createController(c: ControllerComponents): Controller {
     knownPeers: membership.all().map((p) => p.id ?? p.url), nowMs: now(), freshMs,
     exchanges: gossip.peerDigests().map((p) => ({ id: p.id, atMs: p.atMs, behindUpdates: p.behindUpdates })),
   });
-  const users = createUsers({ store, signer, now, tokenTtlMs: config.tokenTtlMs, gate });
+  const users = createUsers({ store, signer, now, tokenTtlMs: config.tokenTtlMs, gate, gateWaitMs: Math.min(5000, 10 * config.gossipIntervalMs) });
   const loginThrottle = createLoginThrottle(now, { baseWindowMs: config.loginLockMs });
   const loginSync = createLoginSync({
     throttle: loginThrottle, peers: () => membership.urls().filter((u) => u !== membership.self.url && u !== selfUrl), signer, nodeId: c.nodeId,

@@ -22,6 +22,7 @@ import type { MetadataStore } from './metadata-store.js';
 const SCRYPT = { N: 16384, r: 8, p: 1, keyLen: 32, saltBytes: 16 };
 const BAD_LOGIN = 'Wrong user name or password';
 export const MIN_PASSWORD_CHARS = 8;
+const GATE_POLL_MS = 50;
 
 function scryptAsync(password: string, salt: Buffer, N: number, r: number, p: number, keyLen: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -86,6 +87,8 @@ export interface Users {
 
 export function createUsers(c: {
   store: MetadataStore; signer: Signer; now: () => number; tokenTtlMs: number; gate?: RegistrationGate;
+  /** how long register waits for the gate to open before answering UNAVAILABLE (real time) */
+  gateWaitMs?: number;
 }): Users {
   let dummyHash: Promise<string> | undefined;
   const recordOf = (name: string): UserRecord | undefined => {
@@ -132,8 +135,14 @@ export function createUsers(c: {
         if (r) throw new RedCloudError('EXISTS', `User ${user} already exists`);
       };
       exists();
-      const gate = c.gate?.() ?? { ok: true };
-      if (!gate.ok) throw new RedCloudError('UNAVAILABLE', `Cannot register now: ${gate.reason}; try again shortly`);
+      // Just started or just healed: gossip usually catches up within a few rounds, so wait a little.
+      for (let waited = 0; ; waited += GATE_POLL_MS) {
+        const gate = c.gate?.() ?? { ok: true };
+        if (gate.ok) break;
+        if (waited >= (c.gateWaitMs ?? 0)) throw new RedCloudError('UNAVAILABLE', `Cannot register now: ${gate.reason}; try again shortly`);
+        await new Promise((resolve) => setTimeout(resolve, GATE_POLL_MS));
+        exists();
+      }
       const hash = await hashPassword(password);
       c.store.transaction(() => {
         exists();

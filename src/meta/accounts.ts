@@ -9,7 +9,6 @@
  * session revocation time a max. Each rule is a join, so the merge stays a semilattice.
  */
 import { compareHlc, maxHlc } from './hlc.js';
-import { canonicalJson } from './register.js';
 import type { Hlc, UserRecord } from './types.js';
 import { mergeVV } from './version-vector.js';
 
@@ -29,17 +28,22 @@ export function compareAccounts(a: UserRecord, b: UserRecord): number {
   return compareHlc(accountStamp(a), accountStamp(b));
 }
 
+/**
+ * Of two accounts, the earlier-created one whole (its own clock: the loser's writes leave only their
+ * dots in the vector, so they cannot outrank the winner's later versions); of two versions of one
+ * account, deleted if either is, the later password hash (by clock, then by text), the later
+ * revocation time, the later clock.
+ */
 export function mergeUsers(a: UserRecord, b: UserRecord): UserRecord {
   const vv = mergeVV(a.vv, b.vv);
-  const hlc = maxHlc(a.hlc, b.hlc);
   const order = compareAccounts(a, b);
-  if (order !== 0) return { ...(order < 0 ? a : b), vv, hlc };
+  if (order !== 0) return { ...(order < 0 ? a : b), vv };
   const byHlc = compareHlc(a.hlc, b.hlc);
-  const later = byHlc > 0 ? a : byHlc < 0 ? b : canonicalJson(a) >= canonicalJson(b) ? a : b;
+  const later = byHlc > 0 ? a : byHlc < 0 ? b : (a.passwordHash ?? '\u{10ffff}') >= (b.passwordHash ?? '\u{10ffff}') ? a : b;
   const deleted = a.passwordHash === null || b.passwordHash === null;
   const revoked = Math.max(a.revokedBeforeMs ?? 0, b.revokedBeforeMs ?? 0);
   const out: UserRecord = {
-    type: 'user', key: a.key, name: a.name, passwordHash: deleted ? null : later.passwordHash, createdAtMs: a.createdAtMs, vv, hlc,
+    type: 'user', key: a.key, name: a.name, passwordHash: deleted ? null : later.passwordHash, createdAtMs: a.createdAtMs, vv, hlc: maxHlc(a.hlc, b.hlc),
   };
   if (a.created) out.created = a.created;
   if (revoked > 0) out.revokedBeforeMs = revoked;

@@ -15,7 +15,7 @@
  * that concurrent versions disagreed and a rule chose (logged as `Resolved conflict`). Pure.
  */
 import { RedCloudError } from '../common/errors.js';
-import { mergeUsers } from './accounts.js';
+import { compareAccounts, mergeUsers } from './accounts.js';
 import { compareHlc, maxHlc } from './hlc.js';
 import { canonicalJson, maxTs, mergeReg } from './register.js';
 import { mergeTags } from './tags.js';
@@ -103,5 +103,7 @@ export function mergeRecords<R extends MetaRecord>(a: R, b: R): MergeResult<R> {
   const conflict = concurrent && canonicalJson(contentOf(a)) !== canonicalJson(contentOf(b));
   if (a.type === 'inode') return { record: mergeInodes(a, b as InodeRecord) as R, conflict };
   if (a.type === 'link') return { record: mergeLinks(a, b as LinkRecord) as R, conflict };
-  return { record: mergeUsers(a as UserRecord, b as UserRecord) as R, conflict };
+  // two accounts with one name always count (and are logged) as a conflict: one of them lost it
+  const accounts = compareAccounts(a as UserRecord, b as UserRecord) !== 0;
+  return { record: mergeUsers(a as UserRecord, b as UserRecord) as R, conflict: conflict || accounts };
 }
