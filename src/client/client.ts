@@ -37,6 +37,10 @@ export interface RedCloudClientHandle extends RedCloudClient {
   readonly token: string | undefined;
   /** known controllers, the one that worked last first */
   controllers(): string[];
+  /** ends every session of the logged-in account, on every controller */
+  logout(o?: CallOptions): Promise<void>;
+  /** deletes the account (its password is the proof); the name cannot be registered again */
+  deleteAccount(user: string, password: string, o?: CallOptions): Promise<void>;
 }
 
 type Query = Record<string, string | string[] | undefined>;
@@ -140,6 +144,14 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       token = res.token;
       pool.learn(res.controllers);
       return res;
+    },
+    async logout(o) {
+      await post('/v1/logout', undefined, o);
+      token = undefined;
+    },
+    async deleteAccount(user, password, o) {
+      await post('/v1/account/delete', { user, password }, o);
+      token = undefined;
     },
     async whoami(o) {
       const res = await get<{ user: string; controllers: string[] }>('/v1/whoami', {}, o);

@@ -1,7 +1,7 @@
 /**
  * The local cluster behind `redcloud cluster up|down|status` (and `npm start`): controllers on
  * 127.0.0.11.. port 8000, chunkservers on 127.0.0.21.. port 9000, data and logs under one
- * directory, a demo user (demo/demo) with the CLI logged in, and a FUSE mount. Everything it
+ * directory, a demo user (demo, password demo-password) with the CLI logged in, and a FUSE mount. Everything it
  * starts is recorded by pid in the state file; `downLocalCluster` unmounts and stops exactly those.
  */
 import { execFile } from 'node:child_process';
@@ -38,6 +38,9 @@ function liveNodes(state: ClusterState): StateNode[] {
   return state.nodes.filter((n) => isOurProcess(n.pid, n.bin));
 }
 
+/** The demo account's password (`redcloud cluster up`): passwords have at least 8 characters. */
+export const DEMO_PASSWORD = 'demo-password';
+
 async function registerDemo(controllerUrl: string, user: string, password: string): Promise<'created' | 'exists'> {
   try {
     await request(`${controllerUrl}/v1/register`, { method: 'POST', body: { user, password }, timeoutMs: 10_000 });
@@ -49,9 +52,9 @@ async function registerDemo(controllerUrl: string, user: string, password: strin
 }
 
 /** Runs the CLI; a failure reports the command's verb and its last stderr line (never the password). */
-async function cli(args: string[], timeoutMs = 60_000): Promise<void> {
+async function cli(args: string[], timeoutMs = 60_000, env: Record<string, string> = {}): Promise<void> {
   try {
-    await run(process.execPath, [binPath('cli'), ...args], { cwd: repoRoot(), timeout: timeoutMs });
+    await run(process.execPath, [binPath('cli'), ...args], { cwd: repoRoot(), timeout: timeoutMs, env: { ...process.env, ...env } });
   } catch (err) {
     const stderr = String((err as { stderr?: string }).stderr ?? '').trim().split('\n').filter(Boolean);
     const why = stderr.find((l) => l.startsWith('Error')) ?? stderr.at(-1) ?? (err as Error).message;
@@ -98,10 +101,11 @@ export async function upLocalCluster(o: UpOptions): Promise<ClusterState> {
       record();
       o.print(`chunkserver ${id}  http://${chunkserverAddr(i, o.net)}:9000  pid ${cluster.nodes.at(-1)!.pid}`);
     }
-    const demo = o.demoUser ?? { user: 'demo', password: 'demo' };
+    const demo = o.demoUser ?? { user: 'demo', password: DEMO_PASSWORD };
     const made = await registerDemo(state.controllers[0]!, demo.user, demo.password);
     o.print(`user ${demo.user} ${made === 'created' ? 'created' : 'already exists'}`);
-    await cli(['login', demo.user, demo.password, '--controllers', state.controllers.join(',')]);
+    // the password goes through the environment, not the command line (visible in ps)
+    await cli(['login', demo.user, '--controllers', state.controllers.join(',')], 60_000, { REDCLOUD_PASSWORD: demo.password });
     o.print(`CLI logged in as ${demo.user}`);
     if (o.mountDir) {
       const mountDir = resolve(o.mountDir);
