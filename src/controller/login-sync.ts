@@ -73,6 +73,7 @@ export function createLoginSync(d: LoginSyncDeps): LoginSync {
           key: { type: 'string', pattern: KEY_RE },
           add: { type: 'integer', minimum: 0, maximum: 1_000_000 },
           lockedForMs: { type: 'integer', minimum: 0, maximum: d.maxWindowMs },
+          reset: { type: 'boolean' },
         },
       };
       const schema = {

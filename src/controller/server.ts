@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { Gauge } from 'prom-client';
 import type { ConfigOf, controllerSchema } from '../common/config.js';
 import { buildServer, createMetricsRegistry, listen } from '../common/http-server.js';
 import type { Logger } from '../common/logger.js';
@@ -111,6 +112,10 @@ export function createController(c: ControllerComponents): Controller {
     logger, now, requestTimeoutMs: config.requestTimeoutMs, maxWindowMs: DEFAULT_THROTTLE.maxWindowMs,
   });
   loginSync.registerRoutes(app);
+  new Gauge({
+    name: 'redcloud_login_locked_keys', help: 'User names and addresses locked now after failed logins (here or reported by peers)', registers: [metrics],
+    collect() { this.set(loginThrottle.lockedCount()); },
+  });
   const controllers = (): string[] => [selfUrl, ...membership.urls().filter((u) => u !== selfUrl && u !== membership.self.url)];
   registerRoutes(app, {
     logger, signer, now, store, namespace, users, registry, nodeId: c.nodeId, selfUrl: () => selfUrl, controllers,

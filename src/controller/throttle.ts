@@ -8,9 +8,10 @@
  * checked at once; the others are refused (and still counted). A success clears the user's key and
  * takes its attempt back from the address's count; idle keys are forgotten; the table is bounded.
  *
- * Other controllers' attempts arrive through `absorb` (login-sync.ts): they add to the same
- * counts, and a lock they report extends the local one, so a key locked anywhere is locked on
- * every controller that hears of it.
+ * Other controllers' failed (or refused) attempts arrive through `absorb` (login-sync.ts): they
+ * add to the same counts, a lock they report extends the local one, so a key locked anywhere is
+ * locked on every controller that hears of it, and a user's successful login resets the user's
+ * count everywhere. Successful attempts are not sent (an address's many logins lock nothing).
  */
 import { RedCloudError } from '../common/errors.js';
 
@@ -62,6 +63,8 @@ export interface KeyDelta {
   add: number;
   /** how much longer the key is locked here (0: not locked) */
   lockedForMs: number;
+  /** the user logged in here: forget the key's count before adding `add` */
+  reset?: boolean;
 }
 
 export interface LoginThrottle {
@@ -75,6 +78,8 @@ export interface LoginThrottle {
   lockedForMs(a: LoginAttempt): number;
   /** keys currently tracked (for tests and metrics) */
   size(): number;
+  /** keys locked now (metrics: redcloud_login_locked_keys) */
+  lockedCount(): number;
 }
 
 export const userKeyOf = (user: string): string => `u:${user}`;
@@ -84,8 +89,13 @@ export function createLoginThrottle(now: () => number, options: Partial<Throttle
   const o = { ...DEFAULT_THROTTLE, ...options };
   const entries = new Map<string, Entry>();
   const inflight = new Map<string, number>();
-  /** keys counted here since the last drain → attempts */
-  const pending = new Map<string, number>();
+  /** keys counted here since the last drain → failed or refused attempts (successes are not sent), and a reset */
+  const pending = new Map<string, { add: number; reset: boolean }>();
+  const queue = (key: string, change: 'add' | 'reset'): void => {
+    const p = pending.get(key) ?? { add: 0, reset: false };
+    if (change === 'reset') pending.set(key, { add: 0, reset: true });
+    else pending.set(key, { ...p, add: p.add + 1 });
+  };
   const limits = (a: LoginAttempt): [string, number, number][] => [
     [userKeyOf(a.user), o.userMaxFailures, o.userMaxConcurrent], [addressKeyOf(a.address), o.addressMaxFailures, o.addressMaxConcurrent],
   ];
@@ -145,11 +155,9 @@ export function createLoginThrottle(now: () => number, options: Partial<Throttle
       const retryAfterMs = lockedFor(a, nowMs);
       if (retryAfterMs > 0) refuse(`Too many failed logins: try again in ${Math.ceil(retryAfterMs / 1000)} s`, retryAfterMs, []);
       const locked: string[] = [];
-      for (const [key] of keys) {
-        if (count(key, 1, nowMs)) locked.push(key);
-        pending.set(key, (pending.get(key) ?? 0) + 1);
-      }
+      for (const [key] of keys) if (count(key, 1, nowMs)) locked.push(key);
       const busy = keys.some(([key, , maxConcurrent]) => (inflight.get(key) ?? 0) >= maxConcurrent);
+      if (busy) for (const [key] of keys) queue(key, 'add');
       if (busy) refuse('Too many logins at once for this user or address: try again in 1 s', 1000, locked);
       for (const [key] of keys) inflight.set(key, (inflight.get(key) ?? 0) + 1);
       let finished = false;
@@ -163,8 +171,12 @@ export function createLoginThrottle(now: () => number, options: Partial<Throttle
             if (n > 0) inflight.set(key, n);
             else inflight.delete(key);
           }
-          if (!ok) return;
+          if (!ok) {
+            for (const [key] of keys) queue(key, 'add');
+            return;
+          }
           entries.delete(userKeyOf(a.user));
+          queue(userKeyOf(a.user), 'reset');
           const addr = entries.get(addressKeyOf(a.address));
           if (addr) addr.failures = Math.max(0, addr.failures - 1);
         },
@@ -172,6 +184,7 @@ export function createLoginThrottle(now: () => number, options: Partial<Throttle
     },
     absorb(delta) {
       const nowMs = now();
+      if (delta.reset) entries.delete(delta.key);
       if (delta.add > 0) count(delta.key, delta.add, nowMs);
       if (delta.lockedForMs > 0) {
         const e = live(delta.key, nowMs) ?? { failures: 0, lastFailureMs: nowMs, lockedUntilMs: 0 };
@@ -182,9 +195,9 @@ export function createLoginThrottle(now: () => number, options: Partial<Throttle
     drain(limit, withLocks = false) {
       const nowMs = now();
       const out = new Map<string, KeyDelta>();
-      for (const [key, add] of pending) {
+      for (const [key, p] of pending) {
         if (out.size >= limit) break;
-        out.set(key, { key, add, lockedForMs: Math.max(0, (live(key, nowMs)?.lockedUntilMs ?? 0) - nowMs) });
+        out.set(key, { key, add: p.add, lockedForMs: Math.max(0, (live(key, nowMs)?.lockedUntilMs ?? 0) - nowMs), ...(p.reset ? { reset: true } : {}) });
         pending.delete(key);
       }
       for (const [key, e] of withLocks ? entries : []) {
@@ -195,6 +208,12 @@ export function createLoginThrottle(now: () => number, options: Partial<Throttle
     },
     lockedForMs: (a) => lockedFor(a, now()),
     size: () => entries.size,
+    lockedCount() {
+      const nowMs = now();
+      let n = 0;
+      for (const e of entries.values()) if (e.lockedUntilMs > nowMs) n++;
+      return n;
+    },
   };
 }
 

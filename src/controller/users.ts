@@ -128,13 +128,13 @@ export function createUsers(c: {
   return {
     async register(rawUser, password) {
       const user = canonicalUserName(rawUser);
-      assertPasswordPolicy(password);
       const exists = (): void => {
         const r = recordOf(user);
         if (r?.passwordHash === null) throw new RedCloudError('EXISTS', `The name ${user} belonged to a deleted account and cannot be registered again`);
         if (r) throw new RedCloudError('EXISTS', `User ${user} already exists`);
       };
       exists();
+      assertPasswordPolicy(password);
       // Just started or just healed: gossip usually catches up within a few rounds, so wait a little.
       for (let waited = 0; ; waited += GATE_POLL_MS) {
         const gate = c.gate?.() ?? { ok: true };

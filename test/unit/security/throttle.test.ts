@@ -137,6 +137,24 @@ test('attempts counted elsewhere add up here; a lock reported elsewhere holds he
   assert.equal(here.t.drain(100, false), [], 'but not without');
 });
 
+test('successes are not sent; a user\'s success resets the user\'s count on the peers', () => {
+  const here = setup();
+  const there = setup();
+  for (let i = 0; i < 30; i++) there.t.begin({ user: `ok${i}`, address: '10.1.1.1' }).done(true);
+  assert.ok(there.t.drain(100).every((d) => d.add === 0 && d.reset === true && d.key.startsWith('u:')), 'only resets of users');
+  for (let i = 0; i < 4; i++) fail(there.t, alice);
+  for (const d of there.t.drain(100)) here.t.absorb(d);
+  fail(here.t, alice);
+  assert.ok(here.t.lockedForMs(alice) > 0, '4 there + 1 here');
+  const elsewhere = setup();
+  elsewhere.t.absorb({ key: 'u:alice', add: 4, lockedForMs: 0 });
+  const third = setup();
+  third.t.begin(alice).done(true);
+  for (const d of third.t.drain(100)) elsewhere.t.absorb(d);
+  fail(elsewhere.t, alice);
+  assert.is(elsewhere.t.lockedForMs(alice), 0, 'the reset forgot the 4 earlier attempts');
+});
+
 test('property: however attempts interleave, no more than userMaxFailures passwords of a user are checked per lock window', () => {
   fc.assert(fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.boolean()), { maxLength: 200 }), (script) => {
     const { t } = setup({ userMaxConcurrent: 3, addressMaxFailures: 10_000 });
