@@ -13,8 +13,8 @@ export default class Login extends BaseCommand<typeof Login> {
     'REDCLOUD_PASSWORD=... <%= config.bin %> login alice --controllers http://127.0.0.1:8000',
   ];
   static override args = {
-    user: Args.string({ description: 'User name.', required: true }),
-    password: Args.string({ description: 'Password (discouraged: visible in ps; asked for when omitted).' }),
+    user: Args.string({ description: 'User name.', required: true, ignoreStdin: true }),
+    password: Args.string({ description: 'Password (discouraged: visible in ps; asked for when omitted).', ignoreStdin: true }),
   };
   static override flags = { password: Flags.string({ char: 'p', description: 'Password (discouraged: visible in ps; asked for when omitted).' }) };
 

@@ -12,8 +12,8 @@ export default class Register extends BaseCommand<typeof Register> {
     'REDCLOUD_PASSWORD=... <%= config.bin %> register alice',
   ];
   static override args = {
-    user: Args.string({ description: 'User name (letters, digits, ".", "_", "-").', required: true }),
-    password: Args.string({ description: 'Password (discouraged: visible in ps; asked for when omitted).' }),
+    user: Args.string({ description: 'User name (letters, digits, ".", "_", "-").', required: true, ignoreStdin: true }),
+    password: Args.string({ description: 'Password (discouraged: visible in ps; asked for when omitted).', ignoreStdin: true }),
   };
   static override flags = { password: Flags.string({ char: 'p', description: 'Password (discouraged: visible in ps; asked for when omitted).' }) };
 

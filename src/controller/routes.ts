@@ -45,6 +45,8 @@ export interface RouteDeps {
   chunkSizeBytes: number;
   /** failed-login throttling (default: createLoginThrottle(now) with the default limits) */
   loginThrottle?: LoginThrottle;
+  /** whether register is open now (register-gate.ts), shown by /v1/status */
+  registrationGate?: () => { ok: true } | { ok: false; reason: string };
   /** registrations per remote address (default: 20 per 10 minutes) */
   registerLimit?: { take(address: string): void };
 }
@@ -132,9 +134,13 @@ function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
         underReplicated: d.store.underReplicatedCount(Math.max(1, wantedReplicas(d.replicationFactor, live.length)), live),
         replicationFactor: d.replicationFactor,
       },
+      ...(d.registrationGate ? { registration: registrationView(d.registrationGate()) } : {}),
     };
   });
 }
+
+const registrationView = (g: { ok: true } | { ok: false; reason: string }): { open: boolean; reason?: string } =>
+  (g.ok ? { open: true } : { open: false, reason: g.reason });
 
 function registerFsRoutes(app: FastifyInstance, d: RouteDeps): void {
   const ns = d.namespace;

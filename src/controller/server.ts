@@ -122,7 +122,7 @@ export function createController(c: ControllerComponents): Controller {
     peers: () => membership.status().map((p) => ({ ...p, lag: gossip.peerDigests().find((d) => d.url === p.url || d.id === p.id)?.lagUpdates })),
     replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum,
     capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
-    loginThrottle, registerLimit: createRateLimit(now, config.registerLimit, 10 * 60_000),
+    loginThrottle, registrationGate: gate, registerLimit: createRateLimit(now, config.registerLimit, 10 * 60_000),
   });
   const repair = createRepairService({
     store, registry, signer, nodeId: c.nodeId, logger, now,

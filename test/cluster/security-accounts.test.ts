@@ -9,7 +9,9 @@
  * - a brand-new controller that has not caught up refuses to register (503), then learns the owner;
  * - 64 parallel wrong logins: at most 5 passwords are checked, the rest are 429, the lock reaches
  *   every controller (the right password is refused there too) and it ends after LOGIN_LOCK;
- *   one log line per lock, not per refused request.
+ *   one log line per lock, not per refused request;
+ * - the CLI's logout revokes the saved token on every controller, and `account delete` needs the
+ *   password and leaves the name retired.
  * Partitions are iptables DROP rules on lo tagged with this run's own comment, removed at the end.
  */
 import { execFile } from 'node:child_process';
@@ -139,6 +141,8 @@ step('a partitioned controller refuses to register a name it cannot know is free
   const erin = await loginToken(url(1), 'erin', PW.erin);
   assert.is((await postJson(`${url(1)}/v1/fs/mkdir`, erin, { path: '/erin-private' })).status, 200);
   await seesPeersDown(3, ctx.aliceToken);
+  const status = await getJson<{ registration?: { open: boolean; reason?: string } }>(`${url(3)}/v1/status`, ctx.aliceToken);
+  assert.equal(status.data.registration?.open, false, '/v1/status says why ctl3 does not register');
   const attack = await register(3, 'erin', PW.attacker);
   assert.is(attack.status, 503, `the takeover registration is refused (${attack.body.toString()})`);
   assert.is(attack.json<{ code: string }>().code, 'UNAVAILABLE');
@@ -154,6 +158,8 @@ step('a partitioned controller refuses to register a name it cannot know is free
 });
 
 step('a registration racing the owner\'s loses at the heal: its token is refused everywhere with NAME_TAKEN', async () => {
+  await waitFor('ctl3 to be in sync (registration open)', async () =>
+    (await getJson<{ registration?: { open: boolean } }>(`${url(3)}/v1/status`, ctx.aliceToken)).data.registration?.open === true, { timeoutMs: 20_000, pollMs: 100 });
   await cut(3, [1, 2]);
   // at once, before ctl3's last exchange ages out: both controllers accept (neither can know)
   assert.is((await register(1, 'carol', PW.carol)).status, 201);
@@ -199,7 +205,7 @@ step('a brand-new controller refuses to register until it caught up, then knows 
 });
 
 step('64 parallel wrong logins: at most 5 checked, the rest 429, locked on every controller, then unlocked after LOGIN_LOCK', async () => {
-  const before = logOf(1).split('\n').length;
+  const before = logOf(1).length; // characters: what is logged from here on is the burst's
   const answers = await Promise.all(Array.from({ length: 64 }, (_, i) => login(1, 'bob', `wrong-guess-${i}`)));
   const statuses = answers.map((a) => a.status);
   const checked = statuses.filter((s) => s === 401).length;
@@ -217,13 +223,51 @@ step('64 parallel wrong logins: at most 5 checked, the rest 429, locked on every
     assert.is(right.json<{ code: string }>().code, 'THROTTLED');
   }
   assert.is((await login(2, 'alice', PW.alice)).status, 200, 'other users are not locked');
-  const lines = logOf(1).split('\n').slice(before);
+  // (the log is written asynchronously: wait for the line, then count)
+  await waitFor('the lock to be logged', () => logOf(1).slice(before).split('\n').some((l) => l.includes('Login locked')), { timeoutMs: 5_000 });
+  const lines = logOf(1).slice(before).split('\n');
   const lockLines = lines.filter((l) => l.includes('Login locked')).length;
   assert.ok(lockLines >= 1 && lockLines <= 2, `one line per lock (user, maybe address), got ${lockLines}`);
   assert.ok(lines.filter((l) => l.includes('"bob"')).length <= 10, 'not one line per refused request');
   const started = Date.now();
   await waitFor('the lock to end', async () => (await login(2, 'bob', PW.bob)).status === 200, { timeoutMs: 4 * LOGIN_LOCK_MS, pollMs: 500 });
   assert.ok(Date.now() - started <= 4 * LOGIN_LOCK_MS);
+});
+
+step('CLI: logout revokes the token on every controller; deleting an account needs its password and retires the name', async () => {
+  assert.is((await register(1, 'dave', 'dave-real-pw-5')).status, 201);
+  await knownEverywhere('dave', [1, 2, 3, 4]);
+  const cli = createCli({ configDir: join(ctx.dir, 'cli-dave'), controllers: [url(1), url(2)] });
+  cli.env.REDCLOUD_PASSWORD = 'dave-real-pw-5';
+  const li = await cli.run(['login', 'dave']);
+  assert.is(li.exitCode, 0, `login with REDCLOUD_PASSWORD: ${li.stderr}`);
+  assert.not.match(li.stderr, /visible to other users/);
+  const token = (JSON.parse(readFileSync(join(ctx.dir, 'cli-dave', 'session.json'), 'utf8')) as { token: string }).token;
+  for (const i of [1, 2, 3, 4]) assert.is((await list(i, token)).status, 200, `dave's token on ctl${i}`);
+  const argv = await cli.run(['login', 'dave', 'dave-real-pw-5']);
+  assert.is(argv.exitCode, 0);
+  assert.match(argv.stderr, /visible to other users/, 'a password argument draws a warning');
+  const out = await cli.run(['logout']);
+  assert.is(out.exitCode, 0, out.stderr);
+  await waitFor('the revocation to reach every controller', async () => {
+    for (const i of [1, 2, 3, 4]) if ((await list(i, token)).status !== 401) return false;
+    return true;
+  }, { timeoutMs: 10_000, pollMs: 100 });
+  cli.env.REDCLOUD_PASSWORD = 'not-daves-password';
+  const wrong = await cli.run(['account', 'delete', 'dave']);
+  assert.is(wrong.exitCode, 3, `delete with a wrong password: ${wrong.stderr}`);
+  assert.is((await login(2, 'dave', 'dave-real-pw-5')).status, 200, 'still there');
+  cli.env.REDCLOUD_PASSWORD = 'dave-real-pw-5';
+  const del = await cli.run(['account', 'delete', 'dave']);
+  assert.is(del.exitCode, 0, del.stderr);
+  await waitFor('the deletion to reach every controller', async () => {
+    for (const i of [1, 2, 3, 4]) {
+      const r = await register(i, 'dave', 'dave-taking-over');
+      if (r.status !== 409 || !/deleted account/.test(r.body.toString())) return false;
+    }
+    return true;
+  }, { timeoutMs: 10_000, pollMs: 200 });
+  assert.is((await login(3, 'dave', 'dave-real-pw-5')).status, 401, 'a deleted account cannot log in');
 });
 
 test.run();

@@ -8,7 +8,7 @@ export default class AccountDelete extends BaseCommand<typeof AccountDelete> {
   static override summary = 'Delete an account (needs its password).';
   static override description = `Deletes USER after checking its password (${PASSWORD_SOURCES}); every session of the account ends on every controller. The name stays retired: nobody can register it again and reach what was stored under it. Wrong passwords count towards the login lock.`;
   static override examples = ['<%= config.bin %> account delete alice', 'printf "%s\\n" "$PW" | <%= config.bin %> account delete alice'];
-  static override args = { user: Args.string({ description: 'User name.', required: true }) };
+  static override args = { user: Args.string({ description: 'User name.', required: true, ignoreStdin: true }) };
   static override flags = { password: Flags.string({ char: 'p', description: 'Password (discouraged: visible in ps; asked for when omitted).' }) };
 
   async run(): Promise<{ deleted: string }> {
