@@ -84,7 +84,7 @@ function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
     } catch (err) {
       const info = err instanceof RedCloudError ? err.info : undefined;
       void reply.header('retry-after', String(Math.max(1, Math.ceil(Number(info?.retryAfterMs ?? 1000) / 1000))));
-      logLocks(info?.locked, address);
+      logLocks((err as { lockedKeys?: unknown }).lockedKeys, address);
       throw err;
     }
     logLocks(admission.locked, address);

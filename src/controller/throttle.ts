@@ -68,7 +68,7 @@ export interface KeyDelta {
 }
 
 export interface LoginThrottle {
-  /** Counts the attempt; throws THROTTLED (details.retryAfterMs, details.locked) if it must not be checked. */
+  /** Counts the attempt; throws THROTTLED (info.retryAfterMs; `lockedKeys`: locks this attempt started) if it must not be checked. */
   begin(a: LoginAttempt): Admission;
   /** Merges what another controller counted (login-sync.ts). */
   absorb(delta: KeyDelta): void;
@@ -144,8 +144,9 @@ export function createLoginThrottle(now: () => number, options: Partial<Throttle
     return ms;
   };
 
+  /** `lockedKeys` rides on the error for the log, not in its details (which go to the client). */
   const refuse = (message: string, retryAfterMs: number, locked: string[]): never => {
-    throw new RedCloudError('THROTTLED', message, { retryAfterMs, locked });
+    throw Object.assign(new RedCloudError('THROTTLED', message, { retryAfterMs }), { lockedKeys: locked });
   };
 
   return {
