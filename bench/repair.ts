@@ -76,10 +76,10 @@ async function main(): Promise<void> {
     await chunkserver(2);
     const env = { ...process.env, REDCLOUD_CONFIG_DIR: join(dir, 'cli'), REDCLOUD_CONTROLLERS: CTL };
     const cli = (args: string[]) => measure(process.execPath, [binPath('cli'), ...args], { env, cwd: repoRoot(), timeoutMs });
-    check(await cli(['register', 'bench', '--password', 'bench']), 'register');
-    const { token } = await requestJson<{ token: string }>(`${CTL}/v1/login`, { body: { user: 'bench', password: 'bench' }, timeoutMs: 10_000 });
+    check(await cli(['register', 'bench', '--password', 'bench-pw']), 'register');
+    const { token } = await requestJson<{ token: string }>(`${CTL}/v1/login`, { body: { user: 'bench', password: 'bench-pw' }, timeoutMs: 10_000 });
     await poll('2 healthy chunkservers', async () => (await healthy(token, 'rbench-cs1')) && (await healthy(token, 'rbench-cs2')), 30_000);
-    check(await cli(['login', 'bench', 'bench']), 'login');
+    check(await cli(['login', 'bench', 'bench-pw']), 'login');
     const up = check(await cli(['upload', file, '--to', '/bench.bin']), 'upload');
     await poll('the file on both chunkservers', () => [1, 2].every((i) => chunksOnDisk(join(dir, `cs${i}`, 'chunks')).size >= wanted.size), 60_000);
 

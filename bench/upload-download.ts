@@ -35,7 +35,7 @@ function sha256Rate(bytes = 256 * 2 ** 20): number {
 
 /** Polls the controller's status until `n` chunkservers are healthy, so all three get replicas. */
 async function waitForChunkservers(controllerUrl: string, n: number): Promise<void> {
-  const { token } = await requestJson<{ token: string }>(`${controllerUrl}/v1/login`, { body: { user: 'bench', password: 'bench' }, timeoutMs: 10_000 });
+  const { token } = await requestJson<{ token: string }>(`${controllerUrl}/v1/login`, { body: { user: 'bench', password: 'bench-pw' }, timeoutMs: 10_000 });
   const deadline = Date.now() + 30_000;
   for (;;) {
     const status = await requestJson<ClusterStatus>(`${controllerUrl}/v1/status`, { headers: { authorization: `Bearer ${token}` }, timeoutMs: 5_000 });
@@ -68,8 +68,8 @@ async function main(): Promise<void> {
     }
     const env = { ...process.env, REDCLOUD_CONFIG_DIR: join(dir, 'cli'), REDCLOUD_CONTROLLERS: 'http://127.0.5.111:8000' };
     const cli = (args: string[]) => measure(process.execPath, [binPath('cli'), ...args], { env, cwd: repoRoot(), timeoutMs });
-    check(await cli(['register', 'bench', '--password', 'bench']), 'register');
-    check(await cli(['login', 'bench', 'bench']), 'login');
+    check(await cli(['register', 'bench', '--password', 'bench-pw']), 'register');
+    check(await cli(['login', 'bench', 'bench-pw']), 'login');
     await waitForChunkservers('http://127.0.5.111:8000', 3);
     const up = check(await cli(['upload', file, '--to', '/bench.bin']), 'upload');
     mkdirSync(join(dir, 'down'), { recursive: true });

@@ -37,6 +37,10 @@ export interface RedCloudClientHandle extends RedCloudClient {
   readonly token: string | undefined;
   /** known controllers, the one that worked last first */
   controllers(): string[];
+  /** ends every session of the logged-in account, on every controller */
+  logout(o?: CallOptions): Promise<void>;
+  /** deletes the account (its password is the proof); the name cannot be registered again */
+  deleteAccount(user: string, password: string, o?: CallOptions): Promise<void>;
 }
 
 type Query = Record<string, string | string[] | undefined>;
@@ -144,6 +148,14 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       token = res.token;
       pool.learn(res.controllers, base);
       return res;
+    },
+    async logout(o) {
+      await post('/v1/logout', undefined, o);
+      token = undefined;
+    },
+    async deleteAccount(user, password, o) {
+      await post('/v1/account/delete', { user, password }, o);
+      token = undefined;
     },
     async whoami(o) {
       const { base, res } = await callAt<{ user: string; controllers: string[] }>('GET', '/v1/whoami', {}, undefined, o);

@@ -1,7 +1,7 @@
 /**
  * The local cluster behind `redcloud cluster up|down|status` (and `npm start`): controllers on
  * 127.0.0.11.. port 8000, chunkservers on 127.0.0.21.. port 9000, data and logs under one
- * directory, a demo user (demo/demo) with the CLI logged in, and a FUSE mount. Everything it
+ * directory, a demo user (demo, password demo-password) with the CLI logged in, and a FUSE mount. Everything it
  * starts is recorded by pid in the state file; `downLocalCluster` unmounts and stops exactly those.
  * With `tls` every node serves HTTPS with that certificate and trusts that CA (TLS_CERT, TLS_KEY,
  * TLS_CA), the URLs are https, and the CLI and the mount it runs trust the CA too.
@@ -42,6 +42,9 @@ export const chunkserverAddr = (i: number, net = '127.0.0'): string => `${net}.$
 function liveNodes(state: ClusterState): StateNode[] {
   return state.nodes.filter((n) => isOurProcess(n.pid, n.bin));
 }
+
+/** The demo account's password (`redcloud cluster up`): passwords have at least 8 characters. */
+export const DEMO_PASSWORD = 'demo-password';
 
 async function registerDemo(controllerUrl: string, user: string, password: string): Promise<'created' | 'exists'> {
   try {
@@ -113,11 +116,12 @@ export async function upLocalCluster(o: UpOptions): Promise<ClusterState> {
       record();
       o.print(`chunkserver ${id}  ${scheme}://${chunkserverAddr(i, o.net)}:9000  pid ${cluster.nodes.at(-1)!.pid}`);
     }
-    const demo = o.demoUser ?? { user: 'demo', password: 'demo' };
+    const demo = o.demoUser ?? { user: 'demo', password: DEMO_PASSWORD };
     const made = await registerDemo(state.controllers[0]!, demo.user, demo.password);
     o.print(`user ${demo.user} ${made === 'created' ? 'created' : 'already exists'}`);
     const cliEnv: Record<string, string> = o.tls ? { TLS_CA: tlsEnv.TLS_CA! } : {};
-    await cli(['login', demo.user, demo.password, '--controllers', state.controllers.join(',')], 60_000, cliEnv);
+    // the password goes through the environment, not the command line (visible in ps)
+    await cli(['login', demo.user, '--controllers', state.controllers.join(',')], 60_000, { ...cliEnv, REDCLOUD_PASSWORD: demo.password });
     o.print(`CLI logged in as ${demo.user}`);
     if (o.mountDir) {
       const mountDir = resolve(o.mountDir);

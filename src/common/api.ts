@@ -243,6 +243,8 @@ export interface ClusterStatus {
   controllers: ControllerStatus[];
   chunkservers: ChunkserverStatus[];
   chunks: { total: number; underReplicated: number; replicationFactor: string | number };
+  /** whether this controller registers accounts now (in sync with a majority; register-gate.ts) */
+  registration?: { open: boolean; reason?: string };
 }
 
 // ---- controller: internal (cluster-authenticated) ---------------------------------------------

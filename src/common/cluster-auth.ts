@@ -36,6 +36,7 @@ export const CLUSTER_ROUTES: Readonly<Record<string, readonly ClusterRole[]>> = 
   'POST /internal/anti-entropy': ['controller'],
   'POST /internal/anti-entropy/records': ['controller'],
   'GET /internal/chunkservers': ['controller'],
+  'POST /internal/login-attempts': ['controller'],
   // on chunkservers
   'POST /internal/replicate': ['controller'],
   'GET /internal/inventory': ['controller'],

@@ -149,6 +149,8 @@ export const controllerSchema = {
   tombstoneTtlMs: v.durationMs('TOMBSTONE_TTL', '7d', 'Minimum age before a tombstone every peer has may be collected.', 1000),
   gcGraceMs: v.durationMs('GC_GRACE', '1h', 'Unreferenced chunks older than this are deleted.', 1000),
   tokenTtlMs: v.durationMs('TOKEN_TTL', '24h', 'Lifetime of a login token.', 1000),
+  loginLockMs: v.durationMs('LOGIN_LOCK', '5s', 'First lock of a user name (5 attempts) or address (20) after failed logins; doubles with each further attempt, up to 15 min.', 100, 15 * 60_000),
+  registerLimit: v.int('REGISTER_LIMIT', '20', 'Registrations accepted from one remote address per 10 minutes.', 1, 1_000_000),
   capabilityTtlMs: v.durationMs('CAPABILITY_TTL', '10m', 'Lifetime of a chunk capability.', 1000),
   chunkSizeBytes: v.bytes('CHUNK_SIZE', '4MiB', 'Chunk size announced to clients.', 64 * 1024, 64 * 1024 ** 2),
   tagsPerFileMax: v.int('TAGS_PER_FILE_MAX', '256', 'Tags one file may have; adding more is refused (413 TOO_LARGE).', 1, 1_000_000),

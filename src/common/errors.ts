@@ -10,6 +10,8 @@ export const ERROR_TABLE = {
   FORBIDDEN: { status: 403, errno: 'EACCES', exit: 3 },
   NOT_FOUND: { status: 404, errno: 'ENOENT', exit: 4 },
   EXISTS: { status: 409, errno: 'EEXIST', exit: 5 },
+  /** the session's account lost its name to an account created earlier (a concurrent registration) */
+  NAME_TAKEN: { status: 409, errno: 'EACCES', exit: 5 },
   NOT_EMPTY: { status: 409, errno: 'ENOTEMPTY', exit: 5 },
   NOT_DIR: { status: 409, errno: 'ENOTDIR', exit: 5 },
   IS_DIR: { status: 409, errno: 'EISDIR', exit: 5 },

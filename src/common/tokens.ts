@@ -59,6 +59,8 @@ export class Signer {
 export interface SessionClaims {
   /** user name */
   u: string;
+  /** the account (accountId of its user record): a token of an account that lost its name is refused */
+  a: string;
   /** issued at, ms since epoch */
   iat: number;
   /** expires at, ms since epoch */
@@ -67,17 +69,23 @@ export interface SessionClaims {
   iss: string;
 }
 
-export function issueSessionToken(signer: Signer, user: string, issuer: string, nowMs: number, ttlMs: number): { token: string; expiresAt: number } {
-  const claims: SessionClaims = { u: user, iat: nowMs, exp: nowMs + ttlMs, iss: issuer };
+export function issueSessionToken(
+  signer: Signer, user: string, account: string, issuer: string, nowMs: number, ttlMs: number,
+): { token: string; expiresAt: number } {
+  const claims: SessionClaims = { u: user, a: account, iat: nowMs, exp: nowMs + ttlMs, iss: issuer };
   return { token: signer.sign('session', claims), expiresAt: claims.exp };
 }
 
-/** Verifies a session token; throws UNAUTHORIZED with the reason. */
+/**
+ * Verifies a session token's signature, shape and expiry; throws UNAUTHORIZED with the reason.
+ * Whether its account still owns the name and the session was not revoked is the caller's (users.ts).
+ */
 export function verifySessionToken(signer: Signer, token: unknown, nowMs: number): SessionClaims {
   const claims = signer.open<SessionClaims>('session', token);
-  if (!claims || typeof claims.u !== 'string' || typeof claims.exp !== 'number') {
+  if (!claims || typeof claims.u !== 'string' || typeof claims.exp !== 'number' || typeof claims.iat !== 'number') {
     throw new RedCloudError('UNAUTHORIZED', 'Invalid session token: log in again');
   }
+  if (typeof claims.a !== 'string') throw new RedCloudError('UNAUTHORIZED', 'Session token from an older version: log in again');
   if (claims.exp <= nowMs) throw new RedCloudError('UNAUTHORIZED', 'Session expired: log in again');
   return claims;
 }

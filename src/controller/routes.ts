@@ -2,7 +2,7 @@
  * The controller's HTTP routes (src/common/api.ts): accounts, the namespace and data-path plans
  * for the token's user, cluster status, and the cluster-authenticated internal routes.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type {
   ChunkLocation, ClusterStatus, CommitRequest, CreateOwner, EntryInfo, HeartbeatRequest, HeartbeatResponse, LoginResponse, MknodRequest, PlacementRequest,
   PlacementResponse, ReadPlan, SetAttrRequest, SetXattrRequest, StatfsInfo,
@@ -16,7 +16,7 @@ import { requestJson } from '../common/http-client.js';
 import { clusterSigner } from '../common/cluster-auth.js';
 import { issueCapability, type Signer, verifyCapability } from '../common/tokens.js';
 import { PLACEMENT_WAIT_HEADER, type ControllerStatus } from '../common/api.js';
-import { bearerAuth, userOf } from './auth.js';
+import { bearerAuth, sessionOf, userOf } from './auth.js';
 import type { Namespace } from './namespace.js';
 import { planLocations } from './holders.js';
 import { chooseTargets, wantedReplicas } from './placement.js';
@@ -25,8 +25,8 @@ import type { Registry } from './registry.js';
 import { schemas } from './schemas.js';
 import type { MetadataStore } from './metadata-store.js';
 import { createReportThrottle, type ReportThrottle } from './report-throttle.js';
-import { createLoginThrottle, type LoginThrottle } from './throttle.js';
-import type { Users } from './users.js';
+import { createLoginThrottle, createRateLimit, type LoginThrottle } from './throttle.js';
+import { canonicalUserName, type Users } from './users.js';
 
 export interface RouteDeps {
   logger: Logger;
@@ -56,6 +56,10 @@ export interface RouteDeps {
   placementChunksMax?: number;
   /** failed-login throttling (default: createLoginThrottle(now) with the default limits) */
   loginThrottle?: LoginThrottle;
+  /** whether register is open now (register-gate.ts), shown by /v1/status */
+  registrationGate?: () => { ok: true } | { ok: false; reason: string };
+  /** registrations per remote address (default: 20 per 10 minutes) */
+  registerLimit?: { take(address: string): void };
 }
 
 /** PLACEMENT_CHUNKS_MAX's default, and how many chunks are placed between yields to the event loop. */
@@ -73,36 +77,62 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
 }
 
 function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
-  const auth = bearerAuth(d.signer, d.now);
+  const auth = bearerAuth(d.signer, d.now, d.users);
+  const registrations = d.registerLimit ?? createRateLimit(d.now, 20, 10 * 60_000);
   app.post<B<{ user: string; password: string }>>('/v1/register', { schema: { body: schemas.credentials } }, async (req, reply) => {
-    await d.users.register(req.body.user, req.body.password);
-    d.namespace.ensureRoot(req.body.user);
-    d.logger.info({ user: req.body.user }, 'Registered user');
-    return reply.code(201).send({ user: req.body.user });
+    registrations.take(req.ip);
+    const user = await d.users.register(req.body.user, req.body.password);
+    d.namespace.ensureRoot(user);
+    d.logger.info({ user }, 'Registered user');
+    return reply.code(201).send({ user });
   });
   const throttle = d.loginThrottle ?? createLoginThrottle(d.now);
+  /** Runs a password check under the login throttle (counted before it runs; see throttle.ts). */
+  async function throttled<T>(rawUser: string, address: string, reply: FastifyReply, check: () => Promise<T>): Promise<T> {
+    let user = '(invalid)';
+    try {
+      user = canonicalUserName(rawUser);
+    } catch { /* counted under the address only (login-sync sends no invalid names) */ }
+    let admission;
+    try {
+      admission = throttle.begin({ user, address });
+    } catch (err) {
+      const info = err instanceof RedCloudError ? err.info : undefined;
+      void reply.header('retry-after', String(Math.max(1, Math.ceil(Number(info?.retryAfterMs ?? 1000) / 1000))));
+      logLocks((err as { lockedKeys?: unknown }).lockedKeys, address);
+      throw err;
+    }
+    logLocks(admission.locked, address);
+    try {
+      const out = await check();
+      admission.done(true);
+      return out;
+    } catch (err) {
+      admission.done(false);
+      if (err instanceof RedCloudError && err.code === 'UNAUTHORIZED') d.logger.info({ user, remote: address }, 'Failed login');
+      throw err;
+    }
+  }
+  /** One line per lock (when it starts), never per refused attempt. */
+  function logLocks(locked: unknown, address: string): void {
+    if (!Array.isArray(locked)) return;
+    for (const key of locked as string[]) {
+      d.logger.warn({ [key.startsWith('u:') ? 'user' : 'remote']: key.slice(2), remote: address }, 'Login locked after repeated attempts');
+    }
+  }
   app.post<B<{ user: string; password: string }>>('/v1/login', { schema: { body: schemas.credentials } }, async (req, reply): Promise<LoginResponse> => {
-    const attempt = { user: req.body.user, address: req.ip };
-    try {
-      throttle.check(attempt);
-    } catch (err) {
-      const retryAfterMs = err instanceof RedCloudError ? Number(err.info?.retryAfterMs ?? 1000) : 1000;
-      void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
-      d.logger.warn({ user: attempt.user, remote: attempt.address, retryAfterMs }, 'Login throttled after repeated failures');
-      throw err;
-    }
-    let session;
-    try {
-      session = await d.users.login(req.body.user, req.body.password);
-    } catch (err) {
-      if (err instanceof RedCloudError && err.code === 'UNAUTHORIZED') {
-        throttle.recordFailure(attempt);
-        d.logger.info({ user: attempt.user, remote: attempt.address }, 'Failed login');
-      }
-      throw err;
-    }
-    throttle.recordSuccess(attempt);
+    const session = await throttled(req.body.user, req.ip, reply, () => d.users.login(req.body.user, req.body.password));
     return { ...session, controllers: d.controllers() };
+  });
+  app.post('/v1/logout', { onRequest: auth, schema: { querystring: schemas.emptyQuery } }, async (req, reply) => {
+    d.users.logout(sessionOf(req));
+    d.logger.info({ user: userOf(req) }, 'Logged out (sessions revoked)');
+    return reply.code(204).send();
+  });
+  app.post<B<{ user: string; password: string }>>('/v1/account/delete', { schema: { body: schemas.credentials } }, async (req, reply) => {
+    await throttled(req.body.user, req.ip, reply, () => d.users.deleteAccount(req.body.user, req.body.password));
+    d.logger.info({ user: canonicalUserName(req.body.user) }, 'Deleted account');
+    return reply.code(204).send();
   });
   const noQuery = { querystring: schemas.emptyQuery };
   app.get('/v1/whoami', { onRequest: auth, schema: noQuery }, async (req) => ({ user: userOf(req), controllers: d.controllers() }));
@@ -119,13 +149,17 @@ function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
         underReplicated: d.store.underReplicatedCount(Math.max(1, wantedReplicas(d.replicationFactor, live.length)), live),
         replicationFactor: d.replicationFactor,
       },
+      ...(d.registrationGate ? { registration: registrationView(d.registrationGate()) } : {}),
     };
   });
 }
 
+const registrationView = (g: { ok: true } | { ok: false; reason: string }): { open: boolean; reason?: string } =>
+  (g.ok ? { open: true } : { open: false, reason: g.reason });
+
 function registerFsRoutes(app: FastifyInstance, d: RouteDeps): void {
   const ns = d.namespace;
-  const opts = (schema: Record<string, unknown>) => ({ onRequest: bearerAuth(d.signer, d.now), schema });
+  const opts = (schema: Record<string, unknown>) => ({ onRequest: bearerAuth(d.signer, d.now, d.users), schema });
   app.get<Q<{ path: string }>>('/v1/fs/stat', opts({ querystring: schemas.pathQuery }), async (req) => ns.stat(userOf(req), req.query.path));
   app.get<Q<{ path: string }>>('/v1/fs/list', opts({ querystring: schemas.pathQuery }), async (req) => ({ entries: ns.list(userOf(req), req.query.path) }));
   app.get<Q<{ tag: string[]; path?: string }>>('/v1/fs/find', opts({ querystring: schemas.findQuery }), async (req) =>
@@ -187,7 +221,7 @@ export function usableCapacity(d: Pick<RouteDeps, 'registry' | 'replicationFacto
 }
 
 function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
-  const auth = bearerAuth(d.signer, d.now);
+  const auth = bearerAuth(d.signer, d.now, d.users);
   app.get<Q<{ path: string }>>('/v1/fs/read', { onRequest: auth, schema: { querystring: schemas.pathQuery } }, async (req, reply): Promise<ReadPlan> => {
     const file = d.namespace.file(userOf(req), req.query.path);
     const nowMs = d.now();

@@ -8,6 +8,7 @@ import { advertisedAddress, urlHost } from '../common/advertise.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { Gauge } from 'prom-client';
 import type { ConfigOf, controllerSchema } from '../common/config.js';
 import { buildServer, createMetricsRegistry, listen } from '../common/http-server.js';
 import type { Logger } from '../common/logger.js';
@@ -26,6 +27,9 @@ import { registerRoutes } from './routes.js';
 import { createReportThrottle, DEFAULT_REPORT_THROTTLE } from './report-throttle.js';
 import type { MetadataStore } from './metadata-store.js';
 import { openStore } from './store.js';
+import { createLoginSync } from './login-sync.js';
+import { registrationGate } from './register-gate.js';
+import { createLoginThrottle, createRateLimit, DEFAULT_THROTTLE } from './throttle.js';
 import { createUsers } from './users.js';
 
 export type ControllerConfig = ConfigOf<typeof controllerSchema>;
@@ -72,7 +76,6 @@ export function createController(c: ControllerComponents): Controller {
   const namespace = createNamespace({
     store, signer, logger, now, writeQuorum: config.writeQuorum, tagLimits: { perFileMax: config.tagsPerFileMax, perUserMax: config.tagsPerUserMax },
   });
-  const users = createUsers({ store, signer, now, tokenTtlMs: config.tokenTtlMs });
   const metrics = createMetricsRegistry({ node: c.nodeId, role: 'controller' });
   registerControllerMetrics(metrics, store, registry, { replicationFactor: config.replicationFactor });
   // TLS_CERT/TLS_KEY: serve HTTPS, advertise https URLs, and reach peers given as host:port over https
@@ -101,6 +104,23 @@ export function createController(c: ControllerComponents): Controller {
     applyLocal(record, seq);
     gossip.nudge();
   };
+  // register only while in sync with a majority of the known controllers (register-gate.ts)
+  const freshMs = Math.max(5000, 5 * config.gossipIntervalMs);
+  const gate = () => registrationGate({
+    knownPeers: membership.all().map((p) => p.id ?? p.url), nowMs: now(), freshMs,
+    exchanges: gossip.peerDigests().map((p) => ({ id: p.id, atMs: p.atMs, behindUpdates: p.behindUpdates })),
+  });
+  const users = createUsers({ store, signer, now, tokenTtlMs: config.tokenTtlMs, gate, gateWaitMs: Math.min(5000, 10 * config.gossipIntervalMs) });
+  const loginThrottle = createLoginThrottle(now, { baseWindowMs: config.loginLockMs });
+  const loginSync = createLoginSync({
+    throttle: loginThrottle, peers: () => membership.urls().filter((u) => u !== membership.self.url && u !== selfUrl), signer, nodeId: c.nodeId,
+    logger, now, requestTimeoutMs: config.requestTimeoutMs, maxWindowMs: DEFAULT_THROTTLE.maxWindowMs,
+  });
+  loginSync.registerRoutes(app);
+  new Gauge({
+    name: 'redcloud_login_locked_keys', help: 'User names and addresses locked now after failed logins (here or reported by peers)', registers: [metrics],
+    collect() { this.set(loginThrottle.lockedCount()); },
+  });
   const controllers = (): string[] => [selfUrl, ...membership.urls().filter((u) => u !== selfUrl && u !== membership.self.url)];
   registerRoutes(app, {
     logger, signer, now, store, namespace, users, registry, nodeId: c.nodeId, selfUrl: () => selfUrl, controllers,
@@ -108,6 +128,7 @@ export function createController(c: ControllerComponents): Controller {
     replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum, placementWaitMs: config.placementWaitMs,
     requestTimeoutMs: config.requestTimeoutMs, capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
     placementChunksMax: config.placementChunksMax,
+    loginThrottle, registrationGate: gate, registerLimit: createRateLimit(now, config.registerLimit, 10 * 60_000),
     reportThrottle: createReportThrottle(now, {
       ...DEFAULT_REPORT_THROTTLE, perCallerMax: config.reportBadPerUserMax, replicaIntervalMs: config.reportBadIntervalMs,
     }),
@@ -144,6 +165,7 @@ export function createController(c: ControllerComponents): Controller {
       registry.start();
       gossip.start();
       peerViews.start();
+      loginSync.start();
       repair.start();
       started = true;
       return selfUrl;
@@ -151,6 +173,7 @@ export function createController(c: ControllerComponents): Controller {
     async stop() {
       await repair.stop();
       peerViews.stop();
+      loginSync.stop();
       gossip.stop();
       registry.stop();
       if (started) await app.close();

@@ -9,11 +9,13 @@
  *   xattrs a register per name, tags an add-wins set whose causal context is the record's vector.
  * - **link**: the union of the moves; a file link keeps only its latest move (last writer wins),
  *   a directory link all of them (tree.ts replays them).
- * - **user**: the dominating version vector wins, concurrent ones last-writer-wins by HLC.
+ * - **user**: the account created first owns the name; versions of one account merge per field
+ *   (accounts.ts: a deletion is final, the hash last-writer-wins, the revocation time a max).
  * The version vector is the pointwise max and the record's HLC the max of both. `conflict` says
  * that concurrent versions disagreed and a rule chose (logged as `Resolved conflict`). Pure.
  */
 import { RedCloudError } from '../common/errors.js';
+import { compareAccounts, mergeUsers } from './accounts.js';
 import { compareHlc, maxHlc } from './hlc.js';
 import { canonicalJson, maxTs, mergeReg } from './register.js';
 import { mergeTags } from './tags.js';
@@ -81,18 +83,6 @@ function mergeLinks(a: LinkRecord, b: LinkRecord): LinkRecord {
   return { type: 'link', key: a.key, ...fixed, moves: mergeMoves(a.moves, b.moves, fixed.dir), vv: mergeVV(a.vv, b.vv), hlc: maxHlc(a.hlc, b.hlc) };
 }
 
-function mergeUsers(a: UserRecord, b: UserRecord): UserRecord {
-  const order = compareVV(a.vv, b.vv);
-  let winner: UserRecord;
-  if (order === 'after') winner = a;
-  else if (order === 'before') winner = b;
-  else {
-    const byHlc = compareHlc(a.hlc, b.hlc);
-    winner = byHlc > 0 ? a : byHlc < 0 ? b : pickImmutable(a, b);
-  }
-  return { ...winner, vv: mergeVV(a.vv, b.vv), hlc: maxHlc(a.hlc, b.hlc) };
-}
-
 function mergeDead(a: MetaRecord, b: MetaRecord): DeadRecord {
   const ats = [a, b].map((r) => (r.type === 'dead' ? r.at : r.hlc));
   const at = maxHlc(ats[0]!, ats[1]!);
@@ -113,5 +103,7 @@ export function mergeRecords<R extends MetaRecord>(a: R, b: R): MergeResult<R> {
   const conflict = concurrent && canonicalJson(contentOf(a)) !== canonicalJson(contentOf(b));
   if (a.type === 'inode') return { record: mergeInodes(a, b as InodeRecord) as R, conflict };
   if (a.type === 'link') return { record: mergeLinks(a, b as LinkRecord) as R, conflict };
-  return { record: mergeUsers(a as UserRecord, b as UserRecord) as R, conflict };
+  // two accounts with one name always count (and are logged) as a conflict: one of them lost it
+  const accounts = compareAccounts(a as UserRecord, b as UserRecord) !== 0;
+  return { record: mergeUsers(a as UserRecord, b as UserRecord) as R, conflict: conflict || accounts };
 }

@@ -118,16 +118,28 @@ export interface PutUserArgs extends WriteStamp {
   name: string;
   passwordHash: string | null;
   createdAtMs: number;
+  /** sessions issued before this time are revoked (logout) */
+  revokedBeforeMs?: number;
 }
 
+/**
+ * A new account (no `current`: its creation stamp is this write's) or a new version of `current`
+ * (same account: its creation stamp is kept; accounts.ts decides between accounts).
+ */
 export function putUser(current: UserRecord | undefined, args: PutUserArgs): UserRecord {
-  return {
+  const at = stamp(current, args);
+  const out: UserRecord = {
     type: 'user',
     key: userKey(args.name),
     name: args.name,
     passwordHash: args.passwordHash,
-    createdAtMs: args.createdAtMs,
+    createdAtMs: current ? current.createdAtMs : args.createdAtMs,
     vv: nextVV(current, args.node, args.seq),
-    hlc: stamp(current, args),
+    hlc: at,
   };
+  const created = current ? current.created : at;
+  if (created) out.created = created;
+  const revoked = Math.max(current?.revokedBeforeMs ?? 0, args.revokedBeforeMs ?? 0);
+  if (revoked > 0) out.revokedBeforeMs = revoked;
+  return out;
 }

@@ -110,9 +110,17 @@ export interface EntryRecord extends RecordBase {
 export interface UserRecord extends RecordBase {
   type: 'user';
   name: string;
-  /** scrypt hash `scrypt$N$r$p$salt$hash`; null for a deleted user */
+  /** scrypt hash `scrypt$N$r$p$salt$hash`; null once the account is deleted (for good: the name stays retired) */
   passwordHash: string | null;
   createdAtMs: number;
+  /**
+   * The account's identity: the stamp of the write that created it. Of two accounts with one
+   * name the earlier-created one owns it (merge.ts); session tokens name it (tokens.ts). Absent on
+   * records written before accounts had one (their identity is createdAtMs; see accountStamp).
+   */
+  created?: Hlc;
+  /** sessions issued before this time (ms) are revoked (logout); a max-register */
+  revokedBeforeMs?: number;
 }
 
 export interface InodeRecord extends RecordBase {

@@ -264,7 +264,7 @@ function validateLink(o: Obj, h: Hlc): void {
   });
 }
 
-function validateUser(o: Obj): void {
+function validateUser(o: Obj, h: Hlc, recVV: Record<string, number>): void {
   const name = str(o.name, 'name', USER_NAME_RE, 'a user name');
   if (o.key !== userKey(name)) fail('key', 'must be the user key of name');
   if (o.passwordHash !== null) {
@@ -273,6 +273,12 @@ function validateUser(o: Obj): void {
     }
   }
   int(o.createdAtMs, 'createdAtMs', 0, MAX_INT);
+  if (o.created !== undefined) {
+    const c = hlc(o.created, 'created');
+    if (compareHlc(c, h) > 0) fail('created', "must not be after the record's hlc");
+    if (recVV[c.node] === undefined) fail('created.node', 'must be a writer in vv');
+  }
+  if (o.revokedBeforeMs !== undefined) int(o.revokedBeforeMs, 'revokedBeforeMs', 1, MAX_INT);
 }
 
 function validateDead(o: Obj, h: Hlc): void {
@@ -300,7 +306,7 @@ export function validateRecord(x: unknown): MetaRecord {
   const fields: Record<string, { keys: string[]; optional?: string[] }> = {
     inode: { keys: [...BASE, 'owner', 'ino', 'kind', 'rdev', 'attr', 'content', 'mtime', 'atime', 'ctime', 'xattrs', 'tags'], optional: ['target'] },
     link: { keys: [...BASE, 'owner', 'id', 'ino', 'dir', 'moves'] },
-    user: { keys: [...BASE, 'name', 'passwordHash', 'createdAtMs'] },
+    user: { keys: [...BASE, 'name', 'passwordHash', 'createdAtMs'], optional: ['created', 'revokedBeforeMs'] },
     dead: { keys: [...BASE, 'at'] },
   };
   if (typeof type !== 'string' || !Object.hasOwn(fields, type)) fail('type', 'must be inode, link, user or dead');
@@ -311,7 +317,7 @@ export function validateRecord(x: unknown): MetaRecord {
   if (recVV[h.node] === undefined) fail('hlc.node', 'must be a writer in vv');
   if (type === 'inode') validateInode(o, h, recVV);
   else if (type === 'link') validateLink(o, h);
-  else if (type === 'user') validateUser(o);
+  else if (type === 'user') validateUser(o, h, recVV);
   else validateDead(o, h);
   return x as MetaRecord;
 }

@@ -24,10 +24,10 @@ useTestCluster(test, 'controllers', ctx, { label: 'controllers', net: '127.0.9',
 
 step('a user registered on one controller can log in on every other; its token works everywhere', async (tc) => {
   const [a, b, c] = tc.controllerUrls as [string, string, string];
-  const reg = await http(`${a}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'carol', password: 'pw-carol' }) });
+  const reg = await http(`${a}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'carol', password: 'pw-carol-1' }) });
   assert.ok(reg.status === 201 || reg.status === 200, `register: ${reg.status} ${reg.body.toString('utf8')}`);
-  await waitFor('carol to reach every controller', async () => (await Promise.all([b, c].map((u) => loginToken(u, 'carol', 'pw-carol')))).length === 2, { timeoutMs: 15_000 });
-  ctx.token = await loginToken(a, 'carol', 'pw-carol');
+  await waitFor('carol to reach every controller', async () => (await Promise.all([b, c].map((u) => loginToken(u, 'carol', 'pw-carol-1')))).length === 2, { timeoutMs: 15_000 });
+  ctx.token = await loginToken(a, 'carol', 'pw-carol-1');
   for (const url of [a, b, c]) {
     const who = await getJson<{ user: string }>(`${url}/v1/whoami`, ctx.token);
     assert.is(who.status, 200, `whoami on ${url}`);

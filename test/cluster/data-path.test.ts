@@ -40,20 +40,20 @@ useTestCluster(test, 'data path', ctx, { label: 'datapath', net: '127.0.5', cont
   mkdirSync(ctx.work, { recursive: true });
   // A second user over plain HTTP, so the chunkserver checks do not depend on the CLI.
   const url = tc.controllerUrls[0]!;
-  const reg = await http(`${url}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'probe', password: 'pw-probe' }) });
+  const reg = await http(`${url}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'probe', password: 'pw-probe-1' }) });
   if (reg.status !== 201 && reg.status !== 200) throw new Error(`register over HTTP answered ${reg.status}: ${reg.body.toString('utf8').slice(0, 200)}`);
-  ctx.token = await loginToken(url, 'probe', 'pw-probe');
+  ctx.token = await loginToken(url, 'probe', 'pw-probe-1');
   await tc.waitHealthyChunkservers(ctx.token, 3);
 });
 
 step('register and login through the CLI; bad credentials fail clearly', async (tc) => {
-  const reg = await tc.cli.run(['register', 'alice', '--password', 'pw-alice']);
+  const reg = await tc.cli.run(['register', 'alice', '--password', 'pw-alice-1']);
   assert.is(reg.exitCode, 0, `register: ${reg.stderr}`);
-  const again = await tc.cli.run(['register', 'alice', '--password', 'other']);
+  const again = await tc.cli.run(['register', 'alice', '--password', 'other-pw-1']);
   assertFails(again, 'registering an existing user', 5);
   assertFails(await tc.cli.run(['login', 'alice', 'wrong-password']), 'wrong password', 3);
   assertFails(await tc.cli.run(['login', 'nobody', 'pw']), 'unknown user', 3);
-  const login = await tc.cli.run(['login', 'alice', 'pw-alice']);
+  const login = await tc.cli.run(['login', 'alice', 'pw-alice-1']);
   assert.is(login.exitCode, 0, `login: ${login.stderr}`);
 });
 

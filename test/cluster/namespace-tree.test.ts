@@ -43,7 +43,7 @@ useTestCluster(test, 'namespace tree', ctx, { label: 'tree', net: NET, controlle
   ctx.work = join(tc.dir, 'work');
   mkdirSync(ctx.work, { recursive: true });
   ctx.cli = tc.cli;
-  ctx.token = await tc.signUp('tina', 'pw-tina');
+  ctx.token = await tc.signUp('tina', 'pw-tina-1');
 });
 
 step('concurrent moves that would form a cycle converge to one tree on every controller, the file inside with its bytes', async (tc, cli) => {

@@ -80,16 +80,16 @@ useTestCluster(test, 'peers', ctx, { label: 'peers', net: NET, controllers: 3, c
 
 step('login through controller 1 saves every controller; a write through 1 is readable through 2 and 3 (a)', async (tc, cli) => {
   const [c1, c2, c3] = tc.controllerUrls as [string, string, string];
-  const reg = await cli.run(['register', 'dora', '--password', 'pw-dora', '--controllers', c1]);
+  const reg = await cli.run(['register', 'dora', '--password', 'pw-dora-1', '--controllers', c1]);
   assert.is(reg.exitCode, 0, `register: ${reg.stderr}`);
-  ctx.token = await loginToken(c1, 'dora', 'pw-dora');
+  ctx.token = await loginToken(c1, 'dora', 'pw-dora-1');
   await tc.waitHealthyChunkservers(ctx.token, 3);
   // every controller must know the others before login, so the answer lists all three
   await waitFor('controller 1 to see both peers', async () => {
     const { data } = await getJson<ClusterStatus>(`${c1}/v1/status`, ctx.token);
     return data.controllers.filter((c) => c.alive).length >= 2;
   });
-  const login = await cli.run(['login', 'dora', 'pw-dora', '--controllers', c1]);
+  const login = await cli.run(['login', 'dora', 'pw-dora-1', '--controllers', c1]);
   assert.is(login.exitCode, 0, `login: ${login.stderr}`);
   const session = JSON.parse(readFileSync(join(cli.configDir, 'session.json'), 'utf8')) as { controllers: string[] };
   assert.equal([...session.controllers].sort(), [c1, c2, c3], 'the saved session lists every controller');

@@ -83,11 +83,11 @@ useTestCluster(test, 'quick start', ctx, {
 }, async (tc) => {
   ctx.work = join(tc.dir, 'work');
   mkdirSync(ctx.work, { recursive: true });
-  const reg = await tc.cli.run(['register', 'demo', '--password', 'demo']);
+  const reg = await tc.cli.run(['register', 'demo', '--password', 'demo-pass']);
   if (reg.exitCode !== 0) throw new Error(`register: ${reg.stderr.trim()}`);
-  const login = await tc.cli.run(['login', 'demo', 'demo']);
+  const login = await tc.cli.run(['login', 'demo', 'demo-pass']);
   if (login.exitCode !== 0) throw new Error(`login: ${login.stderr.trim()}`);
-  ctx.token = await loginToken(tc.controllerUrls[0]!, 'demo', 'demo');
+  ctx.token = await loginToken(tc.controllerUrls[0]!, 'demo', 'demo-pass');
   await tc.waitHealthyChunkservers(ctx.token, 5);
 });
 

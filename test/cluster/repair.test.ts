@@ -59,11 +59,11 @@ function makeSuite(name: string, label: string, extraControllerEnv: Record<strin
     tc.cli.env.CHUNK_SIZE = '256KiB';
     ctx.work = join(tc.dir, 'work');
     mkdirSync(ctx.work, { recursive: true });
-    const reg = await tc.cli.run(['register', 'alice', '--password', 'pw-alice']);
+    const reg = await tc.cli.run(['register', 'alice', '--password', 'pw-alice-1']);
     if (reg.exitCode !== 0) throw new Error(`register: ${reg.stderr}`);
-    const login = await tc.cli.run(['login', 'alice', 'pw-alice']);
+    const login = await tc.cli.run(['login', 'alice', 'pw-alice-1']);
     if (login.exitCode !== 0) throw new Error(`login: ${login.stderr}`);
-    ctx.token = await loginToken(tc.controllerUrls[0]!, 'alice', 'pw-alice');
+    ctx.token = await loginToken(tc.controllerUrls[0]!, 'alice', 'pw-alice-1');
     await tc.waitHealthyChunkservers(ctx.token, 5);
   });
   const step = (title: string, fn: (tc: TestCluster) => Promise<void>): void => {

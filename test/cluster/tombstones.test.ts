@@ -43,7 +43,7 @@ useTestCluster(test, 'tombstones', ctx, {
   ctx.work = join(tc.dir, 'work');
   mkdirSync(ctx.work, { recursive: true });
   ctx.cli = tc.cli;
-  ctx.token = await tc.signUp('tom', 'pw-tom');
+  ctx.token = await tc.signUp('tom', 'pw-tom-12');
 });
 
 step('a controller restored from a backup taken before a delete does not bring the file back, and GC keeps live chunks', async (tc, cli) => {

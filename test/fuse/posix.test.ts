@@ -277,7 +277,7 @@ step('tar -x of a real tree into the mount and tar -c back out give the same byt
 
 step("another user's files are invisible and untouchable through the mount", async (fc) => {
   const other = createCli({ configDir: join(fc.work, 'other-cli'), controllers: fc.tc.controllerUrls });
-  for (const args of [['register', 'other', 'pw-other'], ['login', 'other', 'pw-other']]) {
+  for (const args of [['register', 'other', 'pw-other-1'], ['login', 'other', 'pw-other-1']]) {
     const r = await other.run(args);
     assert.is(r.exitCode, 0, r.stderr);
   }

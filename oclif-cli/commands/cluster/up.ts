@@ -11,7 +11,7 @@ import { RedCloudError } from '../../../src/common/errors.js';
 export default class ClusterUp extends Command {
   static override summary = 'Start a local RedCloud cluster on loopback addresses.';
   static override description =
-    'Starts N controllers (127.0.0.11.. port 8000) and M chunkservers (127.0.0.21.. port 9000) as separate processes with data and logs under --data, creates the user demo (password demo) if missing, logs the CLI in as demo and mounts the filesystem at --mount. Stop it with `redcloud cluster down` (or Ctrl-C with --foreground).';
+    'Starts N controllers (127.0.0.11.. port 8000) and M chunkservers (127.0.0.21.. port 9000) as separate processes with data and logs under --data, creates the user demo (password demo-password) if missing, logs the CLI in as demo and mounts the filesystem at --mount. Stop it with `redcloud cluster down` (or Ctrl-C with --foreground).';
   static override examples = [
     '<%= config.bin %> cluster up --foreground',
     '<%= config.bin %> cluster up --controllers 1 --chunkservers 3 --no-mount',

@@ -12,7 +12,7 @@ import { clearStaleMount, isMounted, pollUntil } from '../../../fuse/mounts.js';
 import { startTestCluster, type TestCluster, type TestClusterOptions } from '../../helpers/test-cluster.js';
 
 export const USER = 'fuser';
-export const PASSWORD = 'pw-fuser';
+export const PASSWORD = 'pw-fuser-1';
 
 export interface MountProcess {
   dir: string;

@@ -46,9 +46,9 @@ test('Signer: empty secret refused; open checks signature and purpose', () => {
 });
 
 test('session tokens: valid, expired, forged, wrong purpose', () => {
-  const { token, expiresAt } = issueSessionToken(signer, 'demo', 'c1', NOW, 60_000);
+  const { token, expiresAt } = issueSessionToken(signer, 'demo', '10.0.c1', 'c1', NOW, 60_000);
   assert.is(expiresAt, NOW + 60_000);
-  assert.equal(verifySessionToken(signer, token, NOW + 59_999), { u: 'demo', iat: NOW, exp: NOW + 60_000, iss: 'c1' });
+  assert.equal(verifySessionToken(signer, token, NOW + 59_999), { u: 'demo', a: '10.0.c1', iat: NOW, exp: NOW + 60_000, iss: 'c1' });
   fails(() => verifySessionToken(signer, token, NOW + 60_000), 'UNAUTHORIZED', 'expired');
   fails(() => verifySessionToken(other, token, NOW), 'UNAUTHORIZED', 'Invalid session token');
   fails(() => verifySessionToken(signer, undefined, NOW), 'UNAUTHORIZED', 'Invalid session token');
@@ -73,7 +73,7 @@ test('capabilities are scoped to one chunk and one operation', () => {
   fails(() => verifyCapability(signer, undefined, A, 'r', NOW), 'FORBIDDEN', 'Missing');
   fails(() => verifyCapability(signer, '', A, 'r', NOW), 'FORBIDDEN', 'Missing');
   fails(() => verifyCapability(other, r, A, 'r', NOW), 'FORBIDDEN', 'signature');
-  const session = issueSessionToken(signer, 'demo', 'c1', NOW, 1_000).token;
+  const session = issueSessionToken(signer, 'demo', '10.0.c1', 'c1', NOW, 1_000).token;
   fails(() => verifyCapability(signer, session, A, 'r', NOW), 'FORBIDDEN', 'signature');
 });
 

@@ -139,7 +139,12 @@ function versions(seed: number): Map<string, MetaRecord[]> {
       cur[n] = cur[n] ? mergeRecords(cur[n]!, seen).record : seen;
     }
     const prev = cur[n];
-    cur[n] = putUser(prev, { hlc: h(100 + int(20), `n${n}`), node: `n${n}`, seq: (prev?.vv[`n${n}`] ?? 0) + 1 + int(2), name: 'al', passwordHash: `scrypt$${i}`, createdAtMs: 5 });
+    // a controller that has not seen one creates its own account (concurrent registrations);
+    // later versions change the hash, revoke sessions or delete the account
+    cur[n] = putUser(prev, {
+      hlc: h(100 + int(20), `n${n}`), node: `n${n}`, seq: (prev?.vv[`n${n}`] ?? 0) + 1 + int(2), name: 'al',
+      passwordHash: int(6) === 0 ? null : `scrypt$${i}`, createdAtMs: 5, revokedBeforeMs: int(3) === 0 ? 100 + int(50) : undefined,
+    });
     users.push(cur[n]!);
   }
   pool.set(users[0]!.key, [...users, deathOf(users[int(users.length)]!)]);

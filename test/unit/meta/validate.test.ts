@@ -160,6 +160,11 @@ test('malformed records are refused naming the field', () => {
   refused({ ...user, name: '-x', key: 'u\0-x' }, 'name');
   refused({ ...user, passwordHash: 'plain' }, 'passwordHash');
   refused({ ...user, createdAtMs: -1 }, 'createdAtMs');
+  refused({ ...user, created: { wallMs: 'x', logical: 0, node: 'n1' } }, 'created');
+  refused({ ...user, created: { wallMs: user.hlc.wallMs + 1, logical: 0, node: 'n1' } }, 'created');
+  refused({ ...user, created: { wallMs: 1, logical: 0, node: 'n9' } }, 'created.node');
+  refused({ ...user, revokedBeforeMs: -5 }, 'revokedBeforeMs');
+  refused({ ...user, revokedBeforeMs: 'soon' }, 'revokedBeforeMs');
   refused({ ...dead, key: 'u\0alice' }, 'key');
   refused({ ...dead, key: inodeKey('alice', 'root') }, 'key');
   refused({ ...dead, key: 'nonsense' }, 'key');
