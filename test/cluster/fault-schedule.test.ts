@@ -230,12 +230,19 @@ for (const seed of SEEDS) {
       const start = Date.now();
       const until = start + SECONDS * 1000;
       const nemesis = (async () => {
-        const pending: Promise<void>[] = [];
+        // A fault on a node starts only once the previous one on it is undone (a restart takes
+        // longer than the schedule's down time); the faults on other nodes keep their times.
+        const lastOn = new Map<string, Promise<void>>();
+        const failures: Error[] = [];
         for (const f of faults) {
           await sleep(Math.max(0, start + f.atMs - Date.now())); // the schedule's own times
-          pending.push(inflict(run!, f, fillDir, done));
+          const nodes = f.kind === 'partition' ? [f.a, f.b] : [f.node];
+          const before = Promise.all(nodes.map((n) => lastOn.get(n)));
+          const p = before.then(() => inflict(run!, f, fillDir, done)).catch((err: Error) => { failures.push(err); });
+          for (const n of nodes) lastOn.set(n, p);
         }
-        await Promise.all(pending);
+        await Promise.all(lastOn.values());
+        if (failures.length > 0) throw new Error(`the fault schedule itself failed: ${failures.map((e) => e.message.split('\n')[0]).join('; ')}`);
       })();
       await Promise.all([uploads(run, rnd, until), mountWrites(run, rnd, until), tagging(run, rnd, until), nemesis]);
       const problems = await verify(run);
