@@ -23,6 +23,8 @@ export interface TestClusterOptions {
   /** extra env of every controller / chunkserver */
   controllerEnv?: Record<string, string>;
   chunkserverEnv?: Record<string, string>;
+  /** runs after the suite's directory is made and before any node starts (e.g. to mount a small disk) */
+  beforeStart?: (dir: string) => void | Promise<void>;
 }
 
 export interface TestCluster {
@@ -93,6 +95,7 @@ export async function startTestCluster(o: TestClusterOptions): Promise<TestClust
     },
   };
   try {
+    await o.beforeStart?.(dir);
     for (let i = 0; i < nControllers; i++) {
       await cluster.controller({
         id: `ctl${i + 1}`, addr: ctlAddrs[i]!, port: 8000, dataDir: join(dir, `ctl${i + 1}`),
