@@ -48,14 +48,16 @@ test('a controller answering under a known id at a new URL replaces its old row,
     aliveWindowMs: 5000, maxBackoffMs: 30_000, baseBackoffMs: 200, logger: silentLogger(), now: () => clock.now,
   });
   m.seen('http://10.0.0.2:8000', 'c2');
+  // gossip names the new URL; it joins once it proves itself (peer-proof.ts) as c2
   m.add(['http://10.0.0.9:8000'], 'gossip');
-  m.seen('http://10.0.0.9:8000', 'c2');
+  m.challenged('http://10.0.0.9:8000', { id: 'c2', url: 'http://10.0.0.9:8000' });
   assert.equal(m.status().map((p) => `${p.id}@${p.url}`), ['c2@http://10.0.0.9:8000'], 'listed once, at the new address');
   m.add(['http://10.0.0.2:8000'], 'gossip');
   assert.equal(m.urls(), ['http://10.0.0.1:8000', 'http://10.0.0.9:8000'], 'a stale list does not bring the old URL back');
+  assert.not.ok(m.candidatesDue().includes('http://10.0.0.2:8000'), 'not even as a candidate');
   clock.now += MOVED_URL_TTL_MS + 1;
   m.add(['http://10.0.0.2:8000'], 'gossip');
-  assert.ok(m.urls().includes('http://10.0.0.2:8000'), 'after the TTL the URL may be someone else');
+  assert.ok(m.candidatesDue().includes('http://10.0.0.2:8000'), 'after the TTL the URL may be someone else (to be proven)');
 });
 
 test.run();
