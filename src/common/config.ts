@@ -4,6 +4,7 @@
  * values are all reported together at start, naming the variable. The README's configuration
  * table is generated from these schemas (`node dist/src/common/config-table.js`).
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { RedCloudError } from './errors.js';
 
@@ -116,6 +117,8 @@ const common = {
   clusterSecret: v.str('CLUSTER_SECRET', DEV_CLUSTER_SECRET,
     'Shared secret of controllers and chunkservers; authenticates internal calls and signs tokens and capabilities. The default is for local development only and is logged as a warning.',
     { secret: true }),
+  clusterSecretFile: v.str('CLUSTER_SECRET_FILE', '',
+    'File whose content (trimmed) is CLUSTER_SECRET when that is unset, e.g. a Docker secret at /run/secrets/redcloud_cluster_secret.'),
   allowDevSecret: v.bool('REDCLOUD_ALLOW_DEV_SECRET', 'false',
     'Let a daemon on a non-loopback BIND_ADDR start with the development CLUSTER_SECRET (throwaway clusters only).'),
   bindAddr: v.str('BIND_ADDR', '0.0.0.0', 'Address the daemon listens on.'),
@@ -188,7 +191,22 @@ export const clientSchema = {
   downloadDir: v.str('REDCLOUD_DOWNLOAD_DIR', '', 'Where `download NAME` without DEST writes when that directory exists (default: the working directory; the CLI image sets /downloads).'),
 };
 
-export function loadConfig<S extends Schema>(schema: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+/** CLUSTER_SECRET from CLUSTER_SECRET_FILE when only the file is given (Docker secrets). */
+function withSecretFile(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const file = env.CLUSTER_SECRET_FILE;
+  if (!file || env.CLUSTER_SECRET !== undefined) return env;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new RedCloudError('INVALID', `Invalid configuration:\n  CLUSTER_SECRET_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (text === '') throw new RedCloudError('INVALID', `Invalid configuration:\n  CLUSTER_SECRET_FILE: ${file} is empty`);
+  return { ...env, CLUSTER_SECRET: text };
+}
+
+export function loadConfig<S extends Schema>(schema: S, rawEnv: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+  const env = 'clusterSecret' in schema ? withSecretFile(rawEnv) : rawEnv;
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [key, spec] of Object.entries(schema)) {

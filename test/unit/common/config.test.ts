@@ -1,4 +1,7 @@
 /** Unit tests of src/common/config: defaults, durations, sizes, every error reported together. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -100,6 +103,21 @@ test('redactConfig hides secrets only', () => {
   assert.is(r.clusterSecret, '[redacted]');
   assert.is(r.port, 8000);
   assert.not.ok(JSON.stringify(r).includes('hunter2'));
+});
+
+test('CLUSTER_SECRET_FILE (a Docker secret) gives CLUSTER_SECRET when it is unset; unreadable or empty files are refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'redcloud-secret-'));
+  try {
+    const file = join(dir, 'secret');
+    writeFileSync(file, 'a-long-secret-from-a-file-0123456789\n');
+    assert.is(loadConfig(controllerSchema, { CLUSTER_SECRET_FILE: file }).clusterSecret, 'a-long-secret-from-a-file-0123456789');
+    assert.is(loadConfig(controllerSchema, { CLUSTER_SECRET_FILE: file, CLUSTER_SECRET: 'from-env-wins-0123' }).clusterSecret, 'from-env-wins-0123');
+    assert.throws(() => loadConfig(controllerSchema, { CLUSTER_SECRET_FILE: join(dir, 'missing') }), /CLUSTER_SECRET_FILE: cannot read .*ENOENT/);
+    writeFileSync(file, ' \n');
+    assert.throws(() => loadConfig(chunkserverSchema, { CLUSTER_SECRET_FILE: file }), /CLUSTER_SECRET_FILE: .* is empty/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
