@@ -1,6 +1,7 @@
 /**
  * `redcloud status`: controllers (alive, last contact, gossip lag), chunkservers (health, space,
- * chunks, last heartbeat) and replication health as one controller sees them; --json prints the
+ * chunks, last heartbeat) and replication health as one controller sees them, after the
+ * controller's start-up warnings (e.g. the development CLUSTER_SECRET); --json prints the
  * controller's ClusterStatus unchanged.
  */
 import type { ClusterStatus } from '../../src/common/api.js';
@@ -18,6 +19,7 @@ export default class Status extends BaseCommand<typeof Status> {
     const ago = (ms: number): string => (ms > 0 ? `${Math.max(0, Math.round((Date.now() - ms) / 1000))}s ago` : 'never');
     const alive = s.controllers.filter((c) => c.alive).length;
     const healthy = s.chunkservers.filter((c) => c.healthy).length;
+    for (const w of s.warnings ?? []) this.log(`WARNING (controller ${s.controller}): ${w}`);
     this.log(`Answered by controller ${s.controller}: ${alive}/${s.controllers.length} controllers alive, ${healthy}/${s.chunkservers.length} chunkservers healthy\n`);
     this.log(table(['CONTROLLER', 'URL', 'STATE', 'LAST SEEN', 'LAG (UPDATES)'],
       s.controllers.map((c) => [c.id, c.url, c.alive ? 'alive' : 'DOWN', c.id === s.controller ? 'self' : ago(c.lastSeenMs), c.lag ?? '-'])));

@@ -245,6 +245,8 @@ export interface ClusterStatus {
   chunks: { total: number; underReplicated: number; replicationFactor: string | number };
   /** whether this controller registers accounts now (in sync with a majority; register-gate.ts) */
   registration?: { open: boolean; reason?: string };
+  /** what the answering controller warns about at start (e.g. the development CLUSTER_SECRET) */
+  warnings?: string[];
 }
 
 // ---- controller: internal (cluster-authenticated) ---------------------------------------------

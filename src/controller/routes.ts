@@ -58,6 +58,8 @@ export interface RouteDeps {
   loginThrottle?: LoginThrottle;
   /** whether register is open now (register-gate.ts), shown by /v1/status */
   registrationGate?: () => { ok: true } | { ok: false; reason: string };
+  /** start-up warnings shown by /v1/status (e.g. the development CLUSTER_SECRET) */
+  warnings?: readonly string[];
   /** registrations per remote address (default: 20 per 10 minutes) */
   registerLimit?: { take(address: string): void };
 }
@@ -150,6 +152,7 @@ function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
         replicationFactor: d.replicationFactor,
       },
       ...(d.registrationGate ? { registration: registrationView(d.registrationGate()) } : {}),
+      ...(d.warnings && d.warnings.length > 0 ? { warnings: [...d.warnings] } : {}),
     };
   });
 }

@@ -23,6 +23,7 @@ import { createPeerViews } from './peer-views.js';
 import { createRegistry, type Registry } from './registry.js';
 import { gcBlocker } from './repair/gc-gate.js';
 import { createRepairService, type RepairService } from './repair/service.js';
+import { checkClusterSecret } from '../common/secret-policy.js';
 import { registerRoutes } from './routes.js';
 import { createReportThrottle, DEFAULT_REPORT_THROTTLE } from './report-throttle.js';
 import type { MetadataStore } from './metadata-store.js';
@@ -129,6 +130,8 @@ export function createController(c: ControllerComponents): Controller {
     requestTimeoutMs: config.requestTimeoutMs, capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
     placementChunksMax: config.placementChunksMax,
     loginThrottle, registrationGate: gate, registerLimit: createRateLimit(now, config.registerLimit, 10 * 60_000),
+    // the daemon refused to start already if the secret is not allowed: what is left are warnings
+    warnings: checkClusterSecret(config),
     reportThrottle: createReportThrottle(now, {
       ...DEFAULT_REPORT_THROTTLE, perCallerMax: config.reportBadPerUserMax, replicaIntervalMs: config.reportBadIntervalMs,
     }),
