@@ -7,8 +7,9 @@
  * candidate until it answered a whoami challenge from that URL (peer-proof.ts): only then is it
  * contacted with a cluster credential, listed in status or passed on. Bounded: at most maxPeers
  * peers and MAX_CANDIDATES candidates; a learned peer dead for longer than forgetAfterMs is forgotten.
- * A peer that answers under an id already known at another URL has moved (a restart on a new
- * address): its old row goes, and the old URL is not taken back from gossip for MOVED_URL_TTL_MS.
+ * A peer that answers under an id already known at another URL that no longer answers has moved
+ * (a restart on a new address): the old row goes (when the new one answers or the old one fails,
+ * whichever is later), and the old URL is not taken back from gossip for MOVED_URL_TTL_MS.
  */
 import { resolve4 } from 'node:dns/promises';
 import type { ControllerStatus } from '../../common/api.js';
@@ -207,14 +208,26 @@ export class Membership {
     if (wasDown) this.o.logger.info({ peer: id, url }, 'Peer controller is reachable');
   }
 
-  /** The same controller known at another URL has moved to `url`: its old rows go. */
+  /**
+   * The same controller known at another URL that no longer answers has moved to `url`: those
+   * rows go. A row that still answers as that controller is another way to it (a proxy, a DNS
+   * alias) and stays until it fails (`failed`).
+   */
   private forgetOldRows(url: string, id: string): void {
     for (const other of this.peers.values()) {
-      if (other.url === url || other.id !== id) continue;
-      this.peers.delete(other.url);
-      this.movedFrom.set(other.url, this.o.now());
-      this.o.logger.info({ peer: id, from: other.url, to: url }, 'Peer controller moved to a new address');
+      if (other.url === url || other.id !== id || this.answers(other)) continue;
+      this.moved(other, url);
     }
+  }
+
+  private answers(p: PeerState): boolean {
+    return p.failures === 0 && p.lastSeenMs > 0 && this.o.now() - p.lastSeenMs <= this.o.aliveWindowMs;
+  }
+
+  private moved(from: PeerState, to: string): void {
+    this.peers.delete(from.url);
+    this.movedFrom.set(from.url, this.o.now());
+    this.o.logger.info({ peer: from.id, from: from.url, to }, 'Peer controller moved to a new address');
   }
 
   private recentlyMoved(url: string): boolean {
@@ -230,6 +243,9 @@ export class Membership {
     if (!p) return;
     p.failures++;
     p.lastAttemptMs = this.o.now();
+    // the same controller answering at another URL: this one is its old address
+    const now = p.id === undefined ? undefined : [...this.peers.values()].find((o) => o !== p && o.id === p.id && this.answers(o));
+    if (now) return this.moved(p, now.url);
     if (p.failures === 3) this.o.logger.warn({ peer: p.id, url }, 'Peer controller unreachable');
   }
 

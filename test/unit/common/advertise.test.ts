@@ -41,7 +41,7 @@ test('no default route: the first non-internal IPv4 address; loopback last', () 
   assert.is(urlHost('10.0.0.1'), '10.0.0.1');
 });
 
-test('a controller answering under a known id at a new URL replaces its old row, which gossip does not bring back', () => {
+test('a controller answering under a known id at a new URL replaces its old row once that fails, and gossip does not bring it back', () => {
   const clock = { now: 1_000_000 };
   const m = new Membership({
     self: { id: 'c1', url: 'http://10.0.0.1:8000' }, seeds: ['10.0.0.2:8000'], dnsName: '', dnsPort: 8000,
@@ -51,13 +51,28 @@ test('a controller answering under a known id at a new URL replaces its old row,
   // gossip names the new URL; it joins once it proves itself (peer-proof.ts) as c2
   m.add(['http://10.0.0.9:8000'], 'gossip');
   m.challenged('http://10.0.0.9:8000', { id: 'c2', url: 'http://10.0.0.9:8000' });
-  assert.equal(m.status().map((p) => `${p.id}@${p.url}`), ['c2@http://10.0.0.9:8000'], 'listed once, at the new address');
+  assert.equal(m.status().map((p) => `${p.id}@${p.url}`), ['c2@http://10.0.0.2:8000', 'c2@http://10.0.0.9:8000'], 'both answer (a proxy or alias): both kept');
+  m.failed('http://10.0.0.2:8000');
+  assert.equal(m.status().map((p) => `${p.id}@${p.url}`), ['c2@http://10.0.0.9:8000'], 'once the old one fails: listed once, at the new address');
   m.add(['http://10.0.0.2:8000'], 'gossip');
   assert.equal(m.urls(), ['http://10.0.0.1:8000', 'http://10.0.0.9:8000'], 'a stale list does not bring the old URL back');
   assert.not.ok(m.candidatesDue().includes('http://10.0.0.2:8000'), 'not even as a candidate');
   clock.now += MOVED_URL_TTL_MS + 1;
   m.add(['http://10.0.0.2:8000'], 'gossip');
   assert.ok(m.candidatesDue().includes('http://10.0.0.2:8000'), 'after the TTL the URL may be someone else (to be proven)');
+});
+
+test('a moved controller whose old URL went silent before the new one answered: the old row goes at once', () => {
+  const clock = { now: 1_000_000 };
+  const m = new Membership({
+    self: { id: 'c1', url: 'http://10.0.0.1:8000' }, seeds: ['10.0.0.2:8000'], dnsName: '', dnsPort: 8000,
+    aliveWindowMs: 5000, maxBackoffMs: 30_000, baseBackoffMs: 200, logger: silentLogger(), now: () => clock.now,
+  });
+  m.seen('http://10.0.0.2:8000', 'c2');
+  clock.now += 6000; // silent for longer than the alive window
+  m.add(['http://10.0.0.9:8000'], 'gossip');
+  m.challenged('http://10.0.0.9:8000', { id: 'c2', url: 'http://10.0.0.9:8000' });
+  assert.equal(m.status().map((p) => `${p.id}@${p.url}`), ['c2@http://10.0.0.9:8000']);
 });
 
 test.run();
