@@ -3,6 +3,7 @@
  * effective configuration (secrets redacted), starts the chunkserver and stops it cleanly on
  * SIGTERM/SIGINT.
  */
+import { addressTowardPeers } from '../common/advertise-peers.js';
 import { chunkserverSchema, loadConfig, redactConfig } from '../common/config.js';
 import { RedCloudError } from '../common/errors.js';
 import { applySecurityOrExit } from '../common/daemon-start.js';
@@ -18,6 +19,9 @@ export async function main(): Promise<void> {
     process.stderr.write(`redcloud-chunkserver: ${(err as Error).message}\n`);
     process.exit(err instanceof RedCloudError ? err.exitCode : 1);
   }
+  // bound to a wildcard without ADVERTISE_ADDR: advertise the address on the peers' network
+  const toward = await addressTowardPeers(config);
+  if (toward) config = { ...config, advertiseAddr: toward };
   const nodeId = await resolveNodeId(config.nodeId, config.dataDir, Date.now());
   const logger = createLogger({ node: nodeId, level: config.logLevel, role: 'chunkserver' });
   logger.info({ config: redactConfig(chunkserverSchema, config) }, 'Starting chunkserver');

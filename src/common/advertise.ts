@@ -1,8 +1,9 @@
 /**
  * The one rule for the address a daemon advertises to others (controllers, chunkservers):
- * ADVERTISE_ADDR, else BIND_ADDR unless it is a wildcard, else the IPv4 address of the interface
- * of the default route (/proc/net/route), else the first non-internal IPv4 address, and loopback
- * only when there is nothing else. The choice is pure (route table and interfaces passed in);
+ * ADVERTISE_ADDR, else BIND_ADDR unless it is a wildcard, else the address toward the configured
+ * peers (advertise-peers.ts; the daemons' main sets it as ADVERTISE_ADDR before this runs), else
+ * the IPv4 address of the interface of the default route (/proc/net/route), else the first
+ * non-internal IPv4 address, and loopback only when there is nothing else. The choice is pure (route table and interfaces passed in);
  * `advertisedAddress` reads them from the machine.
  */
 import { readFileSync } from 'node:fs';

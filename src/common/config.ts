@@ -122,7 +122,7 @@ const common = {
   allowDevSecret: v.bool('REDCLOUD_ALLOW_DEV_SECRET', 'false',
     'Let a daemon on a non-loopback BIND_ADDR start with the development CLUSTER_SECRET (throwaway clusters only).'),
   bindAddr: v.str('BIND_ADDR', '0.0.0.0', 'Address the daemon listens on.'),
-  advertiseAddr: v.str('ADVERTISE_ADDR', '', 'Address other nodes use to reach this one (default: BIND_ADDR unless it is 0.0.0.0, else the address of the default route).'),
+  advertiseAddr: v.str('ADVERTISE_ADDR', '', 'Address other nodes use to reach this one (default: BIND_ADDR unless it is 0.0.0.0, else the address this machine reaches the first CONTROLLER_PEERS/CONTROLLER_DNS controller from, else that of the default route).'),
   logLevel: v.oneOf('LOG_LEVEL', 'info', 'Log level.', ['debug', 'info', 'warn', 'error'] as const),
   controllerPeers: v.list('CONTROLLER_PEERS', '', 'Controllers to contact at start, as host:port list (comma-separated).'),
   controllerDns: v.str('CONTROLLER_DNS', 'controller', 'DNS name whose every A record is a controller (port CONTROLLER_DNS_PORT); empty to disable.'),

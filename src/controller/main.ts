@@ -3,6 +3,7 @@
  * `RedCloud distributed controller <id> starting` with the redacted config, listens on
  * BIND_ADDR:PORT advertising ADVERTISE_ADDR, and stops cleanly on SIGTERM/SIGINT.
  */
+import { addressTowardPeers } from '../common/advertise-peers.js';
 import { controllerSchema, loadConfig, redactConfig } from '../common/config.js';
 import { toRedCloudError } from '../common/errors.js';
 import { applySecurityOrExit } from '../common/daemon-start.js';
@@ -18,6 +19,9 @@ async function main(): Promise<void> {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
+  // bound to a wildcard without ADVERTISE_ADDR: advertise the address on the peers' network
+  const toward = await addressTowardPeers(config);
+  if (toward) config = { ...config, advertiseAddr: toward };
   const nodeId = resolveNodeId(config.nodeId, config.dataDir, Date.now());
   const log = createLogger({ node: nodeId, level: config.logLevel, role: 'controller' });
   log.info({ config: redactConfig(controllerSchema, config) }, `RedCloud distributed controller ${nodeId} starting`);
