@@ -8,6 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { waitFor } from '../helpers/wait.js';
+import { dockerRuleCleanup } from './docker-rules.js';
 
 export interface RunResult {
   code: number;
@@ -54,7 +55,7 @@ async function engineAnswers(): Promise<boolean> {
   return (await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 15_000 }).catch(() => ({ code: 1 }))).code === 0;
 }
 
-export type Engine = { ok: true; startedDaemon?: ChildProcess; logFile?: string } | { ok: false; reason: string };
+export type Engine = { ok: true; startedDaemon?: ChildProcess; logFile?: string; iptablesBefore?: string } | { ok: false; reason: string };
 
 export async function ensureEngine(): Promise<Engine> {
   if (await engineAnswers()) return { ok: true };
@@ -70,6 +71,8 @@ export async function ensureEngine(): Promise<Engine> {
     }
   }
   if (!root) return { ok: false, reason: 'dockerd is not running and starting it needs root' };
+  // what iptables held before dockerd adds its chains and rules: stopEngine removes exactly those
+  const iptablesBefore = (await run('iptables-save', [], { timeoutMs: 10_000 })).stdout;
   const logFile = `/tmp/redcloud-dockerd-${process.pid}.log`;
   const out = openSync(logFile, 'a');
   const daemon = spawn('dockerd', [], { detached: true, stdio: ['ignore', out, out] });
@@ -81,17 +84,21 @@ export async function ensureEngine(): Promise<Engine> {
     if (daemon.exitCode === null) daemon.kill('SIGTERM');
     return { ok: false, reason: `dockerd did not start (${tail || 'no log'})` };
   }
-  return { ok: true, startedDaemon: daemon, logFile };
+  return { ok: true, startedDaemon: daemon, logFile, iptablesBefore };
 }
 
-/** Stops a dockerd we started (by its pid) and waits for it to exit. */
+/** Stops a dockerd we started (by its pid), waits for it to exit and removes the iptables rules and chains it left. */
 export async function stopEngine(e: Engine): Promise<void> {
   if (!e.ok || !e.startedDaemon) return;
   const d = e.startedDaemon;
-  if (d.exitCode !== null) return;
-  const exited = new Promise<void>((r) => d.once('exit', () => r()));
-  d.kill('SIGTERM');
-  const timer = setTimeout(() => d.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(timer);
+  if (d.exitCode === null && d.signalCode === null) {
+    const exited = new Promise<void>((r) => d.once('exit', () => r()));
+    d.kill('SIGTERM');
+    const timer = setTimeout(() => d.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (e.iptablesBefore === undefined) return;
+  const now = (await run('iptables-save', [], { timeoutMs: 10_000 })).stdout;
+  for (const args of dockerRuleCleanup(e.iptablesBefore, now)) await run('iptables', ['-w', '5', ...args], { timeoutMs: 10_000 });
 }
