@@ -30,6 +30,9 @@ export function run(cmd: string, args: string[], opts: { input?: string; timeout
     }, opts.timeoutMs ?? 120_000);
     child.on('error', (err) => { clearTimeout(timer); reject(err); });
     child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? 1, stdout, stderr }); });
+    // a child that exits before reading its stdin (or never starts) makes the pipe EPIPE: the exit
+    // code or the spawn error is the result, not an unhandled stream error
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }

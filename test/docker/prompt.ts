@@ -56,6 +56,7 @@ export function drivePrompt(command: string, lines: string[], opts: { cwd: strin
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
+    child.stdin.on('error', () => {}); // EPIPE once the child is gone: 'close' reports what was typed
     child.on('error', (err) => { clearTimeout(timer); reject(err); });
     child.on('close', (code) => {
       clearTimeout(timer);
