@@ -17,6 +17,8 @@ import { adoptedHeartbeatMs, type PeerChunkserver } from './registry-view.js';
 
 interface ServerState extends ChunkserverStatus {
   inventorySeen: boolean;
+  /** a heartbeat of its own reached this controller since it last turned healthy (else only peers vouch) */
+  direct: boolean;
 }
 
 export interface Registry {
@@ -52,7 +54,7 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
   for (const known of c.store.knownChunkservers()) {
     servers.set(known.id, {
       id: known.id, url: known.url, healthy: false, lastHeartbeatMs: known.lastHeartbeatMs,
-      capacityBytes: 0, freeBytes: 0, chunkCount: 0, full: false, inventorySeen: false,
+      capacityBytes: 0, freeBytes: 0, chunkCount: 0, full: false, inventorySeen: false, direct: false,
     });
   }
   let timer: NodeJS.Timeout | undefined;
@@ -63,7 +65,7 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
   };
 
   const publicView = (s: ServerState): ChunkserverStatus => {
-    const { inventorySeen: _ignored, ...rest } = s;
+    const { inventorySeen: _inventory, direct: _direct, ...rest } = s;
     return { ...rest };
   };
 
@@ -73,7 +75,7 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
       const prev = servers.get(req.id);
       const state: ServerState = {
         id: req.id, url: req.url, healthy: true, lastHeartbeatMs: nowMs, capacityBytes: req.capacityBytes,
-        freeBytes: req.freeBytes, chunkCount: req.chunkCount, full: req.full, inventorySeen: prev?.inventorySeen ?? false,
+        freeBytes: req.freeBytes, chunkCount: req.chunkCount, full: req.full, inventorySeen: prev?.inventorySeen ?? false, direct: true,
       };
       if (req.inventory) {
         c.store.replaceLocations(req.id, req.inventory);
@@ -89,7 +91,8 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
         log.info({ server: req.id, url: req.url, heartbeats: line.events, full: req.full, inventory: req.inventory?.length, added: req.added?.length, removed: req.removed?.length },
           'Received heartbeat');
       }
-      if (!prev?.healthy) log.info({ server: req.id, url: req.url }, `Registered healthy chunkserver ${req.id}`);
+      // logged on its first own heartbeat, also when peers' views made it healthy here before
+      if (!prev?.healthy || !prev.direct) log.info({ server: req.id, url: req.url }, `Registered healthy chunkserver ${req.id}`);
       notify();
       return { needInventory: !state.inventorySeen };
     },
@@ -132,7 +135,7 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
         if (lastMs === undefined) continue;
         servers.set(p.id, {
           id: p.id, url: p.url, healthy: true, lastHeartbeatMs: lastMs, capacityBytes: p.capacityBytes, freeBytes: p.freeBytes,
-          chunkCount: p.chunkCount, full: p.full, inventorySeen: prev?.inventorySeen ?? false,
+          chunkCount: p.chunkCount, full: p.full, inventorySeen: prev?.inventorySeen ?? false, direct: prev?.healthy === true && prev.direct,
         });
         if (prev?.url !== p.url) c.store.saveChunkserver(p.id, p.url, lastMs);
         if (!prev?.healthy) log.info({ server: p.id, url: p.url, ageMs: nowMs - lastMs }, `Chunkserver ${p.id} is healthy by a peer controller's heartbeats`);

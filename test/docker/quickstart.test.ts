@@ -165,9 +165,13 @@ if (!engine.ok) {
     }
     await waitLog('controller-1', /"source":"dns".*Discovered \d+ peers|Discovered \d+ peers.*"source":"dns"/);
     // every controller registers all five chunkservers (a wrong advertised address fails here)
+    const registered = async (c: string) => new Set((await grep(c, /Registered healthy chunkserver/)).map((l) => /chunkserver (\S+?)"/.exec(l)?.[1]));
     for (const c of CONTROLLERS) {
-      await waitFor(`${c} registers 5 chunkservers`, async () => new Set((await grep(c, /Registered healthy chunkserver/)).map((l) => /chunkserver (\S+?)"/.exec(l)?.[1])).size >= 5,
-        { timeoutMs: 60_000, pollMs: 1000 });
+      await waitFor(`${c} registers 5 chunkservers`, async () => (await registered(c)).size >= 5, { timeoutMs: 90_000, pollMs: 1000 }).catch(async (err: Error) => {
+        // what a person would look at next: who did register, and what the chunkservers say about heartbeats
+        const tails = await Promise.all(CHUNKSERVERS.map(async (cs) => `${cs}: ${(await grep(cs, /eartbeat|controller|rror/)).slice(-4).join('\n  ')}`));
+        throw new Error(`${err.message}; registered: ${[...(await registered(c))].join(', ')}\n${tails.join('\n')}`);
+      });
     }
     await waitLog('chunkserver-1', /Heartbeat/);
     // chunkserver-1 reaches every controller at the address it advertises (not 127.0.0.1)

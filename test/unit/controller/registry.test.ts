@@ -1,5 +1,7 @@
 // The chunkserver registry across a controller restart: addresses come back from the store, so
 // read plans name replicas before the first heartbeats; placement waits for a heartbeat.
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { silentLogger } from '../../../src/common/logger.js';
@@ -24,6 +26,24 @@ test('after a restart, known chunkservers are listed (not healthy) and still ser
   assert.equal(after.healthyIds(), ['cs2']);
   assert.equal(after.locationsOf(chunk)[0]!.id, 'cs2', 'the healthy replica first');
   assert.equal(after.check(), [], 'restored servers are not reported failed again');
+});
+
+test('a chunkserver first made healthy by a peer controller\'s view is "Registered" at its own first heartbeat, once', () => {
+  const ms = 1000;
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }));
+  const store = openStore({ path: ':memory:', nodeId: 'c1', now: () => ms });
+  const registry = createRegistry({ store, logger, now: () => ms, heartbeatTimeoutMs: 30_000 });
+  const url = 'http://127.0.2.1:9000';
+  registry.merge([{ id: 'cs1', url, ageMs: 100, capacityBytes: 10, freeBytes: 5, chunkCount: 0, full: false }], 5);
+  assert.equal(registry.healthyIds(), ['cs1'], 'healthy by the peer\'s view');
+  const registered = () => lines.filter((l) => l.includes('Registered healthy chunkserver cs1')).length;
+  assert.is(registered(), 0);
+  for (let i = 0; i < 3; i++) registry.heartbeat({ id: 'cs1', url, capacityBytes: 10, freeBytes: 5, chunkCount: 0, full: false });
+  assert.is(registered(), 1, 'logged at the first own heartbeat only');
+  registry.merge([{ id: 'cs1', url, ageMs: 0, capacityBytes: 10, freeBytes: 5, chunkCount: 0, full: false }], 5);
+  registry.heartbeat({ id: 'cs1', url, capacityBytes: 10, freeBytes: 5, chunkCount: 0, full: false });
+  assert.is(registered(), 1, 'a peer\'s view of a server already heard directly changes nothing');
 });
 
 test.run();
