@@ -16,7 +16,7 @@ import * as assert from 'uvu/assert';
 import { binPath, repoRoot } from '../../src/cluster/paths.js';
 import { CAP_HEADER, RECEIPT_HEADER, type PlacementResponse, type ReadPlan } from '../../src/common/api.js';
 import { sha256Hex } from '../../src/common/hash.js';
-import { createCli, type Cli } from '../helpers/cli.js';
+import { signedUpCli, type Cli } from '../helpers/cli.js';
 import { sha256File } from '../helpers/files.js';
 import { getJson, http, loginToken, postJson } from '../helpers/http.js';
 import { stepsFor } from '../helpers/step.js';
@@ -42,14 +42,8 @@ useTestCluster(test, 'hardening', ctx, {
 }, async (tc) => {
   ctx.work = join(tc.dir, 'work');
   mkdirSync(ctx.work, { recursive: true });
-  ctx.alice = createCli({ configDir: join(tc.dir, 'cli-alice'), controllers: tc.controllerUrls });
-  ctx.bob = createCli({ configDir: join(tc.dir, 'cli-bob'), controllers: tc.controllerUrls });
-  for (const [cli, user] of [[ctx.alice, 'alice'], [ctx.bob, 'bob']] as const) {
-    const reg = await cli.run(['register', user, '--password', PW[user]]);
-    if (reg.exitCode !== 0) throw new Error(`register ${user}: ${reg.stderr}`);
-    const login = await cli.run(['login', user, PW[user]]);
-    if (login.exitCode !== 0) throw new Error(`login ${user}: ${login.stderr}`);
-  }
+  ctx.alice = await signedUpCli({ configDir: join(tc.dir, 'cli-alice'), controllers: tc.controllerUrls }, 'alice', PW.alice);
+  ctx.bob = await signedUpCli({ configDir: join(tc.dir, 'cli-bob'), controllers: tc.controllerUrls }, 'bob', PW.bob);
   ctx.aliceToken = await loginToken(tc.controllerUrls[0]!, 'alice', PW.alice);
   ctx.bobToken = await loginToken(tc.controllerUrls[0]!, 'bob', PW.bob);
   await tc.waitHealthyChunkservers(ctx.aliceToken, 1);

@@ -16,7 +16,7 @@ import { CAP_HEADER, type ReadPlan } from '../../src/common/api.js';
 import { DEV_CLUSTER_SECRET } from '../../src/common/config.js';
 import { Signer, issueCapability } from '../../src/common/tokens.js';
 import { CLUSTER_AUTH_HEADER, signClusterCall } from '../../src/common/cluster-auth.js';
-import { createCli, findEntryIn, type Cli } from '../helpers/cli.js';
+import { findEntryIn, signedUpCli, type Cli } from '../helpers/cli.js';
 import { sha256File } from '../helpers/files.js';
 import { getJson, http, loginToken } from '../helpers/http.js';
 import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
@@ -50,14 +50,8 @@ const warnLines = (log: string, msg: string): Record<string, unknown>[] =>
 useTestCluster(test, 'security', ctx, { label: 'security', net: NET, controllers: 1, chunkservers: 2 }, async (tc) => {
   ctx.work = join(tc.dir, 'work');
   mkdirSync(ctx.work, { recursive: true });
-  ctx.alice = createCli({ configDir: join(tc.dir, 'cli-alice'), controllers: tc.controllerUrls });
-  ctx.bob = createCli({ configDir: join(tc.dir, 'cli-bob'), controllers: tc.controllerUrls });
-  for (const [cli, user] of [[ctx.alice, 'alice'], [ctx.bob, 'bob']] as const) {
-    const reg = await cli.run(['register', user, '--password', PW[user]]);
-    if (reg.exitCode !== 0) throw new Error(`register ${user}: ${reg.stderr}`);
-    const login = await cli.run(['login', user, PW[user]]);
-    if (login.exitCode !== 0) throw new Error(`login ${user}: ${login.stderr}`);
-  }
+  ctx.alice = await signedUpCli({ configDir: join(tc.dir, 'cli-alice'), controllers: tc.controllerUrls }, 'alice', PW.alice);
+  ctx.bob = await signedUpCli({ configDir: join(tc.dir, 'cli-bob'), controllers: tc.controllerUrls }, 'bob', PW.bob);
   ctx.aliceToken = await loginToken(tc.controllerUrls[0]!, 'alice', PW.alice);
   ctx.bobToken = await loginToken(tc.controllerUrls[0]!, 'bob', PW.bob);
   ctx.tokens.push(ctx.aliceToken, ctx.bobToken);

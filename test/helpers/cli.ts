@@ -55,6 +55,16 @@ export function createCli(opts: { configDir: string; controllers: string[] }): C
   return cli;
 }
 
+/** A CLI of its own (config dir `configDir`) for a newly registered and logged-in `user`. */
+export async function signedUpCli(opts: { configDir: string; controllers: string[] }, user: string, password: string): Promise<Cli> {
+  const cli = createCli(opts);
+  const reg = await cli.run(['register', user, '--password', password]);
+  if (reg.exitCode !== 0) throw new Error(`register ${user}: ${reg.stderr}`);
+  const login = await cli.run(['login', user, password]);
+  if (login.exitCode !== 0) throw new Error(`login ${user}: ${login.stderr}`);
+  return cli;
+}
+
 /** Finds, anywhere in a JSON answer, the entry object whose path (or name) is `path`. */
 export function findEntryIn(json: unknown, path: string): Record<string, unknown> | undefined {
   const base = path.slice(path.lastIndexOf('/') + 1);
