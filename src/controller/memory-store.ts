@@ -23,6 +23,7 @@ import {
 import type { Digest, Hlc, InodeRecord, LinkRecord, MetaRecord, NodeId, Update } from '../meta/types.js';
 import type { TombstoneCandidate } from './gossip/tombstones.js';
 import { bucketOf } from './gossip/protocol.js';
+import { bucketHashes } from './gossip/bucket-hashes.js';
 import type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
 import { chunksOf, collectableInode, compareBytes, compareEntries, ownerOfKey, unchanged, unlinkedAt } from './store-rules.js';
 
@@ -235,6 +236,7 @@ export function openMemoryStore(opts: MemoryStoreOptions): MetadataStore {
     applyRemote: (u) => tx(() => arrive(u.record, u)),
     mergeRecord: (r) => tx(() => arrive(r)),
     fingerprints: () => sortedRecords(st).map((r) => ({ key: r.key, type: r.type, vv: r.vv, hlc: r.hlc })),
+    bucketHashes: () => bucketHashes(sortedRecords(st)),
     recordsInBuckets: (buckets) => sortedRecords(st).filter((r) => buckets.has(bucketOf(r.key))),
     getRecord: (key) => st.records.get(key),
     digest() {

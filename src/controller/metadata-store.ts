@@ -55,6 +55,8 @@ export interface MetadataStore {
   mergeRecord(record: MetaRecord): RemoteApplyResult;
   /** key, vv and hlc of every record, tombstones and death certificates included (anti-entropy). */
   fingerprints(): Iterable<Fingerprinted>;
+  /** The anti-entropy hash of each bucket over those fingerprints (gossip/bucket-hashes.ts). */
+  bucketHashes(): string[];
   /** Every record whose key hashes into one of `buckets` (gossip/protocol bucketOf). */
   recordsInBuckets(buckets: ReadonlySet<number>): MetaRecord[];
   getRecord(key: string): MetaRecord | undefined;

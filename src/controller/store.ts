@@ -34,7 +34,8 @@ import {
 } from '../meta/tree.js';
 import type { Digest, Hlc, InodeRecord, LinkRecord, MetaRecord, NodeId, Update } from '../meta/types.js';
 import type { TombstoneCandidate } from './gossip/tombstones.js';
-import { bucketOf } from './gossip/protocol.js';
+import { BucketHashes } from './gossip/bucket-hashes.js';
+import { bucketOf, type Fingerprinted } from './gossip/protocol.js';
 import { chunksOf, collectableInode, compareBytes, unchanged, unlinkedAt } from './store-rules.js';
 import type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
 import { hasLegacyLayout, migrateLegacy, moveLegacyAside, type MigrationReport } from './migrate.js';
@@ -149,7 +150,6 @@ function prepare(db: Db) {
     digest: db.prepare<[], { origin: string; seq: number }>('SELECT origin, MAX(seq) AS seq FROM updates GROUP BY origin'),
     since: db.prepare<[string, number, number], { origin: string; seq: number; record: string }>(
       'SELECT origin, seq, record FROM updates WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?'),
-    origins: db.prepare<[], { origin: string }>('SELECT DISTINCT origin FROM updates ORDER BY origin'),
   };
 }
 type Stmts = ReturnType<typeof prepare>;
@@ -438,6 +438,11 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   const loadFloors = (): Digest => (s.getMeta.get('digest_floors') ? (JSON.parse(s.getMeta.get('digest_floors')!.v) as Digest) : {});
   /** origin → highest seq of a removed update-log row: the digest's lower bound */
   let floors = loadFloors();
+  /** origin → highest seq in the update log, kept as rows are written (a GROUP BY scans the whole log: ~0.3 s at 10^6 rows) */
+  const loadLogMax = (): Map<string, number> => new Map(s.digest.all().map((row) => [row.origin, row.seq]));
+  let logMax = loadLogMax();
+  /** anti-entropy bucket hashes, built on first use and then kept per write; dropped on a rollback */
+  let buckets: BucketHashes | undefined;
   const links = linkIndex(s);
   const runTx = db.transaction((fn: () => unknown) => fn());
   const tx = <T>(fn: () => T): T => {
@@ -446,6 +451,8 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     } catch (err) {
       links.states.clear();
       floors = loadFloors();
+      logMax = loadLogMax();
+      buckets = undefined;
       throw err;
     }
   };
@@ -466,6 +473,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   function putLog(origin: string, logSeq: number, record: MetaRecord): void {
     if (record.type === 'dead') return; // certificates spread by anti-entropy, never by the log
     s.putLog.run(origin, logSeq, record.key, JSON.stringify(record));
+    if (logSeq > (logMax.get(origin) ?? 0)) logMax.set(origin, logSeq);
   }
 
   const indexInode = inodeIndexer(s);
@@ -476,6 +484,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     const k = parseKey(next.key);
     const owner = k.type === 'user' ? null : k.owner;
     s.putRecord.run(next.key, next.type, owner, bucketOf(next.key), JSON.stringify(next));
+    buckets?.replace(prev, next);
     if (k.type === 'inode') indexInode(next.key, next.type === 'inode' ? next : undefined, prev);
     else if (k.type === 'link') links.indexLink(next.key, k.owner, next.type === 'link' ? next : undefined);
     if (next.type === 'dead' && prev?.type !== 'dead') dropLogRows(next.key);
@@ -499,6 +508,11 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     return { changed: d.changed, conflict: d.conflict || links.decisions() > decided, before: current, after: d.record };
   }
 
+  const fingerprints = (): Fingerprinted[] => s.allRecords.all().map((row) => {
+    const r = JSON.parse(row.record) as MetaRecord;
+    return { key: r.key, type: r.type, vv: r.vv, hlc: r.hlc };
+  });
+
   const api: MetadataStore = {
     nodeId: opts.nodeId,
     nextStamp(): WriteStamp {
@@ -519,10 +533,11 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     }),
     applyRemote: (u) => tx(() => arrive(u.record, u)),
     mergeRecord: (r) => tx(() => arrive(r)),
-    fingerprints: () => s.allRecords.all().map((row) => {
-      const r = JSON.parse(row.record) as MetaRecord;
-      return { key: r.key, type: r.type, vv: r.vv, hlc: r.hlc };
-    }),
+    fingerprints,
+    bucketHashes() {
+      buckets ??= BucketHashes.of(fingerprints());
+      return buckets.hashes();
+    },
     recordsInBuckets(buckets) {
       const rows = [...buckets].flatMap((b) => s.bucketRecords.all(b));
       return rows.sort((a, b) => compareBytes(a.key, b.key)).map((row) => JSON.parse(row.record) as MetaRecord);
@@ -530,12 +545,12 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     getRecord: (key) => parse(s.getRecord.get(key)),
     digest() {
       const out: Digest = { ...floors };
-      for (const row of s.digest.all()) out[row.origin] = Math.max(row.seq, floors[row.origin] ?? 0);
+      for (const [origin, max] of logMax) out[origin] = Math.max(max, floors[origin] ?? 0);
       return out;
     },
     updatesSince(digest, limit) {
       const out: Update[] = [];
-      for (const { origin } of s.origins.all()) {
+      for (const origin of [...logMax.keys()].sort()) {
         if (out.length >= limit) break;
         for (const row of s.since.all(origin, digest[origin] ?? 0, limit - out.length)) {
           out.push({ origin: row.origin, seq: row.seq, record: JSON.parse(row.record) as MetaRecord });

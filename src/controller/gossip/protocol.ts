@@ -130,17 +130,6 @@ export function fingerprint(r: Fingerprinted): string {
   return `${r.key}\u0001${r.type}\u0001${canonicalJson(r.vv)}\u0001${r.hlc.wallMs}.${r.hlc.logical}.${r.hlc.node}`;
 }
 
-/** Hash per bucket over the sorted fingerprints of its records. */
-export function bucketHashes(records: Iterable<Fingerprinted>): string[] {
-  const perBucket: string[][] = Array.from({ length: BUCKET_COUNT }, () => []);
-  for (const r of records) perBucket[bucketOf(r.key)]!.push(fingerprint(r));
-  return perBucket.map((fps) => {
-    const h = createHash('sha256');
-    for (const fp of fps.sort()) h.update(fp).update('\n');
-    return h.digest('hex').slice(0, 16);
-  });
-}
-
 export function differingBuckets(a: string[], b: string[]): number[] {
   const out: number[] = [];
   for (let i = 0; i < BUCKET_COUNT; i++) if (a[i] !== b[i]) out.push(i);

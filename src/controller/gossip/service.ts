@@ -23,8 +23,8 @@ import { type Challenge, httpChallenge, proveCandidates, registerWhoamiRoute, wh
 import type { WhoamiAnswer } from '../../common/cluster-auth.js';
 import { collectableTombstones, type PeerDigestView, type TombstoneCandidate } from './tombstones.js';
 import {
-  type AntiEntropyRequest, type Fingerprinted, type AntiEntropyResponse, type GossipPull, type GossipPullResponse, type GossipPush, type PeerRef,
-  MAX_GOSSIP_BYTES, MAX_GOSSIP_UPDATES, bucketHashes, differingBuckets, fingerprint, lacksAnything, missingCount, peersHash, pickRandom, takeWithinBudget,
+  type AntiEntropyRequest, type AntiEntropyResponse, type GossipPull, type GossipPullResponse, type GossipPush, type PeerRef,
+  MAX_GOSSIP_BYTES, MAX_GOSSIP_UPDATES, differingBuckets, fingerprint, lacksAnything, missingCount, peersHash, pickRandom, takeWithinBudget,
 } from './protocol.js';
 import {
   type AeCursor, type AeLimits, AE_MAX_PAGES_PER_ROUND, AE_PAGE_MAX_BYTES, AE_PAGE_MAX_RECORDS, nextCursor, pageLimits, takePage,
@@ -36,8 +36,8 @@ export interface GossipStore {
   updatesSince(digest: Digest, limit: number): Update[];
   applyRemote(update: Update): RemoteApplyResult;
   transaction<T>(fn: () => T): T;
-  /** key, vv and hlc of every record (anti-entropy) */
-  fingerprints(): Iterable<Fingerprinted>;
+  /** anti-entropy hash of each bucket's records (bucket-hashes.ts), kept current by the store */
+  bucketHashes(): string[];
   /** every record whose key hashes into one of `buckets` */
   recordsInBuckets(buckets: ReadonlySet<number>): MetaRecord[];
   /** merges a whole record from a peer (anti-entropy), outside the update log */
@@ -139,9 +139,6 @@ export const PUSH_VIEW_MAX_AGE_INTERVALS = 10;
 /** `Sent N updates to <peer>` is logged at most this often per peer (the counts add up in between) */
 export const SENT_LOG_EVERY_MS = 5000;
 
-/** Bucket hashes of an unchanged store are reused this long at most. */
-export const HASH_CACHE_MAX_AGE_MS = 10 * 60_000;
-
 /** Delay of a nudged round: writes arriving together share one round. */
 export const NUDGE_DELAY_MS = 5;
 
@@ -170,25 +167,6 @@ export function createGossipService(d: GossipDeps): GossipService {
   /** per peer URL, an anti-entropy pass that stopped early (a failed page, or the page bound): resumed next time */
   const aePasses = new Map<string, { buckets: number[]; after: AeCursor }>();
   let aeRunning = false;
-  /** bumped when records change without the digest moving (anti-entropy merges, tombstone collection) */
-  let changesOutsideLog = 0;
-  let hashCache: { key: string; atMs: number; hashes: string[] } | undefined;
-
-  /**
-   * This node's bucket hashes, reused while nothing changed: the digest and the changes made
-   * outside the log are the same and the hashes are younger than HASH_CACHE_MAX_AGE_MS (hashing
-   * every record costs seconds at 10^5 records; a pass and its peer's next pass need it once).
-   */
-  function myBucketHashes(): string[] {
-    const key = `${JSON.stringify(d.store.digest())}|${changesOutsideLog}`;
-    const nowMs = d.now();
-    if (hashCache && hashCache.key === key && nowMs - hashCache.atMs <= HASH_CACHE_MAX_AGE_MS) return hashCache.hashes;
-    const hashes = bucketHashes(d.store.fingerprints());
-    hashCache = { key, atMs: nowMs, hashes };
-    log.debug({ durationMs: d.now() - nowMs }, 'Computed bucket hashes');
-    return hashes;
-  }
-
   function noteDigest(from: PeerRef, digest: Digest): void {
     const own = digest[self.id];
     // a restored controller never reuses a write number; a peer cannot push it past MAX_SEQ
@@ -392,7 +370,7 @@ export function createGossipService(d: GossipDeps): GossipService {
       while (totals.pages < AE_MAX_PAGES_PER_ROUND && !stopped) {
         const req: AntiEntropyRequest = pass
           ? { from: self, buckets: pass.buckets, after: pass.after, ...aeLimits }
-          : { from: self, hashes: myBucketHashes(), ...aeLimits };
+          : { from: self, hashes: d.store.bucketHashes(), ...aeLimits };
         const res = await call<AntiEntropyResponse>(peer.url, '/internal/anti-entropy', req);
         d.membership.seen(peer.url, res.from.id);
         peerId = res.from.id;
@@ -435,10 +413,7 @@ export function createGossipService(d: GossipDeps): GossipService {
         if (out.conflict) logConflict(out, peer);
       }
     });
-    if (changed > 0) {
-      changesOutsideLog++;
-      d.onChange?.();
-    }
+    if (changed > 0) d.onChange?.();
     return changed;
   }
 
@@ -456,7 +431,6 @@ export function createGossipService(d: GossipDeps): GossipService {
     const nowMs = d.now();
     const keys = collectableTombstones(d.store.tombstones(nowMs - ttlMs, TOMBSTONE_BATCH), peers, nowMs, ttlMs);
     const collected = keys.length > 0 ? d.store.collectTombstones(keys) : 0;
-    if (collected > 0) changesOutsideLog++;
     if (collected > 0) log.info({ collected, peers: peers.length }, `Collected ${collected} tombstones`);
     return collected;
   }
@@ -483,7 +457,7 @@ export function createGossipService(d: GossipDeps): GossipService {
       stats.bytesReceived += JSON.stringify(body).length;
       d.membership.add([body.from.url], 'anti-entropy');
       d.membership.seen(body.from.url, body.from.id);
-      const buckets = body.buckets ?? (body.hashes ? differingBuckets(myBucketHashes(), body.hashes) : []);
+      const buckets = body.buckets ?? (body.hashes ? differingBuckets(d.store.bucketHashes(), body.hashes) : []);
       const page = buckets.length > 0 ? ownPage(buckets, body.after ?? null, null, pageLimits(body, aeLimits)) : { records: [], stoppedAt: null };
       log.debug({ peer: body.from.id, differingBuckets: buckets.length, sent: page.records.length, more: page.stoppedAt !== null }, 'Anti-entropy page answered');
       const res: AntiEntropyResponse = { from: self, buckets, records: page.records, stoppedAt: page.stoppedAt };

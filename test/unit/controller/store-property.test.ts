@@ -164,6 +164,7 @@ function compareViews(world: World): void {
   same(mem.digest(), sql.digest(), 'digest');
   same(mem.updatesSince({}, 10_000), sql.updatesSince({}, 10_000), 'update log');
   same([...mem.fingerprints()], [...sql.fingerprints()], 'fingerprints');
+  same(mem.bucketHashes(), sql.bucketHashes(), 'bucket hashes (the SQLite store keeps its own per write)');
   same(mem.tombstones(Infinity, 1000), sql.tombstones(Infinity, 1000), 'tombstones');
   same(mem.referencedChunkLocations(), sql.referencedChunkLocations(), 'referenced chunks');
   for (const c of CHUNKS) same(mem.isChunkReferenced(c), sql.isChunkReferenced(c), 'chunk referenced');

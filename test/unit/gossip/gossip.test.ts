@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bucketHashes } from '../../../src/controller/gossip/protocol.js';
+import { bucketHashes } from '../../../src/controller/gossip/bucket-hashes.js';
 import { newId } from '../../../src/meta/keys.js';
 import { newInode } from '../../../src/meta/ops.js';
 import { simCluster, simNode, type SimNode } from '../helpers/sim-gossip.js';

@@ -1,0 +1,47 @@
+/**
+ * Anti-entropy bucket hashes kept up to date record by record (issue 13: "per-bucket hash
+ * maintenance"). A bucket's hash is the XOR of the first 128 bits of SHA-256 of each of its
+ * records' fingerprints: order-independent, so a write changes it by removing the old version's
+ * term and adding the new one's, and no round has to re-read and sort every record (seconds at
+ * 10^6 records). Keys are unique within a bucket, so no two terms cancel. Pure.
+ */
+import { createHash } from 'node:crypto';
+import { BUCKET_COUNT, bucketOf, fingerprint, type Fingerprinted } from './protocol.js';
+
+const TERM_BYTES = 16;
+
+function term(r: Fingerprinted): Buffer {
+  return createHash('sha256').update(fingerprint(r)).digest().subarray(0, TERM_BYTES);
+}
+
+export class BucketHashes {
+  private readonly acc: Buffer[] = Array.from({ length: BUCKET_COUNT }, () => Buffer.alloc(TERM_BYTES));
+
+  static of(records: Iterable<Fingerprinted>): BucketHashes {
+    const b = new BucketHashes();
+    for (const r of records) b.toggle(r);
+    return b;
+  }
+
+  /** Adds a record version's term, or removes it when it is already in (XOR is its own inverse). */
+  toggle(r: Fingerprinted): void {
+    const into = this.acc[bucketOf(r.key)]!;
+    const t = term(r);
+    for (let i = 0; i < TERM_BYTES; i++) into[i] = into[i]! ^ t[i]!;
+  }
+
+  /** `prev` (if any) replaced by `next` (if any). */
+  replace(prev: Fingerprinted | undefined, next: Fingerprinted | undefined): void {
+    if (prev) this.toggle(prev);
+    if (next) this.toggle(next);
+  }
+
+  hashes(): string[] {
+    return this.acc.map((b) => b.toString('hex'));
+  }
+}
+
+/** The bucket hashes of a set of records, computed from scratch. */
+export function bucketHashes(records: Iterable<Fingerprinted>): string[] {
+  return BucketHashes.of(records).hashes();
+}
