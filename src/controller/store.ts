@@ -35,7 +35,7 @@ import {
 import type { Digest, Hlc, InodeRecord, LinkRecord, MetaRecord, NodeId, Update } from '../meta/types.js';
 import type { TombstoneCandidate } from './gossip/tombstones.js';
 import { BucketHashes } from './gossip/bucket-hashes.js';
-import { bucketOf, type Fingerprinted } from './gossip/protocol.js';
+import { BUCKET_COUNT, bucketOf, type Fingerprinted } from './gossip/protocol.js';
 import { chunksOf, collectableInode, compareBytes, unchanged, unlinkedAt } from './store-rules.js';
 import type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
 import { hasLegacyLayout, migrateLegacy, moveLegacyAside, type MigrationReport } from './migrate.js';
@@ -60,6 +60,7 @@ export const SCHEMA_VERSION = '2';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, type TEXT NOT NULL, owner TEXT, bucket INTEGER NOT NULL, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bucket_terms (bucket INTEGER PRIMARY KEY, term BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS records_by_bucket ON records(bucket);
 CREATE TABLE IF NOT EXISTS links (key TEXT PRIMARY KEY, owner TEXT NOT NULL, link_id TEXT NOT NULL, ino TEXT NOT NULL,
   dir INTEGER NOT NULL, parent TEXT, name TEXT, shown TEXT, at TEXT, deleted_ms INTEGER);
@@ -103,6 +104,8 @@ function prepare(db: Db) {
     putRecord: db.prepare(`INSERT INTO records (key, type, owner, bucket, record) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(key) DO UPDATE SET type = excluded.type, owner = excluded.owner, record = excluded.record`),
     allRecords: db.prepare<[], { record: string }>('SELECT record FROM records ORDER BY key'),
+    bucketTerms: db.prepare<[], { bucket: number; term: Buffer }>('SELECT bucket, term FROM bucket_terms'),
+    putBucketTerm: db.prepare('INSERT INTO bucket_terms (bucket, term) VALUES (?, ?) ON CONFLICT(bucket) DO UPDATE SET term = excluded.term'),
     bucketRecords: db.prepare<[number], { key: string; record: string }>('SELECT key, record FROM records WHERE bucket = ?'),
     linkRow: db.prepare<[string], LinkRow>('SELECT * FROM links WHERE key = ?'),
     insertLink: db.prepare('INSERT INTO links (key, owner, link_id, ino, dir) VALUES (?, ?, ?, ?, ?)'),
@@ -441,8 +444,21 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   /** origin → highest seq in the update log, kept as rows are written (a GROUP BY scans the whole log: ~0.3 s at 10^6 rows) */
   const loadLogMax = (): Map<string, number> => new Map(s.digest.all().map((row) => [row.origin, row.seq]));
   let logMax = loadLogMax();
-  /** anti-entropy bucket hashes, built on first use and then kept per write; dropped on a rollback */
-  let buckets: BucketHashes | undefined;
+  /**
+   * Anti-entropy bucket hashes (gossip/bucket-hashes.ts), stored in bucket_terms and changed in
+   * the transaction of each write; a database written before the table existed gets them once,
+   * by streaming its records.
+   */
+  if (s.getMeta.get('bucket_terms')?.v !== '1') {
+    db.transaction(() => {
+      const built = new BucketHashes();
+      for (const row of s.allRecords.iterate()) built.toggle(JSON.parse(row.record) as MetaRecord);
+      for (let b = 0; b < BUCKET_COUNT; b++) s.putBucketTerm.run(b, built.term(b));
+      s.setMeta.run('bucket_terms', '1');
+    })();
+  }
+  const loadBuckets = (): BucketHashes => new BucketHashes(new Map(s.bucketTerms.all().map((row) => [row.bucket, row.term])));
+  let buckets = loadBuckets();
   const links = linkIndex(s);
   const runTx = db.transaction((fn: () => unknown) => fn());
   const tx = <T>(fn: () => T): T => {
@@ -452,7 +468,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       links.states.clear();
       floors = loadFloors();
       logMax = loadLogMax();
-      buckets = undefined;
+      buckets = loadBuckets();
       throw err;
     }
   };
@@ -484,7 +500,8 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     const k = parseKey(next.key);
     const owner = k.type === 'user' ? null : k.owner;
     s.putRecord.run(next.key, next.type, owner, bucketOf(next.key), JSON.stringify(next));
-    buckets?.replace(prev, next);
+    const bucket = buckets.replace(prev, next);
+    s.putBucketTerm.run(bucket, buckets.term(bucket));
     if (k.type === 'inode') indexInode(next.key, next.type === 'inode' ? next : undefined, prev);
     else if (k.type === 'link') links.indexLink(next.key, k.owner, next.type === 'link' ? next : undefined);
     if (next.type === 'dead' && prev?.type !== 'dead') dropLogRows(next.key);
@@ -534,10 +551,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     applyRemote: (u) => tx(() => arrive(u.record, u)),
     mergeRecord: (r) => tx(() => arrive(r)),
     fingerprints,
-    bucketHashes() {
-      buckets ??= BucketHashes.of(fingerprints());
-      return buckets.hashes();
-    },
+    bucketHashes: () => buckets.hashes(),
     recordsInBuckets(buckets) {
       const rows = [...buckets].flatMap((b) => s.bucketRecords.all(b));
       return rows.sort((a, b) => compareBytes(a.key, b.key)).map((row) => JSON.parse(row.record) as MetaRecord);

@@ -15,7 +15,15 @@ function term(r: Fingerprinted): Buffer {
 }
 
 export class BucketHashes {
-  private readonly acc: Buffer[] = Array.from({ length: BUCKET_COUNT }, () => Buffer.alloc(TERM_BYTES));
+  private readonly acc: Buffer[];
+
+  /** `terms`: a stored accumulator per bucket (missing ones are empty) */
+  constructor(terms: ReadonlyMap<number, Uint8Array> = new Map()) {
+    this.acc = Array.from({ length: BUCKET_COUNT }, (_, b) => {
+      const t = terms.get(b);
+      return t && t.length === TERM_BYTES ? Buffer.from(t) : Buffer.alloc(TERM_BYTES);
+    });
+  }
 
   static of(records: Iterable<Fingerprinted>): BucketHashes {
     const b = new BucketHashes();
@@ -23,17 +31,24 @@ export class BucketHashes {
     return b;
   }
 
-  /** Adds a record version's term, or removes it when it is already in (XOR is its own inverse). */
-  toggle(r: Fingerprinted): void {
-    const into = this.acc[bucketOf(r.key)]!;
+  /** Adds a record version's term, or removes it when it is already in (XOR is its own inverse); returns the bucket. */
+  toggle(r: Fingerprinted): number {
+    const bucket = bucketOf(r.key);
+    const into = this.acc[bucket]!;
     const t = term(r);
     for (let i = 0; i < TERM_BYTES; i++) into[i] = into[i]! ^ t[i]!;
+    return bucket;
   }
 
-  /** `prev` (if any) replaced by `next` (if any). */
-  replace(prev: Fingerprinted | undefined, next: Fingerprinted | undefined): void {
+  /** `prev` (if any) of the same key replaced by `next`; returns the bucket. */
+  replace(prev: Fingerprinted | undefined, next: Fingerprinted): number {
     if (prev) this.toggle(prev);
-    if (next) this.toggle(next);
+    return this.toggle(next);
+  }
+
+  /** one bucket's accumulator (to store it) */
+  term(bucket: number): Buffer {
+    return this.acc[bucket]!;
   }
 
   hashes(): string[] {

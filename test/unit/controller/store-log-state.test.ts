@@ -1,9 +1,11 @@
-// The SQLite store keeps its digest and anti-entropy bucket hashes in memory, per write (a scan
-// of the log or of every record per gossip round is seconds at 10^6 records): they must equal
-// what a scan of the database gives, also after a rolled-back transaction and a reopen.
+// The SQLite store keeps its digest (in memory) and anti-entropy bucket hashes (in bucket_terms)
+// per write: a scan of the log or of every record per gossip round is seconds at 10^6 records.
+// They must equal what a scan of the database gives, also after a rolled-back transaction, a
+// reopen, and on a database written before bucket_terms existed.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bucketHashes } from '../../../src/controller/gossip/bucket-hashes.js';
@@ -48,6 +50,13 @@ test('digest and bucket hashes follow writes, survive a rollback and a reopen', 
     assert.equal(reopened.digest(), after.digest, 'digest after reopen');
     assert.equal(reopened.bucketHashes(), after.hashes, 'bucket hashes after reopen');
     reopened.close();
+    // a database of the version before bucket_terms: built once at open from its records
+    const old = new Database(path);
+    old.exec("DROP TABLE bucket_terms; DELETE FROM node_meta WHERE k = 'bucket_terms'");
+    old.close();
+    const upgraded = openStore({ path, nodeId: 'a', now: () => 1_700_000_000_000 });
+    assert.equal(upgraded.bucketHashes(), after.hashes, 'bucket hashes built for a database without them');
+    upgraded.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
