@@ -256,6 +256,9 @@ export function createGossipService(d: GossipDeps): GossipService {
       if (res.peersHash) peerViewHash.set(url, res.peersHash);
       else peerViewHash.delete(url);
       if (res.updates.length > 0) applyUpdates(res.updates, res.from.id);
+      // a peer with more to send is asked again at once while its pages move our digest on: a
+      // controller catching up goes at the speed it applies, not one page per gossip interval
+      if (res.more && inflight.has(url) && lacksAnything(pull.digest, d.store.digest())) inflight.set(url, 'full');
       noteDigest(res.from, res.digest);
       if (lacksAnything(res.digest, d.store.digest())) {
         const { batch } = updatesFor(res.digest);
