@@ -135,6 +135,15 @@ step('mkdir declares a tag: listed while no file carries it, by the other contro
   }, { timeoutMs: 15_000 });
   sh('ln', ['-s', '../../docs/notes.txt', join(fc.mnt, '.tags', 'newtag', 'notes.txt')]);
   assert.equal(await find(fc, ['newtag']), ['/docs/notes.txt']);
+  // the CLI's way to the same record, through the other controller; rmdir of an unused one undeclares it
+  const made = await fc.tc.cli.run(['tag', 'create', '--controllers', other, 'fromcli']);
+  assert.is(made.exitCode, 0, made.stderr);
+  await waitFor('fromcli in the mount', () => ls(join(fc.mnt, '.tags')).includes('fromcli'), { timeoutMs: SHOW_WITHIN_MS });
+  const busy = spawnSync('rmdir', [join(fc.mnt, '.tags', 'newtag')], { encoding: 'utf8' });
+  assert.match(busy.stderr, /not empty/i, 'a tag files carry stays');
+  sh('rmdir', [join(fc.mnt, '.tags', 'fromcli')]);
+  assert.not.ok(ls(join(fc.mnt, '.tags')).includes('fromcli'));
+  assert.not.ok((await fc.tc.cli.json<{ tag: string }[]>(['tags'])).some((t) => t.tag === 'fromcli'));
 });
 
 step('a tag change through the other controller shows in the mount within the attribute TTLs', async (fc) => {
