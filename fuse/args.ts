@@ -1,7 +1,7 @@
 /**
  * Flags of the mount process (bin/redcloud-mount.js, `redcloud mount`): DIR, --cache-size,
  * --disk-cache-size, --read-ahead, --cache-dir, --controllers, timeouts, the tag directory
- * (--tags-dir NAME, default REDCLOUD_TAGS_DIR or `.tags`; --tags-read-only). Parsed once into RunMountOptions; bad
+ * (--tags-dir NAME, default REDCLOUD_TAGS_DIR or `.tags`; --tags-read-only; --show-tags-dir). Parsed once into RunMountOptions; bad
  * values are INVALID errors naming the flag. Pure except for defaults taken from the home dir.
  */
 import { homedir } from 'node:os';
@@ -75,10 +75,11 @@ export function parseMountArgs(argv: string[], defaults: { tagsDir?: string } = 
       'allow-other': { type: 'boolean', default: false },
       'tags-dir': { type: 'string', default: defaults.tagsDir ?? TAGS_DIR_DEFAULT },
       'tags-read-only': { type: 'boolean', default: false },
+      'show-tags-dir': { type: 'boolean', default: false },
       'log-level': { type: 'string' },
     },
   });
-  if (positionals.length !== 1) throw errors.invalid('Usage: redcloud-mount DIR [--cache-size 256MiB] [--disk-cache-size 10GiB] [--read-ahead 4] [--write-behind 2] [--cache-dir DIR] [--controllers URL,…] [--attr-ttl 1s] [--kernel-attr-ttl 1s] [--allow-other] [--tags-dir .tags] [--tags-read-only]');
+  if (positionals.length !== 1) throw errors.invalid('Usage: redcloud-mount DIR [--cache-size 256MiB] [--disk-cache-size 10GiB] [--read-ahead 4] [--write-behind 2] [--cache-dir DIR] [--controllers URL,…] [--attr-ttl 1s] [--kernel-attr-ttl 1s] [--allow-other] [--tags-dir .tags] [--tags-read-only] [--show-tags-dir]');
   const mountpoint = resolve(positionals[0]!);
   const readAheadChunks = parseFlag('read-ahead', values['read-ahead']!, chunkCount);
   const opTimeoutMs = parseFlag('op-timeout', values['op-timeout']!, parseDurationMs);
@@ -98,6 +99,7 @@ export function parseMountArgs(argv: string[], defaults: { tagsDir?: string } = 
     allowOther: values['allow-other']!,
     tagsDir: parseFlag('tags-dir', values['tags-dir']!, tagsDirName),
     tagsWritable: !values['tags-read-only'],
+    tagsListed: values['show-tags-dir']!,
     ...(values.controllers ? { controllers: values.controllers.split(/[\s,]+/).filter(Boolean) } : {}),
     ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
   };

@@ -46,7 +46,7 @@ export interface HandlerOptions {
   owner: { uid: number; gid: number };
   nowMs?: () => number;
   /** the virtual tag directory at the root (tag-ops.ts); absent: none */
-  tagsDir?: { name: string; writable: boolean; mountpoint?: string };
+  tagsDir?: { name: string; writable: boolean; mountpoint?: string; listed?: boolean };
 }
 
 /** The process a creating operation runs for (fuse_get_context through Fuse.callerContext). */

@@ -26,6 +26,8 @@ export interface TagDirOptions {
   name: string;
   /** ln -s / rm / mkdir / rmdir change tags (else EROFS) */
   writable: boolean;
+  /** listed in the root's listing (default: hidden, reached by name) */
+  listed?: boolean;
   /** absolute symlink targets under it are accepted */
   mountpoint?: string;
   ttlMs: number;
@@ -125,6 +127,7 @@ export function createTagDir(d: TagDirDeps, o: TagDirOptions) {
 
   return {
     name: o.name,
+    listed: o.listed ?? false,
     owns: (path: string): boolean => tagSegments(path, o.name) !== undefined,
     readOnly,
 

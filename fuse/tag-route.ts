@@ -1,7 +1,7 @@
 /**
  * Routes the handlers' operations on paths in the tag directory to tag-ops.ts and leaves every
- * other path to the namespace's handlers; the root's listing does not show the tag directory (it
- * is reached by name: `cd`, `ls`, `stat` work). Operations that would write files there are EROFS.
+ * other path to the namespace's handlers; the root's listing does not show the tag directory unless
+ * asked (`--show-tags-dir`): it is reached by name (`cd`, `ls`, `stat` work). Operations that would write files there are EROFS.
  */
 import type { UtimeArg } from './attr-ops.js';
 import { fuseErrors } from './errno.js';
@@ -44,7 +44,13 @@ export function withTagDir<H extends RoutedOps>(h: H, t: TagDir | undefined): H 
       const r = await h.readdir(p, s);
       if (p !== '/') return r;
       const keep = r.names.map((n) => n !== t.name);
-      return { names: r.names.filter((_, i) => keep[i]), stats: r.stats.filter((_, i) => keep[i]) };
+      const names = r.names.filter((_, i) => keep[i]);
+      const stats = r.stats.filter((_, i) => keep[i]);
+      if (t.listed) {
+        names.push(t.name);
+        stats.push(await t.getattr(`/${t.name}`, s));
+      }
+      return { names, stats };
     },
     readlink: (p, s) => (t.owns(p) ? t.readlink(p, s) : h.readlink(p, s)),
     symlink: (target, p, c, s) => (t.owns(p) ? t.symlink(target, p, s) : h.symlink(target, p, c, s)),

@@ -53,6 +53,7 @@ export default class Mount extends Command {
     'tags-dir': Flags.string({
       description: 'name of the hidden tag-query directory at the root (default REDCLOUD_TAGS_DIR or .tags; "" turns it off)',
     }),
+    'show-tags-dir': Flags.boolean({ default: false, description: 'list the tag directory in the root (by default only reached by name)' }),
     'tags-read-only': Flags.boolean({ default: false, description: 'ln -s, rm and mkdir in the tag directory are refused (EROFS) instead of changing tags' }),
   };
   static override enableJsonFlag = true;
@@ -70,6 +71,7 @@ export default class Mount extends Command {
     if (flags['allow-other']) argv.push('--allow-other');
     if (flags['tags-dir'] !== undefined) argv.push('--tags-dir', flags['tags-dir']);
     if (flags['tags-read-only']) argv.push('--tags-read-only');
+    if (flags['show-tags-dir']) argv.push('--show-tags-dir');
     if (flags.foreground) {
       const code = await main(argv);
       if (code !== 0) this.exit(code);

@@ -40,7 +40,7 @@ export interface RigOptions {
   /** the mount's clock (default Date.now) */
   nowMs?: () => number;
   /** the virtual tag directory (fuse/tag-ops.ts) */
-  tagsDir?: { name: string; writable: boolean; mountpoint?: string };
+  tagsDir?: { name: string; writable: boolean; mountpoint?: string; listed?: boolean };
   /** the fake controller's clock (default: a fixed time) */
   clusterNowMs?: () => number;
 }

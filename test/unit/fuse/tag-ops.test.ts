@@ -5,6 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { parseMountArgs } from '../../../fuse/args.js';
 import { call, rig, type Rig, type RigOptions } from './helpers.js';
 
 const ENOENT = -2;
@@ -125,6 +126,29 @@ test('results follow changes made elsewhere once the attribute TTL has passed', 
     now += 1001;
     assert.not.ok((await ls(r, '/.tags/holiday')).includes('photo.jpg'));
   });
+});
+
+test('--show-tags-dir lists it in the root; a real root entry of that name is shadowed either way', async () => {
+  await withRig({ tagsDir: { name: '.tags', writable: true, listed: true } }, async (r) => {
+    await files(r);
+    assert.ok((await ls(r, '/')).includes('.tags'));
+  });
+  await withRig({}, async (r) => {
+    r.client.putFile('/.tags', Buffer.from('a real file'));
+    assert.not.ok((await ls(r, '/')).includes('.tags'));
+    assert.is((await stat(r, '/.tags'))[1]!.mode & 0o170000, S_IFDIR);
+  });
+});
+
+test('mount flags: --tags-dir (default from REDCLOUD_TAGS_DIR, else .tags), --tags-read-only, --show-tags-dir', () => {
+  const d = parseMountArgs(['/mnt/x']);
+  assert.equal([d.tagsDir, d.tagsWritable, d.tagsListed], ['.tags', true, false]);
+  assert.is(parseMountArgs(['/mnt/x'], { tagsDir: '_t' }).tagsDir, '_t');
+  const o = parseMountArgs(['/mnt/x', '--tags-dir', 'by-tag', '--tags-read-only', '--show-tags-dir'], { tagsDir: '_t' });
+  assert.equal([o.tagsDir, o.tagsWritable, o.tagsListed], ['by-tag', false, true]);
+  assert.is(parseMountArgs(['/mnt/x', '--tags-dir', '']).tagsDir, '', 'off');
+  assert.throws(() => parseMountArgs(['/mnt/x', '--tags-dir', 'a/b']), /--tags-dir: "a\/b" is not a single file name/);
+  assert.throws(() => parseMountArgs(['/mnt/x', '--tags-dir', '..']), /--tags-dir/);
 });
 
 test.run();
