@@ -27,7 +27,7 @@ import { nodeOps } from './node-ops.js';
 import { OpenFiles } from './open-files.js';
 import { WRITE_BEHIND_DEFAULT, type StagedFile } from './staged-file.js';
 import { msToTimespec, statusToStatfs, toStat, toStatfs, type FuseStat, type FuseStatfs, type StatSource } from './stat.js';
-import { createTagDir } from './tag-ops.js';
+import { createTagDir, type TagDir } from './tag-ops.js';
 import { withTagDir } from './tag-route.js';
 import { TtlCache } from './ttl-cache.js';
 import { xattrOps } from './xattr-ops.js';
@@ -71,6 +71,8 @@ export interface HandlerContext {
   commit(s: StagedFile, signal: Sig): Promise<void>;
   /** the inode at `path` changed (setattr, link, xattr): drop what is cached of it under every known name */
   changed(path: string, entry?: EntryInfo): void;
+  /** a file's tags changed here (xattrs): the tag directory's answers are stale */
+  tagsChanged(): void;
   statOf(e: StatSource, path: string): FuseStat;
   /** ENAMETOOLONG for a last component over 255 bytes */
   checkName(path: string): void;
@@ -202,12 +204,14 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     return s && !s.unlinked ? s : undefined;
   }
 
+  let tagDir: TagDir | undefined;
   const ctx: HandlerContext = {
     client, logger, meta, files, inos, nowMs, statEntry, stagedFor, commit, maybeDispose, changed, statOf, checkName, stagedStat, liveStaged,
+    tagsChanged: () => tagDir?.dropCaches(),
   };
   const fileOps = createFileOps(ctx, { cache, stagingDir, writeBehindChunks: options.writeBehindChunks ?? WRITE_BEHIND_DEFAULT });
 
-  const tagDir = options.tagsDir?.name ? createTagDir({ client, inos, changed: (p) => changed(p), statEntry }, {
+  tagDir = options.tagsDir?.name ? createTagDir({ client, inos, changed: (p) => changed(p), statEntry }, {
     ...options.tagsDir, ttlMs: options.attrTtlMs, owner: options.owner, nowMs,
   }) : undefined;
 

@@ -128,8 +128,10 @@ export function createTagDir(d: TagDirDeps, o: TagDirOptions) {
   return {
     name: o.name,
     listed: o.listed ?? false,
-    owns: (path: string): boolean => tagSegments(path, o.name) !== undefined,
     readOnly,
+    /** drops the cached tag list and query results (a tag changed through an xattr of this mount) */
+    dropCaches,
+    owns: (path: string): boolean => tagSegments(path, o.name) !== undefined,
 
     async getattr(path: string, signal: Sig): Promise<FuseStat> {
       const n = await nodeOf(path, segsOf(path), signal);

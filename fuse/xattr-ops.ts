@@ -65,6 +65,7 @@ export function xattrOps(ctx: HandlerContext) {
     const change = tagDiff(current, parseTags(value));
     if (change.add.length > 0 || change.remove.length > 0) await client.tag(path, change, { signal });
     ctx.changed(path);
+    ctx.tagsChanged();
   }
 
   return {
@@ -116,6 +117,7 @@ export function xattrOps(ctx: HandlerContext) {
         const tags = await tagsOf(path, signal);
         if (tags.length === 0) throw fuseErrors.noData(`No tags on ${path}`);
         await client.tag(path, { remove: tags }, { signal });
+        ctx.tagsChanged();
       } else {
         try {
           await client.removeXattr(path, name, { signal });

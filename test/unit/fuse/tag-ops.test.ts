@@ -128,6 +128,16 @@ test('results follow changes made elsewhere once the attribute TTL has passed', 
   });
 });
 
+test('a tag set through an xattr of this mount shows at once, without waiting for the TTL', () => withRig({ nowMs: () => 5_000_000 }, async (r) => {
+  await files(r);
+  assert.equal(await ls(r, '/.tags'), ['2024', 'holiday']);
+  assert.equal(await call(r.ops.setxattr, '/photo.jpg', 'user.xdg.tags', Buffer.from('holiday,fresh'), 0, 0), [0]);
+  assert.equal(await ls(r, '/.tags'), ['2024', 'fresh', 'holiday']);
+  assert.equal(await ls(r, '/.tags/fresh'), ['photo.jpg']);
+  assert.equal(await call(r.ops.removexattr, '/photo.jpg', 'user.redcloud.tags'), [0]);
+  assert.not.ok((await ls(r, '/.tags/holiday')).includes('photo.jpg'));
+}));
+
 test('--show-tags-dir lists it in the root; a real root entry of that name is shadowed either way', async () => {
   await withRig({ tagsDir: { name: '.tags', writable: true, listed: true } }, async (r) => {
     await files(r);
