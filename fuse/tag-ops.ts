@@ -94,7 +94,8 @@ export function createTagDir(d: TagDirDeps, o: TagDirOptions) {
   const segsOf = (path: string): string[] => tagSegments(path, o.name)!;
 
   function dirStat(path: string): FuseStat {
-    return toStat({ kind: 'dir', mode: o.writable ? 0o755 : 0o555, size: 0, mtimeMs: startedMs, ctimeMs: startedMs }, { ...o.owner, ino: d.inos.of(path) });
+    // 0755 even when read-only (as a read-only ext4 mount shows): the refusal is EROFS, not EACCES
+    return toStat({ kind: 'dir', mode: 0o755, size: 0, mtimeMs: startedMs, ctimeMs: startedMs }, { ...o.owner, ino: d.inos.of(path) });
   }
 
   function linkStat(path: string, n: Extract<TagNode, { kind: 'link' }>): FuseStat {
