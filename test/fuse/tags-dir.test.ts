@@ -4,7 +4,8 @@
  * ordinary programs follow (ls, cat, cp, find -L), and each query lists what `redcloud find` with
  * the same tags answers; `ln -s` tags, `rm` untags (the file's bytes stay), `mkdir` declares a tag
  * that the other controller lists too, the xattrs user.xdg.tags / user.redcloud.tags read and set
- * the tags, and a tag change through the other controller shows in the mount within the TTLs.
+ * the tags, and a tag change through the other controller shows in the mount within the TTLs;
+ * remounted with --tags-read-only under another name, the same queries answer and writes are EROFS.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -160,6 +161,17 @@ step('a tag change through the other controller shows in the mount within the at
   assert.is(r2.exitCode, 0, r2.stderr);
   await waitFor('ski.jpg gone from holiday/2024', () => !ls(q).includes('ski.jpg'), { timeoutMs: SHOW_WITHIN_MS, pollMs: 100 });
   console.log(`  tag change via the other controller shown in the mount after ${shownMs} ms`); // eslint-disable-line no-console
+});
+
+step('--tags-read-only --tags-dir by-tag: same queries under another name, tag changes refused with EROFS', async (fc) => {
+  await fc.remount(['--attr-ttl', `${ATTR_TTL_MS}ms`, '--tags-read-only', '--tags-dir', 'by-tag']);
+  assert.is(spawnSync('stat', [join(fc.mnt, '.tags')]).status, 1, 'the old name is gone');
+  const q = join(fc.mnt, 'by-tag', 'holiday', '2024');
+  assert.equal(ls(q), (await find(fc, ['holiday', '2024'])).map(base).sort());
+  const r = spawnSync('rm', [join(q, 'beach.jpg')], { encoding: 'utf8' });
+  assert.match(r.stderr, /Read-only file system/);
+  assert.ok((await find(fc, ['holiday', '2024'])).includes('/photos/beach.jpg'), 'still tagged');
+  assert.match(spawnSync('mkdir', [join(fc.mnt, 'by-tag', 'x')], { encoding: 'utf8' }).stderr, /Read-only file system/);
 });
 
 test.run();
