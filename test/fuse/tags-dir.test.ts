@@ -4,7 +4,8 @@
  * ordinary programs follow (ls, cat, cp, find -L), and each query lists what `redcloud find` with
  * the same tags answers; `ln -s` tags, `rm` untags (the file's bytes stay), `mkdir` declares a tag
  * that the other controller lists too, the xattrs user.xdg.tags / user.redcloud.tags read and set
- * the tags, and a tag change through the other controller shows in the mount within the TTLs;
+ * the tags, and a tag change through the other controller (CLI, or a second mount on it) shows in
+ * the mount within the TTLs;
  * remounted with --tags-read-only under another name, the same queries answer and writes are EROFS.
  */
 import { spawnSync } from 'node:child_process';
@@ -16,7 +17,7 @@ import type { EntryInfo } from '../../src/common/api.js';
 import { sha256File, writeRandomFile } from '../helpers/files.js';
 import { stepsFor } from '../helpers/step.js';
 import { waitFor } from '../helpers/wait.js';
-import { startFuseCluster, type FuseCluster } from './helpers/fuse-cluster.js';
+import { startFuseCluster, startMount, type FuseCluster } from './helpers/fuse-cluster.js';
 
 const ATTR_TTL_MS = 1000;
 /** the mount's attribute TTL plus the kernel's (1 s), gossip (200 ms) and slack for a loaded machine */
@@ -147,7 +148,7 @@ step('mkdir declares a tag: listed while no file carries it, by the other contro
   assert.not.ok((await fc.tc.cli.json<{ tag: string }[]>(['tags'])).some((t) => t.tag === 'fromcli'));
 });
 
-step('a tag change through the other controller shows in the mount within the attribute TTLs', async (fc) => {
+step('a tag change through the other controller (CLI, another mount) shows in the mount within the attribute TTLs', async (fc) => {
   const q = join(fc.mnt, '.tags', 'holiday', '2024');
   assert.not.ok(ls(q).includes('tax.pdf'));
   const other = fc.tc.controllerUrls[1]!;
@@ -161,6 +162,17 @@ step('a tag change through the other controller shows in the mount within the at
   assert.is(r2.exitCode, 0, r2.stderr);
   await waitFor('ski.jpg gone from holiday/2024', () => !ls(q).includes('ski.jpg'), { timeoutMs: SHOW_WITHIN_MS, pollMs: 100 });
   console.log(`  tag change via the other controller shown in the mount after ${shownMs} ms`); // eslint-disable-line no-console
+
+  // another mount, talking only to the other controller: setfattr there, the first mount's query follows
+  const second = await startMount(fc.tc, join(fc.tc.dir, 'mnt2'), ['--attr-ttl', `${ATTR_TTL_MS}ms`, '--controllers', other]);
+  try {
+    sh('setfattr', ['-n', 'user.xdg.tags', '-v', 'holiday,2024,fromsecond', join(second.dir, 'docs', 'notes.txt')]);
+    await waitFor('notes.txt in holiday/2024 of the first mount', () => ls(q).includes('notes.txt'), { timeoutMs: SHOW_WITHIN_MS, pollMs: 100 });
+    assert.equal(ls(join(fc.mnt, '.tags', 'fromsecond')), ['notes.txt']);
+    assert.equal(ls(join(second.dir, '.tags', 'holiday', '2024')), ls(q), 'both mounts answer alike');
+  } finally {
+    await second.stop();
+  }
 });
 
 step('--tags-read-only --tags-dir by-tag: same queries under another name, tag changes refused with EROFS', async (fc) => {
