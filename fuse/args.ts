@@ -1,6 +1,7 @@
 /**
  * Flags of the mount process (bin/redcloud-mount.js, `redcloud mount`): DIR, --cache-size,
- * --disk-cache-size, --read-ahead, --cache-dir, --controllers, timeouts. Parsed once into RunMountOptions; bad
+ * --disk-cache-size, --read-ahead, --cache-dir, --controllers, timeouts, the tag directory
+ * (--tags-dir NAME, default REDCLOUD_TAGS_DIR or `.tags`; --tags-read-only; --show-tags-dir). Parsed once into RunMountOptions; bad
  * values are INVALID errors naming the flag. Pure except for defaults taken from the home dir.
  */
 import { homedir } from 'node:os';
@@ -9,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { parseBytes, parseDurationMs } from '../src/common/config.js';
 import { errors } from '../src/common/errors.js';
 import type { RunMountOptions } from './run.js';
+import { TAGS_DIR_DEFAULT } from './tag-dir.js';
 
 export const MOUNT_FLAG_DEFAULTS = {
   cacheSize: '256MiB',
@@ -46,7 +48,16 @@ function chunkCount(s: string): number {
   return n;
 }
 
-export function parseMountArgs(argv: string[]): ParsedMountArgs {
+/** A tag directory name: one path component ('' turns the directory off). */
+export function tagsDirName(s: string): string {
+  if (s === '') return s;
+  if (s.includes('/') || s.includes('\0') || s === '.' || s === '..' || Buffer.byteLength(s) > 255) {
+    throw new Error(`"${s}" is not a single file name`);
+  }
+  return s;
+}
+
+export function parseMountArgs(argv: string[], defaults: { tagsDir?: string } = {}): ParsedMountArgs {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
     options: {
@@ -62,10 +73,13 @@ export function parseMountArgs(argv: string[]): ParsedMountArgs {
       'attr-ttl': { type: 'string', default: MOUNT_FLAG_DEFAULTS.attrTtl },
       'kernel-attr-ttl': { type: 'string' },
       'allow-other': { type: 'boolean', default: false },
+      'tags-dir': { type: 'string', default: defaults.tagsDir ?? TAGS_DIR_DEFAULT },
+      'tags-read-only': { type: 'boolean', default: false },
+      'show-tags-dir': { type: 'boolean', default: false },
       'log-level': { type: 'string' },
     },
   });
-  if (positionals.length !== 1) throw errors.invalid('Usage: redcloud-mount DIR [--cache-size 256MiB] [--disk-cache-size 10GiB] [--read-ahead 4] [--write-behind 2] [--cache-dir DIR] [--controllers URL,…] [--attr-ttl 1s] [--kernel-attr-ttl 1s] [--allow-other]');
+  if (positionals.length !== 1) throw errors.invalid('Usage: redcloud-mount DIR [--cache-size 256MiB] [--disk-cache-size 10GiB] [--read-ahead 4] [--write-behind 2] [--cache-dir DIR] [--controllers URL,…] [--attr-ttl 1s] [--kernel-attr-ttl 1s] [--allow-other] [--tags-dir .tags] [--tags-read-only] [--show-tags-dir]');
   const mountpoint = resolve(positionals[0]!);
   const readAheadChunks = parseFlag('read-ahead', values['read-ahead']!, chunkCount);
   const opTimeoutMs = parseFlag('op-timeout', values['op-timeout']!, parseDurationMs);
@@ -83,6 +97,9 @@ export function parseMountArgs(argv: string[]): ParsedMountArgs {
     ...(values['kernel-attr-ttl'] !== undefined ? { kernelAttrTtlMs: parseFlag('kernel-attr-ttl', values['kernel-attr-ttl'], parseDurationMs) } : {}),
     checkTimeoutMs: opTimeoutMs,
     allowOther: values['allow-other']!,
+    tagsDir: parseFlag('tags-dir', values['tags-dir']!, tagsDirName),
+    tagsWritable: !values['tags-read-only'],
+    tagsListed: values['show-tags-dir']!,
     ...(values.controllers ? { controllers: values.controllers.split(/[\s,]+/).filter(Boolean) } : {}),
     ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
   };

@@ -8,6 +8,7 @@
  * own changes, for every known name of a changed inode. Open/read/write/commit operations live in
  * file-ops.ts, attribute, node and xattr operations in attr-ops.ts, node-ops.ts and xattr-ops.ts,
  * all over the HandlerContext built here; this file keeps lookups, listings, unlink and rename.
+ * Paths in the virtual tag directory (`.tags/`) are routed to tag-ops.ts by tag-route.ts.
  */
 import { join } from 'node:path';
 import type { EntryInfo } from '../src/common/api.js';
@@ -26,6 +27,8 @@ import { nodeOps } from './node-ops.js';
 import { OpenFiles } from './open-files.js';
 import { WRITE_BEHIND_DEFAULT, type StagedFile } from './staged-file.js';
 import { msToTimespec, statusToStatfs, toStat, toStatfs, type FuseStat, type FuseStatfs, type StatSource } from './stat.js';
+import { createTagDir, type TagDir } from './tag-ops.js';
+import { withTagDir } from './tag-route.js';
 import { TtlCache } from './ttl-cache.js';
 import { xattrOps } from './xattr-ops.js';
 
@@ -42,6 +45,8 @@ export interface HandlerOptions {
   /** owner shown for entries without one (controllers older than the inode namespace) */
   owner: { uid: number; gid: number };
   nowMs?: () => number;
+  /** the virtual tag directory at the root (tag-ops.ts); absent: none */
+  tagsDir?: { name: string; writable: boolean; mountpoint?: string; listed?: boolean };
 }
 
 /** The process a creating operation runs for (fuse_get_context through Fuse.callerContext). */
@@ -66,6 +71,8 @@ export interface HandlerContext {
   commit(s: StagedFile, signal: Sig): Promise<void>;
   /** the inode at `path` changed (setattr, link, xattr): drop what is cached of it under every known name */
   changed(path: string, entry?: EntryInfo): void;
+  /** a file's tags changed here (xattrs): the tag directory's answers are stale */
+  tagsChanged(): void;
   statOf(e: StatSource, path: string): FuseStat;
   /** ENAMETOOLONG for a last component over 255 bytes */
   checkName(path: string): void;
@@ -197,12 +204,18 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     return s && !s.unlinked ? s : undefined;
   }
 
+  let tagDir: TagDir | undefined;
   const ctx: HandlerContext = {
     client, logger, meta, files, inos, nowMs, statEntry, stagedFor, commit, maybeDispose, changed, statOf, checkName, stagedStat, liveStaged,
+    tagsChanged: () => tagDir?.dropCaches(),
   };
   const fileOps = createFileOps(ctx, { cache, stagingDir, writeBehindChunks: options.writeBehindChunks ?? WRITE_BEHIND_DEFAULT });
 
-  return {
+  tagDir = options.tagsDir?.name ? createTagDir({ client, inos, changed: (p) => changed(p), statEntry }, {
+    ...options.tagsDir, ttlMs: options.attrTtlMs, owner: options.owner, nowMs,
+  }) : undefined;
+
+  return withTagDir({
     cache,
     /** open handles and staged files, for tests */
     debug: { handles: fileOps.handles, files, meta },
@@ -329,7 +342,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     stop(): Promise<void> {
       return cache.stop();
     },
-  };
+  }, tagDir);
 }
 
 export type Handlers = ReturnType<typeof createHandlers>;

@@ -4,6 +4,7 @@
  * come from the error table; a failure before mounting leaves no mount behind.
  */
 import { loadClient } from '../src/client/session.js';
+import { clientSchema, loadConfig } from '../src/common/config.js';
 import { toRedCloudError } from '../src/common/errors.js';
 import { createLogger, type LogLevel } from '../src/common/logger.js';
 import { restrictUmask } from '../src/common/private-files.js';
@@ -14,7 +15,7 @@ export async function main(argv: string[]): Promise<number> {
   restrictUmask(); // whatever the mount writes locally (cache, staging) is the user's alone
   let logger = createLogger({ node: 'mount', level: 'info', role: 'fuse', fd: 2 });
   try {
-    const args = parseMountArgs(argv);
+    const args = parseMountArgs(argv, { tagsDir: loadConfig(clientSchema).tagsDir });
     if (args.logLevel) logger = createLogger({ node: 'mount', level: args.logLevel as LogLevel, role: 'fuse', fd: 2 });
     const { client } = await loadClient({ ...(args.controllers ? { controllers: args.controllers } : {}), logger });
     const running = await runMount({ client, logger }, args);

@@ -35,6 +35,12 @@ export interface RunMountOptions {
   /** how long the initial cluster check may take */
   checkTimeoutMs: number;
   allowOther?: boolean;
+  /** name of the virtual tag directory at the root (fuse/tag-ops.ts); '' or absent: none */
+  tagsDir?: string;
+  /** ln -s / rm / mkdir in the tag directory change tags (default true) */
+  tagsWritable?: boolean;
+  /** the root's listing shows the tag directory (default: hidden) */
+  tagsListed?: boolean;
   /** skip the cluster check (fake clusters) */
   skipCheck?: boolean;
 }
@@ -62,6 +68,7 @@ export async function runMount(components: { client: RedCloudClient; logger: Log
   const handlers = createHandlers({ client, logger: logger.child({ component: 'fuse' }) }, {
     cacheDir: o.cacheDir, cacheSizeBytes: o.cacheSizeBytes, diskCacheSizeBytes: o.diskCacheSizeBytes ?? 0, readAheadChunks: o.readAheadChunks, writeBehindChunks: o.writeBehindChunks, attrTtlMs: o.attrTtlMs,
     fetchTimeoutMs: o.opTimeoutMs, owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+    ...(o.tagsDir ? { tagsDir: { name: o.tagsDir, writable: o.tagsWritable ?? true, listed: o.tagsListed ?? false, mountpoint } } : {}),
   });
   const ops = createFuseOps(handlers, { logger }, {
     opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, shutdown: shutdown.signal, caller: callerContext,

@@ -1,7 +1,9 @@
 /**
  * Extended attributes as Linux has them: names in the user., trusted. and security. namespaces
  * (others, e.g. system.posix_acl_*, are ENOTSUP: no ACLs), names up to 255 bytes and values up to
- * 64 KiB, XATTR_CREATE / XATTR_REPLACE. `user.redcloud.tags` stays the file's tags. The size
+ * 64 KiB, XATTR_CREATE / XATTR_REPLACE. `user.redcloud.tags` stays the file's tags, and so does
+ * freedesktop's `user.xdg.tags` (the same comma-separated list; setting either sets the tags); the
+ * root's declared-tag attributes (common/declared-tags.ts) are not listed. The size
  * probing and ERANGE of getxattr/listxattr are decided by xattrReply in ops.ts. The kernel has
  * already checked who may (trusted.* needs CAP_SYS_ADMIN, user.* only on files and directories).
  * Controllers older than the xattr routes answer 404 for an existing file: then only the tags exist.
@@ -9,7 +11,13 @@
 import { RedCloudError, errors } from '../src/common/errors.js';
 import { fuseErrors, FuseErrnoError } from './errno.js';
 import type { HandlerContext, Sig } from './handlers.js';
+import { DECLARED_TAG_PREFIX } from '../src/common/declared-tags.js';
 import { parseTags, TAGS_XATTR, tagDiff } from './stat.js';
+
+/** freedesktop's shared-metadata name for a file's tags (comma-separated). */
+export const XDG_TAGS_XATTR = 'user.xdg.tags';
+/** The attributes that are the file's tags. */
+const isTagsXattr = (name: string): boolean => name === TAGS_XATTR || name === XDG_TAGS_XATTR;
 
 export const XATTR_NAME_MAX_BYTES = 255;
 export const XATTR_SIZE_MAX_BYTES = 64 * 1024;
@@ -52,17 +60,18 @@ export function xattrOps(ctx: HandlerContext) {
     if (s?.needsCommit) await ctx.commit(s, signal);
     ctx.meta.deleteAttr(path);
     const current = await tagsOf(path, signal);
-    if (flag === 'create' && current.length > 0) throw errors.exists(`${TAGS_XATTR} exists on ${path}`);
+    if (flag === 'create' && current.length > 0) throw errors.exists(`Tags exist on ${path}`);
     if (flag === 'replace' && current.length === 0) throw fuseErrors.noData(`No tags on ${path}`);
     const change = tagDiff(current, parseTags(value));
     if (change.add.length > 0 || change.remove.length > 0) await client.tag(path, change, { signal });
     ctx.changed(path);
+    ctx.tagsChanged();
   }
 
   return {
     async getxattr(path: string, name: string, signal: Sig): Promise<Buffer> {
       checkXattrName(name);
-      if (name === TAGS_XATTR) {
+      if (isTagsXattr(name)) {
         const tags = await tagsOf(path, signal);
         if (tags.length === 0) throw fuseErrors.noData(`No tags on ${path}`);
         return Buffer.from(tags.join(','), 'utf8');
@@ -83,14 +92,15 @@ export function xattrOps(ctx: HandlerContext) {
       } catch (err) {
         if (!(await routeMissing(err, path, signal))) throw err;
       }
-      return tags.length > 0 ? [...names.filter((n) => n !== TAGS_XATTR), TAGS_XATTR] : names;
+      const own = names.filter((n) => !isTagsXattr(n) && !(path === '/' && n.startsWith(DECLARED_TAG_PREFIX)));
+      return tags.length > 0 ? [...own, TAGS_XATTR, XDG_TAGS_XATTR] : own;
     },
 
     async setxattr(path: string, name: string, value: Buffer, flags: number, signal: Sig): Promise<void> {
       checkXattrName(name);
       if (value.length > XATTR_SIZE_MAX_BYTES) throw new FuseErrnoError('E2BIG', `Attribute value of ${value.length} bytes`);
       const flag = xattrFlag(flags);
-      if (name === TAGS_XATTR) return setTags(path, value, flag, signal);
+      if (isTagsXattr(name)) return setTags(path, value, flag, signal);
       try {
         await client.setXattr(path, name, value, { signal, ...(flag ? { flag } : {}) });
       } catch (err) {
@@ -102,11 +112,12 @@ export function xattrOps(ctx: HandlerContext) {
 
     async removexattr(path: string, name: string, signal: Sig): Promise<void> {
       checkXattrName(name);
-      if (name === TAGS_XATTR) {
+      if (isTagsXattr(name)) {
         ctx.meta.deleteAttr(path);
         const tags = await tagsOf(path, signal);
         if (tags.length === 0) throw fuseErrors.noData(`No tags on ${path}`);
         await client.tag(path, { remove: tags }, { signal });
+        ctx.tagsChanged();
       } else {
         try {
           await client.removeXattr(path, name, { signal });

@@ -24,6 +24,8 @@ export default class Mount extends Command {
     '<%= config.bin %> mount /mnt/rc --foreground',
     'sudo <%= config.bin %> mount /srv/shared --allow-other   # other local users, checked by the kernel (mode, owner, group)',
     '<%= config.bin %> mount ~/cloud --kernel-attr-ttl 0      # every stat asks the mount (changes from other mounts show sooner)',
+    '<%= config.bin %> mount ~/cloud && ls ~/cloud/.tags/holiday/2024   # files tagged holiday and 2024, as symlinks',
+    '<%= config.bin %> mount ~/cloud --tags-dir _tags --tags-read-only',
   ];
   static override args = { dir: Args.string({ required: true, description: 'mountpoint (created if missing)' }) };
   static override flags = {
@@ -48,6 +50,11 @@ export default class Mount extends Command {
     'kernel-attr-ttl': Flags.string({
       description: 'how long the kernel caches attributes (default 1s; files with several names are never cached, so all their names show a change at once)',
     }),
+    'tags-dir': Flags.string({
+      description: 'name of the hidden tag-query directory at the root (default REDCLOUD_TAGS_DIR or .tags; "" turns it off)',
+    }),
+    'show-tags-dir': Flags.boolean({ default: false, description: 'list the tag directory in the root (by default only reached by name)' }),
+    'tags-read-only': Flags.boolean({ default: false, description: 'ln -s, rm and mkdir in the tag directory are refused (EROFS) instead of changing tags' }),
   };
   static override enableJsonFlag = true;
 
@@ -62,6 +69,9 @@ export default class Mount extends Command {
     argv.push('--attr-ttl', flags['attr-ttl']);
     if (flags['kernel-attr-ttl'] !== undefined) argv.push('--kernel-attr-ttl', flags['kernel-attr-ttl']);
     if (flags['allow-other']) argv.push('--allow-other');
+    if (flags['tags-dir'] !== undefined) argv.push('--tags-dir', flags['tags-dir']);
+    if (flags['tags-read-only']) argv.push('--tags-read-only');
+    if (flags['show-tags-dir']) argv.push('--show-tags-dir');
     if (flags.foreground) {
       const code = await main(argv);
       if (code !== 0) this.exit(code);

@@ -188,6 +188,7 @@ export const clientSchema = {
   requestTimeoutMs: v.durationMs('REQUEST_TIMEOUT', '30s', 'Timeout of one HTTP call from the client.'),
   logLevel: v.oneOf('LOG_LEVEL', 'warn', 'Log level.', ['debug', 'info', 'warn', 'error'] as const),
   tlsCa: v.str('TLS_CA', '', 'PEM CA bundle that HTTPS controllers and chunkservers are verified against (default: the system CAs).'),
+  tagsDir: v.str('REDCLOUD_TAGS_DIR', '.tags', 'Name of the mount\'s virtual tag-query directory at its root (hidden from `ls /`; empty: none); `redcloud mount --tags-dir` overrides it.'),
   downloadDir: v.str('REDCLOUD_DOWNLOAD_DIR', '', 'Where `download NAME` without DEST writes when that directory exists (default: the working directory; the CLI image sets /downloads).'),
 };
 

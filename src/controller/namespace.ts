@@ -9,6 +9,7 @@
  * Attributes, xattrs and tags are in fs-attrs.ts; reading paths in fs-view.ts.
  */
 import type { CommitRequest, CreateOwner, EntryInfo, MknodRequest, SetAttrRequest, SetXattrRequest } from '../common/api.js';
+import { declaredTags, withDeclared } from '../common/declared-tags.js';
 import { RedCloudError, errors } from '../common/errors.js';
 import { assertChunkId } from '../common/hash.js';
 import type { Logger } from '../common/logger.js';
@@ -331,7 +332,11 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       }
       return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     },
-    tagCounts: (owner) => store.tagCounts(owner),
+    // declared tags (root xattrs, common/declared-tags.ts) are listed beside those in use
+    tagCounts(owner) {
+      const { xattrs } = view.mustResolve(owner, ROOT).inode;
+      return withDeclared(store.tagCounts(owner), declaredTags(Object.keys(xattrs).filter((n) => typeof xattrs[n]?.v === 'string')));
+    },
     commit, mkdir, symlink, mknod, link, remove, rename,
     ...attrs,
     fileCount: (owner) => store.inodeCount(owner),

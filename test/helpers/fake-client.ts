@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type {
   ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, SetAttrRequest, StatfsInfo, TimeSet, Timespec,
 } from '../../src/common/api.js';
+import { declaredTags, withDeclared } from '../../src/common/declared-tags.js';
 import { RedCloudError, errors } from '../../src/common/errors.js';
 import { sha256Hex } from '../../src/common/hash.js';
 import { baseName, parentOf } from '../../src/common/paths.js';
@@ -243,12 +244,16 @@ export class FakeClient implements RedCloudClient {
 
   async find(tags: string[]): Promise<EntryInfo[]> {
     await this.enter('find');
-    return [...this.entries].filter(([, e]) => tags.every((t) => e.tags.includes(t))).map(([p, e]) => this.info(p, e));
+    return [...this.entries].filter(([, e]) => e.kind === 'file' && tags.every((t) => e.tags.includes(t))).map(([p, e]) => this.info(p, e));
   }
 
+  /** as the controller: tags in use with their counts, and the root's declared tags (count 0 while unused) */
   async tags(): Promise<{ tag: string; count: number }[]> {
     await this.enter('tags');
-    return [];
+    const counts = new Map<string, number>();
+    for (const [p, e] of this.entries) if (p !== '/') for (const t of e.tags) counts.set(t, (counts.get(t) ?? 0) + 1);
+    const root = this.entries.get('/');
+    return withDeclared([...counts].map(([tag, count]) => ({ tag, count })), declaredTags(root ? root.xattrs.keys() : []));
   }
 
   async mkdir(path: string, opts?: CallOptions & CreateOwner & { mode?: number; parents?: boolean }): Promise<EntryInfo> {

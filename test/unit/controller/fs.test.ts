@@ -52,6 +52,20 @@ test('find (all tags, under a path) and tag counts', async () => {
   assert.is((await post('/v1/fs/tags', { path: '/a/y', add: ['bad tag'] })).status, 400);
 });
 
+test('declared tags (root xattrs trusted.redcloud.tag.NAME) are listed with count 0 until used, once, and go when removed', async () => {
+  await commit('/a/x', 1, { tags: ['red'] });
+  const declare = (tag: string) => post('/v1/fs/xattr', { path: '/', name: `trusted.redcloud.tag.${tag}`, value: '' });
+  assert.is((await declare('new')).status, 204);
+  assert.is((await declare('red')).status, 204);
+  assert.is((await declare('bad,name')).status, 204, 'a plain xattr to the store; not a tag, so not listed');
+  assert.equal((await get('/v1/fs/tags')).json, { tags: [{ tag: 'new', count: 0 }, { tag: 'red', count: 1 }] });
+  await post('/v1/fs/tags', { path: '/a/x', add: ['new'] });
+  assert.equal((await get('/v1/fs/tags')).json, { tags: [{ tag: 'new', count: 1 }, { tag: 'red', count: 1 }] });
+  await post('/v1/fs/tags', { path: '/a/x', remove: ['new'] });
+  assert.is((await post('/v1/fs/xattr/remove', { path: '/', name: 'trusted.redcloud.tag.new' })).status, 204);
+  assert.equal((await get('/v1/fs/tags')).json, { tags: [{ tag: 'red', count: 1 }] });
+});
+
 test('other users see nothing', async () => {
   await commit('/secret', 1);
   const bob = await t.login('bob');

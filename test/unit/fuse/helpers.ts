@@ -37,6 +37,10 @@ export interface RigOptions {
   caller?: () => Caller | null;
   /** a controller without the inode namespace */
   legacy?: boolean;
+  /** the mount's clock (default Date.now) */
+  nowMs?: () => number;
+  /** the virtual tag directory (fuse/tag-ops.ts) */
+  tagsDir?: { name: string; writable: boolean; mountpoint?: string; listed?: boolean };
   /** the fake controller's clock (default: a fixed time) */
   clusterNowMs?: () => number;
 }
@@ -50,6 +54,8 @@ export async function rig(opts: RigOptions = {}): Promise<Rig> {
     cacheDir: dir, cacheSizeBytes: opts.cacheSizeBytes ?? 16 * CS, diskCacheSizeBytes: opts.diskCacheSizeBytes ?? 0, readAheadChunks: opts.readAheadChunks ?? 0,
     ...(opts.writeBehindChunks !== undefined ? { writeBehindChunks: opts.writeBehindChunks } : {}),
     attrTtlMs: opts.attrTtlMs ?? 1000, fetchTimeoutMs: 5000, owner: { uid: 1000, gid: 1000 },
+    ...(opts.tagsDir ? { tagsDir: opts.tagsDir } : {}),
+    ...(opts.nowMs ? { nowMs: opts.nowMs } : {}),
   });
   const ops = createFuseOps(h, { logger }, {
     opTimeoutMs: opts.opTimeoutMs ?? 5000, commitTimeoutMs: 5000, ...(opts.caller ? { caller: opts.caller } : {}),

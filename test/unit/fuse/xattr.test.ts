@@ -104,10 +104,23 @@ test('user.redcloud.tags is the file\'s tags, listed with the other attributes',
   assert.equal(await set(r, '/f', 'user.redcloud.tags', 'b,c', XATTR_REPLACE), [0]);
   assert.is((await get(r, '/f', 'user.redcloud.tags'))[1]!.toString(), 'b,c');
   assert.equal(await set(r, '/f', 'user.z', '1'), [0]);
-  assert.is((await list(r, '/f'))[1]!.toString(), 'user.z\0user.redcloud.tags\0');
+  assert.is((await list(r, '/f'))[1]!.toString(), 'user.z\0user.redcloud.tags\0user.xdg.tags\0');
   assert.equal(await call(r.ops.removexattr, '/f', 'user.redcloud.tags'), [0]);
   assert.equal(r.client.entries.get('/f')!.tags, []);
   assert.is(r.client.calls.setXattr, 1, 'tags go through client.tag');
+}));
+
+test('user.xdg.tags (freedesktop) is the same list: setting either sets the tags, removing either removes them', () => withRig({}, async (r) => {
+  r.client.putFile('/f', Buffer.from('x'));
+  assert.equal(await get(r, '/f', 'user.xdg.tags'), [ENODATA]);
+  assert.equal(await set(r, '/f', 'user.xdg.tags', 'holiday,2024'), [0]);
+  assert.equal(r.client.entries.get('/f')!.tags, ['holiday', '2024']);
+  assert.is((await get(r, '/f', 'user.redcloud.tags'))[1]!.toString(), 'holiday,2024');
+  assert.equal(await set(r, '/f', 'user.redcloud.tags', 'holiday'), [0]);
+  assert.is((await get(r, '/f', 'user.xdg.tags'))[1]!.toString(), 'holiday');
+  assert.equal(await call(r.ops.removexattr, '/f', 'user.xdg.tags'), [0]);
+  assert.equal(r.client.entries.get('/f')!.tags, []);
+  assert.is(r.client.calls.setXattr ?? 0, 0, 'neither is stored as a plain attribute');
 }));
 
 test('a controller without the xattr routes: an existing file has only its tags', () => withRig({ legacy: true }, async (r) => {
@@ -117,7 +130,7 @@ test('a controller without the xattr routes: an existing file has only its tags'
   assert.equal(await set(r, '/f', 'user.a', '1'), [ENOTSUP]);
   assert.equal(await get(r, '/nope', 'user.a'), [-2], 'a missing file is still ENOENT');
   assert.equal(await set(r, '/f', 'user.redcloud.tags', 't'), [0]);
-  assert.is((await list(r, '/f'))[1]!.toString(), 'user.redcloud.tags\0');
+  assert.is((await list(r, '/f'))[1]!.toString(), 'user.redcloud.tags\0user.xdg.tags\0');
 }));
 
 test.run();
