@@ -307,13 +307,15 @@ export async function downLocalCluster(o: DownOptions): Promise<number> {
     o.print(`the cluster of ${dataDir} is not the one this launcher started; leaving it running`);
     return 0;
   } else {
+    const owner = state.ownerPid !== undefined && state.ownerPid !== process.pid && isOurProcess(state.ownerPid, binPath('cli')) ? state.ownerPid : undefined;
+    if (owner) o.print(`the cluster belongs to a foreground \`cluster up\` (pid ${owner}): stopping it too`);
     if (state.ownerPid !== process.pid) writeState({ ...state, stopping: true });
     stopped = await stopRecorded(state, o.print);
     removeState(dataDir);
-    const owner = state.ownerPid;
-    if (owner && owner !== process.pid && isOurProcess(owner, binPath('cli'))) {
-      o.print(`stopping the foreground launcher (pid ${owner}) that owned this cluster`);
+    if (owner) {
+      // it notices the removed state within a second and exits; SIGTERM if it does not
       if (!(await waitGone(owner, 10_000))) await signalAndWait({ role: 'mount', id: 'owner', pid: owner, logFile: '', bin: binPath('cli') }, 'SIGTERM', 5_000);
+      o.print(isOurProcess(owner, binPath('cli')) ? `the foreground launcher (pid ${owner}) is still running` : `the foreground launcher (pid ${owner}) exited`);
     }
   }
   if (o.purge) await purgeLocalCluster(dataDir, o.print, o.env ?? process.env);
