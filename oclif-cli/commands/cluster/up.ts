@@ -34,7 +34,7 @@ export default class ClusterUp extends Command {
     foreground: Flags.boolean({ summary: 'Stay in the foreground; Ctrl-C stops the cluster.', default: false }),
     net: Flags.string({ summary: 'First three octets of the loopback addresses (controllers .11.., chunkservers .21..).', default: '127.0.0' }),
     json: Flags.boolean({ summary: 'Print the cluster state as JSON.', default: false }),
-    env: Flags.string({ summary: 'A daemon variable for this cluster, KEY=VALUE (repeatable; wins over the environment).', multiple: true, default: [] }),
+    env: Flags.string({ summary: 'A daemon variable for this cluster, KEY=VALUE (repeatable; wins over the environment).', multiple: true }),
     user: Flags.string({ summary: 'Mount as and log the CLI in as this user (default: the saved login, else demo); needs its password unless it is demo.' }),
     'tls-cert': Flags.string({ summary: 'Serve HTTPS with this PEM certificate (IP SANs of every node address); needs --tls-key and --tls-ca.', dependsOn: ['tls-key', 'tls-ca'] }),
     'tls-key': Flags.string({ summary: 'PEM private key of --tls-cert.', dependsOn: ['tls-cert'] }),
@@ -55,7 +55,7 @@ export default class ClusterUp extends Command {
         controllers: flags.controllers, chunkservers: flags.chunkservers, dataDir: flags.data,
         mountDir: flags['no-mount'] ? undefined : flags.mount, print, net: flags.net,
         tls: flags['tls-cert'] ? { cert: flags['tls-cert'], key: flags['tls-key']!, ca: flags['tls-ca']! } : undefined,
-        env: process.env, envFlags: flags.env, user: flags.user, askPassword,
+        env: process.env, envFlags: flags.env ?? [], user: flags.user, askPassword,
         ...(flags.foreground ? { ownerPid: process.pid } : {}),
       });
     } catch (err) {
