@@ -1,6 +1,7 @@
 /**
  * Which user `redcloud cluster up` mounts as and logs the CLI in as (pure): one identity for both.
- * With a saved CLI login (session.json has a user and a token) that user is kept; `--user NAME`
+ * With a saved CLI login (session.json has a user and a token) that user is kept (the demo user
+ * simply logs in again, registered first if missing); `--user NAME`
  * chooses explicitly; otherwise the demo user is created and logged in. When this cluster refuses a
  * kept login (expired token, another cluster's secret), the demo user simply logs in again; another
  * user needs a password (REDCLOUD_PASSWORD or a terminal), else the launcher stops with a message
@@ -24,11 +25,12 @@ export function planIdentity(saved: SavedLogin, opts: { flagUser?: string; demoU
   const savedUser = saved.user && saved.token ? saved.user : undefined;
   const replaces = (user: string): { replaces?: string } => (savedUser && savedUser !== user ? { replaces: savedUser } : {});
   if (opts.flagUser !== undefined && opts.flagUser !== '') {
-    if (opts.flagUser === savedUser) return { kind: 'keep', user: savedUser };
+    if (opts.flagUser === savedUser && savedUser !== opts.demoUser) return { kind: 'keep', user: savedUser };
     if (opts.flagUser === opts.demoUser) return { kind: 'demo', user: opts.demoUser, ...replaces(opts.demoUser) };
     return { kind: 'login', user: opts.flagUser, ...replaces(opts.flagUser) };
   }
-  if (savedUser) return { kind: 'keep', user: savedUser };
+  // demo logs in afresh (registered first if this cluster's data lacks it): its password is known
+  if (savedUser && savedUser !== opts.demoUser) return { kind: 'keep', user: savedUser };
   return { kind: 'demo', user: opts.demoUser };
 }
 

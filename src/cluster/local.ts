@@ -205,7 +205,7 @@ async function refusedToken(controllers: string[], token: string): Promise<strin
     return undefined;
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN' || code === 'NOT_FOUND') return (err as Error).message;
+    if (code === 'UNAUTHORIZED' || code === 'FORBIDDEN' || code === 'NOT_FOUND' || code === 'NAME_TAKEN') return (err as Error).message;
     throw err;
   }
 }

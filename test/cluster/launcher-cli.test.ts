@@ -5,7 +5,8 @@
  * chunkserver turns unhealthy); one node stopped, started and restarted (really down, then back,
  * as `cluster status` shows); one identity (a file copied into the mount is listed by `redcloud ls`
  * of the logged-in CLI user, and a saved login of alice is kept and mounted, not replaced by demo);
- * `cluster down` beside a foreground launcher ends it too; `cluster down --purge` removes what the
+ * `cluster down` beside a foreground launcher ends it too; a saved login the cluster refuses stops
+ * `cluster up` with a message instead of being replaced; `cluster down --purge` removes what the
  * launcher created.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -208,10 +209,26 @@ step('a saved login (alice) is kept by cluster up and her tree is mounted; demo 
   assert.not.ok(findEntryIn(ls, '/notes.txt'), 'demo\'s file is not in alice\'s tree');
 });
 
+step('a saved login this cluster refuses stops cluster up (no password to be had) and is not replaced by demo', async () => {
+  assert.is((await rc(['cluster', 'down', '--data', ctx.data], {}, 60_000)).exitCode, 0);
+  const file = join(ctx.cliDir, 'session.json');
+  const session = JSON.parse(readFileSync(file, 'utf8')) as { token: string; user: string };
+  const forged = `${session.token.slice(0, session.token.lastIndexOf('.'))}.${'A'.repeat(43)}`;
+  writeFileSync(file, JSON.stringify({ ...session, token: forged }));
+  const up = await rc(upArgs());
+  assert.is(up.exitCode, 3, `${up.stdout}\n${up.stderr}`);
+  assert.match(up.stderr, /The CLI is logged in as alice, but this cluster refuses that login/);
+  assert.match(up.stderr, /--user demo/);
+  assert.is(readState(ctx.data), undefined, 'everything it started was stopped again');
+  assert.not.ok(isMounted(ctx.mnt));
+  const after = JSON.parse(readFileSync(file, 'utf8')) as { token: string; user: string };
+  assert.equal([after.user, after.token], ['alice', forged], 'the saved login is left as it was');
+});
+
 step('cluster down --purge removes the data, the mount cache and the CLI login for this cluster', async () => {
   const cache = defaultCacheDir(ctx.mnt);
   assert.ok(existsSync(cache) && existsSync(join(ctx.cliDir, 'session.json')) && existsSync(ctx.data));
-  const down = await rc(['cluster', 'down', '--purge', '--data', ctx.data], {}, 60_000);
+  const down = await rc(['cluster', 'down', '--purge', '--data', ctx.data], {}, 60_000); // the cluster is already down
   assert.is(down.exitCode, 0, down.stderr);
   assert.match(down.stdout, /removed mount cache/);
   assert.not.ok(existsSync(ctx.data), `${ctx.data} is gone`);

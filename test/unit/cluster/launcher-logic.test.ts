@@ -86,6 +86,7 @@ test('planIdentity: a saved login is kept; --user chooses; demo otherwise; repla
   assert.equal(planIdentity(alice, { demoUser: 'demo', flagUser: 'demo' }), { kind: 'demo', user: 'demo', replaces: 'alice' });
   assert.equal(planIdentity(alice, { demoUser: 'demo', flagUser: 'bob' }), { kind: 'login', user: 'bob', replaces: 'alice' });
   assert.equal(planIdentity({ controllers: [] }, { demoUser: 'demo', flagUser: 'bob' }), { kind: 'login', user: 'bob' });
+  assert.equal(planIdentity({ user: 'demo', token: 't', controllers: [] }, { demoUser: 'demo' }), { kind: 'demo', user: 'demo' }, 'demo logs in afresh (registered if missing)');
 });
 
 test('planAfterRefusedLogin: demo logs in again; another user needs a password or gets told what to do', () => {
