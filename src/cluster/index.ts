@@ -10,5 +10,11 @@ export {
   PARTITION_COMMENT, partitionRuleSpecs, blackholeRuleSpec, runTag, parseRunTag, deleteArgsForOwnRules, deleteArgsForStaleRules, untaggedRules, type RunOwner,
 } from './partition-rules.js';
 export { repoRoot, binPath } from './paths.js';
-export { upLocalCluster, downLocalCluster, localClusterStatus, controllerAddr, chunkserverAddr, type UpOptions } from './local.js';
+export { upLocalCluster, downLocalCluster, localClusterStatus, controllerAddr, chunkserverAddr, DEMO_USER, DEMO_PASSWORD, type UpOptions, type DownOptions } from './local.js';
 export { readState, statePath, isOurProcess, type ClusterState, type StateNode } from './state.js';
+export { selectDaemonEnv, parseEnvFlags, daemonVariables, LAUNCHER_OWNED, type DaemonSettings } from './daemon-env.js';
+export { planIdentity, planAfterRefusedLogin, type IdentityPlan } from './identity.js';
+export { resolveNodeName, controllerId, chunkserverId } from './node-names.js';
+export { stopNode, startNode, restartNode } from './node-control.js';
+export { foregroundVerdict } from './owner.js';
+export { purgePlan, applyPurge } from './purge.js';

@@ -38,7 +38,8 @@ function nodeEnv(role: NodeRole, o: NodeOptions): Record<string, string> {
     DATA_DIR: o.dataDir,
     CONTROLLER_PEERS: (o.peers ?? []).join(','),
     CONTROLLER_DNS: '',
-    CLUSTER_SECRET: o.clusterSecret ?? DEV_CLUSTER_SECRET,
+    // CLUSTER_SECRET_FILE alone (the launcher's own secret file): the daemon reads the secret from it
+    ...(o.clusterSecret === undefined && o.env?.CLUSTER_SECRET_FILE ? {} : { CLUSTER_SECRET: o.clusterSecret ?? DEV_CLUSTER_SECRET }),
     LOG_LEVEL: o.logLevel ?? 'info',
     ...o.env,
   };

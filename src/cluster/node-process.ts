@@ -28,7 +28,7 @@ export interface NodeSpec {
 }
 
 /** Variables passed through from the launcher's environment; everything else is explicit. */
-const PASS_THROUGH = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'NODE_OPTIONS', 'NODE_PATH', 'TZ'];
+export const PASS_THROUGH = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'LC_ALL', 'NODE_OPTIONS', 'NODE_PATH', 'TZ'];
 
 export function baseEnv(parent: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};

@@ -14,6 +14,10 @@ export interface StateNode {
   logFile: string;
   /** executable path, checked against /proc/<pid>/cmdline before signalling */
   bin: string;
+  /** how to start it again (`cluster start NODE`): address, port, DATA_DIR and its own variables (no secret) */
+  spec?: { addr: string; port: number; dataDir: string; env: Record<string, string> };
+  /** stopped on purpose with `cluster stop NODE` (the foreground launcher does not report it) */
+  stopped?: boolean;
 }
 
 export interface ClusterState {
@@ -25,6 +29,14 @@ export interface ClusterState {
   mountDir?: string;
   /** TLS_CA of a cluster started with TLS (its URLs are https): status checks trust it */
   tlsCa?: string;
+  /** the foreground `cluster up` (npm start) that owns the cluster: `cluster down` stops it too */
+  ownerPid?: number;
+  /** set by `cluster down` before it stops anything: the foreground owner then leaves it alone and exits */
+  stopping?: boolean;
+  /** the user the mount and the CLI are logged in as */
+  user?: string;
+  /** daemon variables given through the environment or --env (secrets as [redacted]) */
+  settings?: Record<string, string>;
 }
 
 export const STATE_FILE = 'cluster.json';
@@ -41,7 +53,7 @@ export function readState(dataDir: string): ClusterState | undefined {
 
 export function writeState(state: ClusterState): void {
   const p = statePath(state.dataDir);
-  writeFileSync(`${p}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  writeFileSync(`${p}.tmp`, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
   renameSync(`${p}.tmp`, p);
 }
 

@@ -5,7 +5,7 @@ import { localClusterStatus } from '../../../src/cluster/local.js';
 export default class ClusterStatus extends Command {
   static override summary = 'Show the processes of the local cluster.';
   static override description = 'Reads the state file of --data and checks each recorded process (pid alive, GET /health) and the mount.';
-  static override examples = ['<%= config.bin %> cluster status', '<%= config.bin %> cluster status --json'];
+  static override examples = ['<%= config.bin %> cluster status', '<%= config.bin %> cluster status --json', '<%= config.bin %> cluster stop chunkserver-2 && <%= config.bin %> cluster status   # exit 8: a node is stopped'];
   static override flags = {
     data: Flags.string({ summary: 'Directory given to `cluster up --data`.', default: './.redcloud' }),
     json: Flags.boolean({ summary: 'Print JSON.', default: false }),
@@ -23,9 +23,10 @@ export default class ClusterStatus extends Command {
       return status;
     }
     for (const n of status.nodes) {
-      const health = !n.running ? 'stopped' : n.healthy ? 'healthy' : n.role === 'mount' ? 'not mounted' : 'not answering';
+      const health = !n.running ? (n.stopped ? 'stopped (cluster stop)' : 'stopped') : n.healthy ? 'healthy' : n.role === 'mount' ? 'not mounted' : 'not answering';
       this.log(`${n.role.padEnd(12)} ${n.id.padEnd(14)} ${(n.url ?? '').padEnd(24)} pid ${String(n.pid).padEnd(8)} ${health}`);
     }
+    if (status.state.user) this.log(`user         ${status.state.user} (the mount and the CLI)`);
     if (status.state.mountDir) this.log(`mount        ${status.state.mountDir} ${status.mounted ? 'mounted' : 'not mounted'}`);
     if (status.nodes.some((n) => !n.running || !n.healthy)) this.exit(8);
     return status;
