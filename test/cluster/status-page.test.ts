@@ -1,0 +1,160 @@
+/**
+ * The status page in a real browser (issue 16): headless Chromium (Debian's package, driven by
+ * playwright-core; installed when missing) loads GET / of controller 1 of a cluster of 2
+ * controllers and 3 chunkservers on 127.0.42.x, is redirected to /ui, and its script runs under
+ * the page's strict CSP (no CSP violation or script error, no request to another origin, live
+ * updates arriving). The numbers shown match /v1/status (chunkservers alive, capacity per server
+ * and in total, controllers); a chunkserver killed with SIGKILL turns failed on the page (polled);
+ * a screenshot is saved (its path printed) and checked: a PNG of the whole page, and the failed
+ * row's own screenshot coloured like a failed row (its most common pixel, decoded in the browser).
+ */
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { ClusterStatus } from '../../src/common/api.js';
+import { ensureChromium } from '../helpers/chromium.js';
+import { getJson } from '../helpers/http.js';
+import { stepsFor } from '../helpers/step.js';
+import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
+
+// the few browser globals the page callbacks use (the project compiles without the DOM library)
+declare const document: any;
+declare const Image: any;
+
+const NET = '127.0.42';
+const GiB = 1024 ** 3;
+/** tr.failed's background in status-page.ts (#f8d7da) */
+const FAILED_ROW_RGB = [248, 215, 218];
+
+const test = suite('status-page');
+const ctx: { tc?: TestCluster; token: string; browser?: Browser; page?: Page; problems: string[]; foreign: string[] } = { token: '', problems: [], foreign: [] };
+const step = stepsFor(test, () => ctx.tc);
+
+useTestCluster(test, 'status-page', ctx, {
+  label: 'status-page', net: NET, controllers: 2, chunkservers: 3,
+  chunkserverEnv: { CAPACITY_BYTES: '1GiB' },
+}, async (tc) => {
+  const executablePath = ensureChromium();
+  ctx.token = await tc.signUp('viewer', 'pw-status-page');
+  ctx.browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], timeout: 30_000 });
+  const page = await ctx.browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const origin = new URL(tc.controllerUrls[0]!).origin;
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') ctx.problems.push(`console ${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (err) => ctx.problems.push(`page error: ${err.message}`));
+  page.on('request', (r) => { if (new URL(r.url()).origin !== origin) ctx.foreign.push(r.url()); });
+  ctx.page = page;
+});
+test.after(async () => {
+  await ctx.browser?.close().catch(() => undefined);
+});
+
+const polls = async (page: Page): Promise<number> => Number(await page.getAttribute('body', 'data-polls'));
+const cardValue = async (page: Page, key: string): Promise<number> => Number(await page.getAttribute(`.card[data-key="${key}"]`, 'data-value'));
+
+step('GET / leads to the page; its script runs under the CSP and refreshes it live from /v1/cluster-view', async (tc) => {
+  const page = ctx.page!;
+  const res = await page.goto(`${tc.controllerUrls[0]}/`, { waitUntil: 'load', timeout: 15_000 });
+  assert.is(new URL(page.url()).pathname, '/ui');
+  assert.match(String(res?.headers()['content-security-policy']), "script-src 'sha256-");
+  assert.is(await page.title(), 'RedCloud status · ctl1');
+  // two refreshes by the page's own script (every 2 s): it ran, and fetch is allowed to 'self'
+  await page.waitForFunction(() => Number(document.body.getAttribute('data-polls')) >= 2, undefined, { timeout: 10_000, polling: 100 });
+  assert.match(String(await page.textContent('#state')), /^Live: updated/);
+  assert.equal(ctx.problems, [], 'no CSP violation, script error or warning');
+  assert.equal(ctx.foreign, [], 'nothing fetched from another origin');
+});
+
+step('the numbers shown are those of /v1/status: chunkservers alive, capacity, controllers', async (tc) => {
+  const page = ctx.page!;
+  const { data: status } = await getJson<ClusterStatus>(`${tc.controllerUrls[0]}/v1/status`, ctx.token);
+  const healthy = status.chunkservers.filter((c) => c.healthy);
+  assert.is(healthy.length, 3);
+  await page.waitForFunction(() => document.querySelectorAll('#controllers tbody tr[data-health="ok"]').length === 2, undefined, { timeout: 10_000 });
+  assert.is(await cardValue(page, 'chunkservers-alive'), healthy.length);
+  assert.is(await page.textContent('.card[data-key="chunkservers-alive"] .value'), `${healthy.length} / ${status.chunkservers.length}`);
+  assert.is(await cardValue(page, 'capacity'), healthy.reduce((a, c) => a + c.capacityBytes, 0));
+  assert.is(await page.textContent('.card[data-key="capacity"] .value'), '3.0 GiB');
+  const rows = await page.$$eval('#chunkservers tbody tr', (trs) => trs.map((tr) => ({
+    id: tr.getAttribute('data-id'), health: tr.getAttribute('data-health'), address: tr.children[1]?.textContent,
+    capacityBytes: Number(tr.querySelector('td.capacity')?.getAttribute('data-bytes')), capacity: tr.querySelector('td.capacity')?.textContent,
+  })));
+  assert.equal(rows.map((r) => r.id).sort(), status.chunkservers.map((c) => c.id).sort());
+  for (const c of status.chunkservers) {
+    const row = rows.find((r) => r.id === c.id)!;
+    assert.equal([row.health, row.address, row.capacityBytes, row.capacity], ['ok', c.url, c.capacityBytes, '1.0 GiB'], c.id);
+  }
+  assert.is(status.chunkservers[0]!.capacityBytes, GiB);
+  const controllers = await page.$$eval('#controllers tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-id')));
+  assert.equal(controllers.sort(), status.controllers.map((c) => c.id).sort());
+  assert.is(await cardValue(page, 'under-replicated'), status.chunks.underReplicated);
+  for (const heading of ['Controllers', 'Chunkservers', 'Repair', 'Recent conflicts']) {
+    assert.ok(await page.isVisible(`h2:text-is("${heading}")`), heading);
+  }
+});
+
+step('a chunkserver killed with SIGKILL turns failed on the page; screenshot saved and checked', async (tc) => {
+  const page = ctx.page!;
+  const victim = tc.chunkservers[0]!;
+  const before = await polls(page);
+  await victim.kill('SIGKILL');
+  // HEARTBEAT_TIMEOUT is 3 s here; the page polls every 2 s
+  await page.waitForSelector('#chunkservers tr[data-id="cs1"][data-health="failed"]', { timeout: 20_000 });
+  assert.ok((await polls(page)) > before, 'it turned failed by a live update, not a reload');
+  assert.is(await page.textContent('#chunkservers tr[data-id="cs1"] td.state'), 'failed');
+  assert.is(await cardValue(page, 'chunkservers-alive'), 2);
+  assert.is(await cardValue(page, 'capacity'), 2 * GiB);
+  const { data: status } = await getJson<ClusterStatus>(`${tc.controllerUrls[0]}/v1/status`, ctx.token);
+  assert.is(status.chunkservers.find((c) => c.id === 'cs1')?.healthy, false, '/v1/status agrees');
+  assert.equal(await page.$$eval('#chunkservers tr[data-health="ok"]', (trs) => trs.map((tr) => tr.getAttribute('data-id')).sort()), ['cs2', 'cs3']);
+
+  const dir = join(process.env.TMPDIR || tmpdir(), 'redcloud-status-page');
+  mkdirSync(dir, { recursive: true });
+  const shot = join(dir, `status-page-${Date.now()}.png`);
+  await page.screenshot({ path: shot, fullPage: true });
+  process.stdout.write(`status page screenshot: ${shot}\n`);
+  const png = readFileSync(shot);
+  assert.equal([...png.subarray(1, 4)].map((b) => String.fromCharCode(b)).join(''), 'PNG');
+  assert.ok(statSync(shot).size > 20_000, `a real page, not a blank one (${statSync(shot).size} bytes)`);
+  const row = await page.$('#chunkservers tr[data-id="cs1"]');
+  const rowShot = await row!.screenshot();
+  assert.ok(rowShot.length > 1000, 'the failed row has a picture');
+  const rgb = await dominantColour(rowShot);
+  assert.ok(rgb.every((v, i) => Math.abs(v - FAILED_ROW_RGB[i]!) <= 6), `the failed row is drawn in the failed colour: rgb(${rgb.join(', ')})`);
+  const okRow = await (await page.$('#chunkservers tr[data-id="cs2"]'))!.screenshot();
+  const okRgb = await dominantColour(okRow);
+  assert.ok(!okRgb.every((v, i) => Math.abs(v - FAILED_ROW_RGB[i]!) <= 6), `a healthy row is not: rgb(${okRgb.join(', ')})`);
+  assert.equal(ctx.problems, [], 'no CSP violation or script error while refreshing');
+  assert.equal(ctx.foreign, []);
+});
+
+/** The most common pixel of a PNG, decoded by the browser in a blank page of its own (no CSP there). */
+async function dominantColour(png: Buffer): Promise<number[]> {
+  const scratch = await ctx.browser!.newPage();
+  try {
+    return await scratch.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = img.width;
+      canvas.height = img.height;
+      const g = canvas.getContext('2d')!;
+      g.drawImage(img, 0, 0);
+      const px = g.getImageData(0, 0, img.width, img.height).data;
+      const counts = new Map<number, number>();
+      for (let i = 0; i < px.length; i += 4) {
+        const key = (px[i]! << 16) | (px[i + 1]! << 8) | px[i + 2]!;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+      const [top] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]!;
+      return [(top >> 16) & 255, (top >> 8) & 255, top & 255];
+    }, png.toString('base64'));
+  } finally {
+    await scratch.close();
+  }
+}
+
+test.run();
