@@ -7,6 +7,8 @@
  * and in total, controllers); a chunkserver killed with SIGKILL turns failed on the page (polled);
  * a screenshot is saved (its path printed) and checked: a PNG of the whole page, and the failed
  * row's own screenshot coloured like a failed row (its most common pixel, decoded in the browser).
+ * Then a controller of its own with STATUS_PAGE=login: the page shows a login form and no data,
+ * and the cluster after logging in through it.
  */
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +17,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ClusterStatus } from '../../src/common/api.js';
+import { controllerSchema, loadConfig } from '../../src/common/config.js';
+import { silentLogger } from '../../src/common/logger.js';
+import { createController } from '../../src/controller/server.js';
 import { ensureChromium } from '../helpers/chromium.js';
-import { getJson } from '../helpers/http.js';
+import { writeRandomFile } from '../helpers/files.js';
+import { getJson, http } from '../helpers/http.js';
 import { stepsFor } from '../helpers/step.js';
+import { waitFor } from '../helpers/wait.js';
 import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 
 // the few browser globals the page callbacks use (the project compiles without the DOM library)
@@ -39,6 +46,11 @@ useTestCluster(test, 'status-page', ctx, {
 }, async (tc) => {
   const executablePath = ensureChromium();
   ctx.token = await tc.signUp('viewer', 'pw-status-page');
+  // something stored, so the usage bars and chunk counts have something to show
+  const file = join(tc.dir, 'stored.bin');
+  writeRandomFile(file, 6 * 1024 * 1024);
+  const up = await tc.cli.run(['upload', file]);
+  if (up.exitCode !== 0) throw new Error(`upload: ${up.stderr}`);
   ctx.browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], timeout: 30_000 });
   const page = await ctx.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const origin = new URL(tc.controllerUrls[0]!).origin;
@@ -67,29 +79,39 @@ step('GET / leads to the page; its script runs under the CSP and refreshes it li
   assert.equal(ctx.foreign, [], 'nothing fetched from another origin');
 });
 
-step('the numbers shown are those of /v1/status: chunkservers alive, capacity, controllers', async (tc) => {
+step('the numbers shown are those of /v1/status: chunkservers alive, capacity, usage, chunks, controllers', async (tc) => {
   const page = ctx.page!;
-  const { data: status } = await getJson<ClusterStatus>(`${tc.controllerUrls[0]}/v1/status`, ctx.token);
-  const healthy = status.chunkservers.filter((c) => c.healthy);
-  assert.is(healthy.length, 3);
-  await page.waitForFunction(() => document.querySelectorAll('#controllers tbody tr[data-health="ok"]').length === 2, undefined, { timeout: 10_000 });
-  assert.is(await cardValue(page, 'chunkservers-alive'), healthy.length);
-  assert.is(await page.textContent('.card[data-key="chunkservers-alive"] .value'), `${healthy.length} / ${status.chunkservers.length}`);
-  assert.is(await cardValue(page, 'capacity'), healthy.reduce((a, c) => a + c.capacityBytes, 0));
+  // the page is at most one poll (2 s) and one cached view (1 s) behind: compare until they agree
+  let last = '';
+  await waitFor('the page to show what /v1/status says', async () => {
+    const { data: status } = await getJson<ClusterStatus>(`${tc.controllerUrls[0]}/v1/status`, ctx.token);
+    const healthy = status.chunkservers.filter((c) => c.healthy);
+    const shown = await page.evaluate(() => ({
+      alive: Number(document.querySelector('.card[data-key="chunkservers-alive"]')?.getAttribute('data-value')),
+      aliveText: document.querySelector('.card[data-key="chunkservers-alive"] .value')?.textContent,
+      capacity: Number(document.querySelector('.card[data-key="capacity"]')?.getAttribute('data-value')),
+      used: Number(document.querySelector('.card[data-key="used"]')?.getAttribute('data-value')),
+      chunks: Number(document.querySelector('.card[data-key="chunks"]')?.getAttribute('data-value')),
+      under: Number(document.querySelector('.card[data-key="under-replicated"]')?.getAttribute('data-value')),
+      controllers: [...document.querySelectorAll('#controllers tbody tr')].map((tr: any) => `${tr.getAttribute('data-id')}:${tr.getAttribute('data-health')}`).sort(),
+      servers: [...document.querySelectorAll('#chunkservers tbody tr')].map((tr: any) => [tr.getAttribute('data-id'), tr.getAttribute('data-health'),
+        tr.children[1]?.textContent, Number(tr.querySelector('td.capacity')?.getAttribute('data-bytes')), Number(tr.children[6]?.textContent)].join(' ')).sort(),
+    }));
+    const expected = {
+      alive: healthy.length, aliveText: `${healthy.length} / ${status.chunkservers.length}`,
+      capacity: healthy.reduce((a, c) => a + c.capacityBytes, 0), used: healthy.reduce((a, c) => a + c.capacityBytes - c.freeBytes, 0),
+      chunks: status.chunks.total, under: status.chunks.underReplicated,
+      controllers: status.controllers.map((c) => `${c.id}:${c.alive ? 'ok' : 'failed'}`).sort(),
+      servers: status.chunkservers.map((c) => [c.id, c.healthy ? 'ok' : 'failed', c.url, c.capacityBytes, c.chunkCount].join(' ')).sort(),
+    };
+    last = `shown ${JSON.stringify(shown)}\nstatus ${JSON.stringify(expected)}`;
+    return JSON.stringify(shown) === JSON.stringify(expected) && expected.alive === 3 && expected.chunks > 0;
+  }, { timeoutMs: 15_000, pollMs: 250 }).catch((err: Error) => { throw new Error(`${err.message}\n${last}`); });
   assert.is(await page.textContent('.card[data-key="capacity"] .value'), '3.0 GiB');
-  const rows = await page.$$eval('#chunkservers tbody tr', (trs) => trs.map((tr) => ({
-    id: tr.getAttribute('data-id'), health: tr.getAttribute('data-health'), address: tr.children[1]?.textContent,
-    capacityBytes: Number(tr.querySelector('td.capacity')?.getAttribute('data-bytes')), capacity: tr.querySelector('td.capacity')?.textContent,
-  })));
-  assert.equal(rows.map((r) => r.id).sort(), status.chunkservers.map((c) => c.id).sort());
-  for (const c of status.chunkservers) {
-    const row = rows.find((r) => r.id === c.id)!;
-    assert.equal([row.health, row.address, row.capacityBytes, row.capacity], ['ok', c.url, c.capacityBytes, '1.0 GiB'], c.id);
-  }
-  assert.is(status.chunkservers[0]!.capacityBytes, GiB);
-  const controllers = await page.$$eval('#controllers tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-id')));
-  assert.equal(controllers.sort(), status.controllers.map((c) => c.id).sort());
-  assert.is(await cardValue(page, 'under-replicated'), status.chunks.underReplicated);
+  assert.equal(await page.$$eval('#chunkservers td.capacity', (tds) => tds.map((td) => td.textContent)), ['1.0 GiB', '1.0 GiB', '1.0 GiB']);
+  // the usage bars show the uploaded chunks
+  const usage = await page.$$eval('#chunkservers meter', (ms) => ms.map((m) => Number((m as any).value)));
+  assert.ok(usage.length === 3 && usage.every((u) => u > 0 && u <= 1), `usage bars ${usage.join(', ')}`);
   for (const heading of ['Controllers', 'Chunkservers', 'Repair', 'Recent conflicts']) {
     assert.ok(await page.isVisible(`h2:text-is("${heading}")`), heading);
   }
@@ -118,17 +140,53 @@ step('a chunkserver killed with SIGKILL turns failed on the page; screenshot sav
   const png = readFileSync(shot);
   assert.equal([...png.subarray(1, 4)].map((b) => String.fromCharCode(b)).join(''), 'PNG');
   assert.ok(statSync(shot).size > 20_000, `a real page, not a blank one (${statSync(shot).size} bytes)`);
-  const row = await page.$('#chunkservers tr[data-id="cs1"]');
-  const rowShot = await row!.screenshot();
+  // the page re-renders every 2 s (new elements, same layout): shoot the row's box, not a stale handle
+  const rowShot = await shootBox(page, '#chunkservers tr[data-id="cs1"]');
   assert.ok(rowShot.length > 1000, 'the failed row has a picture');
   const rgb = await dominantColour(rowShot);
   assert.ok(rgb.every((v, i) => Math.abs(v - FAILED_ROW_RGB[i]!) <= 6), `the failed row is drawn in the failed colour: rgb(${rgb.join(', ')})`);
-  const okRow = await (await page.$('#chunkservers tr[data-id="cs2"]'))!.screenshot();
+  const okRow = await shootBox(page, '#chunkservers tr[data-id="cs2"]');
   const okRgb = await dominantColour(okRow);
   assert.ok(!okRgb.every((v, i) => Math.abs(v - FAILED_ROW_RGB[i]!) <= 6), `a healthy row is not: rgb(${okRgb.join(', ')})`);
   assert.equal(ctx.problems, [], 'no CSP violation or script error while refreshing');
   assert.equal(ctx.foreign, []);
 });
+
+step('STATUS_PAGE=login: the page asks for a login, then shows the cluster (a controller of its own)', async (tc) => {
+  const dir = join(tc.dir, 'login-ctl');
+  const config = loadConfig(controllerSchema, {
+    CLUSTER_SECRET: 'status-page-login-secret-0123456789', DATA_DIR: dir, BIND_ADDR: `${NET}.31`, PORT: '0', STATUS_PAGE: 'login', CONTROLLER_DNS: '',
+  });
+  const ctl = createController({ config, logger: silentLogger(), nodeId: 'ctl-login', dbPath: join(dir, 'redcloud.db') });
+  const url = await ctl.start();
+  try {
+    const reg = await http(`${url}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'watcher', password: 'pw-watcher-1' }) });
+    assert.is(reg.status, 201);
+    assert.is((await http(`${url}/v1/cluster-view`)).status, 401, 'no view without a session');
+    const page = await ctx.browser!.newPage();
+    try {
+      await page.goto(`${url}/ui`, { waitUntil: 'load', timeout: 15_000 });
+      await page.waitForSelector('#login:not([hidden])', { timeout: 10_000 });
+      assert.is(await page.$('.card'), null, 'no data before the login');
+      await page.fill('#login input[name="user"]', 'watcher');
+      await page.fill('#login input[name="password"]', 'pw-watcher-1');
+      await page.click('#login button[type="submit"]');
+      await page.waitForSelector('.card[data-key="controllers-alive"][data-value="1"]', { timeout: 10_000 });
+      assert.ok(await page.isHidden('#login'));
+      assert.is(await page.inputValue('#login input[name="password"]'), '', 'the password is not kept in the form');
+    } finally {
+      await page.close();
+    }
+  } finally {
+    await ctl.stop();
+  }
+});
+
+async function shootBox(page: Page, selector: string): Promise<Buffer> {
+  const box = await page.locator(selector).boundingBox({ timeout: 5000 });
+  if (!box) throw new Error(`${selector} is not on the page`);
+  return page.screenshot({ clip: box });
+}
 
 /** The most common pixel of a PNG, decoded by the browser in a blank page of its own (no CSP there). */
 async function dominantColour(png: Buffer): Promise<number[]> {
