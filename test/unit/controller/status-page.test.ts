@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { controllerSchema, loadConfig } from '../../../src/common/config.js';
+import { VIEW_CACHE_MS } from '../../../src/controller/status-page.js';
 import { chunkId, makeController, type TestController } from './helpers.js';
 
 const get = async (t: TestController, url: string, token?: string) =>
@@ -92,6 +93,16 @@ test('the view is assembled at most once a second, however many pages poll', () 
   assert.is(JSON.parse((await get(t, '/v1/cluster-view')).body).nowMs, first.nowMs);
   t.clock.ms += 600;
   assert.is(JSON.parse((await get(t, '/v1/cluster-view')).body).nowMs, first.nowMs + 1100);
+}));
+
+test('repair progress: the last cycle appears with its time and counts', () => withController({}, async (t) => {
+  assert.is(JSON.parse((await get(t, '/v1/cluster-view')).body).repair.last, undefined, 'no cycle yet');
+  await t.c.repair.runCycle();
+  t.clock.ms += VIEW_CACHE_MS;
+  const repair = JSON.parse((await get(t, '/v1/cluster-view')).body).repair;
+  assert.is(repair.cycles, 1);
+  assert.is(repair.last.atMs, t.clock.ms - VIEW_CACHE_MS);
+  assert.equal([repair.last.underReplicated, repair.last.replicated, repair.last.noSource], [0, 0, 0]);
 }));
 
 test('STATUS_PAGE takes public, login or off', () => {
