@@ -7,7 +7,8 @@
  * and in total, controllers); a chunkserver killed with SIGKILL turns failed on the page (polled);
  * a screenshot is saved (its path printed) and checked: a PNG of the whole page, and the failed
  * row's own screenshot coloured like a failed row (its most common pixel, decoded in the browser).
- * Then a controller of its own with STATUS_PAGE=login: the page shows a login form and no data,
+ * Then controller 1 itself is killed: the page says so and keeps its last view. Last, a
+ * controller of its own with STATUS_PAGE=login: the page shows a login form and no data,
  * and the cluster after logging in through it.
  */
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
@@ -150,6 +151,14 @@ step('a chunkserver killed with SIGKILL turns failed on the page; screenshot sav
   assert.ok(!okRgb.every((v, i) => Math.abs(v - FAILED_ROW_RGB[i]!) <= 6), `a healthy row is not: rgb(${okRgb.join(', ')})`);
   assert.equal(ctx.problems, [], 'no CSP violation or script error while refreshing');
   assert.equal(ctx.foreign, []);
+});
+
+step('the controller itself killed with SIGKILL: the page says it is unreachable and keeps the last view', async (tc) => {
+  const page = ctx.page!;
+  await tc.controllers[0]!.kill('SIGKILL');
+  await page.waitForSelector('#state.failed', { timeout: 10_000 });
+  assert.match(String(await page.textContent('#state')), /^Controller unreachable .*retrying every 2 s$/);
+  assert.is(await page.locator('#chunkservers tbody tr').count(), 3, 'the last view stays on the page');
 });
 
 step('STATUS_PAGE=login: the page asks for a login, then shows the cluster (a controller of its own)', async (tc) => {
