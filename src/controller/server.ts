@@ -1,6 +1,6 @@
 /**
  * The controller service: builds the store, registry, accounts, namespace, membership and gossip
- * (src/controller/gossip), repair (src/controller/repair) and the HTTP app from its components, without listening (tests use
+ * (src/controller/gossip), repair (src/controller/repair), the status page (status-page.ts) and the HTTP app from its components, without listening (tests use
  * `inject`); start() listens and starts the registry's failure check and gossip, stop() undoes
  * them in reverse order and closes the database.
  */

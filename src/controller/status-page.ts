@@ -98,6 +98,7 @@ dt { color: #555; } dd { margin: 0; }
 form { background: #fff; border: 1px solid #d8dbe0; padding: .8rem; display: flex; gap: .5rem; align-items: center; margin: 1rem 0; }
 form[hidden] { display: none; }
 footer { margin-top: 2rem; color: #777; font-size: .8rem; }
+.hint { color: #666; font-size: .85rem; margin: .3rem 0 0; }
 `;
 
 /** The page's own loop: poll, re-render with the embedded pure functions, ask for a login on 401. */

@@ -55,6 +55,8 @@ export interface StatusViewModel {
   repair: { lines: { label: string; text: string }[]; progress?: { fraction: number; text: string } };
   conflicts: { total: number; rows: { when: string; peer: string; kind: string }[] };
   notes: string[];
+  /** "3 s": a chunkserver silent this long is failed (HEARTBEAT_TIMEOUT) */
+  heartbeatTimeout: string;
 }
 
 /** Text for HTML content and double-quoted attribute values. */
@@ -172,6 +174,7 @@ export function statusViewModel(view: ClusterView): StatusViewModel {
       rows: recent.slice().reverse().map((c) => ({ when: formatAge(nowMs, num(c.atMs)), peer: String(c.peer), kind: String(c.kind) })),
     },
     notes,
+    heartbeatTimeout: `${Math.round(num(view.heartbeatTimeoutMs) / 100) / 10} s`,
   };
 }
 
@@ -206,7 +209,7 @@ export function renderStatus(vm: StatusViewModel): string {
       + `${cell(r.capacity, ` class="capacity" data-bytes="${e(r.capacityBytes)}"`)}${cell(r.chunks)}</tr>`);
   }
   if (vm.chunkservers.length === 0) out.push('<tr><td colspan="7">none has sent a heartbeat</td></tr>');
-  out.push('</tbody></table>');
+  out.push(`</tbody></table><p class="hint">A chunkserver without a heartbeat for ${e(vm.heartbeatTimeout)} (HEARTBEAT_TIMEOUT) is failed.</p>`);
   out.push('<h2>Repair</h2><dl id="repair">');
   for (const l of vm.repair.lines) out.push(`<dt>${e(l.label)}</dt><dd>${e(l.text)}</dd>`);
   out.push('</dl>');

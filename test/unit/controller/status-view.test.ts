@@ -75,6 +75,7 @@ test('view model: counts, health, capacity of the alive chunkservers, ages on th
   assert.ok(vm.repair.lines.some((l) => l.label === 'Last cycle' && l.text.startsWith('1.5 s ago, took 42 ms: 4 under-replicated, 3 copied, 1 failed')));
   assert.equal(vm.conflicts, { total: 2, rows: [{ when: '5.0 s ago', peer: 'ctl3', kind: 'link' }, { when: '60 s ago', peer: 'ctl2', kind: 'inode' }] });
   assert.equal(vm.notes, []);
+  assert.is(vm.heartbeatTimeout, '3 s');
 });
 
 test('a healthy cluster is all ok; closed registration and warnings become notes', () => {
