@@ -11,19 +11,19 @@
  * controller of its own with STATUS_PAGE=login: the page shows a login form and no data,
  * and the cluster after logging in through it.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { ClusterStatus } from '../../src/common/api.js';
+import { CAP_HEADER, type ChunkPutResponse, type ClusterStatus, type PlacementResponse } from '../../src/common/api.js';
 import { controllerSchema, loadConfig } from '../../src/common/config.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { createController } from '../../src/controller/server.js';
 import { ensureChromium } from '../helpers/chromium.js';
-import { writeRandomFile } from '../helpers/files.js';
-import { getJson, http } from '../helpers/http.js';
+import { getJson, http, loginToken, postJson } from '../helpers/http.js';
 import { stepsFor } from '../helpers/step.js';
 import { waitFor } from '../helpers/wait.js';
 import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
@@ -46,12 +46,12 @@ useTestCluster(test, 'status-page', ctx, {
   chunkserverEnv: { CAPACITY_BYTES: '1GiB' },
 }, async (tc) => {
   const executablePath = ensureChromium();
-  ctx.token = await tc.signUp('viewer', 'pw-status-page');
-  // something stored, so the usage bars and chunk counts have something to show
-  const file = join(tc.dir, 'stored.bin');
-  writeRandomFile(file, 6 * 1024 * 1024);
-  const up = await tc.cli.run(['upload', file]);
-  if (up.exitCode !== 0) throw new Error(`upload: ${up.stderr}`);
+  // an account and one stored chunk (usage bars and chunk counts to show), over HTTP: no CLI processes to start
+  const reg = await http(`${tc.controllerUrls[0]}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'viewer', password: 'pw-status-page' }) });
+  if (reg.status !== 201) throw new Error(`register: ${reg.status} ${reg.body.toString('utf8')}`);
+  ctx.token = await loginToken(tc.controllerUrls[0]!, 'viewer', 'pw-status-page');
+  await tc.waitHealthyChunkservers(ctx.token, 3);
+  await storeFile(tc.controllerUrls[0]!, ctx.token, '/stored.bin', randomBytes(1024 * 1024));
   ctx.browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], timeout: 30_000 });
   const page = await ctx.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const origin = new URL(tc.controllerUrls[0]!).origin;
@@ -190,6 +190,23 @@ step('STATUS_PAGE=login: the page asks for a login, then shows the cluster (a co
     await ctl.stop();
   }
 });
+
+/** One single-chunk file through the data path (placement, PUT to every target, commit with the receipts). */
+async function storeFile(controller: string, token: string, path: string, bytes: Buffer): Promise<void> {
+  const id = createHash('sha256').update(bytes).digest('hex');
+  const chunk = { id, size: bytes.length };
+  const placed = await postJson<PlacementResponse>(`${controller}/v1/fs/placement`, token, { chunks: [chunk] });
+  if (placed.status !== 200) throw new Error(`placement: ${placed.status} ${JSON.stringify(placed.data)}`);
+  const { targets, cap } = placed.data.chunks[0]!;
+  const receipts: string[] = [];
+  for (const t of targets) {
+    const put = await http(`${t.url}/chunks/${id}`, { method: 'PUT', headers: { [CAP_HEADER]: cap, 'content-type': 'application/octet-stream' }, body: bytes });
+    if (put.status !== 200 && put.status !== 201) throw new Error(`PUT to ${t.id}: ${put.status} ${put.body.toString('utf8')}`);
+    receipts.push(put.json<ChunkPutResponse>().receipt);
+  }
+  const commit = await postJson(`${controller}/v1/fs/commit`, token, { path, size: bytes.length, chunks: [chunk], receipts: { [id]: receipts } });
+  if (commit.status !== 200) throw new Error(`commit: ${commit.status} ${JSON.stringify(commit.data)}`);
+}
 
 async function shootBox(page: Page, selector: string): Promise<Buffer> {
   const box = await page.locator(selector).boundingBox({ timeout: 5000 });
