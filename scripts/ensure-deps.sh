@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Makes the working tree runnable, idempotently and quietly when nothing is to do:
-# system packages (libfuse2, fuse, iptables; attr and rsync for the mount tests with ordinary programs), node_modules (npm ci,
+# system packages (libfuse2, fuse, iptables; attr and rsync for the mount tests with ordinary programs;
+# with --tests also chromium, the headless browser of test/cluster/status-page.test.ts, so `npm start`
+# does not wait for a browser), node_modules (npm ci,
 # then the native modules better-sqlite3 and fuse-native compiled by npm rebuild), fuse-native with working utimens
 # (scripts/fix-fuse-native.mjs) and dist/ (tsc). Each step it does says what it is doing, how long it took,
 # and every 15 s that it is still at it (a first run takes a few minutes: compiling the native modules is most of it).
@@ -27,8 +29,11 @@ step() {
 }
 did_something=0
 
+packages=(libfuse2 fuse iptables attr rsync)
+if [ "${1:-}" = "--tests" ]; then packages+=(chromium); fi
+
 missing=()
-for pkg in libfuse2 fuse iptables attr rsync; do
+for pkg in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$pkg")
   fi

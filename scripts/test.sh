@@ -5,7 +5,7 @@
 # non-zero exit if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-deps.sh
+bash scripts/ensure-deps.sh --tests
 bash scripts/cleanup-stale.sh
 
 export NO_COLOR=1 FORCE_COLOR=0

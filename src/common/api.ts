@@ -56,6 +56,8 @@ export interface LoginResponse {
 //                        to the id; `cap` (the read capability) proves the caller may read the
 //                        chunk; the controller asks that chunkserver to re-verify (POST /internal/verify)
 // GET  /v1/status        → ClusterStatus
+// GET  /v1/cluster-view  → ClusterView   read-only, for the status page (GET /ui): no login unless
+//                        STATUS_PAGE=login, 404 with STATUS_PAGE=off; no file names or user data
 // A file's parent directories are created implicitly by commit/mkdir(parents)/symlink.
 
 /** A point in time as POSIX keeps it: seconds since the epoch (may be negative) and nanoseconds (0…999,999,999). */
@@ -246,6 +248,38 @@ export interface ClusterStatus {
   /** whether this controller registers accounts now (in sync with a majority; register-gate.ts) */
   registration?: { open: boolean; reason?: string };
   /** what the answering controller warns about at start (e.g. the development CLUSTER_SECRET) */
+  warnings?: string[];
+}
+
+/** A controller as the answering one sees it, with its gossip exchange. */
+export interface ControllerView extends ControllerStatus {
+  /** updates the peer held that the answering controller lacked at the last exchange */
+  behind?: number;
+  /** when the answering controller last learned the peer's digest, ms */
+  lastExchangeMs?: number;
+}
+
+/** GET /v1/cluster-view: what the status page shows (src/controller/status-page.ts). Never file names or user data. */
+export interface ClusterView {
+  controller: string;
+  /** the answering controller's clock, ms: ages are computed against it, not the browser's */
+  nowMs: number;
+  heartbeatTimeoutMs: number;
+  controllers: ControllerView[];
+  chunkservers: ChunkserverStatus[];
+  chunks: { total: number; underReplicated: number; replicationFactor: string | number };
+  repair: {
+    intervalMs: number;
+    /** totals since this controller started */
+    cycles: number; replicated: number; replicateFailed: number; trimmed: number; garbageDeleted: number;
+    /** unreferenced chunks waiting out GC_GRACE */
+    garbageWaiting: number;
+    last?: { atMs: number; durationMs: number; underReplicated: number; replicated: number; replicateFailed: number; noSource: number; deferred: number; gcPostponed?: string };
+  };
+  /** conflicts resolved by this controller since start: record kind and peer only */
+  conflicts: { total: number; recent: { atMs: number; peer: string; kind: string }[] };
+  registration?: { open: boolean; reason?: string };
+  /** only with STATUS_PAGE=login (a logged-in viewer): start-up warnings */
   warnings?: string[];
 }
 

@@ -161,6 +161,8 @@ export const controllerSchema = {
   reportBadPerUserMax: v.int('REPORT_BAD_PER_USER_MAX', '30', 'Bad-replica reports one user may send per minute; more are refused (429 THROTTLED).', 1, 100_000),
   reportBadIntervalMs: v.durationMs('REPORT_BAD_INTERVAL', '10m', 'A reported replica is re-verified at most once per this interval; further reports are coalesced.', 0),
   placementChunksMax: v.int('PLACEMENT_CHUNKS_MAX', '1024', 'Chunks one placement request may ask for (clients ask in batches of 64); more is refused (413 TOO_LARGE).', 1, 262_144),
+  statusPage: v.oneOf('STATUS_PAGE', 'public', 'The read-only status page (GET /ui) and its JSON (GET /v1/cluster-view): public (no login; cluster health only, never file names or user data), login (any user\'s login), off (404).',
+    ['public', 'login', 'off'] as const),
 };
 
 export const chunkserverSchema = {

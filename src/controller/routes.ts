@@ -138,23 +138,26 @@ function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
   });
   const noQuery = { querystring: schemas.emptyQuery };
   app.get('/v1/whoami', { onRequest: auth, schema: noQuery }, async (req) => ({ user: userOf(req), controllers: d.controllers() }));
-  app.get('/v1/status', { onRequest: auth, schema: noQuery }, async (): Promise<ClusterStatus> => {
-    const chunkservers = d.registry.list();
-    const live = d.registry.healthyIds();
-    const self: ControllerStatus = { id: d.nodeId, url: d.selfUrl(), alive: true, lastSeenMs: d.now(), lag: 0 };
-    return {
-      controller: d.nodeId,
-      controllers: [self, ...(d.peers?.() ?? [])],
-      chunkservers,
-      chunks: {
-        total: d.store.referencedChunkCount(),
-        underReplicated: d.store.underReplicatedCount(Math.max(1, wantedReplicas(d.replicationFactor, live.length)), live),
-        replicationFactor: d.replicationFactor,
-      },
-      ...(d.registrationGate ? { registration: registrationView(d.registrationGate()) } : {}),
-      ...(d.warnings && d.warnings.length > 0 ? { warnings: [...d.warnings] } : {}),
-    };
-  });
+  app.get('/v1/status', { onRequest: auth, schema: noQuery }, async (): Promise<ClusterStatus> => clusterStatus(d));
+}
+
+/** What GET /v1/status answers (the status page's view starts from it too: status-page.ts). */
+export function clusterStatus(d: RouteDeps): ClusterStatus {
+  const chunkservers = d.registry.list();
+  const live = d.registry.healthyIds();
+  const self: ControllerStatus = { id: d.nodeId, url: d.selfUrl(), alive: true, lastSeenMs: d.now(), lag: 0 };
+  return {
+    controller: d.nodeId,
+    controllers: [self, ...(d.peers?.() ?? [])],
+    chunkservers,
+    chunks: {
+      total: d.store.referencedChunkCount(),
+      underReplicated: d.store.underReplicatedCount(Math.max(1, wantedReplicas(d.replicationFactor, live.length)), live),
+      replicationFactor: d.replicationFactor,
+    },
+    ...(d.registrationGate ? { registration: registrationView(d.registrationGate()) } : {}),
+    ...(d.warnings && d.warnings.length > 0 ? { warnings: [...d.warnings] } : {}),
+  };
 }
 
 const registrationView = (g: { ok: true } | { ok: false; reason: string }): { open: boolean; reason?: string } =>

@@ -1,6 +1,6 @@
 /**
  * The controller service: builds the store, registry, accounts, namespace, membership and gossip
- * (src/controller/gossip), repair (src/controller/repair) and the HTTP app from its components, without listening (tests use
+ * (src/controller/gossip), repair (src/controller/repair), the status page (status-page.ts) and the HTTP app from its components, without listening (tests use
  * `inject`); start() listens and starts the registry's failure check and gossip, stop() undoes
  * them in reverse order and closes the database.
  */
@@ -24,7 +24,9 @@ import { createRegistry, type Registry } from './registry.js';
 import { gcBlocker } from './repair/gc-gate.js';
 import { createRepairService, type RepairService } from './repair/service.js';
 import { checkClusterSecret } from '../common/secret-policy.js';
-import { registerRoutes } from './routes.js';
+import { clusterStatus, registerRoutes, type RouteDeps } from './routes.js';
+import { clusterView, registerStatusPage } from './status-page.js';
+import { bearerAuth } from './auth.js';
 import { createReportThrottle, DEFAULT_REPORT_THROTTLE } from './report-throttle.js';
 import type { MetadataStore } from './metadata-store.js';
 import { openStore } from './store.js';
@@ -123,7 +125,7 @@ export function createController(c: ControllerComponents): Controller {
     collect() { this.set(loginThrottle.lockedCount()); },
   });
   const controllers = (): string[] => [selfUrl, ...membership.urls().filter((u) => u !== selfUrl && u !== membership.self.url)];
-  registerRoutes(app, {
+  const routeDeps: RouteDeps = {
     logger, signer, now, store, namespace, users, registry, nodeId: c.nodeId, selfUrl: () => selfUrl, controllers,
     peers: () => membership.status().map((p) => ({ ...p, lag: gossip.peerDigests().find((d) => d.url === p.url || d.id === p.id)?.lagUpdates })),
     replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum, placementWaitMs: config.placementWaitMs,
@@ -135,7 +137,8 @@ export function createController(c: ControllerComponents): Controller {
     reportThrottle: createReportThrottle(now, {
       ...DEFAULT_REPORT_THROTTLE, perCallerMax: config.reportBadPerUserMax, replicaIntervalMs: config.reportBadIntervalMs,
     }),
-  });
+  };
+  registerRoutes(app, routeDeps);
   // chunkserver liveness from the peers, so this controller can place writes before its first heartbeat
   const peerViews = createPeerViews({
     registry, signer, nodeId: c.nodeId, logger, now, random: c.random ?? Math.random, intervalMs: config.gossipIntervalMs,
@@ -152,6 +155,14 @@ export function createController(c: ControllerComponents): Controller {
     options: { repairIntervalMs: config.repairIntervalMs, replicationFactor: config.replicationFactor, gcGraceMs: config.gcGraceMs, requestTimeoutMs: config.requestTimeoutMs },
   });
   registerRepairMetrics(metrics, repair);
+  // the read-only status page (GET /ui) and its JSON (GET /v1/cluster-view): STATUS_PAGE
+  registerStatusPage(app, {
+    mode: config.statusPage, nodeId: c.nodeId, now, auth: bearerAuth(signer, now, users),
+    view: () => clusterView({
+      now, heartbeatTimeoutMs: config.heartbeatTimeoutMs, repairIntervalMs: config.repairIntervalMs, status: () => clusterStatus(routeDeps),
+      digests: () => gossip.peerDigests(), repair, conflicts: () => gossip.conflicts(), includeWarnings: config.statusPage === 'login',
+    }),
+  });
   // Chunks handed out for writing are kept from garbage collection while the write may be going on.
   app.addHook('preHandler', async (req) => {
     if (req.method !== 'POST' || req.routeOptions.url !== '/v1/fs/placement') return;

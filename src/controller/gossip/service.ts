@@ -124,7 +124,21 @@ export interface GossipService {
   stats(): GossipStats;
   /** per peer, the last digest it told us (peer lag; tombstone collection needs every peer's) */
   peerDigests(): PeerDigestInfo[];
+  /** conflicts resolved since start, and the last RECENT_CONFLICTS_MAX of them (no keys: the status page shows them) */
+  conflicts(): { total: number; recent: ConflictNote[] };
 }
+
+/** One `Resolved conflict`, without the record's key (which names a user and a file). */
+export interface ConflictNote {
+  atMs: number;
+  /** the peer whose version met ours */
+  peer: string;
+  /** the record's type: inode, link, user */
+  kind: string;
+}
+
+/** Conflicts remembered for conflicts().recent. */
+export const RECENT_CONFLICTS_MAX = 20;
 
 /** Tombstones examined per collection pass. */
 export const TOMBSTONE_BATCH = 10_000;
@@ -167,6 +181,8 @@ export function createGossipService(d: GossipDeps): GossipService {
   /** per peer URL, an anti-entropy pass that stopped early (a failed page, or the page bound): resumed next time */
   const aePasses = new Map<string, { buckets: number[]; after: AeCursor }>();
   let aeRunning = false;
+  let conflictTotal = 0;
+  const recentConflicts: ConflictNote[] = [];
   function noteDigest(from: PeerRef, digest: Digest): void {
     const own = digest[self.id];
     // a restored controller never reuses a write number; a peer cannot push it past MAX_SEQ
@@ -234,6 +250,9 @@ export function createGossipService(d: GossipDeps): GossipService {
   }
 
   function logConflict(res: RemoteApplyResult, peer: string): void {
+    conflictTotal += 1;
+    recentConflicts.push({ atMs: d.now(), peer, kind: res.after.type });
+    if (recentConflicts.length > RECENT_CONFLICTS_MAX) recentConflicts.shift();
     log.info({ key: res.after.key.replace(/\0/g, ':'), peer, winner: summary(res.after), local: res.before && summary(res.before) },
       'Resolved conflict');
   }
@@ -540,6 +559,7 @@ export function createGossipService(d: GossipDeps): GossipService {
     collectTombstones,
     stats: () => ({ ...stats }),
     peerDigests: () => [...digests.values()].map((p) => ({ ...p, digest: { ...p.digest } })),
+    conflicts: () => ({ total: conflictTotal, recent: recentConflicts.map((c) => ({ ...c })) }),
   };
 }
 

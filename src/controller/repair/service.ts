@@ -71,6 +71,8 @@ export interface RepairService {
   gcState(): { waiting: number; held: number };
   /** Cumulative totals since start (read by /metrics: src/controller/metrics.ts registerRepairMetrics). */
   stats(): RepairTotals;
+  /** The last finished cycle and when it finished (ms), or undefined before the first (the status page). */
+  lastCycle(): { atMs: number; result: CycleResult } | undefined;
 }
 
 export interface RepairTotals {
@@ -92,6 +94,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
   let intervalTimer: NodeJS.Timeout | undefined;
   let pollTimer: NodeJS.Timeout | undefined;
   let lastSignature = '';
+  let last: { atMs: number; result: CycleResult } | undefined;
   const totals: RepairTotals = { cycles: 0, replicated: 0, replicateFailed: 0, trimmed: 0, garbageDeleted: 0 };
 
   const auth = clusterSigner(deps.signer, 'controller', deps.nodeId, deps.now);
@@ -200,6 +203,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
     totals.replicateFailed += r.replicateFailed;
     totals.trimmed += r.trimmed;
     totals.garbageDeleted += r.garbageDeleted;
+    last = { atMs: deps.now(), result: { ...r } };
     if (r.replicated > 0) log.info({ replicated: r.replicated }, `${r.replicated} replications successful`);
     if (r.noSource > 0) log.warn({ chunks: r.noSource }, 'Chunks with no healthy replica to copy from');
     log.info({ ...r, garbageWaiting: gc.size() }, 'Repair cycle complete');
@@ -224,6 +228,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
     holdChunks: (chunkIds, holdMs) => gc.hold(chunkIds, deps.now() + holdMs),
     gcState: () => ({ waiting: gc.size(), held: gc.held() }),
     stats: () => ({ ...totals }),
+    lastCycle: () => (last ? { atMs: last.atMs, result: { ...last.result } } : undefined),
     start() {
       log.info({ intervalMs: o.repairIntervalMs, factor: o.replicationFactor, gcGraceMs: o.gcGraceMs, concurrency, maxTasks }, 'Repair service started');
       lastSignature = signature(deps.registry.list());
