@@ -154,7 +154,7 @@ export default class Shell extends BaseCommand<typeof Shell> {
     const ac = new AbortController();
     this.running = ac;
     setCommandSignal(this.config, ac.signal);
-    const done = this.config.runCommand(id, argv).then(
+    const done = this.runInProcess(id, argv).then(
       () => undefined,
       (err: unknown) => {
         const exit = (err as { oclif?: { exit?: unknown } }).oclif?.exit;
@@ -181,6 +181,19 @@ export default class Shell extends BaseCommand<typeof Shell> {
       setCommandSignal(this.config, undefined);
       process.exitCode = undefined;
     }
+  }
+
+  /**
+   * Runs a command on this shell's Config (config.runCommand → Command.run would load a new
+   * Config per line: slower, and the command would not find its signal).
+   */
+  private async runInProcess(id: string, argv: string[]): Promise<void> {
+    const loadable = this.config.findCommand(id);
+    if (!loadable) throw new Error(`No command ${id}`);
+    const Cmd = (await loadable.load()) as unknown as new (argv: string[], config: typeof this.config) => { id?: string; _run(): Promise<unknown> };
+    const cmd = new Cmd(argv, this.config);
+    cmd.id = id;
+    await cmd._run();
   }
 
   /** `help`: every verb with its summary; `help CMD`: that command's (or topic's) own help. */
