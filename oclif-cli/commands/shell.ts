@@ -25,7 +25,10 @@ export { tokenize };
 
 /** A completion waits this long for the controller's listing, then offers nothing. */
 export const COMPLETION_TIMEOUT_MS = 1500;
-/** After Ctrl-C, how long a command that does not honour the signal gets to finish before the prompt comes back. */
+/**
+ * After Ctrl-C, how long a command that does not honour the signal (its request was sent; only
+ * upload and download take the signal) gets to finish before the prompt comes back.
+ */
 export const CANCEL_GRACE_MS = 2000;
 
 export default class Shell extends BaseCommand<typeof Shell> {
@@ -145,7 +148,9 @@ export default class Shell extends BaseCommand<typeof Shell> {
       if ((dashDash < 0 ? args : args.slice(0, dashDash)).some((a) => a === '--help' || a === '-h')) return this.help(words.slice(0, n));
       return this.runCommandLine(id, [...args, ...globals]);
     }
-    process.stderr.write(`Error: Unknown command "${words[0]}" (try "help")\n`);
+    // a topic alone (`tag`, `tag --help`): its subcommands
+    if (this.config.topics.some((t) => t.name === words[0]) && words.slice(1).every((w) => w === '--help' || w === '-h')) return this.help([words[0]!]);
+    process.stderr.write(`Error: Unknown command "${words.join(' ')}" (try "help")\n`);
     return 2;
   }
 
@@ -168,7 +173,10 @@ export default class Shell extends BaseCommand<typeof Shell> {
       },
     );
     const cancelled = new Promise<'gave up'>((resolve) => {
-      ac.signal.addEventListener('abort', () => setTimeout(() => resolve('gave up'), CANCEL_GRACE_MS).unref(), { once: true });
+      ac.signal.addEventListener('abort', () => {
+        // a command with its own SIGINT handler (cluster up --foreground, mount --foreground) stops itself: wait for it
+        if (process.listenerCount('SIGINT') <= 1) setTimeout(() => resolve('gave up'), CANCEL_GRACE_MS).unref();
+      }, { once: true });
     });
     try {
       if ((await Promise.race([done, cancelled])) === 'gave up') {
@@ -208,10 +216,15 @@ export default class Shell extends BaseCommand<typeof Shell> {
       return 0;
     }
     const id = subject.join(':');
-    const isTopic = this.config.topics.some((t) => t.name === id);
-    if (!this.config.findCommand(id) && !isTopic) {
-      process.stderr.write(`Error: Unknown command "${subject.join(' ')}" (try "help")\n`);
-      return 2;
+    if (!this.config.findCommand(id)) {
+      // a topic (`help tag`): its commands (oclif's topic help lists them only the first time in a process)
+      const rows = this.config.commands.filter((c) => c.id.startsWith(`${id}:`)).map((c) => [c.id.replace(/:/g, ' '), c.summary ?? '']);
+      if (rows.length === 0) {
+        process.stderr.write(`Error: Unknown command "${subject.join(' ')}" (try "help")\n`);
+        return 2;
+      }
+      process.stdout.write(`${table(['COMMAND', 'SUMMARY'], rows.sort((a, b) => a[0]!.localeCompare(b[0]!)))}\n`);
+      return 0;
     }
     const Help = await loadHelpClass(this.config);
     await new Help(this.config).showHelp(subject);
