@@ -4,9 +4,9 @@
  * Ctrl-C at the prompt clears the typed line and the shell lives on; Ctrl-C during a large
  * upload stops it (the bar showed human sizes on both sides), the prompt comes back and nothing
  * was committed; Tab completes a remote name and up-arrow recalls it (history file in the config
- * dir); Ctrl-D quits with 0. Also through the one-shot CLI: `download X -` writes the file's
- * bytes to stdout (by hash), a missing argument is named, a login that locks the user and one
- * refused while locked both say in how many seconds to retry.
+ * dir); `login` asks for the password hidden; Ctrl-D quits with 0. Through the one-shot CLI:
+ * `download X -` writes the file's bytes to stdout (by hash), a missing argument is named, and a
+ * login that locks the user and one refused while locked both say in how many seconds to retry.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -151,6 +151,23 @@ step('Tab completes verbs and remote names; up-arrow recalls the last line; hist
   }
   const history = readFileSync(join(tc.cli.configDir, 'shell_history'), 'utf8');
   assert.match(history, /^ls notes\.txt --long$/m);
+});
+
+step('login inside the shell asks for the password hidden, and the shell goes on', async (tc) => {
+  const sh = await openShell(tc);
+  try {
+    sh.mark();
+    sh.type('login alice\r');
+    await sh.waitFor('the password question', /Password: $/);
+    sh.type(`${PW}\r`);
+    const out = await sh.waitFor('the prompt after login', /Logged in as alice\n> $/);
+    assert.not.match(out, new RegExp(PW), 'the password is not echoed');
+    assert.match(await typeLine(sh, 'whoami'), /alice/);
+    assert.is(await closeShell(sh), 0);
+  } finally {
+    sh.kill();
+  }
+  assert.not.match(readFileSync(join(tc.cli.configDir, 'shell_history'), 'utf8'), new RegExp(PW));
 });
 
 step('download X - writes the file\'s bytes to stdout and no file named "-"', async (tc) => {
