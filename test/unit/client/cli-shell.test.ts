@@ -3,7 +3,7 @@
  * ETA), the missing-argument message, retry hints, tab completion over a fake lister, history
  * rules, and `download -`'s ordered streaming over a fake client.
  */
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import * as assert from 'uvu/assert';
 import { test } from 'uvu';
 import { describeError } from '../../../oclif-cli/base.js';
@@ -200,6 +200,37 @@ test('download to a stream: a failing chunk fails the download; a plan with a ga
   await rejects(() => downloadToStream({ readPlan: async () => gap.plan, fetchChunk: async () => Buffer.alloc(2) }, '/f', new PassThrough()), /gap or overlap/);
   const dir = { entry: { path: '/d', kind: 'dir', size: 0 } as ReadPlan['entry'], chunks: [] };
   await rejects(() => downloadToStream({ readPlan: async () => dir, fetchChunk: async () => Buffer.alloc(0) }, '/d', new PassThrough()), /Not a file/);
+});
+
+test('download to a stream: a reader that went away (EPIPE) ends it quietly and stops the fetches ahead', async () => {
+  const { plan, bytes } = fakePlan([4, 4, 4, 4, 4, 4]);
+  const fetched: string[] = [];
+  const aborted: string[] = [];
+  const client = {
+    readPlan: async () => plan,
+    fetchChunk: (c: ReadPlan['chunks'][number], o?: { signal?: AbortSignal }) => new Promise<Buffer>((resolve, reject) => {
+      fetched.push(c.id);
+      const t = setTimeout(() => resolve(bytes[Number(c.id)]!), 5);
+      o?.signal?.addEventListener('abort', () => {
+        clearTimeout(t);
+        aborted.push(c.id);
+        reject(new RedCloudError('ABORTED', 'aborted'));
+      }, { once: true });
+    }),
+  };
+  let writes = 0;
+  const pipe = new Writable({
+    highWaterMark: 1,
+    write(_chunk, _enc, cb) {
+      writes++;
+      cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+    },
+  });
+  const entry = await downloadToStream(client, '/f', pipe, { aheadChunks: 2 });
+  assert.is(entry.path, '/f');
+  assert.is(writes, 1, 'nothing written after the pipe broke');
+  assert.ok(fetched.length < 6, `not every chunk was fetched (${fetched.length})`);
+  assert.ok(aborted.length >= 1, 'the fetch ahead was aborted');
 });
 
 test.run();
