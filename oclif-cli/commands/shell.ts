@@ -11,13 +11,14 @@
  * terminal is in cooked mode: Ctrl-C is a real SIGINT, which aborts the command's signal.
  */
 import { readdir } from 'node:fs/promises';
-import { createInterface, type Interface } from 'node:readline';
+import { createInterface } from 'node:readline';
 import { loadHelpClass } from '@oclif/core';
 import { sessionDir } from '../../src/client/session.js';
 import { BaseCommand } from '../base.js';
 import { setCommandSignal } from '../lib/interrupt.js';
 import { complete, type Lister } from '../lib/shell-complete.js';
-import { addToHistory, HISTORY_MAX, loadHistory, saveHistory } from '../lib/shell-history.js';
+import { addToHistory, loadHistory, saveHistory } from '../lib/shell-history.js';
+import { readTerminalLine } from '../lib/shell-line.js';
 import { table } from '../lib/format.js';
 import { tokenize } from '../lib/tokenize.js';
 
@@ -44,10 +45,11 @@ export default class Shell extends BaseCommand<typeof Shell> {
 
   async run(): Promise<void> {
     const globals = this.flags.controllers ? ['--controllers', this.flags.controllers] : [];
-    // at the prompt readline has the terminal in raw mode (Ctrl-C is a key, not SIGINT); piped input quits as usual
+    // On a terminal, SIGINT comes only while a command runs (at the prompt readline has the
+    // terminal in raw mode: Ctrl-C is a key). With piped input Ctrl-C quits, as before.
     const onSigint = (): void => {
-      if (this.running) this.running.abort();
-      else if (!process.stdin.isTTY) process.exit(130);
+      if (!process.stdin.isTTY) process.exit(130);
+      this.running?.abort();
     };
     process.on('SIGINT', onSigint);
     try {
@@ -77,7 +79,7 @@ export default class Shell extends BaseCommand<typeof Shell> {
     let history = await loadHistory(dir);
     let lastExit = 0;
     for (;;) {
-      const line = await this.readLine(history);
+      const line = await readTerminalLine(history, (l) => complete(l, this.verbs(), this.lister()));
       if (line === undefined) {
         process.stdout.write('\n');
         break;
@@ -92,30 +94,6 @@ export default class Shell extends BaseCommand<typeof Shell> {
       if (words.length > 0) lastExit = await this.runVerb(words, globals);
     }
     return lastExit;
-  }
-
-  /** One line from the terminal (undefined: Ctrl-D on an empty line). Ctrl-C clears the line. */
-  private readLine(history: string[]): Promise<string | undefined> {
-    const rl = createInterface({
-      input: process.stdin, output: process.stdout, terminal: true, prompt: '> ',
-      history: [...history].reverse(), historySize: HISTORY_MAX, removeHistoryDuplicates: true,
-      completer: (line: string, cb: (err: null, result: [string[], string]) => void) => {
-        complete(line, this.verbs(), this.lister()).then((r) => cb(null, r), () => cb(null, [[], line]));
-      },
-    });
-    return new Promise((resolve) => {
-      let answered = false;
-      rl.on('line', (line) => {
-        answered = true;
-        rl.close();
-        resolve(line);
-      });
-      rl.on('SIGINT', () => clearLine(rl));
-      rl.on('close', () => {
-        if (!answered) resolve(undefined);
-      });
-      rl.prompt();
-    });
   }
 
   /** Command ids as typed (`tag add`), without the shell itself. */
@@ -230,13 +208,4 @@ export default class Shell extends BaseCommand<typeof Shell> {
     await new Help(this.config).showHelp(subject);
     return 0;
   }
-}
-
-/** Ctrl-C at the prompt: show it, drop what was typed, prompt again (as bash does). */
-function clearLine(rl: Interface): void {
-  const r = rl as Interface & { line: string; cursor: number };
-  process.stdout.write(`${r.line.slice(r.cursor)}^C\n`);
-  r.line = '';
-  r.cursor = 0;
-  rl.prompt();
 }
