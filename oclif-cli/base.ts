@@ -9,13 +9,15 @@ import { loadClient, saveSession, type Session } from '../src/client/session.js'
 import { RedCloudError } from '../src/common/errors.js';
 import { createLogger } from '../src/common/logger.js';
 import { clientSchema, loadConfig } from '../src/common/config.js';
+import { commandSignal } from './lib/interrupt.js';
+import { missingArgMessage, withRetryHint, type ArgInfo } from './lib/usage.js';
 
 export type CmdFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 export type CmdArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
 /** Exit code and one-line message of anything a command threw. */
 export function describeError(err: unknown): { exitCode: number; code: string; message: string } {
-  if (err instanceof RedCloudError) return { exitCode: err.exitCode, code: err.code, message: oneLine(err.message) };
+  if (err instanceof RedCloudError) return { exitCode: err.exitCode, code: err.code, message: withRetryHint(oneLine(err.message), err.info?.retryAfterMs) };
   const e = err as { message?: string; oclif?: { exit?: number }; code?: string } | undefined;
   // oclif's own errors (missing argument, unknown flag…) are usage errors
   const exitCode = typeof e?.oclif?.exit === 'number' ? e.oclif.exit : 1;
@@ -24,6 +26,13 @@ export function describeError(err: unknown): { exitCode: number; code: string; m
 
 function oneLine(message: string): string {
   return message.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('See more help')).join('; ');
+}
+
+/** oclif's RequiredArgsError (it carries the missing args' definitions) as a clear message. */
+function missingArgs(err: unknown, bin: string, id: string | undefined): RedCloudError | undefined {
+  const e = err as { args?: unknown; message?: unknown; oclif?: { exit?: number } };
+  if (!Array.isArray(e?.args) || typeof e.message !== 'string' || !/^Missing \d+ required arg/.test(e.message)) return undefined;
+  return new RedCloudError('INVALID', missingArgMessage(bin, id ?? '', e.args as ArgInfo[]));
 }
 
 export abstract class BaseCommand<T extends typeof Command> extends Command {
@@ -86,6 +95,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return super.finally(err);
   }
 
+  /** Fired by Ctrl-C when the command runs inside `redcloud shell` (lib/interrupt.ts); pass it to long calls. */
+  protected get signal(): AbortSignal | undefined {
+    return commandSignal(this.config);
+  }
+
   /** Progress bars and chatter only for people: stdout a TTY and no --json. */
   protected interactive(): boolean {
     return Boolean(process.stdout.isTTY) && !this.jsonEnabled();
@@ -100,7 +114,13 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected override async catch(err: Error & { exitCode?: number }): Promise<void> {
     if (err instanceof Errors.ExitError) throw err;
-    const { exitCode, code, message } = describeError(err);
+    if (this.signal?.aborted) {
+      // Ctrl-C in the shell: whatever the command was doing stopped; the shell prints the prompt
+      process.exitCode = 130;
+      process.stderr.write('Cancelled\n');
+      return;
+    }
+    const { exitCode, code, message } = describeError(missingArgs(err, this.config.bin, this.id) ?? err);
     process.exitCode = exitCode;
     process.stderr.write(`Error: ${message}\n`);
     if (this.jsonEnabled()) this.logJson({ error: { code, message } });

@@ -6,7 +6,7 @@ import { obtainPassword, PASSWORD_SOURCES } from '../lib/prompt.js';
 
 export default class Login extends BaseCommand<typeof Login> {
   static override summary = 'Log in and save the session.';
-  static override description = `Logs in as USER and saves the token and the controller list in $REDCLOUD_CONFIG_DIR/session.json (default ~/.config/redcloud, mode 0600). The password is ${PASSWORD_SOURCES}. A password given as an argument still works but is visible in ps: a warning says so. After 5 wrong passwords the user is locked on every controller for LOGIN_LOCK (doubling with each further attempt).`;
+  static override description = `Logs in as USER and saves the token and the controller list in $REDCLOUD_CONFIG_DIR/session.json (default ~/.config/redcloud, mode 0600). The password is ${PASSWORD_SOURCES}. A password given as an argument still works but is visible in ps: a warning says so. After 5 wrong passwords the user is locked on every controller for LOGIN_LOCK (default 5 s, doubling with each further attempt), even for the right password; the error says in how many seconds to try again.`;
   static override examples = [
     '<%= config.bin %> login alice',
     'printf "%s\\n" "$PW" | <%= config.bin %> login alice',

@@ -6,6 +6,10 @@
  */
 import type { ChunkRef, EntryKind } from '../meta/types.js';
 
+/** A tag is 1 to TAG_CHARS_MAX characters; one request names at most TAGS_PER_CALL_MAX tags (schemas.ts). */
+export const TAG_CHARS_MAX = 128;
+export const TAGS_PER_CALL_MAX = 64;
+
 export const CAP_HEADER = 'x-redcloud-cap';
 export const RECEIPT_HEADER = 'x-redcloud-receipt';
 /**

@@ -111,8 +111,14 @@ function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
       return out;
     } catch (err) {
       admission.done(false);
-      if (err instanceof RedCloudError && err.code === 'UNAUTHORIZED') d.logger.info({ user, remote: address }, 'Failed login');
-      throw err;
+      if (!(err instanceof RedCloudError && err.code === 'UNAUTHORIZED')) throw err;
+      d.logger.info({ user, remote: address }, 'Failed login');
+      // the attempt that locked the user (or address) says so: the next one, even with the right password, is refused until then
+      const retryAfterMs = throttle.lockedForMs({ user, address });
+      if (retryAfterMs <= 0) throw err;
+      const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+      void reply.header('retry-after', String(seconds));
+      throw new RedCloudError('UNAUTHORIZED', `${err.message}; too many failed logins: try again in ${seconds} s`, { ...err.info, retryAfterMs });
     }
   }
   /** One line per lock (when it starts), never per refused attempt. */

@@ -2,9 +2,11 @@
  * JSON schemas of the controller's request bodies and query strings: every object closed
  * (additionalProperties false), every string and array bounded.
  */
+import { TAG_CHARS_MAX, TAGS_PER_CALL_MAX } from '../common/api.js';
+
 const path = { type: 'string', minLength: 1, maxLength: 65_536 } as const; // bytes and names are checked by paths.ts
-const tag = { type: 'string', minLength: 1, maxLength: 128 } as const;
-const tagList = { type: 'array', items: tag, maxItems: 64 } as const;
+const tag = { type: 'string', minLength: 1, maxLength: TAG_CHARS_MAX } as const;
+const tagList = { type: 'array', items: tag, maxItems: TAGS_PER_CALL_MAX } as const;
 const chunkId = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 const bytes = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 /** permission bits; file-type bits (as in fs.Stats.mode) are accepted and masked off */

@@ -4,10 +4,11 @@ import type { EntryInfo } from '../../../src/common/api.js';
 import { errors } from '../../../src/common/errors.js';
 import { BaseCommand } from '../../base.js';
 import { remotePath } from '../../lib/remote.js';
+import { TAG_LIMITS_TEXT } from '../../lib/usage.js';
 
 export default class TagAdd extends BaseCommand<typeof TagAdd> {
   static override summary = 'Add tags to a file.';
-  static override description = 'Attaches every TAG to NAME (tags already there stay).';
+  static override description = `Attaches every TAG to NAME (tags already there stay). ${TAG_LIMITS_TEXT}`;
   static override examples = ['<%= config.bin %> tag add report.pdf work 2024'];
   static override strict = false;
   static override args = {

@@ -80,9 +80,18 @@ test('an expired token is refused', async () => {
 });
 
 test('five wrong passwords: 429 THROTTLED with Retry-After, even for the right password, until the window passes', async () => {
-  for (let i = 0; i < 5; i++) {
-    assert.is((await t.call('POST', '/v1/login', { user: 'alice', password: `wrong-${i}` })).status, 401);
+  for (let i = 0; i < 4; i++) {
+    const wrong = await t.call('POST', '/v1/login', { user: 'alice', password: `wrong-${i}` });
+    assert.is(wrong.status, 401);
+    assert.is(wrong.json.message, 'Wrong user name or password', 'no lock yet: no retry hint');
   }
+  // the attempt that locks says so, with when to retry (message, details and Retry-After)
+  const locking = await t.c.app.inject({ method: 'POST', url: '/v1/login', payload: { user: 'alice', password: 'wrong-4' } });
+  assert.is(locking.statusCode, 401);
+  assert.is(locking.headers['retry-after'], '5');
+  assert.equal(JSON.parse(locking.body), {
+    code: 'UNAUTHORIZED', message: 'Wrong user name or password; too many failed logins: try again in 5 s', details: { retryAfterMs: 5_000 },
+  });
   const res = await t.c.app.inject({ method: 'POST', url: '/v1/login', payload: { user: 'alice', password: 'secret-pw' } });
   assert.is(res.statusCode, 429);
   assert.is(res.headers['retry-after'], '5');

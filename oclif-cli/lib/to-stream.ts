@@ -1,0 +1,63 @@
+/**
+ * `download NAME -`: a file's bytes to a stream (stdout) in order. Up to `aheadChunks` chunks are
+ * fetched ahead (each verified by hash by fetchChunk, replica failover included) and written in
+ * file order, waiting for 'drain', so memory stays at a few chunks. On any failure the bytes
+ * already written stay written (a pipe cannot take them back) and the error says so. A reader
+ * that went away (EPIPE: `| head`) ends the download quietly, as it ends `cat`.
+ */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { EntryInfo } from '../../src/common/api.js';
+import { errors } from '../../src/common/errors.js';
+import type { Progress, RedCloudClient } from '../../src/client/types.js';
+
+export const AHEAD_CHUNKS = 4;
+
+export async function downloadToStream(
+  client: Pick<RedCloudClient, 'readPlan' | 'fetchChunk'>, remote: string, out: Writable,
+  o: { signal?: AbortSignal; onProgress?: (p: Progress) => void; aheadChunks?: number } = {},
+): Promise<EntryInfo> {
+  const plan = await client.readPlan(remote, { signal: o.signal });
+  if (plan.entry.kind !== 'file') throw errors.isDir(`Not a file: ${plan.entry.path}`, { path: plan.entry.path });
+  const chunks = [...plan.chunks].sort((a, b) => a.offset - b.offset);
+  let pos = 0;
+  for (const c of chunks) {
+    if (c.offset !== pos) throw errors.integrity(`Read plan of ${plan.entry.path} has a gap or overlap at byte ${pos}`);
+    pos += c.size;
+  }
+  if (pos !== plan.entry.size) throw errors.integrity(`Read plan of ${plan.entry.path} covers ${pos} bytes of ${plan.entry.size}`);
+  const ahead = Math.max(1, o.aheadChunks ?? AHEAD_CHUNKS);
+  // ends the fetches still ahead when the download stops early
+  const stop = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal;
+  const pending: Promise<Buffer>[] = [];
+  let next = 0;
+  let doneBytes = 0;
+  let failed: Error | undefined;
+  const onError = (err: Error): void => {
+    failed = err;
+  };
+  out.on('error', onError);
+  const readerGone = (): boolean => (failed as NodeJS.ErrnoException | undefined)?.code === 'EPIPE';
+  try {
+    for (let i = 0; i < chunks.length; i++) {
+      while (next < chunks.length && next < i + ahead) {
+        const p = client.fetchChunk(chunks[next++]!, { signal });
+        p.catch(() => undefined); // awaited in order below; a later one failing first is not unhandled
+        pending.push(p);
+      }
+      const buf = await pending.shift()!;
+      if (failed) break;
+      // once() also rejects on 'error' (a closed pipe), so a reader gone never hangs the wait
+      if (!out.write(buf) && !failed) await once(out, 'drain', { signal: o.signal }).catch((err: unknown) => { failed ??= err as Error; });
+      if (failed) break;
+      doneBytes += buf.length;
+      o.onProgress?.({ doneBytes, totalBytes: plan.entry.size });
+    }
+    if (failed && !readerGone()) throw failed;
+  } finally {
+    stop.abort();
+    out.off('error', onError);
+  }
+  return plan.entry;
+}
