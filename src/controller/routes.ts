@@ -141,6 +141,7 @@ function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
   });
   const noQuery = { querystring: schemas.emptyQuery };
   app.get('/v1/whoami', { onRequest: auth, schema: noQuery }, async (req) => ({ user: userOf(req), controllers: d.controllers() }));
+  const garbageStatus = garbageReporter(d);
   app.get('/v1/status', { onRequest: auth, schema: noQuery }, async (): Promise<ClusterStatus> => {
     const chunkservers = d.registry.list();
     const live = d.registry.healthyIds();
@@ -157,7 +158,7 @@ function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
       ...(d.registrationGate ? { registration: registrationView(d.registrationGate()) } : {}),
       ...(d.warnings && d.warnings.length > 0 ? { warnings: [...d.warnings] } : {}),
       space: clusterSpace(chunkservers, d.replicationFactor),
-      garbage: garbageStatus(d, chunkservers),
+      garbage: garbageStatus(chunkservers),
     };
   });
 }
@@ -222,15 +223,24 @@ export function usableCapacity(d: Pick<RouteDeps, 'registry' | 'replicationFacto
   return { availBytes: space.availBytes, totalBytes: space.totalBytes };
 }
 
-/** Unreferenced chunks still stored, their estimated bytes, and when this controller collects next. */
-function garbageStatus(d: RouteDeps, servers: readonly ChunkserverStatus[]): GarbageStatus {
-  const unref = d.store.unreferencedChunkLocations();
-  const replicas = unref.reduce((n, c) => n + c.locations.length, 0);
-  const allReplicas = servers.reduce((n, s) => n + s.chunkCount, 0);
-  const allBytes = servers.reduce((n, s) => n + serverUsedBytes(s), 0);
-  const bytesEstimate = allReplicas > 0 ? Math.round((allBytes * Math.min(replicas, allReplicas)) / allReplicas) : 0;
-  const schedule = d.gcSchedule?.(unref.length) ?? { graceMs: 0 };
-  return { chunks: unref.length, replicas, bytesEstimate, ...schedule };
+/** How long /v1/status reuses its count of garbage (a scan of every chunk location; a status page may poll). */
+const GARBAGE_COUNT_TTL_MS = 5000;
+
+/** Unreferenced chunks still stored, their estimated bytes, and when this controller collects next (the count reused for GARBAGE_COUNT_TTL_MS). */
+function garbageReporter(d: RouteDeps): (servers: readonly ChunkserverStatus[]) => GarbageStatus {
+  let counted: { atMs: number; chunks: number; replicas: number } | undefined;
+  return (servers) => {
+    const nowMs = d.now();
+    if (!counted || nowMs - counted.atMs >= GARBAGE_COUNT_TTL_MS || nowMs < counted.atMs) {
+      const unref = d.store.unreferencedChunkLocations();
+      counted = { atMs: nowMs, chunks: unref.length, replicas: unref.reduce((n, c) => n + c.locations.length, 0) };
+    }
+    const { chunks, replicas } = counted;
+    const allReplicas = servers.reduce((n, s) => n + s.chunkCount, 0);
+    const allBytes = servers.reduce((n, s) => n + serverUsedBytes(s), 0);
+    const bytesEstimate = allReplicas > 0 ? Math.round((allBytes * Math.min(replicas, allReplicas)) / allReplicas) : 0;
+    return { chunks, replicas, bytesEstimate, ...(d.gcSchedule?.(chunks) ?? { graceMs: 0 }) };
+  };
 }
 
 function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {

@@ -139,6 +139,7 @@ step('redcloud status: raw and logical space, garbage after a delete with its ne
     out = r.stdout;
     return r.exitCode === 0 && /Garbage: \d+ unreferenced chunks?/.test(out);
   }, { timeoutMs: 20_000, pollMs: 500 }).catch((err: Error) => { throw new Error(`${err.message}:\n${out}`); });
+  process.stdout.write(`  fuse space: redcloud status says\n${out.split('\n').filter((l) => /^(Space|Garbage|Mount caches)|^  (logical|raw|deleted|\/)/.test(l)).map((l) => `    ${l}`).join('\n')}\n`);
   assert.match(out, 'Space: replication factor 2; 4 healthy chunkservers on 2 distinct disks');
   assert.match(out, /logical \(what df shows on a mount\): .* used, .* free, .* total/);
   assert.match(out, /raw: .* of chunk copies stored, .* free on the disks \(each disk counted once\)/);
