@@ -36,9 +36,14 @@ function parseFlag<T>(name: string, raw: string, parse: (s: string) => T): T {
   }
 }
 
+/** Where mounts keep their caches unless --cache-dir says otherwise: one directory per mountpoint. */
+export function cacheRoot(): string {
+  return join(homedir(), '.cache', 'redcloud');
+}
+
 export function defaultCacheDir(mountpoint: string): string {
   const safe = resolve(mountpoint).replace(/[^A-Za-z0-9._-]+/g, '_');
-  return join(homedir(), '.cache', 'redcloud', safe);
+  return join(cacheRoot(), safe);
 }
 
 /** A count of chunks in [0, 64]. */

@@ -1,11 +1,11 @@
 /**
  * Mount-table helpers: whether a directory is a mountpoint (/proc/mounts), clearing a stale FUSE
  * mount (fusermount -uz), and the pid files through which `redcloud umount` finds the process
- * serving a mount. All bounded in time.
+ * serving a mount (and `redcloud status` its cache dir). All bounded in time.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { errors } from '../src/common/errors.js';
@@ -58,10 +58,51 @@ function pidFile(dir: string): string {
   return join(tmpdir(), 'redcloud-mounts', `${key}.json`);
 }
 
-export async function writePidFile(dir: string, pid: number): Promise<void> {
+/** What a running mount records about itself (`redcloud umount` needs the pid, `redcloud status` shows the cache). */
+export interface MountRecord {
+  pid: number;
+  mountpoint: string;
+  cacheDir?: string;
+  diskCacheSizeBytes?: number;
+}
+
+export async function writePidFile(dir: string, pid: number, cache?: { cacheDir: string; diskCacheSizeBytes: number }): Promise<void> {
   const file = pidFile(dir);
   await mkdir(join(tmpdir(), 'redcloud-mounts'), { recursive: true, mode: 0o700 });
-  await writeFile(file, JSON.stringify({ pid, mountpoint: resolve(dir) }), { mode: 0o600 });
+  const record: MountRecord = { pid, mountpoint: resolve(dir), ...(cache ? { cacheDir: resolve(cache.cacheDir), diskCacheSizeBytes: cache.diskCacheSizeBytes } : {}) };
+  await writeFile(file, JSON.stringify(record), { mode: 0o600 });
+}
+
+/** Parses one pid file (pure); undefined when it is not a mount record. */
+export function parseMountRecord(text: string): MountRecord | undefined {
+  try {
+    const o = JSON.parse(text) as Record<string, unknown>;
+    if (typeof o.pid !== 'number' || !Number.isInteger(o.pid) || o.pid <= 0 || typeof o.mountpoint !== 'string') return undefined;
+    return {
+      pid: o.pid, mountpoint: o.mountpoint,
+      ...(typeof o.cacheDir === 'string' ? { cacheDir: o.cacheDir } : {}),
+      ...(typeof o.diskCacheSizeBytes === 'number' && o.diskCacheSizeBytes >= 0 ? { diskCacheSizeBytes: o.diskCacheSizeBytes } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every mount record on this machine whose process is alive. */
+export async function liveMountRecords(): Promise<MountRecord[]> {
+  const dir = join(tmpdir(), 'redcloud-mounts');
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const out: MountRecord[] = [];
+  for (const name of names.filter((n) => n.endsWith('.json'))) {
+    const r = parseMountRecord(await readFile(join(dir, name), 'utf8').catch(() => ''));
+    if (r && isAlive(r.pid)) out.push(r);
+  }
+  return out;
 }
 
 export async function readPidFile(dir: string): Promise<number | undefined> {

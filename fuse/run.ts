@@ -77,7 +77,7 @@ export async function runMount(components: { client: RedCloudClient; logger: Log
     opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, ...(o.kernelAttrTtlMs !== undefined ? { attrTimeoutS: Math.max(0, o.kernelAttrTtlMs / 1000) } : {}),
     entryTimeoutS: Math.max(0, o.attrTtlMs / 1000), allowOther: o.allowOther,
   });
-  await writePidFile(mountpoint, process.pid);
+  await writePidFile(mountpoint, process.pid, { cacheDir: o.cacheDir, diskCacheSizeBytes: o.diskCacheSizeBytes ?? 0 });
   logger.info({ mountpoint, cacheDir: o.cacheDir, cacheSizeBytes: o.cacheSizeBytes, diskCacheSizeBytes: o.diskCacheSizeBytes ?? 0 }, 'Mounted');
 
   let finish!: () => void;

@@ -1,21 +1,30 @@
 /**
  * `redcloud status`: controllers (alive, last contact, gossip lag), chunkservers (health, space,
- * chunks, last heartbeat) and replication health as one controller sees them, after the
- * controller's start-up warnings (e.g. the development CLUSTER_SECRET); --json prints the
- * controller's ClusterStatus unchanged.
+ * chunks, last heartbeat), replication health, raw and logical space, garbage not yet collected
+ * as one controller sees them, after the controller's start-up warnings (e.g. the development
+ * CLUSTER_SECRET); then this machine's mount caches. --json prints the controller's ClusterStatus
+ * with `localCaches` added.
  */
 import type { ClusterStatus } from '../../src/common/api.js';
+import { cacheRoot } from '../../fuse/args.js';
 import { BaseCommand } from '../base.js';
 import { formatBytes, table } from '../lib/format.js';
+import { localCaches } from '../lib/local-caches.js';
+import { cacheLines, garbageLines, spaceLines, type LocalCache } from '../lib/space-format.js';
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show the state of the cluster.';
-  static override description = 'Asks a controller for the controllers it knows (alive or down, last contact, gossip lag in updates the peer lacked at the last exchange), the chunkservers with their health, space and chunk count, and the number of under-replicated chunks.';
-  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status --json'];
+  static override description = 'Asks a controller for the controllers it knows (alive or down, last contact, gossip lag in updates the peer lacked at the last exchange), the chunkservers with their health, space and chunk count, the number of under-replicated chunks, the space used and free at the replication factor (what df shows on a mount) and on the disks, and the garbage not yet collected with the time of the next collection; then lists the mount caches on this machine (~/.cache/redcloud and the cache dirs of running mounts) with their sizes.';
+  static override examples = [
+    '<%= config.bin %> status',
+    '<%= config.bin %> status --json | jq .space',
+    '<%= config.bin %> status --json | jq .localCaches',
+  ];
 
-  async run(): Promise<ClusterStatus> {
+  async run(): Promise<ClusterStatus & { localCaches: LocalCache[] }> {
     const { client } = await this.client();
     const s = await client.status();
+    const caches = await localCaches(cacheRoot());
     const ago = (ms: number): string => (ms > 0 ? `${Math.max(0, Math.round((Date.now() - ms) / 1000))}s ago` : 'never');
     const alive = s.controllers.filter((c) => c.alive).length;
     const healthy = s.chunkservers.filter((c) => c.healthy).length;
@@ -29,6 +38,10 @@ export default class Status extends BaseCommand<typeof Status> {
         formatBytes(c.freeBytes), formatBytes(c.capacityBytes), ago(c.lastHeartbeatMs)])));
     this.log('');
     this.log(`Chunks: ${s.chunks.total} total, ${s.chunks.underReplicated} under-replicated (replication factor ${s.chunks.replicationFactor})`);
-    return s;
+    if (s.space) for (const line of spaceLines(s.space, s.chunks.replicationFactor === 'all' ? 'all' : Number(s.chunks.replicationFactor))) this.log(line);
+    if (s.garbage) for (const line of garbageLines(s.garbage, Date.now())) this.log(line);
+    this.log('');
+    for (const line of cacheLines(caches, cacheRoot())) this.log(line);
+    return { ...s, localCaches: caches };
   }
 }

@@ -1,10 +1,12 @@
 /**
  * Heartbeats: every HEARTBEAT_INTERVAL, POST /internal/heartbeat to every known controller in
  * parallel (a dead one never delays the others), carrying capacity, free space and either the full
- * inventory or the changes since that controller's last acknowledged heartbeat. Controllers are
- * learned from CONTROLLER_PEERS, CONTROLLER_DNS and the answers.
+ * inventory or the changes since that controller's last acknowledged heartbeat, and the bytes of
+ * its chunks and the disk its data dir is on (disk-identity.ts). A controller that refuses those
+ * two fields as INVALID (older than them: its schema is closed) gets heartbeats without them.
+ * Controllers are learned from CONTROLLER_PEERS, CONTROLLER_DNS and the answers.
  */
-import type { HeartbeatRequest, HeartbeatResponse } from '../common/api.js';
+import type { DiskReport, HeartbeatRequest, HeartbeatResponse } from '../common/api.js';
 import { toRedCloudError } from '../common/errors.js';
 import { requestJson } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
@@ -39,6 +41,8 @@ export interface HeartbeatDeps {
   resolve4?: (name: string) => Promise<string[]>;
   /** scheme of controllers named without one (CONTROLLER_PEERS host:port, DNS records): https when this node serves TLS */
   scheme?: 'http' | 'https';
+  /** the disk of the data dir, read once per round; none: heartbeats carry no `disk` */
+  diskReport?: () => Promise<DiskReport>;
 }
 
 export interface HeartbeatService {
@@ -62,6 +66,10 @@ export function createHeartbeat(deps: HeartbeatDeps): HeartbeatService {
   let dnsFailing = false;
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> | undefined;
+  let disk: DiskReport | undefined;
+  let diskFailing = false;
+  /** controllers that refused the space fields (older schema) */
+  const plain = new Set<string>();
 
   const scheme = deps.scheme ?? 'http';
   for (const p of o.controllerPeers) set.add(controllerUrl(p, scheme), 'config');
@@ -84,9 +92,10 @@ export function createHeartbeat(deps: HeartbeatDeps): HeartbeatService {
 
   async function send(url: string): Promise<void> {
     const usage = store.usage();
+    const space = plain.has(url) ? {} : { usedBytes: usage.usedBytes, ...(disk ? { disk } : {}) };
     const body: HeartbeatRequest = {
       id: deps.nodeId, url: deps.url(), capacityBytes: usage.capacityBytes, freeBytes: usage.freeBytes,
-      chunkCount: usage.chunkCount, full: usage.full, ...tracker.next(url, deps.now(), () => store.list()),
+      chunkCount: usage.chunkCount, full: usage.full, ...space, ...tracker.next(url, deps.now(), () => store.list()),
     };
     const first = tracker.acked(url) === 0;
     try {
@@ -107,6 +116,10 @@ export function createHeartbeat(deps: HeartbeatDeps): HeartbeatService {
     } catch (err) {
       tracker.fail(url);
       const e = toRedCloudError(err);
+      if (e.code === 'INVALID' && !plain.has(url) && 'usedBytes' in body) {
+        plain.add(url);
+        log.info({ controller: url, err: e.message }, 'Controller refused the heartbeat space fields; sending heartbeats without them');
+      }
       const failures = set.failures(url);
       const fields = { controller: url, code: e.code, err: e.message, failures: failures + 1 };
       if (failures === 0) log.warn(fields, 'Heartbeat failed');
@@ -122,6 +135,16 @@ export function createHeartbeat(deps: HeartbeatDeps): HeartbeatService {
   async function launch(): Promise<Promise<void>[]> {
     await refreshDns();
     await store.refreshUsage().catch((err: unknown) => log.warn({ err }, 'Could not read free disk space'));
+    if (deps.diskReport) {
+      try {
+        disk = await deps.diskReport();
+        diskFailing = false;
+      } catch (err) {
+        if (!diskFailing) log.warn({ err }, 'Could not identify the disk of the data dir; heartbeats carry no disk report');
+        diskFailing = true;
+        disk = undefined;
+      }
+    }
     const sends: Promise<void>[] = [];
     for (const url of set.urls()) {
       if (inFlight.has(url) || deps.shutdown.aborted) continue;

@@ -13,6 +13,8 @@ import { loadServerTls, schemeOf } from '../common/tls.js';
 import { Signer } from '../common/tokens.js';
 import { createDiskStore } from './disk-store.js';
 import { createHeartbeat, type HeartbeatService } from './heartbeat.js';
+import { readDiskReport } from './disk-identity.js';
+import type { DiskReport } from '../common/api.js';
 import { createChunkserverMetrics } from './metrics.js';
 import { createPutAdmission } from './put-admission.js';
 import { createBadChunkReporter } from './report-bad.js';
@@ -35,6 +37,8 @@ export interface ChunkserverComponents {
   clock?: () => number;
   /** DNS lookup for CONTROLLER_DNS (tests) */
   resolve4?: (name: string) => Promise<string[]>;
+  /** the disk of the data dir for heartbeats; defaults to statfs of DATA_DIR with the disk store, none with an injected store */
+  diskReport?: () => Promise<DiskReport>;
 }
 
 export interface Chunkserver {
@@ -89,6 +93,7 @@ export function createChunkserver(c: ChunkserverComponents): Chunkserver {
   });
   const heartbeat = createHeartbeat({
     options: config, scheme, store, signer, nodeId, url: () => url, logger, now, shutdown, resolve4: c.resolve4,
+    diskReport: c.diskReport ?? (c.store ? undefined : () => readDiskReport(config.dataDir, config.minFreeBytes)),
   });
   const report = createBadChunkReporter({
     controllers: heartbeat.controllers, signer, nodeId, now, requestTimeoutMs: config.requestTimeoutMs, logger, shutdown,

@@ -233,6 +233,23 @@ export interface ChunkserverStatus {
   freeBytes: number;
   chunkCount: number;
   full: boolean;
+  /** bytes of the chunks it holds (absent from chunkservers older than this field) */
+  usedBytes?: number;
+  /** the disk its data dir is on (absent from older chunkservers, which then count as a disk each) */
+  disk?: DiskReport;
+}
+
+/**
+ * The file system a chunkserver's data dir lives on, so chunkservers sharing one disk count it
+ * once (src/controller/space.ts). `id` is the same for every chunkserver on that file system of
+ * one machine (a hash of the kernel's boot id and the directory's st_dev).
+ */
+export interface DiskReport {
+  id: string;
+  /** size of the file system (statfs blocks × bsize) */
+  totalBytes: number;
+  /** bytes chunkservers may still fill on it: free to unprivileged users (bavail) minus MIN_FREE_BYTES */
+  availBytes: number;
 }
 
 export interface ControllerStatus {
@@ -253,6 +270,43 @@ export interface ClusterStatus {
   registration?: { open: boolean; reason?: string };
   /** what the answering controller warns about at start (e.g. the development CLUSTER_SECRET) */
   warnings?: string[];
+  /** raw and logical space (src/controller/space.ts); absent from older controllers */
+  space?: SpaceStatus;
+  /** chunks no file references, not yet deleted; absent from older controllers */
+  garbage?: GarbageStatus;
+}
+
+export interface SpaceStatus {
+  /** copies each chunk gets now (the replication factor, at most the healthy chunkservers) */
+  copies: number;
+  chunkservers: number;
+  /** distinct disks among the healthy chunkservers */
+  disks: number;
+  /** free bytes of the distinct disks, each counted once */
+  rawFreeBytes: number;
+  /** chunk bytes on the healthy chunkservers, every copy and garbage included */
+  rawUsedBytes: number;
+  /** what statfs reports: bytes of files the cluster can still store at `copies` … */
+  availBytes: number;
+  /** … rawUsedBytes / copies … */
+  usedBytes: number;
+  /** … and their sum */
+  totalBytes: number;
+}
+
+export interface GarbageStatus {
+  /** unreferenced chunks some chunkserver still holds (all of them, whichever controller collects them) */
+  chunks: number;
+  /** their copies */
+  replicas: number;
+  /** estimated bytes: the chunkservers' chunk bytes in proportion to the replicas (chunk sizes of garbage are not tracked) */
+  bytesEstimate: number;
+  /** GC_GRACE: how long a chunk stays unreferenced before it is deleted */
+  graceMs: number;
+  /** when this controller's next deletion of garbage is due (ms since epoch); absent when it tracks none */
+  nextCollectionMs?: number;
+  /** why this controller's collection is postponed (a peer unreachable or ahead), if it is */
+  postponed?: string;
 }
 
 /** A controller as the answering one sees it, with its gossip exchange. */
@@ -300,6 +354,10 @@ export interface HeartbeatRequest {
   chunkCount: number;
   /** true when the server accepts no new chunks (disk full / below MIN_FREE_BYTES) */
   full: boolean;
+  /** bytes of stored chunks (optional: older chunkservers do not send it) */
+  usedBytes?: number;
+  /** the disk of its data dir (optional: older chunkservers do not send it) */
+  disk?: DiskReport;
   /** full inventory (at start and periodically) … */
   inventory?: string[];
   /** … or the changes since the last heartbeat this controller acknowledged */

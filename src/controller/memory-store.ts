@@ -319,7 +319,10 @@ function viewMethods(st: MemoryState, viewOf: (owner: string) => View) {
       for (const r of inodesOf(owner)) for (const t of tagNames(r.tags)) counts.set(t, (counts.get(t) ?? 0) + 1);
       return [...counts].sort(([a], [b]) => compareBytes(a, b)).map(([tag, count]) => ({ tag, count }));
     },
-    inodeCount: (owner: string): number => inodesOf(owner).length,
+    inodeCount: (owner: string): number => {
+      const placed = viewOf(owner).byIno;
+      return inodesOf(owner).filter((r) => r.ino === ROOT_INO || (placed.get(r.ino)?.length ?? 0) > 0).length;
+    },
   };
 }
 

@@ -85,7 +85,7 @@ export interface MetadataStore {
   /** Inodes of the owner that carry every tag (any kind; reachability is the caller's check). */
   findByTags(owner: string, tags: string[]): InodeRecord[];
   tagCounts(owner: string): { tag: string; count: number }[];
-  /** Inodes in the owner's tree that are not dead (statfs "files"). */
+  /** The root and the inodes of the owner that a live link names (statfs "files"; removed ones are not counted even before their records are collected). */
   inodeCount(owner: string): number;
 
   // ---- chunk locations (soft state learned from heartbeats and receipts) ----

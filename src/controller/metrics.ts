@@ -7,6 +7,7 @@
 import { Counter, Gauge, type Registry as PromRegistry } from 'prom-client';
 import type { ReplicationFactor } from '../common/config.js';
 import { wantedReplicas } from './placement.js';
+import { clusterSpace } from './space.js';
 import type { Registry } from './registry.js';
 import type { RepairService, RepairTotals } from './repair/service.js';
 import type { MetadataStore } from './metadata-store.js';
@@ -45,6 +46,10 @@ export function registerControllerMetrics(metrics: PromRegistry, store: Metadata
   new Gauge({
     name: 'redcloud_cluster_free_bytes', help: 'Free bytes reported by healthy chunkservers, summed (each chunkserver exports its own redcloud_chunkserver_free_bytes)', registers,
     collect() { this.set(registry.list().filter((s) => s.healthy).reduce((a, s) => a + s.freeBytes, 0)); },
+  });
+  new Gauge({
+    name: 'redcloud_cluster_usable_bytes', help: 'Bytes of files the cluster can still store at the replication factor, disks shared by chunkservers counted once (what df shows on a mount)', registers,
+    collect() { this.set(clusterSpace(registry.list(), sources.replicationFactor ?? 'all').availBytes); },
   });
   new Gauge({
     name: 'redcloud_chunkserver_chunks', help: 'Chunks each known chunkserver reported in its last heartbeat', labelNames: ['chunkserver'] as const, registers,

@@ -6,6 +6,7 @@
  * round trip, so an entry passed around only ever ages: a dead chunkserver cannot be kept alive by
  * controllers echoing each other. Pure.
  */
+import type { DiskReport } from '../common/api.js';
 import { RedCloudError } from '../common/errors.js';
 import { NODE_ID_RE } from '../meta/validate.js';
 
@@ -18,6 +19,9 @@ export interface PeerChunkserver {
   freeBytes: number;
   chunkCount: number;
   full: boolean;
+  /** optional: from controllers and chunkservers that report them */
+  usedBytes?: number;
+  disk?: DiskReport;
 }
 
 export const MAX_PEER_VIEW = 10_000;
@@ -36,11 +40,21 @@ export function parsePeerView(raw: unknown): PeerChunkserver[] {
     if (typeof o.url !== 'string' || o.url.length > 512 || !/^https?:\/\/[^\s/]+$/.test(o.url)) bad(`servers[${i}].url`);
     for (const k of ['ageMs', 'capacityBytes', 'freeBytes', 'chunkCount'] as const) if (!count(o[k])) bad(`servers[${i}].${k}`);
     if (typeof o.full !== 'boolean') bad(`servers[${i}].full`);
+    if (o.usedBytes !== undefined && !count(o.usedBytes)) bad(`servers[${i}].usedBytes`);
+    const disk = o.disk === undefined ? undefined : parseDisk(o.disk, () => bad(`servers[${i}].disk`));
     return {
       id: o.id as string, url: o.url as string, ageMs: o.ageMs as number, capacityBytes: o.capacityBytes as number,
       freeBytes: o.freeBytes as number, chunkCount: o.chunkCount as number, full: o.full as boolean,
+      ...(o.usedBytes !== undefined ? { usedBytes: o.usedBytes as number } : {}), ...(disk ? { disk } : {}),
     };
   });
+}
+
+function parseDisk(raw: unknown, bad: () => never): DiskReport {
+  const d = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const count = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (typeof d.id !== 'string' || !/^[0-9a-f]{8,64}$/.test(d.id) || !count(d.totalBytes) || !count(d.availBytes)) return bad();
+  return { id: d.id, totalBytes: d.totalBytes as number, availBytes: d.availBytes as number };
 }
 
 /**

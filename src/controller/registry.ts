@@ -76,6 +76,7 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
       const state: ServerState = {
         id: req.id, url: req.url, healthy: true, lastHeartbeatMs: nowMs, capacityBytes: req.capacityBytes,
         freeBytes: req.freeBytes, chunkCount: req.chunkCount, full: req.full, inventorySeen: prev?.inventorySeen ?? false, direct: true,
+        ...spaceFields(req),
       };
       if (req.inventory) {
         c.store.replaceLocations(req.id, req.inventory);
@@ -124,6 +125,7 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
       const nowMs = c.now();
       return [...servers.values()].filter((s) => s.healthy && nowMs - s.lastHeartbeatMs <= c.heartbeatTimeoutMs).map((s) => ({
         id: s.id, url: s.url, ageMs: Math.max(0, nowMs - s.lastHeartbeatMs), capacityBytes: s.capacityBytes, freeBytes: s.freeBytes, chunkCount: s.chunkCount, full: s.full,
+        ...spaceFields(s),
       }));
     },
     merge(peer, rttMs) {
@@ -136,6 +138,7 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
         servers.set(p.id, {
           id: p.id, url: p.url, healthy: true, lastHeartbeatMs: lastMs, capacityBytes: p.capacityBytes, freeBytes: p.freeBytes,
           chunkCount: p.chunkCount, full: p.full, inventorySeen: prev?.inventorySeen ?? false, direct: prev?.healthy === true && prev.direct,
+          ...spaceFields(p),
         });
         if (prev?.url !== p.url) c.store.saveChunkserver(p.id, p.url, lastMs);
         if (!prev?.healthy) log.info({ server: p.id, url: p.url, ageMs: nowMs - lastMs }, `Chunkserver ${p.id} is healthy by a peer controller's heartbeats`);
@@ -177,4 +180,12 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
     },
   };
   return registry;
+}
+
+/** The optional space fields of a heartbeat or peer entry, copied only when present (older chunkservers send none). */
+function spaceFields(s: Pick<ChunkserverStatus, 'usedBytes' | 'disk'>): Pick<ChunkserverStatus, 'usedBytes' | 'disk'> {
+  return {
+    ...(s.usedBytes !== undefined ? { usedBytes: s.usedBytes } : {}),
+    ...(s.disk ? { disk: { id: s.disk.id, totalBytes: s.disk.totalBytes, availBytes: s.disk.availBytes } } : {}),
+  };
 }

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type {
-  ChunkLocation, ClusterStatus, CommitRequest, CreateOwner, EntryInfo, HeartbeatRequest, HeartbeatResponse, LoginResponse, MknodRequest, PlacementRequest,
+  ChunkLocation, ChunkserverStatus, ClusterStatus, GarbageStatus, CommitRequest, CreateOwner, EntryInfo, HeartbeatRequest, HeartbeatResponse, LoginResponse, MknodRequest, PlacementRequest,
   PlacementResponse, ReadPlan, SetAttrRequest, SetXattrRequest, StatfsInfo,
 } from '../common/api.js';
 import type { ReplicationFactor } from '../common/config.js';
@@ -20,6 +20,7 @@ import { bearerAuth, sessionOf, userOf } from './auth.js';
 import type { Namespace } from './namespace.js';
 import { planLocations } from './holders.js';
 import { chooseTargets, wantedReplicas } from './placement.js';
+import { clusterSpace, serverUsedBytes } from './space.js';
 import { probeChunk } from './probe-chunks.js';
 import type { Registry } from './registry.js';
 import { schemas } from './schemas.js';
@@ -62,6 +63,8 @@ export interface RouteDeps {
   warnings?: readonly string[];
   /** registrations per remote address (default: 20 per 10 minutes) */
   registerLimit?: { take(address: string): void };
+  /** the repair service's garbage schedule (GC_GRACE, next collection), shown by /v1/status */
+  gcSchedule?: (garbageChunks: number) => { graceMs: number; nextCollectionMs?: number; postponed?: string };
 }
 
 /** PLACEMENT_CHUNKS_MAX's default, and how many chunks are placed between yields to the event loop. */
@@ -144,11 +147,12 @@ function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
   });
   const noQuery = { querystring: schemas.emptyQuery };
   app.get('/v1/whoami', { onRequest: auth, schema: noQuery }, async (req) => ({ user: userOf(req), controllers: d.controllers() }));
-  app.get('/v1/status', { onRequest: auth, schema: noQuery }, async (): Promise<ClusterStatus> => clusterStatus(d));
+  const garbageStatus = garbageReporter(d);
+  app.get('/v1/status', { onRequest: auth, schema: noQuery }, async (): Promise<ClusterStatus> => clusterStatus(d, garbageStatus));
 }
 
-/** What GET /v1/status answers (the status page's view starts from it too: status-page.ts). */
-export function clusterStatus(d: RouteDeps): ClusterStatus {
+/** What GET /v1/status answers (the status page's view starts from it too: status-page.ts); garbage when `garbage` is given. */
+export function clusterStatus(d: RouteDeps, garbage?: (servers: readonly ChunkserverStatus[]) => GarbageStatus): ClusterStatus {
   const chunkservers = d.registry.list();
   const live = d.registry.healthyIds();
   const self: ControllerStatus = { id: d.nodeId, url: d.selfUrl(), alive: true, lastSeenMs: d.now(), lag: 0 };
@@ -163,6 +167,8 @@ export function clusterStatus(d: RouteDeps): ClusterStatus {
     },
     ...(d.registrationGate ? { registration: registrationView(d.registrationGate()) } : {}),
     ...(d.warnings && d.warnings.length > 0 ? { warnings: [...d.warnings] } : {}),
+    space: clusterSpace(chunkservers, d.replicationFactor),
+    ...(garbage ? { garbage: garbage(chunkservers) } : {}),
   };
 }
 
@@ -220,16 +226,30 @@ function registerFsRoutes(app: FastifyInstance, d: RouteDeps): void {
     ns.tags(userOf(req), req.body.path, req.body.add, req.body.remove));
 }
 
-/**
- * What the cluster can still store, at its replication factor: with N copies of every chunk on
- * distinct chunkservers, the usable free space is the N-th largest free space among the healthy
- * chunkservers that take chunks (each copy needs room on a different server), and capacity likewise.
- */
+/** statfs's bytes: what the cluster can still store at its replication factor, distinct disks counted once (space.ts). */
 export function usableCapacity(d: Pick<RouteDeps, 'registry' | 'replicationFactor'>): { availBytes: number; totalBytes: number } {
-  const servers = d.registry.list().filter((s) => s.healthy);
-  const want = Math.max(1, wantedReplicas(d.replicationFactor, servers.length));
-  const nth = (values: number[]): number => values.sort((a, b) => b - a)[want - 1] ?? 0;
-  return { availBytes: nth(servers.map((s) => (s.full ? 0 : s.freeBytes))), totalBytes: nth(servers.map((s) => s.capacityBytes)) };
+  const space = clusterSpace(d.registry.list(), d.replicationFactor);
+  return { availBytes: space.availBytes, totalBytes: space.totalBytes };
+}
+
+/** How long /v1/status reuses its count of garbage (a scan of every chunk location; a status page may poll). */
+const GARBAGE_COUNT_TTL_MS = 5000;
+
+/** Unreferenced chunks still stored, their estimated bytes, and when this controller collects next (the count reused for GARBAGE_COUNT_TTL_MS). */
+function garbageReporter(d: RouteDeps): (servers: readonly ChunkserverStatus[]) => GarbageStatus {
+  let counted: { atMs: number; chunks: number; replicas: number } | undefined;
+  return (servers) => {
+    const nowMs = d.now();
+    if (!counted || nowMs - counted.atMs >= GARBAGE_COUNT_TTL_MS || nowMs < counted.atMs) {
+      const unref = d.store.unreferencedChunkLocations();
+      counted = { atMs: nowMs, chunks: unref.length, replicas: unref.reduce((n, c) => n + c.locations.length, 0) };
+    }
+    const { chunks, replicas } = counted;
+    const allReplicas = servers.reduce((n, s) => n + s.chunkCount, 0);
+    const allBytes = servers.reduce((n, s) => n + serverUsedBytes(s), 0);
+    const bytesEstimate = allReplicas > 0 ? Math.round((allBytes * Math.min(replicas, allReplicas)) / allReplicas) : 0;
+    return { chunks, replicas, bytesEstimate, ...(d.gcSchedule?.(chunks) ?? { graceMs: 0 }) };
+  };
 }
 
 function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {

@@ -64,7 +64,8 @@ export const schemas = {
   tags: obj(['path'], { path, add: tagList, remove: tagList }),
   heartbeat: obj(['id', 'url', 'capacityBytes', 'freeBytes', 'chunkCount', 'full'], {
     id: nodeId, url, capacityBytes: bytes, freeBytes: bytes, chunkCount: bytes, full: { type: 'boolean' },
-    inventory: idList, added: idList, removed: idList,
+    inventory: idList, added: idList, removed: idList, usedBytes: bytes,
+    disk: obj(['id', 'totalBytes', 'availBytes'], { id: { type: 'string', pattern: '^[0-9a-f]{8,64}$' }, totalBytes: bytes, availBytes: bytes }),
   }),
   reportBad: obj(['chunkId', 'serverId'], { chunkId, serverId: nodeId, reason: { type: 'string', maxLength: 1024 } }),
   clientReportBad: obj(['chunkId', 'serverId', 'cap'], { chunkId, serverId: nodeId, cap: { type: 'string', minLength: 1, maxLength: 4096 } }),

@@ -130,7 +130,7 @@ export function createController(c: ControllerComponents): Controller {
     peers: () => membership.status().map((p) => ({ ...p, lag: gossip.peerDigests().find((d) => d.url === p.url || d.id === p.id)?.lagUpdates })),
     replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum, placementWaitMs: config.placementWaitMs,
     requestTimeoutMs: config.requestTimeoutMs, capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
-    placementChunksMax: config.placementChunksMax,
+    placementChunksMax: config.placementChunksMax, gcSchedule: (n) => repair.gcSchedule(n),
     loginThrottle, registrationGate: gate, registerLimit: createRateLimit(now, config.registerLimit, 10 * 60_000),
     // the daemon refused to start already if the secret is not allowed: what is left are warnings
     warnings: checkClusterSecret(config),

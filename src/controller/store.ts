@@ -133,7 +133,9 @@ function prepare(db: Db) {
     delInode: db.prepare('DELETE FROM inodes WHERE key = ?'),
     bumpLinkRows: db.prepare('UPDATE inodes SET link_rows = link_rows + ? WHERE key = ?'),
     inoOfNumber: db.prepare<[string, number], { ino: string }>('SELECT ino FROM inodes WHERE owner = ? AND num = ? ORDER BY ino LIMIT 1'),
-    inodeCount: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM inodes WHERE owner = ?'),
+    // the root and every inode a live link names (removed files wait for tombstone collection but are not counted)
+    inodeCount: db.prepare<[string, string], { n: number }>(`SELECT COUNT(*) AS n FROM inodes i WHERE i.owner = ? AND (i.ino = ?
+      OR EXISTS (SELECT 1 FROM links l WHERE l.owner = i.owner AND l.ino = i.ino AND l.parent IS NOT NULL))`),
     unnamedInodes: db.prepare<[string, number, number], { key: string; at: number }>(
       `SELECT key, hlc_ms AS at FROM inodes WHERE link_rows = 0 AND kind <> 'dir' AND ino <> ? AND hlc_ms <= ? ORDER BY key LIMIT ?`),
     unlinkedLinks: db.prepare<[number, number], { key: string; at: number }>(
@@ -668,7 +670,7 @@ function viewMethods(s: Stmts, links: ReturnType<typeof linkIndex>, parse: (row:
         .map((k) => parse(s.getRecord.get(k)) as InodeRecord);
     },
     tagCounts: (owner: string) => s.tagCounts.all(owner),
-    inodeCount: (owner: string): number => s.inodeCount.get(owner)!.n,
+    inodeCount: (owner: string): number => s.inodeCount.get(owner, ROOT_INO)!.n,
   };
 }
 

@@ -65,4 +65,36 @@ export class GcTracker {
   held(): number {
     return this.heldUntilMs.size;
   }
+
+  /** When the longest-waiting chunk was first seen unreferenced (its grace ends GC_GRACE later); undefined when none waits. */
+  earliestFirstSeenMs(): number | undefined {
+    let min: number | undefined;
+    for (const ms of this.firstSeenMs.values()) if (min === undefined || ms < min) min = ms;
+    return min;
+  }
+}
+
+export interface NextCollectionInput {
+  /** GcTracker.earliestFirstSeenMs(); undefined: no chunk waits yet */
+  earliestFirstSeenMs: number | undefined;
+  /** unreferenced chunks known now (a chunk not yet observed starts its grace at the next cycle) */
+  garbageChunks: number;
+  graceMs: number;
+  /** when the next periodic repair cycle runs */
+  nextCycleMs: number;
+  /** REPAIR_INTERVAL */
+  intervalMs: number;
+}
+
+/**
+ * When garbage is next deleted (pure): the first periodic cycle at or after the earliest end of a
+ * grace period. Chunks not yet observed start their grace at the next cycle. Undefined: no garbage.
+ * A cycle triggered early (membership change) may collect sooner; a GC gate may postpone it.
+ */
+export function nextCollectionMs(i: NextCollectionInput): number | undefined {
+  const dueMs = i.earliestFirstSeenMs !== undefined ? i.earliestFirstSeenMs + i.graceMs
+    : i.garbageChunks > 0 ? i.nextCycleMs + i.graceMs : undefined;
+  if (dueMs === undefined) return undefined;
+  if (dueMs <= i.nextCycleMs || i.intervalMs <= 0) return Math.max(dueMs, i.nextCycleMs);
+  return i.nextCycleMs + Math.ceil((dueMs - i.nextCycleMs) / i.intervalMs) * i.intervalMs;
 }

@@ -15,7 +15,7 @@ import { clusterSigner } from '../../common/cluster-auth.js';
 import type { Signer } from '../../common/tokens.js';
 import type { Registry } from '../registry.js';
 import type { MetadataStore } from '../metadata-store.js';
-import { GcTracker } from './gc.js';
+import { GcTracker, nextCollectionMs } from './gc.js';
 import { myShare, planRepair, type ReplicateTask, type TrimTask } from './plan.js';
 
 export interface RepairOptions {
@@ -69,6 +69,8 @@ export interface RepairService {
   holdChunks(chunkIds: readonly string[], holdMs: number): void;
   /** Garbage bookkeeping: chunks waiting out GC_GRACE, chunks held for writes in progress. */
   gcState(): { waiting: number; held: number };
+  /** When this controller next deletes garbage (`garbageChunks`: unreferenced chunks known now), and why the last cycle postponed it. */
+  gcSchedule(garbageChunks: number): { graceMs: number; nextCollectionMs?: number; postponed?: string };
   /** Cumulative totals since start (read by /metrics: src/controller/metrics.ts registerRepairMetrics). */
   stats(): RepairTotals;
   /** The last finished cycle and when it finished (ms), or undefined before the first (the status page). */
@@ -95,6 +97,8 @@ export function createRepairService(deps: RepairDeps): RepairService {
   let pollTimer: NodeJS.Timeout | undefined;
   let lastSignature = '';
   let last: { atMs: number; result: CycleResult } | undefined;
+  let startedMs: number | undefined;
+  let lastPostponed: string | undefined;
   const totals: RepairTotals = { cycles: 0, replicated: 0, replicateFailed: 0, trimmed: 0, garbageDeleted: 0 };
 
   const auth = clusterSigner(deps.signer, 'controller', deps.nodeId, deps.now);
@@ -196,6 +200,7 @@ export function createRepairService(deps: RepairDeps): RepairService {
     await queue.onIdle();
     for (const t of plan.trim) void queue.add(() => trim(t, r));
     await collectGarbage(byId, queue, r);
+    lastPostponed = r.gcPostponed;
     await queue.onIdle();
     r.durationMs = Math.round(performance.now() - started);
     totals.cycles += 1;
@@ -227,11 +232,19 @@ export function createRepairService(deps: RepairDeps): RepairService {
     runCycle,
     holdChunks: (chunkIds, holdMs) => gc.hold(chunkIds, deps.now() + holdMs),
     gcState: () => ({ waiting: gc.size(), held: gc.held() }),
+    gcSchedule(garbageChunks) {
+      const nowMs = deps.now();
+      const base = startedMs ?? nowMs;
+      const nextCycleMs = base + (Math.floor(Math.max(0, nowMs - base) / o.repairIntervalMs) + 1) * o.repairIntervalMs;
+      const next = nextCollectionMs({ earliestFirstSeenMs: gc.earliestFirstSeenMs(), garbageChunks, graceMs: o.gcGraceMs, nextCycleMs, intervalMs: o.repairIntervalMs });
+      return { graceMs: o.gcGraceMs, ...(next !== undefined ? { nextCollectionMs: next } : {}), ...(lastPostponed ? { postponed: lastPostponed } : {}) };
+    },
     stats: () => ({ ...totals }),
     lastCycle: () => (last ? { atMs: last.atMs, result: { ...last.result } } : undefined),
     start() {
       log.info({ intervalMs: o.repairIntervalMs, factor: o.replicationFactor, gcGraceMs: o.gcGraceMs, concurrency, maxTasks }, 'Repair service started');
       lastSignature = signature(deps.registry.list());
+      startedMs = deps.now();
       intervalTimer = setInterval(safeCycle, o.repairIntervalMs);
       intervalTimer.unref();
       pollTimer = setInterval(() => {

@@ -56,7 +56,7 @@ test('full inventory first, then deltas; answers teach new controllers; needInve
     c1.answer.controllers = [c1.url, c2.url];
     await hb.tick();
     assert.equal(c1.beats[0], {
-      id: 'cs-1', url: 'http://127.0.1.5:9000', capacityBytes: 1_000_000, freeBytes: 999_900, chunkCount: 1, full: false, inventory: [a.id],
+      id: 'cs-1', url: 'http://127.0.1.5:9000', capacityBytes: 1_000_000, freeBytes: 999_900, chunkCount: 1, full: false, usedBytes: 100, inventory: [a.id],
     });
     assert.equal(hb.controllers(), [c1.url, c2.url]);
     await store.put(b.id, Readable.from([b.data]));
@@ -77,6 +77,48 @@ test('full inventory first, then deltas; answers teach new controllers; needInve
     await hb.stop();
     await c1.app.close();
     await c2.app.close();
+  }
+});
+
+test('heartbeats carry the disk report; a controller whose closed schema refuses it (INVALID) gets plain heartbeats', async () => {
+  const modern = await fakeController();
+  const old = Fastify();
+  const oldBeats: HeartbeatRequest[] = [];
+  old.post('/internal/heartbeat', async (req, reply) => {
+    const body = req.body as HeartbeatRequest;
+    if ('disk' in body || 'usedBytes' in body) return reply.code(400).send({ code: 'INVALID', message: 'body must NOT have additional properties' });
+    oldBeats.push(body);
+    return { controllers: [], needInventory: false };
+  });
+  await old.listen({ host: '127.0.0.1', port: 0 });
+  const oldUrl = `http://127.0.0.1:${(old.server.address() as { port: number }).port}`;
+  const store = createMemoryStore({ quotaBytes: 0, minFreeBytes: 0 });
+  const disk = { id: '0123456789abcdef', totalBytes: 10_000, availBytes: 4_000 };
+  let diskFails = false;
+  const hb = createHeartbeat({
+    options: options([modern.url, oldUrl]), store, signer, nodeId: 'cs-1', url: () => 'http://127.0.1.5:9000',
+    logger: silentLogger(), now: Date.now, shutdown: new AbortController().signal,
+    diskReport: async () => {
+      if (diskFails) throw new Error('EACCES');
+      return disk;
+    },
+  });
+  try {
+    await hb.tick();
+    assert.equal(modern.beats[0]!.disk, disk);
+    assert.is(modern.beats[0]!.usedBytes, 0);
+    assert.is(oldBeats.length, 0);
+    await hb.tick();
+    assert.is(oldBeats.length, 1, 'the old controller gets a heartbeat without the new fields');
+    assert.is(oldBeats[0]!.inventory?.length, 0);
+    diskFails = true;
+    await hb.tick();
+    assert.is(modern.beats[2]!.disk, undefined, 'no stale disk report when it cannot be read');
+    assert.is(modern.beats[2]!.usedBytes, 0);
+  } finally {
+    await hb.stop();
+    await modern.app.close();
+    await old.close();
   }
 });
 
