@@ -66,6 +66,7 @@ CREATE INDEX IF NOT EXISTS links_by_shown ON links(owner, parent, shown);
 CREATE INDEX IF NOT EXISTS links_by_name ON links(owner, parent, name);
 CREATE INDEX IF NOT EXISTS links_by_ino ON links(owner, ino);
 CREATE INDEX IF NOT EXISTS links_dirs ON links(owner) WHERE dir = 1;
+CREATE INDEX IF NOT EXISTS links_subdirs ON links(owner, parent) WHERE dir = 1;
 CREATE INDEX IF NOT EXISTS links_unlinked ON links(deleted_ms) WHERE deleted_ms IS NOT NULL;
 CREATE TABLE IF NOT EXISTS inodes (key TEXT PRIMARY KEY, owner TEXT NOT NULL, ino TEXT NOT NULL, num INTEGER NOT NULL,
   kind TEXT NOT NULL, hlc_ms INTEGER NOT NULL, link_rows INTEGER NOT NULL);
@@ -439,20 +440,33 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   /** origin → highest seq of a removed update-log row: the digest's lower bound */
   let floors = loadFloors();
   const links = linkIndex(s);
-  const runTx = db.transaction((fn: () => unknown) => fn());
+  /** the clock (seq, HLC) moved since it was last written: written once, at the end of the outermost transaction */
+  let clockDirty = false;
+  let depth = 0;
+  const runTx = db.transaction((fn: () => unknown) => {
+    const out = fn();
+    if (depth === 1 && clockDirty) {
+      s.setMeta.run('seq', String(seq));
+      s.setMeta.run('hlc', JSON.stringify(hlc));
+      clockDirty = false;
+    }
+    return out;
+  });
   const tx = <T>(fn: () => T): T => {
+    depth += 1;
     try {
       return runTx(fn) as T;
     } catch (err) {
       links.states.clear();
       floors = loadFloors();
       throw err;
+    } finally {
+      depth -= 1;
     }
   };
   const parse = (row: { record: string } | undefined): MetaRecord | undefined => (row ? (JSON.parse(row.record) as MetaRecord) : undefined);
   const saveClock = (): void => {
-    s.setMeta.run('seq', String(seq));
-    s.setMeta.run('hlc', JSON.stringify(hlc));
+    clockDirty = true;
   };
 
   function dropLogRows(key: string): void {
@@ -509,7 +523,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     noteOwnSeq(peerSeq) {
       if (!Number.isSafeInteger(peerSeq) || peerSeq <= seq) return;
       seq = peerSeq;
-      saveClock();
+      tx(saveClock);
     },
     applyLocal: (record, writeSeq) => tx(() => {
       persist(record, parse(s.getRecord.get(record.key)));
