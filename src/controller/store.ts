@@ -54,6 +54,9 @@ export interface SqliteMetadataStore extends MetadataStore {
   readonly migration: MigrationReport | undefined;
 }
 
+/** How many parsed records the store keeps at hand (buildStore `recent`). */
+const RECENT_RECORDS_MAX = 4096;
+
 /** node_meta `schema`: 2 = the inode namespace. */
 export const SCHEMA_VERSION = '2';
 
@@ -458,6 +461,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       return runTx(fn) as T;
     } catch (err) {
       links.states.clear();
+      recent.clear();
       floors = loadFloors();
       throw err;
     } finally {
@@ -465,6 +469,24 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     }
   };
   const parse = (row: { record: string } | undefined): MetaRecord | undefined => (row ? (JSON.parse(row.record) as MetaRecord) : undefined);
+  /**
+   * The records read or written last, parsed (write-through: every record write goes through
+   * persist; a rollback empties it). One unlink reads the directory, the link and the inode
+   * several times; the shared objects are never modified (ops.ts builds new versions).
+   */
+  const recent = new Map<string, MetaRecord>();
+  const remember = (r: MetaRecord): void => {
+    recent.delete(r.key);
+    recent.set(r.key, r);
+    if (recent.size > RECENT_RECORDS_MAX) recent.delete(recent.keys().next().value as string);
+  };
+  const read = (key: string): MetaRecord | undefined => {
+    const hit = recent.get(key);
+    if (hit) return hit;
+    const r = parse(s.getRecord.get(key));
+    if (r) remember(r);
+    return r;
+  };
   const saveClock = (): void => {
     clockDirty = true;
   };
@@ -490,13 +512,14 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     const k = parseKey(next.key);
     const owner = k.type === 'user' ? null : k.owner;
     s.putRecord.run(next.key, next.type, owner, bucketOf(next.key), JSON.stringify(next));
+    remember(next);
     if (k.type === 'inode') indexInode(next.key, next.type === 'inode' ? next : undefined, prev);
     else if (k.type === 'link') links.indexLink(next.key, k.owner, next.type === 'link' ? next : undefined);
     if (next.type === 'dead' && prev?.type !== 'dead') dropLogRows(next.key);
   }
 
   function arrive(incoming: MetaRecord, logged?: Update): RemoteApplyResult {
-    const current = parse(s.getRecord.get(incoming.key));
+    const current = read(incoming.key);
     hlc = receive(hlc, incoming.hlc, opts.now());
     seq = Math.max(seq, incoming.vv[opts.nodeId] ?? 0); // our own writes coming back after a lost database
     if (logged && logged.origin === opts.nodeId && logged.seq > seq) seq = logged.seq;
@@ -526,7 +549,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       tx(saveClock);
     },
     applyLocal: (record, writeSeq) => tx(() => {
-      persist(record, parse(s.getRecord.get(record.key)));
+      persist(record, read(record.key));
       putLog(opts.nodeId, writeSeq, record);
       if (writeSeq > seq) seq = writeSeq;
       saveClock();
@@ -541,7 +564,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       const rows = [...buckets].flatMap((b) => s.bucketRecords.all(b));
       return rows.sort((a, b) => compareBytes(a.key, b.key)).map((row) => JSON.parse(row.record) as MetaRecord);
     },
-    getRecord: (key) => parse(s.getRecord.get(key)),
+    getRecord: read,
     digest() {
       const out: Digest = { ...floors };
       for (const row of s.digest.all()) out[row.origin] = Math.max(row.seq, floors[row.origin] ?? 0);
@@ -558,13 +581,13 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       return out;
     },
     transaction: tx,
-    ...viewMethods(s, links, parse),
+    ...viewMethods(s, links, read),
     ...chunkMethods(db, tx),
     tombstones: (deletedBeforeMs, limit) => tombstoneCandidates(s, deletedBeforeMs, limit),
     collectTombstones: (keys) => tx(() => {
       let n = 0;
       for (const key of keys) {
-        const r = parse(s.getRecord.get(key));
+        const r = read(key);
         if (!r || !stillCollectable(s, r)) continue;
         persist(deathOf(r), r);
         n += 1;
@@ -617,15 +640,15 @@ function tombstoneCandidates(s: Stmts, deletedBeforeMs: number, limit: number): 
   });
 }
 
-function viewMethods(s: Stmts, links: ReturnType<typeof linkIndex>, parse: (row: { record: string } | undefined) => MetaRecord | undefined) {
+function viewMethods(s: Stmts, links: ReturnType<typeof linkIndex>, read: (key: string) => MetaRecord | undefined) {
   const entry = (r: EntryRow): DirEntry => ({ linkId: r.link_id, parent: r.parent!, name: r.shown!, ino: r.ino, dir: r.dir === 1 });
   return {
     getInode(owner: string, ino: string): InodeRecord | undefined {
-      const r = parse(s.getRecord.get(inodeKey(owner, ino)));
+      const r = read(inodeKey(owner, ino));
       return r?.type === 'inode' ? r : undefined;
     },
     getLink(owner: string, linkId: string): LinkRecord | undefined {
-      const r = parse(s.getRecord.get(linkKey(owner, linkId)));
+      const r = read(linkKey(owner, linkId));
       return r?.type === 'link' ? r : undefined;
     },
     lookup(owner: string, parent: string, name: string): DirEntry | undefined {
@@ -650,7 +673,7 @@ function viewMethods(s: Stmts, links: ReturnType<typeof linkIndex>, parse: (row:
       const hits = new Map<string, number>();
       for (const t of want) for (const { key: r } of s.tagKeys.all(owner, t)) hits.set(r, (hits.get(r) ?? 0) + 1);
       return [...hits].filter(([, n]) => n === want.length).map(([k]) => k).sort(compareBytes)
-        .map((k) => parse(s.getRecord.get(k)) as InodeRecord);
+        .map((k) => read(k) as InodeRecord);
     },
     tagCounts: (owner: string) => s.tagCounts.all(owner),
     inodeCount: (owner: string): number => s.inodeCount.get(owner)!.n,
