@@ -103,6 +103,7 @@ function prepare(db: Db) {
     getMeta: db.prepare<[string], { v: string }>('SELECT v FROM node_meta WHERE k = ?'),
     setMeta: db.prepare('INSERT INTO node_meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
     getRecord: db.prepare<[string], { record: string }>('SELECT record FROM records WHERE key = ?'),
+    updateRecord: db.prepare('UPDATE records SET type = ?, owner = ?, record = ? WHERE key = ?'),
     putRecord: db.prepare(`INSERT INTO records (key, type, owner, bucket, record) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(key) DO UPDATE SET type = excluded.type, owner = excluded.owner, record = excluded.record`),
     allRecords: db.prepare<[], { record: string }>('SELECT record FROM records ORDER BY key'),
@@ -511,7 +512,9 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     if (prev?.type === 'dead' && next.type !== 'dead') throw new RedCloudError('INTERNAL', `write to collected record ${next.key}`);
     const k = parseKey(next.key);
     const owner = k.type === 'user' ? null : k.owner;
-    s.putRecord.run(next.key, next.type, owner, bucketOf(next.key), JSON.stringify(next));
+    // a stored record keeps its bucket (a hash of the key): only a new key computes it
+    const json = JSON.stringify(next);
+    if (!prev || s.updateRecord.run(next.type, owner, json, next.key).changes === 0) s.putRecord.run(next.key, next.type, owner, bucketOf(next.key), json);
     remember(next);
     if (k.type === 'inode') indexInode(next.key, next.type === 'inode' ? next : undefined, prev);
     else if (k.type === 'link') links.indexLink(next.key, k.owner, next.type === 'link' ? next : undefined);
