@@ -9,7 +9,9 @@
  * a remount with --disk-cache-size 0, shows random reads that must fetch from the chunkservers.
  * For each phase on the mount it also prints the CPU seconds of the mount, the chunkservers and
  * the controller (/proc/<pid>/stat), which say what limits each figure. Not part of `npm test`.
- * Needs root for drop_caches (skipped with a note otherwise).
+ * Needs root for drop_caches (skipped with a note otherwise). BENCH_FUSE_NET (default 127.0.18)
+ * is the /24 of the cluster; BENCH_FUSE_ONLY=small runs only the small-file phase (create, stat,
+ * `ls -l`, unlink), e.g. to compare unlink rates of two builds.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,8 @@ const randomReads = Number(process.env.BENCH_FUSE_RANDOM_READS ?? 2000);
 const smallFiles = Number(process.env.BENCH_FUSE_FILES ?? 2000);
 const mountArgs = (process.env.BENCH_FUSE_MOUNT_ARGS ?? '').split(/\s+/).filter(Boolean);
 const mvFiles = Number(process.env.BENCH_FUSE_MV_FILES ?? 10_000);
+const net = process.env.BENCH_FUSE_NET ?? '127.0.18';
+const onlySmall = process.env.BENCH_FUSE_ONLY === 'small';
 
 const PY_RANDOM = `
 import os,random,sys,time
@@ -109,14 +113,19 @@ function measureDir(dir: string, src: string, procs?: Processes): { figures: Fig
     if (procs && before) cpu.push(`  ${name.padEnd(44)} ${cpuUse(procs).map((v, i) => (v - before[i]!).toFixed(1).padStart(6)).join(' /')}`);
     return out;
   };
+  const small = (): number[] => phase(`${smallFiles} small files: create, stat, ls -l, delete`, () =>
+    run('python3', ['-c', PY_META, join(dir, 'small'), String(smallFiles)]).out.trim().split(' ').map(Number));
+  if (onlySmall) {
+    const [c, s, ls, d] = small();
+    return { figures: { createOps: smallFiles / c!, statOps: smallFiles / s!, lsLongOps: smallFiles / ls!, deleteOps: smallFiles / d! } as Figures, cpu };
+  }
   const target = join(dir, 'seq.bin');
   const w = phase(`sequential write of ${(sizeBytes / 2 ** 20).toFixed(0)} MiB`, () => run('dd', [`if=${src}`, `of=${target}`, 'bs=1M', 'conv=fsync', 'status=none']));
   dropCaches();
   const r = phase(`cold sequential read of ${(sizeBytes / 2 ** 20).toFixed(0)} MiB`, () => run('dd', [`if=${target}`, 'of=/dev/null', 'bs=1M', 'status=none']));
   dropCaches();
   const rnd = phase(`${randomReads} random 4 KiB reads`, () => Number(run('python3', ['-c', PY_RANDOM, target, String(randomReads)]).out.trim()));
-  const [c, s, ls, d] = phase(`${smallFiles} small files: create, stat, ls -l, delete`, () =>
-    run('python3', ['-c', PY_META, join(dir, 'small'), String(smallFiles)]).out.trim().split(' ').map(Number));
+  const [c, s, ls, d] = small();
   const [mvOne, mvDir] = phase(`mv of one file, then of a ${mvFiles}-file directory`, () =>
     run('python3', ['-c', PY_MV, join(dir, 'mv'), String(mvFiles)]).out.trim().split(' ').map(Number));
   return {
@@ -133,12 +142,12 @@ const TARGETS: Partial<Record<keyof Figures, number>> = { writeMBs: 0.25, readMB
 
 async function main(): Promise<void> {
   const fc = await startFuseCluster({
-    label: 'bench-fuse', net: '127.0.18', controllers: 1, chunkservers: 3,
+    label: 'bench-fuse', net, controllers: 1, chunkservers: 3,
     controllerEnv: { REPLICATION_FACTOR: '3' }, mountArgs,
   });
   try {
     const src = join(fc.work, 'src.bin');
-    run('dd', ['if=/dev/urandom', `of=${src}`, 'bs=1M', `count=${Math.ceil(sizeBytes / (1024 * 1024))}`, 'iflag=fullblock', 'status=none']);
+    if (!onlySmall) run('dd', ['if=/dev/urandom', `of=${src}`, 'bs=1M', `count=${Math.ceil(sizeBytes / (1024 * 1024))}`, 'iflag=fullblock', 'status=none']);
     const local = join(fc.work, 'local');
     mkdirSync(local);
     if (!dropCaches()) process.stdout.write('note: cannot drop the page cache (not root?): read figures include cached data\n');
@@ -146,7 +155,7 @@ async function main(): Promise<void> {
     const l = measureDir(local, src).figures;
     const procs = { mount: fc.mount.proc.pid!, chunkservers: fc.tc.chunkservers.map((n) => n.pid!), controller: fc.tc.controllers[0]!.pid! };
     const { figures: m, cpu } = measureDir(fc.mnt, src, procs);
-    const rows = (Object.keys(l) as (keyof Figures)[]).map((k) => {
+    const rows = (Object.keys(l) as (keyof Figures)[]).filter((k) => m[k] !== undefined).map((k) => {
       if (k === 'mvOneS' || k === 'mvDirS') return `${k.padEnd(11)} local ${l[k].toFixed(4).padStart(10)}  mount ${m[k].toFixed(4).padStart(10)}  seconds`;
       const ratio = m[k] / l[k];
       const target = TARGETS[k];
@@ -154,6 +163,7 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`${rows.join('\n')}\n`);
     process.stdout.write(`CPU seconds of each phase on the mount (mount / ${procs.chunkservers.length} chunkservers / controller), on ${availableParallelism()} cores:\n${cpu.join('\n')}\n`);
+    if (onlySmall) return;
     // random reads with no disk cache: every first touch of a chunk fetches it from a chunkserver
     await fc.remount([...mountArgs, '--disk-cache-size', '0']);
     dropCaches();

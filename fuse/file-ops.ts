@@ -141,6 +141,7 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
       const entry = await createOnController(path, m, owner, signal);
       const s = await acquireStaged(path, { create: { mode: m, owner, entry } }, signal);
       meta.forget(path);
+      if (entry?.ino !== undefined) ctx.noXattrs.set(String(entry.ino), true);
       if (entry) {
         // the listing learns the entry (the lookups of the next new names in a create loop stay local)
         meta.putInListing(entry);

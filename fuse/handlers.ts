@@ -81,6 +81,12 @@ export interface HandlerContext {
   stagedStat(s: StagedFile, path: string): FuseStat;
   /** the staged file readers of `path` share (open for writing, maybe under another name), unless unlinked */
   liveStaged(path: string, ino: number | undefined): Promise<StagedFile | undefined>;
+  /**
+   * Inode numbers of files this mount just created, which have no extended attributes yet (for
+   * the attribute TTL; any setxattr or removexattr here empties it): the kernel asks for
+   * security.capability before every write, and the answer is ENODATA without a round trip.
+   */
+  noXattrs: TtlCache<true>;
 }
 
 /** Attribute-cache misses in one directory within the TTL after which its listing is fetched instead. */
@@ -98,6 +104,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
   const meta = new MetadataCache(options.attrTtlMs, nowMs);
   const statMisses = new TtlCache<number>(options.attrTtlMs, nowMs);
   const listedForStat = new TtlCache<boolean>(options.attrTtlMs, nowMs);
+  const noXattrs = new TtlCache<true>(options.attrTtlMs, nowMs);
   const inos = new FallbackInos();
   const files = new OpenFiles();
 
@@ -206,7 +213,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
 
   let tagDir: TagDir | undefined;
   const ctx: HandlerContext = {
-    client, logger, meta, files, inos, nowMs, statEntry, stagedFor, commit, maybeDispose, changed, statOf, checkName, stagedStat, liveStaged,
+    client, logger, meta, files, inos, nowMs, statEntry, stagedFor, commit, maybeDispose, changed, statOf, checkName, stagedStat, liveStaged, noXattrs,
     tagsChanged: () => tagDir?.dropCaches(),
   };
   const fileOps = createFileOps(ctx, { cache, stagingDir, writeBehindChunks: options.writeBehindChunks ?? WRITE_BEHIND_DEFAULT });

@@ -24,6 +24,8 @@ export const XATTR_SIZE_MAX_BYTES = 64 * 1024;
 export const XATTR_CREATE = 1;
 export const XATTR_REPLACE = 2;
 const NAMESPACES = ['user.', 'trusted.', 'security.'];
+/** what the kernel asks before every write (file capabilities, cleared on write) */
+const CAPABILITY_XATTR = 'security.capability';
 
 /** Refuses a name Linux would refuse (ERANGE) or a namespace RedCloud does not keep (ENOTSUP). Pure. */
 export function checkXattrName(name: string): void {
@@ -76,6 +78,10 @@ export function xattrOps(ctx: HandlerContext) {
         if (tags.length === 0) throw fuseErrors.noData(`No tags on ${path}`);
         return Buffer.from(tags.join(','), 'utf8');
       }
+      if (name === CAPABILITY_XATTR) {
+        const ino = ctx.meta.attr(path)?.ino ?? (await ctx.stagedFor(path))?.ino;
+        if (ino !== undefined && ctx.noXattrs.get(String(ino))) throw fuseErrors.noData(`No attribute ${name}`);
+      }
       try {
         return await client.getXattr(path, name, { signal });
       } catch (err) {
@@ -101,6 +107,7 @@ export function xattrOps(ctx: HandlerContext) {
       if (value.length > XATTR_SIZE_MAX_BYTES) throw new FuseErrnoError('E2BIG', `Attribute value of ${value.length} bytes`);
       const flag = xattrFlag(flags);
       if (isTagsXattr(name)) return setTags(path, value, flag, signal);
+      ctx.noXattrs.clear();
       try {
         await client.setXattr(path, name, value, { signal, ...(flag ? { flag } : {}) });
       } catch (err) {
@@ -119,6 +126,7 @@ export function xattrOps(ctx: HandlerContext) {
         await client.tag(path, { remove: tags }, { signal });
         ctx.tagsChanged();
       } else {
+        ctx.noXattrs.clear();
         try {
           await client.removeXattr(path, name, { signal });
         } catch (err) {

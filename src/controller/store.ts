@@ -55,6 +55,9 @@ export interface SqliteMetadataStore extends MetadataStore {
   readonly migration: MigrationReport | undefined;
 }
 
+/** How many parsed records the store keeps at hand (buildStore `recent`). */
+const RECENT_RECORDS_MAX = 4096;
+
 /** node_meta `schema`: 2 = the inode namespace. */
 export const SCHEMA_VERSION = '2';
 
@@ -68,6 +71,7 @@ CREATE INDEX IF NOT EXISTS links_by_shown ON links(owner, parent, shown);
 CREATE INDEX IF NOT EXISTS links_by_name ON links(owner, parent, name);
 CREATE INDEX IF NOT EXISTS links_by_ino ON links(owner, ino);
 CREATE INDEX IF NOT EXISTS links_dirs ON links(owner) WHERE dir = 1;
+CREATE INDEX IF NOT EXISTS links_subdirs ON links(owner, parent) WHERE dir = 1;
 CREATE INDEX IF NOT EXISTS links_unlinked ON links(deleted_ms) WHERE deleted_ms IS NOT NULL;
 CREATE TABLE IF NOT EXISTS inodes (key TEXT PRIMARY KEY, owner TEXT NOT NULL, ino TEXT NOT NULL, num INTEGER NOT NULL,
   kind TEXT NOT NULL, hlc_ms INTEGER NOT NULL, link_rows INTEGER NOT NULL);
@@ -101,6 +105,7 @@ function prepare(db: Db) {
     getMeta: db.prepare<[string], { v: string }>('SELECT v FROM node_meta WHERE k = ?'),
     setMeta: db.prepare('INSERT INTO node_meta (k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v'),
     getRecord: db.prepare<[string], { record: string }>('SELECT record FROM records WHERE key = ?'),
+    updateRecord: db.prepare('UPDATE records SET type = ?, owner = ?, record = ? WHERE key = ?'),
     putRecord: db.prepare(`INSERT INTO records (key, type, owner, bucket, record) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(key) DO UPDATE SET type = excluded.type, owner = excluded.owner, record = excluded.record`),
     allRecords: db.prepare<[], { record: string }>('SELECT record FROM records ORDER BY key'),
@@ -462,22 +467,54 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   const loadBuckets = (): BucketHashes => new BucketHashes(new Map(s.bucketTerms.all().map((row) => [row.bucket, row.term])));
   let buckets = loadBuckets();
   const links = linkIndex(s);
-  const runTx = db.transaction((fn: () => unknown) => fn());
+  /** the clock (seq, HLC) moved since it was last written: written once, at the end of the outermost transaction */
+  let clockDirty = false;
+  let depth = 0;
+  const runTx = db.transaction((fn: () => unknown) => {
+    const out = fn();
+    if (depth === 1 && clockDirty) {
+      s.setMeta.run('seq', String(seq));
+      s.setMeta.run('hlc', JSON.stringify(hlc));
+      clockDirty = false;
+    }
+    return out;
+  });
   const tx = <T>(fn: () => T): T => {
+    depth += 1;
     try {
       return runTx(fn) as T;
     } catch (err) {
       links.states.clear();
+      recent.clear();
       floors = loadFloors();
       logMax = loadLogMax();
       buckets = loadBuckets();
       throw err;
+    } finally {
+      depth -= 1;
     }
   };
   const parse = (row: { record: string } | undefined): MetaRecord | undefined => (row ? (JSON.parse(row.record) as MetaRecord) : undefined);
+  /**
+   * The records read or written last, parsed (write-through: every record write goes through
+   * persist; a rollback empties it). One unlink reads the directory, the link and the inode
+   * several times; the shared objects are never modified (ops.ts builds new versions).
+   */
+  const recent = new Map<string, MetaRecord>();
+  const remember = (r: MetaRecord): void => {
+    recent.delete(r.key);
+    recent.set(r.key, r);
+    if (recent.size > RECENT_RECORDS_MAX) recent.delete(recent.keys().next().value as string);
+  };
+  const read = (key: string): MetaRecord | undefined => {
+    const hit = recent.get(key);
+    if (hit) return hit;
+    const r = parse(s.getRecord.get(key));
+    if (r) remember(r);
+    return r;
+  };
   const saveClock = (): void => {
-    s.setMeta.run('seq', String(seq));
-    s.setMeta.run('hlc', JSON.stringify(hlc));
+    clockDirty = true;
   };
 
   function dropLogRows(key: string): void {
@@ -501,7 +538,10 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     if (prev?.type === 'dead' && next.type !== 'dead') throw new RedCloudError('INTERNAL', `write to collected record ${next.key}`);
     const k = parseKey(next.key);
     const owner = k.type === 'user' ? null : k.owner;
-    s.putRecord.run(next.key, next.type, owner, bucketOf(next.key), JSON.stringify(next));
+    // a stored record keeps its bucket (a hash of the key): only a new key computes it
+    const json = JSON.stringify(next);
+    if (!prev || s.updateRecord.run(next.type, owner, json, next.key).changes === 0) s.putRecord.run(next.key, next.type, owner, bucketOf(next.key), json);
+    remember(next);
     const bucket = buckets.replace(prev, next);
     s.putBucketTerm.run(bucket, buckets.term(bucket));
     if (k.type === 'inode') indexInode(next.key, next.type === 'inode' ? next : undefined, prev);
@@ -510,7 +550,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   }
 
   function arrive(incoming: MetaRecord, logged?: Update): RemoteApplyResult {
-    const current = parse(s.getRecord.get(incoming.key));
+    const current = read(incoming.key);
     hlc = receive(hlc, incoming.hlc, opts.now());
     seq = Math.max(seq, incoming.vv[opts.nodeId] ?? 0); // our own writes coming back after a lost database
     if (logged && logged.origin === opts.nodeId && logged.seq > seq) seq = logged.seq;
@@ -542,10 +582,10 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     noteOwnSeq(peerSeq) {
       if (!Number.isSafeInteger(peerSeq) || peerSeq <= seq) return;
       seq = peerSeq;
-      saveClock();
+      tx(saveClock);
     },
     applyLocal: (record, writeSeq) => tx(() => {
-      persist(record, parse(s.getRecord.get(record.key)));
+      persist(record, read(record.key));
       putLog(opts.nodeId, writeSeq, record);
       if (writeSeq > seq) seq = writeSeq;
       saveClock();
@@ -558,7 +598,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       const rows = [...buckets].flatMap((b) => s.bucketRecords.all(b));
       return rows.sort((a, b) => compareBytes(a.key, b.key)).map((row) => JSON.parse(row.record) as MetaRecord);
     },
-    getRecord: (key) => parse(s.getRecord.get(key)),
+    getRecord: read,
     digest() {
       const out: Digest = { ...floors };
       for (const [origin, max] of logMax) out[origin] = Math.max(max, floors[origin] ?? 0);
@@ -575,13 +615,13 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       return out;
     },
     transaction: tx,
-    ...viewMethods(s, links, parse),
+    ...viewMethods(s, links, read),
     ...chunkMethods(db, tx),
     tombstones: (deletedBeforeMs, limit) => tombstoneCandidates(s, deletedBeforeMs, limit),
     collectTombstones: (keys) => tx(() => {
       let n = 0;
       for (const key of keys) {
-        const r = parse(s.getRecord.get(key));
+        const r = read(key);
         if (!r || !stillCollectable(s, r)) continue;
         persist(deathOf(r), r);
         n += 1;
@@ -634,15 +674,15 @@ function tombstoneCandidates(s: Stmts, deletedBeforeMs: number, limit: number): 
   });
 }
 
-function viewMethods(s: Stmts, links: ReturnType<typeof linkIndex>, parse: (row: { record: string } | undefined) => MetaRecord | undefined) {
+function viewMethods(s: Stmts, links: ReturnType<typeof linkIndex>, read: (key: string) => MetaRecord | undefined) {
   const entry = (r: EntryRow): DirEntry => ({ linkId: r.link_id, parent: r.parent!, name: r.shown!, ino: r.ino, dir: r.dir === 1 });
   return {
     getInode(owner: string, ino: string): InodeRecord | undefined {
-      const r = parse(s.getRecord.get(inodeKey(owner, ino)));
+      const r = read(inodeKey(owner, ino));
       return r?.type === 'inode' ? r : undefined;
     },
     getLink(owner: string, linkId: string): LinkRecord | undefined {
-      const r = parse(s.getRecord.get(linkKey(owner, linkId)));
+      const r = read(linkKey(owner, linkId));
       return r?.type === 'link' ? r : undefined;
     },
     lookup(owner: string, parent: string, name: string): DirEntry | undefined {
@@ -667,7 +707,7 @@ function viewMethods(s: Stmts, links: ReturnType<typeof linkIndex>, parse: (row:
       const hits = new Map<string, number>();
       for (const t of want) for (const { key: r } of s.tagKeys.all(owner, t)) hits.set(r, (hits.get(r) ?? 0) + 1);
       return [...hits].filter(([, n]) => n === want.length).map(([k]) => k).sort(compareBytes)
-        .map((k) => parse(s.getRecord.get(k)) as InodeRecord);
+        .map((k) => read(k) as InodeRecord);
     },
     tagCounts: (owner: string) => s.tagCounts.all(owner),
     inodeCount: (owner: string): number => s.inodeCount.get(owner, ROOT_INO)!.n,

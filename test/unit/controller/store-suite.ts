@@ -424,6 +424,8 @@ export function storeSuite(name: string, open: OpenStore): void {
     assert.equal(names(st, d.ino), []);
     assert.equal(st.digest(), digest);
     assert.is(st.pathOf('u', st.lookup('u', ROOT_INO, 'd')!), '/d');
+    // records read back as before too (a store keeping parsed records must drop the rolled-back ones)
+    assert.equal(st.getLink('u', d.link)!.moves.map((m) => m.name), ['d']);
     // an inner failure caught by the outer transaction keeps the outer's writes
     st.transaction(() => {
       fs.create(d.ino, 'kept');
@@ -431,6 +433,7 @@ export function storeSuite(name: string, open: OpenStore): void {
     });
     assert.equal(names(st, ROOT_INO), ['d']);
     assert.equal(names(st, d.ino), ['kept']);
+    assert.equal(st.getLink('u', d.link)!.moves.map((m) => m.name), ['d']);
     st.close();
   });
 

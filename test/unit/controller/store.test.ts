@@ -53,6 +53,22 @@ test('records, view, clock, floors and locations survive a reopen; the node id i
   assert.throws(() => openStore({ path, nodeId: 'b', now: () => 10 }), /belongs to node a/);
 }));
 
+test('the clock of writes inside one transaction is stored with them', () => withDir((dir) => {
+  const path = join(dir, 'redcloud.db');
+  const s = openStore({ path, nodeId: 'a', now: () => 5000 });
+  const fs = fsOf(s);
+  fs.root();
+  s.transaction(() => { fs.mkdir(ROOT_INO, 'd'); fs.create(ROOT_INO, 'f'); });
+  s.close();
+  const again = openStore({ path, nodeId: 'a', now: () => 10 });
+  assert.is(again.nextStamp().seq, 6);
+  again.noteOwnSeq(40); // a peer saw our writes up to 40 (a lost database): stored at once
+  again.close();
+  const third = openStore({ path, nodeId: 'a', now: () => 10 });
+  assert.is(third.nextStamp().seq, 41);
+  third.close();
+}));
+
 // ---- migration of a database written by the path-keyed version ----
 
 /** The schema of the path-keyed store (main before the inode namespace), verbatim. */

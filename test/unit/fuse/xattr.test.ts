@@ -123,6 +123,28 @@ test('user.xdg.tags (freedesktop) is the same list: setting either sets the tags
   assert.is(r.client.calls.setXattr ?? 0, 0, 'neither is stored as a plain attribute');
 }));
 
+test('security.capability of a file just created here is ENODATA without asking; once an attribute is set it is asked again', () => withRig({}, async (r) => {
+  const [res, fd] = await call(r.ops.create, '/new', 0o100644) as [number, number];
+  assert.is(res, 0);
+  const asked = r.client.calls.getXattr ?? 0;
+  assert.equal(await get(r, '/new', 'security.capability'), [ENODATA]);
+  assert.equal(await call(r.ops.write, '/new', fd, Buffer.from('x'), 1, 0), [1]);
+  assert.equal(await get(r, '/new', 'security.capability'), [ENODATA]);
+  assert.is(r.client.calls.getXattr ?? 0, asked, 'answered by the mount');
+  assert.equal(await get(r, '/new', 'user.other'), [ENODATA]);
+  assert.is(r.client.calls.getXattr, asked + 1, 'other names still go to the controller');
+  assert.equal(await call(r.ops.release, '/new', fd), [0]);
+  assert.equal(await set(r, '/new', 'security.capability', 'cap'), [0]);
+  const [n, data] = await get(r, '/new', 'security.capability');
+  assert.is(n, 3);
+  assert.is(data!.toString(), 'cap');
+  // a file that was not created by this mount is always asked
+  r.client.putFile('/old', Buffer.from('x'));
+  const before = r.client.calls.getXattr;
+  assert.equal(await get(r, '/old', 'security.capability'), [ENODATA]);
+  assert.is(r.client.calls.getXattr, before + 1);
+}));
+
 test('a controller without the xattr routes: an existing file has only its tags', () => withRig({ legacy: true }, async (r) => {
   r.client.putFile('/f', Buffer.from('x'));
   assert.equal(await get(r, '/f', 'user.a'), [ENODATA], 'not ENOENT: the file is there');
