@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: builds what is missing, clears what earlier runs left behind, then runs the unit
 # tests, the cluster tests, (if present) the FUSE tests and the Docker quick start (skipped, with a
-# one-line reason, where no Docker engine can run). Ends with "N passed, N failed" and a
+# one-line reason, where no Docker engine can run). Ends with the names of what failed (the tail
+# is what a CI view shows) and "N passed, N failed, N skipped", and a
 # non-zero exit if anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ passed=0
 failed=0
 skipped=0
 status=0
+failures="$(mktemp)"
 
 # run_suite NAME DIR: runs every *.test.js under DIR with uvu and adds up its counts.
 run_suite() {
@@ -31,6 +33,9 @@ run_suite() {
   total="$(printf '%s\n' "$clean" | awk '/Total:/ {s+=$2} END {print s+0}')"
   pass="$(printf '%s\n' "$clean" | awk '/Passed:/ {s+=$2} END {print s+0}')"
   skip="$(printf '%s\n' "$clean" | awk '/Skipped:/ {s+=$2} END {print s+0}')"
+  # the names of what failed, repeated at the very end (a CI view may show only the tail)
+  printf '%s\n' "$clean" | grep -E '^ *FAIL ' | sed -e "s/^ */[$name] /" >>"$failures" || true
+  if [ "$rc" -ne 0 ]; then printf '%s\n' "$clean" | grep -E '^(Error|[A-Za-z]*Error):|Unhandled' | head -n 3 | sed -e "s/^/[$name] crashed: /" >>"$failures" || true; fi
   rm -f "$out"
   local fail=$(( total - pass - skip ))
   # A suite that crashed before uvu could count it still counts as a failure.
@@ -47,5 +52,10 @@ run_suite cluster dist/test/cluster
 run_suite fuse dist/test/fuse
 run_suite docker dist/test/docker
 
+if [ -s "$failures" ]; then
+  echo "== what failed"
+  cat "$failures"
+fi
+rm -f "$failures"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"
