@@ -5,12 +5,14 @@
  * setpriv) gets EACCES reading each. Skipped with a printed reason when not run as root.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sha256Hex } from '../../../src/common/hash.js';
+import { ensurePrivateDir, ensurePrivateDirSync } from '../../../src/common/private-files.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import { createDiskStore } from '../../../src/chunkserver/disk-store.js';
 import { openStore } from '../../../src/controller/store.js';
@@ -84,6 +86,29 @@ test('chunk files, controller database, mount cache and staging files: 0600 in 0
     for (const close of closers) await close();
     process.umask(old);
     removeDir(dir);
+  }
+});
+
+test('a shared directory (sticky or world-writable, like /tmp) is refused, never tightened', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'redcloud-shared-'));
+  try {
+    for (const mode of [0o1777, 0o777]) {
+      chmodSync(dir, mode);
+      assert.throws(() => ensurePrivateDirSync(dir), /shared directory/);
+      try {
+        await ensurePrivateDir(dir);
+        assert.unreachable('the async form refuses it too');
+      } catch (err) {
+        assert.match((err as Error).message, /shared directory/);
+      }
+      assert.is(statSync(dir).mode & 0o7777, mode, 'its mode is left as it was');
+    }
+    // a directory of its own inside it is fine, and private
+    await ensurePrivateDir(join(dir, 'mine'));
+    assert.is(statSync(join(dir, 'mine')).mode & 0o777, 0o700);
+  } finally {
+    chmodSync(dir, 0o700);
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
