@@ -13,30 +13,14 @@
  * Hence X* ≤ (free bytes of the distinct disks) / k, never more (property-tested).
  * Used is RedCloud's own chunk bytes (raw, every copy, garbage included) / k; total = used + free.
  */
-import type { ChunkserverStatus } from '../common/api.js';
+import type { ChunkserverStatus, SpaceStatus } from '../common/api.js';
 import type { ReplicationFactor } from '../common/config.js';
 import { wantedReplicas } from './placement.js';
 
 export type SpaceServer = Pick<ChunkserverStatus, 'id' | 'healthy' | 'full' | 'freeBytes' | 'capacityBytes' | 'usedBytes' | 'disk'>;
 
-export interface ClusterSpace {
-  /** copies each chunk gets now: the replication factor, at most the healthy chunkservers */
-  copies: number;
-  /** healthy chunkservers counted */
-  chunkservers: number;
-  /** distinct disks among them */
-  disks: number;
-  /** free bytes of the distinct disks that chunkservers may still fill (each disk once) */
-  rawFreeBytes: number;
-  /** chunk bytes stored on the healthy chunkservers (every copy, garbage included) */
-  rawUsedBytes: number;
-  /** bytes of files the cluster can still store at `copies` */
-  availBytes: number;
-  /** rawUsedBytes / copies */
-  usedBytes: number;
-  /** usedBytes + availBytes */
-  totalBytes: number;
-}
+/** What the computation gives: the API's SpaceStatus (src/common/api.ts), one definition. */
+export type ClusterSpace = SpaceStatus;
 
 interface DiskGroup {
   /** bytes the disk can still take, whoever writes */
