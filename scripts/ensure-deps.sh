@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the working tree runnable, idempotently and quietly when nothing is to do:
 # system packages (libfuse2, fuse, iptables; attr and rsync for the mount tests with ordinary programs;
-# with --tests also chromium, the headless browser of test/cluster/status-page.test.ts, so `npm start`
+# with --tests also chromium, the headless browser of test/cluster/status-page.test.ts, and strace, which
+# test/cluster/durable-commit.test.ts watches a controller with, so `npm start`
 # does not wait for a browser), node_modules (npm ci,
 # then the native modules better-sqlite3 and fuse-native compiled by npm rebuild), fuse-native with working utimens
 # (scripts/fix-fuse-native.mjs) and dist/ (tsc). Each step it does says what it is doing, how long it took,
@@ -30,7 +31,7 @@ step() {
 did_something=0
 
 packages=(libfuse2 fuse iptables attr rsync)
-if [ "${1:-}" = "--tests" ]; then packages+=(chromium); fi
+if [ "${1:-}" = "--tests" ]; then packages+=(chromium strace); fi
 
 missing=()
 for pkg in "${packages[@]}"; do

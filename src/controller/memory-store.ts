@@ -263,6 +263,7 @@ export function openMemoryStore(opts: MemoryStoreOptions): MetadataStore {
       }
       return n;
     }),
+    durable: () => Promise.resolve(),
     close() {},
   };
 }

@@ -130,5 +130,10 @@ export interface MetadataStore {
    * backwards). Returns how many.
    */
   collectTombstones(keys: readonly string[]): number;
+  /**
+   * Resolves once every write made so far is on stable storage (group commit: concurrent callers
+   * share one sync). The controller awaits it before answering any request that wrote.
+   */
+  durable(): Promise<void>;
   close(): void;
 }

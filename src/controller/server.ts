@@ -4,6 +4,7 @@
  * `inject`); start() listens and starts the registry's failure check and gossip, stop() undoes
  * them in reverse order and closes the database.
  */
+import { RedCloudError } from '../common/errors.js';
 import { advertisedAddress, urlHost } from '../common/advertise.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -168,6 +169,18 @@ export function createController(c: ControllerComponents): Controller {
     if (req.method !== 'POST' || req.routeOptions.url !== '/v1/fs/placement') return;
     const chunks = (req.body as { chunks?: { id?: unknown }[] } | undefined)?.chunks;
     if (Array.isArray(chunks)) repair.holdChunks(chunks.map((ch) => ch?.id).filter((id): id is string => typeof id === 'string'), config.capabilityTtlMs);
+  });
+  // Group commit: a request that wrote anything is answered only once its writes are fdatasynced
+  // (store.durable; concurrent requests share one sync). Reads never wait.
+  app.addHook('onSend', async (req, _reply, payload) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return payload;
+    try {
+      await store.durable();
+    } catch (err) {
+      logger.error({ err: (err as Error).message, path: c.dbPath }, 'Could not make metadata writes durable');
+      throw new RedCloudError('UNAVAILABLE', 'The controller could not make the write durable (its disk failed a sync); retry or use another controller');
+    }
+    return payload;
   });
   let started = false;
   return {

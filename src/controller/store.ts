@@ -1,5 +1,6 @@
 /**
- * The controller's metadata store on SQLite (better-sqlite3, WAL, synchronous=NORMAL). It holds
+ * The controller's metadata store on SQLite (better-sqlite3, WAL, synchronous=NORMAL, and the WAL
+ * fdatasynced before a write is acknowledged: `durable`, group-commit.ts). It holds
  * the merged records (src/meta), the update log for scuttlebutt gossip (per (origin, key) only the
  * latest row; per-origin digest floors so collection never moves the digest back), node meta (own
  * write sequence, last HLC), chunk locations and chunkservers — and an incremental namespace view
@@ -38,6 +39,8 @@ import { BucketHashes } from './gossip/bucket-hashes.js';
 import { BUCKET_COUNT, bucketOf, type Fingerprinted } from './gossip/protocol.js';
 import { chunksOf, collectableInode, compareBytes, unchanged, unlinkedAt } from './store-rules.js';
 import type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
+import { GroupCommit } from './group-commit.js';
+import { walFsync } from './wal-fsync.js';
 import { hasLegacyLayout, migrateLegacy, moveLegacyAside, type MigrationReport } from './migrate.js';
 
 export type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
@@ -470,6 +473,10 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   /** the clock (seq, HLC) moved since it was last written: written once, at the end of the outermost transaction */
   let clockDirty = false;
   let depth = 0;
+  /** group commit (group-commit.ts): acknowledged writes are fdatasynced, one sync per batch */
+  const wal = opts.path === ':memory:' ? undefined : walFsync(opts.path);
+  const changes = db.prepare('SELECT total_changes()').pluck();
+  const group = wal ? new GroupCommit(() => changes.get() as number, () => wal.sync()) : undefined;
   const runTx = db.transaction((fn: () => unknown) => {
     const out = fn();
     if (depth === 1 && clockDirty) {
@@ -628,7 +635,11 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       }
       return n;
     }),
-    close: () => db.close(),
+    durable: () => group?.durable() ?? Promise.resolve(),
+    close: () => {
+      wal?.close();
+      db.close();
+    },
   };
   return { api, dropLogRows };
 }
