@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm run bench`: builds what is missing, then runs the benchmarks (never part of npm test):
 # upload/download speed, then repair speed (bench/repair.ts), then the FUSE mount against a local
-# directory (bench/fuse.ts; BENCH_FUSE_SIZE, default 1GiB), then how soon any controller serves
+# directory (bench/fuse.ts; BENCH_FUSE_SIZE, default 1GiB), then the mount beside MooseFS on this
+# machine (bench/peers.ts: the shared harness's fsbench on both, RedCloud ÷ MooseFS), then how soon any controller serves
 # (bench/availability.ts: restart → first accepted write, commit on A → readable through B), then
 # gossip latency and bytes (bench/gossip.ts), then a new controller catching up with 1,000,000
 # files (bench/scale.ts).
@@ -14,6 +15,8 @@ node dist/bench/upload-download.js "$@"
 node dist/bench/repair.js "$@"
 bash scripts/cleanup-stale.sh
 node dist/bench/fuse.js
+bash scripts/cleanup-stale.sh
+node dist/bench/peers.js
 bash scripts/cleanup-stale.sh
 node dist/bench/availability.js
 node dist/bench/gossip.js

@@ -35,6 +35,8 @@ if [ "${1:-}" = "--tests" ]; then packages+=(chromium strace); fi
 
 missing=()
 for pkg in "${packages[@]}"; do
+  # fuse3 (pulled in by MooseFS's client, `npm run bench`'s peer) replaces fuse and provides fusermount too
+  if [ "$pkg" = fuse ] && dpkg-query -W -f='${Status}' fuse3 2>/dev/null | grep -q 'install ok installed'; then continue; fi
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$pkg")
   fi
