@@ -6,7 +6,7 @@
  * times (default 2); the table shows medians and RedCloud ÷ MooseFS. Extra rows measured by this
  * file on both mounts and on a local directory: SQLite inserts (one transaction each, WAL,
  * synchronous=FULL), 4 KiB random reads that the file servers must serve (RedCloud remounted with
- * --disk-cache-size 0, page cache dropped), and 4 KiB overwrite + fsync latency. CPU seconds of
+ * --disk-cache-size 0, an 8 MiB RAM cache and no read-ahead; page cache dropped), and 4 KiB overwrite + fsync latency. CPU seconds of
  * each process during each fsbench run say what bounds a row. Not part of `npm test`.
  * BENCH_PEERS_HARNESS: the harness folder (default ../shared/bench beside the repository); without
  * it the bench says so and exits 0. FSB_* knobs pass through to fsbench (e.g. FSB_SEQ_SIZE=256M).
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
     }
     // random reads the file servers must serve: a 256 MiB file, page cache dropped, RedCloud without its disk cache
     for (const dir of [MFS_MNT, fc.mnt]) run('dd', ['if=/dev/urandom', `of=${join(dir, 'cold.bin')}`, 'bs=1M', 'count=256', 'conv=fsync', 'status=none']);
-    await fc.remount(['--disk-cache-size', '0']);
+    await fc.remount(['--disk-cache-size', '0', '--cache-size', '8MiB', '--read-ahead', '0']);
     for (let r = 1; r <= rounds; r++) {
       for (const [name, dir] of [['moosefs', MFS_MNT], ['redcloud', fc.mnt]] as const) {
         dropCaches();

@@ -3,7 +3,8 @@
  * chunk cache and a 5 s operation timeout): kill -9 of a chunkserver during a long read, kill -9
  * of the controller the mount talks to during a read — both reads complete with the right sha256;
  * with the whole cluster gone, operations fail with EIO within the operation timeout; when the
- * cluster is back the mount works again without a remount.
+ * cluster is back the mount works again without a remount; bytes a writer fsynced (and never
+ * closed) read back after kill -9 of the writer, the mount and every daemon, and a restart.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -151,6 +152,38 @@ step('the mount recovers when the cluster returns', async (fc) => {
   const w = spawnSync('sh', ['-c', `printf back > '${join(fc.mnt, 'after.txt')}' && cat '${join(fc.mnt, 'after.txt')}'`], { encoding: 'utf8', timeout: 60_000 });
   assert.is(w.status, 0, w.stderr);
   assert.is(w.stdout, 'back');
+});
+
+step('bytes fsynced survive kill -9 of the writer, the mount and every daemon', async (fc) => {
+  const local = join(fc.work, 'fsynced.bin');
+  writeRandomFile(local, 3 * MiB + 12_345);
+  const sha = await sha256File(local);
+  // fsync, then keep the file open: only the fsync can have committed it
+  const py = [
+    'import os,sys', 'fd=os.open(sys.argv[1],os.O_WRONLY|os.O_CREAT|os.O_TRUNC,0o644)', 'b=open(sys.argv[2],"rb").read()', 'n=0',
+    'while n<len(b): n+=os.write(fd,b[n:])', 'os.fsync(fd)', 'print("synced",flush=True)', 'sys.stdin.read()',
+  ].join('\n');
+  const writer = spawn('python3', ['-c', py, join(fc.mnt, 'fsynced.bin'), local], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  writer.stdout.on('data', (d) => { out += d; });
+  writer.stderr.on('data', (d) => { out += d; });
+  try {
+    await waitFor('the writer to fsync', () => out.includes('synced') || writer.exitCode !== null, { timeoutMs: 60_000 });
+    assert.ok(out.includes('synced'), `writer: ${out}`);
+  } finally {
+    writer.kill('SIGKILL');
+  }
+  fc.mount.proc.kill('SIGKILL');
+  const nodes = [...fc.tc.controllers, ...fc.tc.chunkservers];
+  await Promise.all(nodes.map((n) => n.kill('SIGKILL')));
+  for (const n of nodes) n.start();
+  // five node processes start at once on 2 cores: under load each takes several seconds
+  await Promise.all(nodes.map((n) => n.waitHealthy({ timeoutMs: 60_000 })));
+  await fc.tc.waitHealthyChunkservers(fc.token, 3);
+  await fc.remount();
+  const got = spawnSync('sha256sum', [join(fc.mnt, 'fsynced.bin')], { encoding: 'utf8', timeout: 120_000 });
+  assert.is(got.status, 0, got.stderr);
+  assert.is(got.stdout.split(' ')[0], sha, 'the fsynced bytes');
 });
 
 test.run();
