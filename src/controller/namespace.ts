@@ -339,7 +339,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     },
     commit, mkdir, symlink, mknod, link, remove, rename,
     ...attrs,
-    fileCount: (owner) => store.inodeCount(owner),
+    fileCount: (owner) => store.usage(owner).files,
     ensureRoot(owner) {
       store.transaction(() => {
         if (store.getInode(owner, ROOT_INO)) return;
