@@ -15,11 +15,12 @@ import { cacheLines, garbageLines, spaceLines, type LocalCache } from '../lib/sp
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show the state of the cluster.';
-  static override description = 'Asks a controller for the controllers it knows (alive or down, last contact, gossip lag in updates the peer lacked at the last exchange), the chunkservers with their health, space and chunk count, the number of under-replicated chunks, the space used and free at the replication factor (what df shows on a mount) and on the disks, and the garbage not yet collected with the time of the next collection; then lists the mount caches on this machine (~/.cache/redcloud and the cache dirs of running mounts) with their sizes.';
+  static override description = 'Asks a controller for the controllers it knows (alive or down, last contact, gossip lag in updates the peer lacked at the last exchange), the chunkservers with their health, space and chunk count, the number of under-replicated chunks, the space used and free at the replication factor (what df shows on a mount) and on the disks, and the garbage not yet collected with the time of the next collection, the usage and quotas of the logged-in account (QUOTA_* on the controllers); then lists the mount caches on this machine (~/.cache/redcloud and the cache dirs of running mounts) with their sizes.';
   static override examples = [
     '<%= config.bin %> status',
     '<%= config.bin %> status --json | jq .space',
     '<%= config.bin %> status --json | jq .localCaches',
+    '<%= config.bin %> status --json | jq .account',
   ];
 
   async run(): Promise<ClusterStatus & { localCaches: LocalCache[]; account?: { user: string } & Pick<StatfsInfo, 'usage' | 'quota'> }> {
