@@ -15,6 +15,8 @@
  *   unreachable re-runs reviveDirs (the only input it needs from SQL: which of those unreachable
  *   directories hold a placed non-directory link). A rename is one link write: nothing below it
  *   is touched. Reachability (pathOf, linksOf) walks the directory placements in memory.
+ * Per-owner usage (files, logical bytes: usage-counters.ts) is kept by exact deltas around every
+ * record write and placement change, so statfs and quota checks read one row.
  * Every write (local or remote) updates records, log and indexes in ONE transaction; `transaction`
  * nests (savepoints); a rollback drops the in-memory state, which reloads from the tables.
  * A database written before the inode namespace is converted on open (migrate.ts).
