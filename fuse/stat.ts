@@ -118,10 +118,12 @@ export const STATFS_FREE_FILES = 1 << 30;
 export function toStatfs(info: StatfsInfo): FuseStatfs {
   const blocks = Math.min(U32_MAX, Math.floor(info.totalBytes / STATFS_BSIZE_BYTES));
   const bfree = Math.min(blocks, Math.floor(info.availBytes / STATFS_BSIZE_BYTES));
-  const files = Math.min(U32_MAX, info.files + STATFS_FREE_FILES);
+  // a file quota: the free inodes are what is left of it (df -i shows the quota as the size)
+  const ffree = Math.min(U32_MAX, info.filesFree ?? STATFS_FREE_FILES);
+  const files = Math.min(U32_MAX, info.files + ffree);
   return {
     bsize: STATFS_BSIZE_BYTES, frsize: STATFS_BSIZE_BYTES, blocks, bfree, bavail: bfree,
-    files, ffree: STATFS_FREE_FILES, favail: STATFS_FREE_FILES, fsid: 0x7263, flag: 0, namemax: 255,
+    files, ffree, favail: ffree, fsid: 0x7263, flag: 0, namemax: 255,
   };
 }
 

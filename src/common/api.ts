@@ -209,6 +209,12 @@ export interface StatfsInfo {
   totalBytes: number;
   /** inodes in the account's tree */
   files: number;
+  /** inodes the account may still create, when it has a file quota (absent: no limit) */
+  filesFree?: number;
+  /** the account's usage (src/controller/usage-counters.ts); absent from older controllers */
+  usage?: { files: number; bytes: number; rawBytes: number };
+  /** the account's limits, 0 = none (QUOTA_BYTES, QUOTA_FILES, QUOTA_RAW_BYTES, QUOTA_USERS); absent from older controllers */
+  quota?: { bytes: number; files: number; rawBytes: number };
 }
 
 export interface SetAttrRequest {

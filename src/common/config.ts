@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { RedCloudError } from './errors.js';
+import { parseQuotaUsers, type QuotaUsers } from './quota-spec.js';
 
 export interface VarSpec<T> {
   env: string;
@@ -111,6 +112,19 @@ function replicationFactor(env: string, defaultRaw: string, doc: string): VarSpe
   };
 }
 
+function quotaUsers(env: string, defaultRaw: string, doc: string): VarSpec<QuotaUsers> {
+  return {
+    env, defaultRaw, doc,
+    parse: (raw) => {
+      try {
+        return parseQuotaUsers(raw, parseBytes);
+      } catch (err) {
+        throw new ParseError((err as Error).message);
+      }
+    },
+  };
+}
+
 export const DEV_CLUSTER_SECRET = 'redcloud-insecure-dev-secret';
 
 const common = {
@@ -161,6 +175,10 @@ export const controllerSchema = {
   reportBadPerUserMax: v.int('REPORT_BAD_PER_USER_MAX', '30', 'Bad-replica reports one user may send per minute; more are refused (429 THROTTLED).', 1, 100_000),
   reportBadIntervalMs: v.durationMs('REPORT_BAD_INTERVAL', '10m', 'A reported replica is re-verified at most once per this interval; further reports are coalesced.', 0),
   placementChunksMax: v.int('PLACEMENT_CHUNKS_MAX', '1024', 'Chunks one placement request may ask for (clients ask in batches of 64); more is refused (413 TOO_LARGE).', 1, 262_144),
+  quotaBytes: v.bytes('QUOTA_BYTES', '0', 'Logical bytes of files each account may store (0: no limit); a write past it fails with QUOTA_EXCEEDED (EDQUOT in the mount, exit 10). Overridden per user by QUOTA_USERS; give every controller the same quota settings.'),
+  quotaFiles: v.int('QUOTA_FILES', '0', 'Inodes (files, directories, links, the root) each account may have (0: no limit).', 0, Number.MAX_SAFE_INTEGER),
+  quotaRawBytes: v.bytes('QUOTA_RAW_BYTES', '0', 'Bytes each account may store counting every copy (logical bytes × the copies each chunk gets now; 0: no limit).'),
+  quotaUsers: quotaUsers('QUOTA_USERS', '', 'Per-user quotas over the QUOTA_* defaults: USER:KEY=VALUE[,KEY=VALUE] separated by ";", keys bytes, files, raw-bytes, e.g. "alice:bytes=10G,files=100000;bob:bytes=0" (0: no limit).'),
   statusPage: v.oneOf('STATUS_PAGE', 'public', 'The read-only status page (GET /ui) and its JSON (GET /v1/cluster-view): public (no login; cluster health only, never file names or user data), login (any user\'s login), off (404).',
     ['public', 'login', 'off'] as const),
 };

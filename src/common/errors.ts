@@ -27,6 +27,8 @@ export const ERROR_TABLE = {
   UNAVAILABLE: { status: 503, errno: 'EIO', exit: 8 },
   TIMEOUT: { status: 504, errno: 'ETIMEDOUT', exit: 8 },
   NO_SPACE: { status: 507, errno: 'ENOSPC', exit: 9 },
+  /** the write would take the account past its quota (QUOTA_BYTES, QUOTA_FILES, QUOTA_RAW_BYTES, QUOTA_USERS) */
+  QUOTA_EXCEEDED: { status: 507, errno: 'EDQUOT', exit: 10 },
   ABORTED: { status: 499, errno: 'EINTR', exit: 130 },
   INTERNAL: { status: 500, errno: 'EIO', exit: 1 },
 } as const;
@@ -82,6 +84,7 @@ export const errors = {
     new RedCloudError('UNAVAILABLE', message, details, { cause }),
   timeout: (message: string, details?: Record<string, unknown>) => new RedCloudError('TIMEOUT', message, details),
   noSpace: (message: string, details?: Record<string, unknown>) => new RedCloudError('NO_SPACE', message, details),
+  quotaExceeded: (message: string, details?: Record<string, unknown>) => new RedCloudError('QUOTA_EXCEEDED', message, details),
   nameTooLong: (message: string, details?: Record<string, unknown>) => new RedCloudError('NAME_TOO_LONG', message, details),
   notPermitted: (message: string, details?: Record<string, unknown>) => new RedCloudError('NOT_PERMITTED', message, details),
   noXattr: (message: string, details?: Record<string, unknown>) => new RedCloudError('NO_XATTR', message, details),

@@ -141,7 +141,7 @@ function sendError(log: Logger, err: unknown, req: FastifyRequest, reply: Fastif
   } else {
     rc = toRedCloudError(err);
   }
-  if (rc.status >= 500 && rc.code !== 'UNAVAILABLE' && rc.code !== 'NO_SPACE') {
+  if (rc.status >= 500 && rc.code !== 'UNAVAILABLE' && rc.code !== 'NO_SPACE' && rc.code !== 'QUOTA_EXCEEDED') {
     log.error({ err, method: req.method, url: req.url.split('?')[0] }, 'Request failed');
   }
   void reply.code(rc.status).send(rc.toJSON());

@@ -26,6 +26,7 @@ import { bucketOf } from './gossip/protocol.js';
 import { bucketHashes } from './gossip/bucket-hashes.js';
 import type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
 import { chunksOf, collectableInode, compareBytes, compareEntries, ownerOfKey, unchanged, unlinkedAt } from './store-rules.js';
+import { inodeUsage, type Usage } from './usage-counters.js';
 
 export interface MemoryStoreOptions {
   nodeId: NodeId;
@@ -323,6 +324,13 @@ function viewMethods(st: MemoryState, viewOf: (owner: string) => View) {
     inodeCount: (owner: string): number => {
       const placed = viewOf(owner).byIno;
       return inodesOf(owner).filter((r) => r.ino === ROOT_INO || (placed.get(r.ino)?.length ?? 0) > 0).length;
+    },
+    usage: (owner: string): Usage => {
+      const placed = viewOf(owner).byIno;
+      return inodesOf(owner).reduce((u, r) => {
+        const c = inodeUsage(r, (placed.get(r.ino)?.length ?? 0) > 0);
+        return { files: u.files + c.files, bytes: u.bytes + c.bytes };
+      }, { files: 0, bytes: 0 });
     },
   };
 }

@@ -12,6 +12,7 @@ import type { WriteStamp } from '../meta/ops.js';
 import type { Digest, InodeRecord, LinkRecord, MetaRecord, NodeId, Update } from '../meta/types.js';
 import type { Fingerprinted } from './gossip/protocol.js';
 import type { TombstoneCandidate } from './gossip/tombstones.js';
+import type { Usage } from './usage-counters.js';
 
 export interface RemoteApplyResult {
   /** false when the update was already known or absorbed (nothing changed) */
@@ -87,6 +88,8 @@ export interface MetadataStore {
   tagCounts(owner: string): { tag: string; count: number }[];
   /** The root and the inodes of the owner that a live link names (statfs "files"; removed ones are not counted even before their records are collected). */
   inodeCount(owner: string): number;
+  /** The same inodes' count and the logical bytes of its regular files (usage-counters.ts): kept per write by the SQLite store, O(1). */
+  usage(owner: string): Usage;
 
   // ---- chunk locations (soft state learned from heartbeats and receipts) ----
   replaceLocations(serverId: string, chunkIds: string[]): void;

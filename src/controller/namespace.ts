@@ -27,6 +27,7 @@ import { createFsView, type Resolved } from './fs-view.js';
 import type { MetadataStore } from './metadata-store.js';
 import { commitHolders } from './holders.js';
 import { checkReceipts, quorumError } from './receipts.js';
+import type { Quotas } from './quota.js';
 
 export interface Namespace {
   stat(owner: string, path: string): EntryInfo;
@@ -63,6 +64,8 @@ export interface NamespaceDeps {
   writeQuorum: number;
   /** TAGS_PER_FILE_MAX / TAGS_PER_USER_MAX (default DEFAULT_TAG_LIMITS) */
   tagLimits?: TagLimits;
+  /** per-user quotas (quota.ts): the operations that can grow an account run in its guard */
+  quota?: Pick<Quotas, 'guard'>;
 }
 
 const DIR_MODE = 0o755;
@@ -85,6 +88,8 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     return r;
   }
   const tagLimits = c.tagLimits ?? DEFAULT_TAG_LIMITS;
+  /** one transaction, refused whole if it takes `owner` past a quota */
+  const guarded = <T>(owner: string, fn: () => T): T => (c.quota ? c.quota.guard(owner, fn) : store.transaction(fn));
   const userTagPairs = (owner: string) => () => store.tagCounts(owner).reduce((n, t) => n + t.count, 0);
   const touch = (inode: InodeRecord, change: InodeChange = {}): InodeRecord => {
     if (change.addTags?.length) checkTagChange(tagLimits, tagNames(inode.tags), change.addTags, change.removeTags ?? [], userTagPairs(inode.owner));
@@ -153,7 +158,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     const check = checkReceipts(c.signer, req.chunks, req.receipts, c.writeQuorum, unchanged);
     for (const [chunkId, servers] of check.valid) for (const server of servers) store.addLocations(server, [chunkId]);
     if (check.short) throw quorumError(check.short, c.writeQuorum);
-    return store.transaction(() => {
+    return guarded(owner, () => {
       const target = find();
       if (req.ifVersion !== undefined) {
         const have = target ? versionOf(target.inode) : '';
@@ -192,7 +197,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
 
   function mkdir(owner: string, rawPath: string, opts: CreateOwner & { mode?: number; parents?: boolean } = {}): EntryInfo {
     const path = normalizePath(rawPath);
-    return store.transaction(() => {
+    return guarded(owner, () => {
       const current = view.resolve(owner, path);
       if (current) {
         if (opts.parents && current.inode.kind === 'dir') return view.info(owner, current);
@@ -208,7 +213,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     const path = normalizePath(rawPath);
     if (typeof target !== 'string' || target.length === 0 || target.includes('\0')) throw errors.invalid('Symlink target must be a non-empty string without NUL');
     if (Buffer.byteLength(target) > 4095) throw errors.nameTooLong('Symlink target is longer than 4095 bytes');
-    return store.transaction(() => {
+    return guarded(owner, () => {
       if (path === ROOT || view.resolve(owner, path)) throw errors.exists(`File exists: ${path}`, { path });
       ensureParents(owner, path);
       const { dir, name } = view.parentOf(owner, path);
@@ -217,7 +222,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
   }
 
   function mknod(owner: string, req: MknodRequest): EntryInfo {
-    return store.transaction(() => {
+    return guarded(owner, () => {
       const { dir, name, path } = view.parentOf(owner, req.path);
       if (view.resolve(owner, path)) throw errors.exists(`File exists: ${path}`, { path });
       const rdev = req.kind === 'char' || req.kind === 'block' ? req.rdev ?? 0 : 0;
@@ -339,7 +344,8 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     },
     commit, mkdir, symlink, mknod, link, remove, rename,
     ...attrs,
-    fileCount: (owner) => store.inodeCount(owner),
+    setattr: (owner, req) => guarded(owner, () => attrs.setattr(owner, req)), // a truncate can grow a file
+    fileCount: (owner) => store.usage(owner).files,
     ensureRoot(owner) {
       store.transaction(() => {
         if (store.getInode(owner, ROOT_INO)) return;

@@ -18,6 +18,7 @@ import { issueCapability, type Signer, verifyCapability } from '../common/tokens
 import { PLACEMENT_WAIT_HEADER, type ControllerStatus } from '../common/api.js';
 import { bearerAuth, sessionOf, userOf } from './auth.js';
 import type { Namespace } from './namespace.js';
+import { quotaStatfs, type Quotas } from './quota.js';
 import { planLocations } from './holders.js';
 import { chooseTargets, wantedReplicas } from './placement.js';
 import { clusterSpace, serverUsedBytes } from './space.js';
@@ -55,6 +56,8 @@ export interface RouteDeps {
   reportThrottle?: ReportThrottle;
   /** PLACEMENT_CHUNKS_MAX (default 1024) */
   placementChunksMax?: number;
+  /** per-user quotas and usage (quota.ts); without them statfs shows no limits */
+  quotas?: Pick<Quotas, 'limits' | 'usage' | 'copies'>;
   /** failed-login throttling (default: createLoginThrottle(now) with the default limits) */
   loginThrottle?: LoginThrottle;
   /** whether register is open now (register-gate.ts), shown by /v1/status */
@@ -205,7 +208,12 @@ function registerFsRoutes(app: FastifyInstance, d: RouteDeps): void {
     ns.removeXattr(userOf(req), req.body.path, req.body.name);
     return reply.code(204).send();
   });
-  app.get('/v1/fs/statfs', opts({ querystring: schemas.emptyQuery }), async (req): Promise<StatfsInfo> => ({ ...usableCapacity(d), files: ns.fileCount(userOf(req)) }));
+  app.get('/v1/fs/statfs', opts({ querystring: schemas.emptyQuery }), async (req): Promise<StatfsInfo> => {
+    const user = userOf(req);
+    if (!d.quotas) return { ...usableCapacity(d), files: ns.fileCount(user) };
+    // O(1): the store's kept counters (usage-counters.ts); the quota as the size when set (quota.ts)
+    return quotaStatfs(usableCapacity(d), d.quotas.usage(user), d.quotas.limits(user), d.quotas.copies());
+  });
   app.post<B<{ path: string; recursive?: boolean }>>('/v1/fs/remove', opts({ body: schemas.remove }), async (req) => {
     const owner = userOf(req);
     const removed = ns.remove(owner, req.body.path, { recursive: req.body.recursive });

@@ -20,6 +20,8 @@ import { Membership } from './gossip/membership.js';
 import { registerGossipMetrics } from './gossip/metrics.js';
 import { registerControllerMetrics, registerRepairMetrics } from './metrics.js';
 import { createNamespace, type Namespace } from './namespace.js';
+import { createQuotas } from './quota.js';
+import { clusterSpace } from './space.js';
 import { createPeerViews } from './peer-views.js';
 import { createRegistry, type Registry } from './registry.js';
 import { gcBlocker } from './repair/gc-gate.js';
@@ -77,8 +79,12 @@ export function createController(c: ControllerComponents): Controller {
   const signer = new Signer(config.clusterSecret);
   const logger = c.logger;
   const registry = createRegistry({ store, logger, now, heartbeatTimeoutMs: config.heartbeatTimeoutMs });
+  const quotas = createQuotas({
+    store, defaults: { bytes: config.quotaBytes, files: config.quotaFiles, rawBytes: config.quotaRawBytes }, perUser: config.quotaUsers,
+    copies: () => clusterSpace(registry.list(), config.replicationFactor).copies,
+  });
   const namespace = createNamespace({
-    store, signer, logger, now, writeQuorum: config.writeQuorum, tagLimits: { perFileMax: config.tagsPerFileMax, perUserMax: config.tagsPerUserMax },
+    store, signer, logger, now, writeQuorum: config.writeQuorum, tagLimits: { perFileMax: config.tagsPerFileMax, perUserMax: config.tagsPerUserMax }, quota: quotas,
   });
   const metrics = createMetricsRegistry({ node: c.nodeId, role: 'controller' });
   registerControllerMetrics(metrics, store, registry, { replicationFactor: config.replicationFactor });
@@ -131,7 +137,7 @@ export function createController(c: ControllerComponents): Controller {
     peers: () => membership.status().map((p) => ({ ...p, lag: gossip.peerDigests().find((d) => d.url === p.url || d.id === p.id)?.lagUpdates })),
     replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum, placementWaitMs: config.placementWaitMs,
     requestTimeoutMs: config.requestTimeoutMs, capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
-    placementChunksMax: config.placementChunksMax, gcSchedule: (n) => repair.gcSchedule(n),
+    placementChunksMax: config.placementChunksMax, quotas, gcSchedule: (n) => repair.gcSchedule(n),
     loginThrottle, registrationGate: gate, registerLimit: createRateLimit(now, config.registerLimit, 10 * 60_000),
     // the daemon refused to start already if the secret is not allowed: what is left are warnings
     warnings: checkClusterSecret(config),

@@ -16,6 +16,8 @@
  *   unreachable re-runs reviveDirs (the only input it needs from SQL: which of those unreachable
  *   directories hold a placed non-directory link). A rename is one link write: nothing below it
  *   is touched. Reachability (pathOf, linksOf) walks the directory placements in memory.
+ * Per-owner usage (files, logical bytes: usage-counters.ts) is kept by exact deltas around every
+ * record write and placement change, so statfs and quota checks read one row.
  * Every write (local or remote) updates records, log and indexes in ONE transaction; `transaction`
  * nests (savepoints); a rollback drops the in-memory state, which reloads from the tables.
  * A database written before the inode namespace is converted on open (migrate.ts).
@@ -42,6 +44,7 @@ import type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-stor
 import { GroupCommit } from './group-commit.js';
 import { walFsync } from './wal-fsync.js';
 import { hasLegacyLayout, migrateLegacy, moveLegacyAside, type MigrationReport } from './migrate.js';
+import { usageCounters, type UsageCounters } from './usage-counters.js';
 
 export type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
 
@@ -211,7 +214,9 @@ function unreachableDirs(byIno: ReadonlyMap<string, TreeLink>, placed: ReadonlyM
   return new Set([...byIno.keys()].filter((ino) => !reach(ino)));
 }
 
-function linkIndex(s: Stmts) {
+/** `usage.touch`: called before a link row's placement changes or the row goes (usage-counters.ts) */
+function linkIndex(s: Stmts, usage: Pick<UsageCounters, 'touch' | 'settle'>) {
+  const touch = (owner: string, ino: string): void => usage.touch(owner, ino);
   const states = new Map<string, DirState>();
   /** decisions the tree had to make (a move skipped as a cycle, a directory revived, a conflict name): `Resolved conflict` */
   let decisions = 0;
@@ -235,6 +240,7 @@ function linkIndex(s: Stmts) {
       if (samePlacement(prev, target)) continue;
       if (prev) groups.add(groupKey(prev.parent, prev.name));
       if (target) groups.add(groupKey(target.parent, target.name));
+      touch(st.owner, link.ino);
       s.setPlacement.run(target?.parent ?? null, target?.name ?? null, atJson(target), null, linkKey(st.owner, id));
       st.final.set(id, target);
       st.shown.delete(id);
@@ -290,11 +296,13 @@ function linkIndex(s: Stmts) {
     const groups = new Set<string>();
     recompute(st, true, groups); // the tables already agree; this only repairs them if they did not
     resolveGroups(st, groups);
+    usage.settle(); // a repair outside any write keeps the counters with it
     return st;
   }
 
   function removeRow(st: DirState, old: LinkRow, groups: Set<string>): void {
     if (old.parent !== null) groups.add(groupKey(old.parent, old.name!));
+    touch(st.owner, old.ino);
     s.deleteLink.run(old.key);
     s.bumpLinkRows.run(-1, inodeKey(st.owner, old.ino));
     if (old.dir) {
@@ -341,6 +349,7 @@ function linkIndex(s: Stmts) {
     if (old?.parent != null) groups.add(groupKey(old.parent, old.name!));
     if (p) groups.add(groupKey(p.parent, p.name));
     touched.push(old?.parent ?? null, p?.parent ?? null);
+    touch(next.owner, next.ino);
     s.setPlacement.run(p?.parent ?? null, p?.name ?? null, atJson(p), deletedMs, key);
   }
 
@@ -469,7 +478,9 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   }
   const loadBuckets = (): BucketHashes => new BucketHashes(new Map(s.bucketTerms.all().map((row) => [row.bucket, row.term])));
   let buckets = loadBuckets();
-  const links = linkIndex(s);
+  /** per-owner files and bytes (usage-counters.ts), made once `read` exists */
+  let usage: UsageCounters | undefined;
+  const links = linkIndex(s, { touch: (owner, ino) => usage!.touch(owner, ino), settle: () => usage!.settle() });
   /** the clock (seq, HLC) moved since it was last written: written once, at the end of the outermost transaction */
   let clockDirty = false;
   let depth = 0;
@@ -496,6 +507,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       floors = loadFloors();
       logMax = loadLogMax();
       buckets = loadBuckets();
+      usage!.reset();
       throw err;
     } finally {
       depth -= 1;
@@ -523,6 +535,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   const saveClock = (): void => {
     clockDirty = true;
   };
+  usage = usageCounters(db, read);
 
   function dropLogRows(key: string): void {
     const rows = s.logOfKey.all(key);
@@ -545,6 +558,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     if (prev?.type === 'dead' && next.type !== 'dead') throw new RedCloudError('INTERNAL', `write to collected record ${next.key}`);
     const k = parseKey(next.key);
     const owner = k.type === 'user' ? null : k.owner;
+    if (k.type === 'inode') usage!.touch(k.owner, k.ino);
     // a stored record keeps its bucket (a hash of the key): only a new key computes it
     const json = JSON.stringify(next);
     if (!prev || s.updateRecord.run(next.type, owner, json, next.key).changes === 0) s.putRecord.run(next.key, next.type, owner, bucketOf(next.key), json);
@@ -554,6 +568,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     if (k.type === 'inode') indexInode(next.key, next.type === 'inode' ? next : undefined, prev);
     else if (k.type === 'link') links.indexLink(next.key, k.owner, next.type === 'link' ? next : undefined);
     if (next.type === 'dead' && prev?.type !== 'dead') dropLogRows(next.key);
+    usage!.settle();
   }
 
   function arrive(incoming: MetaRecord, logged?: Update): RemoteApplyResult {
@@ -623,6 +638,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     },
     transaction: tx,
     ...viewMethods(s, links, read),
+    usage: (owner) => usage!.get(owner),
     ...chunkMethods(db, tx),
     tombstones: (deletedBeforeMs, limit) => tombstoneCandidates(s, deletedBeforeMs, limit),
     collectTombstones: (keys) => tx(() => {

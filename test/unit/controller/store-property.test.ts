@@ -3,7 +3,9 @@
 // random histories — local creates, mkdirs, hard links, renames (directories anywhere, cycles
 // included) and unlinks; the same from two simulated peers whose updates arrive late, out of order,
 // duplicated, by gossip or by anti-entropy; tombstone collection; clock jumps. Also checks that
-// what SQLite shows reachable from the root is exactly materializeTree's visible set.
+// what SQLite shows reachable from the root is exactly materializeTree's visible set, and that the
+// per-owner usage counters the SQLite store keeps per write (usage-counters.ts; files grow and
+// shrink too) equal the memory store's full scan.
 // Replay a failure with STORE_SEED=<seed printed on failure>.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,7 +16,7 @@ import type { MetadataStore } from '../../../src/controller/metadata-store.js';
 import { tick } from '../../../src/meta/hlc.js';
 import { inoNumber, newId, parseKey, ROOT_INO } from '../../../src/meta/keys.js';
 import { mergeRecords } from '../../../src/meta/merge.js';
-import { moveLink, newInode, newLink, type WriteStamp } from '../../../src/meta/ops.js';
+import { changeInode, moveLink, newInode, newLink, type WriteStamp } from '../../../src/meta/ops.js';
 import { conflictName, materializeTree } from '../../../src/meta/tree.js';
 import type { Hlc, LinkRecord, MetaRecord, Update } from '../../../src/meta/types.js';
 
@@ -29,6 +31,7 @@ const ATTR = { mode: 0o755, uid: 0, gid: 0 };
 type Cmd =
   | { t: 'mkdir' | 'create'; w: number; o: number; p: number; n: number; tag: number }
   | { t: 'hardlink'; w: number; o: number; f: number; p: number; n: number }
+  | { t: 'resize'; w: number; o: number; f: number; size: number }
   | { t: 'move'; w: number; o: number; l: number; p: number; n: number }
   | { t: 'unlink'; w: number; o: number; l: number }
   | { t: 'deliver'; k: number; how: number }
@@ -40,6 +43,7 @@ const pick = fc.nat(50);
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { arbitrary: fc.record({ t: fc.constantFrom('mkdir' as const, 'create' as const), w: fc.nat(2), o: fc.nat(1), p: pick, n: pick, tag: fc.nat(3) }), weight: 4 },
   { arbitrary: fc.record({ t: fc.constant('hardlink' as const), w: fc.nat(2), o: fc.nat(1), f: pick, p: pick, n: pick }), weight: 1 },
+  { arbitrary: fc.record({ t: fc.constant('resize' as const), w: fc.nat(2), o: fc.nat(1), f: pick, size: fc.nat(5000) }), weight: 2 },
   { arbitrary: fc.record({ t: fc.constant('move' as const), w: fc.nat(2), o: fc.nat(1), l: pick, p: pick, n: pick }), weight: 4 },
   { arbitrary: fc.record({ t: fc.constant('unlink' as const), w: fc.nat(2), o: fc.nat(1), l: pick }), weight: 2 },
   { arbitrary: fc.record({ t: fc.constant('deliver' as const), k: pick, how: fc.nat(3) }), weight: 5 },
@@ -117,6 +121,12 @@ function write(world: World, c: Extract<Cmd, { w: number; o: number }>): void {
     emit(world, c.w, inode, s1);
     const s2 = stampFor(world, c.w);
     emit(world, c.w, newLink({ ...s2, owner, id: newId(s2.node, s2.seq), ino: inode.ino, dir, parent: at(dirs, c.p)!, name: at(NAMES, c.n)! }), s2);
+  } else if (c.t === 'resize') {
+    const f = at(recs.filter((r) => r.type === 'inode' && r.owner === owner && r.kind === 'file'), c.f);
+    if (!f || f.type !== 'inode') return;
+    const s = stampFor(world, c.w);
+    const chunks = c.size === 0 ? [] : [{ id: CHUNKS[c.size % 3]!, size: c.size }];
+    emit(world, c.w, changeInode(f, { content: { size: c.size, chunks } }, s, [2, 0]), s);
   } else if (c.t === 'hardlink') {
     const files = recs.filter((r) => r.type === 'inode' && r.owner === owner && r.kind === 'file');
     const f = at(files, c.f);
@@ -171,6 +181,8 @@ function compareViews(world: World): void {
   for (const k of world.keys) same(mem.getRecord(k), sql.getRecord(k), `record ${k}`);
   for (const owner of OWNERS) {
     same(mem.inodeCount(owner), sql.inodeCount(owner), 'inodeCount');
+    same(mem.usage(owner), sql.usage(owner), 'usage (kept per write by SQLite, scanned by memory)');
+    same(sql.inodeCount(owner), sql.usage(owner).files, 'usage files = inodeCount');
     same(mem.tagCounts(owner), sql.tagCounts(owner), 'tagCounts');
     for (const tags of [['red'], ['blue'], ['red', 'blue']]) same(mem.findByTags(owner, tags), sql.findByTags(owner, tags), 'findByTags');
     const inos = new Set([ROOT_INO]);

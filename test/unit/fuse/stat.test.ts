@@ -82,6 +82,12 @@ test('toStatfs: blocks from totalBytes, free from availBytes, files used + a lar
   assert.is(huge.files, 0xffff_ffff);
 });
 
+test('toStatfs with a file quota: the inodes are the quota (used + what is left of it)', () => {
+  const st = toStatfs({ totalBytes: 64 * STATFS_BSIZE_BYTES, availBytes: 60 * STATFS_BSIZE_BYTES, files: 5, filesFree: 3 });
+  assert.equal([st.files, st.ffree, st.favail, st.blocks, st.bfree], [8, 3, 3, 64, 60]);
+  assert.equal([toStatfs({ totalBytes: 0, availBytes: 0, files: 9, filesFree: 0 }).files, toStatfs({ totalBytes: 0, availBytes: 0, files: 9, filesFree: 0 }).ffree], [9, 0]);
+});
+
 test('FallbackInos: one number per path, kept by a rename, distinct and far above controller numbers', () => {
   const inos = new FallbackInos();
   assert.is(inos.of('/'), ROOT_INO);

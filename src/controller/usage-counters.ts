@@ -1,0 +1,118 @@
+/**
+ * Per-owner usage counters of the SQLite store (issue 16 "honest space", issue 17 quotas): how
+ * many inodes an account has and the logical bytes of its regular files, kept in `owner_usage`
+ * and changed in the transaction of every write, so statfs and quota checks read one row instead
+ * of scanning every inode of the account (0.6–1.5 s at 200,000 files).
+ *
+ * What is counted is exactly MetadataStore.inodeCount's set: the root and every inode that some
+ * link row places in a directory (`links.parent IS NOT NULL`); bytes are the content size of the
+ * counted regular files (a file with two names counts once). The store calls `touch(owner, ino)`
+ * BEFORE anything that may change an inode's record or placement (its record write, a link row's
+ * placement, a link row's removal) and `settle()` after: touch remembers the inode's contribution
+ * as it was (once per settle), settle adds (after − before) to the owner's row. So the counters
+ * change by exact deltas whatever order records and links arrive in (a link before its inode, a
+ * directory revived by the replay, a tombstone collected). A database from before the table gets
+ * it once at open, by one scan (`scanUsage`), like bucket_terms.
+ */
+import type Database from 'better-sqlite3';
+import { inodeKey, ROOT_INO } from '../meta/keys.js';
+import type { MetaRecord } from '../meta/types.js';
+
+export interface Usage {
+  /** inodes: the root, directories, files, symlinks, special files */
+  files: number;
+  /** logical bytes of the regular files (each inode once) */
+  bytes: number;
+}
+
+export const ZERO_USAGE: Usage = Object.freeze({ files: 0, bytes: 0 });
+
+/** Pure: what one inode adds to its owner's usage, given its stored record and whether a link places it. */
+export function inodeUsage(r: MetaRecord | undefined, named: boolean): Usage {
+  if (r?.type !== 'inode' || (r.ino !== ROOT_INO && !named)) return ZERO_USAGE;
+  return { files: 1, bytes: r.kind === 'file' ? r.content.v.size : 0 };
+}
+
+const USAGE_SCHEMA = 'CREATE TABLE IF NOT EXISTS owner_usage (owner TEXT PRIMARY KEY, files INTEGER NOT NULL, bytes INTEGER NOT NULL)';
+/** node_meta key that says owner_usage holds every owner's counters */
+const BUILT_META = 'owner_usage';
+
+const SCAN_SQL = `SELECT i.owner AS owner, COUNT(*) AS files,
+    COALESCE(SUM(CASE WHEN i.kind = 'file' THEN json_extract(r.record, '$.content.v.size') ELSE 0 END), 0) AS bytes
+  FROM inodes i JOIN records r ON r.key = i.key
+  WHERE i.ino = ? OR EXISTS (SELECT 1 FROM links l WHERE l.owner = i.owner AND l.ino = i.ino AND l.parent IS NOT NULL)
+  GROUP BY i.owner`;
+
+/** Every owner's usage computed from scratch from the store's tables (the open-time build; tests compare the counters with it). */
+export function scanUsage(db: Database.Database): Map<string, Usage> {
+  const rows = db.prepare<[string], { owner: string; files: number; bytes: number }>(SCAN_SQL).all(ROOT_INO);
+  return new Map(rows.map((r) => [r.owner, { files: r.files, bytes: r.bytes }]));
+}
+
+export interface UsageCounters {
+  /** remembers the inode's contribution before a change (first call per settle wins) */
+  touch(owner: string, ino: string): void;
+  /** adds the touched inodes' changes to their owners' rows */
+  settle(): void;
+  /** forgets what was touched (the transaction rolled back: the rows did too) */
+  reset(): void;
+  get(owner: string): Usage;
+}
+
+/**
+ * The counters over the store's tables. `read` is the store's record read (its write-through
+ * cache), so the contribution "before" is taken before the store remembers the new version.
+ * Creates the table and, on a database without it, builds every owner's row.
+ */
+export function usageCounters(db: Database.Database, read: (key: string) => MetaRecord | undefined): UsageCounters {
+  db.exec(USAGE_SCHEMA);
+  const q = {
+    named: db.prepare<[string, string], { x: number }>('SELECT 1 AS x FROM links WHERE owner = ? AND ino = ? AND parent IS NOT NULL LIMIT 1'),
+    get: db.prepare<[string], { files: number; bytes: number }>('SELECT files, bytes FROM owner_usage WHERE owner = ?'),
+    add: db.prepare(`INSERT INTO owner_usage (owner, files, bytes) VALUES (?, ?, ?)
+      ON CONFLICT(owner) DO UPDATE SET files = files + excluded.files, bytes = bytes + excluded.bytes`),
+    put: db.prepare('INSERT INTO owner_usage (owner, files, bytes) VALUES (?, ?, ?)'),
+    clear: db.prepare('DELETE FROM owner_usage'),
+    built: db.prepare<[], { v: string }>(`SELECT v FROM node_meta WHERE k = '${BUILT_META}'`),
+    setBuilt: db.prepare(`INSERT INTO node_meta (k, v) VALUES ('${BUILT_META}', '1') ON CONFLICT(k) DO UPDATE SET v = excluded.v`),
+  };
+  if (q.built.get()?.v !== '1') {
+    db.transaction(() => {
+      q.clear.run();
+      for (const [owner, u] of scanUsage(db)) q.put.run(owner, u.files, u.bytes);
+      q.setBuilt.run();
+    })();
+  }
+  const contribution = (owner: string, ino: string): Usage =>
+    inodeUsage(read(inodeKey(owner, ino)), q.named.get(owner, ino) !== undefined);
+  /** `${owner}\0${ino}` → contribution before */
+  let touched = new Map<string, { owner: string; ino: string; before: Usage }>();
+  return {
+    touch(owner, ino) {
+      const k = `${owner}\0${ino}`;
+      if (!touched.has(k)) touched.set(k, { owner, ino, before: contribution(owner, ino) });
+    },
+    settle() {
+      if (touched.size === 0) return;
+      const batch = touched;
+      touched = new Map();
+      const delta = new Map<string, Usage>();
+      for (const t of batch.values()) {
+        const after = contribution(t.owner, t.ino);
+        if (after.files === t.before.files && after.bytes === t.before.bytes) continue;
+        const d = delta.get(t.owner) ?? { files: 0, bytes: 0 };
+        d.files += after.files - t.before.files;
+        d.bytes += after.bytes - t.before.bytes;
+        delta.set(t.owner, d);
+      }
+      for (const [owner, d] of delta) if (d.files !== 0 || d.bytes !== 0) q.add.run(owner, d.files, d.bytes);
+    },
+    reset() {
+      touched = new Map();
+    },
+    get(owner) {
+      const row = q.get.get(owner);
+      return row ? { files: row.files, bytes: row.bytes } : { ...ZERO_USAGE };
+    },
+  };
+}
