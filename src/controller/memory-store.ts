@@ -17,6 +17,7 @@ import type { WriteStamp } from '../meta/ops.js';
 import { deathOf } from '../meta/ops.js';
 import { decideRemote } from '../meta/replica.js';
 import { tagNames } from '../meta/tags.js';
+import { trashMoveOf } from '../meta/trash.js';
 import {
   dirLinksByIno, fileLinkPlacement, materializeTree, replayDirs, resolveNames, reviveDirs, type Placement, type VisibleLink,
 } from '../meta/tree.js';
@@ -318,6 +319,11 @@ function viewMethods(st: MemoryState, viewOf: (owner: string) => View) {
       const counts = new Map<string, number>();
       for (const r of inodesOf(owner)) for (const t of tagNames(r.tags)) counts.set(t, (counts.get(t) ?? 0) + 1);
       return [...counts].sort(([a], [b]) => compareBytes(a, b)).map(([tag, count]) => ({ tag, count }));
+    },
+    trashOwners(): string[] {
+      const owners = new Set<string>();
+      for (const r of st.records.values()) if (r.type === 'link' && trashMoveOf(r)) owners.add(r.owner);
+      return [...owners].sort(compareBytes);
     },
     inodeCount: (owner: string): number => {
       const placed = viewOf(owner).byIno;

@@ -27,6 +27,7 @@ import { createFsView, type Resolved } from './fs-view.js';
 import type { MetadataStore } from './metadata-store.js';
 import { commitHolders } from './holders.js';
 import { checkReceipts, quorumError } from './receipts.js';
+import { createTrash, type Trash } from './trash.js';
 
 export interface Namespace {
   stat(owner: string, path: string): EntryInfo;
@@ -53,6 +54,8 @@ export interface Namespace {
   fileCount(owner: string): number;
   /** The root directory's first version, written once per account (registration). */
   ensureRoot(owner: string): void;
+  /** The account's trash (trash.ts): where removed entries wait for TRASH_TTL. */
+  trash: Trash;
 }
 
 export interface NamespaceDeps {
@@ -63,6 +66,8 @@ export interface NamespaceDeps {
   writeQuorum: number;
   /** TAGS_PER_FILE_MAX / TAGS_PER_USER_MAX (default DEFAULT_TAG_LIMITS) */
   tagLimits?: TagLimits;
+  /** TRASH_TTL: how long a removed entry stays in the trash (ms); 0 or absent: removed at once */
+  trashTtlMs?: number;
 }
 
 const DIR_MODE = 0o755;
@@ -239,10 +244,15 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     });
   }
 
-  /** Unlinks one entry: the link leaves the tree, the directory changes, and if the inode keeps other names its ctime moves (nlink changed). */
+  /**
+   * Unlinks one entry: the link leaves the tree (into the trash when it is the inode's last name
+   * and TRASH_TTL is set), the directory changes, and if the inode keeps other names its ctime
+   * moves (nlink changed).
+   */
   function unlinkEntry(owner: string, r: Resolved): void {
     const link = store.getLink(owner, r.entry!.linkId)!;
-    put((s) => moveLink(link, null, link.moves[link.moves.length - 1]!.name, s));
+    if (trash.enabled && (r.inode.kind === 'dir' || store.linksOf(owner, r.ino).length <= 1)) trash.moveIn(owner, r);
+    else put((s) => moveLink(link, null, link.moves[link.moves.length - 1]!.name, s));
     dirChanged(owner, r.entry!.parent);
     const inode = store.getInode(owner, r.ino);
     if (inode && inode.kind !== 'dir' && store.linksOf(owner, r.ino).length > 0) touch(inode);
@@ -299,6 +309,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
   }
 
   const attrs = createFsAttrs({ store, view, touch, nowTs });
+  const trash = createTrash({ store, view, put, now: c.now, ttlMs: c.trashTtlMs ?? 0, ensureParents, dirChanged });
 
   return {
     stat: (owner, path) => view.info(owner, view.mustResolve(owner, path)),
@@ -340,6 +351,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     commit, mkdir, symlink, mknod, link, remove, rename,
     ...attrs,
     fileCount: (owner) => store.inodeCount(owner),
+    trash,
     ensureRoot(owner) {
       store.transaction(() => {
         if (store.getInode(owner, ROOT_INO)) return;

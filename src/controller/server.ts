@@ -19,6 +19,7 @@ import { Membership } from './gossip/membership.js';
 import { registerGossipMetrics } from './gossip/metrics.js';
 import { registerControllerMetrics, registerRepairMetrics } from './metrics.js';
 import { createNamespace, type Namespace } from './namespace.js';
+import { createTrashSweeper } from './trash-sweeper.js';
 import { createPeerViews } from './peer-views.js';
 import { createRegistry, type Registry } from './registry.js';
 import { gcBlocker } from './repair/gc-gate.js';
@@ -77,7 +78,7 @@ export function createController(c: ControllerComponents): Controller {
   const logger = c.logger;
   const registry = createRegistry({ store, logger, now, heartbeatTimeoutMs: config.heartbeatTimeoutMs });
   const namespace = createNamespace({
-    store, signer, logger, now, writeQuorum: config.writeQuorum, tagLimits: { perFileMax: config.tagsPerFileMax, perUserMax: config.tagsPerUserMax },
+    store, signer, logger, now, writeQuorum: config.writeQuorum, tagLimits: { perFileMax: config.tagsPerFileMax, perUserMax: config.tagsPerUserMax }, trashTtlMs: config.trashTtlMs,
   });
   const metrics = createMetricsRegistry({ node: c.nodeId, role: 'controller' });
   registerControllerMetrics(metrics, store, registry, { replicationFactor: config.replicationFactor });
@@ -130,7 +131,7 @@ export function createController(c: ControllerComponents): Controller {
     peers: () => membership.status().map((p) => ({ ...p, lag: gossip.peerDigests().find((d) => d.url === p.url || d.id === p.id)?.lagUpdates })),
     replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum, placementWaitMs: config.placementWaitMs,
     requestTimeoutMs: config.requestTimeoutMs, capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
-    placementChunksMax: config.placementChunksMax, gcSchedule: (n) => repair.gcSchedule(n),
+    placementChunksMax: config.placementChunksMax, gcSchedule: (n) => repair.gcSchedule(n), trashTtlMs: config.trashTtlMs,
     loginThrottle, registrationGate: gate, registerLimit: createRateLimit(now, config.registerLimit, 10 * 60_000),
     // the daemon refused to start already if the secret is not allowed: what is left are warnings
     warnings: checkClusterSecret(config),
@@ -155,6 +156,8 @@ export function createController(c: ControllerComponents): Controller {
     options: { repairIntervalMs: config.repairIntervalMs, replicationFactor: config.replicationFactor, gcGraceMs: config.gcGraceMs, requestTimeoutMs: config.requestTimeoutMs },
   });
   registerRepairMetrics(metrics, repair);
+  // entries removed on a controller that is gone are expired by the others a few rounds later
+  const trashSweeper = createTrashSweeper({ trash: namespace.trash, logger, intervalMs: config.repairIntervalMs, slackMs: Math.max(60_000, 10 * config.repairIntervalMs) });
   // the read-only status page (GET /ui) and its JSON (GET /v1/cluster-view): STATUS_PAGE
   registerStatusPage(app, {
     mode: config.statusPage, nodeId: c.nodeId, now, auth: bearerAuth(signer, now, users),
@@ -181,10 +184,12 @@ export function createController(c: ControllerComponents): Controller {
       peerViews.start();
       loginSync.start();
       repair.start();
+      trashSweeper.start();
       started = true;
       return selfUrl;
     },
     async stop() {
+      trashSweeper.stop();
       await repair.stop();
       peerViews.stop();
       loginSync.stop();
