@@ -11,6 +11,7 @@ import { BaseCommand } from '../base.js';
 import { formatBytes, table } from '../lib/format.js';
 import { localCaches } from '../lib/local-caches.js';
 import { cacheLines, garbageLines, spaceLines, type LocalCache } from '../lib/space-format.js';
+import { trashLine } from '../lib/trash-format.js';
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show the state of the cluster.';
@@ -40,6 +41,7 @@ export default class Status extends BaseCommand<typeof Status> {
     this.log(`Chunks: ${s.chunks.total} total, ${s.chunks.underReplicated} under-replicated (replication factor ${s.chunks.replicationFactor})`);
     if (s.space) for (const line of spaceLines(s.space, s.chunks.replicationFactor === 'all' ? 'all' : Number(s.chunks.replicationFactor))) this.log(line);
     if (s.garbage) for (const line of garbageLines(s.garbage, Date.now())) this.log(line);
+    if (s.trash) this.log(trashLine(s.trash));
     this.log('');
     for (const line of cacheLines(caches, cacheRoot())) this.log(line);
     return { ...s, localCaches: caches };
