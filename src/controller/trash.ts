@@ -112,7 +112,8 @@ export function createTrash(d: TrashDeps): Trash {
     list: (owner) => live(owner).map(({ entry }) => item(owner, entry)),
     usage(owner) {
       const all = live(owner);
-      return { entries: all.length, bytes: all.reduce((n, { entry }) => n + (store.getInode(owner, entry.ino)?.content.v.size ?? 0), 0) };
+      const fileBytes = (ino: string): number => { const i = store.getInode(owner, ino); return i?.kind === 'file' ? i.content.v.size : 0; };
+      return { entries: all.length, bytes: all.reduce((n, { entry }) => n + fileBytes(entry.ino), 0) };
     },
     restore(owner, rawPath, rawTo) {
       const path = normalizePath(rawPath);
