@@ -1,7 +1,8 @@
 /**
  * The trash on a real mount (1 controller + 1 chunkserver on 127.0.47.x; TRASH_TTL 30s, GC_GRACE
- * and REPAIR_INTERVAL 1s): `rm -rf` of a tree in the mount, `redcloud trash restore`, and `diff -r`
- * against the original; a file replaced by `mv` over it keeps its old version in the trash
+ * and REPAIR_INTERVAL 1s): `rm -rf` of a tree in the mount, the entries under
+ * `.trash/<time>/<original path>` (find, stat; read-only; hidden from `ls -a`), `redcloud trash
+ * restore`, and `diff -r` against the original; a file replaced by `mv` over it keeps its old version in the trash
  * (restored with --to); a restore onto an existing file is refused (exit 5) with nothing changed;
  * `redcloud status` counts the trash; and GC: the chunks of an entry emptied from the trash leave
  * the disk after GC_GRACE while those of a trashed file stay, until TRASH_TTL has passed — then
@@ -72,6 +73,17 @@ step('rm -rf a tree in the mount, redcloud trash restore, diff -r against the or
   assert.equal(items.map((i) => i.path).sort(), ['/tree', '/tree/a', '/tree/a/b', '/tree/a/b/c', '/tree/a/b/c/note.txt', '/tree/a/b/c/three.bin',
     '/tree/a/b/two.bin', '/tree/a/one.bin', '/tree/empty', '/tree/link', '/tree/top.bin']);
   assert.not.ok(sh('ls', ['-a1', fc.mnt]).split('\n').includes('.trash'), 'the trash is not in the root listing');
+  // the mount's view: .trash/<time>/<original path> (an rm -rf may span a few seconds: several <time>s)
+  const trashDir = join(fc.mnt, '.trash');
+  const times = sh('ls', ['-1', trashDir]).split('\n').filter(Boolean);
+  assert.ok(times.length >= 1 && times.every((t) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(t)), times.join(' '));
+  const shown = sh('find', [trashDir, '-mindepth', '2', '-type', 'f']).split('\n').filter(Boolean)
+    .map((p) => p.slice(trashDir.length + 1).replace(/^[^/]+/, '')).sort();
+  assert.equal(shown, ['/tree/a/b/c/note.txt', '/tree/a/b/c/three.bin', '/tree/a/b/two.bin', '/tree/a/one.bin', '/tree/link', '/tree/top.bin']);
+  const topBin = sh('find', [trashDir, '-name', 'top.bin']).trim();
+  assert.is(sh('stat', ['-c', '%s %A', topBin]).trim(), '300000 -r--r--r--');
+  const touch = run('touch', [join(trashDir, times[0]!, 'new')]);
+  assert.match(touch.stderr, /Read-only file system/);
   const status = await fc.tc.cli.json<ClusterStatus>(['status']);
   assert.is(status.trash?.entries, 11);
   assert.is(status.trash?.bytes, 300_000 + 5000 + 70_000 + 1 + 12, 'bytes of the files');
