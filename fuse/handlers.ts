@@ -29,6 +29,8 @@ import { WRITE_BEHIND_DEFAULT, type StagedFile } from './staged-file.js';
 import { msToTimespec, statusToStatfs, toStat, toStatfs, type FuseStat, type FuseStatfs, type StatSource } from './stat.js';
 import { createTagDir, type TagDir } from './tag-ops.js';
 import { withTagDir } from './tag-route.js';
+import { createTrashDir } from './trash-dir.js';
+import { withTrashDir } from './trash-route.js';
 import { TtlCache } from './ttl-cache.js';
 import { xattrOps } from './xattr-ops.js';
 
@@ -222,7 +224,8 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     ...options.tagsDir, ttlMs: options.attrTtlMs, owner: options.owner, nowMs,
   }) : undefined;
 
-  return withTagDir({
+  const trashDir = createTrashDir({ client, inos }, { ttlMs: options.attrTtlMs, owner: options.owner, nowMs });
+  return withTrashDir(withTagDir({
     cache,
     /** open handles and staged files, for tests */
     debug: { handles: fileOps.handles, files, meta },
@@ -349,7 +352,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     stop(): Promise<void> {
       return cache.stop();
     },
-  }, tagDir);
+  }, tagDir), trashDir);
 }
 
 export type Handlers = ReturnType<typeof createHandlers>;

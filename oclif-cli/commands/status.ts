@@ -12,6 +12,7 @@ import { formatBytes, table } from '../lib/format.js';
 import { localCaches } from '../lib/local-caches.js';
 import { accountLines } from '../lib/quota-format.js';
 import { cacheLines, garbageLines, spaceLines, type LocalCache } from '../lib/space-format.js';
+import { trashLine } from '../lib/trash-format.js';
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show the state of the cluster.';
@@ -45,6 +46,7 @@ export default class Status extends BaseCommand<typeof Status> {
     if (s.space) for (const line of spaceLines(s.space, s.chunks.replicationFactor === 'all' ? 'all' : Number(s.chunks.replicationFactor))) this.log(line);
     if (s.garbage) for (const line of garbageLines(s.garbage, Date.now())) this.log(line);
     if (fs && session.user) for (const line of accountLines(session.user, fs)) this.log(line);
+    if (s.trash) this.log(trashLine(s.trash));
     this.log('');
     for (const line of cacheLines(caches, cacheRoot())) this.log(line);
     return { ...s, localCaches: caches, ...(fs?.usage && session.user ? { account: { user: session.user, usage: fs.usage, quota: fs.quota } } : {}) };

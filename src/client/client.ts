@@ -4,7 +4,7 @@
  * storeChunks and commit only when every chunk reached quorum; downloads go through fetchChunk.
  */
 import { stat as fsStat } from 'node:fs/promises';
-import type { ClusterStatus, CommitRequest, EntryInfo, LoginResponse, ReadPlan, StatfsInfo } from '../common/api.js';
+import type { ClusterStatus, CommitRequest, EntryInfo, LoginResponse, ReadPlan, StatfsInfo, TrashItem } from '../common/api.js';
 import { BufferPool } from '../common/buffer-pool.js';
 import { errors } from '../common/errors.js';
 import { sha256Hex, sha256HexAsync } from '../common/hash.js';
@@ -168,6 +168,9 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     find: async (tags, o) =>
       (await get<{ entries: EntryInfo[] }>('/v1/fs/find', { tag: tags, path: o?.under !== undefined ? p(o.under) : undefined }, o)).entries,
     tags: async (o) => (await get<{ tags: { tag: string; count: number }[] }>('/v1/fs/tags', {}, o)).tags,
+    trashList: (o) => get<{ items: TrashItem[]; ttlMs: number }>('/v1/trash', {}, o),
+    trashRestore: async (path, o) => (await post<{ restored: TrashItem[] }>('/v1/trash/restore', { path: p(path), ...(o?.to !== undefined ? { to: p(o.to) } : {}) }, o)).restored,
+    trashEmpty: async (o) => (await post<{ removed: number }>('/v1/trash/empty', o?.path !== undefined ? { path: p(o.path) } : {}, o)).removed,
     mkdir: (path, o) =>
       post<EntryInfo>('/v1/fs/mkdir', {
         path: p(path), ...(o?.mode !== undefined ? { mode: o.mode } : {}), ...(o?.parents ? { parents: true } : {}), ...owner(o),

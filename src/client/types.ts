@@ -4,7 +4,7 @@
  * downloads with replica failover; callers see only RedCloudErrors.
  */
 import type { Readable } from 'node:stream';
-import type { ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, SetAttrRequest, StatfsInfo } from '../common/api.js';
+import type { ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, SetAttrRequest, StatfsInfo, TrashItem } from '../common/api.js';
 import type { ChunkRef } from '../meta/types.js';
 
 export interface CallOptions {
@@ -60,6 +60,12 @@ export interface RedCloudClient {
   list(path: string, opts?: CallOptions): Promise<EntryInfo[]>;
   find(tags: string[], opts?: CallOptions & { under?: string }): Promise<EntryInfo[]>;
   tags(opts?: CallOptions): Promise<{ tag: string; count: number }[]>;
+  /** the user's trash, newest first, and TRASH_TTL (optional: the test fakes have no trash) */
+  trashList?(opts?: CallOptions): Promise<{ items: TrashItem[]; ttlMs: number }>;
+  /** brings back what was at `path` (and below it), to where it was or below `to` */
+  trashRestore?(path: string, opts?: CallOptions & { to?: string }): Promise<TrashItem[]>;
+  /** removes for good everything in the trash (or what was at or below `path`) */
+  trashEmpty?(opts?: CallOptions & { path?: string }): Promise<number>;
   mkdir(path: string, opts?: CallOptions & CreateOwner & { mode?: number; parents?: boolean }): Promise<EntryInfo>;
   symlink(path: string, target: string, opts?: CallOptions & CreateOwner): Promise<EntryInfo>;
   /** fifo, socket, char/block device (metadata only), or an empty regular file */

@@ -60,6 +60,9 @@ export interface LoginResponse {
 //                        to the id; `cap` (the read capability) proves the caller may read the
 //                        chunk; the controller asks that chunkserver to re-verify (POST /internal/verify)
 // GET  /v1/status        → ClusterStatus
+// GET  /v1/trash                          → { items: TrashItem[], ttlMs }   the token's user's trash, newest first
+// POST /v1/trash/restore { path, to? }    → { restored: TrashItem[] }  (409 EXISTS on a conflict, nothing restored)
+// POST /v1/trash/empty   { path? }        → { removed: number }
 // GET  /v1/cluster-view  → ClusterView   read-only, for the status page (GET /ui): no login unless
 //                        STATUS_PAGE=login, 404 with STATUS_PAGE=off; no file names or user data
 // A file's parent directories are created implicitly by commit/mkdir(parents)/symlink.
@@ -280,6 +283,23 @@ export interface ClusterStatus {
   space?: SpaceStatus;
   /** chunks no file references, not yet deleted; absent from older controllers */
   garbage?: GarbageStatus;
+  /** the token's user's trash (entries not yet expired, bytes of their files); absent from older controllers */
+  trash?: { entries: number; bytes: number; ttlMs: number };
+}
+
+/** One entry of a user's trash (src/meta/trash.ts). */
+export interface TrashItem {
+  /** where it was when removed (for a restore: where it went) */
+  path: string;
+  kind: EntryKind;
+  size: number;
+  removedAtMs: number;
+  /** when the expiry sweep removes it for good */
+  expiresMs: number;
+  /** its `<time>` directory in the mount's .trash/ */
+  time: string;
+  /** the trashed link's id */
+  id: string;
 }
 
 export interface SpaceStatus {

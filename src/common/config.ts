@@ -165,6 +165,7 @@ export const controllerSchema = {
   placementWaitMs: v.durationMs('PLACEMENT_WAIT', '10s', 'How long a write that finds fewer than WRITE_QUORUM chunkservers waits for more (heartbeats, peer controllers) before answering UNAVAILABLE; default two HEARTBEAT_INTERVALs; 0 to answer at once.', 0),
   tombstoneTtlMs: v.durationMs('TOMBSTONE_TTL', '7d', 'Minimum age before a tombstone every peer has may be collected.', 1000),
   gcGraceMs: v.durationMs('GC_GRACE', '1h', 'Unreferenced chunks older than this are deleted.', 1000),
+  trashTtlMs: v.durationMs('TRASH_TTL', '24h', 'How long a removed or replaced file or directory stays in its user\'s trash (redcloud trash ls) before it is removed for good and its chunks become garbage; 0 removes at once.', 0),
   tokenTtlMs: v.durationMs('TOKEN_TTL', '24h', 'Lifetime of a login token.', 1000),
   loginLockMs: v.durationMs('LOGIN_LOCK', '5s', 'First lock of a user name (5 attempts) or address (20) after failed logins; doubles with each further attempt, up to 15 min.', 100, 15 * 60_000),
   registerLimit: v.int('REGISTER_LIMIT', '20', 'Registrations accepted from one remote address per 10 minutes.', 1, 1_000_000),

@@ -17,6 +17,7 @@ import type { WriteStamp } from '../meta/ops.js';
 import { deathOf } from '../meta/ops.js';
 import { decideRemote } from '../meta/replica.js';
 import { tagNames } from '../meta/tags.js';
+import { trashMoveOf } from '../meta/trash.js';
 import {
   dirLinksByIno, fileLinkPlacement, materializeTree, replayDirs, resolveNames, reviveDirs, type Placement, type VisibleLink,
 } from '../meta/tree.js';
@@ -27,6 +28,7 @@ import { bucketHashes } from './gossip/bucket-hashes.js';
 import type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
 import { chunksOf, collectableInode, compareBytes, compareEntries, ownerOfKey, unchanged, unlinkedAt } from './store-rules.js';
 import { inodeUsage, type Usage } from './usage-counters.js';
+import { TRASH_INO } from '../meta/trash.js';
 
 export interface MemoryStoreOptions {
   nodeId: NodeId;
@@ -321,19 +323,27 @@ function viewMethods(st: MemoryState, viewOf: (owner: string) => View) {
       for (const r of inodesOf(owner)) for (const t of tagNames(r.tags)) counts.set(t, (counts.get(t) ?? 0) + 1);
       return [...counts].sort(([a], [b]) => compareBytes(a, b)).map(([tag, count]) => ({ tag, count }));
     },
+    trashOwners(): string[] {
+      const owners = new Set<string>();
+      for (const r of st.records.values()) if (r.type === 'link' && trashMoveOf(r)) owners.add(r.owner);
+      return [...owners].sort(compareBytes);
+    },
     inodeCount: (owner: string): number => {
       const placed = viewOf(owner).byIno;
-      return inodesOf(owner).filter((r) => r.ino === ROOT_INO || (placed.get(r.ino)?.length ?? 0) > 0).length;
+      return inodesOf(owner).filter((r) => r.ino === ROOT_INO || inTree(placed.get(r.ino))).length;
     },
     usage: (owner: string): Usage => {
       const placed = viewOf(owner).byIno;
       return inodesOf(owner).reduce((u, r) => {
-        const c = inodeUsage(r, (placed.get(r.ino)?.length ?? 0) > 0);
+        const c = inodeUsage(r, inTree(placed.get(r.ino)));
         return { files: u.files + c.files, bytes: u.bytes + c.bytes };
       }, { files: 0, bytes: 0 });
     },
   };
 }
+
+/** Placed by some link in a directory other than the trash (trashed entries are counted apart: trash.ts). */
+const inTree = (placed: readonly PlacedLink[] | undefined): boolean => (placed ?? []).some((p) => p.parent !== TRASH_INO);
 
 /** True while some link names the inode with a latest move into a directory (not an unlink). */
 function named(st: MemoryState, r: InodeRecord): boolean {

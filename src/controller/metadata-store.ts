@@ -86,6 +86,8 @@ export interface MetadataStore {
   /** Inodes of the owner that carry every tag (any kind; reachability is the caller's check). */
   findByTags(owner: string, tags: string[]): InodeRecord[];
   tagCounts(owner: string): { tag: string; count: number }[];
+  /** Owners with at least one link placed in their trash (src/meta/trash.ts), sorted: the expiry sweep's round. */
+  trashOwners(): string[];
   /** The root and the inodes of the owner that a live link names (statfs "files"; removed ones are not counted even before their records are collected). */
   inodeCount(owner: string): number;
   /** The same inodes' count and the logical bytes of its regular files (usage-counters.ts): kept per write by the SQLite store, O(1). */

@@ -28,6 +28,7 @@ import type { MetadataStore } from './metadata-store.js';
 import { commitHolders } from './holders.js';
 import { checkReceipts, quorumError } from './receipts.js';
 import type { Quotas } from './quota.js';
+import { createTrash, type Trash } from './trash.js';
 
 export interface Namespace {
   stat(owner: string, path: string): EntryInfo;
@@ -54,6 +55,8 @@ export interface Namespace {
   fileCount(owner: string): number;
   /** The root directory's first version, written once per account (registration). */
   ensureRoot(owner: string): void;
+  /** The account's trash (trash.ts): where removed entries wait for TRASH_TTL. */
+  trash: Trash;
 }
 
 export interface NamespaceDeps {
@@ -66,6 +69,8 @@ export interface NamespaceDeps {
   tagLimits?: TagLimits;
   /** per-user quotas (quota.ts): the operations that can grow an account run in its guard */
   quota?: Pick<Quotas, 'guard'>;
+  /** TRASH_TTL: how long a removed entry stays in the trash (ms); 0 or absent: removed at once */
+  trashTtlMs?: number;
 }
 
 const DIR_MODE = 0o755;
@@ -244,10 +249,15 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     });
   }
 
-  /** Unlinks one entry: the link leaves the tree, the directory changes, and if the inode keeps other names its ctime moves (nlink changed). */
+  /**
+   * Unlinks one entry: the link leaves the tree (into the trash when it is the inode's last name
+   * and TRASH_TTL is set), the directory changes, and if the inode keeps other names its ctime
+   * moves (nlink changed).
+   */
   function unlinkEntry(owner: string, r: Resolved): void {
     const link = store.getLink(owner, r.entry!.linkId)!;
-    put((s) => moveLink(link, null, link.moves[link.moves.length - 1]!.name, s));
+    if (trash.enabled && (r.inode.kind === 'dir' || store.linksOf(owner, r.ino).length <= 1)) trash.moveIn(owner, r);
+    else put((s) => moveLink(link, null, link.moves[link.moves.length - 1]!.name, s));
     dirChanged(owner, r.entry!.parent);
     const inode = store.getInode(owner, r.ino);
     if (inode && inode.kind !== 'dir' && store.linksOf(owner, r.ino).length > 0) touch(inode);
@@ -304,6 +314,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
   }
 
   const attrs = createFsAttrs({ store, view, touch, nowTs });
+  const trash = createTrash({ store, view, put, now: c.now, ttlMs: c.trashTtlMs ?? 0, ensureParents, dirChanged });
 
   return {
     stat: (owner, path) => view.info(owner, view.mustResolve(owner, path)),
@@ -346,6 +357,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     ...attrs,
     setattr: (owner, req) => guarded(owner, () => attrs.setattr(owner, req)), // a truncate can grow a file
     fileCount: (owner) => store.usage(owner).files,
+    trash,
     ensureRoot(owner) {
       store.transaction(() => {
         if (store.getInode(owner, ROOT_INO)) return;

@@ -29,6 +29,7 @@ import type { MetadataStore } from './metadata-store.js';
 import { createReportThrottle, type ReportThrottle } from './report-throttle.js';
 import { createLoginThrottle, createRateLimit, type LoginThrottle } from './throttle.js';
 import { canonicalUserName, type Users } from './users.js';
+import { registerTrashRoutes } from './trash-routes.js';
 
 export interface RouteDeps {
   logger: Logger;
@@ -68,6 +69,8 @@ export interface RouteDeps {
   registerLimit?: { take(address: string): void };
   /** the repair service's garbage schedule (GC_GRACE, next collection), shown by /v1/status */
   gcSchedule?: (garbageChunks: number) => { graceMs: number; nextCollectionMs?: number; postponed?: string };
+  /** TRASH_TTL (ms), shown with the trash */
+  trashTtlMs?: number;
 }
 
 /** PLACEMENT_CHUNKS_MAX's default, and how many chunks are placed between yields to the event loop. */
@@ -82,6 +85,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   registerFsRoutes(app, d);
   registerDataRoutes(app, d);
   registerInternalRoutes(app, d);
+  registerTrashRoutes(app, d);
 }
 
 function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
@@ -151,7 +155,8 @@ function registerAccountRoutes(app: FastifyInstance, d: RouteDeps): void {
   const noQuery = { querystring: schemas.emptyQuery };
   app.get('/v1/whoami', { onRequest: auth, schema: noQuery }, async (req) => ({ user: userOf(req), controllers: d.controllers() }));
   const garbageStatus = garbageReporter(d);
-  app.get('/v1/status', { onRequest: auth, schema: noQuery }, async (): Promise<ClusterStatus> => clusterStatus(d, garbageStatus));
+  app.get('/v1/status', { onRequest: auth, schema: noQuery }, async (req): Promise<ClusterStatus> =>
+    ({ ...clusterStatus(d, garbageStatus), trash: { ...d.namespace.trash.usage(userOf(req)), ttlMs: d.trashTtlMs ?? 0 } }));
 }
 
 /** What GET /v1/status answers (the status page's view starts from it too: status-page.ts); garbage when `garbage` is given. */

@@ -22,6 +22,7 @@ import { registerControllerMetrics, registerRepairMetrics } from './metrics.js';
 import { createNamespace, type Namespace } from './namespace.js';
 import { createQuotas } from './quota.js';
 import { clusterSpace } from './space.js';
+import { createTrashSweeper } from './trash-sweeper.js';
 import { createPeerViews } from './peer-views.js';
 import { createRegistry, type Registry } from './registry.js';
 import { gcBlocker } from './repair/gc-gate.js';
@@ -84,7 +85,7 @@ export function createController(c: ControllerComponents): Controller {
     copies: () => clusterSpace(registry.list(), config.replicationFactor).copies,
   });
   const namespace = createNamespace({
-    store, signer, logger, now, writeQuorum: config.writeQuorum, tagLimits: { perFileMax: config.tagsPerFileMax, perUserMax: config.tagsPerUserMax }, quota: quotas,
+    store, signer, logger, now, writeQuorum: config.writeQuorum, tagLimits: { perFileMax: config.tagsPerFileMax, perUserMax: config.tagsPerUserMax }, quota: quotas, trashTtlMs: config.trashTtlMs,
   });
   const metrics = createMetricsRegistry({ node: c.nodeId, role: 'controller' });
   registerControllerMetrics(metrics, store, registry, { replicationFactor: config.replicationFactor });
@@ -137,7 +138,7 @@ export function createController(c: ControllerComponents): Controller {
     peers: () => membership.status().map((p) => ({ ...p, lag: gossip.peerDigests().find((d) => d.url === p.url || d.id === p.id)?.lagUpdates })),
     replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum, placementWaitMs: config.placementWaitMs,
     requestTimeoutMs: config.requestTimeoutMs, capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
-    placementChunksMax: config.placementChunksMax, quotas, gcSchedule: (n) => repair.gcSchedule(n),
+    placementChunksMax: config.placementChunksMax, quotas, gcSchedule: (n) => repair.gcSchedule(n), trashTtlMs: config.trashTtlMs,
     loginThrottle, registrationGate: gate, registerLimit: createRateLimit(now, config.registerLimit, 10 * 60_000),
     // the daemon refused to start already if the secret is not allowed: what is left are warnings
     warnings: checkClusterSecret(config),
@@ -162,6 +163,8 @@ export function createController(c: ControllerComponents): Controller {
     options: { repairIntervalMs: config.repairIntervalMs, replicationFactor: config.replicationFactor, gcGraceMs: config.gcGraceMs, requestTimeoutMs: config.requestTimeoutMs },
   });
   registerRepairMetrics(metrics, repair);
+  // entries removed on a controller that is gone are expired by the others a few rounds later
+  const trashSweeper = createTrashSweeper({ trash: namespace.trash, logger, intervalMs: config.repairIntervalMs, slackMs: Math.max(60_000, 10 * config.repairIntervalMs) });
   // the read-only status page (GET /ui) and its JSON (GET /v1/cluster-view): STATUS_PAGE
   registerStatusPage(app, {
     mode: config.statusPage, nodeId: c.nodeId, now, auth: bearerAuth(signer, now, users),
@@ -200,10 +203,12 @@ export function createController(c: ControllerComponents): Controller {
       peerViews.start();
       loginSync.start();
       repair.start();
+      trashSweeper.start();
       started = true;
       return selfUrl;
     },
     async stop() {
+      trashSweeper.stop();
       await repair.stop();
       peerViews.stop();
       loginSync.stop();

@@ -79,6 +79,7 @@ CREATE INDEX IF NOT EXISTS links_by_ino ON links(owner, ino);
 CREATE INDEX IF NOT EXISTS links_dirs ON links(owner) WHERE dir = 1;
 CREATE INDEX IF NOT EXISTS links_subdirs ON links(owner, parent) WHERE dir = 1;
 CREATE INDEX IF NOT EXISTS links_unlinked ON links(deleted_ms) WHERE deleted_ms IS NOT NULL;
+CREATE INDEX IF NOT EXISTS links_trash ON links(owner) WHERE parent = 'trash';
 CREATE TABLE IF NOT EXISTS inodes (key TEXT PRIMARY KEY, owner TEXT NOT NULL, ino TEXT NOT NULL, num INTEGER NOT NULL,
   kind TEXT NOT NULL, hlc_ms INTEGER NOT NULL, link_rows INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS inodes_by_num ON inodes(owner, num);
@@ -146,7 +147,8 @@ function prepare(db: Db) {
     inoOfNumber: db.prepare<[string, number], { ino: string }>('SELECT ino FROM inodes WHERE owner = ? AND num = ? ORDER BY ino LIMIT 1'),
     // the root and every inode a live link names (removed files wait for tombstone collection but are not counted)
     inodeCount: db.prepare<[string, string], { n: number }>(`SELECT COUNT(*) AS n FROM inodes i WHERE i.owner = ? AND (i.ino = ?
-      OR EXISTS (SELECT 1 FROM links l WHERE l.owner = i.owner AND l.ino = i.ino AND l.parent IS NOT NULL))`),
+      OR EXISTS (SELECT 1 FROM links l WHERE l.owner = i.owner AND l.ino = i.ino AND l.parent IS NOT NULL AND l.parent <> 'trash'))`),
+    trashOwners: db.prepare<[], { owner: string }>("SELECT DISTINCT owner FROM links WHERE parent = 'trash' ORDER BY owner"),
     unnamedInodes: db.prepare<[string, number, number], { key: string; at: number }>(
       `SELECT key, hlc_ms AS at FROM inodes WHERE link_rows = 0 AND kind <> 'dir' AND ino <> ? AND hlc_ms <= ? ORDER BY key LIMIT ?`),
     unlinkedLinks: db.prepare<[number, number], { key: string; at: number }>(
@@ -738,6 +740,7 @@ function viewMethods(s: Stmts, links: ReturnType<typeof linkIndex>, read: (key: 
     },
     tagCounts: (owner: string) => s.tagCounts.all(owner),
     inodeCount: (owner: string): number => s.inodeCount.get(owner, ROOT_INO)!.n,
+    trashOwners: (): string[] => s.trashOwners.all().map((r) => r.owner),
   };
 }
 

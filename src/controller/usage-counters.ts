@@ -5,7 +5,8 @@
  * of scanning every inode of the account (0.6–1.5 s at 200,000 files).
  *
  * What is counted is exactly MetadataStore.inodeCount's set: the root and every inode that some
- * link row places in a directory (`links.parent IS NOT NULL`); bytes are the content size of the
+ * link row places in a directory other than the trash (`links.parent IS NOT NULL AND <> 'trash'`:
+ * trashed entries are counted apart, trash.ts, so removing files frees quota at once); bytes are the content size of the
  * counted regular files (a file with two names counts once). The store calls `touch(owner, ino)`
  * BEFORE anything that may change an inode's record or placement (its record write, a link row's
  * placement, a link row's removal) and `settle()` after: touch remembers the inode's contribution
@@ -16,6 +17,7 @@
  */
 import type Database from 'better-sqlite3';
 import { inodeKey, ROOT_INO } from '../meta/keys.js';
+import { TRASH_INO } from '../meta/trash.js';
 import type { MetaRecord } from '../meta/types.js';
 
 export interface Usage {
@@ -40,7 +42,7 @@ const BUILT_META = 'owner_usage';
 const SCAN_SQL = `SELECT i.owner AS owner, COUNT(*) AS files,
     COALESCE(SUM(CASE WHEN i.kind = 'file' THEN json_extract(r.record, '$.content.v.size') ELSE 0 END), 0) AS bytes
   FROM inodes i JOIN records r ON r.key = i.key
-  WHERE i.ino = ? OR EXISTS (SELECT 1 FROM links l WHERE l.owner = i.owner AND l.ino = i.ino AND l.parent IS NOT NULL)
+  WHERE i.ino = ? OR EXISTS (SELECT 1 FROM links l WHERE l.owner = i.owner AND l.ino = i.ino AND l.parent IS NOT NULL AND l.parent <> '${TRASH_INO}')
   GROUP BY i.owner`;
 
 /** Every owner's usage computed from scratch from the store's tables (the open-time build; tests compare the counters with it). */
@@ -67,7 +69,7 @@ export interface UsageCounters {
 export function usageCounters(db: Database.Database, read: (key: string) => MetaRecord | undefined): UsageCounters {
   db.exec(USAGE_SCHEMA);
   const q = {
-    named: db.prepare<[string, string], { x: number }>('SELECT 1 AS x FROM links WHERE owner = ? AND ino = ? AND parent IS NOT NULL LIMIT 1'),
+    named: db.prepare<[string, string], { x: number }>(`SELECT 1 AS x FROM links WHERE owner = ? AND ino = ? AND parent IS NOT NULL AND parent <> '${TRASH_INO}' LIMIT 1`),
     get: db.prepare<[string], { files: number; bytes: number }>('SELECT files, bytes FROM owner_usage WHERE owner = ?'),
     add: db.prepare(`INSERT INTO owner_usage (owner, files, bytes) VALUES (?, ?, ?)
       ON CONFLICT(owner) DO UPDATE SET files = files + excluded.files, bytes = bytes + excluded.bytes`),

@@ -13,6 +13,8 @@
  * 3. **Nothing acknowledged becomes unreachable** (reviveDirs): a directory removed on one side
  *    while a file was created (or a directory moved) into it on the other is put back where it
  *    last was (under the root if that would now form a cycle), parents first if they are gone too.
+ *    A directory in the trash (trash.ts; only ever moved there empty) counts as removed here: one
+ *    that something was put into concurrently is put back where it was before the trash.
  * 4. **Names stay unique** (resolveNames): entries that ended up with one name in one directory
  *    keep it in the order they were placed there (earliest first, then by link id); the others
  *    show as `name~<8 hex of their link id's hash>` (rehashed with `#k` if an entry has that name).
@@ -22,6 +24,7 @@
 import { createHash } from 'node:crypto';
 import { compareHlc } from './hlc.js';
 import { ROOT_INO } from './keys.js';
+import { TRASH_INO } from './trash.js';
 import type { Hlc, LinkRecord, Move } from './types.js';
 
 export type TreeLink = Pick<LinkRecord, 'id' | 'ino' | 'dir' | 'moves'>;
@@ -84,7 +87,7 @@ export function replayDirs(dirByIno: ReadonlyMap<string, TreeLink>): DirReplay {
     }
     const p = { parent: move.parent, name: move.name, at: move.at };
     placed.set(link.id, p);
-    lastPlaced.set(link.id, p);
+    if (move.parent !== TRASH_INO) lastPlaced.set(link.id, p); // revive puts a directory back where it was, never into the trash
     parentIno.set(link.ino, move.parent);
   }
   return { placed, lastPlaced, skipped };
@@ -134,7 +137,7 @@ export function reviveDirs(dirByIno: ReadonlyMap<string, TreeLink>, replay: DirR
     const link = dirByIno.get(ino);
     if (!link) continue; // its directory has not arrived yet: the child stays hidden until it does
     const now = placed.get(link.id);
-    if (now) {
+    if (now && now.parent !== TRASH_INO) {
       queue.push(now.parent); // placed, but under a directory that is gone: revive that one
       continue;
     }

@@ -147,6 +147,14 @@ export interface Move {
   at: Hlc;
   parent: string | null;
   name: string;
+  /** only on a move into the account's trash (trash.ts): where the entry was and when it expires */
+  trash?: TrashInfo;
+}
+
+/** A trash entry's origin: its path when it was removed, and when the expiry sweep unlinks it (ms). */
+export interface TrashInfo {
+  path: string;
+  expiresMs: number;
 }
 
 export interface LinkRecord extends RecordBase {

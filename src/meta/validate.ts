@@ -10,9 +10,10 @@
  */
 import { RedCloudError } from '../common/errors.js';
 import { CHUNK_ID_RE } from '../common/hash.js';
-import { MAX_NAME_BYTES, TAG_RE, USER_NAME_RE } from '../common/paths.js';
+import { MAX_NAME_BYTES, MAX_PATH_BYTES, TAG_RE, USER_NAME_RE } from '../common/paths.js';
 import { compareHlc } from './hlc.js';
 import { inodeKey, linkKey, parseKey, ROOT_INO, userKey } from './keys.js';
+import { TRASH_INO } from './trash.js';
 import type { EntryKind, Hlc, MetaRecord, Ts } from './types.js';
 import { hasSeen } from './version-vector.js';
 
@@ -249,7 +250,7 @@ function validateLink(o: Obj, h: Hlc): void {
   let prev: Hlc | undefined;
   moves.forEach((m: unknown, i) => {
     const f = `moves[${i}]`;
-    const mo = obj(m, f, ['at', 'parent', 'name']);
+    const mo = obj(m, f, ['at', 'parent', 'name'], ['trash']);
     const at = hlc(mo.at, `${f}.at`);
     if (prev && compareHlc(prev, at) >= 0) fail(`${f}.at`, 'must be after the previous move (sorted, one per stamp)');
     if (compareHlc(at, h) > 0) fail(`${f}.at`, "must not be after the record's hlc");
@@ -257,11 +258,23 @@ function validateLink(o: Obj, h: Hlc): void {
     if (mo.parent === null) {
       if (mo.name !== '') assertName(mo.name, `${f}.name`);
     } else {
-      const parent = id(mo.parent, `${f}.parent`, true);
+      const parent = mo.parent === TRASH_INO ? TRASH_INO : id(mo.parent, `${f}.parent`, true);
       if (parent === ino) fail(`${f}.parent`, 'must not be the inode the link names');
       assertName(mo.name, `${f}.name`);
     }
+    if (mo.trash !== undefined || mo.parent === TRASH_INO) trashInfo(mo.trash, `${f}.trash`, mo.parent, at);
   });
+}
+
+/** A move into the trash carries where the entry was and when it expires; no other move does. */
+function trashInfo(v: unknown, field: string, parent: unknown, at: Hlc): void {
+  if (parent !== TRASH_INO) fail(field, 'must be absent unless the move is into the trash');
+  const o = obj(v, field, ['path', 'expiresMs']);
+  if (typeof o.path !== 'string' || !o.path.startsWith('/') || o.path === '/' || o.path.includes('\0') || !wellFormed(o.path) || Buffer.byteLength(o.path) > MAX_PATH_BYTES) {
+    fail(`${field}.path`, `must be an absolute path of at most ${MAX_PATH_BYTES} bytes`);
+  }
+  if (o.path.split('/').slice(1).some((seg) => seg === '' || seg === '.' || seg === '..')) fail(`${field}.path`, 'must be normalised');
+  int(o.expiresMs, `${field}.expiresMs`, at.wallMs, MAX_INT);
 }
 
 function validateUser(o: Obj, h: Hlc, recVV: Record<string, number>): void {

@@ -21,7 +21,7 @@ import { waitFor } from '../helpers/wait.js';
 const CHUNK_BYTES = 256 * 1024;
 const NET = '127.0.6';
 // CAPABILITY_TTL also holds freshly placed chunks from GC: short, so deleted files' chunks go soon.
-const CONTROLLER_ENV = { REPAIR_INTERVAL: '2s', HEARTBEAT_TIMEOUT: '3s', GC_GRACE: '3s', CAPABILITY_TTL: '5s', CHUNK_SIZE: '256KiB' };
+const CONTROLLER_ENV = { TRASH_TTL: '0', REPAIR_INTERVAL: '2s', HEARTBEAT_TIMEOUT: '3s', GC_GRACE: '3s', CAPABILITY_TTL: '5s', CHUNK_SIZE: '256KiB' };
 const CHUNKSERVER_ENV = { SCRUB_INTERVAL: '1s', HEARTBEAT_INTERVAL: '300ms' };
 
 interface Ctx { tc?: TestCluster; work: string; token: string }

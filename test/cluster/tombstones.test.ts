@@ -38,7 +38,7 @@ const onChunkservers = (tc: TestCluster, id: string): number => [0, 1].filter((i
 useTestCluster(test, 'tombstones', ctx, {
   label: 'tombstones', net: NET, controllers: 3, chunkservers: 2,
   // CAPABILITY_TTL: a chunk handed out for writing is kept from GC that long (the controller issuing it may own its GC share)
-  controllerEnv: { TOMBSTONE_TTL: '2s', GC_GRACE: '2s', CAPABILITY_TTL: '3s', REPLICATION_FACTOR: 'all', WRITE_QUORUM: '2' },
+  controllerEnv: { TRASH_TTL: '0', TOMBSTONE_TTL: '2s', GC_GRACE: '2s', CAPABILITY_TTL: '3s', REPLICATION_FACTOR: 'all', WRITE_QUORUM: '2' },
 }, async (tc) => {
   ctx.work = join(tc.dir, 'work');
   mkdirSync(ctx.work, { recursive: true });

@@ -55,7 +55,7 @@ test.before(async () => {
   if (!existsSync('/dev/fuse')) return;
   ctx.fc = await startFuseCluster({
     label: 'fuse-space', net: '127.0.43', controllers: 1, chunkservers: 4,
-    controllerEnv: { REPLICATION_FACTOR: String(RF), GC_GRACE: '1h' },
+    controllerEnv: { REPLICATION_FACTOR: String(RF), GC_GRACE: '1h', TRASH_TTL: '0' },
     beforeStart: (dir) => {
       ctx.tmpfs = join(dir, 'cs4');
       mkdirSync(ctx.tmpfs, { recursive: true });

@@ -1,0 +1,166 @@
+/**
+ * The account's trash over the metadata store (rules and the concurrency argument: src/meta/
+ * trash.ts): moving a removed entry into it, listing, restoring, emptying, and the expiry sweep
+ * that really unlinks what is due. Every write is a local version built by src/meta/ops.ts and
+ * stored through the namespace's `put`, inside the caller's transaction.
+ */
+import type { TrashItem } from '../common/api.js';
+import { errors } from '../common/errors.js';
+import { ROOT, normalizePath } from '../common/paths.js';
+import { moveLink, newLink, type WriteStamp } from '../meta/ops.js';
+import {
+  compareTrashEntries, dueForExpiry, isExpired, restoreDestination, selectRestore, TRASH_INO, trashEntryOf, trashTimeLabel, type TrashEntry,
+} from '../meta/trash.js';
+import { newId } from '../meta/keys.js';
+import type { LinkRecord, MetaRecord } from '../meta/types.js';
+import type { FsView, Resolved } from './fs-view.js';
+import type { MetadataStore } from './metadata-store.js';
+
+export interface TrashDeps {
+  store: MetadataStore;
+  view: FsView;
+  put: <R extends MetaRecord>(build: (s: WriteStamp) => R) => R;
+  now: () => number;
+  /** TRASH_TTL in ms; 0: removed entries are unlinked at once */
+  ttlMs: number;
+  ensureParents: (owner: string, path: string) => void;
+  dirChanged: (owner: string, dirIno: string) => void;
+}
+
+export interface Trash {
+  readonly enabled: boolean;
+  /** Moves the link of a removed entry (resolved at `r`) into the trash. */
+  moveIn(owner: string, r: Resolved): void;
+  list(owner: string): TrashItem[];
+  usage(owner: string): { entries: number; bytes: number };
+  restore(owner: string, path: string, to?: string): TrashItem[];
+  /** Unlinks every entry (or those at or below `path`); returns how many. */
+  empty(owner: string, path?: string): number;
+  /** The expiry sweep: unlinks up to `limit` entries that are due (dueForExpiry); returns how many. */
+  sweep(limit: number, slackMs: number): number;
+}
+
+export function createTrash(d: TrashDeps): Trash {
+  const { store, view, put } = d;
+
+  function entries(owner: string): { entry: TrashEntry; link: LinkRecord }[] {
+    const out: { entry: TrashEntry; link: LinkRecord }[] = [];
+    for (const e of store.children(owner, TRASH_INO)) {
+      const link = store.getLink(owner, e.linkId);
+      const entry = link && trashEntryOf(link);
+      if (link && entry) out.push({ entry, link });
+    }
+    return out.sort((a, b) => compareTrashEntries(a.entry, b.entry));
+  }
+
+  const live = (owner: string) => entries(owner).filter(({ entry }) => !isExpired(entry, d.now()));
+
+  function item(owner: string, e: TrashEntry, path = e.path): TrashItem {
+    const inode = store.getInode(owner, e.ino);
+    return {
+      path, kind: inode?.kind ?? (e.dir ? 'dir' : 'file'), size: inode?.content.v.size ?? 0, removedAtMs: e.removedAt.wallMs,
+      expiresMs: e.expiresMs, time: trashTimeLabel(e.removedAt.wallMs), id: e.linkId,
+    };
+  }
+
+  /** The trashed link leaves the tree for good (expiry, empty, or its file was restored under a new link). */
+  function unlinkForGood(link: LinkRecord): void {
+    put((s) => moveLink(link, null, link.moves[link.moves.length - 1]!.name, s));
+  }
+
+  function conflict(owner: string, e: TrashEntry, dest: string): string | undefined {
+    let at: Resolved | undefined;
+    try {
+      at = view.resolve(owner, dest);
+    } catch {
+      return dest; // a middle component is no directory
+    }
+    if (!at) return undefined;
+    return e.dir && at.inode.kind === 'dir' ? undefined : dest;
+  }
+
+  function restoreOne(owner: string, e: TrashEntry, link: LinkRecord, dest: string): boolean {
+    const existing = view.resolve(owner, dest);
+    if (existing) { // a directory onto a directory: what was inside it comes back into the one there
+      unlinkForGood(link);
+      return false;
+    }
+    d.ensureParents(owner, dest);
+    const { dir, name } = view.parentOf(owner, dest);
+    if (e.dir) put((s) => moveLink(link, dir.ino, name, s));
+    else {
+      // a new link, not a move: an expiry of the trashed link elsewhere cannot take the restored file away (meta/trash.ts)
+      put((s) => newLink({ ...s, owner, id: newId(s.node, s.seq), ino: e.ino, dir: false, parent: dir.ino, name }));
+      unlinkForGood(link);
+    }
+    d.dirChanged(owner, dir.ino);
+    return true;
+  }
+
+  return {
+    enabled: d.ttlMs > 0,
+    moveIn(owner, r) {
+      const link = store.getLink(owner, r.entry!.linkId)!;
+      const info = { path: r.path, expiresMs: d.now() + d.ttlMs };
+      put((s) => {
+        const next = moveLink(link, TRASH_INO, link.id, s);
+        const last = next.moves.length - 1;
+        next.moves[last] = { ...next.moves[last]!, trash: info };
+        return next;
+      });
+    },
+    list: (owner) => live(owner).map(({ entry }) => item(owner, entry)),
+    usage(owner) {
+      const all = live(owner);
+      const fileBytes = (ino: string): number => { const i = store.getInode(owner, ino); return i?.kind === 'file' ? i.content.v.size : 0; };
+      return { entries: all.length, bytes: all.reduce((n, { entry }) => n + fileBytes(entry.ino), 0) };
+    },
+    restore(owner, rawPath, rawTo) {
+      const path = normalizePath(rawPath);
+      const to = rawTo === undefined ? undefined : normalizePath(rawTo);
+      if (to === ROOT && path !== ROOT) throw errors.invalid('Cannot restore onto /: name a path, e.g. --to /restored');
+      return store.transaction(() => {
+        const all = entries(owner);
+        const byId = new Map(all.map((x) => [x.entry.linkId, x.link]));
+        const chosen = selectRestore(all.map((x) => x.entry), path, d.now());
+        if (chosen.length === 0) throw errors.notFound(`Nothing in the trash at ${path} (see redcloud trash ls)`, { path });
+        const clashes = chosen.map((e) => conflict(owner, e, restoreDestination(e.path, path, to))).filter((p): p is string => p !== undefined);
+        if (clashes.length > 0) {
+          throw errors.exists(`Cannot restore ${path}: ${clashes[0]} exists${clashes.length > 1 ? ` (and ${clashes.length - 1} more)` : ''}; `
+            + 'move it away, or restore elsewhere with --to DEST', { path: clashes[0] });
+        }
+        const out: TrashItem[] = [];
+        for (const e of chosen) {
+          const dest = restoreDestination(e.path, path, to);
+          if (restoreOne(owner, e, byId.get(e.linkId)!, dest)) out.push(item(owner, e, dest));
+        }
+        return out;
+      });
+    },
+    empty(owner, rawPath) {
+      const path = rawPath === undefined ? ROOT : normalizePath(rawPath);
+      return store.transaction(() => {
+        let n = 0;
+        for (const { entry, link } of entries(owner)) {
+          if (path !== ROOT && entry.path !== path && !entry.path.startsWith(`${path}/`)) continue;
+          unlinkForGood(link);
+          n += 1;
+        }
+        return n;
+      });
+    },
+    sweep(limit, slackMs) {
+      let n = 0;
+      for (const owner of store.trashOwners()) {
+        if (n >= limit) break;
+        const all = entries(owner);
+        const byId = new Map(all.map((x) => [x.entry.linkId, x.link]));
+        const due = dueForExpiry(all.map((x) => x.entry), d.now(), store.nodeId, slackMs).slice(0, limit - n);
+        if (due.length === 0) continue;
+        store.transaction(() => { for (const e of due) unlinkForGood(byId.get(e.linkId)!); });
+        n += due.length;
+      }
+      return n;
+    },
+  };
+}
