@@ -36,7 +36,7 @@ export interface ClientOptions {
 }
 
 /** The client plus what the CLI needs to save its session. */
-export interface RedCloudClientHandle extends RedCloudClient, SnapshotApi {
+export interface RedCloudClientHandle extends Omit<RedCloudClient, 'inSnapshot' | 'snapshots'>, SnapshotApi {
   /** the same account reading snapshot NAME (read-only; snapshots.ts) */
   inSnapshot(name: string): RedCloudClientHandle;
   /** current session token, if logged in */

@@ -3,6 +3,7 @@
  * implementation (client.ts) fails over between controllers, uploads chunks in parallel and
  * downloads with replica failover; callers see only RedCloudErrors.
  */
+import type { SnapshotInfo } from '../common/snapshot-api.js';
 import type { Readable } from 'node:stream';
 import type { ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, SetAttrRequest, StatfsInfo } from '../common/api.js';
 import type { ChunkRef } from '../meta/types.js';
@@ -105,4 +106,9 @@ export interface RedCloudClient {
 
   /** The chunk size uploads use. */
   readonly chunkSizeBytes: number;
+
+  // snapshots (optional: test fakes may lack them; the mount then has no .snapshots/)
+  /** the same account reading snapshot NAME, read-only */
+  inSnapshot?(name: string): RedCloudClient;
+  snapshots?(opts?: CallOptions): Promise<SnapshotInfo[]>;
 }
