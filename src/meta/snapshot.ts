@@ -3,7 +3,7 @@
  * catalog shows, the copies of inodes and links a snapshot is made of, and the difference of two
  * trees. No I/O.
  *
- * What a snapshot is (DESIGN.md "Snapshots"). A snapshot of directory D taken at controller C is
+ * What a snapshot is (README "Snapshots"). A snapshot of directory D taken at controller C is
  * an ordinary replicated tree of its own, written by C in one transaction:
  * - its records are copies of the inode and link records of D's subtree as C's store held them at
  *   that moment, under the owner `<user>:<snapshot id>` (`snapshotOwner`): an owner no account can
