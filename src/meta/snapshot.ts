@@ -150,6 +150,9 @@ export interface TreeChange {
   modified?: boolean;
 }
 
+/** At one path, a removal is listed before what replaced it. */
+const CHANGE_RANK: Record<ChangeKind, number> = { removed: 0, added: 1, modified: 2, renamed: 3 };
+
 export const itemSig = (i: InodeRecord): string =>
   `${i.kind}:${i.attr.v.mode.toString(8)}:${i.content.v.size}:${i.content.v.chunks.map((c) => c.id).join(',')}:${i.target ?? ''}`;
 
@@ -159,7 +162,8 @@ const joinPath = (dir: string, name: string): string => (dir === '/' ? `/${name}
 
 /**
  * What changed from tree `a` to tree `b` (path → item): entries only in b are added, only in a
- * removed, at one path in both with another signature or inode modified; an inode at a path of a
+ * removed, at one path in both with another signature modified (another inode there: removed and
+ * added); an inode at a path of a
  * that b has elsewhere (and not there) is renamed — one line for a moved directory, none for what
  * moved with it. Sorted by path.
  */
@@ -201,5 +205,5 @@ export function diffTrees(a: ReadonlyMap<string, TreeItem>, b: ReadonlyMap<strin
   }
   for (const ps of goneByIno.values()) for (const p of ps) out.push({ change: 'removed', path: p });
   for (const ps of newByIno.values()) for (const p of ps) out.push({ change: 'added', path: p });
-  return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : x.change < y.change ? -1 : 1));
+  return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : CHANGE_RANK[x.change] - CHANGE_RANK[y.change]));
 }
