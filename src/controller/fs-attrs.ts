@@ -6,6 +6,7 @@
  * the inode's register (src/meta/ops.ts changeInode), so concurrent changes of other attributes
  * survive the merge.
  */
+import { refuseCatalogXattr } from '../meta/snapshot.js';
 import type { EntryInfo, SetAttrRequest, SetXattrRequest, TimeSet } from '../common/api.js';
 import { errors } from '../common/errors.js';
 import { assertTag } from '../common/paths.js';
@@ -91,6 +92,7 @@ export function createFsAttrs(d: FsAttrDeps) {
 
   function setXattr(owner: string, req: SetXattrRequest): void {
     assertXattrName(req.name);
+    refuseCatalogXattr(req.name);
     const bytes = Buffer.from(req.value, 'base64');
     if (bytes.length > XATTR_VALUE_MAX_BYTES) throw errors.tooLarge(`Extended attribute value is larger than ${XATTR_VALUE_MAX_BYTES} bytes`);
     store.transaction(() => {
@@ -105,6 +107,7 @@ export function createFsAttrs(d: FsAttrDeps) {
 
   function removeXattr(owner: string, path: string, name: string): void {
     assertXattrName(name);
+    refuseCatalogXattr(name);
     store.transaction(() => {
       const r = view.mustResolve(owner, path);
       if (liveXattr(r.inode, name) === undefined) throw errors.noXattr(`No such attribute: ${name}`, { path, name });

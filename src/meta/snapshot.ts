@@ -47,6 +47,13 @@ export const isSnapshotOwner = (owner: string): boolean => SNAPSHOT_OWNER_RE.tes
 export const isRecordOwner = (owner: string): boolean => USER_NAME_RE.test(owner) || SNAPSHOT_OWNER_RE.test(owner);
 export const snapshotXattr = (id: string): string => `${SNAPSHOT_XATTR_PREFIX}${id}`;
 
+/** The catalog is written by the snapshot routes only: a setxattr/removexattr of its names is refused (it would orphan or forge a snapshot). */
+export function refuseCatalogXattr(name: string): void {
+  if (name.startsWith(SNAPSHOT_XATTR_PREFIX)) {
+    throw new RedCloudError('NOT_PERMITTED', `${name.slice(0, 80)} is managed by redcloud snapshot (create, rm)`);
+  }
+}
+
 export function assertSnapshotName(name: unknown): string {
   if (typeof name !== 'string' || !SNAPSHOT_NAME_RE.test(name) || name === '.' || name === '..' || name.includes('~')) {
     throw new RedCloudError('INVALID', `Invalid snapshot name ${JSON.stringify(String(name).slice(0, 80))}: 1-64 letters, digits, ".", "_" or "-" (not "." or "..")`);
@@ -164,8 +171,8 @@ const joinPath = (dir: string, name: string): string => (dir === '/' ? `/${name}
  * What changed from tree `a` to tree `b` (path → item): entries only in b are added, only in a
  * removed, at one path in both with another signature modified (another inode there: removed and
  * added); an inode at a path of a
- * that b has elsewhere (and not there) is renamed — one line for a moved directory, none for what
- * moved with it. Sorted by path.
+ * that b has elsewhere (and not there) is renamed — one line for a moved, removed or added
+ * directory, none for what moved, went or came with it. Sorted by path.
  */
 export function diffTrees(a: ReadonlyMap<string, TreeItem>, b: ReadonlyMap<string, TreeItem>): TreeChange[] {
   const goneByIno = new Map<string, string[]>();
@@ -203,7 +210,16 @@ export function diffTrees(a: ReadonlyMap<string, TreeItem>, b: ReadonlyMap<strin
     const modified = x.kind !== 'dir' && x.sig !== b.get(to)!.sig;
     out.push({ change: 'renamed', path: to, from, ...(modified ? { modified } : {}) });
   }
-  for (const ps of goneByIno.values()) for (const p of ps) out.push({ change: 'removed', path: p });
-  for (const ps of newByIno.values()) for (const p of ps) out.push({ change: 'added', path: p });
+  // what went (or came) with its directory: the directory's line says it
+  const gone = [...goneByIno.values()].flat();
+  const fresh = [...newByIno.values()].flat();
+  const goneDirs = new Set(gone.filter((p) => a.get(p)!.kind === 'dir'));
+  const freshDirs = new Set(fresh.filter((p) => b.get(p)!.kind === 'dir'));
+  const under = (dirs: Set<string>, p: string): boolean => {
+    for (let d = dirOf(p); d !== '/'; d = dirOf(d)) if (dirs.has(d)) return true;
+    return false;
+  };
+  for (const p of gone) if (!under(goneDirs, p)) out.push({ change: 'removed', path: p });
+  for (const p of fresh) if (!under(freshDirs, p)) out.push({ change: 'added', path: p });
   return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : CHANGE_RANK[x.change] - CHANGE_RANK[y.change]));
 }

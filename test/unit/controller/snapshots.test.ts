@@ -81,6 +81,11 @@ test('writes through the snapshot scope are READ_ONLY; unknown snapshots NOT_FOU
   assert.is((await post('/v1/snapshots/create', { path: '/', name: 'all' })).json.code, 'EXISTS');
   assert.is((await post('/v1/snapshots/create', { path: '/other.txt', name: 'f' })).json.code, 'NOT_DIR');
   assert.is((await post('/v1/snapshots/create', { path: '/', name: '../x' })).json.code, 'INVALID');
+  // the catalog is the snapshot routes' alone: an xattr write of its names would orphan or forge one
+  const id = (await get('/v1/snapshots')).json.snapshots[0].id as string;
+  assert.is((await post('/v1/fs/xattr/remove', { path: '/', name: `trusted.redcloud.snapshot.${id}` })).json.code, 'NOT_PERMITTED');
+  assert.is((await post('/v1/fs/xattr', { path: '/', name: 'trusted.redcloud.snapshot.x.1', value: '' })).json.code, 'NOT_PERMITTED');
+  assert.equal((await get('/v1/snapshots')).json.snapshots.map((s: { name: string }) => s.name), ['all']);
 });
 
 test('list, restore (new inodes, same chunks) and remove (chunks unreferenced)', async () => {

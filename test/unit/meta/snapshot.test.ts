@@ -107,6 +107,11 @@ test('diffTrees: added, removed, modified, renamed (with a change), a moved dire
     { change: 'added', path: '/new.txt' },
   ]);
   assert.equal(diffTrees(a, a), []);
+  // a removed or added directory is one line, whatever was inside
+  const gone = new Map([...a].filter(([p]) => !p.startsWith('/d')));
+  const fresh = new Map([...b, ['/n', item('8', 'd', 'dir')], ['/n/m', item('9', 'd', 'dir')], ['/n/m/x', item('10')]]);
+  assert.equal(diffTrees(a, gone).filter((c) => c.path.startsWith('/d')), [{ change: 'removed', path: '/d' }]);
+  assert.equal(diffTrees(a, fresh).filter((c) => c.path.startsWith('/n/') || c.path === '/n'), [{ change: 'added', path: '/n' }]);
   assert.equal(diffTrees(new Map(), new Map([['/x', item('1')]])), [{ change: 'added', path: '/x' }]);
 });
 
