@@ -40,18 +40,18 @@ async function main(): Promise<void> {
     }
     const populateMs = performance.now() - t0;
     const snaps = createSnapshots({ store: c.store, logger: silentLogger(), now: Date.now });
-    const timed = (what: string, fn: () => number): void => {
+    const timed = async (what: string, fn: () => number | Promise<number>): Promise<void> => {
       t0 = performance.now();
-      const n = fn();
+      const n = await fn();
       const ms = performance.now() - t0;
       process.stdout.write(`${what.padEnd(18)} ${n} entries in ${ms.toFixed(0)} ms: ${Math.round((n / ms) * 1000)} entries/s\n`);
     };
     process.stdout.write(`populated          ${made} entries in ${populateMs.toFixed(0)} ms (namespace writes, for comparison)\n`);
-    timed('snapshot create', () => snaps.create(user, '/tree', 'bench').entries);
+    await timed('snapshot create', async () => (await snaps.create(user, '/tree', 'bench')).entries);
     c.namespace.remove(user, '/tree/d0/f0');
-    timed('snapshot diff', () => { snaps.diff(user, 'bench'); return made; });
-    timed('snapshot restore', () => { snaps.restore(user, 'bench', '/restored'); return made; });
-    timed('snapshot rm', () => snaps.remove(user, 'bench'));
+    await timed('snapshot diff', () => { snaps.diff(user, 'bench'); return made; });
+    await timed('snapshot restore', async () => { await snaps.restore(user, 'bench', '/restored'); return made; });
+    await timed('snapshot rm', () => snaps.remove(user, 'bench'));
   } finally {
     await c.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -21,6 +21,8 @@ export interface SnapshotInfo {
   node: string;
   /** directory entries it holds */
   entries: number;
+  /** false while its taking controller is still writing its copies (or if it stopped midway: `snapshot rm` it) */
+  complete: boolean;
 }
 
 export interface SnapshotChange {

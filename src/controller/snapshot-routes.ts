@@ -40,11 +40,11 @@ export function registerSnapshotRoutes(app: FastifyInstance, d: { snapshots: Sna
   const auth = bearerAuth(d.signer, d.now, d.users);
   const s = d.snapshots;
   app.post<B<{ path: string; name: string }>>('/v1/snapshots/create', { onRequest: auth, schema: { body: obj(['path', 'name'], { path, name }) } },
-    async (req, reply): Promise<SnapshotInfo> => reply.code(201).send(s.create(userOf(req), req.body.path, req.body.name)));
+    async (req, reply): Promise<SnapshotInfo> => reply.code(201).send(await s.create(userOf(req), req.body.path, req.body.name)));
   app.get('/v1/snapshots', { onRequest: auth, schema: { querystring: obj([], {}) } }, async (req): Promise<{ snapshots: SnapshotInfo[] }> =>
     ({ snapshots: s.list(userOf(req)) }));
   app.post<B<{ name: string }>>('/v1/snapshots/remove', { onRequest: auth, schema: { body: obj(['name'], { name }) } }, async (req) =>
-    ({ removed: s.remove(userOf(req), req.body.name) }));
+    ({ removed: await s.remove(userOf(req), req.body.name) }));
   app.post<B<{ name: string; to?: string }>>('/v1/snapshots/restore', { onRequest: auth, schema: { body: obj(['name'], { name, to: path }) } },
     async (req): Promise<EntryInfo> => s.restore(userOf(req), req.body.name, req.body.to));
   app.get<Q<{ a: string; b?: string }>>('/v1/snapshots/diff', { onRequest: auth, schema: { querystring: obj(['a'], { a: name, b: name }) } },

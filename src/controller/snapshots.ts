@@ -17,18 +17,18 @@ import { changeInode, moveLink, type WriteStamp } from '../meta/ops.js';
 import { tsFromMs } from '../meta/register.js';
 import {
   SNAPSHOT_ENTRIES_MAX, SNAPSHOTS_MAX, assertSnapshotName, catalog, copyInode, copyLink, diffTrees, encodeMeta, itemSig, snapshotOwner,
-  snapshotXattr, type ShownSnapshot, type TreeItem,
+  snapshotXattr, type ShownSnapshot, type SnapshotMeta, type TreeItem,
 } from '../meta/snapshot.js';
 import type { MetaRecord } from '../meta/types.js';
 import { createFsView } from './fs-view.js';
 import type { MetadataStore } from './metadata-store.js';
 
 export interface Snapshots {
-  create(user: string, path: string, name: string): SnapshotInfo;
+  create(user: string, path: string, name: string): Promise<SnapshotInfo>;
   list(user: string): SnapshotInfo[];
   /** entries unlinked */
-  remove(user: string, name: string): number;
-  restore(user: string, name: string, to?: string): EntryInfo;
+  remove(user: string, name: string): Promise<number>;
+  restore(user: string, name: string, to?: string): Promise<EntryInfo>;
   /** from snapshot `a` to snapshot `b`, or to the live directory `a` was taken of */
   diff(user: string, a: string, b?: string): SnapshotChange[];
   /** the owner of snapshot `name`'s records (NOT_FOUND if the account has none by that name) */
@@ -37,8 +37,17 @@ export interface Snapshots {
 
 const joinPath = (dir: string, name: string): string => (dir === ROOT ? `/${name}` : `${dir}/${name}`);
 
+/**
+ * Records written per transaction; the controller serves other requests (heartbeats, gossip, the
+ * client's stall probe) between batches. What is copied is read in one pass before the first batch,
+ * so batching changes when the copies are written, never what they hold.
+ */
+export const SNAPSHOT_BATCH_RECORDS = 1000;
+type Build = (s: WriteStamp) => MetaRecord;
+
 const infoOf = (m: ShownSnapshot): SnapshotInfo => ({
   name: m.shown, id: m.id, source: m.source, takenAt: m.takenAt, takenAtMs: m.takenAt.wallMs, node: m.takenAt.node, entries: m.entries,
+  complete: m.state !== 'writing',
 });
 
 export function createSnapshots(c: { store: MetadataStore; logger: Logger; now: () => number }): Snapshots {
@@ -60,6 +69,15 @@ export function createSnapshots(c: { store: MetadataStore; logger: Logger; now: 
     const t = tsFromMs(c.now());
     put((s) => changeInode(view.inode(user, ROOT_INO)!, { xattrs: { [snapshotXattr(id)]: value } }, s, t));
   };
+  /** Writes the records in transactions of SNAPSHOT_BATCH_RECORDS, yielding to the event loop between them. */
+  async function writeBatched(builds: readonly Build[]): Promise<void> {
+    for (let i = 0; i < builds.length; i += SNAPSHOT_BATCH_RECORDS) {
+      if (i > 0) await new Promise((r) => setImmediate(r));
+      store.transaction(() => {
+        for (const b of builds.slice(i, i + SNAPSHOT_BATCH_RECORDS)) put(b);
+      });
+    }
+  }
 
   /** Every entry below directory `rootIno` of `owner`, parents first (bounded). */
   function* walk(owner: string, rootIno: string, rootPath = ROOT) {
@@ -76,94 +94,115 @@ export function createSnapshots(c: { store: MetadataStore; logger: Logger; now: 
     }
   }
 
-  function create(user: string, rawPath: string, rawName: string): SnapshotInfo {
+  /**
+   * Reads the source subtree and writes the root copy and the catalog entry (state `writing`) in one
+   * transaction — the point in time — then the other copies in batches, then the entry as `done`.
+   * A peer that has the `done` entry has every copy (gossip delivers an origin's writes in order).
+   */
+  async function create(user: string, rawPath: string, rawName: string): Promise<SnapshotInfo> {
     const name = assertSnapshotName(rawName);
     const path = normalizePath(rawPath);
-    return store.transaction(() => {
+    const started = store.transaction(() => {
       const have = shown(user);
       if (have.some((m) => m.shown === name)) throw errors.exists(`A snapshot named ${name} exists (remove it first: redcloud snapshot rm ${name})`, { snapshot: name });
       if (have.length >= SNAPSHOTS_MAX) throw errors.noSpace(`At most ${SNAPSHOTS_MAX} snapshots per account; remove some first`);
       const src = view.mustResolve(user, path);
       if (src.inode.kind !== 'dir') throw errors.notDir(`Not a directory: ${path} (snapshots copy directory trees)`, { path });
       const seen = store.digest();
-      let id = '';
       let owner = '';
       const root = put((s) => {
-        id = newId(s.node, s.seq);
-        owner = snapshotOwner(user, id);
+        owner = snapshotOwner(user, newId(s.node, s.seq));
         return copyInode(src.inode, owner, ROOT_INO, s);
       });
+      const id = newId(root.hlc.node, root.vv[root.hlc.node]!);
       const copied = new Set<string>([src.ino]);
       const snapIno = (ino: string): string => (ino === src.ino ? ROOT_INO : ino);
+      const builds: Build[] = [];
       let entries = 0;
       for (const { e, parent } of walk(user, src.ino)) {
         const inode = store.getInode(user, e.ino);
         if (!inode) continue;
         if (!copied.has(e.ino)) {
           copied.add(e.ino);
-          put((s) => copyInode(inode, owner, e.ino, s));
+          builds.push((s) => copyInode(inode, owner, e.ino, s));
         }
-        put((s) => copyLink(owner, e.linkId, e.ino, e.dir, snapIno(parent), e.name, s));
+        builds.push((s) => copyLink(owner, e.linkId, e.ino, e.dir, snapIno(parent), e.name, s));
         entries++;
       }
-      const meta = { id, name, source: path, takenAt: root.hlc, seen, entries };
+      const meta: SnapshotMeta = { id, name, source: path, takenAt: root.hlc, seen, entries, state: 'writing' };
       setCatalog(user, id, encodeMeta(meta));
-      c.logger.info({ user, snapshot: name, id, source: path, entries }, 'Snapshot taken');
-      return infoOf({ ...meta, shown: name });
+      return { meta, builds };
     });
+    const { meta, builds } = started;
+    await writeBatched(builds);
+    const done = { ...meta, state: 'done' as const };
+    store.transaction(() => setCatalog(user, meta.id, encodeMeta(done)));
+    c.logger.info({ user, snapshot: name, id: meta.id, source: path, entries: meta.entries }, 'Snapshot taken');
+    return infoOf({ ...done, shown: name });
   }
 
-  function remove(user: string, name: string): number {
-    return store.transaction(() => {
-      const m = find(user, name);
-      const owner = snapshotOwner(user, m.id);
-      const all = [...walk(owner, ROOT_INO)];
-      // children before their directories: a half-applied removal seen by a peer never shows a file without its directory
-      for (const { e } of all.reverse()) {
-        const link = store.getLink(owner, e.linkId);
-        if (link) put((s) => moveLink(link, null, e.name, s));
-      }
-      setCatalog(user, m.id, null);
-      c.logger.info({ user, snapshot: name, id: m.id, entries: all.length }, 'Snapshot removed');
-      return all.length;
-    });
+  /** Unlinks every entry (children first, in batches), then drops the catalog entry: a removal cut short can be run again. */
+  async function remove(user: string, name: string): Promise<number> {
+    const m = find(user, name);
+    const owner = snapshotOwner(user, m.id);
+    const all = [...walk(owner, ROOT_INO)].reverse();
+    const builds: Build[] = [];
+    for (const { e } of all) {
+      const link = store.getLink(owner, e.linkId);
+      if (link) builds.push((s) => moveLink(link, null, e.name, s));
+    }
+    await writeBatched(builds);
+    store.transaction(() => setCatalog(user, m.id, null));
+    c.logger.info({ user, snapshot: name, id: m.id, entries: all.length }, 'Snapshot removed');
+    return all.length;
   }
 
-  /** An inode id of `owner`'s tree whose FUSE number no other inode has (namespace.ts freshIno). */
-  function freshIno(owner: string, id: string): string {
+  /** An inode id of `owner`'s tree whose FUSE number no other inode (nor one of `taken`) has (namespace.ts freshIno). */
+  function freshIno(owner: string, id: string, taken: Set<number>): string {
     let ino = id;
-    for (let k = 1; store.inoOfNumber(owner, inoNumber(ino)) !== undefined; k++) ino = `${id}~${k}`;
+    for (let k = 1; store.inoOfNumber(owner, inoNumber(ino)) !== undefined || taken.has(inoNumber(ino)); k++) ino = `${id}~${k}`;
+    taken.add(inoNumber(ino));
     return ino;
   }
 
-  function restore(user: string, name: string, rawTo?: string): EntryInfo {
-    return store.transaction(() => {
+  /** Copies the snapshot into the live tree: the new directory's link first (the name is taken at once), then the rest in batches. */
+  async function restore(user: string, name: string, rawTo?: string): Promise<EntryInfo> {
+    const { to, builds } = store.transaction(() => {
       const m = find(user, name);
       const owner = snapshotOwner(user, m.id);
       const to = normalizePath(rawTo ?? m.source);
       if (view.resolve(user, to)) throw errors.exists(`${to} exists: restore elsewhere with --to PATH, or move it away first`, { path: to });
       const { dir, name: base } = view.parentOf(user, to);
       const made = new Map<string, string>(); // snapshot ino → new ino
+      const taken = new Set<number>();
+      const builds: Build[] = [];
       const copy = (ino: string): string => {
-        const known = made.get(ino);
-        if (known) return known;
+        if (made.has(ino)) return ino;
         const src = view.inode(owner, ino)!;
-        const r = put((s) => copyInode(src, user, freshIno(user, newId(s.node, s.seq)), s));
-        made.set(ino, r.ino);
-        return r.ino;
+        let fresh = '';
+        builds.push((s) => {
+          const r = copyInode(src, user, (fresh = freshIno(user, newId(s.node, s.seq), taken)), s);
+          made.set(ino, fresh);
+          return r;
+        });
+        made.set(ino, '');
+        return ino;
       };
-      const rootIno = copy(ROOT_INO);
-      put((s) => copyLink(user, newId(s.node, s.seq), rootIno, true, dir.ino, base, s));
+      const newOf = (ino: string): string => made.get(ino)!;
+      copy(ROOT_INO);
+      builds.push((s) => copyLink(user, newId(s.node, s.seq), newOf(ROOT_INO), true, dir.ino, base, s));
       for (const { e, parent } of walk(owner, ROOT_INO)) {
         if (!store.getInode(owner, e.ino)) continue;
-        const ino = copy(e.ino);
-        put((s) => copyLink(user, newId(s.node, s.seq), ino, e.dir, made.get(parent)!, e.name, s));
+        copy(e.ino);
+        builds.push((s) => copyLink(user, newId(s.node, s.seq), newOf(e.ino), e.dir, newOf(parent), e.name, s));
       }
       const t = tsFromMs(c.now());
-      put((s) => changeInode(view.inode(user, dir.ino)!, { mtime: t }, s, t));
-      c.logger.info({ user, snapshot: name, to, entries: made.size - 1 }, 'Snapshot restored');
-      return view.info(user, view.mustResolve(user, to));
+      builds.push((s) => changeInode(view.inode(user, dir.ino)!, { mtime: t }, s, t));
+      return { to, builds };
     });
+    await writeBatched(builds);
+    c.logger.info({ user, snapshot: name, to }, 'Snapshot restored');
+    return view.info(user, view.mustResolve(user, to));
   }
 
   function items(owner: string, rootIno: string): Map<string, TreeItem> {

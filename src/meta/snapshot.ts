@@ -13,7 +13,9 @@
  * - its catalog entry is the extended attribute `trusted.redcloud.snapshot.<id>` of the account's
  *   root inode: a per-name last-writer-wins register of an ordinary record (as declared tags are),
  *   holding the name, the source path, the stamp `takenAt` of the snapshot's first write and the
- *   digest `seen` of C's store just before it (every update C had applied, per origin).
+ *   digest `seen` of C's store just before it (every update C had applied, per origin), and its
+ *   state: C reads the whole subtree in one transaction (with the root copy and the entry, state
+ *   `writing`), writes the other copies in batches (so it keeps serving), then marks it `done`.
  * "Point in time" therefore means: the snapshot holds exactly the versions C had seen when it took
  * it — every update covered by `seen`, nothing stamped after `takenAt` by C, and nothing C had not
  * yet received from a peer. It is the same on every controller once gossip has delivered its
@@ -73,6 +75,12 @@ export interface SnapshotMeta {
   seen: Digest;
   /** directory entries copied (the root not counted) */
   entries: number;
+  /**
+   * `writing` while its copies are being written (in batches), `done` after the last: a controller
+   * that has the `done` entry has every copy, since gossip delivers one origin's writes in order.
+   * Absent means done.
+   */
+  state?: 'writing' | 'done';
 }
 
 export const encodeMeta = (m: SnapshotMeta): string => Buffer.from(JSON.stringify(m)).toString('base64');
@@ -92,7 +100,10 @@ export function decodeMeta(name: string, value: string | null | undefined): Snap
   const ok = m && m.id === id && typeof m.name === 'string' && SNAPSHOT_NAME_RE.test(m.name) && typeof m.source === 'string' && m.source.startsWith('/')
     && t && Number.isFinite(t.wallMs) && Number.isInteger(t.logical) && typeof t.node === 'string'
     && Number.isInteger(m.entries) && m.seen !== null && typeof m.seen === 'object';
-  return ok ? { id, name: m.name!, source: m.source!, takenAt: { wallMs: t.wallMs, logical: t.logical, node: t.node }, seen: m.seen!, entries: m.entries! } : undefined;
+  if (!ok) return undefined;
+  const out: SnapshotMeta = { id, name: m.name!, source: m.source!, takenAt: { wallMs: t.wallMs, logical: t.logical, node: t.node }, seen: m.seen!, entries: m.entries! };
+  if (m.state === 'writing' || m.state === 'done') out.state = m.state;
+  return out;
 }
 
 export interface ShownSnapshot extends SnapshotMeta {

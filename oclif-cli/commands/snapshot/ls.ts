@@ -11,7 +11,7 @@ export default class SnapshotLs extends BaseCommand<typeof SnapshotLs> {
     const { client } = await this.client();
     const snapshots = await client.snapshots({ signal: this.signal });
     if (snapshots.length === 0) this.log('No snapshots');
-    for (const s of snapshots) this.log(`${s.name}\t${new Date(s.takenAtMs).toISOString()}\t${s.node}\t${s.source}\t${s.entries} entries`);
+    for (const s of snapshots) this.log(`${s.name}\t${new Date(s.takenAtMs).toISOString()}\t${s.node}\t${s.source}\t${s.entries} entries${s.complete ? '' : ' (incomplete: still being written, or cut short — snapshot rm it)'}`);
     return { snapshots };
   }
 }
