@@ -83,7 +83,7 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     pool.call(
       async (base, attempt) => ({
         base,
-        res: await requestJson<T>(`${base}${route}${queryString(q)}`, { method, body, headers: authHeaders(), timeoutMs: opts.requestTimeoutMs, signal: attempt }),
+        res: await requestJson<T>(`${base}${route}${queryString(q)}`, { method, body, headers: authHeaders(), timeoutMs: o?.timeoutMs ?? opts.requestTimeoutMs, signal: attempt }),
       }),
       o?.signal,
     );

@@ -26,13 +26,20 @@ export interface SnapshotApi {
 }
 
 const p = (path: string): string => normalizePath(path, { relativeTo: '/' });
+/**
+ * Timeout of create, restore and rm, whose work grows with the tree (one record per entry: a
+ * million entries take minutes); the controller keeps answering meanwhile, so the call is not
+ * taken for a dead controller and retried elsewhere.
+ */
+export const SNAPSHOT_CALL_TIMEOUT_MS = 15 * 60_000;
+const long = (o?: CallOptions): CallOptions => ({ ...o, timeoutMs: o?.timeoutMs ?? SNAPSHOT_CALL_TIMEOUT_MS });
 
 export function snapshotApi(c: SnapshotCalls): SnapshotApi {
   return {
-    createSnapshot: (path, name, o) => c.post<SnapshotInfo>('/v1/snapshots/create', { path: p(path), name }, o),
+    createSnapshot: (path, name, o) => c.post<SnapshotInfo>('/v1/snapshots/create', { path: p(path), name }, long(o)),
     snapshots: async (o) => (await c.get<{ snapshots: SnapshotInfo[] }>('/v1/snapshots', {}, o)).snapshots,
-    removeSnapshot: async (name, o) => (await c.post<{ removed: number }>('/v1/snapshots/remove', { name }, o)).removed,
-    restoreSnapshot: (name, to, o) => c.post<EntryInfo>('/v1/snapshots/restore', { name, ...(to !== undefined ? { to: p(to) } : {}) }, o),
-    diffSnapshots: async (a, b, o) => (await c.get<{ changes: SnapshotChange[] }>('/v1/snapshots/diff', { a, b }, o)).changes,
+    removeSnapshot: async (name, o) => (await c.post<{ removed: number }>('/v1/snapshots/remove', { name }, long(o))).removed,
+    restoreSnapshot: (name, to, o) => c.post<EntryInfo>('/v1/snapshots/restore', { name, ...(to !== undefined ? { to: p(to) } : {}) }, long(o)),
+    diffSnapshots: async (a, b, o) => (await c.get<{ changes: SnapshotChange[] }>('/v1/snapshots/diff', { a, b }, long(o))).changes,
   };
 }

@@ -10,6 +10,8 @@ import type { ChunkRef } from '../meta/types.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** this call's timeout instead of REQUEST_TIMEOUT (calls whose work grows with the tree: snapshots) */
+  timeoutMs?: number;
 }
 
 export interface Progress {
