@@ -3,6 +3,8 @@
 // header, list/diff/restore/remove, GC references, and every snapshot record passing the peer schema.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { silentLogger } from '../../../src/common/logger.js';
+import { createSnapshots, SNAPSHOT_BATCH_RECORDS } from '../../../src/controller/snapshots.js';
 import { validateRecord } from '../../../src/meta/validate.js';
 import { chunkId, makeController, type TestController } from './helpers.js';
 
@@ -112,6 +114,25 @@ test('list, restore (new inodes, same chunks) and remove (chunks unreferenced)',
   assert.not.ok(t.c.store.isChunkReferenced(chunkId(3)));
   assert.equal((await get('/v1/snapshots')).json.snapshots, []);
   assert.is((await inSnap('s1', 'GET', '/v1/fs/stat?path=/')).json.code, 'NOT_FOUND');
+});
+
+test('a large snapshot is written in batches: incomplete in the list until its last copy is written, then complete and whole', async () => {
+  const files = SNAPSHOT_BATCH_RECORDS + 200; // 2 records per file: three batches
+  t.c.namespace.mkdir('alice', '/big');
+  for (let i = 0; i < files; i++) t.c.namespace.symlink('alice', `/big/l${i}`, `target-${i}`);
+  const snaps = createSnapshots({ store: t.c.store, logger: silentLogger(), now: () => t.clock.ms });
+  const pending = snaps.create('alice', '/big', 'big');
+  // the point in time is taken synchronously: a change made now is not in it
+  t.c.namespace.symlink('alice', '/big/late', 'x');
+  assert.equal(snaps.list('alice').map((s) => [s.name, s.complete, s.entries]), [['big', false, files]]);
+  const info = await pending;
+  assert.is(info.complete, true);
+  assert.equal(snaps.list('alice').map((s) => [s.name, s.complete]), [['big', true]]);
+  const listed = (await inSnap('big', 'GET', '/v1/fs/list?path=/')).json.entries as { path: string }[];
+  assert.is(listed.length, files);
+  assert.not.ok(listed.some((e) => e.path === '/late'));
+  assert.is(await snaps.remove('alice', 'big'), files);
+  assert.equal(snaps.list('alice'), []);
 });
 
 test.run();
