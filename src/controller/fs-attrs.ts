@@ -6,7 +6,6 @@
  * the inode's register (src/meta/ops.ts changeInode), so concurrent changes of other attributes
  * survive the merge.
  */
-import { refuseCatalogXattr } from '../meta/snapshot.js';
 import type { EntryInfo, SetAttrRequest, SetXattrRequest, TimeSet } from '../common/api.js';
 import { errors } from '../common/errors.js';
 import { assertTag } from '../common/paths.js';
@@ -15,6 +14,7 @@ import { tsFromMs } from '../meta/register.js';
 import type { InodeRecord, Ts } from '../meta/types.js';
 import type { FsView } from './fs-view.js';
 import type { MetadataStore } from './metadata-store.js';
+import { refuseCatalogXattr } from '../meta/snapshot.js';
 
 export const XATTR_NAME_MAX_BYTES = 255;
 export const XATTR_VALUE_MAX_BYTES = 64 * 1024;
