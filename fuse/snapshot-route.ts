@@ -35,6 +35,11 @@ export function snapshotIno(name: string, ino: number): number {
   return mixed <= 1n ? Number(mixed) + 2 : Number(mixed);
 }
 
+/** Names `snapshot ls` can show: a snapshot name, or one with its conflict suffix (src/meta/snapshot.ts). */
+const SHOWN_NAME_RE = /^[A-Za-z0-9._-]{1,64}(?:~[0-9a-f]{8})?$/;
+/** Snapshot handlers instances one mount keeps (each with its own caches; never dropped while mounted, an open file may need it). */
+export const SNAPSHOT_HANDLERS_MAX = 512;
+
 const readOnly = (path: string): FuseErrnoError => new FuseErrnoError('EROFS', `Snapshots are read-only: ${path}`);
 
 type Sig = AbortSignal;
@@ -71,7 +76,14 @@ const WRITES = [
 
 export function withSnapshotDir<H extends SnapshotRoutedOps>(h: H, d: SnapshotDirDeps<H>): H {
   const subs = new Map<string, H>();
-  const sub = (name: string): H => subs.get(name) ?? subs.set(name, d.handlersFor(name)).get(name)!;
+  /** The handlers of snapshot `name`, made on first use (ENOENT for a name no snapshot can have, without making any). */
+  const sub = (name: string): H => {
+    const have = subs.get(name);
+    if (have) return have;
+    if (!SHOWN_NAME_RE.test(name) || name === '.' || name === '..') throw new FuseErrnoError('ENOENT', `No snapshot named ${name.slice(0, 80)}`);
+    if (subs.size >= SNAPSHOT_HANDLERS_MAX) throw new FuseErrnoError('ENFILE', `More than ${SNAPSHOT_HANDLERS_MAX} snapshots read through this mount; remount to read others`);
+    return subs.set(name, d.handlersFor(name)).get(name)!;
+  };
   const startedMs = d.nowMs();
   const topStat = (): FuseStat => toStat({ kind: 'dir', mode: 0o555, size: 0, mtimeMs: startedMs, ctimeMs: startedMs }, { ...d.owner, ino: snapshotIno('', 2) });
   const remap = (name: string, st: FuseStat): FuseStat => ({ ...st, ino: snapshotIno(name, st.ino) });
@@ -80,7 +92,11 @@ export function withSnapshotDir<H extends SnapshotRoutedOps>(h: H, d: SnapshotDi
     const p = snapshotPlace(path);
     if (p.at === 'outside') return outside();
     if (p.at === 'top') return top();
-    return inside(sub(p.name), p.rest, p.name);
+    try {
+      return inside(sub(p.name), p.rest, p.name);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
   const refuse = async (path: string): Promise<never> => { throw readOnly(path); };
   const out: H = { ...h };

@@ -89,6 +89,21 @@ test('writes in .snapshots are EROFS before any handler runs; outside they pass 
   await h.stop();
 });
 
+test('a name no snapshot can have is ENOENT without making handlers for it', async () => {
+  const { subs, h } = setup();
+  for (const bad of ['a b', 'x~zz', '..']) {
+    try {
+      await h.getattr(`/.snapshots/${bad}/f`, sig);
+      assert.unreachable(bad);
+    } catch (err) {
+      assert.ok(err instanceof FuseErrnoError && err.errnoName === 'ENOENT', `${bad}: ${String(err)}`);
+    }
+  }
+  assert.equal(Object.keys(subs), []);
+  await h.getattr('/.snapshots/cut~0123abcd', sig);
+  assert.equal(Object.keys(subs), ['cut~0123abcd']);
+});
+
 test('stop() stops every snapshot handlers instance and the live one', async () => {
   const { live, subs, h } = setup();
   await h.getattr('/.snapshots/daily', sig);
