@@ -8,7 +8,8 @@ import { resolve } from 'node:path';
 import { RedCloudError, errors, toRedCloudError } from '../src/common/errors.js';
 import type { Logger } from '../src/common/logger.js';
 import type { RedCloudClient } from '../src/client/types.js';
-import { createHandlers } from './handlers.js';
+import { createHandlers, type HandlerOptions, type Handlers } from './handlers.js';
+import { withSnapshotDir } from './snapshot-route.js';
 import { callerContext, mountFuse } from './mount.js';
 import { clearStaleMount, isMounted, removePidFile, writePidFile } from './mounts.js';
 import { createFuseOps } from './ops.js';
@@ -65,11 +66,14 @@ export async function runMount(components: { client: RedCloudClient; logger: Log
   if (await clearStaleMount(mountpoint)) logger.warn({ mountpoint }, 'Cleared a stale mount');
   await ensurePrivateDir(o.cacheDir); // cache and staging files hold the user's plaintext
   const shutdown = new AbortController();
-  const handlers = createHandlers({ client, logger: logger.child({ component: 'fuse' }) }, {
+  const handlerOptions = {
     cacheDir: o.cacheDir, cacheSizeBytes: o.cacheSizeBytes, diskCacheSizeBytes: o.diskCacheSizeBytes ?? 0, readAheadChunks: o.readAheadChunks, writeBehindChunks: o.writeBehindChunks, attrTtlMs: o.attrTtlMs,
     fetchTimeoutMs: o.opTimeoutMs, owner: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 },
+  };
+  const handlers = withSnapshots(createHandlers({ client, logger: logger.child({ component: 'fuse' }) }, {
+    ...handlerOptions,
     ...(o.tagsDir ? { tagsDir: { name: o.tagsDir, writable: o.tagsWritable ?? true, listed: o.tagsListed ?? false, mountpoint } } : {}),
-  });
+  }), client, logger, handlerOptions);
   const ops = createFuseOps(handlers, { logger }, {
     opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, shutdown: shutdown.signal, caller: callerContext,
   });
@@ -118,4 +122,20 @@ export async function runMount(components: { client: RedCloudClient; logger: Log
 export function assertDir(value: string | undefined): string {
   if (!value) throw errors.invalid('Missing mount directory: redcloud-mount DIR [--cache-size 256MiB] …');
   return value;
+}
+
+/** Snapshot-RAM-cache cap per snapshot read through `.snapshots/` (each has its own handlers). */
+const SNAPSHOT_CACHE_BYTES_MAX = 64 * 1024 ** 2;
+
+/** `.snapshots/` at the root (fuse/snapshot-route.ts), when the client can read snapshots. */
+function withSnapshots(h: Handlers, client: RedCloudClient, logger: Logger, o: HandlerOptions): Handlers {
+  const { inSnapshot, snapshots } = client;
+  if (!inSnapshot || !snapshots) return h;
+  return withSnapshotDir(h, {
+    names: async (signal) => (await snapshots.call(client, { signal })).map((s) => s.name),
+    handlersFor: (name) => createHandlers({ client: inSnapshot.call(client, name), logger: logger.child({ component: 'fuse', snapshot: name }) }, {
+      ...o, diskCacheSizeBytes: 0, cacheSizeBytes: Math.min(o.cacheSizeBytes, SNAPSHOT_CACHE_BYTES_MAX),
+    }),
+    owner: o.owner, nowMs: Date.now,
+  });
 }

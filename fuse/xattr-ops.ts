@@ -12,6 +12,7 @@ import { RedCloudError, errors } from '../src/common/errors.js';
 import { fuseErrors, FuseErrnoError } from './errno.js';
 import type { HandlerContext, Sig } from './handlers.js';
 import { DECLARED_TAG_PREFIX } from '../src/common/declared-tags.js';
+import { SNAPSHOT_XATTR_PREFIX } from '../src/meta/snapshot.js';
 import { parseTags, TAGS_XATTR, tagDiff } from './stat.js';
 
 /** freedesktop's shared-metadata name for a file's tags (comma-separated). */
@@ -98,7 +99,7 @@ export function xattrOps(ctx: HandlerContext) {
       } catch (err) {
         if (!(await routeMissing(err, path, signal))) throw err;
       }
-      const own = names.filter((n) => !isTagsXattr(n) && !(path === '/' && n.startsWith(DECLARED_TAG_PREFIX)));
+      const own = names.filter((n) => !isTagsXattr(n) && !(path === '/' && (n.startsWith(DECLARED_TAG_PREFIX) || n.startsWith(SNAPSHOT_XATTR_PREFIX))));
       return tags.length > 0 ? [...own, TAGS_XATTR, XDG_TAGS_XATTR] : own;
     },
 

@@ -76,6 +76,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       controllers: flags.controllers ? [flags.controllers] : undefined,
       logger: createLogger({ node: 'cli', level, fd: 2 }),
     });
+    // commands with a --snapshot flag read that snapshot (read-only) instead of the live tree
+    const snapshot = (this.flags as { snapshot?: string }).snapshot;
+    if (snapshot !== undefined) return { ...this.loaded, client: this.loaded.client.inSnapshot(snapshot) };
     return this.loaded;
   }
 

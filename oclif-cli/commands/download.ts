@@ -1,7 +1,7 @@
 /** `redcloud download NAME [DEST|-]`: downloads a file (verified, written atomically), or to stdout with "-". */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Args } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
 import { clientSchema, loadConfig } from '../../src/common/config.js';
 import type { EntryInfo } from '../../src/common/api.js';
 import { BaseCommand } from '../base.js';
@@ -13,7 +13,10 @@ import { errors } from '../../src/common/errors.js';
 export default class Download extends BaseCommand<typeof Download> {
   static override summary = 'Download a file.';
   static override description = 'Downloads NAME to DEST (default ./<basename>, or $REDCLOUD_DOWNLOAD_DIR/<basename> when that directory exists; into DEST/<basename> when DEST is a directory); DEST "-" writes the bytes to stdout (progress, if any, on stderr). Chunks are verified by hash and fetched from another replica when one is bad; DEST appears only once the whole file is there.';
-  static override examples = ['<%= config.bin %> download report.pdf', '<%= config.bin %> download /docs/report.pdf ~/Downloads/', '<%= config.bin %> download notes.txt - | less'];
+  static override examples = ['<%= config.bin %> download report.pdf', '<%= config.bin %> download /docs/report.pdf ~/Downloads/', '<%= config.bin %> download notes.txt - | less', '<%= config.bin %> download --snapshot before-cleanup /photos/cat.jpg old-cat.jpg'];
+  static override flags = {
+    snapshot: Flags.string({ description: 'Read snapshot NAME (see `redcloud snapshot ls`) instead of the live tree; paths are relative to its root.' }),
+  };
   static override args = {
     name: Args.string({ description: 'Remote file to download, relative to "/".', required: true }),
     dest: Args.string({ description: 'Local file or directory, or "-" for stdout.' }),

@@ -8,7 +8,10 @@ export default class Rm extends BaseCommand<typeof Rm> {
   static override description = 'Removes NAME. A non-empty directory needs -r.';
   static override examples = ['<%= config.bin %> rm report.pdf', '<%= config.bin %> rm -r /old'];
   static override args = { name: Args.string({ description: 'Remote path (relative to "/").', required: true }) };
-  static override flags = { recursive: Flags.boolean({ char: 'r', description: 'Remove directories and their contents.' }) };
+  static override flags = {
+    recursive: Flags.boolean({ char: 'r', description: 'Remove directories and their contents.' }),
+    snapshot: Flags.string({ description: 'Refused: snapshots are read-only (remove a whole snapshot with `redcloud snapshot rm NAME`).' }),
+  };
 
   async run(): Promise<{ path: string; removed: number }> {
     const { client } = await this.client();

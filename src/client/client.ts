@@ -17,6 +17,8 @@ import { ControllerPool } from './controllers.js';
 import { type DownloadContext, downloadToFile, fetchChunk } from './download.js';
 import { CONTROLLER_BACKOFF_MS } from './limits.js';
 import type { CallOptions, DownloadOptions, RedCloudClient, StagedChunk, UploadOptions } from './types.js';
+import { snapshotApi, type SnapshotApi } from './snapshots.js';
+import { SNAPSHOT_HEADER } from '../common/snapshot-api.js';
 import { storeChunks, type ChunkToStore, type Receipts, type UploadContext } from './upload.js';
 
 export interface ClientOptions {
@@ -29,10 +31,14 @@ export interface ClientOptions {
   logger?: Logger;
   /** pause between failover rounds over the controllers */
   controllerBackoffMs?: number;
+  /** read snapshot NAME instead of the live tree (every write is refused as READ_ONLY) */
+  snapshot?: string;
 }
 
 /** The client plus what the CLI needs to save its session. */
-export interface RedCloudClientHandle extends RedCloudClient {
+export interface RedCloudClientHandle extends Omit<RedCloudClient, 'inSnapshot' | 'snapshots'>, SnapshotApi {
+  /** the same account reading snapshot NAME (read-only; snapshots.ts) */
+  inSnapshot(name: string): RedCloudClientHandle;
   /** current session token, if logged in */
   readonly token: string | undefined;
   /** known controllers, the one that worked last first */
@@ -61,7 +67,8 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
   if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw errors.invalid(`Invalid concurrency ${opts.concurrency}`);
   const pool = new ControllerPool({ controllers: opts.controllers, logger, backoffMs: opts.controllerBackoffMs ?? CONTROLLER_BACKOFF_MS });
   let token = opts.token;
-  const authHeaders = (): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+  const scope: Record<string, string> = opts.snapshot !== undefined ? { [SNAPSHOT_HEADER]: opts.snapshot } : {};
+  const authHeaders = (): Record<string, string> => (token ? { authorization: `Bearer ${token}`, ...scope } : scope);
   const ctx: UploadContext & DownloadContext = {
     controllers: pool, authHeaders, requestTimeoutMs: opts.requestTimeoutMs, concurrency: opts.concurrency, logger,
     reportBad: (chunk, serverId) => {
@@ -76,7 +83,7 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     pool.call(
       async (base, attempt) => ({
         base,
-        res: await requestJson<T>(`${base}${route}${queryString(q)}`, { method, body, headers: authHeaders(), timeoutMs: opts.requestTimeoutMs, signal: attempt }),
+        res: await requestJson<T>(`${base}${route}${queryString(q)}`, { method, body, headers: authHeaders(), timeoutMs: o?.timeoutMs ?? opts.requestTimeoutMs, signal: attempt }),
       }),
       o?.signal,
     );
@@ -139,6 +146,8 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       return token;
     },
     controllers: () => pool.list(),
+    inSnapshot: (name) => createClient({ ...opts, controllers: pool.list(), token, snapshot: name }),
+    ...snapshotApi({ get, post }),
 
     async register(user, password, o) {
       await post('/v1/register', { user, password }, o);

@@ -3,12 +3,15 @@
  * implementation (client.ts) fails over between controllers, uploads chunks in parallel and
  * downloads with replica failover; callers see only RedCloudErrors.
  */
+import type { SnapshotInfo } from '../common/snapshot-api.js';
 import type { Readable } from 'node:stream';
 import type { ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, SetAttrRequest, StatfsInfo, TrashItem } from '../common/api.js';
 import type { ChunkRef } from '../meta/types.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** this call's timeout instead of REQUEST_TIMEOUT (calls whose work grows with the tree: snapshots) */
+  timeoutMs?: number;
 }
 
 export interface Progress {
@@ -111,4 +114,9 @@ export interface RedCloudClient {
 
   /** The chunk size uploads use. */
   readonly chunkSizeBytes: number;
+
+  // snapshots (optional: test fakes may lack them; the mount then has no .snapshots/)
+  /** the same account reading snapshot NAME, read-only */
+  inSnapshot?(name: string): RedCloudClient;
+  snapshots?(opts?: CallOptions): Promise<SnapshotInfo[]>;
 }

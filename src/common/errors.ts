@@ -18,6 +18,8 @@ export const ERROR_TABLE = {
   TOO_LARGE: { status: 413, errno: 'EFBIG', exit: 2 },
   NAME_TOO_LONG: { status: 414, errno: 'ENAMETOOLONG', exit: 2 },
   NOT_PERMITTED: { status: 403, errno: 'EPERM', exit: 3 },
+  /** a write into a snapshot (snapshots are read-only) */
+  READ_ONLY: { status: 403, errno: 'EROFS', exit: 3 },
   NO_XATTR: { status: 404, errno: 'ENODATA', exit: 4 },
   LOOP: { status: 508, errno: 'ELOOP', exit: 2 },
   TOO_MANY_LINKS: { status: 409, errno: 'EMLINK', exit: 5 },
@@ -87,6 +89,7 @@ export const errors = {
   quotaExceeded: (message: string, details?: Record<string, unknown>) => new RedCloudError('QUOTA_EXCEEDED', message, details),
   nameTooLong: (message: string, details?: Record<string, unknown>) => new RedCloudError('NAME_TOO_LONG', message, details),
   notPermitted: (message: string, details?: Record<string, unknown>) => new RedCloudError('NOT_PERMITTED', message, details),
+  readOnly: (message: string, details?: Record<string, unknown>) => new RedCloudError('READ_ONLY', message, details),
   noXattr: (message: string, details?: Record<string, unknown>) => new RedCloudError('NO_XATTR', message, details),
   loop: (message: string, details?: Record<string, unknown>) => new RedCloudError('LOOP', message, details),
   tooManyLinks: (message: string, details?: Record<string, unknown>) => new RedCloudError('TOO_MANY_LINKS', message, details),

@@ -14,6 +14,7 @@ import { tsFromMs } from '../meta/register.js';
 import type { InodeRecord, Ts } from '../meta/types.js';
 import type { FsView } from './fs-view.js';
 import type { MetadataStore } from './metadata-store.js';
+import { refuseCatalogXattr } from '../meta/snapshot.js';
 
 export const XATTR_NAME_MAX_BYTES = 255;
 export const XATTR_VALUE_MAX_BYTES = 64 * 1024;
@@ -91,6 +92,7 @@ export function createFsAttrs(d: FsAttrDeps) {
 
   function setXattr(owner: string, req: SetXattrRequest): void {
     assertXattrName(req.name);
+    refuseCatalogXattr(req.name);
     const bytes = Buffer.from(req.value, 'base64');
     if (bytes.length > XATTR_VALUE_MAX_BYTES) throw errors.tooLarge(`Extended attribute value is larger than ${XATTR_VALUE_MAX_BYTES} bytes`);
     store.transaction(() => {
@@ -105,6 +107,7 @@ export function createFsAttrs(d: FsAttrDeps) {
 
   function removeXattr(owner: string, path: string, name: string): void {
     assertXattrName(name);
+    refuseCatalogXattr(name);
     store.transaction(() => {
       const r = view.mustResolve(owner, path);
       if (liveXattr(r.inode, name) === undefined) throw errors.noXattr(`No such attribute: ${name}`, { path, name });

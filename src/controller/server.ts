@@ -34,6 +34,8 @@ import { bearerAuth } from './auth.js';
 import { createReportThrottle, DEFAULT_REPORT_THROTTLE } from './report-throttle.js';
 import type { MetadataStore } from './metadata-store.js';
 import { openStore } from './store.js';
+import { registerSnapshotRoutes, registerSnapshotScope } from './snapshot-routes.js';
+import { createSnapshots } from './snapshots.js';
 import { createLoginSync } from './login-sync.js';
 import { registrationGate } from './register-gate.js';
 import { createLoginThrottle, createRateLimit, DEFAULT_THROTTLE } from './throttle.js';
@@ -146,7 +148,11 @@ export function createController(c: ControllerComponents): Controller {
       ...DEFAULT_REPORT_THROTTLE, perCallerMax: config.reportBadPerUserMax, replicaIntervalMs: config.reportBadIntervalMs,
     }),
   };
+  // snapshots (snapshots.ts): the read-only scope of /v1/fs/ reads first, then the routes
+  const snapshots = createSnapshots({ store, logger, now });
+  registerSnapshotScope(app, snapshots);
   registerRoutes(app, routeDeps);
+  registerSnapshotRoutes(app, { snapshots, signer, now, users });
   // chunkserver liveness from the peers, so this controller can place writes before its first heartbeat
   const peerViews = createPeerViews({
     registry, signer, nodeId: c.nodeId, logger, now, random: c.random ?? Math.random, intervalMs: config.gossipIntervalMs,

@@ -14,6 +14,7 @@ import { MAX_NAME_BYTES, MAX_PATH_BYTES, TAG_RE, USER_NAME_RE } from '../common/
 import { compareHlc } from './hlc.js';
 import { inodeKey, linkKey, parseKey, ROOT_INO, userKey } from './keys.js';
 import { TRASH_INO } from './trash.js';
+import { SNAPSHOT_OWNER_RE } from './snapshot.js';
 import type { EntryKind, Hlc, MetaRecord, Ts } from './types.js';
 import { hasSeen } from './version-vector.js';
 
@@ -22,6 +23,8 @@ export const NODE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 /** Inode and link ids: `<node>.<write seq base 36>` (keys.ts newId), `~<k>` when its inode number was taken, or the root's. */
 const ID_RE = /^([A-Za-z0-9._-]{1,64})\.([0-9a-z]{1,11})(?:~[1-9][0-9]{0,3})?$/;
 export const MAX_KEY_BYTES = 512;
+/** Owners of inodes and links: an account, or one of its snapshots (snapshot.ts). */
+const OWNER_RE = new RegExp(`${USER_NAME_RE.source}|${SNAPSHOT_OWNER_RE.source}`);
 export const MAX_VV_NODES = 256;
 /** HLC logical counters and write sequences stay exact doubles. */
 const MAX_INT = Number.MAX_SAFE_INTEGER;
@@ -212,7 +215,7 @@ function holders(v: unknown, field: string, chunkIds: ReadonlySet<string>): void
 const BASE = ['type', 'key', 'vv', 'hlc'];
 
 function validateInode(o: Obj, h: Hlc, recVV: Record<string, number>): void {
-  const owner = str(o.owner, 'owner', USER_NAME_RE, 'a user name');
+  const owner = str(o.owner, 'owner', OWNER_RE, 'a user name');
   const ino = id(o.ino, 'ino', true);
   if (o.key !== inodeKey(owner, ino)) fail('key', 'must be the inode key of owner and ino');
   const kind = o.kind as EntryKind;
@@ -239,7 +242,7 @@ function validateInode(o: Obj, h: Hlc, recVV: Record<string, number>): void {
 }
 
 function validateLink(o: Obj, h: Hlc): void {
-  const owner = str(o.owner, 'owner', USER_NAME_RE, 'a user name');
+  const owner = str(o.owner, 'owner', OWNER_RE, 'a user name');
   const linkId = id(o.id, 'id', false);
   if (o.key !== linkKey(owner, linkId)) fail('key', 'must be the link key of owner and id');
   const ino = id(o.ino, 'ino', false);
@@ -303,10 +306,10 @@ function validateDead(o: Obj, h: Hlc): void {
     fail('key', 'must be an inode or link key');
   }
   if (parsed.type === 'inode') {
-    str(parsed.owner, 'key owner', USER_NAME_RE, 'a user name');
+    str(parsed.owner, 'key owner', OWNER_RE, 'a user name');
     if (id(parsed.ino, 'key ino', true) === ROOT_INO) fail('key', 'must not be the root inode');
   } else if (parsed.type === 'link') {
-    str(parsed.owner, 'key owner', USER_NAME_RE, 'a user name');
+    str(parsed.owner, 'key owner', OWNER_RE, 'a user name');
     id(parsed.id, 'key id', false);
   } else fail('key', 'must be an inode or link key');
   if (compareHlc(hlc(o.at, 'at'), h) > 0) fail('at', "must not be after the record's hlc");
