@@ -35,9 +35,10 @@ import {
 import type { Digest, Hlc, InodeRecord, LinkRecord, MetaRecord, NodeId, Update } from '../meta/types.js';
 import type { TombstoneCandidate } from './gossip/tombstones.js';
 import { BucketHashes } from './gossip/bucket-hashes.js';
-import { BUCKET_COUNT, bucketOf, type Fingerprinted } from './gossip/protocol.js';
+import { BUCKET_COUNT, type Fingerprinted } from './gossip/protocol.js';
 import { chunksOf, collectableInode, compareBytes, unchanged, unlinkedAt } from './store-rules.js';
 import type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
+import { RecentRecords } from './recent-records.js';
 import { hasLegacyLayout, migrateLegacy, moveLegacyAside, type MigrationReport } from './migrate.js';
 
 export type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
@@ -500,12 +501,8 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
    * persist; a rollback empties it). One unlink reads the directory, the link and the inode
    * several times; the shared objects are never modified (ops.ts builds new versions).
    */
-  const recent = new Map<string, MetaRecord>();
-  const remember = (r: MetaRecord): void => {
-    recent.delete(r.key);
-    recent.set(r.key, r);
-    if (recent.size > RECENT_RECORDS_MAX) recent.delete(recent.keys().next().value as string);
-  };
+  const recent = new RecentRecords(RECENT_RECORDS_MAX);
+  const remember = (r: MetaRecord): void => recent.put(r);
   const read = (key: string): MetaRecord | undefined => {
     const hit = recent.get(key);
     if (hit) return hit;
@@ -538,11 +535,11 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     if (prev?.type === 'dead' && next.type !== 'dead') throw new RedCloudError('INTERNAL', `write to collected record ${next.key}`);
     const k = parseKey(next.key);
     const owner = k.type === 'user' ? null : k.owner;
-    // a stored record keeps its bucket (a hash of the key): only a new key computes it
-    const json = JSON.stringify(next);
-    if (!prev || s.updateRecord.run(next.type, owner, json, next.key).changes === 0) s.putRecord.run(next.key, next.type, owner, bucketOf(next.key), json);
-    remember(next);
+    // a stored record keeps its bucket (a hash of the key), given to the row only when the key is new
     const bucket = buckets.replace(prev, next);
+    const json = JSON.stringify(next);
+    if (!prev || s.updateRecord.run(next.type, owner, json, next.key).changes === 0) s.putRecord.run(next.key, next.type, owner, bucket, json);
+    remember(next);
     s.putBucketTerm.run(bucket, buckets.term(bucket));
     if (k.type === 'inode') indexInode(next.key, next.type === 'inode' ? next : undefined, prev);
     else if (k.type === 'link') links.indexLink(next.key, k.owner, next.type === 'link' ? next : undefined);
