@@ -640,7 +640,8 @@ function inodeIndexer(s: Stmts) {
     }
     const old = prev?.type === 'inode' ? prev : undefined;
     const linkRows = old ? 0 : s.linkRowsOf.get(next.owner, next.ino)!.n; // ignored on update
-    s.putInode.run(key, next.owner, next.ino, inoNumber(next.ino), next.kind, next.hlc.wallMs, linkRows);
+    // a directory's row never changes once written (hlc_ms only ages unnamed non-directories): every entry change rewrote it
+    if (!(old?.kind === 'dir' && next.kind === 'dir')) s.putInode.run(key, next.owner, next.ino, inoNumber(next.ino), next.kind, next.hlc.wallMs, linkRows);
     const tags = tagNames(next.tags);
     if (!old || tagNames(old.tags).join('\0') !== tags.join('\0')) {
       s.delTags.run(key);
