@@ -7,6 +7,7 @@
  */
 import type { EntryInfo, Timespec } from '../src/common/api.js';
 import { parentOf } from '../src/common/paths.js';
+import { Listing } from './listing.js';
 import { TtlCache } from './ttl-cache.js';
 
 /** Inodes with several names whose paths are remembered; beyond it the index starts over. */
@@ -14,7 +15,7 @@ const LINKED_INODES_MAX = 10_000;
 
 export class MetadataCache {
   private readonly attrs: TtlCache<EntryInfo | null>;
-  private readonly listings: TtlCache<EntryInfo[]>;
+  private readonly listings: TtlCache<Listing>;
   private readonly namesOfIno = new Map<number, Set<string>>();
   /** directories whose entries changed: their mode and owner still hold (creates in a setgid directory) */
   private readonly dirOwners: TtlCache<EntryInfo>;
@@ -50,18 +51,18 @@ export class MetadataCache {
   }
 
   listing(dir: string): EntryInfo[] | undefined {
-    return this.listings.get(dir);
+    return this.listings.get(dir)?.entries();
   }
 
   /** Caches a listing and the entries in it. */
   setListing(dir: string, entries: EntryInfo[]): void {
-    this.listings.set(dir, entries);
+    this.listings.set(dir, new Listing(entries));
     for (const e of entries) this.setAttr(e.path, e);
   }
 
   /** A cached listing learns of one entry (the mount's own create), keeping its expiry. */
   putInListing(entry: EntryInfo): void {
-    this.listings.update(parentOf(entry.path), (entries) => [...entries.filter((e) => e.path !== entry.path), entry]);
+    this.listings.update(parentOf(entry.path), (l) => l.put(entry));
   }
 
   /** Drops what is cached of `path` itself (and below it), keeping its directory's listing. */
@@ -88,14 +89,14 @@ export class MetadataCache {
   entryRemoved(path: string, dir?: EntryInfo): void {
     this.forget(path);
     const parent = parentOf(path);
-    this.listings.update(parent, (entries) => entries.filter((e) => e.path !== path));
+    this.listings.update(parent, (l) => l.remove(path));
     if (!dir) {
       this.dirTouched(parent);
       return;
     }
     this.dirOwners.delete(parent);
     this.setAttr(parent, dir);
-    if (parent !== '/') this.listings.update(parentOf(parent), (entries) => entries.map((e) => (e.path === parent ? dir : e)));
+    if (parent !== '/') this.listings.update(parentOf(parent), (l) => l.change(parent, () => dir));
   }
 
   /** An entry in `dir` came or went: its listing and its own attributes are stale. */
@@ -127,7 +128,7 @@ export class MetadataCache {
     const cached = this.attrs.get(dir);
     if (cached) this.attrs.update(dir, (e) => (e ? touched(e) : e));
     if (dir === '/') return;
-    this.listings.update(parentOf(dir), (entries) => entries.map((e) => (e.path === dir ? touched(e) : e)));
+    this.listings.update(parentOf(dir), (l) => l.change(dir, touched));
   }
 
   /** Drops every cached name of inode `ino` that the cache knows of (and their listings). */

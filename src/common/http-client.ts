@@ -62,6 +62,37 @@ export function deadline(timeoutMs: number, ...signals: (AbortSignal | undefined
   return { signal: AbortSignal.any([timeout, ...live]), timeout };
 }
 
+/**
+ * The deadline of one request: what `deadline` does, for the common case of one caller signal,
+ * without AbortSignal.timeout and AbortSignal.any (~150 µs per request together in a profile of
+ * the mount, more than the rest of a small request's client work): one AbortController, an
+ * unref'd timer whose reason is a TimeoutError like AbortSignal.timeout's, and a listener on the
+ * caller's signal. `done()` clears both once the answer is read (or the request failed).
+ */
+function requestDeadline(timeoutMs: number, caller: AbortSignal | undefined): { signal: AbortSignal; timedOut(): boolean; done(): void } {
+  const ac = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ac.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+  }, timeoutMs);
+  timer.unref();
+  const onAbort = (): void => ac.abort(caller!.reason);
+  if (caller?.aborted) onAbort();
+  else if (caller) {
+    setMaxListeners(0, caller); // one long-lived signal (an upload's, a mount's) may back many concurrent requests
+    caller.addEventListener('abort', onAbort, { once: true });
+  }
+  return {
+    signal: ac.signal,
+    timedOut: () => timedOut,
+    done() {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 /** Throws the error a fired signal stands for (TIMEOUT for timeouts, ABORTED otherwise). */
 export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
   if (!signal?.aborted) return;
@@ -150,7 +181,6 @@ function send(url: string, method: string, headers: Record<string, string>, body
 
 /** Sends a request; resolves with the response if it is 2xx, else throws the RedCloudError it carries. */
 export async function request(url: string, opts: RequestOptions): Promise<HttpResponse> {
-  const { signal, timeout } = deadline(opts.timeoutMs, opts.signal);
   const headers: Record<string, string> = { ...opts.headers };
   let body: string | Uint8Array | Readable | undefined;
   if (opts.body !== undefined) {
@@ -170,10 +200,14 @@ export async function request(url: string, opts: RequestOptions): Promise<HttpRe
     Object.assign(headers, opts.sign(method, `${target.pathname}${target.search}`, body));
   }
   let res: HttpResponse;
+  const guard = requestDeadline(opts.timeoutMs, opts.signal);
   try {
-    res = toResponse(await send(url, method, headers, body, signal));
+    const answer = await send(url, method, headers, body, guard.signal);
+    answer.once('close', guard.done); // the deadline also covers the body, read or discarded
+    res = toResponse(answer);
   } catch (err) {
-    if (timeout.aborted) throw errors.timeout(`Request to ${url} timed out after ${opts.timeoutMs} ms`, { url });
+    guard.done();
+    if (guard.timedOut()) throw errors.timeout(`Request to ${url} timed out after ${opts.timeoutMs} ms`, { url });
     if (opts.signal?.aborted) throwIfAborted(opts.signal, `Request to ${url}`);
     const e = toRedCloudError(err);
     throw new RedCloudError(e.code === 'INTERNAL' ? 'UNAVAILABLE' : e.code, `${url}: ${e.message}${certificateHint(err)}`, { url }, { cause: err });

@@ -9,12 +9,23 @@ import { type SessionClaims, type Signer, verifySessionToken } from '../common/t
 
 type Authed = FastifyRequest & { user?: string; session?: SessionClaims };
 
+/** Session tokens whose signature this hook verified (a mount sends the same one with every request); beyond it the memo starts over. */
+const VERIFIED_TOKENS_MAX = 256;
+
 export function bearerAuth(signer: Signer, now: () => number, accounts: { authenticate(claims: SessionClaims): string }) {
+  // token → its verified claims: the HMAC is computed once per token, expiry and the account are checked on every request
+  const verified = new Map<string, SessionClaims>();
   return async (req: FastifyRequest): Promise<void> => {
     const header = req.headers.authorization;
     const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!m) throw new RedCloudError('UNAUTHORIZED', 'Not logged in: missing Authorization: Bearer token');
-    const claims = verifySessionToken(signer, m[1], now());
+    const nowMs = now();
+    let claims = verified.get(m[1]!);
+    if (!claims || claims.exp <= nowMs) {
+      claims = verifySessionToken(signer, m[1], nowMs);
+      if (verified.size >= VERIFIED_TOKENS_MAX) verified.clear();
+      verified.set(m[1]!, claims);
+    }
     (req as Authed).user = accounts.authenticate(claims);
     (req as Authed).session = claims;
   };

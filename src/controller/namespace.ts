@@ -13,7 +13,7 @@ import { declaredTags, withDeclared } from '../common/declared-tags.js';
 import { RedCloudError, errors } from '../common/errors.js';
 import { assertChunkId } from '../common/hash.js';
 import type { Logger } from '../common/logger.js';
-import { ROOT, assertTag, isSelfOrDescendant, normalizePath } from '../common/paths.js';
+import { ROOT, assertTag, isSelfOrDescendant, normalizePath, parentOf as parentOfPath } from '../common/paths.js';
 import type { Signer } from '../common/tokens.js';
 import { ROOT_INO, inoNumber, newId } from '../meta/keys.js';
 import { changeInode, moveLink, newInode, newLink, type InodeChange, type WriteStamp } from '../meta/ops.js';
@@ -44,6 +44,8 @@ export interface Namespace {
   mknod(owner: string, req: MknodRequest): EntryInfo;
   link(owner: string, from: string, to: string): EntryInfo;
   remove(owner: string, path: string, opts?: { recursive?: boolean }): number;
+  /** `remove`, and the directory it left after the change (its new mtime/ctime, nlink): what a mount caches instead of a stat */
+  removeEntry(owner: string, path: string, opts?: { recursive?: boolean }): { removed: number; parent: EntryInfo };
   rename(owner: string, from: string, to: string): EntryInfo;
   setattr(owner: string, req: SetAttrRequest): EntryInfo;
   tags(owner: string, path: string, add?: string[], remove?: string[]): EntryInfo;
@@ -266,17 +268,30 @@ export function createNamespace(c: NamespaceDeps): Namespace {
   function remove(owner: string, rawPath: string, opts: { recursive?: boolean } = {}): number {
     const path = normalizePath(rawPath);
     if (path === ROOT) throw errors.invalid('Cannot remove the root directory');
+    return store.transaction(() => removeResolved(owner, path, view.mustResolve(owner, path), opts));
+  }
+
+  function removeResolved(owner: string, path: string, r: Resolved, opts: { recursive?: boolean }): number {
+    if (r.inode.kind === 'dir' && store.hasChildren(owner, r.ino)) {
+      if (!opts.recursive) throw errors.notEmpty(`Directory not empty: ${path}`, { path });
+      let n = 0;
+      for (const child of store.children(owner, r.ino)) n += remove(owner, joinPath(path, child.name), opts);
+      unlinkEntry(owner, view.mustResolve(owner, path));
+      return n + 1;
+    }
+    unlinkEntry(owner, r);
+    return 1;
+  }
+
+  function removeEntry(owner: string, rawPath: string, opts: { recursive?: boolean } = {}): { removed: number; parent: EntryInfo } {
+    const path = normalizePath(rawPath);
+    if (path === ROOT) throw errors.invalid('Cannot remove the root directory');
     return store.transaction(() => {
       const r = view.mustResolve(owner, path);
-      if (r.inode.kind === 'dir' && store.hasChildren(owner, r.ino)) {
-        if (!opts.recursive) throw errors.notEmpty(`Directory not empty: ${path}`, { path });
-        let n = 0;
-        for (const child of store.children(owner, r.ino)) n += remove(owner, joinPath(path, child.name), opts);
-        unlinkEntry(owner, view.mustResolve(owner, path));
-        return n + 1;
-      }
-      unlinkEntry(owner, r);
-      return 1;
+      const removed = removeResolved(owner, path, r, opts);
+      // the directory's inode was just written (dirChanged): the store's recent records have it, no path walk
+      const dirIno = r.entry!.parent;
+      return { removed, parent: view.info(owner, { path: parentOfPath(path), ino: dirIno, inode: view.inode(owner, dirIno)! }) };
     });
   }
 
@@ -353,7 +368,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       const { xattrs } = view.mustResolve(owner, ROOT).inode;
       return withDeclared(store.tagCounts(owner), declaredTags(Object.keys(xattrs).filter((n) => typeof xattrs[n]?.v === 'string')));
     },
-    commit, mkdir, symlink, mknod, link, remove, rename,
+    commit, mkdir, symlink, mknod, link, remove, removeEntry, rename,
     ...attrs,
     setattr: (owner, req) => guarded(owner, () => attrs.setattr(owner, req)), // a truncate can grow a file
     fileCount: (owner) => store.usage(owner).files,

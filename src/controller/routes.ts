@@ -4,12 +4,11 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type {
-  ChunkLocation, ChunkserverStatus, ClusterStatus, GarbageStatus, CommitRequest, CreateOwner, EntryInfo, HeartbeatRequest, HeartbeatResponse, LoginResponse, MknodRequest, PlacementRequest,
+  ChunkLocation, ChunkserverStatus, ClusterStatus, GarbageStatus, CommitRequest, CreateOwner, HeartbeatRequest, HeartbeatResponse, LoginResponse, MknodRequest, PlacementRequest,
   PlacementResponse, ReadPlan, SetAttrRequest, SetXattrRequest, StatfsInfo,
 } from '../common/api.js';
 import type { ReplicationFactor } from '../common/config.js';
 import { RedCloudError } from '../common/errors.js';
-import { normalizePath, parentOf } from '../common/paths.js';
 import type { Logger } from '../common/logger.js';
 import { clusterAuth } from '../common/http-server.js';
 import { requestJson } from '../common/http-client.js';
@@ -221,16 +220,8 @@ function registerFsRoutes(app: FastifyInstance, d: RouteDeps): void {
   });
   app.post<B<{ path: string; recursive?: boolean }>>('/v1/fs/remove', opts({ body: schemas.remove }), async (req) => {
     const owner = userOf(req);
-    const removed = ns.remove(owner, req.body.path, { recursive: req.body.recursive });
-    // the directory after the change (its new mtime/ctime), so a mount need not stat it again; the
-    // removal stands even if that stat fails
-    let parent: EntryInfo | undefined;
-    try {
-      parent = ns.stat(owner, parentOf(normalizePath(req.body.path)));
-    } catch {
-      parent = undefined;
-    }
-    return { removed, ...(parent ? { parent } : {}) };
+    // the directory after the change (its new mtime/ctime), so a mount need not stat it again
+    return ns.removeEntry(owner, req.body.path, { recursive: req.body.recursive });
   });
   app.post<B<{ from: string; to: string }>>('/v1/fs/rename', opts({ body: schemas.rename }), async (req) =>
     ns.rename(userOf(req), req.body.from, req.body.to));

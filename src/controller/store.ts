@@ -38,11 +38,12 @@ import {
 import type { Digest, Hlc, InodeRecord, LinkRecord, MetaRecord, NodeId, Update } from '../meta/types.js';
 import type { TombstoneCandidate } from './gossip/tombstones.js';
 import { BucketHashes } from './gossip/bucket-hashes.js';
-import { BUCKET_COUNT, bucketOf, type Fingerprinted } from './gossip/protocol.js';
+import { BUCKET_COUNT, type Fingerprinted } from './gossip/protocol.js';
 import { chunksOf, collectableInode, compareBytes, unchanged, unlinkedAt } from './store-rules.js';
 import type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
 import { GroupCommit } from './group-commit.js';
 import { walFsync } from './wal-fsync.js';
+import { RecentRecords } from './recent-records.js';
 import { hasLegacyLayout, migrateLegacy, moveLegacyAside, type MigrationReport } from './migrate.js';
 import { usageCounters, type UsageCounters } from './usage-counters.js';
 
@@ -521,12 +522,8 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
    * persist; a rollback empties it). One unlink reads the directory, the link and the inode
    * several times; the shared objects are never modified (ops.ts builds new versions).
    */
-  const recent = new Map<string, MetaRecord>();
-  const remember = (r: MetaRecord): void => {
-    recent.delete(r.key);
-    recent.set(r.key, r);
-    if (recent.size > RECENT_RECORDS_MAX) recent.delete(recent.keys().next().value as string);
-  };
+  const recent = new RecentRecords(RECENT_RECORDS_MAX);
+  const remember = (r: MetaRecord): void => recent.put(r);
   const read = (key: string): MetaRecord | undefined => {
     const hit = recent.get(key);
     if (hit) return hit;
@@ -561,11 +558,11 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     const k = parseKey(next.key);
     const owner = k.type === 'user' ? null : k.owner;
     if (k.type === 'inode') usage!.touch(k.owner, k.ino);
-    // a stored record keeps its bucket (a hash of the key): only a new key computes it
-    const json = JSON.stringify(next);
-    if (!prev || s.updateRecord.run(next.type, owner, json, next.key).changes === 0) s.putRecord.run(next.key, next.type, owner, bucketOf(next.key), json);
-    remember(next);
+    // a stored record keeps its bucket (a hash of the key), given to the row only when the key is new
     const bucket = buckets.replace(prev, next);
+    const json = JSON.stringify(next);
+    if (!prev || s.updateRecord.run(next.type, owner, json, next.key).changes === 0) s.putRecord.run(next.key, next.type, owner, bucket, json);
+    remember(next);
     s.putBucketTerm.run(bucket, buckets.term(bucket));
     if (k.type === 'inode') indexInode(next.key, next.type === 'inode' ? next : undefined, prev);
     else if (k.type === 'link') links.indexLink(next.key, k.owner, next.type === 'link' ? next : undefined);
@@ -672,7 +669,8 @@ function inodeIndexer(s: Stmts) {
     }
     const old = prev?.type === 'inode' ? prev : undefined;
     const linkRows = old ? 0 : s.linkRowsOf.get(next.owner, next.ino)!.n; // ignored on update
-    s.putInode.run(key, next.owner, next.ino, inoNumber(next.ino), next.kind, next.hlc.wallMs, linkRows);
+    // a directory's row never changes once written (hlc_ms only ages unnamed non-directories): every entry change rewrote it
+    if (!(old?.kind === 'dir' && next.kind === 'dir')) s.putInode.run(key, next.owner, next.ino, inoNumber(next.ino), next.kind, next.hlc.wallMs, linkRows);
     const tags = tagNames(next.tags);
     if (!old || tagNames(old.tags).join('\0') !== tags.join('\0')) {
       s.delTags.run(key);

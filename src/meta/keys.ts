@@ -19,6 +19,10 @@ export const entryKey = (owner: string, path: string): string => `e\0${owner}\0$
 /** A new inode or link id, unique across controllers: the writing controller and its write seq. */
 export const newId = (node: string, seq: number): string => `${node}.${seq.toString(36)}`;
 
+/** Inode numbers computed lately (a listing of 2,000 entries hashed 2,000 ids each time): a memo of a pure function, bounded. */
+const INO_NUMBERS_MAX = 65_536;
+const inoNumbers = new Map<string, number>();
+
 /**
  * The 53-bit inode number programs see (st_ino) for inode id `ino`: a hash, so every controller
  * computes the same number without coordination; 1 is the root. Collisions are possible in
@@ -28,9 +32,14 @@ export const newId = (node: string, seq: number): string => `${node}.${seq.toStr
  */
 export function inoNumber(ino: string): number {
   if (ino === ROOT_INO) return ROOT_INO_NUMBER;
+  const known = inoNumbers.get(ino);
+  if (known !== undefined) return known;
   const h = createHash('sha256').update(ino).digest();
-  const n = h.readUIntBE(0, 6) * 32 + (h[6]! >> 3); // 48 + 5 = 53 bits
-  return n <= ROOT_INO_NUMBER ? n + 2 : n;
+  const n53 = h.readUIntBE(0, 6) * 32 + (h[6]! >> 3); // 48 + 5 = 53 bits
+  const n = n53 <= ROOT_INO_NUMBER ? n53 + 2 : n53;
+  if (inoNumbers.size >= INO_NUMBERS_MAX) inoNumbers.clear();
+  inoNumbers.set(ino, n);
+  return n;
 }
 
 export type ParsedKey =

@@ -16,6 +16,11 @@ function term(r: Fingerprinted): Buffer {
 
 export class BucketHashes {
   private readonly acc: Buffer[];
+  /**
+   * The bucket and term of record versions seen lately, by object (records are never modified):
+   * a write replaces the version it wrote or read before, so its old term is not hashed again.
+   */
+  private readonly seen = new WeakMap<Fingerprinted, { bucket: number; term: Buffer }>();
 
   /** `terms`: a stored accumulator per bucket (missing ones are empty) */
   constructor(terms: ReadonlyMap<number, Uint8Array> = new Map()) {
@@ -33,11 +38,12 @@ export class BucketHashes {
 
   /** Adds a record version's term, or removes it when it is already in (XOR is its own inverse); returns the bucket. */
   toggle(r: Fingerprinted): number {
-    const bucket = bucketOf(r.key);
-    const into = this.acc[bucket]!;
-    const t = term(r);
+    let known = this.seen.get(r);
+    if (!known) this.seen.set(r, (known = { bucket: bucketOf(r.key), term: term(r) }));
+    const into = this.acc[known.bucket]!;
+    const t = known.term;
     for (let i = 0; i < TERM_BYTES; i++) into[i] = into[i]! ^ t[i]!;
-    return bucket;
+    return known.bucket;
   }
 
   /** `prev` (if any) of the same key replaced by `next`; returns the bucket. */

@@ -11,7 +11,8 @@ import { chunkId, makeController, type TestController } from './helpers.js';
 let t: TestController;
 let token: string;
 test.before.each(async () => {
-  t = await makeController();
+  // removed files must become unreferenced here at once: with the trash on they would wait in it (its own tests)
+  t = await makeController({ TRASH_TTL: '0' });
   token = await t.login();
 });
 test.after.each(async () => { await t.close(); });
