@@ -111,6 +111,21 @@ function replicationFactor(env: string, defaultRaw: string, doc: string): VarSpe
   };
 }
 
+/** Account names (as registered) or `*` for any account; at least one. */
+function accountList(env: string, defaultRaw: string, doc: string): VarSpec<string[]> {
+  return {
+    env, defaultRaw, doc,
+    parse: (raw) => {
+      const names = raw.split(/[\s,]+/).filter(Boolean);
+      if (names.length === 0) throw new ParseError('names no account (give account names, or * for any account)');
+      // the account name rule of src/common/paths.ts USER_NAME_RE
+      const bad = names.find((n) => n !== '*' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(n));
+      if (bad !== undefined) throw new ParseError(`"${bad}" is neither an account name nor *`);
+      return names;
+    },
+  };
+}
+
 export const DEV_CLUSTER_SECRET = 'redcloud-insecure-dev-secret';
 
 const common = {
@@ -161,8 +176,9 @@ export const controllerSchema = {
   reportBadPerUserMax: v.int('REPORT_BAD_PER_USER_MAX', '30', 'Bad-replica reports one user may send per minute; more are refused (429 THROTTLED).', 1, 100_000),
   reportBadIntervalMs: v.durationMs('REPORT_BAD_INTERVAL', '10m', 'A reported replica is re-verified at most once per this interval; further reports are coalesced.', 0),
   placementChunksMax: v.int('PLACEMENT_CHUNKS_MAX', '1024', 'Chunks one placement request may ask for (clients ask in batches of 64); more is refused (413 TOO_LARGE).', 1, 262_144),
-  statusPage: v.oneOf('STATUS_PAGE', 'public', 'The read-only status page (GET /ui) and its JSON (GET /v1/cluster-view): public (no login; cluster health only, never file names or user data), login (any user\'s login), off (404).',
+  statusPage: v.oneOf('STATUS_PAGE', 'public', 'The read-only status page (GET /ui) and its JSON (GET /v1/cluster-view): public (no login; cluster health only, never file names or user data), login (a login of an account STATUS_PAGE_USERS admits), off (404).',
     ['public', 'login', 'off'] as const),
+  statusPageUsers: accountList('STATUS_PAGE_USERS', '*', 'With STATUS_PAGE=login, the accounts that may see the cluster view (comma-separated); * lets any account in, and registration is open: anyone who reaches the port can make one.'),
 };
 
 export const chunkserverSchema = {
