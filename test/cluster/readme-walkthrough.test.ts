@@ -30,7 +30,9 @@ import { defaultCacheDir } from '../../fuse/args.js';
 import { repoRoot } from '../../src/cluster/paths.js';
 import { readState } from '../../src/cluster/state.js';
 import type { ClusterStatus } from '../../src/common/api.js';
+import { unwrapOclifErrors } from '../helpers/cli.js';
 import { writeRandomFile } from '../helpers/files.js';
+import { isMounted, pidAlive } from '../helpers/procs.js';
 import { readmeSection, shellSteps, type ReadmeStep } from '../helpers/readme-steps.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
@@ -72,7 +74,7 @@ async function sh(cmd: string, input = '', timeoutMs = 120_000): Promise<Run> {
   const script = `shopt -s expand_aliases\ncd ${JSON.stringify(repoRoot())}\n${aliasLine}\ncd ${JSON.stringify(ctx.work)}\n${forTest(cmd)}\n`;
   const p = await $({ env: env(), cwd: ctx.work, nothrow: true, quiet: true, input, timeout: `${timeoutMs}ms`, timeoutSignal: 'SIGKILL' })`bash -c ${script}`;
   notePids();
-  return { exitCode: p.exitCode, stdout: p.stdout, stderr: p.stderr.replace(/\s*\n\s*›\s*/g, ' ') };
+  return { exitCode: p.exitCode, stdout: p.stdout, stderr: unwrapOclifErrors(p.stderr) };
 }
 
 const data = (): string => join(ctx.work, '.redcloud');
@@ -80,17 +82,8 @@ const mnt = (): string => join(ctx.work, 'mnt');
 function notePids(): void {
   for (const n of readState(data())?.nodes ?? []) ctx.pids.add(n.pid);
 }
-const isMounted = (dir: string): boolean => readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === dir);
 const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 const ok = (r: Run, what: string): void => assert.is(r.exitCode, 0, `${what}: exit ${r.exitCode}\n${r.stdout}\n${r.stderr}`);
-function pidAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 /** Names in `redcloud ls` output (one per line, the name last). */
 const listed = (r: Run): string[] => r.stdout.split('\n').map((l) => l.trim().split(/\s+/).pop() ?? '').filter(Boolean);
 const logOf = (node: string): string => {
