@@ -35,7 +35,7 @@ export const CANCEL_GRACE_MS = 2000;
 export default class Shell extends BaseCommand<typeof Shell> {
   static override summary = 'Interactive prompt with the same verbs.';
   static override description = 'Reads commands line by line at a "> " prompt, e.g. "login alice", "ls", "upload f.txt tag1", "tag add f.txt t2". '
-    + 'On a terminal: Ctrl-C cancels the running command (an interrupted upload commits nothing) or clears the line; Ctrl-D or "exit" quits; '
+    + 'On a terminal: Ctrl-C cancels the running command (an interrupted upload commits nothing, a password prompt is left) or clears the line; Ctrl-D or "exit" quits; '
     + '"help CMD" or "CMD --help" shows a command\'s help; up/down recall earlier lines (kept in $REDCLOUD_CONFIG_DIR/shell_history, '
     + 'lines with a password left out); Tab completes commands and remote paths. Works with piped input too.';
   static override examples = ['<%= config.bin %> shell', 'printf "login alice pw\\nls\\n" | <%= config.bin %> shell'];

@@ -1,7 +1,15 @@
-/** Reads a password: hidden on a terminal, one line from stdin otherwise; or from REDCLOUD_PASSWORD (obtainPassword). */
+/**
+ * Reads a password: hidden on a terminal, one line from stdin otherwise; or from REDCLOUD_PASSWORD
+ * (obtainPassword). Ctrl-C at a terminal's prompt (a key while readline has the terminal in raw
+ * mode, not a signal) closes the prompt, which gives the terminal back with echo on, shows `^C`
+ * and throws ABORTED ("Cancelled at the password prompt", exit 130): the one-shot CLI exits with
+ * that message, `redcloud shell` prints it and shows its prompt again.
+ */
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
-import { errors } from '../../src/common/errors.js';
+import { RedCloudError, errors } from '../../src/common/errors.js';
+
+export const PROMPT_CANCELLED = 'Cancelled at the password prompt (Ctrl-C)';
 
 export async function promptPassword(question: string): Promise<string> {
   const tty = Boolean(process.stdin.isTTY);
@@ -13,13 +21,20 @@ export async function promptPassword(question: string): Promise<string> {
     },
   });
   const rl = createInterface({ input: process.stdin, output, terminal: tty });
+  let cancelled = false;
   try {
     const answer = await new Promise<string | undefined>((resolve) => {
       rl.once('close', () => resolve(undefined));
+      // without a listener readline would only pause stdin: the prompt would hang, muted, in raw mode
+      rl.once('SIGINT', () => {
+        cancelled = true;
+        rl.close();
+      });
       rl.question(question, (a) => resolve(a));
       muted = tty;
     });
-    if (tty) process.stderr.write('\n');
+    if (tty) process.stderr.write(cancelled ? '^C\n' : '\n');
+    if (cancelled) throw new RedCloudError('ABORTED', PROMPT_CANCELLED);
     if (answer === undefined || answer === '') throw errors.invalid('No password given');
     return answer;
   } finally {

@@ -19,7 +19,7 @@ import { describeSettings, parseEnvFlags, selectDaemonEnv, type DaemonRole } fro
 import { describeIdentity, planAfterRefusedLogin, planIdentity, type IdentityPlan } from './identity.js';
 import { LocalCluster } from './launcher.js';
 import { chunkserverId, controllerId } from './node-names.js';
-import { PASS_THROUGH } from './node-process.js';
+import { PASS_THROUGH, type NodeProcess } from './node-process.js';
 import { SECRET_FILE, applyPurge, purgePlan, readLauncherRecord, writeLauncherRecord } from './purge.js';
 import { binPath, repoRoot } from './paths.js';
 import { isOurProcess, readState, removeState, writeState, type ClusterState, type StateNode } from './state.js';
@@ -127,31 +127,37 @@ export async function upLocalCluster(o: UpOptions): Promise<ClusterState> {
   });
   const cluster = new LocalCluster();
   const record = (): void => {
-    state.nodes = cluster.nodes.map((n) => ({
+    const rank = (n: NodeProcess): string => `${n.spec.role === 'controller' ? 0 : 1}${n.spec.id.replace(/\d+$/, (d: string) => d.padStart(3, '0'))}`;
+    state.nodes = [...cluster.nodes].sort((a, b) => rank(a).localeCompare(rank(b))).map((n) => ({
       role: n.spec.role, id: n.spec.id, pid: n.pid!, url: n.url, logFile: n.spec.logFile, bin: n.spec.bin,
       spec: { addr: n.spec.addr, port: n.spec.port, dataDir: n.spec.dataDir, env: restartEnv(n.spec.env) },
     }));
     writeState(state);
   };
+  /** Starts a role's nodes at once (each on its own address); every one that came up is recorded before a failure is thrown. */
+  const startAll = async (n: number, start: (i: number) => Promise<NodeProcess>, line: (i: number, node: NodeProcess) => string): Promise<void> => {
+    const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => start(i)));
+    record();
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    results.forEach((r, i) => o.print(line(i, (r as PromiseFulfilledResult<NodeProcess>).value)));
+  };
   try {
-    for (let i = 0; i < o.controllers; i++) {
+    // controllers first (chunkservers heartbeat them), each role's nodes in parallel
+    await startAll(o.controllers, (i) => {
       const id = controllerId(i);
-      await cluster.controller({
+      return cluster.controller({
         id, addr: controllerAddr(i, o.net), port: 8000, dataDir: join(dataDir, id), logFile: join(dataDir, 'logs', `${id}.log`),
         peers: peers.filter((_, j) => j !== i), env: { ...roleEnv.controller, ...tlsEnv }, detached: true, healthTimeoutMs: o.healthTimeoutMs,
       });
-      record();
-      o.print(`controller  ${id}  ${scheme}://${controllerAddr(i, o.net)}:8000  pid ${cluster.nodes.at(-1)!.pid}`);
-    }
-    for (let i = 0; i < o.chunkservers; i++) {
+    }, (i, node) => `controller  ${controllerId(i)}  ${scheme}://${controllerAddr(i, o.net)}:8000  pid ${node.pid}`);
+    await startAll(o.chunkservers, (i) => {
       const id = chunkserverId(i);
-      await cluster.chunkserver({
+      return cluster.chunkserver({
         id, addr: chunkserverAddr(i, o.net), port: 9000, dataDir: join(dataDir, id), logFile: join(dataDir, 'logs', `${id}.log`),
         peers, env: { ...roleEnv.chunkserver, ...tlsEnv }, detached: true, healthTimeoutMs: o.healthTimeoutMs,
       });
-      record();
-      o.print(`chunkserver ${id}  ${scheme}://${chunkserverAddr(i, o.net)}:9000  pid ${cluster.nodes.at(-1)!.pid}`);
-    }
+    }, (i, node) => `chunkserver ${chunkserverId(i)}  ${scheme}://${chunkserverAddr(i, o.net)}:9000  pid ${node.pid}`);
     const cliEnv: Record<string, string> = { ...(parentEnv as Record<string, string>), ...(o.tls ? { TLS_CA: tlsEnv.TLS_CA! } : {}) };
     state.user = await establishIdentity(plan, saved, state, { ...o, cliEnv });
     writeState(state);

@@ -125,6 +125,21 @@ function quotaUsers(env: string, defaultRaw: string, doc: string): VarSpec<Quota
   };
 }
 
+/** Account names (as registered) or `*` for any account; at least one. */
+function accountList(env: string, defaultRaw: string, doc: string): VarSpec<string[]> {
+  return {
+    env, defaultRaw, doc,
+    parse: (raw) => {
+      const names = raw.split(/[\s,]+/).filter(Boolean);
+      if (names.length === 0) throw new ParseError('names no account (give account names, or * for any account)');
+      // the account name rule of src/common/paths.ts USER_NAME_RE
+      const bad = names.find((n) => n !== '*' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(n));
+      if (bad !== undefined) throw new ParseError(`"${bad}" is neither an account name nor *`);
+      return names;
+    },
+  };
+}
+
 export const DEV_CLUSTER_SECRET = 'redcloud-insecure-dev-secret';
 
 const common = {
@@ -180,8 +195,9 @@ export const controllerSchema = {
   quotaFiles: v.int('QUOTA_FILES', '0', 'Inodes (files, directories, links, the root) each account may have (0: no limit).', 0, Number.MAX_SAFE_INTEGER),
   quotaRawBytes: v.bytes('QUOTA_RAW_BYTES', '0', 'Bytes each account may store counting every copy (logical bytes × the copies each chunk gets now; 0: no limit).'),
   quotaUsers: quotaUsers('QUOTA_USERS', '', 'Per-user quotas over the QUOTA_* defaults: USER:KEY=VALUE[,KEY=VALUE] separated by ";", keys bytes, files, raw-bytes, e.g. "alice:bytes=10G,files=100000;bob:bytes=0" (0: no limit).'),
-  statusPage: v.oneOf('STATUS_PAGE', 'public', 'The read-only status page (GET /ui) and its JSON (GET /v1/cluster-view): public (no login; cluster health only, never file names or user data), login (any user\'s login), off (404).',
+  statusPage: v.oneOf('STATUS_PAGE', 'public', 'The read-only status page (GET /ui) and its JSON (GET /v1/cluster-view): public (no login; cluster health only, never file names or user data), login (a login of an account STATUS_PAGE_USERS admits), off (404).',
     ['public', 'login', 'off'] as const),
+  statusPageUsers: accountList('STATUS_PAGE_USERS', '*', 'With STATUS_PAGE=login, the accounts that may see the cluster view (comma-separated); * lets any account in, and registration is open: anyone who reaches the port can make one.'),
 };
 
 export const chunkserverSchema = {

@@ -173,7 +173,7 @@ export function createController(c: ControllerComponents): Controller {
   const trashSweeper = createTrashSweeper({ trash: namespace.trash, logger, intervalMs: config.repairIntervalMs, slackMs: Math.max(60_000, 10 * config.repairIntervalMs) });
   // the read-only status page (GET /ui) and its JSON (GET /v1/cluster-view): STATUS_PAGE
   registerStatusPage(app, {
-    mode: config.statusPage, nodeId: c.nodeId, now, auth: bearerAuth(signer, now, users),
+    mode: config.statusPage, nodeId: c.nodeId, now, auth: bearerAuth(signer, now, users), viewers: config.statusPageUsers,
     view: () => clusterView({
       now, heartbeatTimeoutMs: config.heartbeatTimeoutMs, repairIntervalMs: config.repairIntervalMs, status: () => clusterStatus(routeDeps),
       digests: () => gossip.peerDigests(), repair, conflicts: () => gossip.conflicts(), includeWarnings: config.statusPage === 'login',

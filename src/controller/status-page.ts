@@ -4,8 +4,9 @@
  * and style are allowed by hash only; GET / redirects to it; GET /v1/cluster-view is its JSON,
  * polled every 2 s. The view holds cluster health only — nodes, capacity, chunk counts, repair,
  * gossip lag, conflict counts by record kind — never a file name, user name or key.
- * STATUS_PAGE=public: no login; login: the JSON needs a session token (the page asks for a login
- * and keeps the token in memory only); off: none of the three routes exist.
+ * STATUS_PAGE=public: no login; login: the JSON needs a session token of an account STATUS_PAGE_USERS
+ * admits (status-access.ts; the page asks for a login and keeps the token in memory only); off: none
+ * of the three routes exist.
  * The view is assembled at most once per VIEW_CACHE_MS, however many pages poll.
  */
 import { createHash } from 'node:crypto';
@@ -14,6 +15,7 @@ import type { ClusterStatus, ClusterView } from '../common/api.js';
 import type { PeerDigestInfo, GossipService } from './gossip/service.js';
 import type { RepairService } from './repair/service.js';
 import { schemas } from './schemas.js';
+import { ANY_ACCOUNT, viewerCheck } from './status-access.js';
 import { STATUS_VIEW_FUNCTIONS, escapeHtml, renderStatus, statusViewModel } from './status-view.js';
 
 export type StatusPageMode = 'public' | 'login' | 'off';
@@ -119,10 +121,10 @@ const CLIENT_LOOP = `
     if (token) headers.authorization = 'Bearer ' + token;
     fetch('/v1/cluster-view', { headers: headers, cache: 'no-store', credentials: 'omit', signal: AbortSignal.timeout(5000) })
       .then(function (res) {
-        if (res.status === 401) {
+        if (res.status === 401 || res.status === 403) {
           token = '';
           form.hidden = false;
-          show('Log in (any account) to see the cluster', 'warn');
+          show(res.status === 401 ? 'Log in to see the cluster' : 'This account may not see the cluster (STATUS_PAGE_USERS); log in as one that may', 'warn');
           return;
         }
         if (!res.ok) throw new Error('HTTP ' + res.status);
@@ -193,6 +195,8 @@ export interface StatusPageDeps {
   view: () => ClusterView;
   /** the session check of login mode (auth.ts bearerAuth) */
   auth: onRequestHookHandler;
+  /** login mode: STATUS_PAGE_USERS, the accounts that may see the view (`*`: any); default any */
+  viewers?: readonly string[];
 }
 
 function secureHeaders(reply: FastifyReply): FastifyReply {
@@ -217,7 +221,8 @@ export function registerStatusPage(app: FastifyInstance, d: StatusPageDeps): voi
     const html = statusPageHtml(d.nodeId, d.mode, d.mode === 'public' ? view() : undefined);
     return secureHeaders(reply).header('content-security-policy', CONTENT_SECURITY_POLICY).type('text/html; charset=utf-8').send(html);
   });
-  app.get('/v1/cluster-view', { schema: noQuery, ...(d.mode === 'login' ? { onRequest: d.auth } : {}) }, async (_req, reply): Promise<ClusterView> => {
+  const loginHooks = { onRequest: [d.auth, viewerCheck(d.viewers ?? [ANY_ACCOUNT]) as onRequestHookHandler] };
+  app.get('/v1/cluster-view', { schema: noQuery, ...(d.mode === 'login' ? loginHooks : {}) }, async (_req, reply): Promise<ClusterView> => {
     secureHeaders(reply);
     return view();
   });

@@ -12,26 +12,13 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readState, type ClusterState } from '../../src/cluster/state.js';
 import { createCli, findEntryIn, type Cli } from '../helpers/cli.js';
+import { isMounted, pidAlive } from '../helpers/procs.js';
 import { sha256File, writeRandomFile } from '../helpers/files.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 
 const NET = '127.0.11';
 const test = suite('cluster cli');
 const ctx: { dir: string; data: string; mnt: string; cli?: Cli; state?: ClusterState } = { dir: '', data: '', mnt: '' };
-
-/** A pid that exists and is not a zombie (an exited daemon waits for init to reap it). */
-function pidAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function isMounted(dir: string): boolean {
-  return readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === dir);
-}
 
 /** Pids whose command line or DATA_DIR mentions `dir` (the daemons keep it in their environment). */
 function processesUsing(dir: string): number[] {

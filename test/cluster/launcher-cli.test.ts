@@ -14,53 +14,34 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { $ } from 'zx';
 import { defaultCacheDir } from '../../fuse/args.js';
 import { binPath, repoRoot } from '../../src/cluster/paths.js';
 import { readState, type ClusterState } from '../../src/cluster/state.js';
-import { findEntryIn } from '../helpers/cli.js';
+import { createCli, findEntryIn, type Cli, type CliResult } from '../helpers/cli.js';
+import { isMounted, pidAlive } from '../helpers/procs.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 
 const NET = '127.0.40';
 const CONTROLLER = `http://${NET}.11:8000`;
 const test = suite('launcher cli');
-const ctx: { dir: string; data: string; mnt: string; cliDir: string; fg?: ChildProcess; fgOut: string; fgExit?: number | null; state?: ClusterState } = {
+const ctx: { dir: string; data: string; mnt: string; cliDir: string; cli?: Cli; fg?: ChildProcess; fgOut: string; fgExit?: number | null; state?: ClusterState } = {
   dir: '', data: '', mnt: '', cliDir: '', fgOut: '',
 };
 
-interface Run { exitCode: number | null; stdout: string; stderr: string }
-
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  const base = { ...(process.env as Record<string, string>) };
-  for (const k of ['HEARTBEAT_TIMEOUT', 'REPLICATION_FACTOR', 'REDCLOUD_CONTROLLERS', 'REDCLOUD_PASSWORD']) delete base[k];
-  return { ...base, REDCLOUD_CONFIG_DIR: ctx.cliDir, NO_COLOR: '1', ...extra };
-}
-
-async function rc(args: string[], extra: Record<string, string> = {}, timeoutMs = 120_000): Promise<Run> {
-  const p = await $({ env: env(extra), cwd: repoRoot(), nothrow: true, quiet: true, timeout: `${timeoutMs}ms`, timeoutSignal: 'SIGKILL', input: '' })`${process.execPath} ${binPath('cli')} ${args}`;
-  // oclif wraps error messages at the terminal width behind ' ›': one line again
-  return { exitCode: p.exitCode, stdout: p.stdout, stderr: p.stderr.replace(/\s*\n\s*›\s*/g, ' ') };
-}
-
-async function rcJson<T>(args: string[]): Promise<T> {
-  const r = await rc([...args, '--json']);
-  if (r.exitCode !== 0) throw new Error(`redcloud ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}`);
-  return JSON.parse(r.stdout) as T;
-}
+/** The CLI as a user runs it: controllers from the saved login, none of this machine's daemon settings. */
+const cli = (): Cli => {
+  ctx.cli ??= createCli({ configDir: ctx.cliDir, unsetEnv: ['HEARTBEAT_TIMEOUT', 'REPLICATION_FACTOR', 'REDCLOUD_PASSWORD'], unwrapErrors: true });
+  return ctx.cli;
+};
+const rc = (args: string[], extra: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> =>
+  cli().run(args, { env: extra, timeoutMs, input: '' });
+const rcJson = <T>(args: string[]): Promise<T> => cli().json<T>(args);
+/** The foreground launcher's environment: the CLI's plus `extra`. */
+const env = (extra: Record<string, string> = {}): Record<string, string> => ({ ...cli().env, ...extra });
 
 const upArgs = (): string[] => ['cluster', 'up', '--net', NET, '--data', ctx.data, '--mount', ctx.mnt, '--controllers', '1', '--chunkservers', '2', '--env', 'MIN_FREE_BYTES=0'];
 
-function pidAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-const isMounted = (dir: string): boolean => readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === dir);
 const health = (url: string): Promise<boolean> => fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) }).then((r) => r.ok, () => false);
 const node = (id: string) => readState(ctx.data)!.nodes.find((n) => n.id === id)!;
 

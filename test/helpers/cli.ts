@@ -1,6 +1,10 @@
 /**
  * Running the real CLI (`node bin/redcloud.js …`) with zx, with its own REDCLOUD_CONFIG_DIR and
  * controller list, never throwing on a non-zero exit: tests assert the exit code and messages.
+ * Without `controllers` the CLI finds them as a user's would (saved login, `cluster up`);
+ * `unsetEnv` drops variables of the test's own environment (e.g. HEARTBEAT_TIMEOUT, so a launcher
+ * test sets its own); `unwrapErrors` joins oclif's error lines (wrapped at the terminal width
+ * behind ` › `) into one, so a message can be matched whole.
  */
 import { $ } from 'zx';
 import { binPath, repoRoot } from '../../src/cluster/paths.js';
@@ -14,16 +18,26 @@ export interface CliResult {
 export interface Cli {
   configDir: string;
   env: Record<string, string>;
-  run(args: string[], opts?: { input?: string; timeoutMs?: number; cwd?: string }): Promise<CliResult>;
+  /** `env`: extra variables for this run only */
+  run(args: string[], opts?: { input?: string; timeoutMs?: number; cwd?: string; env?: Record<string, string> }): Promise<CliResult>;
   /** Runs with --json and parses stdout; throws with stderr when the command fails. */
   json<T = unknown>(args: string[]): Promise<T>;
 }
 
-export function createCli(opts: { configDir: string; controllers: string[] }): Cli {
+export interface CliOptions {
+  configDir: string;
+  controllers?: string[];
+  unsetEnv?: string[];
+  unwrapErrors?: boolean;
+}
+
+export function createCli(opts: CliOptions): Cli {
+  const inherited = { ...(process.env as Record<string, string>) };
+  for (const k of ['REDCLOUD_CONTROLLERS', ...(opts.unsetEnv ?? [])]) delete inherited[k];
   const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
+    ...inherited,
     REDCLOUD_CONFIG_DIR: opts.configDir,
-    REDCLOUD_CONTROLLERS: opts.controllers.join(','),
+    ...(opts.controllers ? { REDCLOUD_CONTROLLERS: opts.controllers.join(',') } : {}),
     NO_COLOR: '1',
   };
   const bin = binPath('cli');
@@ -32,7 +46,7 @@ export function createCli(opts: { configDir: string; controllers: string[] }): C
     env,
     async run(args, o = {}) {
       const p = await $({
-        env,
+        env: { ...env, ...o.env },
         cwd: o.cwd ?? repoRoot(),
         nothrow: true,
         quiet: true,
@@ -40,7 +54,7 @@ export function createCli(opts: { configDir: string; controllers: string[] }): C
         timeout: `${o.timeoutMs ?? 120_000}ms`,
         timeoutSignal: 'SIGKILL',
       })`${process.execPath} ${bin} ${args}`;
-      return { exitCode: p.exitCode, stdout: p.stdout, stderr: p.stderr };
+      return { exitCode: p.exitCode, stdout: p.stdout, stderr: opts.unwrapErrors ? unwrapOclifErrors(p.stderr) : p.stderr };
     },
     async json<T>(args: string[]): Promise<T> {
       const r = await cli.run([...args, '--json']);
@@ -53,6 +67,11 @@ export function createCli(opts: { configDir: string; controllers: string[] }): C
     },
   };
   return cli;
+}
+
+/** oclif wraps an error message at the terminal width behind ' › ': one line again. */
+export function unwrapOclifErrors(stderr: string): string {
+  return stderr.replace(/\s*\n\s*›\s*/g, ' ');
 }
 
 /** A CLI of its own (config dir `configDir`) for a newly registered and logged-in `user`. */

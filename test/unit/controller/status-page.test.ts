@@ -1,7 +1,8 @@
 // The status page's routes (inject): GET / redirects to /ui; /ui is one self-contained page under a
 // strict CSP whose script and style hashes match what it inlines and that fetches nothing else;
 // /v1/cluster-view answers without login and carries no user or file names (STATUS_PAGE=public),
-// needs a session with STATUS_PAGE=login (and only then shows warnings), and STATUS_PAGE=off
+// needs a session with STATUS_PAGE=login (and only then shows warnings) of an account STATUS_PAGE_USERS
+// names (any with the default *; 403 for others), and STATUS_PAGE=off
 // removes all three routes; a bad STATUS_PAGE is refused at start with its name.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -82,6 +83,30 @@ test('login: the page is served without data and the view needs a session (then 
   assert.is(res.statusCode, 200);
   assert.ok(JSON.parse(res.body).warnings.some((w: string) => /shorter than 16/.test(w)));
 }));
+
+test('login with STATUS_PAGE_USERS: only the named accounts see the view, others get 403 and no data', () => withController({ STATUS_PAGE: 'login', STATUS_PAGE_USERS: 'ops,carol' }, async (t) => {
+  const ops = await t.login('ops');
+  const mallory = await t.login('mallory');
+  assert.is((await get(t, '/v1/cluster-view')).statusCode, 401, 'no session: 401 as before');
+  const refused = await get(t, '/v1/cluster-view', mallory);
+  assert.is(refused.statusCode, 403);
+  assert.match(JSON.parse(refused.body).message, /mallory may not see the cluster view \(STATUS_PAGE_USERS/);
+  assert.not.match(refused.body, /controllers|chunkservers/, 'no part of the view');
+  const allowed = await get(t, '/v1/cluster-view', ops);
+  assert.is(allowed.statusCode, 200);
+  assert.ok(Array.isArray(JSON.parse(allowed.body).chunkservers));
+}));
+
+test('login without STATUS_PAGE_USERS: any logged-in account (the default *) sees the view', () => withController({ STATUS_PAGE: 'login' }, async (t) => {
+  assert.is((await get(t, '/v1/cluster-view', await t.login('anyone'))).statusCode, 200);
+}));
+
+test('STATUS_PAGE_USERS takes account names or *; a bad or empty one is refused naming it', () => {
+  assert.equal(loadConfig(controllerSchema, {}).statusPageUsers, ['*']);
+  assert.equal(loadConfig(controllerSchema, { STATUS_PAGE_USERS: 'ops, carol' }).statusPageUsers, ['ops', 'carol']);
+  assert.throws(() => loadConfig(controllerSchema, { STATUS_PAGE_USERS: 'ops,bad name!' }), /STATUS_PAGE_USERS: "name!" is neither an account name nor \*/);
+  assert.throws(() => loadConfig(controllerSchema, { STATUS_PAGE_USERS: ' , ' }), /STATUS_PAGE_USERS: names no account/);
+});
 
 test('off: no page, no redirect, no view', () => withController({ STATUS_PAGE: 'off' }, async (t) => {
   for (const url of ['/', '/ui', '/v1/cluster-view']) assert.is((await get(t, url)).statusCode, 404, url);
