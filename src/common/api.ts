@@ -125,6 +125,8 @@ export interface ReadPlanChunk extends ChunkRef {
 export interface ReadPlan {
   entry: EntryInfo;
   chunks: ReadPlanChunk[];
+  /** a small file's bytes (base64) from its inode record; `chunks` is then empty */
+  inline?: string;
 }
 
 export interface PlacementRequest {
@@ -181,6 +183,11 @@ export interface CommitRequest extends CreateOwner {
   tags?: string[];
   /** if set, commit only if the current version equals this (409 EXISTS otherwise); "" = must not exist */
   ifVersion?: string;
+  /**
+   * A small file's bytes (base64; `chunks` empty, `size` their length), kept in the inode record:
+   * no placement, no chunkserver. Refused with 413 TOO_LARGE ({ inlineMax }) above INLINE_MAX.
+   */
+  inline?: string;
 }
 
 export interface MknodRequest extends CreateOwner {

@@ -77,7 +77,7 @@ export function createController(c: ControllerComponents): Controller {
   const logger = c.logger;
   const registry = createRegistry({ store, logger, now, heartbeatTimeoutMs: config.heartbeatTimeoutMs });
   const namespace = createNamespace({
-    store, signer, logger, now, writeQuorum: config.writeQuorum, tagLimits: { perFileMax: config.tagsPerFileMax, perUserMax: config.tagsPerUserMax },
+    store, signer, logger, now, writeQuorum: config.writeQuorum, inlineMaxBytes: config.inlineMaxBytes, tagLimits: { perFileMax: config.tagsPerFileMax, perUserMax: config.tagsPerUserMax },
   });
   const metrics = createMetricsRegistry({ node: c.nodeId, role: 'controller' });
   registerControllerMetrics(metrics, store, registry, { replicationFactor: config.replicationFactor });
