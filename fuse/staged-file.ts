@@ -12,6 +12,10 @@
  * background result counts at commit only if the chunk was not written since it was read, else the
  * commit uploads the chunk as usual. Background failures are only logged: the commit retries them
  * and reports its own errors to close().
+ *
+ * Small files (src/meta/inline.ts fitsInline under the client's INLINE_MAX) are committed inline,
+ * their bytes in the commit (one controller call, no chunk stored), and a file opened from an
+ * inline plan starts with all its bytes staged; growing past the limit commits chunks again.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';

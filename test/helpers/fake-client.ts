@@ -85,6 +85,8 @@ export class FakeClient implements RedCloudClient {
   capacityBytes = 1024 ** 4;
   /** files up to this size are committed inline (0, the default: never, so the chunk counts of older tests hold) */
   inlineMaxBytes = 0;
+  /** the controller's INLINE_MAX, when lower: a larger inline commit is refused (undefined) and inlineMaxBytes lowered, as the real client does */
+  controllerInlineMax: number | undefined;
   private seq = 0;
   private nextIno = 100;
 
@@ -506,7 +508,10 @@ export class FakeClient implements RedCloudClient {
 
   async commitInline(path: string, data: Buffer, opts?: UploadOptions & { ifVersion?: string }): Promise<EntryInfo | undefined> {
     await this.enter('commitInline', opts, { path, size: data.length, ino: opts?.ino });
-    if (data.length > this.inlineMaxBytes) return undefined;
+    if (this.controllerInlineMax !== undefined && data.length > this.controllerInlineMax) {
+      this.inlineMaxBytes = Math.min(this.inlineMaxBytes, this.controllerInlineMax);
+      return undefined;
+    }
     let e: FakeInode | undefined;
     if (opts?.ino !== undefined) {
       e = this.inodes.get(opts.ino);
