@@ -55,7 +55,7 @@ step('a 4 KiB file through the CLI and through the mount: same bytes both ways, 
   const src = join(fc.work, 'small.bin');
   writeRandomFile(src, 4 * KiB);
   const want = await sha256File(src);
-  const up = await fc.tc.cli.run(['upload', src, '/cli-small.bin']);
+  const up = await fc.tc.cli.run(['upload', src, '--to', '/cli-small.bin']);
   assert.is(up.exitCode, 0, up.stderr);
   assert.is(sh(`sha256sum < ${join(fc.mnt, 'cli-small.bin')}`).split(' ')[0], want, 'read through the mount');
   sh(`cp ${src} ${join(fc.mnt, 'mount-small.bin')}`);
@@ -96,7 +96,7 @@ step('growing past INLINE_MAX moves the file to chunks; truncating it back inlin
 step('a small file gossiped to the other controller reads there with every chunkserver stopped', async (fc) => {
   const src = join(fc.work, 'gossiped.bin');
   writeRandomFile(src, 3000);
-  const up = await fc.tc.cli.run(['upload', src, '/gossiped.bin']);
+  const up = await fc.tc.cli.run(['upload', src, '--to', '/gossiped.bin']);
   assert.is(up.exitCode, 0, up.stderr);
   await waitFor('the file on controller 2', () => planAt(fc, 1, '/gossiped.bin'));
   await Promise.all(fc.tc.chunkservers.map((n) => n.kill('SIGKILL')));
