@@ -3,14 +3,18 @@
  * chunk a read covers from the shared ChunkCache (RAM, disk tier or fetch), read-ahead of the following chunks. When capabilities in the plan have
  * expired (UNAUTHORIZED/FORBIDDEN from a chunkserver), the plan is fetched again once.
  * Read-ahead only follows sequential readers: a random reader fetches just the chunks it reads.
+ * A small file's bytes come inline with the plan: its reads need no chunkserver.
  */
 import type { ReadPlan } from '../src/common/api.js';
 import { RedCloudError } from '../src/common/errors.js';
 import type { RedCloudClient } from '../src/client/types.js';
 import { ChunkCache, chunkIndexAt } from './chunk-cache.js';
+import { inlineBytes } from '../src/client/download.js';
 
 export class FileReader {
   private lastEndOffset = 0;
+  /** the plan's inline bytes, decoded once (null: the file is in chunks) */
+  private inline: Buffer | null | undefined;
 
   constructor(
     private readonly path: string,
@@ -30,6 +34,7 @@ export class FileReader {
     } catch (err) {
       if (!(err instanceof RedCloudError) || (err.code !== 'UNAUTHORIZED' && err.code !== 'FORBIDDEN')) throw err;
       this.plan = await this.client.readPlan(this.path, { signal });
+      this.inline = undefined;
       return this.readOnce(offset, length);
     }
   }
@@ -37,6 +42,9 @@ export class FileReader {
   private async readOnce(offset: number, length: number): Promise<Buffer> {
     const end = Math.min(this.plan.entry.size, offset + length);
     if (offset >= end) return Buffer.alloc(0);
+    // a small file's bytes came with the plan (its inode record): no chunkserver
+    this.inline ??= inlineBytes(this.plan) ?? null;
+    if (this.inline) return Buffer.from(this.inline.subarray(offset, end));
     const chunks = this.plan.chunks;
     const first = chunkIndexAt(chunks, offset);
     const last = chunkIndexAt(chunks, end - 1);

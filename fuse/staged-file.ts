@@ -12,13 +12,19 @@
  * background result counts at commit only if the chunk was not written since it was read, else the
  * commit uploads the chunk as usual. Background failures are only logged: the commit retries them
  * and reports its own errors to close().
+ *
+ * Small files (src/meta/inline.ts fitsInline under the client's INLINE_MAX) are committed inline,
+ * their bytes in the commit (one controller call, no chunk stored), and a file opened from an
+ * inline plan starts with all its bytes staged; growing past the limit commits chunks again.
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { CreateOwner, EntryInfo, ReadPlan, ReadPlanChunk } from '../src/common/api.js';
 import { sha256HexAsync } from '../src/common/hash.js';
 import type { Logger } from '../src/common/logger.js';
-import type { RedCloudClient, StagedChunk } from '../src/client/types.js';
+import type { RedCloudClient, StagedChunk, UploadOptions } from '../src/client/types.js';
+import { inlineBytes } from '../src/client/download.js';
+import { fitsInline } from '../src/meta/inline.js';
 import type { ChunkRef } from '../src/meta/types.js';
 import { BufferPool } from '../src/common/buffer-pool.js';
 import { errors } from '../src/common/errors.js';
@@ -102,7 +108,7 @@ export class StagedFile {
   entry: EntryInfo | undefined;
   /** owner of a file created here, sent with its first commit */
   owner: CreateOwner | undefined;
-  readonly stats = { commits: 0, uploadedChunks: 0, loadedChunks: 0, storedAhead: 0 };
+  readonly stats = { commits: 0, inlineCommits: 0, uploadedChunks: 0, loadedChunks: 0, storedAhead: 0 };
 
   private constructor(
     private readonly deps: StagedFileDeps,
@@ -130,6 +136,12 @@ export class StagedFile {
     await store.truncate(size);
     const staged = new StagedFile(deps, path, mode, size, plan?.chunks.slice() ?? [], store, plan === null);
     staged.changedAtMs = Date.now();
+    const inline = plan ? inlineBytes(plan) : undefined;
+    if (inline) {
+      // a small file's bytes came with its plan (inode record): all present, no chunk to load
+      await store.write(inline, 0);
+      for (let i = 0; i * staged.chunkSizeBytes < inline.length; i++) staged.present.add(i);
+    }
     if (plan) {
       staged.committedTimes = { mtimeMs: plan.entry.mtimeMs, ctimeMs: plan.entry.ctimeMs };
       staged.entry = plan.entry;
@@ -238,6 +250,10 @@ export class StagedFile {
       // queued background uploads are the commit's job now; running ones may still count
       this.aheadQueue.length = 0;
       await Promise.all(this.aheadInflight.values());
+      if (fitsInline(this.size, this.deps.client.inlineMaxBytes, this.chunkSizeBytes)) {
+        const entry = await this.commitInline(signal);
+        if (entry) return entry;
+      }
       const nowMs = Date.now();
       const cs = this.chunkSizeBytes;
       const count = Math.ceil(this.size / cs);
@@ -277,11 +293,7 @@ export class StagedFile {
         });
         uploads++;
       }
-      const entry = await this.deps.client.commitChunks(this.path, chunks, this.size, {
-        // the mtime stat showed while staged, so the committed entry looks the same (tar checks)
-        signal, mode: this.mode, mtimeMs: this.mtimeMs ?? this.changedAtMs,
-        ...(this.ino !== undefined ? { ino: this.ino } : this.owner ?? {}),
-      });
+      const entry = await this.deps.client.commitChunks(this.path, chunks, this.size, this.commitOptions(signal));
       this.entry = entry;
       this.ino = entry.ino ?? this.ino;
       this.base = next;
@@ -294,6 +306,41 @@ export class StagedFile {
       this.stats.uploadedChunks += uploads;
       return entry;
     });
+  }
+
+  /** What every commit sends besides the content. */
+  private commitOptions(signal: AbortSignal): UploadOptions {
+    return {
+      // the mtime stat showed while staged, so the committed entry looks the same (tar checks)
+      signal, mode: this.mode, mtimeMs: this.mtimeMs ?? this.changedAtMs,
+      ...(this.ino !== undefined ? { ino: this.ino } : this.owner ?? {}),
+    };
+  }
+
+  /**
+   * Commits the whole (small) file inline, in its inode record: one controller call, no chunk
+   * stored. Undefined when the controller keeps no file this large inline (the caller stores
+   * chunks). Afterwards every byte is in the staging file and the file has no base chunks.
+   */
+  private async commitInline(signal: AbortSignal): Promise<EntryInfo | undefined> {
+    const cs = this.chunkSizeBytes;
+    for (let i = 0; i * cs < this.size; i++) await this.ensureLoaded(i);
+    const data = Buffer.allocUnsafe(this.size);
+    const bytesRead = await this.store.read(data, 0, data.length, 0);
+    if (bytesRead !== data.length) data.fill(0, bytesRead);
+    const entry = await this.deps.client.commitInline(this.path, data, this.commitOptions(signal));
+    if (!entry) return undefined;
+    this.entry = entry;
+    this.ino = entry.ino ?? this.ino;
+    this.base = [];
+    this.dirty.clear();
+    this.ahead.clear();
+    this.metaDirty = false;
+    this.mtimeMs = undefined;
+    this.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
+    this.stats.commits++;
+    this.stats.inlineCommits++;
+    return entry;
   }
 
   /** Closes and deletes the staging file. */

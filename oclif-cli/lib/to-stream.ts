@@ -10,6 +10,7 @@ import type { Writable } from 'node:stream';
 import type { EntryInfo } from '../../src/common/api.js';
 import { errors } from '../../src/common/errors.js';
 import type { Progress, RedCloudClient } from '../../src/client/types.js';
+import { inlineBytes } from '../../src/client/download.js';
 
 export const AHEAD_CHUNKS = 4;
 
@@ -19,6 +20,12 @@ export async function downloadToStream(
 ): Promise<EntryInfo> {
   const plan = await client.readPlan(remote, { signal: o.signal });
   if (plan.entry.kind !== 'file') throw errors.isDir(`Not a file: ${plan.entry.path}`, { path: plan.entry.path });
+  const inline = inlineBytes(plan);
+  if (inline) {
+    await writeInline(out, inline, o.signal);
+    o.onProgress?.({ doneBytes: inline.length, totalBytes: plan.entry.size });
+    return plan.entry;
+  }
   const chunks = [...plan.chunks].sort((a, b) => a.offset - b.offset);
   let pos = 0;
   for (const c of chunks) {
@@ -60,4 +67,19 @@ export async function downloadToStream(
     out.off('error', onError);
   }
   return plan.entry;
+}
+
+/** A small file's inline bytes to `out` (one write; a reader gone, EPIPE, ends it quietly). */
+async function writeInline(out: Writable, data: Buffer, signal?: AbortSignal): Promise<void> {
+  let failed: Error | undefined;
+  const onError = (err: Error): void => {
+    failed = err;
+  };
+  out.on('error', onError);
+  try {
+    if (!out.write(data) && !failed) await once(out, 'drain', { signal }).catch((err: unknown) => { failed ??= err as Error; });
+  } finally {
+    out.off('error', onError);
+  }
+  if (failed && (failed as NodeJS.ErrnoException).code !== 'EPIPE') throw failed;
 }

@@ -20,11 +20,15 @@ import type { CallOptions, DownloadOptions, RedCloudClient, StagedChunk, UploadO
 import { snapshotApi, type SnapshotApi } from './snapshots.js';
 import { SNAPSHOT_HEADER } from '../common/snapshot-api.js';
 import { storeChunks, type ChunkToStore, type Receipts, type UploadContext } from './upload.js';
+import { fitsInline, INLINE_MAX_DEFAULT } from '../meta/inline.js';
+import { inlineRefusal, smallStream } from './inline.js';
 
 export interface ClientOptions {
   controllers: string[];
   token?: string;
   chunkSizeBytes: number;
+  /** INLINE_MAX: files up to this size are committed inside their inode record (default INLINE_MAX_DEFAULT; 0: never) */
+  inlineMaxBytes?: number;
   /** chunk transfers in flight (and chunks in memory) per upload or download */
   concurrency: number;
   requestTimeoutMs: number;
@@ -96,9 +100,11 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
   const owner = (o?: { uid?: number; gid?: number }): { uid?: number; gid?: number } =>
     ({ ...(o?.uid !== undefined ? { uid: o.uid } : {}), ...(o?.gid !== undefined ? { gid: o.gid } : {}) });
 
-  const commit = (remotePath: string, refs: ChunkRef[], receipts: Record<string, string[]>, size: number, o: UploadOptions & { ifVersion?: string }): Promise<EntryInfo> => {
+  let inlineMax = opts.inlineMaxBytes ?? INLINE_MAX_DEFAULT;
+  const commit = (remotePath: string, refs: ChunkRef[], receipts: Record<string, string[]>, size: number, o: UploadOptions & { ifVersion?: string }, inline?: Buffer): Promise<EntryInfo> => {
     const req: CommitRequest = {
       path: p(remotePath), size, chunks: refs, receipts,
+      ...(inline ? { inline: inline.toString('base64') } : {}),
       ...(o.mode !== undefined ? { mode: o.mode } : {}),
       ...(o.mtimeMs !== undefined ? { mtimeMs: o.mtimeMs } : {}),
       ...(o.tags && o.tags.length > 0 ? { tags: o.tags } : {}),
@@ -110,8 +116,38 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     return post<EntryInfo>('/v1/fs/commit', req, o);
   };
 
-  /** Chunks, hashes and stores a stream; commits only when every chunk has quorum. */
+  /** An inline commit; undefined (and the limit lowered) when the controller keeps no file this large inline. */
+  const commitInline = async (remotePath: string, data: Buffer, o: UploadOptions & { ifVersion?: string }): Promise<EntryInfo | undefined> => {
+    try {
+      return await commit(remotePath, [], {}, data.length, o, data);
+    } catch (err) {
+      const refused = inlineRefusal(err, data.length);
+      if (refused === undefined) throw err;
+      inlineMax = Math.min(inlineMax, refused);
+      logger.info({ path: remotePath, sizeBytes: data.length, inlineMaxBytes: inlineMax }, 'Controller keeps no file this large inline; storing chunks');
+      return undefined;
+    }
+  };
+
+  /** Chunks, hashes and stores a stream; commits only when every chunk has quorum (a small file: inline, one call). */
   const uploadFrom = async (source: AsyncGenerator<Buffer>, remotePath: string, o: UploadOptions, totalBytes?: number, pool?: BufferPool): Promise<EntryInfo> => {
+    try {
+      const small = await smallStream(source, (n) => fitsInline(n, inlineMax, opts.chunkSizeBytes));
+      if (small.data) {
+        const entry = await commitInline(remotePath, small.data, o);
+        if (entry) {
+          o.onProgress?.({ doneBytes: small.data.length, totalBytes: small.data.length });
+          logger.info({ path: p(remotePath), sizeBytes: small.data.length, inline: true }, 'Uploaded');
+          return entry;
+        }
+      }
+      return await uploadChunks(small.rest, remotePath, o, totalBytes, pool);
+    } finally {
+      await source.return(undefined); // closes the file or stream whatever path was taken
+    }
+  };
+
+  const uploadChunks = async (source: AsyncGenerator<Buffer>, remotePath: string, o: UploadOptions, totalBytes?: number, pool?: BufferPool): Promise<EntryInfo> => {
     const path = p(remotePath);
     const refs: ChunkRef[] = [];
     let readBytes = 0;
@@ -142,6 +178,10 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
 
   const client: RedCloudClientHandle = {
     chunkSizeBytes: opts.chunkSizeBytes,
+    get inlineMaxBytes() {
+      return inlineMax;
+    },
+    commitInline: (remotePath, data, o = {}) => commitInline(remotePath, data, o),
     get token() {
       return token;
     },

@@ -143,13 +143,17 @@ export interface DownloadToFileOptions {
 /** Writes the file of `plan` to `localPath` atomically (temp file + fsync + rename). */
 export async function downloadToFile(ctx: DownloadContext, plan: ReadPlan, localPath: string, opts: DownloadToFileOptions = {}): Promise<void> {
   const totalBytes = plan.entry.size;
-  const sum = plan.chunks.reduce((n, c) => n + c.size, 0);
+  const inline = inlineBytes(plan);
+  const sum = inline ? inline.length : plan.chunks.reduce((n, c) => n + c.size, 0);
   if (sum !== totalBytes) throw errors.integrity(`Read plan of ${plan.entry.path} covers ${sum} bytes of ${totalBytes}`);
   const tmp = join(dirname(localPath), `.${basename(localPath)}.redcloud-${randomBytes(6).toString('hex')}.part`);
   const fh = await open(tmp, 'wx', 0o600);
   let closed = false;
   try {
-    await writeChunks(ctx, plan, fh, opts);
+    if (inline) {
+      await fh.write(inline, 0, inline.length, 0);
+      opts.onProgress?.({ doneBytes: inline.length, totalBytes });
+    } else await writeChunks(ctx, plan, fh, opts);
     await fh.truncate(totalBytes);
     await fh.chmod((plan.entry.mode & 0o7777) || 0o644);
     await fh.sync();
@@ -161,6 +165,19 @@ export async function downloadToFile(ctx: DownloadContext, plan: ReadPlan, local
     await rm(tmp, { force: true });
     throw toRedCloudError(err);
   }
+}
+
+/**
+ * A small file's bytes carried by its read plan (content inline in the inode record: no chunk, no
+ * chunkserver), or undefined for a file in chunks. INTEGRITY if they are not the entry's size.
+ */
+export function inlineBytes(plan: ReadPlan): Buffer | undefined {
+  if (typeof plan.inline !== 'string') return undefined;
+  const data = Buffer.from(plan.inline, 'base64');
+  if (data.length !== plan.entry.size || plan.chunks.length > 0) {
+    throw errors.integrity(`Read plan of ${plan.entry.path} has ${data.length} inline bytes (and ${plan.chunks.length} chunks) for a size of ${plan.entry.size}`);
+  }
+  return data;
 }
 
 /** Bytes gathered before one positional write of a streamed chunk. */

@@ -112,6 +112,13 @@ export interface RedCloudClient {
   /** `deadlineMs` (epoch ms): each replica attempt gets a share of the time left (attempt-share.ts) */
   fetchChunk(chunk: ReadPlan['chunks'][number], opts?: CallOptions & { deadlineMs?: number }): Promise<Buffer>;
 
+  /**
+   * Commits a small file whose bytes live in its inode record (no placement, no chunkserver): one
+   * controller call. Undefined when the controller keeps no file this large inline (INLINE_MAX, or
+   * a controller without inline files): then `inlineMaxBytes` is lowered and the caller stores chunks.
+   */
+  commitInline(remotePath: string, data: Buffer, opts?: UploadOptions & { ifVersion?: string }): Promise<EntryInfo | undefined>;
+
   /** The chunk size uploads use. */
   readonly chunkSizeBytes: number;
 
@@ -119,4 +126,6 @@ export interface RedCloudClient {
   /** the same account reading snapshot NAME, read-only */
   inSnapshot?(name: string): RedCloudClient;
   snapshots?(opts?: CallOptions): Promise<SnapshotInfo[]>;
+  /** Largest file written inline (src/meta/inline.ts fitsInline); 0: none. Lowered when a controller refuses one. */
+  readonly inlineMaxBytes: number;
 }

@@ -128,6 +128,8 @@ export interface ReadPlanChunk extends ChunkRef {
 export interface ReadPlan {
   entry: EntryInfo;
   chunks: ReadPlanChunk[];
+  /** a small file's bytes (base64) from its inode record; `chunks` is then empty */
+  inline?: string;
 }
 
 export interface PlacementRequest {
@@ -184,6 +186,11 @@ export interface CommitRequest extends CreateOwner {
   tags?: string[];
   /** if set, commit only if the current version equals this (409 EXISTS otherwise); "" = must not exist */
   ifVersion?: string;
+  /**
+   * A small file's bytes (base64; `chunks` empty, `size` their length), kept in the inode record:
+   * no placement, no chunkserver. Refused with 413 TOO_LARGE ({ inlineMax }) above INLINE_MAX.
+   */
+  inline?: string;
 }
 
 export interface MknodRequest extends CreateOwner {

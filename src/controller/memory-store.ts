@@ -247,10 +247,17 @@ export function openMemoryStore(opts: MemoryStoreOptions): MetadataStore {
       for (const u of st.log.values()) out[u.origin] = Math.max(out[u.origin] ?? 0, u.seq);
       return out;
     },
-    updatesSince(digest, limit) {
+    updatesSince(digest, limit, maxBytes = Number.POSITIVE_INFINITY) {
       const rows = [...st.log.values()].filter((u) => u.seq > (digest[u.origin] ?? 0));
       rows.sort((a, b) => compareBytes(a.origin, b.origin) || a.seq - b.seq);
-      return rows.slice(0, Math.max(0, limit));
+      const out: Update[] = [];
+      let bytes = 0;
+      for (const u of rows.slice(0, Math.max(0, limit))) {
+        out.push(u);
+        bytes += JSON.stringify(u.record).length + 64;
+        if (bytes > maxBytes) break;
+      }
+      return out;
     },
     transaction: tx,
     ...viewApi,

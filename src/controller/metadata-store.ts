@@ -62,7 +62,12 @@ export interface MetadataStore {
   recordsInBuckets(buckets: ReadonlySet<number>): MetaRecord[];
   getRecord(key: string): MetaRecord | undefined;
   digest(): Digest;
-  updatesSince(digest: Digest, limit: number): Update[];
+  /**
+   * The updates `digest` lacks, by origin then seq: at most `limit`, and once their records pass
+   * `maxBytes` (JSON + 64 per update, as gossip counts them) no further one after the update that
+   * passed it, so a log of large records (small files inline) is never read whole into memory.
+   */
+  updatesSince(digest: Digest, limit: number, maxBytes?: number): Update[];
   /** Runs `fn` in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
 

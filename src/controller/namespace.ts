@@ -29,12 +29,26 @@ import { commitHolders } from './holders.js';
 import { checkReceipts, quorumError } from './receipts.js';
 import type { Quotas } from './quota.js';
 import { createTrash, type Trash } from './trash.js';
+import { base64Length, INLINE_MAX_DEFAULT } from '../meta/inline.js';
+
+const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** An inline commit's bytes (base64), checked: no chunks, size their length, at most `inlineMaxBytes` (413 TOO_LARGE with { inlineMax } above). */
+function checkInline(req: CommitRequest, inlineMaxBytes: number): string {
+  const b64 = req.inline!;
+  if (req.chunks.length > 0) throw errors.invalid('An inline commit has no chunks');
+  if (!BASE64_RE.test(b64) || b64.length === 0) throw errors.invalid('inline must be non-empty base64');
+  const n = base64Length(b64);
+  if (n !== req.size) throw errors.invalid(`File size ${req.size} does not match its inline bytes (${n})`);
+  if (n > inlineMaxBytes) throw errors.tooLarge(`Files over ${inlineMaxBytes} bytes are stored in chunks (INLINE_MAX)`, { inlineMax: inlineMaxBytes });
+  return b64;
+}
 
 export interface Namespace {
   stat(owner: string, path: string): EntryInfo;
   /** A regular file's info and chunks (read plans). */
   /** a file's chunks, and where its commit wrote them (content.holders) */
-  file(owner: string, path: string): { info: EntryInfo; chunks: ChunkRef[]; holders?: Record<string, string[]> };
+  file(owner: string, path: string): { info: EntryInfo; chunks: ChunkRef[]; holders?: Record<string, string[]>; inline?: string };
   list(owner: string, path: string): EntryInfo[];
   find(owner: string, tags: string[], under?: string): EntryInfo[];
   tagCounts(owner: string): { tag: string; count: number }[];
@@ -67,6 +81,8 @@ export interface NamespaceDeps {
   logger: Logger;
   now: () => number;
   writeQuorum: number;
+  /** INLINE_MAX: largest file a commit may keep in its inode record (default INLINE_MAX_DEFAULT; 0: none) */
+  inlineMaxBytes?: number;
   /** TAGS_PER_FILE_MAX / TAGS_PER_USER_MAX (default DEFAULT_TAG_LIMITS) */
   tagLimits?: TagLimits;
   /** per-user quotas (quota.ts): the operations that can grow an account run in its guard */
@@ -158,7 +174,8 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       assertChunkId(ch.id);
       total += ch.size;
     }
-    if (total !== req.size) throw errors.invalid(`File size ${req.size} does not match its chunks (${total} bytes)`);
+    const inline = req.inline !== undefined ? checkInline(req, c.inlineMaxBytes ?? INLINE_MAX_DEFAULT) : undefined;
+    if (!inline && total !== req.size) throw errors.invalid(`File size ${req.size} does not match its chunks (${total} bytes)`);
     const find = (): Resolved | undefined => (req.ino !== undefined ? byNumber(owner, req.ino, path) : view.resolve(owner, path));
     // valid receipts are locations even when the commit fails (the chunks are there)
     const unchanged = new Set(find()?.inode.content.v.chunks.map((ch) => ch.id) ?? []);
@@ -174,7 +191,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       const chunks = req.chunks.map((ch) => ({ id: ch.id, size: ch.size }));
       // where the chunks were written travels with the record (holders.ts): other controllers plan reads with it at once
       const holders = commitHolders(chunks, check.valid, target?.inode.content.v.holders);
-      const content = { size: req.size, chunks, ...(holders ? { holders } : {}) };
+      const content = inline ? { size: req.size, chunks: [], inline } : { size: req.size, chunks, ...(holders ? { holders } : {}) };
       const mtime = req.mtime ? [req.mtime.sec, req.mtime.nsec] as Ts : req.mtimeMs !== undefined ? tsFromMs(req.mtimeMs) : nowTs();
       const tags = (req.tags ?? []).map(assertTag);
       if (target) {
@@ -337,7 +354,8 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       const r = view.mustResolve(owner, rawPath);
       if (r.inode.kind === 'dir') throw errors.isDir(`Is a directory: ${r.path}`, { path: r.path });
       if (r.inode.kind !== 'file') throw new RedCloudError('INVALID', `Not a regular file: ${r.path} (${r.inode.kind})`, { path: r.path });
-      return { info: view.info(owner, r), chunks: r.inode.content.v.chunks, holders: r.inode.content.v.holders };
+      const { chunks, holders, inline } = r.inode.content.v;
+      return { info: view.info(owner, r), chunks, holders, ...(inline !== undefined ? { inline } : {}) };
     },
     list(owner, rawPath) {
       const dir = view.mustResolve(owner, rawPath);

@@ -87,7 +87,7 @@ export function createController(c: ControllerComponents): Controller {
     copies: () => clusterSpace(registry.list(), config.replicationFactor).copies,
   });
   const namespace = createNamespace({
-    store, signer, logger, now, writeQuorum: config.writeQuorum, tagLimits: { perFileMax: config.tagsPerFileMax, perUserMax: config.tagsPerUserMax }, quota: quotas, trashTtlMs: config.trashTtlMs,
+    store, signer, logger, now, writeQuorum: config.writeQuorum, inlineMaxBytes: config.inlineMaxBytes, tagLimits: { perFileMax: config.tagsPerFileMax, perUserMax: config.tagsPerUserMax }, quota: quotas, trashTtlMs: config.trashTtlMs,
   });
   const metrics = createMetricsRegistry({ node: c.nodeId, role: 'controller' });
   registerControllerMetrics(metrics, store, registry, { replicationFactor: config.replicationFactor });

@@ -625,12 +625,15 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       for (const [origin, max] of logMax) out[origin] = Math.max(max, floors[origin] ?? 0);
       return out;
     },
-    updatesSince(digest, limit) {
+    updatesSince(digest, limit, maxBytes = Number.POSITIVE_INFINITY) {
       const out: Update[] = [];
+      let bytes = 0;
       for (const origin of [...logMax.keys()].sort()) {
-        if (out.length >= limit) break;
-        for (const row of s.since.all(origin, digest[origin] ?? 0, limit - out.length)) {
+        if (out.length >= limit || bytes > maxBytes) break;
+        for (const row of s.since.iterate(origin, digest[origin] ?? 0, limit - out.length)) {
           out.push({ origin: row.origin, seq: row.seq, record: JSON.parse(row.record) as MetaRecord });
+          bytes += row.record.length + 64;
+          if (bytes > maxBytes) break; // ends the iteration (the statement is reset)
         }
       }
       return out;

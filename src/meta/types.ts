@@ -89,6 +89,11 @@ export interface InodeContent {
    * holders as unconfirmed. Absent in records written before it existed.
    */
   holders?: Record<string, string[]>;
+  /**
+   * A small file's bytes (base64), kept in the record instead of chunks (`chunks` is then empty and
+   * `size` is their length; src/meta/inline.ts). Absent for files in chunks and in older records.
+   */
+  inline?: string;
 }
 
 interface RecordBase {

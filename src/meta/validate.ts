@@ -15,6 +15,7 @@ import { compareHlc } from './hlc.js';
 import { inodeKey, linkKey, parseKey, ROOT_INO, userKey } from './keys.js';
 import { TRASH_INO } from './trash.js';
 import { SNAPSHOT_OWNER_RE } from './snapshot.js';
+import { base64Length } from './inline.js';
 import type { EntryKind, Hlc, MetaRecord, Ts } from './types.js';
 import { hasSeen } from './version-vector.js';
 
@@ -33,6 +34,8 @@ export const MAX_CHUNK_BYTES = 64 * 1024 ** 2; // CHUNK_SIZE's upper bound
 export const MAX_CHUNKS = 100_000;
 /** chunkservers named per chunk in an inode's `content.holders` */
 export const MAX_HOLDERS = 16;
+/** a small file's bytes inside its inode record (content.inline): INLINE_MAX's upper bound */
+export const MAX_INLINE_BYTES = 1024 * 1024;
 export const MAX_MOVES = 4096;
 export const MAX_XATTRS = 1024;
 export const MAX_XATTR_NAME_BYTES = 255;
@@ -176,7 +179,7 @@ function xattrs(v: unknown, field: string, recordHlc: Hlc): void {
 }
 
 function content(v: unknown, field: string, kind: EntryKind, target: string | undefined): void {
-  const o = obj(v, field, ['size', 'chunks'], ['holders']);
+  const o = obj(v, field, ['size', 'chunks'], ['holders', 'inline']);
   const { chunks } = o;
   if (!Array.isArray(chunks) || chunks.length > MAX_CHUNKS) fail(`${field}.chunks`, `must be an array of at most ${MAX_CHUNKS}`);
   let sum = 0;
@@ -188,6 +191,14 @@ function content(v: unknown, field: string, kind: EntryKind, target: string | un
   });
   if (o.holders !== undefined) holders(o.holders, `${field}.holders`, ids);
   const size = int(o.size, `${field}.size`, 0, MAX_INT);
+  if (o.inline !== undefined) {
+    const x = o.inline;
+    if (kind !== 'file') fail(`${field}.inline`, 'must be absent unless a file');
+    if (chunks.length > 0) fail(`${field}.inline`, 'must be absent when the content has chunks');
+    if (typeof x !== 'string' || x.length > Math.ceil(MAX_INLINE_BYTES / 3) * 4 || !BASE64_RE.test(x)) fail(`${field}.inline`, `must be base64 of at most ${MAX_INLINE_BYTES} bytes`);
+    if (base64Length(x) !== size || size === 0) fail(`${field}.size`, 'must be the length of the inline bytes (1 or more)');
+    return;
+  }
   if (kind === 'file') {
     if (size !== sum) fail(`${field}.size`, `must be the sum of the chunk sizes (${sum})`);
   } else {

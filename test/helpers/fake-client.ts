@@ -32,6 +32,8 @@ export class FakeInode {
   size = 0;
   tags: string[] = [];
   chunks: ChunkRef[] = [];
+  /** a small file's bytes kept inline (commitInline) instead of chunks */
+  inline?: Buffer;
   target?: string;
   rdev = 0;
   readonly xattrs = new Map<string, Buffer>();
@@ -81,6 +83,10 @@ export class FakeClient implements RedCloudClient {
   /** owner of inodes created without one */
   defaultOwner = { uid: 0, gid: 0 };
   capacityBytes = 1024 ** 4;
+  /** files up to this size are committed inline (0, the default: never, so the chunk counts of older tests hold) */
+  inlineMaxBytes = 0;
+  /** the controller's INLINE_MAX, when lower: a larger inline commit is refused (undefined) and inlineMaxBytes lowered, as the real client does */
+  controllerInlineMax: number | undefined;
   private seq = 0;
   private nextIno = 100;
 
@@ -218,6 +224,8 @@ export class FakeClient implements RedCloudClient {
 
   /** Test helper: the bytes of a file. */
   content(path: string): Buffer {
+    const inline = this.get(path).inline;
+    if (inline) return Buffer.from(inline);
     return Buffer.concat(this.get(path).chunks.map((c) => this.chunks.get(c.id)!));
   }
 
@@ -479,6 +487,7 @@ export class FakeClient implements RedCloudClient {
     if (opts?.mode !== undefined) e.mode = opts.mode & 0o7777;
     e.size = size;
     e.chunks = refs;
+    e.inline = undefined;
     e.mtime = opts?.mtimeMs !== undefined ? tsOfMs(opts.mtimeMs) : this.now();
     this.touch(e);
     this.uploads.push(uploaded);
@@ -497,6 +506,35 @@ export class FakeClient implements RedCloudClient {
     throw errors.notSupported('downloadFile is not faked');
   }
 
+  async commitInline(path: string, data: Buffer, opts?: UploadOptions & { ifVersion?: string }): Promise<EntryInfo | undefined> {
+    await this.enter('commitInline', opts, { path, size: data.length, ino: opts?.ino });
+    if (this.controllerInlineMax !== undefined && data.length > this.controllerInlineMax) {
+      this.inlineMaxBytes = Math.min(this.inlineMaxBytes, this.controllerInlineMax);
+      return undefined;
+    }
+    let e: FakeInode | undefined;
+    if (opts?.ino !== undefined) {
+      e = this.inodes.get(opts.ino);
+      if (!e) throw errors.notFound(`No inode ${opts.ino}`, { ino: opts.ino });
+    } else {
+      e = this.entries.get(path);
+      if (e && e.kind !== 'file') throw errors.isDir(`Is a directory: ${path}`);
+      if (!e) {
+        this.ensureParents(path);
+        e = this.newInode('file', opts?.mode ?? 0o644, opts);
+        this.place(path, e);
+      }
+    }
+    if (opts?.mode !== undefined) e.mode = opts.mode & 0o7777;
+    e.size = data.length;
+    e.chunks = [];
+    e.inline = Buffer.from(data);
+    e.mtime = opts?.mtimeMs !== undefined ? tsOfMs(opts.mtimeMs) : this.now();
+    this.touch(e);
+    const name = this.entries.get(path) === e ? path : [...this.entries].find(([, v]) => v === e)?.[0] ?? path;
+    return this.info(name, e);
+  }
+
   async readPlan(path: string, opts?: CallOptions): Promise<ReadPlan> {
     await this.enter('readPlan', opts);
     const e = this.get(path);
@@ -507,7 +545,7 @@ export class FakeClient implements RedCloudClient {
       offset += c.size;
       return out;
     });
-    return { entry: this.info(path, e), chunks };
+    return { entry: this.info(path, e), chunks, ...(e.inline ? { inline: e.inline.toString('base64') } : {}) };
   }
 
   async fetchChunk(chunk: ReadPlan['chunks'][number], opts?: CallOptions): Promise<Buffer> {

@@ -33,7 +33,7 @@ import {
 export interface GossipStore {
   digest(): Digest;
   noteOwnSeq(seq: number): void;
-  updatesSince(digest: Digest, limit: number): Update[];
+  updatesSince(digest: Digest, limit: number, maxBytes?: number): Update[];
   applyRemote(update: Update): RemoteApplyResult;
   transaction<T>(fn: () => T): T;
   /** anti-entropy hash of each bucket's records (bucket-hashes.ts), kept current by the store */
@@ -258,9 +258,12 @@ export function createGossipService(d: GossipDeps): GossipService {
   }
 
   function updatesFor(digest: Digest): { batch: Update[]; more: boolean } {
-    const updates = d.store.updatesSince(digest, MAX_GOSSIP_UPDATES);
+    // bounded by bytes already when read: 2,000 updates of inline 64 KiB files would be 175 MB
+    const updates = d.store.updatesSince(digest, MAX_GOSSIP_UPDATES, MAX_GOSSIP_BYTES);
     const trimmed = takeWithinBudget(updates, MAX_GOSSIP_BYTES);
-    return { batch: trimmed.batch, more: trimmed.more || updates.length >= MAX_GOSSIP_UPDATES };
+    // a lone update over the budget travels alone, and the store may have stopped after it
+    const lone = trimmed.batch.length === 1 && JSON.stringify(trimmed.batch[0]!.record).length + 64 > MAX_GOSSIP_BYTES;
+    return { batch: trimmed.batch, more: trimmed.more || lone || updates.length >= MAX_GOSSIP_UPDATES };
   }
 
   async function exchange(url: string): Promise<void> {

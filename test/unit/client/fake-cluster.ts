@@ -79,6 +79,8 @@ export interface FakeController {
   readOrder?: string[];
   calls: number;
   mode: 'ok' | 'down';
+  /** INLINE_MAX of this controller: larger inline commits get 413 TOO_LARGE { inlineMax }; 'none': a controller without inline files (400, additional properties) */
+  inlineMax?: number | 'none';
 }
 
 export async function startController(servers: FakeChunkserver[], opts: { controllers?: string[] } = {}): Promise<FakeController> {
@@ -112,7 +114,12 @@ export async function startController(servers: FakeChunkserver[], opts: { contro
       chunkSizeBytes: 4 * 1024 * 1024,
     };
   });
-  app.post<{ Body: CommitRequest }>('/v1/fs/commit', async (req) => {
+  app.post<{ Body: CommitRequest }>('/v1/fs/commit', async (req, reply) => {
+    const inline = req.body.inline;
+    if (inline !== undefined && c.inlineMax === 'none') return reply.code(400).send({ code: 'INVALID', message: 'Invalid request: body must NOT have additional properties' });
+    if (inline !== undefined && typeof c.inlineMax === 'number' && Buffer.from(inline, 'base64').length > c.inlineMax) {
+      return reply.code(413).send({ code: 'TOO_LARGE', message: 'Files over INLINE_MAX are stored in chunks', details: { inlineMax: c.inlineMax } });
+    }
     c.commits.push(req.body);
     c.files.set(req.body.path, req.body);
     return entryOf(req.body);
@@ -129,6 +136,7 @@ export async function startController(servers: FakeChunkserver[], opts: { contro
         offset += ch.size;
         return out;
       }),
+      ...(f.inline !== undefined ? { inline: f.inline } : {}),
     };
     return plan;
   });

@@ -29,10 +29,10 @@ test.after(async () => {
 });
 test.before.each(() => {
   for (const s of [a, b]) { s.mode = 'ok'; s.chunks.clear(); s.counts = { head: 0, put: 0, get: 0 }; s.maxInflightPut = 0; s.putDelayMs = 0; }
-  ctl.commits.length = 0; ctl.placements.length = 0; ctl.writeQuorum = 1; ctl.present = undefined;
+  ctl.commits.length = 0; ctl.placements.length = 0; ctl.inlineMax = undefined; ctl.writeQuorum = 1; ctl.present = undefined;
 });
 
-const client = (concurrency = 4) => createClient({ controllers: [ctl.url], token: 'tok-alice', chunkSizeBytes: CHUNK, concurrency, requestTimeoutMs: 5000 });
+const client = (concurrency = 4) => createClient({ controllers: [ctl.url], token: 'tok-alice', chunkSizeBytes: CHUNK, inlineMaxBytes: 0, concurrency, requestTimeoutMs: 5000 });
 /** n pseudo-random bytes (no two chunks alike) */
 const bytes = (n: number, seed = 1): Buffer => {
   let x = seed * 2654435761 >>> 0;
@@ -116,7 +116,7 @@ test('all replicas full: the NO_SPACE code travels to the caller', async () => {
   full.mode = 'full';
   const ctl2 = await startController([full]);
   try {
-    const c = createClient({ controllers: [ctl2.url], chunkSizeBytes: CHUNK, concurrency: 2, requestTimeoutMs: 5000 });
+    const c = createClient({ controllers: [ctl2.url], chunkSizeBytes: CHUNK, inlineMaxBytes: 0, concurrency: 2, requestTimeoutMs: 5000 });
     await c.uploadStream(Readable.from([bytes(10)]), '/full');
     assert.unreachable();
   } catch (err) {

@@ -90,6 +90,11 @@ export function storeSuite(name: string, open: OpenStore): void {
     assert.equal(st.updatesSince({}, 10).map((u) => [u.origin, u.seq]), [['a', 1], ['a', 2], ['a', 3], ['a', 4]]);
     assert.equal(st.updatesSince({ a: 2 }, 10).map((u) => u.seq), [3, 4]);
     assert.equal(st.updatesSince({}, 2).map((u) => u.seq), [1, 2]);
+    // bounded by bytes too (inline file records are large): reading stops after the update that passes the budget
+    const sizes = st.updatesSince({}, 10).map((u) => JSON.stringify(u.record).length + 64);
+    assert.equal(st.updatesSince({}, 10, sizes[0]! + 1).map((u) => u.seq), [1, 2]);
+    assert.equal(st.updatesSince({}, 10, 1).map((u) => u.seq), [1]);
+    assert.equal(st.updatesSince({ a: 1 }, 10, sizes[1]! + sizes[2]! - 1).map((u) => u.seq), [2, 3]);
     // a later write of the same key replaces its row (one per (origin, key))
     fs.move(d.link, ROOT_INO, 'e');
     assert.equal(st.updatesSince({}, 10).map((u) => u.seq), [1, 2, 4, 5]);

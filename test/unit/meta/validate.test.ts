@@ -89,6 +89,17 @@ test('an inode whose content names the holders of its chunks is valid', () => {
   assert.equal(validateRecord(withHolders), withHolders);
 });
 
+test('a small file inline (content.inline: base64, no chunks, size its length) is valid; a malformed one is refused', () => {
+  const inline = bad(file, (x) => { x.content.v = { size: 5, chunks: [], inline: Buffer.from('hello').toString('base64') }; });
+  assert.equal(validateRecord(inline), inline);
+  refused(bad(inline as InodeRecord, (x) => { x.content.v.size = 4; }), 'content.v.size');
+  refused(bad(inline as InodeRecord, (x) => { x.content.v = { size: 0, chunks: [], inline: '' }; }), 'content.v.size');
+  refused(bad(inline as InodeRecord, (x) => { x.content.v.inline = 'not base64!'; }), 'content.v.inline');
+  refused(bad(inline as InodeRecord, (x) => { x.content.v.inline = 'A'.repeat(Math.ceil((1024 * 1024 + 3) / 3) * 4); x.content.v.size = 1024 * 1024 + 3; }), 'content.v.inline');
+  refused(bad(inline as InodeRecord, (x) => { x.content.v.chunks = [{ id: HEX, size: 5 }]; }), 'content.v.inline');
+  refused(bad(dev, (x) => { x.content.v = { size: 0, chunks: [], inline: 'aGk=' }; }), 'content.v.inline');
+});
+
 test('malformed records are refused naming the field', () => {
   refused(null, 'record');
   refused([], 'record');
