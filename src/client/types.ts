@@ -102,6 +102,8 @@ export interface RedCloudClient {
   /** Fetches one chunk, verified by hash, failing over between its replicas. */
   /** `deadlineMs` (epoch ms): each replica attempt gets a share of the time left (attempt-share.ts) */
   fetchChunk(chunk: ReadPlan['chunks'][number], opts?: CallOptions & { deadlineMs?: number }): Promise<Buffer>;
+  /** Bytes [from, to) of one chunk, fetching and verifying only the 64 KiB blocks they cover (whole for a v1 chunk). */
+  fetchRange(chunk: ReadPlan['chunks'][number], from: number, to: number, opts?: CallOptions & { deadlineMs?: number }): Promise<Buffer>;
 
   /** The chunk size uploads use. */
   readonly chunkSizeBytes: number;
