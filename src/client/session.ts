@@ -107,6 +107,7 @@ export async function loadClient(opts: LoadClientOptions = {}): Promise<{ client
     controllers,
     token: saved.token,
     chunkSizeBytes: cfg.chunkSizeBytes,
+    chunkFormat: cfg.chunkFormat,
     concurrency: cfg.uploadConcurrency,
     requestTimeoutMs: cfg.requestTimeoutMs,
     logger: opts.logger ?? silentLogger(),
