@@ -40,11 +40,13 @@ const SHA256: Algo = {
     return { update: (d) => void h.update(d), digest: () => h.digest() };
   },
 };
+/** The binding takes Buffers: a view of the same memory, no copy. */
+const asBuffer = (d: Uint8Array): Buffer => (Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength));
 const BLAKE3: Algo = {
-  once: (d) => blake3(d),
+  once: (d) => blake3(asBuffer(d)),
   incremental: () => {
     const h = new Blake3Hasher();
-    return { update: (d) => void h.update(d), digest: () => h.digestBuffer() };
+    return { update: (d) => void h.update(asBuffer(d)), digest: () => h.digestBuffer() };
   },
 };
 const TREE_ALGO: Record<TreeFormat, Algo> = { 'b3-64k': BLAKE3, 's256-64k': SHA256 };
