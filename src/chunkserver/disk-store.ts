@@ -216,6 +216,7 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
       }
     },
     has: (id) => index.has(id),
+    formatOf: (id) => (index.has(id) ? formatOf(id) : undefined),
     sizeOf: (id) => index.get(id),
     async delete(id) {
       assertChunkId(id);

@@ -89,6 +89,7 @@ export function createMemoryStore(opts: MemoryStoreOptions): ChunkStore & { corr
       return { format, hashes: isTreeFormat(format) ? blockHashesOf(format, data) : Buffer.alloc(0) };
     },
     has: (id) => chunks.has(id),
+    formatOf: (id) => (chunks.has(id) ? formats.get(id) ?? 'sha256' : undefined),
     sizeOf: (id) => chunks.get(id)?.length,
     async delete(id) {
       assertChunkId(id);

@@ -148,7 +148,7 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
         range = parseRange(req.headers.range, size);
         // a range is verified by its blocks, which only the reader can check
         if (range && !verifies) throw errors.invalid(`Range reads need ${CLIENT_VERIFIES_HEADER}: 1`);
-        format = (await store.blocks(id)).format;
+        format = store.formatOf(id) ?? 'sha256';
         chunk = await store.get(id, range);
       } catch (err) {
         metrics.gets.inc({ result: (err as { code?: string }).code ?? 'INTERNAL' });

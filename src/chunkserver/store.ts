@@ -62,6 +62,8 @@ export interface ChunkStore {
   put(id: string, source: Readable | AsyncIterable<Uint8Array>, opts?: PutOptions): Promise<PutResult>;
   /** 404 NOT_FOUND when absent. With `range`, bytes [start, end) only (end ≤ size). */
   get(id: string, range?: { start: number; end: number }): Promise<ChunkReader>;
+  /** The stored format (from the index, no I/O), or undefined when absent. */
+  formatOf(id: string): ChunkFormat | undefined;
   /** The stored format and block list; 404 NOT_FOUND when absent. */
   blocks(id: string): Promise<ChunkBlocks>;
   has(id: string): boolean;
