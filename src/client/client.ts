@@ -257,13 +257,14 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     },
 
     async storeChunk(data, o) {
-      // v1 SHA-256 on the thread pool; BLAKE3 blocks cost ~1 ms per 4 MiB on the loop
-      const ref = { id: format === 'sha256' ? await sha256HexAsync(data) : idOf(data), size: data.length };
+      const ref = { id: await client.chunkId(data), size: data.length };
       const receipts = await storeChunks(ctx, (async function* one() { yield { ref, data }; })(), { signal: o?.signal });
       return { ref, receipts: receipts[ref.id] ?? [] };
     },
 
     readPlan: (path, o) => get<ReadPlan>('/v1/fs/read', { path: p(path) }, o),
+    // v1 SHA-256 on the thread pool; BLAKE3 blocks cost ~1 ms per 4 MiB on the loop
+    chunkId: async (data) => (format === 'sha256' ? sha256HexAsync(data) : idOf(data)),
     fetchChunk: (chunk, o) => fetchChunk(ctx, chunk, o?.signal, o?.deadlineMs),
     fetchRange: (chunk, from, to, o) => fetchRange(ctx, blockLists, chunk, from, to, o?.signal, o?.deadlineMs),
 

@@ -105,6 +105,8 @@ export interface RedCloudClient {
   /** Bytes [from, to) of one chunk, fetching and verifying only the 64 KiB blocks they cover (whole for a v1 chunk). */
   fetchRange(chunk: ReadPlan['chunks'][number], from: number, to: number, opts?: CallOptions & { deadlineMs?: number }): Promise<Buffer>;
 
+  /** The id this client gives a chunk of these bytes (its CHUNK_FORMAT; chunk-format.ts). */
+  chunkId(data: Buffer): Promise<string>;
   /** The chunk size uploads use. */
   readonly chunkSizeBytes: number;
 }

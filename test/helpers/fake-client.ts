@@ -517,6 +517,10 @@ export class FakeClient implements RedCloudClient {
     return data;
   }
 
+  async chunkId(data: Buffer): Promise<string> {
+    return sha256Hex(data);
+  }
+
   async fetchRange(chunk: ReadPlan['chunks'][number], from: number, to: number, opts?: CallOptions): Promise<Buffer> {
     await this.enter('fetchRange', opts);
     const data = this.chunks.get(chunk.id);
