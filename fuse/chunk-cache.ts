@@ -5,6 +5,9 @@
  * read-ahead of the next chunks of a file. Chunk fetches go through RedCloudClient.fetchChunk
  * (hash-verified, replica failover) with their own deadline, so one caller giving up does not
  * cancel another's read; every fetched chunk also lands in the disk tier, written in the background.
+ * A random read (`whole: false`) that no tier holds fetches only the 64 KiB blocks it covers
+ * (RedCloudClient.fetchRange, each block verified) and caches nothing: the kernel's page cache
+ * keeps it, and a sequential reader still fetches and caches whole chunks.
  */
 import type { ReadPlanChunk } from '../src/common/api.js';
 import type { Logger } from '../src/common/logger.js';
@@ -32,7 +35,7 @@ export class ChunkCache {
   private readAheadInflight = 0;
   private readonly shutdown = new AbortController();
   /** counters for tests and metrics; diskHits: reads (whole or range) served by the disk tier */
-  readonly stats = { fetches: 0, hits: 0, shared: 0, readAheads: 0, diskHits: 0, diskWritesSkipped: 0 };
+  readonly stats = { fetches: 0, hits: 0, shared: 0, readAheads: 0, diskHits: 0, diskWritesSkipped: 0, rangeFetches: 0 };
 
   constructor(
     private readonly components: { client: RedCloudClient; logger: Logger; disk?: DiskChunkCache | undefined },
@@ -46,8 +49,8 @@ export class ChunkCache {
     return this.lru.sizeBytes;
   }
 
-  /** Bytes [from, to) of one chunk: a slice of the RAM copy, a pread from the disk tier, or a whole-chunk fetch. */
-  async read(chunk: ReadPlanChunk, from: number, to: number): Promise<Buffer> {
+  /** Bytes [from, to) of one chunk: a slice of the RAM copy, a pread from the disk tier, or a fetch (whole, or of the covering blocks when `whole` is false). */
+  async read(chunk: ReadPlanChunk, from: number, to: number, opts: { whole?: boolean } = {}): Promise<Buffer> {
     const hit = this.lru.get(chunk.id);
     if (hit) {
       this.stats.hits++;
@@ -66,6 +69,7 @@ export class ChunkCache {
         return part;
       }
     }
+    if (opts.whole === false && to - from < chunk.size) return this.fetchRange(chunk, from, to);
     return (await this.get(chunk)).subarray(from, to);
   }
 
@@ -104,6 +108,12 @@ export class ChunkCache {
     const data = await this.components.client.fetchChunk(chunk, { signal, deadlineMs: Date.now() + this.options.fetchTimeoutMs });
     if (disk && !this.shutdown.signal.aborted) this.putOnDisk(disk, chunk.id, data);
     return data;
+  }
+
+  private fetchRange(chunk: ReadPlanChunk, from: number, to: number): Promise<Buffer> {
+    this.stats.rangeFetches++;
+    const signal = AbortSignal.any([AbortSignal.timeout(this.options.fetchTimeoutMs), this.shutdown.signal]);
+    return this.components.client.fetchRange(chunk, from, to, { signal, deadlineMs: Date.now() + this.options.fetchTimeoutMs });
   }
 
   /** Writes a fetched chunk to the disk tier in the background (bounded: beyond the bound it is not kept). */

@@ -10,7 +10,8 @@ import { readFileSync, type Dirent } from 'node:fs';
 import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../src/common/private-files.js';
 import { mkdir, open, readdir, type FileHandle, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { isChunkId, sha256Hex } from '../src/common/hash.js';
+import { formatMatching } from '../src/common/chunk-format.js';
+import { isChunkId } from '../src/common/hash.js';
 import type { Logger } from '../src/common/logger.js';
 import { SizedLru, type SizedEntry } from './lru.js';
 
@@ -314,7 +315,8 @@ export class DiskChunkCache {
   private async readAndCheck(id: string): Promise<Buffer | undefined> {
     try {
       const data = await readFile(this.pathOf(id));
-      if (sha256Hex(data) !== id) {
+      // either chunk format (a v1 SHA-256 id or a block-tree id): the bytes must hash to the id
+      if (formatMatching(id, data) === undefined) {
         this.stats.corrupt++;
         return await this.drop(id, 'hash mismatch');
       }

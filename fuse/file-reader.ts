@@ -2,7 +2,7 @@
  * Reads of a file opened read-only: one read plan per open (client.readPlan), the range of each
  * chunk a read covers from the shared ChunkCache (RAM, disk tier or fetch), read-ahead of the following chunks. When capabilities in the plan have
  * expired (UNAUTHORIZED/FORBIDDEN from a chunkserver), the plan is fetched again once.
- * Read-ahead only follows sequential readers: a random reader fetches just the chunks it reads.
+ * Read-ahead only follows sequential readers: a random reader fetches just the blocks it reads.
  * A small file's bytes come inline with the plan: its reads need no chunkserver.
  */
 import type { ReadPlan } from '../src/common/api.js';
@@ -55,7 +55,7 @@ export class FileReader {
     const pending = Promise.all(chunks.slice(first, last + 1).map((c) => {
       const from = Math.max(offset, c.offset) - c.offset;
       const to = Math.min(end, c.offset + c.size) - c.offset;
-      return this.cache.read(c, from, to);
+      return this.cache.read(c, from, to, { whole: sequential });
     }));
     if (sequential) this.cache.readAhead(chunks, last + 1);
     const parts = await pending;

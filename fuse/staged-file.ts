@@ -20,7 +20,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { CreateOwner, EntryInfo, ReadPlan, ReadPlanChunk } from '../src/common/api.js';
-import { sha256HexAsync } from '../src/common/hash.js';
 import type { Logger } from '../src/common/logger.js';
 import type { RedCloudClient, StagedChunk, UploadOptions } from '../src/client/types.js';
 import { inlineBytes } from '../src/client/download.js';
@@ -286,7 +285,7 @@ export class StagedFile {
             const data = Buffer.allocUnsafe(len);
             const bytesRead = await this.store.read(data, 0, len, offset);
             if (bytesRead !== len) data.fill(0, bytesRead);
-            const id = await sha256HexAsync(data);
+            const id = await this.deps.client.chunkId(data);
             next[i]!.id = id;
             return { ref: { id, size: len }, data };
           },

@@ -1,15 +1,19 @@
 /**
- * The disk ChunkStore: $DATA_DIR/chunks/<first 2 hex>/<sha256>. A put streams into
+ * The disk ChunkStore: $DATA_DIR/chunks/<first 2 hex>/<id>, and beside a chunk of a tree format
+ * (chunk-format.ts) its block list in <id>.<format> (n × 32 bytes; a v1 'sha256' chunk has none,
+ * so a data dir written before block hashes opens as it is). A put streams into
  * $DATA_DIR/tmp while hashing and counting, refuses oversize, wrong-hash and no-space writes
  * (removing the temp file), fsyncs the file, renames it into place and fsyncs the directory, so
- * a chunk is whole or absent. The in-memory index (id → size) answers has/list/usage.
+ * a chunk is whole or absent (the block list is renamed into place before the chunk). The in-memory
+ * index (id → size, id → tree format) answers has/list/usage.
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ChunkHasher, isChunkFormat, isTreeFormat, type ChunkFormat, type TreeFormat } from '../common/chunk-format.js';
 import { errors, RedCloudError, toRedCloudError } from '../common/errors.js';
 import { assertChunkId, isChunkId } from '../common/hash.js';
 import type { Logger } from '../common/logger.js';
@@ -17,7 +21,7 @@ import { availableBytes, capacityOf, type CapacityInput } from './capacity.js';
 import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../common/private-files.js';
 import { HashMeter } from './meter.js';
 import {
-  MAX_CHUNK_BYTES, type ChangeListener, type ChunkReader, type ChunkStore, type PutOptions, type PutResult, type StoreUsage,
+  MAX_CHUNK_BYTES, type ChangeListener, type ChunkBlocks, type ChunkReader, type ChunkStore, type PutOptions, type PutResult, type StoreUsage,
 } from './store.js';
 
 export interface DiskStoreOptions {
@@ -41,6 +45,8 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
   const log = opts.logger.child({ component: 'store' });
   const diskFree = opts.diskFreeBytes ?? statfsFreeBytes;
   const index = new Map<string, number>();
+  /** chunks of a tree format (absent: v1 'sha256') */
+  const formats = new Map<string, TreeFormat>();
   const listeners = new Set<ChangeListener>();
   let usedBytes = 0;
   let reservedBytes = 0;
@@ -48,6 +54,8 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
   let largestChunkBytes = 0;
 
   const pathOf = (id: string) => join(chunksDir, id.slice(0, 2), id);
+  const blocksPathOf = (id: string, format: TreeFormat) => `${pathOf(id)}.${format}`;
+  const formatOf = (id: string): ChunkFormat => formats.get(id) ?? 'sha256';
   const capInput = (): CapacityInput => ({
     quotaBytes: opts.quotaBytes, minFreeBytes: opts.minFreeBytes, usedBytes, reservedBytes, diskFreeBytes, largestChunkBytes,
   });
@@ -63,12 +71,21 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
   async function loadIndex(): Promise<void> {
     for (const sub of await readdir(chunksDir)) {
       if (!/^[0-9a-f]{2}$/.test(sub)) continue;
-      for (const name of await readdir(join(chunksDir, sub))) {
+      const names = await readdir(join(chunksDir, sub));
+      const lists = new Map<string, TreeFormat>();
+      for (const name of names) {
+        const [id, format, ...rest] = name.split('.');
+        if (rest.length === 0 && isChunkId(id) && isChunkFormat(format) && isTreeFormat(format)) lists.set(id, format);
+      }
+      for (const name of names) {
+        if (lists.get(name.split('.')[0]!) !== undefined && name.includes('.')) continue; // a block list
         if (!isChunkId(name) || name.slice(0, 2) !== sub) {
           log.warn({ file: join(sub, name) }, 'Ignoring a file that is not a chunk');
           continue;
         }
         const s = await stat(join(chunksDir, sub, name));
+        const format = lists.get(name);
+        if (format) formats.set(name, format);
         index.set(name, s.size);
         usedBytes += s.size;
         largestChunkBytes = Math.max(largestChunkBytes, s.size);
@@ -77,10 +94,10 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
   }
 
   /** Hashes a body for a chunk we already hold, without writing it. */
-  async function drainAndCheck(id: string, source: Readable | AsyncIterable<Uint8Array>, signal?: AbortSignal): Promise<PutResult> {
+  async function drainAndCheck(id: string, source: Readable | AsyncIterable<Uint8Array>, format: ChunkFormat, signal?: AbortSignal): Promise<PutResult> {
     const meter = new HashMeter((n) => {
       if (n > MAX_CHUNK_BYTES) throw errors.tooLarge(`Chunk is larger than ${MAX_CHUNK_BYTES} bytes`);
-    });
+    }, format);
     const sink = new Writable({ highWaterMark: 1 << 20, write: (_c, _e, cb) => cb() });
     await pipeline(source, meter, sink, { signal });
     if (meter.digestHex() !== id) throw errors.integrity('Chunk bytes do not hash to its id', { id });
@@ -88,7 +105,9 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
   }
 
   async function writeNew(id: string, source: Readable | AsyncIterable<Uint8Array>, opts2: PutOptions): Promise<PutResult> {
+    const format = opts2.format ?? 'sha256';
     const tmp = join(tmpDir, `${id}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const tmpBlocks = `${tmp}.blocks`;
     let reserved = 0;
     const reserve = (n: number) => {
       if (n <= reserved) return;
@@ -109,14 +128,19 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
       const meter = new HashMeter((n) => {
         if (n > MAX_CHUNK_BYTES) throw errors.tooLarge(`Chunk is larger than ${MAX_CHUNK_BYTES} bytes`);
         reserve(n);
-      });
+      }, format);
       await pipeline(source, meter, createWriteStream(tmp, { flags: 'wx', mode: PRIVATE_FILE_MODE, flush: true, highWaterMark: 1 << 20 }), { signal: opts2.signal });
       if (meter.digestHex() !== id) throw errors.integrity('Chunk bytes do not hash to its id', { id, sizeBytes: meter.bytes });
       const dir = join(chunksDir, id.slice(0, 2));
       await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+      if (isTreeFormat(format)) {
+        await writeSynced(tmpBlocks, meter.hash.blocks());
+        await rename(tmpBlocks, blocksPathOf(id, format));
+      }
       await rename(tmp, pathOf(id));
       await fsyncDir(dir);
       const created = !index.has(id);
+      if (isTreeFormat(format)) formats.set(id, format);
       if (created) {
         index.set(id, meter.bytes);
         usedBytes += meter.bytes;
@@ -125,7 +149,7 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
       }
       return { id, sizeBytes: meter.bytes, created };
     } catch (err) {
-      await rm(tmp, { force: true }).catch((e: unknown) => log.error({ err: e, tmp }, 'Could not remove a temp file'));
+      for (const f of [tmp, tmpBlocks]) await rm(f, { force: true }).catch((e: unknown) => log.error({ err: e, tmp: f }, 'Could not remove a temp file'));
       throw toRedCloudError(err);
     } finally {
       reservedBytes -= reserved;
@@ -151,14 +175,14 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
       }
       if (index.has(id) && !putOpts.rewrite) {
         try {
-          return await drainAndCheck(id, source, putOpts.signal);
+          return await drainAndCheck(id, source, putOpts.format ?? 'sha256', putOpts.signal);
         } catch (err) {
           throw toRedCloudError(err);
         }
       }
       return writeNew(id, source, putOpts);
     },
-    async get(id) {
+    async get(id, range) {
       assertChunkId(id);
       if (!index.has(id)) throw errors.notFound('No such chunk here', { id });
       let fh;
@@ -169,33 +193,58 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
         throw toRedCloudError(err);
       }
       const { size } = await fh.stat();
-      const reader: ChunkReader = { stream: fh.createReadStream({ highWaterMark: 1 << 20 }), sizeBytes: size };
+      if (range && !(range.start >= 0 && range.end > range.start && range.end <= size)) {
+        await fh.close();
+        throw errors.invalid(`Range [${range.start}, ${range.end}) is outside the chunk of ${size} bytes`, { id, size });
+      }
+      const stream = range
+        ? fh.createReadStream({ highWaterMark: 1 << 20, start: range.start, end: range.end - 1 })
+        : fh.createReadStream({ highWaterMark: 1 << 20 });
+      const reader: ChunkReader = { stream, sizeBytes: range ? range.end - range.start : size };
       return reader;
     },
+    async blocks(id): Promise<ChunkBlocks> {
+      assertChunkId(id);
+      if (!index.has(id)) throw errors.notFound('No such chunk here', { id });
+      const format = formatOf(id);
+      if (!isTreeFormat(format)) return { format, hashes: Buffer.alloc(0) };
+      try {
+        return { format, hashes: await readFile(blocksPathOf(id, format)) };
+      } catch (err) {
+        if ((err as { code?: string }).code === 'ENOENT') throw errors.notFound('No such chunk here', { id });
+        throw toRedCloudError(err);
+      }
+    },
     has: (id) => index.has(id),
+    formatOf: (id) => (index.has(id) ? formatOf(id) : undefined),
     sizeOf: (id) => index.get(id),
     async delete(id) {
       assertChunkId(id);
       const size = index.get(id);
       if (size === undefined) return false;
+      const format = formats.get(id);
       index.delete(id);
+      formats.delete(id);
       usedBytes -= size;
       emit('removed', id);
-      await unlink(pathOf(id)).catch((err: { code?: string }) => {
-        if (err.code !== 'ENOENT') throw toRedCloudError(err);
-      });
+      for (const file of [pathOf(id), ...(format ? [blocksPathOf(id, format)] : [])]) {
+        await unlink(file).catch((err: { code?: string }) => {
+          if (err.code !== 'ENOENT') throw toRedCloudError(err);
+        });
+      }
       return true;
     },
     list: () => [...index.keys()],
     async verify(id, vOpts = {}) {
       assertChunkId(id);
       if (!index.has(id)) throw errors.notFound('No such chunk here', { id });
-      const meter = new HashMeter();
+      const format = formatOf(id);
+      const meter = new ChunkHasher(format);
       const onBytes = vOpts.onBytes;
       const stream = createReadStream(pathOf(id), { highWaterMark: 1 << 20, signal: vOpts.signal });
       try {
         for await (const piece of stream) {
-          meter.hash.update(piece as Buffer);
+          meter.update(piece as Buffer);
           if (onBytes) await onBytes((piece as Buffer).length);
         }
       } catch (err) {
@@ -203,7 +252,11 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
         if ((err as { code?: string }).code === 'ENOENT') throw errors.notFound('No such chunk here', { id });
         throw toRedCloudError(err);
       }
-      return meter.digestHex() === id;
+      if (meter.digestHex() !== id) return false;
+      if (!isTreeFormat(format)) return true;
+      // the served block list must be the one the bytes give (a rotten list would fail every range read)
+      const stored = await readFile(blocksPathOf(id, format)).catch(() => Buffer.alloc(0));
+      return stored.equals(meter.blocks());
     },
     usage,
     refreshUsage,
@@ -212,6 +265,16 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
       return () => listeners.delete(listener);
     },
   };
+}
+
+async function writeSynced(path: string, data: Buffer): Promise<void> {
+  const fh = await open(path, 'wx', PRIVATE_FILE_MODE);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -4,7 +4,8 @@
  */
 import { Readable } from 'node:stream';
 import { errors, RedCloudError, toRedCloudError } from '../common/errors.js';
-import { assertChunkId, sha256Hex } from '../common/hash.js';
+import { blockHashesOf, chunkIdOf, isTreeFormat, type ChunkFormat } from '../common/chunk-format.js';
+import { assertChunkId } from '../common/hash.js';
 import { availableBytes, capacityOf, type CapacityInput } from './capacity.js';
 import { MAX_CHUNK_BYTES, type ChangeListener, type ChunkStore, type StoreUsage } from './store.js';
 
@@ -17,6 +18,7 @@ export interface MemoryStoreOptions {
 
 export function createMemoryStore(opts: MemoryStoreOptions): ChunkStore & { corrupt(id: string): void } {
   const chunks = new Map<string, Buffer>();
+  const formats = new Map<string, ChunkFormat>();
   const listeners = new Set<ChangeListener>();
   const diskBytes = opts.diskBytes ?? 1024 ** 4;
   let usedBytes = 0;
@@ -54,9 +56,11 @@ export function createMemoryStore(opts: MemoryStoreOptions): ChunkStore & { corr
           parts.push(Buffer.from(piece));
         }
         const data = Buffer.concat(parts);
-        if (sha256Hex(data) !== id) throw errors.integrity('Chunk bytes do not hash to its id', { id });
+        const format = putOpts.format ?? 'sha256';
+        if (chunkIdOf(format, data) !== id) throw errors.integrity('Chunk bytes do not hash to its id', { id });
         if (chunks.has(id)) return { id, sizeBytes: data.length, created: false };
         chunks.set(id, data);
+        formats.set(id, format);
         usedBytes += data.length;
         largestChunkBytes = Math.max(largestChunkBytes, data.length);
         emit('added', id);
@@ -67,19 +71,32 @@ export function createMemoryStore(opts: MemoryStoreOptions): ChunkStore & { corr
         reservedBytes -= reserved;
       }
     },
-    async get(id) {
+    async get(id, range) {
       assertChunkId(id);
       const data = chunks.get(id);
       if (!data) throw errors.notFound('No such chunk here', { id });
-      return { stream: Readable.from([data]), sizeBytes: data.length };
+      if (range && !(range.start >= 0 && range.end > range.start && range.end <= data.length)) {
+        throw errors.invalid(`Range [${range.start}, ${range.end}) is outside the chunk of ${data.length} bytes`, { id });
+      }
+      const part = range ? data.subarray(range.start, range.end) : data;
+      return { stream: Readable.from([part]), sizeBytes: part.length };
+    },
+    async blocks(id) {
+      assertChunkId(id);
+      const data = chunks.get(id);
+      if (!data) throw errors.notFound('No such chunk here', { id });
+      const format = formats.get(id) ?? 'sha256';
+      return { format, hashes: isTreeFormat(format) ? blockHashesOf(format, data) : Buffer.alloc(0) };
     },
     has: (id) => chunks.has(id),
+    formatOf: (id) => (chunks.has(id) ? formats.get(id) ?? 'sha256' : undefined),
     sizeOf: (id) => chunks.get(id)?.length,
     async delete(id) {
       assertChunkId(id);
       const data = chunks.get(id);
       if (!data) return false;
       chunks.delete(id);
+      formats.delete(id);
       usedBytes -= data.length;
       emit('removed', id);
       return true;
@@ -89,7 +106,7 @@ export function createMemoryStore(opts: MemoryStoreOptions): ChunkStore & { corr
       const data = chunks.get(id);
       if (!data) throw errors.notFound('No such chunk here', { id });
       if (vOpts.onBytes) await vOpts.onBytes(data.length);
-      return sha256Hex(data) === id;
+      return chunkIdOf(formats.get(id) ?? 'sha256', data) === id;
     },
     usage,
     refreshUsage: async () => usage(),

@@ -1,26 +1,29 @@
 /**
- * A pass-through stream step that hashes (SHA-256) and counts the bytes going by, and lets the
- * caller refuse the stream as it grows (size cap, capacity). The only per-chunk JS work on the
- * data path besides hashing itself.
+ * A pass-through stream step that hashes (in the chunk's format: chunk-format.ts) and counts the
+ * bytes going by, and lets the caller refuse the stream as it grows (size cap, capacity). The
+ * only per-chunk JS work on the data path besides hashing itself.
  */
-import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { ChunkHasher, type ChunkFormat } from '../common/chunk-format.js';
 
 export class HashMeter extends Transform {
-  readonly hash: Hash = createHash('sha256');
-  bytes = 0;
+  readonly hash: ChunkHasher;
   private readonly check: (totalBytes: number) => void;
 
   /** `check(totalBytes)` runs after each piece and may throw a RedCloudError to stop the stream. */
-  constructor(check: (totalBytes: number) => void = () => {}) {
+  constructor(check: (totalBytes: number) => void = () => {}, format: ChunkFormat = 'sha256') {
     super({ highWaterMark: 1 << 20 });
     this.check = check;
+    this.hash = new ChunkHasher(format);
+  }
+
+  get bytes(): number {
+    return this.hash.bytes;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.bytes += chunk.length;
     try {
-      this.check(this.bytes);
+      this.check(this.hash.bytes + chunk.length);
     } catch (err) {
       cb(err as Error);
       return;
@@ -30,6 +33,6 @@ export class HashMeter extends Transform {
   }
 
   digestHex(): string {
-    return this.hash.digest('hex');
+    return this.hash.digestHex();
   }
 }

@@ -1,10 +1,11 @@
 /**
  * Pulls a chunk from other chunkservers (POST /internal/replicate): tries each source in order
- * with a cluster-signed GET under a timeout, verifying while storing, and stops at the first that
- * works. At most `inflightMax` copies run at once; beyond that the caller gets THROTTLED.
+ * with a cluster-signed GET under a timeout, verifying while storing (in the format the source
+ * names, chunk-format.ts: the bytes must still hash to the id), and stops at the first that works. At most `inflightMax` copies run at once; beyond that the caller gets THROTTLED.
  */
 import type { Readable } from 'node:stream';
 import type { ChunkLocation } from '../common/api.js';
+import { CHUNK_FORMAT_HEADER, formatFromHeader } from '../common/chunk-format.js';
 import { errors, toRedCloudError } from '../common/errors.js';
 import { assertChunkId } from '../common/hash.js';
 import { deadline, request } from '../common/http-client.js';
@@ -46,8 +47,13 @@ export function createReplicator(deps: ReplicatorDeps): Replicator {
       signal: sig,
     });
     const len = Number(res.headers.get('content-length'));
+    const format = formatFromHeader(res.headers.get(CHUNK_FORMAT_HEADER));
+    if (format === undefined) {
+      res.body.destroy();
+      throw errors.unavailable(`${src.id} named an unknown chunk format`, { chunkId });
+    }
     return deps.store.put(chunkId, res.body as unknown as Readable, {
-      signal: sig, expectedSizeBytes: Number.isSafeInteger(len) && len >= 0 ? len : undefined,
+      signal: sig, expectedSizeBytes: Number.isSafeInteger(len) && len >= 0 ? len : undefined, format,
     });
   }
 

@@ -5,11 +5,15 @@
  * the user owns no file with that chunk) learns nothing about whether the chunk is here: HEAD is
  * refused outright and PUT always writes the bytes and answers 201. PUTs are bounded per client
  * address (PUTS_PER_CLIENT_MAX) and a body that stalls for PUT_STALL_TIMEOUT is cut off.
+ * Block-verified chunks (chunk-format.ts): a PUT names the format its id claims in
+ * x-redcloud-chunk-format (none: v1 'sha256'); a GET answers with the stored format, serves one
+ * `Range: bytes=a-b` to readers that verify (206), and GET /chunks/:id/blocks serves the block list.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PassThrough, Readable } from 'node:stream';
 import { CLIENT_VERIFIES_HEADER, RECEIPT_HEADER, type ChunkPutResponse } from '../common/api.js';
-import { RedCloudError } from '../common/errors.js';
+import { CHUNK_FORMAT_HEADER, formatFromHeader } from '../common/chunk-format.js';
+import { RedCloudError, errors } from '../common/errors.js';
 import { assertChunkId } from '../common/hash.js';
 import type { Logger } from '../common/logger.js';
 import { issueReceipt, type Signer } from '../common/tokens.js';
@@ -56,6 +60,26 @@ function cutStalledPut(req: FastifyRequest, id: string, deps: ChunkRouteDeps): v
 
 const idOf = (req: FastifyRequest) => assertChunkId((req.params as { id?: string }).id);
 
+/** The one `bytes=a-b` range of a Range header (a suffix or open range too), as [start, end); undefined when absent. */
+export function parseRange(raw: string | undefined, sizeBytes: number): { start: number; end: number } | undefined {
+  if (raw === undefined) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(raw.trim());
+  if (!m || (m[1] === '' && m[2] === '')) throw errors.invalid('Only one byte range (bytes=a-b) is served');
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, sizeBytes - Number(m[2]));
+    end = sizeBytes;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? sizeBytes : Math.min(sizeBytes, Number(m[2]) + 1);
+  }
+  if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start < end)) {
+    throw errors.invalid(`Range ${raw} is not satisfiable for a chunk of ${sizeBytes} bytes`);
+  }
+  return { start, end };
+}
+
 function contentLength(req: FastifyRequest): number | undefined {
   const raw = req.headers['content-length'];
   const n = raw === undefined ? NaN : Number(raw);
@@ -84,12 +108,18 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
         void reply.header('connection', 'close'); // the body is not read
         throw err;
       }
+      const format = formatFromHeader(req.headers[CHUNK_FORMAT_HEADER]);
+      if (format === undefined) {
+        release();
+        void reply.header('connection', 'close');
+        throw errors.invalid(`Unknown chunk format in ${CHUNK_FORMAT_HEADER}`);
+      }
       const body = (req.body as Readable | undefined) ?? Readable.from([]);
       const guard = new StallGuard(deps.putStallTimeoutMs, () => cutStalledPut(req, id, deps));
       pipeline(body, guard, () => undefined); // an error of either side ends the store's pipeline
       let result;
       try {
-        result = await store.put(id, guard, { signal: deps.shutdown, expectedSizeBytes: contentLength(req), rewrite: blind });
+        result = await store.put(id, guard, { signal: deps.shutdown, expectedSizeBytes: contentLength(req), rewrite: blind, format });
       } catch (err) {
         metrics.puts.inc({ result: (err as { code?: string }).code ?? 'INTERNAL' });
         throw err;
@@ -108,24 +138,47 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
     scope.get('/chunks/:id', { exposeHeadRoute: false }, async (req, reply) => {
       const id = idOf(req);
       authorizeChunk(signer, { method: req.method, url: req.url, route: req.routeOptions.url ?? '', headers: req.headers }, id, 'r', deps.now());
+      const verifies = req.headers[CLIENT_VERIFIES_HEADER] === '1';
       let chunk;
+      let range;
+      let format;
       try {
-        chunk = await store.get(id);
+        const size = store.sizeOf(id);
+        if (size === undefined) throw errors.notFound('No such chunk here', { id });
+        range = parseRange(req.headers.range, size);
+        // a range is verified by its blocks, which only the reader can check
+        if (range && !verifies) throw errors.invalid(`Range reads need ${CLIENT_VERIFIES_HEADER}: 1`);
+        format = store.formatOf(id) ?? 'sha256';
+        chunk = await store.get(id, range);
       } catch (err) {
         metrics.gets.inc({ result: (err as { code?: string }).code ?? 'INTERNAL' });
         throw err;
       }
-      metrics.gets.inc({ result: 'ok' });
+      metrics.gets.inc({ result: range ? 'range' : 'ok' });
       // Readers that hash what they get say so; hashing again here would only cost CPU.
-      const out = req.headers[CLIENT_VERIFIES_HEADER] === '1' ? new PassThrough() : new VerifyingStream(id, deps.onCorrupt);
+      const out = verifies ? new PassThrough() : new VerifyingStream(id, deps.onCorrupt, format);
       pipeline(chunk.stream, out, (err) => {
         if (err) deps.logger.debug({ chunkId: id, err: err.message }, 'Chunk read did not complete');
         else metrics.bytesOut.inc(chunk.sizeBytes);
       });
+      if (range) void reply.code(206).header('content-range', `bytes ${range.start}-${range.end - 1}/${store.sizeOf(id) ?? '*'}`);
       return reply
         .header('content-type', 'application/octet-stream')
         .header('content-length', String(chunk.sizeBytes))
+        .header(CHUNK_FORMAT_HEADER, format)
         .send(out);
+    });
+
+    // The block list of a tree-format chunk (n × 32 bytes, checked by the reader against the id);
+    // an empty body with format 'sha256' for a v1 chunk, which is only verified whole.
+    scope.get('/chunks/:id/blocks', { exposeHeadRoute: false }, async (req, reply) => {
+      const id = idOf(req);
+      authorizeChunk(signer, { method: req.method, url: req.url, route: req.routeOptions.url ?? '', headers: req.headers }, id, 'r', deps.now());
+      const { format, hashes } = await store.blocks(id);
+      return reply
+        .header('content-type', 'application/octet-stream')
+        .header(CHUNK_FORMAT_HEADER, format)
+        .send(hashes);
     });
 
     scope.head('/chunks/:id', async (req, reply) => {

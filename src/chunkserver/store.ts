@@ -4,6 +4,7 @@
  * one for tests (memory-store.ts). Capacity decisions are pure and live in capacity.ts.
  */
 import type { Readable } from 'node:stream';
+import type { ChunkFormat } from '../common/chunk-format.js';
 
 /** Hard cap on one chunk, whatever CHUNK_SIZE the controllers announce. */
 export const MAX_CHUNK_BYTES = 64 * 1024 * 1024;
@@ -43,6 +44,14 @@ export interface PutOptions {
    * space check and the time taken do not tell whether it was (a PUT with a no-dedup capability).
    */
   rewrite?: boolean;
+  /** the format the id claims (chunk-format.ts); 'sha256' (v1) when absent */
+  format?: ChunkFormat;
+}
+
+/** A stored chunk's format and, for a tree format, its block list (n × 32 bytes). */
+export interface ChunkBlocks {
+  format: ChunkFormat;
+  hashes: Buffer;
 }
 
 export interface ChunkStore {
@@ -51,15 +60,19 @@ export interface ChunkStore {
   close(): Promise<void>;
   /** Streams `source` into the store; 422 INTEGRITY if it does not hash to `id`, 507 NO_SPACE, 413 TOO_LARGE. */
   put(id: string, source: Readable | AsyncIterable<Uint8Array>, opts?: PutOptions): Promise<PutResult>;
-  /** 404 NOT_FOUND when absent. */
-  get(id: string): Promise<ChunkReader>;
+  /** 404 NOT_FOUND when absent. With `range`, bytes [start, end) only (end ≤ size). */
+  get(id: string, range?: { start: number; end: number }): Promise<ChunkReader>;
+  /** The stored format (from the index, no I/O), or undefined when absent. */
+  formatOf(id: string): ChunkFormat | undefined;
+  /** The stored format and block list; 404 NOT_FOUND when absent. */
+  blocks(id: string): Promise<ChunkBlocks>;
   has(id: string): boolean;
   /** Size of a stored chunk, or undefined. */
   sizeOf(id: string): number | undefined;
   /** Returns true when something was deleted. */
   delete(id: string): Promise<boolean>;
   list(): string[];
-  /** Re-hashes a stored chunk; false when its bytes no longer match its id. `onBytes` may throttle. */
+  /** Re-hashes a stored chunk (and checks its block list); false when its bytes no longer match its id. `onBytes` may throttle. */
   verify(id: string, opts?: { signal?: AbortSignal; onBytes?: (n: number) => Promise<void> | void }): Promise<boolean>;
   usage(): StoreUsage;
   /** Re-reads the disk's free space (usage() answers from the last reading). */

@@ -1,19 +1,20 @@
 /**
- * A pass-through step for serving a chunk that checks its SHA-256 on the way out. It holds back
- * the last piece until the whole chunk has hashed: if the bytes no longer match the id, the
- * stream fails before the reader got the complete body (so a rotten replica is never served
- * whole), and `onCorrupt` is told.
+ * A pass-through step for serving a whole chunk that checks its id (in its format) on the way
+ * out. It holds back the last piece until the whole chunk has hashed: if the bytes no longer
+ * match the id, the stream fails before the reader got the complete body (so a rotten replica is
+ * never served whole), and `onCorrupt` is told.
  */
-import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { ChunkHasher, type ChunkFormat } from '../common/chunk-format.js';
 import { errors } from '../common/errors.js';
 
 export class VerifyingStream extends Transform {
-  private readonly hash = createHash('sha256');
+  private readonly hash: ChunkHasher;
   private held: Buffer | undefined;
 
-  constructor(private readonly id: string, private readonly onCorrupt: (id: string) => void) {
+  constructor(private readonly id: string, private readonly onCorrupt: (id: string) => void, format: ChunkFormat = 'sha256') {
     super({ highWaterMark: 1 << 20 });
+    this.hash = new ChunkHasher(format);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -24,7 +25,7 @@ export class VerifyingStream extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    if (this.hash.digest('hex') !== this.id) {
+    if (this.hash.digestHex() !== this.id) {
       this.onCorrupt(this.id);
       cb(errors.integrity('Stored chunk no longer matches its hash', { id: this.id }));
       return;

@@ -1,5 +1,6 @@
 /**
- * Reading data: reads one chunk from its replicas in order, checking its size and SHA-256,
+ * Reading data: reads one chunk from its replicas in order, checking its size and id (in the
+ * format the replica names, chunk-format.ts: a v1 chunk by its SHA-256, a tree chunk by its blocks),
  * failing over to the next replica on error, timeout or mismatch (p-retry, one attempt per
  * replica), and logs bad replicas. Given the operation's deadline, each attempt gets a share of
  * what remains of it (attempt-share.ts), so a replica that never answers cannot use it all up. A chunk fetched into memory (the mount) is hashed whole on the
@@ -8,13 +9,14 @@
  * overwrites its range), fsyncs and renames it; on failure the temp file is removed and the
  * destination is untouched.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import PQueue from 'p-queue';
 import pRetry from 'p-retry';
 import { CAP_HEADER, CLIENT_VERIFIES_HEADER, type ReadPlan, type ReadPlanChunk } from '../common/api.js';
 import { RedCloudError, errors, toRedCloudError } from '../common/errors.js';
+import { CHUNK_FORMAT_HEADER, ChunkHasher, chunkIdOf, formatFromHeader, type ChunkFormat } from '../common/chunk-format.js';
 import { sha256HexAsync } from '../common/hash.js';
 import { request, throwIfAborted } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
@@ -32,9 +34,11 @@ export interface DownloadContext {
 /** Where one attempt's bytes go, in order as they arrive, and the hash of what it received. */
 interface ChunkSink {
   write(piece: Buffer, at: number): void | Promise<void>;
-  /** SHA-256 hex of the bytes written (called once, after the last piece) */
+  /** the id of the bytes written in the sink's format (called once, after the last piece) */
   digest(): Promise<string>;
 }
+/** A sink for one attempt, hashing in the format the replica named. */
+type NewSink = (format: ChunkFormat) => ChunkSink;
 
 /**
  * One attempt: GETs the chunk from one replica into a fresh sink. Throws INTEGRITY when the
@@ -42,11 +46,17 @@ interface ChunkSink {
  * retries with the next replica, whose bytes overwrite these.
  */
 async function receiveFrom(
-  ctx: DownloadContext, chunk: ReadPlanChunk, index: number, sink: ChunkSink, timeoutMs: number, signal?: AbortSignal,
+  ctx: DownloadContext, chunk: ReadPlanChunk, index: number, newSink: NewSink, timeoutMs: number, signal?: AbortSignal,
 ): Promise<void> {
   const loc = chunk.locations[index]!;
   const url = `${loc.url.replace(/\/+$/, '')}/chunks/${chunk.id}`;
   const res = await request(url, { headers: { [CAP_HEADER]: chunk.cap, [CLIENT_VERIFIES_HEADER]: '1' }, timeoutMs, signal });
+  const format = formatFromHeader(res.headers.get(CHUNK_FORMAT_HEADER));
+  if (format === undefined) {
+    res.body.destroy();
+    throw errors.unavailable(`Replica ${loc.id} named an unknown chunk format`, { serverId: loc.id });
+  }
+  const sink = newSink(format);
   let received = 0;
   try {
     for await (const piece of res.body as AsyncIterable<Buffer>) {
@@ -80,19 +90,18 @@ function attemptTimeout(ctx: DownloadContext, index: number, count: number, dead
 const shortId = (id: string): string => id.slice(0, 12);
 
 /**
- * Reads one chunk, verified, into a new sink per attempt, trying its replicas in order (bounded:
- * one attempt each; with `deadlineMs`, each attempt within its share of the time left).
+ * Runs `attempt(index, timeoutMs)` against a chunk's replicas in order until one succeeds (bounded:
+ * one attempt each; with `deadlineMs`, each attempt within its share of the time left); a replica
+ * that sent bad bytes (INTEGRITY) is reported.
  */
-async function receiveChunk(
-  ctx: DownloadContext, chunk: ReadPlanChunk, newSink: () => ChunkSink, signal?: AbortSignal, deadlineMs?: number,
-): Promise<void> {
+export async function tryReplicas<T>(
+  ctx: DownloadContext, chunk: ReadPlanChunk, attempt: (index: number, timeoutMs: number) => Promise<T>, signal?: AbortSignal, deadlineMs?: number,
+): Promise<T> {
   const locations = chunk.locations ?? [];
   if (locations.length === 0) throw errors.unavailable(`No live replica of chunk ${chunk.id}`, { chunkId: chunk.id });
   let last: RedCloudError | undefined;
   try {
-    await pRetry((attempt) => receiveFrom(
-      ctx, chunk, attempt - 1, newSink(), attemptTimeout(ctx, attempt - 1, locations.length, deadlineMs, chunk.id), signal,
-    ), {
+    return await pRetry((n) => attempt(n - 1, attemptTimeout(ctx, n - 1, locations.length, deadlineMs, chunk.id)), {
       retries: locations.length - 1,
       minTimeout: 0,
       maxTimeout: 0,
@@ -118,6 +127,11 @@ async function receiveChunk(
   }
 }
 
+/** Reads one chunk, verified, into a new sink per attempt, trying its replicas in order. */
+function receiveChunk(ctx: DownloadContext, chunk: ReadPlanChunk, newSink: NewSink, signal?: AbortSignal, deadlineMs?: number): Promise<void> {
+  return tryReplicas(ctx, chunk, (index, timeoutMs) => receiveFrom(ctx, chunk, index, newSink, timeoutMs, signal), signal, deadlineMs);
+}
+
 /**
  * Fetches one chunk into memory, verified, failing over between its replicas, each attempt within
  * its share of the time left before `deadlineMs` (epoch ms; the caller's signal should fire then
@@ -126,11 +140,12 @@ async function receiveChunk(
  */
 export async function fetchChunk(ctx: DownloadContext, chunk: ReadPlanChunk, signal?: AbortSignal, deadlineMs?: number): Promise<Buffer> {
   const data = Buffer.allocUnsafe(chunk.size);
-  await receiveChunk(ctx, chunk, () => ({
+  await receiveChunk(ctx, chunk, (format) => ({
     write: (piece, at) => {
       piece.copy(data, at);
     },
-    digest: () => sha256HexAsync(data),
+    // v1: SHA-256 on the thread pool; a tree (BLAKE3 blocks) costs ~1 ms per 4 MiB on the loop
+    digest: async () => (format === 'sha256' ? sha256HexAsync(data) : chunkIdOf(format, data)),
   }), signal, deadlineMs);
   return data;
 }
@@ -190,8 +205,8 @@ const WRITE_BATCH_BYTES = 1024 * 1024;
  */
 async function writeChunkAt(ctx: DownloadContext, chunk: ReadPlanChunk, fh: FileHandle, signal: AbortSignal): Promise<void> {
   const batch = Buffer.allocUnsafe(Math.min(WRITE_BATCH_BYTES, chunk.size));
-  await receiveChunk(ctx, chunk, () => {
-    const hash = createHash('sha256');
+  await receiveChunk(ctx, chunk, (format) => {
+    const hash = new ChunkHasher(format);
     let batchStart = 0;
     let batchLength = 0;
     const flush = async (): Promise<void> => {
@@ -212,7 +227,7 @@ async function writeChunkAt(ctx: DownloadContext, chunk: ReadPlanChunk, fh: File
       },
       digest: async () => {
         await flush();
-        return hash.digest('hex');
+        return hash.digestHex();
       },
     };
   }, signal);

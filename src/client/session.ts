@@ -108,6 +108,7 @@ export async function loadClient(opts: LoadClientOptions = {}): Promise<{ client
     token: saved.token,
     chunkSizeBytes: cfg.chunkSizeBytes,
     inlineMaxBytes: cfg.inlineMaxBytes,
+    chunkFormat: cfg.chunkFormat,
     concurrency: cfg.uploadConcurrency,
     requestTimeoutMs: cfg.requestTimeoutMs,
     logger: opts.logger ?? silentLogger(),

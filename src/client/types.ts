@@ -111,6 +111,8 @@ export interface RedCloudClient {
   /** Fetches one chunk, verified by hash, failing over between its replicas. */
   /** `deadlineMs` (epoch ms): each replica attempt gets a share of the time left (attempt-share.ts) */
   fetchChunk(chunk: ReadPlan['chunks'][number], opts?: CallOptions & { deadlineMs?: number }): Promise<Buffer>;
+  /** Bytes [from, to) of one chunk, fetching and verifying only the 64 KiB blocks they cover (whole for a v1 chunk). */
+  fetchRange(chunk: ReadPlan['chunks'][number], from: number, to: number, opts?: CallOptions & { deadlineMs?: number }): Promise<Buffer>;
 
   /**
    * Commits a small file whose bytes live in its inode record (no placement, no chunkserver): one
@@ -119,6 +121,8 @@ export interface RedCloudClient {
    */
   commitInline(remotePath: string, data: Buffer, opts?: UploadOptions & { ifVersion?: string }): Promise<EntryInfo | undefined>;
 
+  /** The id this client gives a chunk of these bytes (its CHUNK_FORMAT; chunk-format.ts). */
+  chunkId(data: Buffer): Promise<string>;
   /** The chunk size uploads use. */
   readonly chunkSizeBytes: number;
 

@@ -12,6 +12,7 @@ import { RedCloudError, errors, toRedCloudError } from '../common/errors.js';
 import { request, requestJson, throwIfAborted } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
 import type { ChunkRef } from '../meta/types.js';
+import { CHUNK_FORMAT_HEADER, type ChunkFormat } from '../common/chunk-format.js';
 import type { ControllerPool } from './controllers.js';
 import { Semaphore } from './semaphore.js';
 
@@ -22,6 +23,8 @@ export interface UploadContext {
   concurrency: number;
   logger: Logger;
   placementBatch?: number;
+  /** the format the chunk ids are in, named on every PUT (absent or 'sha256': v1, no header, as before) */
+  chunkFormat?: ChunkFormat;
 }
 
 export interface ChunkToStore {
@@ -158,7 +161,7 @@ async function storeOne(ctx: UploadContext, transfers: PQueue, chunk: ChunkToSto
 /** HEAD when the chunk may be there already (its receipt counts: no PUT), else PUT. Resolves with the receipt. */
 async function storeOnTarget(ctx: UploadContext, target: ChunkLocation, chunk: ChunkToStore, cap: string, signal: AbortSignal, head: boolean): Promise<string> {
   const url = `${target.url.replace(/\/+$/, '')}/chunks/${chunk.ref.id}`;
-  const headers = { [CAP_HEADER]: cap };
+  const headers: Record<string, string> = { [CAP_HEADER]: cap };
   if (head) {
     try {
       const res = await request(url, { method: 'HEAD', headers, timeoutMs: ctx.requestTimeoutMs, signal });
@@ -169,6 +172,7 @@ async function storeOnTarget(ctx: UploadContext, target: ChunkLocation, chunk: C
       if (e.code !== 'NOT_FOUND') throw e;
     }
   }
+  if (ctx.chunkFormat && ctx.chunkFormat !== 'sha256') headers[CHUNK_FORMAT_HEADER] = ctx.chunkFormat;
   const res = await request(url, { method: 'PUT', body: chunk.data, headers, timeoutMs: ctx.requestTimeoutMs, signal });
   const fromHeader = res.headers.get(RECEIPT_HEADER);
   let fromBody: string | undefined;

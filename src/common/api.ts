@@ -408,7 +408,10 @@ export interface HeartbeatResponse {
 // ---- chunkserver ------------------------------------------------------------------------------
 // PUT    /chunks/:id   raw body, x-redcloud-cap (op w)  → 201/200 { id, size, receipt } (receipt also in RECEIPT_HEADER)
 //                      422 INTEGRITY if the bytes do not hash to :id (nothing kept); 507 NO_SPACE when full
-// GET    /chunks/:id   x-redcloud-cap (op r)             → raw bytes (404 NOT_FOUND)
+// GET    /chunks/:id   x-redcloud-cap (op r)             → raw bytes (404 NOT_FOUND), x-redcloud-chunk-format;
+//                      with `Range: bytes=a-b` and x-redcloud-client-verifies: 1 → 206 those bytes (chunk-format.ts)
+// GET    /chunks/:id/blocks  x-redcloud-cap (op r)       → the block list (n × 32 bytes; empty for format sha256)
+// (a PUT names the format its id is in with x-redcloud-chunk-format; none means sha256, as before blocks)
 // HEAD   /chunks/:id   x-redcloud-cap (op r or w)        → 200 with content-length and (for op w) the
 //                      x-redcloud-receipt header, so an uploader skips chunks a target already has; or 404
 // DELETE /chunks/:id   x-redcloud-cap (op d) or cluster auth → 204

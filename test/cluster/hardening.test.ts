@@ -22,6 +22,8 @@ import { getJson, http, loginToken, postJson } from '../helpers/http.js';
 import { stepsFor } from '../helpers/step.js';
 import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { newChunkId } from '../helpers/chunk-ids.js';
+import { CHUNK_FORMAT_HEADER, DEFAULT_CHUNK_FORMAT } from '../../src/common/chunk-format.js';
 
 const NET = '127.0.36';
 const PW = { alice: 'Alice-pw-36a1b2c3', bob: 'Bob-pw-36d4e5f6' };
@@ -64,7 +66,7 @@ step('bob cannot tell from HEAD or PUT whether alice stored a file; with the byt
   const up = await ctx.alice!.run(['upload', local, '--to', '/known.bin']);
   assert.is(up.exitCode, 0, `alice's upload: ${up.stderr}`);
   const other = randomBytes(200_000);
-  const ids = [sha256Hex(known), sha256Hex(other)];
+  const ids = [newChunkId(known), newChunkId(other)];
 
   // alice may dedup her own chunk: the controller says it is present and HEAD gives a receipt
   const mine = await placement(ctx.aliceToken, [{ id: ids[0]!, size: known.length }]);
@@ -78,7 +80,7 @@ step('bob cannot tell from HEAD or PUT whether alice stored a file; with the byt
   for (const [i, bytes] of [known, other].entries()) {
     const ch = plan.chunks[i]!;
     const head = await http(`${csUrl()}/chunks/${ch.id}`, { method: 'HEAD', headers: { [CAP_HEADER]: ch.cap } });
-    const put = await http(`${csUrl()}/chunks/${ch.id}`, { method: 'PUT', headers: { [CAP_HEADER]: ch.cap, 'content-type': 'application/octet-stream' }, body: bytes });
+    const put = await http(`${csUrl()}/chunks/${ch.id}`, { method: 'PUT', headers: { [CAP_HEADER]: ch.cap, 'content-type': 'application/octet-stream', [CHUNK_FORMAT_HEADER]: DEFAULT_CHUNK_FORMAT }, body: bytes });
     const body = put.json<{ created: boolean; size: number; receipt: string }>();
     seen.push({ present: ch.present, head: head.status, headLength: head.headers.get('content-length'), headReceipt: head.headers.get(RECEIPT_HEADER), put: put.status, created: body.created, size: body.size });
     if (i === 0) {

@@ -25,6 +25,7 @@ import { getJson, http, loginToken } from '../helpers/http.js';
 import { FAST_CHUNKSERVER_ENV, FAST_CONTROLLER_ENV, type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { clusterStepsFor } from '../helpers/step.js';
 import { waitFor } from '../helpers/wait.js';
+import { newChunkId } from '../helpers/chunk-ids.js';
 
 const NET = '127.0.9';
 const test = suite('peers');
@@ -170,7 +171,7 @@ step('a partitioned controller takes a conflicting write; after healing all conv
   for (const c of [c1, c2, c3]) assert.is(await downloadSha(cli, '/same.txt', c), sha(winner), `winner's bytes via ${c}`);
   ctx.files.set('/same.txt', sha(winner));
   await waitFor('`Resolved conflict` in a controller log', () => ['ctl1', 'ctl2', 'ctl3'].some((id) => logOf(tc, id).includes('Resolved conflict')), { timeoutMs: 10_000 });
-  const loserChunk = sha(loser); // one chunk: the file is smaller than a chunk
+  const loserChunk = newChunkId(loser); // one chunk: the file is smaller than a chunk
   const holders = [0, 1, 2].filter((i) => existsSync(join(tc.chunkDir(i), loserChunk.slice(0, 2), loserChunk)));
   assert.ok(holders.length >= 1, `the loser's chunk ${loserChunk.slice(0, 12)} is still on a chunkserver`);
 });

@@ -7,7 +7,6 @@
  * off with iptables, catches up after the heal and logs `Anti-entropy`), the README's backup and
  * restore of a controller database, then `status` and `/metrics` as an operator sees them.
  */
-import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -22,6 +21,7 @@ import { getJson, http, loginToken } from '../helpers/http.js';
 import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { stepsFor } from '../helpers/step.js';
+import { newChunkId } from '../helpers/chunk-ids.js';
 
 const MiB = 1024 * 1024;
 const CHUNK_BYTES = 4 * MiB;
@@ -32,12 +32,12 @@ const ctx: { tc?: TestCluster; work: string; token: string } = { work: '', token
 
 const step = stepsFor(test, () => ctx.tc);
 
-/** The chunk ids (sha256 of each CHUNK_SIZE piece) of a local file. */
+/** The chunk ids (of each CHUNK_SIZE piece, as an upload names them) of a local file. */
 function chunkIdsOf(path: string): string[] {
   const bytes = readFileSync(path);
   const ids: string[] = [];
   for (let off = 0; off < bytes.length; off += CHUNK_BYTES) {
-    ids.push(createHash('sha256').update(bytes.subarray(off, off + CHUNK_BYTES)).digest('hex'));
+    ids.push(newChunkId(bytes.subarray(off, off + CHUNK_BYTES)));
   }
   return ids;
 }

@@ -21,6 +21,7 @@ import { getJson } from '../helpers/http.js';
 import { clusterStepsFor } from '../helpers/step.js';
 import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
+import { newChunkId } from '../helpers/chunk-ids.js';
 
 const NET = '127.0.14';
 const test = suite('tombstones');
@@ -69,8 +70,8 @@ step('a controller restored from a backup taken before a delete does not bring t
   for (const i of [0, 1, 2]) {
     await waitFor(`controller ${i + 1} to collect the tombstones`, () => /Collected \d+ tombstones/.test(logOf(tc, i)), { timeoutMs: 30_000 });
   }
-  await waitFor('the deleted file\'s chunk to leave the chunkservers', () => onChunkservers(tc, sha(gone)) === 0, { timeoutMs: 30_000 });
-  assert.is(onChunkservers(tc, sha(kept)), 2, 'the kept file\'s chunk is on both chunkservers');
+  await waitFor('the deleted file\'s chunk to leave the chunkservers', () => onChunkservers(tc, newChunkId(gone)) === 0, { timeoutMs: 30_000 });
+  assert.is(onChunkservers(tc, newChunkId(kept)), 2, 'the kept file\'s chunk is on both chunkservers');
 
   const victim = tc.controllers[2]!;
   await victim.kill('SIGTERM');
@@ -86,7 +87,7 @@ step('a controller restored from a backup taken before a delete does not bring t
     for (const c of [c1, c2, c3]) assert.equal(await names(c), ['/kept.bin'], `only /kept.bin on ${c}`);
     await new Promise((r) => setTimeout(r, 500));
   }
-  assert.is(onChunkservers(tc, sha(kept)), 2, 'GC never removed the kept file\'s chunk');
+  assert.is(onChunkservers(tc, newChunkId(kept)), 2, 'GC never removed the kept file\'s chunk');
   for (const c of [c1, c2, c3]) {
     const dest = join(ctx.work, `kept-${new URL(c).hostname}`);
     const r = await cli.run(['download', '/kept.bin', dest, '--controllers', c]);
@@ -119,10 +120,10 @@ step('garbage collection waits while a controller is down, and resumes once it i
     .filter((l) => l.includes('Repair cycle complete') && /gcPostponed":"controller [^"]*127\.0\.14\.13[^"]* is not reachable/.test(l)).length;
   await waitFor('controllers 1 and 2 to postpone GC for the unreachable controller 3, past GC_GRACE', () =>
     Date.now() - rmAt > 4000 && postponed(0) >= 2 && postponed(1) >= 2, { timeoutMs: 30_000 });
-  assert.is(onChunkservers(tc, sha(later)), 2, 'the deleted file\'s chunk is kept while a controller is down');
+  assert.is(onChunkservers(tc, newChunkId(later)), 2, 'the deleted file\'s chunk is kept while a controller is down');
   victim.start();
   await victim.waitHealthy();
-  await waitFor('the chunk to be collected once controller 3 is back', () => onChunkservers(tc, sha(later)) === 0, { timeoutMs: 30_000 });
+  await waitFor('the chunk to be collected once controller 3 is back', () => onChunkservers(tc, newChunkId(later)) === 0, { timeoutMs: 30_000 });
 });
 
 test.run();

@@ -18,6 +18,7 @@ import { repoRoot } from '../../src/cluster/paths.js';
 import { waitFor } from '../helpers/wait.js';
 import { docker, dockerQuiet, ensureEngine, run, stopEngine } from './engine.js';
 import { drivePrompt, type PromptSession } from './prompt.js';
+import { newChunkId } from '../helpers/chunk-ids.js';
 
 // The quick start's commands, as the README has them.
 export const QS = {
@@ -45,7 +46,7 @@ const timings: Record<string, string> = {};
 const files = new Map<string, Buffer>();
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const chunkIds = (b: Buffer) => Array.from({ length: Math.max(1, Math.ceil(b.length / CHUNK)) }, (_, i) => sha(b.subarray(i * CHUNK, (i + 1) * CHUNK)));
+const chunkIds = (b: Buffer) => Array.from({ length: Math.max(1, Math.ceil(b.length / CHUNK)) }, (_, i) => newChunkId(b.subarray(i * CHUNK, (i + 1) * CHUNK)));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** A quick-start command line, run by bash in the work directory (so "$(pwd)" is it). */

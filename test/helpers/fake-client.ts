@@ -555,6 +555,17 @@ export class FakeClient implements RedCloudClient {
     return data;
   }
 
+  async chunkId(data: Buffer): Promise<string> {
+    return sha256Hex(data);
+  }
+
+  async fetchRange(chunk: ReadPlan['chunks'][number], from: number, to: number, opts?: CallOptions): Promise<Buffer> {
+    await this.enter('fetchRange', opts);
+    const data = this.chunks.get(chunk.id);
+    if (!data) throw errors.notFound(`No chunk ${chunk.id}`);
+    return data.subarray(from, to);
+  }
+
   /** Name of the entry, for readability in tests. */
   static nameOf(path: string): string {
     return baseName(path);

@@ -5,7 +5,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { CAP_HEADER, RECEIPT_HEADER, type CommitRequest, type EntryInfo, type PlacementRequest, type ReadPlan } from '../../../src/common/api.js';
-import { sha256Hex } from '../../../src/common/hash.js';
+import { CHUNK_FORMAT_HEADER, chunkIdOf, formatFromHeader, formatMatching } from '../../../src/common/chunk-format.js';
 
 export interface FakeChunkserver {
   id: string;
@@ -43,7 +43,7 @@ export async function startChunkserver(id: string): Promise<FakeChunkserver> {
     try {
       if (cs.putDelayMs > 0) await new Promise((r) => setTimeout(r, cs.putDelayMs));
       const body = req.body ?? Buffer.alloc(0);
-      if (sha256Hex(body) !== req.params.id) return reply.code(422).send({ code: 'INTEGRITY', message: 'hash mismatch' });
+      if (chunkIdOf(formatFromHeader(req.headers[CHUNK_FORMAT_HEADER]) ?? 'sha256', body) !== req.params.id) return reply.code(422).send({ code: 'INTEGRITY', message: 'hash mismatch' });
       const created = !cs.chunks.has(req.params.id);
       cs.chunks.set(req.params.id, Buffer.from(body));
       const receipt = `r:${id}:${req.params.id}`;
@@ -58,6 +58,7 @@ export async function startChunkserver(id: string): Promise<FakeChunkserver> {
     const data = cs.chunks.get(req.params.id);
     if (!data) return reply.code(404).send({ code: 'NOT_FOUND', message: 'no chunk' });
     const out = cs.mode === 'corrupt' ? Buffer.from(data.map((b) => b ^ 0xff)) : data;
+    void reply.header(CHUNK_FORMAT_HEADER, formatMatching(req.params.id, data) ?? 'sha256');
     return reply.header('content-type', 'application/octet-stream').send(out);
   });
   const addr = await app.listen({ host: '127.0.0.1', port: 0 });

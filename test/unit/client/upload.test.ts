@@ -7,7 +7,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createClient } from '../../../src/client/client.js';
 import { RedCloudError } from '../../../src/common/errors.js';
-import { sha256Hex } from '../../../src/common/hash.js';
+import { chunkIdOf, DEFAULT_CHUNK_FORMAT } from '../../../src/common/chunk-format.js';
+
+/** the id the client gives new chunks */
+const idOf = (data: Buffer): string => chunkIdOf(DEFAULT_CHUNK_FORMAT, data);
 import { startChunkserver, startController, stopAll, type FakeChunkserver, type FakeController } from './fake-cluster.js';
 
 
@@ -55,7 +58,7 @@ for (const size of [0, 1, CHUNK, CHUNK + 1]) {
     assert.is(c.size, size);
     assert.equal(c.tags, ['t1']);
     const expected = [];
-    for (let i = 0; i < size; i += CHUNK) expected.push({ id: sha256Hex(data.subarray(i, i + CHUNK)), size: Math.min(CHUNK, size - i) });
+    for (let i = 0; i < size; i += CHUNK) expected.push({ id: idOf(data.subarray(i, i + CHUNK)), size: Math.min(CHUNK, size - i) });
     assert.equal(c.chunks, expected);
     for (const ch of expected) {
       assert.equal(c.receipts[ch.id], [`r:cs-a:${ch.id}`, `r:cs-b:${ch.id}`]);
@@ -68,7 +71,7 @@ for (const size of [0, 1, CHUNK, CHUNK + 1]) {
 
 test('HEAD with a receipt skips the PUT to that target', async () => {
   const data = bytes(CHUNK * 2, 5);
-  const first = sha256Hex(data.subarray(0, CHUNK));
+  const first = idOf(data.subarray(0, CHUNK));
   a.chunks.set(first, data.subarray(0, CHUNK));
   await client().uploadStream(Readable.from([data]), '/s');
   const c = ctl.commits[0]!;
@@ -79,7 +82,7 @@ test('HEAD with a receipt skips the PUT to that target', async () => {
 
 test('with a present hint, only the targets said to hold a chunk get a HEAD; the others a PUT straight away', async () => {
   const data = bytes(CHUNK * 2, 9);
-  const first = sha256Hex(data.subarray(0, CHUNK));
+  const first = idOf(data.subarray(0, CHUNK));
   a.chunks.set(first, data.subarray(0, CHUNK));
   ctl.present = (id) => (id === first ? ['cs-a'] : []);
   await client().uploadStream(Readable.from([data]), '/hinted');
@@ -152,12 +155,12 @@ test('bounded transfers: never more PUTs in flight than concurrency, placement b
 });
 
 test('commitChunks uploads only new data chunks', async () => {
-  const keep = { id: sha256Hex(bytes(CHUNK, 3)), size: CHUNK };
+  const keep = { id: idOf(bytes(CHUNK, 3)), size: CHUNK };
   const fresh = bytes(10, 4);
   await client().commitChunks('/part', [{ index: 0, ref: keep }, { index: 1, data: fresh }], CHUNK + 10);
   const c = ctl.commits[0]!;
-  assert.equal(c.chunks, [keep, { id: sha256Hex(fresh), size: 10 }]);
-  assert.equal(Object.keys(c.receipts), [sha256Hex(fresh)]);
+  assert.equal(c.chunks, [keep, { id: idOf(fresh), size: 10 }]);
+  assert.equal(Object.keys(c.receipts), [idOf(fresh)]);
   assert.is(a.counts.put, 1);
 });
 
@@ -172,8 +175,8 @@ test('reused chunk buffers: every stored chunk holds the bytes of its id, also w
   const c = ctl.commits[0]!;
   assert.is(c.chunks.length, 25);
   for (const [i, ref] of c.chunks.entries()) {
-    assert.is(ref.id, sha256Hex(data.subarray(i * CHUNK, (i + 1) * CHUNK)), `chunk ${i} id`);
-    for (const s of [a, b]) assert.is(sha256Hex(s.chunks.get(ref.id)!), ref.id, `${s.id} holds the bytes of chunk ${i}`);
+    assert.is(ref.id, idOf(data.subarray(i * CHUNK, (i + 1) * CHUNK)), `chunk ${i} id`);
+    for (const s of [a, b]) assert.is(idOf(s.chunks.get(ref.id)!), ref.id, `${s.id} holds the bytes of chunk ${i}`);
   }
 });
 
