@@ -6,16 +6,15 @@
  * that gap, and group-commit.ts lets one sync cover every commit made before it. The sync runs on
  * libuv's thread pool, so the event loop keeps serving (and writing) meanwhile. The WAL file is
  * opened on first use (SQLite creates it with the first write), its directory synced once so its
- * name is durable too, and reopened if SQLite replaced it.
+ * name is durable too, and reopened if it was deleted.
  */
-import { close, closeSync, fdatasync, fstat, open, stat } from 'node:fs';
+import { close, closeSync, fdatasync, fstat, open } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
 const openP = promisify(open);
 const closeP = promisify(close);
 const fstatP = promisify(fstat);
-const statP = promisify(stat);
 const fdatasyncP = promisify(fdatasync);
 
 export interface WalSync {
@@ -26,16 +25,17 @@ export interface WalSync {
 
 export function walFsync(dbPath: string): WalSync {
   const walPath = `${dbPath}-wal`;
-  let handle: { fd: number; ino: number } | undefined;
+  let handle: { fd: number } | undefined;
   const current = async (): Promise<number> => {
     if (handle) {
-      const [named, open] = await Promise.all([statP(walPath).catch(() => undefined), fstatP(handle.fd)]);
-      if (named?.ino === handle.ino && open.nlink > 0) return handle.fd;
+      // SQLite keeps its WAL file while the database is open (a checkpoint rewinds it in place),
+      // so one fstat says whether it is still the file: a deleted one has no links left
+      if ((await fstatP(handle.fd)).nlink > 0) return handle.fd;
       await closeP(handle.fd);
       handle = undefined;
     }
     const fd = await openP(walPath, 'r+');
-    handle = { fd, ino: (await fstatP(fd)).ino };
+    handle = { fd };
     const dir = await openP(dirname(walPath), 'r');
     try {
       await fdatasyncP(dir);

@@ -85,7 +85,7 @@ test('a failed sync rejects its waiters; the next call syncs again', async () =>
   assert.is(g.syncs, 2);
 });
 
-test('walFsync syncs the WAL file, and follows it when it is replaced', async () => {
+test('walFsync syncs the WAL file, and reopens it once it was deleted and made again', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'redcloud-walsync-'));
   try {
     const db = join(dir, 'x.db');
