@@ -36,6 +36,7 @@ import { isMounted, pidAlive } from '../helpers/procs.js';
 import { readmeSection, shellSteps, type ReadmeStep } from '../helpers/readme-steps.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { newChunkId } from '../helpers/chunk-ids.js';
 
 const NET = '127.0.46';
 const MiB = 1024 * 1024;
@@ -94,7 +95,7 @@ const logOf = (node: string): string => {
 function chunkIds(path: string): string[] {
   const bytes = readFileSync(path);
   const ids: string[] = [];
-  for (let off = 0; off < bytes.length; off += 4 * MiB) ids.push(createHash('sha256').update(bytes.subarray(off, off + 4 * MiB)).digest('hex'));
+  for (let off = 0; off < bytes.length; off += 4 * MiB) ids.push(newChunkId(bytes.subarray(off, off + 4 * MiB)));
   return ids;
 }
 const holders = (id: string): string[] => [1, 2, 3, 4, 5].map((n) => `chunkserver-${n}`)
@@ -172,7 +173,7 @@ const DISTRIBUTED: Entry[] = [
     for (const n of ['controller-1', 'controller-3', 'chunkserver-1', 'chunkserver-5']) assert.match(r.stdout, new RegExp(`${n} .* pid \\d+ +healthy`));
   } },
   { cmd: 'redcloud upload big.iso', says: /on every chunkserver/, check: (r) => ok(r, 'upload big.iso') },
-  { cmd: "find .redcloud/chunkserver-*/chunks -type f -printf '%f\\n' | sort | uniq -c", says: /each chunk 5 times/,
+  { cmd: "find .redcloud/chunkserver-*/chunks -type f ! -name '*.*' -printf '%f\\n' | sort | uniq -c", says: /each chunk 5 times/,
     poll: { what: 'every chunk of big.iso 5 times', until: (r) => chunkIds(join(ctx.work, 'big.iso')).every((id) => new RegExp(`^\\s*5 ${id}$`, 'm').test(r.stdout)), timeoutMs: 20_000 },
     check: (r) => assert.equal(r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/)[0]), ['5', '5', '5']) },
   { cmd: 'redcloud cluster stop controller-1', says: /controller-1 stopped \(cluster stop\)/, check: async (r) => {
