@@ -41,7 +41,9 @@ async function snapTree(c: string, name: string, dir = '/'): Promise<Record<stri
       out[e.path] = 'dir';
       Object.assign(out, await snapTree(c, name, e.path));
     } else {
-      out[e.path] = (await call<ReadPlan>(c, `/v1/fs/read?path=${encodeURIComponent(e.path)}`, name))?.chunks.map((ch) => ch.id).join(',') ?? '?';
+      // small files live in their inode (INLINE_MAX): their bytes by hash; others by chunk ids
+      const plan = await call<ReadPlan>(c, `/v1/fs/read?path=${encodeURIComponent(e.path)}`, name);
+      out[e.path] = plan?.inline !== undefined ? sha(Buffer.from(plan.inline, 'base64')) : plan?.chunks.map((ch) => ch.id).join(',') ?? '?';
     }
   }
   return out;
@@ -57,7 +59,7 @@ useTestCluster(test, 'snapshot partition', ctx, { label: 'snap-part', net: '127.
 step('snapshots taken on both sides of a partition are identical on every controller after healing', async (tc, cli) => {
   const [c1, c2, c3] = tc.controllerUrls as [string, string, string];
   let n = 0;
-  /** uploads random bytes; returns their hash (the one chunk's id: files are below CHUNK_SIZE) */
+  /** uploads random bytes; returns their hash (what snapTree shows of a file kept inline: they are below INLINE_MAX) */
   const upload = async (remote: string, via: string, size = 20_000): Promise<string> => {
     const local = join(ctx.work, `up-${n++}`);
     const data = randomBytes(size);

@@ -98,7 +98,7 @@ step('a controller restored from a backup taken before a delete does not bring t
 
 step('garbage collection waits while a controller is down, and resumes once it is back', async (tc, cli) => {
   const [c1, , c3] = tc.controllerUrls as [string, string, string];
-  const later = randomBytes(40_000);
+  const later = randomBytes(100_000); // above INLINE_MAX (64 KiB): one chunk
   writeFileSync(join(ctx.work, 'later.bin'), later);
   const up = await cli.run(['upload', join(ctx.work, 'later.bin'), '--controllers', c1]);
   assert.is(up.exitCode, 0, `upload: ${up.stderr}`);
