@@ -50,7 +50,7 @@ useTestCluster(test, 'tombstones', ctx, {
 step('a controller restored from a backup taken before a delete does not bring the file back, and GC keeps live chunks', async (tc, cli) => {
   const [c1, c2, c3] = tc.controllerUrls as [string, string, string];
   const kept = randomBytes(70_000);
-  const gone = randomBytes(60_000);
+  const gone = randomBytes(90_000); // both above INLINE_MAX (64 KiB): each has a chunk
   writeFileSync(join(ctx.work, 'kept.bin'), kept);
   writeFileSync(join(ctx.work, 'gone.bin'), gone);
   for (const f of ['kept.bin', 'gone.bin']) {
