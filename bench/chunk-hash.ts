@@ -21,12 +21,13 @@
  * s/GiB: previous 4.7, b3-64k 3.6, s256-64k 3.6.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBytes } from '../src/common/config.js';
 import { silentLogger } from '../src/common/logger.js';
 import { createDiskStore } from '../src/chunkserver/disk-store.js';
 import { metricValue, startFuseCluster } from '../test/fuse/helpers/fuse-cluster.js';
+import { cpuSeconds } from './measure.js';
 
 const GiB = 1024 ** 3;
 const sizeBytes = parseBytes(process.env.BENCH_HASH_SIZE ?? '512MiB');
@@ -53,11 +54,6 @@ function run(cmd: string, args: string[]): { out: string; seconds: number } {
 }
 
 const dropCaches = (): boolean => spawnSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']).status === 0;
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** CPU seconds of the store's verify (the scrubber's check) over every chunk of a data dir, per GiB. */
 async function scrubCpuPerGiB(dataDir: string): Promise<number> {

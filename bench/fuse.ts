@@ -14,11 +14,12 @@
  * `ls -l`, unlink), e.g. to compare unlink rates of two builds.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseBytes } from '../src/common/config.js';
 import { startFuseCluster } from '../test/fuse/helpers/fuse-cluster.js';
+import { cpuSeconds } from './measure.js';
 
 const MB = 1_000_000;
 const sizeBytes = parseBytes(process.env.BENCH_FUSE_SIZE ?? '1GiB');
@@ -89,12 +90,6 @@ interface Figures {
   writeMBs: number; readMBs: number; randomIops: number; createOps: number; statOps: number; lsLongOps: number; deleteOps: number;
   /** seconds to mv one file, and a directory of mvFiles files */
   mvOneS: number; mvDirS: number;
-}
-
-/** CPU seconds (user + system, all threads) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** The processes whose CPU use is reported per phase. */

@@ -2,7 +2,7 @@
  * What the benchmarks share: a temp dir and a LocalCluster that are always cleaned up (with the
  * nodes' log tails printed on failure), measuring a child process (wall time and peak resident
  * memory, VmHWM from /proc/<pid>/status polled while it runs, with a hard timeout), checking it
- * succeeded, and writing a random input file.
+ * succeeded, writing a random input file, and a process's CPU seconds so far.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -77,5 +77,15 @@ export function writeRandom(path: string, bytes: number): void {
     for (let done = 0; done < bytes; done += 4 << 20) writeSync(fd, randomBytes(Math.min(4 << 20, bytes - done)));
   } finally {
     closeSync(fd);
+  }
+}
+
+/** CPU seconds (user + system, all threads) process `pid` has used so far; 0 once it has exited. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
   }
 }

@@ -12,10 +12,11 @@
  * it the bench says so and exits 0. FSB_* knobs pass through to fsbench (e.g. FSB_SEQ_SIZE=256M).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../src/cluster/paths.js';
 import { startFuseCluster } from '../test/fuse/helpers/fuse-cluster.js';
+import { cpuSeconds } from './measure.js';
 
 const harness = process.env.BENCH_PEERS_HARNESS ?? join(repoRoot(), '..', 'shared', 'bench');
 const rounds = Number(process.env.BENCH_PEERS_ROUNDS ?? 2);
@@ -69,14 +70,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
 
 const dropCaches = (): void => void spawnSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches'], { timeout: 120_000 });
 
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0; // exited
-  }
-}
 const pidsOf = (pattern: string): number[] =>
   (spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean).map(Number);
 

@@ -25,7 +25,7 @@ useTestCluster(test, 'durable commit', ctx, { label: 'durable', net: '127.0.53',
 });
 
 /** Index of the trace line where an fdatasync of the WAL returned 0 (also when strace split it in unfinished/resumed lines). */
-export function walSyncsDone(lines: string[]): number[] {
+function walSyncsDone(lines: string[]): number[] {
   const open = new Set<string>();
   const done: number[] = [];
   lines.forEach((line, i) => {
