@@ -19,6 +19,7 @@ import { waitFor } from '../helpers/wait.js';
 import { docker, dockerQuiet, ensureEngine, run, stopEngine } from './engine.js';
 import { drivePrompt, type PromptSession } from './prompt.js';
 import { newChunkId } from '../helpers/chunk-ids.js';
+import { fitsInline, INLINE_MAX_DEFAULT } from '../../src/meta/inline.js';
 
 // The quick start's commands, as the README has them.
 export const QS = {
@@ -46,9 +47,8 @@ const timings: Record<string, string> = {};
 const files = new Map<string, Buffer>();
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-/** Files of 1 byte up to INLINE_MAX (64 KiB by default) live in their inode record: they have no chunks. */
-const INLINE_MAX = 64 * 1024;
-const chunkIds = (b: Buffer) => (b.length > 0 && b.length <= INLINE_MAX ? []
+/** Files the quick start's controllers keep inline (default INLINE_MAX) live in their inode record: they have no chunks. */
+const chunkIds = (b: Buffer) => (fitsInline(b.length, INLINE_MAX_DEFAULT, CHUNK) ? []
   : Array.from({ length: Math.max(1, Math.ceil(b.length / CHUNK)) }, (_, i) => newChunkId(b.subarray(i * CHUNK, (i + 1) * CHUNK))));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
