@@ -21,6 +21,7 @@ import { createCli, findEntryIn, type Cli, type CliResult } from '../helpers/cli
 import { isMounted, pidAlive } from '../helpers/procs.js';
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
+import { stepsFor } from '../helpers/step.js';
 
 const NET = '127.0.40';
 const CONTROLLER = `http://${NET}.11:8000`;
@@ -72,16 +73,8 @@ function dumpLogs(): void {
   }
 }
 
-function step(name: string, fn: () => Promise<void>): void {
-  test(name, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      dumpLogs();
-      throw err;
-    }
-  });
-}
+/** A step prints the nodes' logs when it fails. */
+const step = stepsFor(test, () => ({ dumpLogs }));
 
 step('a bad daemon variable stops cluster up before anything starts, naming the variable', async () => {
   const bad = await rc(upArgs(), { HEARTBEAT_TIMEOUT: 'banana' });

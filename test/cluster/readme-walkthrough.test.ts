@@ -37,6 +37,7 @@ import { readmeSection, shellSteps, type ReadmeStep } from '../helpers/readme-st
 import { makeTempDir, removeDir } from '../helpers/tmp.js';
 import { waitFor } from '../helpers/wait.js';
 import { newChunkId } from '../helpers/chunk-ids.js';
+import { stepsFor } from '../helpers/step.js';
 
 const NET = '127.0.46';
 const MiB = 1024 * 1024;
@@ -304,16 +305,8 @@ function dumpLogs(): void {
   for (const f of readdirSync(logs)) process.stderr.write(`----- ${f}\n${readFileSync(join(logs, f), 'utf8').trimEnd().split('\n').slice(-15).join('\n')}\n`);
 }
 
-function step(name: string, fn: () => Promise<void>): void {
-  test(name, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      dumpLogs();
-      throw err;
-    }
-  });
-}
+/** A step prints the nodes' logs when it fails. */
+const step = stepsFor(test, () => ({ dumpLogs }));
 
 step('Quick start with the CLI: one user for the mount and the CLI, alice\'s login kept, --purge starts afresh', async () => {
   // "With the local cluster running (`npm start` in another terminal, or `node bin/redcloud.js cluster up` …)"

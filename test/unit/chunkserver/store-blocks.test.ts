@@ -10,24 +10,13 @@ import { Readable } from 'node:stream';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BLOCK_BYTES, blockHashesOf, chunkIdOf } from '../../../src/common/chunk-format.js';
-import { RedCloudError } from '../../../src/common/errors.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import { createDiskStore } from '../../../src/chunkserver/disk-store.js';
 import { createMemoryStore } from '../../../src/chunkserver/memory-store.js';
 import type { ChunkStore } from '../../../src/chunkserver/store.js';
 import { randomBytes } from 'node:crypto';
 import { chunk as v1Chunk, filesUnder, removeDir, tempDir } from './helpers.js';
-
-async function rejects(p: Promise<unknown>, code: string): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    assert.instance(err, RedCloudError);
-    assert.is((err as RedCloudError).code, code);
-    return;
-  }
-  assert.unreachable(`expected ${code}`);
-}
+import { rejectsWithCode as rejects } from '../../helpers/rejects.js';
 
 function treeChunk(size: number) {
   const data = randomBytes(size);

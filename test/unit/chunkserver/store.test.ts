@@ -6,27 +6,16 @@ import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { RedCloudError } from '../../../src/common/errors.js';
 import { silentLogger } from '../../../src/common/logger.js';
 import { createDiskStore } from '../../../src/chunkserver/disk-store.js';
 import { createMemoryStore } from '../../../src/chunkserver/memory-store.js';
 import type { ChunkStore } from '../../../src/chunkserver/store.js';
 import { chunk, filesUnder, removeDir, tempDir } from './helpers.js';
+import { rejectsWithCode as rejects } from '../../helpers/rejects.js';
 
 interface Ctx {
   dir: string;
   make: (quotaBytes?: number) => Promise<ChunkStore>;
-}
-
-async function rejects(p: Promise<unknown>, code: string): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    assert.instance(err, RedCloudError);
-    assert.is((err as RedCloudError).code, code);
-    return;
-  }
-  assert.unreachable(`expected ${code}`);
 }
 
 const impls: [string, (dir: string, quotaBytes: number) => ChunkStore][] = [

@@ -14,18 +14,9 @@ import { downloadToStream } from '../../../oclif-cli/lib/to-stream.js';
 import { missingArgMessage, withRetryHint } from '../../../oclif-cli/lib/usage.js';
 import { RedCloudError } from '../../../src/common/errors.js';
 import type { ReadPlan } from '../../../src/common/api.js';
+import { rejectsMatching as rejects } from '../../helpers/rejects.js';
 
 const MiB = 1024 * 1024;
-
-async function rejects(fn: () => Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.match((err as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected a rejection matching ${re}`);
-}
 
 test('progress text: human units on both sides, rate and ETA', () => {
   const f = progressFields(164 * MiB, 800_000_000, 41.2 * MiB);

@@ -4,16 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { retryDelayMs, retryUnavailable } from '../../../src/client/retry.js';
 import { errors } from '../../../src/common/errors.js';
-
-async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
-  try {
-    await p;
-  } catch (err) {
-    assert.match((err as Error).message, re);
-    return;
-  }
-  assert.unreachable('should have thrown');
-}
+import { rejectsMatching as rejects } from '../../helpers/rejects.js';
 
 test('retries UNAVAILABLE until it succeeds, pausing 200, 400, 800 … ms (at most 2 s)', async () => {
   const pauses: number[] = [];

@@ -26,6 +26,15 @@ function manualSync() {
 }
 const tick = () => new Promise<void>((r) => setImmediate(r));
 
+/** A GroupCommit over a hand-finished sync, and one write made since it started (`w.writes` counts them). */
+function afterOneWrite() {
+  const m = manualSync();
+  const w = { writes: 0 };
+  const g = new GroupCommit(() => w.writes, m.sync);
+  w.writes = 1;
+  return { m, w, g };
+}
+
 test('no write since the last sync: resolves at once, no sync', async () => {
   const m = manualSync();
   const g = new GroupCommit(() => 5, m.sync);
@@ -34,15 +43,12 @@ test('no write since the last sync: resolves at once, no sync', async () => {
 });
 
 test('writers that arrive during a sync share the next one; the running sync covers only earlier writes', async () => {
-  let writes = 0;
-  const m = manualSync();
-  const g = new GroupCommit(() => writes, m.sync);
-  writes = 1;
+  const { m, w, g } = afterOneWrite();
   const done: string[] = [];
   const first = g.durable().then(() => done.push('first'));
   await tick();
   assert.is(m.pending.length, 1, 'one sync started');
-  writes = 2; // written while the first sync runs: it must not count as covered
+  w.writes = 2; // written while the first sync runs: it must not count as covered
   const later = [1, 2, 3].map((i) => g.durable().then(() => done.push(`later${i}`)));
   m.finish();
   await first;
@@ -57,10 +63,7 @@ test('writers that arrive during a sync share the next one; the running sync cov
 });
 
 test('a caller whose writes the running sync covers joins it', async () => {
-  let writes = 0;
-  const m = manualSync();
-  const g = new GroupCommit(() => writes, m.sync);
-  writes = 1;
+  const { m, g } = afterOneWrite();
   const a = g.durable();
   await tick();
   const b = g.durable(); // no write since the sync started
@@ -70,10 +73,7 @@ test('a caller whose writes the running sync covers joins it', async () => {
 });
 
 test('a failed sync rejects its waiters; the next call syncs again', async () => {
-  let writes = 0;
-  const m = manualSync();
-  const g = new GroupCommit(() => writes, m.sync);
-  writes = 1;
+  const { m, g } = afterOneWrite();
   const a = g.durable();
   await tick();
   m.finish(new Error('EIO'));
