@@ -69,6 +69,16 @@ export async function rig(opts: RigOptions = {}): Promise<Rig> {
   };
 }
 
+/** Runs `fn` on a fresh rig and cleans it up whatever happens. */
+export async function withRig(opts: RigOptions, fn: (r: Rig) => Promise<void>): Promise<void> {
+  const r = await rig(opts);
+  try {
+    await fn(r);
+  } finally {
+    await r.cleanup();
+  }
+}
+
 /** Calls a callback-style op and resolves with the callback's arguments. */
 export function call(fn: (...args: any[]) => void, ...args: unknown[]): Promise<unknown[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
   return new Promise((resolve) => fn(...args, (...out: unknown[]) => resolve(out)));

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFREG, S_IFSOCK, type FuseStat } from '../../../fuse/stat.js';
-import { O_RDONLY, O_WRONLY, call, rig, type Rig } from './helpers.js';
+import { O_RDONLY, O_WRONLY, call, withRig, type Rig } from './helpers.js';
 
 const NOBODY = { uid: 65534, gid: 65534 };
 
@@ -31,15 +31,6 @@ async function readFile(r: Rig, path: string): Promise<string> {
   const [n] = await call(r.ops.read, path, fd, buf, buf.length, 0) as [number];
   await call(r.ops.release, path, fd);
   return buf.subarray(0, n).toString();
-}
-
-async function withRig(opts: Parameters<typeof rig>[0], fn: (r: Rig) => Promise<void>): Promise<void> {
-  const r = await rig(opts);
-  try {
-    await fn(r);
-  } finally {
-    await r.cleanup();
-  }
 }
 
 test('readdir lists . and .. first, with the directory\'s and its parent\'s inode numbers', () => withRig({}, async (r) => {
@@ -279,7 +270,6 @@ test('names over 255 bytes are ENAMETOOLONG before anything is asked', () => wit
   assert.is(r.client.calls.stat ?? 0, 0);
   assert.is((await call(r.ops.getattr, `/${'é'.repeat(128)}`))[0], -36, '256 bytes in 128 characters');
 }));
-
 
 test('unlinks in a loop: the directory takes the entry the controller answered, its listing loses the name, nothing else is asked', () => withRig({}, async (r) => {
   for (let i = 0; i < 20; i++) r.client.putFile(`/d/f${i}`, Buffer.from('x'));

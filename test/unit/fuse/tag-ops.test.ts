@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseMountArgs } from '../../../fuse/args.js';
-import { call, rig, type Rig, type RigOptions } from './helpers.js';
+import { call, withRig, type Rig, type RigOptions } from './helpers.js';
 
 const ENOENT = -2;
 const EEXIST = -17;
@@ -16,14 +16,8 @@ const EINVAL = -22;
 const S_IFLNK = 0o120000;
 const S_IFDIR = 0o040000;
 
-async function withRig(opts: RigOptions, fn: (r: Rig) => Promise<void>): Promise<void> {
-  const r = await rig({ tagsDir: { name: '.tags', writable: true, mountpoint: '/mnt' }, ...opts });
-  try {
-    await fn(r);
-  } finally {
-    await r.cleanup();
-  }
-}
+const withTagsRig = (opts: RigOptions, fn: (r: Rig) => Promise<void>): Promise<void> =>
+  withRig({ tagsDir: { name: '.tags', writable: true, mountpoint: '/mnt' }, ...opts }, fn);
 
 const ls = async (r: Rig, path: string): Promise<string[]> => {
   const [res, names] = await call(r.ops.readdir, path) as [number, string[]];
@@ -41,7 +35,7 @@ async function files(r: Rig): Promise<void> {
   await r.client.tag('/other/beach.jpg', { add: ['holiday', '2024'] });
 }
 
-test('hidden from ls of the root, but stat and listing by name work', () => withRig({}, async (r) => {
+test('hidden from ls of the root, but stat and listing by name work', () => withTagsRig({}, async (r) => {
   await files(r);
   assert.not.ok((await ls(r, '/')).includes('.tags'));
   const [res, st] = await stat(r, '/.tags');
@@ -51,7 +45,7 @@ test('hidden from ls of the root, but stat and listing by name work', () => with
   assert.equal((await stat(r, '/.tags/nope'))[0], ENOENT);
 }));
 
-test('a query lists files carrying every tag, in any order, as relative symlinks; colliding basenames get suffixes', () => withRig({}, async (r) => {
+test('a query lists files carrying every tag, in any order, as relative symlinks; colliding basenames get suffixes', () => withTagsRig({}, async (r) => {
   await files(r);
   const both = await ls(r, '/.tags/holiday/2024');
   assert.equal(await ls(r, '/.tags/2024/holiday'), both, 'order does not matter');
@@ -66,7 +60,7 @@ test('a query lists files carrying every tag, in any order, as relative symlinks
   assert.equal(targets.map((t) => t[1]).sort(), ['../../../2024/beach.jpg', '../../../other/beach.jpg']);
 }));
 
-test('ln -s into a query gives the target its tags; rm removes the innermost tag and never the file', () => withRig({}, async (r) => {
+test('ln -s into a query gives the target its tags; rm removes the innermost tag and never the file', () => withTagsRig({}, async (r) => {
   await files(r);
   r.client.putFile('/d/new.txt', Buffer.from('n'));
   assert.equal(await call(r.ops.symlink, '../../../d/new.txt', '/.tags/holiday/2024/new.txt'), [0]);
@@ -86,7 +80,7 @@ test('ln -s into a query gives the target its tags; rm removes the innermost tag
   assert.equal(await call(r.ops.unlink, '/.tags/holiday/nope'), [ENOENT]);
 }));
 
-test('mkdir declares a tag (listed while unused); rmdir undeclares an empty one; a used one is ENOTEMPTY', () => withRig({}, async (r) => {
+test('mkdir declares a tag (listed while unused); rmdir undeclares an empty one; a used one is ENOTEMPTY', () => withTagsRig({}, async (r) => {
   await files(r);
   assert.equal(await call(r.ops.mkdir, '/.tags/newtag', 0o755), [0]);
   assert.equal(await ls(r, '/.tags'), ['2024', 'holiday', 'newtag']);
@@ -100,14 +94,14 @@ test('mkdir declares a tag (listed while unused); rmdir undeclares an empty one;
 }));
 
 test('everything else in the directory is read-only; with writes off, so are the tag changes', async () => {
-  await withRig({}, async (r) => {
+  await withTagsRig({}, async (r) => {
     await files(r);
     assert.equal(await call(r.ops.create, '/.tags/holiday/x', 0o644), [EROFS]);
     assert.equal(await call(r.ops.rename, '/.tags/holiday/photo.jpg', '/p2'), [EROFS]);
     assert.equal(await call(r.ops.chmod, '/.tags/holiday', 0o700), [EROFS]);
     assert.ok(r.client.entries.has('/photo.jpg'));
   });
-  await withRig({ tagsDir: { name: '.tags', writable: false } }, async (r) => {
+  await withTagsRig({ tagsDir: { name: '.tags', writable: false } }, async (r) => {
     await files(r);
     assert.equal(await call(r.ops.unlink, '/.tags/holiday/photo.jpg'), [EROFS]);
     assert.equal(await call(r.ops.mkdir, '/.tags/x', 0o755), [EROFS]);
@@ -118,7 +112,7 @@ test('everything else in the directory is read-only; with writes off, so are the
 
 test('results follow changes made elsewhere once the attribute TTL has passed', async () => {
   let now = 1_000_000;
-  await withRig({ nowMs: () => now }, async (r) => {
+  await withTagsRig({ nowMs: () => now }, async (r) => {
     await files(r);
     assert.ok((await ls(r, '/.tags/holiday')).includes('photo.jpg'));
     await r.client.tag('/photo.jpg', { remove: ['holiday'] }); // another controller, another mount
@@ -128,7 +122,7 @@ test('results follow changes made elsewhere once the attribute TTL has passed', 
   });
 });
 
-test('a tag set through an xattr of this mount shows at once, without waiting for the TTL', () => withRig({ nowMs: () => 5_000_000 }, async (r) => {
+test('a tag set through an xattr of this mount shows at once, without waiting for the TTL', () => withTagsRig({ nowMs: () => 5_000_000 }, async (r) => {
   await files(r);
   assert.equal(await ls(r, '/.tags'), ['2024', 'holiday']);
   assert.equal(await call(r.ops.setxattr, '/photo.jpg', 'user.xdg.tags', Buffer.from('holiday,fresh'), 0, 0), [0]);
@@ -139,11 +133,11 @@ test('a tag set through an xattr of this mount shows at once, without waiting fo
 }));
 
 test('--show-tags-dir lists it in the root; a real root entry of that name is shadowed either way', async () => {
-  await withRig({ tagsDir: { name: '.tags', writable: true, listed: true } }, async (r) => {
+  await withTagsRig({ tagsDir: { name: '.tags', writable: true, listed: true } }, async (r) => {
     await files(r);
     assert.ok((await ls(r, '/')).includes('.tags'));
   });
-  await withRig({}, async (r) => {
+  await withTagsRig({}, async (r) => {
     r.client.putFile('/.tags', Buffer.from('a real file'));
     assert.not.ok((await ls(r, '/')).includes('.tags'));
     assert.is((await stat(r, '/.tags'))[1]!.mode & 0o170000, S_IFDIR);

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { xattrNameList, xattrReply } from '../../../fuse/ops.js';
-import { call, rig, type Rig } from './helpers.js';
+import { call, withRig, type Rig } from './helpers.js';
 
 const ENODATA = -61;
 const EEXIST = -17;
@@ -14,15 +14,6 @@ const ENOTSUP = -95;
 const E2BIG = -7;
 const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;
-
-async function withRig(opts: Parameters<typeof rig>[0], fn: (r: Rig) => Promise<void>): Promise<void> {
-  const r = await rig(opts);
-  try {
-    await fn(r);
-  } finally {
-    await r.cleanup();
-  }
-}
 
 /** getxattr with a buffer of `size` bytes: [res, data] */
 const get = (r: Rig, path: string, name: string, size = 1024) => call(r.ops.getxattr, path, name, size) as Promise<[number, Buffer | undefined]>;
