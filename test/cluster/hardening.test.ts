@@ -9,16 +9,16 @@
 import { spawn } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { binPath, repoRoot } from '../../src/cluster/paths.js';
 import { CAP_HEADER, RECEIPT_HEADER, type PlacementResponse, type ReadPlan } from '../../src/common/api.js';
 import { sha256Hex } from '../../src/common/hash.js';
-import { signedUpCli, type Cli } from '../helpers/cli.js';
+import { aliceAndBob, type Cli } from '../helpers/cli.js';
 import { sha256File } from '../helpers/files.js';
-import { getJson, http, loginToken, postJson } from '../helpers/http.js';
+import { getJson, http, postJson } from '../helpers/http.js';
 import { stepsFor } from '../helpers/step.js';
 import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
@@ -42,12 +42,7 @@ useTestCluster(test, 'hardening', ctx, {
   controllerEnv: { REPORT_BAD_PER_USER_MAX: String(REPORTS_PER_USER), TAGS_PER_FILE_MAX: String(TAGS_PER_FILE), TAGS_PER_USER_MAX: String(TAGS_PER_USER), PLACEMENT_CHUNKS_MAX: String(PLACEMENT_MAX) },
   chunkserverEnv: { CAPACITY_BYTES: '160MiB', PUT_STALL_TIMEOUT: `${STALL_MS}ms`, PUTS_PER_CLIENT_MAX: String(PUTS_PER_CLIENT) },
 }, async (tc) => {
-  ctx.work = join(tc.dir, 'work');
-  mkdirSync(ctx.work, { recursive: true });
-  ctx.alice = await signedUpCli({ configDir: join(tc.dir, 'cli-alice'), controllers: tc.controllerUrls }, 'alice', PW.alice);
-  ctx.bob = await signedUpCli({ configDir: join(tc.dir, 'cli-bob'), controllers: tc.controllerUrls }, 'bob', PW.bob);
-  ctx.aliceToken = await loginToken(tc.controllerUrls[0]!, 'alice', PW.alice);
-  ctx.bobToken = await loginToken(tc.controllerUrls[0]!, 'bob', PW.bob);
+  Object.assign(ctx, await aliceAndBob(tc, PW));
   await tc.waitHealthyChunkservers(ctx.aliceToken, 1);
 });
 

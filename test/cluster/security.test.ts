@@ -6,7 +6,7 @@
  * names are handled or refused cleanly, and no password or token ever reaches the logs.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
@@ -16,9 +16,9 @@ import { CAP_HEADER, type ReadPlan } from '../../src/common/api.js';
 import { DEV_CLUSTER_SECRET } from '../../src/common/config.js';
 import { Signer, issueCapability } from '../../src/common/tokens.js';
 import { CLUSTER_AUTH_HEADER, signClusterCall } from '../../src/common/cluster-auth.js';
-import { findEntryIn, signedUpCli, type Cli } from '../helpers/cli.js';
+import { findEntryIn, aliceAndBob, type Cli } from '../helpers/cli.js';
 import { sha256File } from '../helpers/files.js';
-import { getJson, http, loginToken } from '../helpers/http.js';
+import { getJson, http } from '../helpers/http.js';
 import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { stepsFor } from '../helpers/step.js';
@@ -49,12 +49,7 @@ const warnLines = (log: string, msg: string): Record<string, unknown>[] =>
   log.split('\n').filter((l) => l.includes(msg)).map((l) => JSON.parse(l) as Record<string, unknown>).filter((o) => o.level === 'warn' || o.level === 40);
 
 useTestCluster(test, 'security', ctx, { label: 'security', net: NET, controllers: 1, chunkservers: 2 }, async (tc) => {
-  ctx.work = join(tc.dir, 'work');
-  mkdirSync(ctx.work, { recursive: true });
-  ctx.alice = await signedUpCli({ configDir: join(tc.dir, 'cli-alice'), controllers: tc.controllerUrls }, 'alice', PW.alice);
-  ctx.bob = await signedUpCli({ configDir: join(tc.dir, 'cli-bob'), controllers: tc.controllerUrls }, 'bob', PW.bob);
-  ctx.aliceToken = await loginToken(tc.controllerUrls[0]!, 'alice', PW.alice);
-  ctx.bobToken = await loginToken(tc.controllerUrls[0]!, 'bob', PW.bob);
+  Object.assign(ctx, await aliceAndBob(tc, PW));
   ctx.tokens.push(ctx.aliceToken, ctx.bobToken);
   await tc.waitHealthyChunkservers(ctx.aliceToken, 2);
 });

@@ -6,8 +6,11 @@
  * test sets its own); `unwrapErrors` joins oclif's error lines (wrapped at the terminal width
  * behind ` › `) into one, so a message can be matched whole.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { $ } from 'zx';
 import { binPath, repoRoot } from '../../src/cluster/paths.js';
+import { loginToken } from './http.js';
 
 export interface CliResult {
   exitCode: number | null;
@@ -82,6 +85,21 @@ export async function signedUpCli(opts: { configDir: string; controllers: string
   const login = await cli.run(['login', user, password]);
   if (login.exitCode !== 0) throw new Error(`login ${user}: ${login.stderr}`);
   return cli;
+}
+
+/**
+ * alice and bob signed up on a test cluster (dir and controllers of `tc`): a CLI each, a token each
+ * from the first controller, and an empty `work` directory for their local files.
+ */
+export async function aliceAndBob(tc: { dir: string; controllerUrls: string[] }, pw: { alice: string; bob: string }) {
+  const work = join(tc.dir, 'work');
+  mkdirSync(work, { recursive: true });
+  const cliOf = (user: 'alice' | 'bob') => signedUpCli({ configDir: join(tc.dir, `cli-${user}`), controllers: tc.controllerUrls }, user, pw[user]);
+  return {
+    work, alice: await cliOf('alice'), bob: await cliOf('bob'),
+    aliceToken: await loginToken(tc.controllerUrls[0]!, 'alice', pw.alice),
+    bobToken: await loginToken(tc.controllerUrls[0]!, 'bob', pw.bob),
+  };
 }
 
 /** Finds, anywhere in a JSON answer, the entry object whose path (or name) is `path`. */
