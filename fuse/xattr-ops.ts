@@ -54,6 +54,17 @@ export function xattrOps(ctx: HandlerContext) {
     return ctx.statEntry(path, signal).then(() => true, () => false);
   }
 
+  /** The inode of `path`, if known (a file staged here and not yet committed may have none). */
+  async function inoOf(path: string, signal: Sig): Promise<number | undefined> {
+    return (await ctx.statEntry(path, signal).catch(() => undefined))?.ino ?? (await ctx.stagedFor(path))?.ino;
+  }
+
+  /** Cached entries name their xattrs: drop every cached name of the inode, hard links included. */
+  function xattrsChanged(path: string, ino: number | undefined): void {
+    ctx.meta.invalidateIno(ino);
+    ctx.changed(path);
+  }
+
   async function tagsOf(path: string, signal: Sig): Promise<string[]> {
     return (await ctx.statEntry(path, signal)).tags;
   }
@@ -79,8 +90,12 @@ export function xattrOps(ctx: HandlerContext) {
         if (tags.length === 0) throw fuseErrors.noData(`No tags on ${path}`);
         return Buffer.from(tags.join(','), 'utf8');
       }
+      // ls -l asks every file for security.selinux, a write for security.capability: a cached entry
+      // that names its xattrs answers for a name it does not have
+      const cached = ctx.meta.attr(path);
+      if (cached?.xattrs && !cached.xattrs.includes(name)) throw fuseErrors.noData(`No attribute ${name}`);
       if (name === CAPABILITY_XATTR) {
-        const ino = ctx.meta.attr(path)?.ino ?? (await ctx.stagedFor(path))?.ino;
+        const ino = cached?.ino ?? (await ctx.stagedFor(path))?.ino;
         if (ino !== undefined && ctx.noXattrs.get(String(ino))) throw fuseErrors.noData(`No attribute ${name}`);
       }
       try {
@@ -108,6 +123,7 @@ export function xattrOps(ctx: HandlerContext) {
       if (value.length > XATTR_SIZE_MAX_BYTES) throw new FuseErrnoError('E2BIG', `Attribute value of ${value.length} bytes`);
       const flag = xattrFlag(flags);
       if (isTagsXattr(name)) return setTags(path, value, flag, signal);
+      const ino = await inoOf(path, signal);
       ctx.noXattrs.clear();
       try {
         await client.setXattr(path, name, value, { signal, ...(flag ? { flag } : {}) });
@@ -115,7 +131,7 @@ export function xattrOps(ctx: HandlerContext) {
         if (await routeMissing(err, path, signal)) throw fuseErrors.notSupported(`This controller keeps no attribute but ${TAGS_XATTR}`);
         throw err;
       }
-      ctx.changed(path);
+      xattrsChanged(path, ino);
     },
 
     async removexattr(path: string, name: string, signal: Sig): Promise<void> {
@@ -126,7 +142,9 @@ export function xattrOps(ctx: HandlerContext) {
         if (tags.length === 0) throw fuseErrors.noData(`No tags on ${path}`);
         await client.tag(path, { remove: tags }, { signal });
         ctx.tagsChanged();
+        ctx.changed(path);
       } else {
+        const ino = await inoOf(path, signal);
         ctx.noXattrs.clear();
         try {
           await client.removeXattr(path, name, { signal });
@@ -134,8 +152,8 @@ export function xattrOps(ctx: HandlerContext) {
           if (await routeMissing(err, path, signal)) throw fuseErrors.noData(`No attribute ${name}`);
           throw err;
         }
+        xattrsChanged(path, ino);
       }
-      ctx.changed(path);
     },
   };
 }

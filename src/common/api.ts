@@ -105,7 +105,16 @@ export interface EntryInfo {
   chunkCount?: number;
   /** opaque version string (changes on every write); clients use it to validate caches */
   version: string;
+  /**
+   * Names of the inode's extended attributes (not its tags), when there are at most
+   * ENTRY_XATTR_NAMES_MAX: a client that has the entry answers a getxattr of any other name with
+   * ENODATA itself. Absent from older controllers and for inodes with more names.
+   */
+  xattrs?: string[];
 }
+
+/** At most this many xattr names ride along in an EntryInfo. */
+export const ENTRY_XATTR_NAMES_MAX = 16;
 
 export interface ChunkLocation {
   /** chunkserver id */

@@ -3,7 +3,7 @@
  * the opaque version string (the inode's HLC stamp plus the sum of its version vector: changes on
  * every write to the inode and every merge), its FUSE inode number and POSIX times.
  */
-import type { EntryInfo, Timespec } from '../common/api.js';
+import { ENTRY_XATTR_NAMES_MAX, type EntryInfo, type Timespec } from '../common/api.js';
 import { inoNumber } from '../meta/keys.js';
 import { tsToMs } from '../meta/register.js';
 import { tagNames } from '../meta/tags.js';
@@ -18,6 +18,17 @@ export function versionOf(r: Pick<InodeRecord, 'hlc' | 'vv'>): string {
 
 const timespec = (t: Ts): Timespec => ({ sec: t[0], nsec: t[1] });
 
+/** The names of the inode's live xattrs, if there are at most ENTRY_XATTR_NAMES_MAX. */
+function xattrNames(r: InodeRecord): string[] | undefined {
+  const names: string[] = [];
+  for (const name in r.xattrs) {
+    if (r.xattrs[name]!.v === null) continue;
+    if (names.length === ENTRY_XATTR_NAMES_MAX) return undefined;
+    names.push(name);
+  }
+  return names;
+}
+
 export function toEntryInfo(r: InodeRecord, path: string, nlink: number): EntryInfo {
   const { mode, uid, gid } = r.attr.v;
   const info: EntryInfo = {
@@ -28,5 +39,7 @@ export function toEntryInfo(r: InodeRecord, path: string, nlink: number): EntryI
   };
   if (r.kind === 'symlink' && r.target !== undefined) info.target = r.target;
   if (r.kind === 'file') info.chunkCount = r.content.v.chunks.length;
+  const xattrs = xattrNames(r);
+  if (xattrs) info.xattrs = xattrs;
   return info;
 }

@@ -168,7 +168,7 @@ export class FakeClient implements RedCloudClient {
       path, kind: e.kind, size: e.size, mode: e.mode, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, tags: [...e.tags],
       ...(this.legacy ? {} : {
         ino: e.ino, uid: e.uid, gid: e.gid, nlink: this.nlinkOf(path, e), rdev: e.rdev,
-        atime: { ...e.atime }, mtime: { ...e.mtime }, ctime: { ...e.ctime },
+        atime: { ...e.atime }, mtime: { ...e.mtime }, ctime: { ...e.ctime }, xattrs: [...e.xattrs.keys()],
       }),
       ...(e.target !== undefined ? { target: e.target } : {}),
       ...(e.kind === 'file' ? { chunkCount: e.chunks.length } : {}),

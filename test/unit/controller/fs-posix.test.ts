@@ -5,6 +5,7 @@
 // one record write whatever is below it.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { ENTRY_XATTR_NAMES_MAX } from '../../../src/common/api.js';
 import { chunkId, makeController, type TestController } from './helpers.js';
 
 let t: TestController;
@@ -133,6 +134,18 @@ test('xattrs: set, get, list, remove, create/replace flags, limits', async () =>
   assert.is((await get('/v1/fs/xattr?path=/f&name=user.greeting')).json.code, 'NO_XATTR');
   assert.equal((await get('/v1/fs/xattrs?path=/f')).json.names, []);
   assert.is((await post('/v1/fs/xattr/remove', { path: '/f', name: 'user.greeting' })).json.code, 'NO_XATTR');
+});
+
+test('an entry names its xattrs (removed ones not), up to ENTRY_XATTR_NAMES_MAX; beyond, none are named', async () => {
+  await commit('/f', 1);
+  assert.equal((await stat('/f')).xattrs, [], 'none yet');
+  const value = Buffer.from('v').toString('base64');
+  for (const name of ['user.a', 'user.b']) assert.is((await post('/v1/fs/xattr', { path: '/f', name, value })).status, 204);
+  assert.is((await post('/v1/fs/xattr/remove', { path: '/f', name: 'user.a' })).status, 204);
+  assert.equal((await stat('/f')).xattrs, ['user.b']);
+  assert.equal((await get('/v1/fs/list?path=/')).json.entries.find((e: { path: string }) => e.path === '/f').xattrs, ['user.b'], 'listings too');
+  for (let i = 0; i < ENTRY_XATTR_NAMES_MAX; i++) await post('/v1/fs/xattr', { path: '/f', name: `user.n${i}`, value });
+  assert.is((await stat('/f')).xattrs, undefined, 'too many to name: the client asks');
 });
 
 test('names: 255 bytes work, 256 give NAME_TOO_LONG; a 4095-byte path works', async () => {
