@@ -153,6 +153,8 @@ export interface PlacementChunk extends ChunkRef {
   present?: string[];
   /** write capability for this chunk */
   cap: string;
+  /** REPLICA_PIPELINE on: the signed forward list of `targets` (forward-list.ts); PUT once to the first with it */
+  forward?: string;
 }
 
 export interface PlacementResponse {
@@ -425,4 +427,6 @@ export interface ChunkPutResponse {
   receipt: string;
   /** false when the chunk was already there */
   created: boolean;
+  /** a pipelined PUT (FORWARD_HEADER): what each later hop answered, in order */
+  chain?: import('./forward-list.js').ChainLink[];
 }
