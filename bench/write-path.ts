@@ -5,7 +5,7 @@
  * BENCH_RUNS times each (default 2), and prints per run MB/s and the CPU seconds per GiB of each
  * process (client, each chunkserver, controller), from /proc/<pid>/stat and, for the CLI,
  * /usr/bin/time. The cluster's chunkservers get BENCH_CS_ENV (KEY=VALUE,…) and the client
- * BENCH_CLIENT_ENV, e.g. REPLICA_PIPELINE=off to compare the direct path. BENCH_PROF_DIR: node --cpu-prof
+ * BENCH_CLIENT_ENV, the controller BENCH_CTL_ENV, e.g. REPLICA_PIPELINE=off to compare the direct path. BENCH_PROF_DIR: node --cpu-prof
  * profiles of the mount, the CLI and the chunkservers go there. Not part of `npm test`.
  */
 import { spawnSync } from 'node:child_process';
@@ -24,6 +24,7 @@ const net = process.env.BENCH_NET ?? '127.0.58';
 const envOf = (s: string | undefined): Record<string, string> =>
   Object.fromEntries((s ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 const csEnv = envOf(process.env.BENCH_CS_ENV);
+const ctlEnv = envOf(process.env.BENCH_CTL_ENV);
 const prof: Record<string, string> = process.env.BENCH_PROF_DIR ? { NODE_OPTIONS: `--require ${join(repoRoot(), 'bench', 'cpu-prof-preload.cjs')}`, CPU_PROF_DIR: process.env.BENCH_PROF_DIR } : {};
 const clientEnv = { ...envOf(process.env.BENCH_CLIENT_ENV), ...prof };
 
@@ -35,7 +36,7 @@ function row(what: string, seconds: number, cpu: number[]): string {
 async function main(): Promise<void> {
   const fc = await startFuseCluster({
     label: 'bench-write', net, controllers: 1, chunkservers: 3,
-    controllerEnv: { REPLICATION_FACTOR: '3' }, chunkserverEnv: { MIN_FREE_BYTES: '0', ...csEnv, ...prof }, mountEnv: clientEnv,
+    controllerEnv: { REPLICATION_FACTOR: '3', ...ctlEnv }, chunkserverEnv: { MIN_FREE_BYTES: '0', ...csEnv, ...prof }, mountEnv: clientEnv,
   });
   try {
     // fresh random bytes for every write: the same content twice would be deduplicated (HEAD, no PUT)
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
       lines.push(row(`mount dd ${r + 1}`, secs, [cpuSeconds(mountPid) - m0, ...cpuOf().map((c, i) => c - before[i]!)]));
     }
     rmSync(src);
-    process.stdout.write(`${(sizeBytes / 2 ** 20).toFixed(0)} MiB per run, RF 3; CPU seconds per GiB written, per process; cs env ${JSON.stringify(csEnv)} client env ${JSON.stringify(clientEnv)}\n${lines.join('\n')}\n`);
+    process.stdout.write(`${(sizeBytes / 2 ** 20).toFixed(0)} MiB per run, RF 3; CPU seconds per GiB written, per process; controller env ${JSON.stringify(ctlEnv)} cs env ${JSON.stringify(csEnv)} client env ${JSON.stringify(clientEnv)}\n${lines.join('\n')}\n`);
     if (process.env.BENCH_PROF_DIR) {
       // a graceful stop writes the --cpu-prof profiles
       await fc.mount.stop();
