@@ -2,7 +2,8 @@
  * The replica pipeline (REPLICA_PIPELINE=on) on real processes: 1 controller + 3 chunkservers on
  * 127.0.58.x, REPLICATION_FACTOR=3, WRITE_QUORUM=2. One PUT to the first hop lands three verified
  * copies and answers all three receipts; a forged or tampered forward list is refused with nothing
- * stored; an upload through the CLI survives SIGKILL of a chunkserver mid-way (the copies it
+ * stored; a hop whose forwarded bytes arrive corrupt (a proxy flips bytes) costs only that copy,
+ * which the client then sends directly; an upload through the CLI survives SIGKILL of a chunkserver mid-way (the copies it
  * would have forwarded or held go directly to the others), downloads identical, and the killed
  * chunkserver, restarted, holds no chunk whose bytes do not match its id (nothing torn).
  */
@@ -10,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { connect, createServer, type Server } from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { binPath, repoRoot } from '../../src/cluster/paths.js';
@@ -82,6 +84,67 @@ step('a forged or tampered forward list is refused and nothing is stored', async
     assert.is(res.status, 403, `${what} list: ${res.body.toString('utf8').slice(0, 200)}`);
   }
   for (let i = 0; i < 3; i++) assert.not.ok(chunkFiles(tc, i).some((f) => basename(f) === id), `chunkserver ${i + 1} stored nothing`);
+});
+
+/**
+ * A TCP proxy in front of chunkserver 3 (which advertises the proxy's address) that flips a byte
+ * in every MB of what other chunkservers send it: a hop before it in a pipeline forwards corrupt
+ * bytes. Connections from elsewhere (the client's direct sends) pass untouched.
+ */
+function corruptingProxy(listenAddr: string, to: { host: string; port: number }): Promise<{ server: Server; corrupted: () => number }> {
+  let corrupted = 0;
+  const server = createServer((down) => {
+    const fromChunkserver = /^(::ffff:)?127\.0\.58\.2\d$/.test(down.remoteAddress ?? '');
+    const up = connect(to.port, to.host);
+    let seen = 0;
+    down.on('data', (d: Buffer) => {
+      if (fromChunkserver) {
+        for (let at = 1_000_000 - (seen % 1_000_000); at < d.length; at += 1_000_000) {
+          d[at] = d[at]! ^ 0xff;
+          corrupted++;
+        }
+      }
+      seen += d.length;
+      if (!up.write(d)) down.pause();
+    });
+    up.on('drain', () => down.resume());
+    up.pipe(down);
+    const end = () => { down.destroy(); up.destroy(); };
+    down.on('error', end).on('close', end);
+    up.on('error', end).on('close', end);
+  });
+  return new Promise((resolve) => server.listen(9000, listenAddr, () => resolve({ server, corrupted: () => corrupted })));
+}
+
+step('a hop that forwards corrupt bytes: the upload completes with three good copies of every chunk', async (tc) => {
+  const cs3 = tc.chunkservers[2]!;
+  const proxy = await corruptingProxy('127.0.58.43', { host: cs3.spec.addr, port: cs3.spec.port });
+  try {
+    cs3.spec.env.ADVERTISE_ADDR = '127.0.58.43';
+    await cs3.restart({ timeoutMs: 20_000 });
+    await waitFor('placements to name chunkserver 3 by the proxy', async () => {
+      const { placement } = await place(tc, randomBytes(1024));
+      return placement.chunks[0]!.targets.some((t) => t.url.includes('127.0.58.43'));
+    }, { timeoutMs: 20_000 });
+    const src = join(ctx.work, 'corrupt.bin');
+    writeRandomFile(src, 24 * MiB);
+    const up = await tc.cli.run(['upload', src, '--to', '/corrupt.bin'], { timeoutMs: 60_000 });
+    assert.is(up.exitCode, 0, `upload: ${up.stderr}`);
+    assert.ok(proxy.corrupted() > 0, 'some forwarded bytes were corrupted on the way to chunkserver 3');
+    const bytes = readFileSync(src);
+    for (let off = 0; off < bytes.length; off += 4 * MiB) {
+      const id = chunkIdOf('b3-64k', bytes.subarray(off, off + 4 * MiB));
+      for (let i = 0; i < 3; i++) {
+        const file = await waitFor(`chunkserver ${i + 1} to hold chunk ${off / (4 * MiB)}`, () => chunkFiles(tc, i).find((f) => basename(f) === id));
+        assert.is(chunkIdOf('b3-64k', readFileSync(join(tc.chunkDir(i), file))), id, `chunkserver ${i + 1}'s copy of chunk ${off / (4 * MiB)} is good`);
+      }
+    }
+  } finally {
+    delete cs3.spec.env.ADVERTISE_ADDR;
+    await cs3.restart({ timeoutMs: 20_000 });
+    proxy.server.close();
+  }
+  await tc.waitHealthyChunkservers(ctx.token, 3);
 });
 
 step('SIGKILL of a chunkserver during a pipelined CLI upload: it completes, downloads identical, nothing torn', async (tc) => {
