@@ -414,6 +414,8 @@ export interface HeartbeatResponse {
 //                      with `Range: bytes=a-b` and x-redcloud-client-verifies: 1 → 206 those bytes (chunk-format.ts)
 // GET    /chunks/:id/blocks  x-redcloud-cap (op r)       → the block list (n × 32 bytes; empty for format sha256)
 // (a PUT names the format its id is in with x-redcloud-chunk-format; none means sha256, as before blocks)
+// (a PUT with x-redcloud-forward, the placement's signed forward list, also streams the chunk to the
+//  next hop the list names and answers the later hops' receipts or errors in `chain`: forward-list.ts)
 // HEAD   /chunks/:id   x-redcloud-cap (op r or w)        → 200 with content-length and (for op w) the
 //                      x-redcloud-receipt header, so an uploader skips chunks a target already has; or 404
 // DELETE /chunks/:id   x-redcloud-cap (op d) or cluster auth → 204
