@@ -8,10 +8,12 @@
  * Block-verified chunks (chunk-format.ts): a PUT names the format its id claims in
  * x-redcloud-chunk-format (none: v1 'sha256'); a GET answers with the stored format, serves one
  * `Range: bytes=a-b` to readers that verify (206), and GET /chunks/:id/blocks serves the block list.
+ * A PUT with a signed forward list (x-redcloud-forward) also streams the chunk on to the next hop
+ * the list names (forward-put.ts) and answers that hop's receipts in `chain`.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { PassThrough, Readable } from 'node:stream';
-import { CLIENT_VERIFIES_HEADER, RECEIPT_HEADER, type ChunkPutResponse } from '../common/api.js';
+import { CAP_HEADER, CLIENT_VERIFIES_HEADER, RECEIPT_HEADER, type ChunkPutResponse } from '../common/api.js';
 import { CHUNK_FORMAT_HEADER, formatFromHeader } from '../common/chunk-format.js';
 import { RedCloudError, errors } from '../common/errors.js';
 import { assertChunkId } from '../common/hash.js';
@@ -24,6 +26,8 @@ import type { PutAdmission } from './put-admission.js';
 import { StallGuard } from './stall-guard.js';
 import type { ChunkStore } from './store.js';
 import { VerifyingStream } from './verify-stream.js';
+import { FORWARD_HEADER, hopsAfter, type ChainLink } from '../common/forward-list.js';
+import { forwardWhileStoring } from './forward-put.js';
 
 export interface ChunkRouteDeps {
   store: ChunkStore;
@@ -40,6 +44,8 @@ export interface ChunkRouteDeps {
   admission: PutAdmission;
   /** PUT_STALL_TIMEOUT */
   putStallTimeoutMs: number;
+  /** timeout of the PUT to the next hop of a replica pipeline (REQUEST_TIMEOUT) */
+  forwardTimeoutMs?: number;
 }
 
 /**
@@ -100,6 +106,15 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
       // A no-dedup capability (the user owns no file with this chunk) gets the same answer whether
       // or not the chunk is stored here: the bytes are always written, verified and answered 201.
       const blind = grant.dedup === false;
+      // A replica pipeline's PUT: the hops after this one, from the list the controller signed.
+      const forwardToken = req.headers[FORWARD_HEADER];
+      let hops;
+      try {
+        hops = forwardToken === undefined ? [] : hopsAfter(signer, forwardToken, id, deps.nodeId, deps.now());
+      } catch (err) {
+        void reply.header('connection', 'close'); // the body is not read
+        throw err;
+      }
       let release: () => void;
       try {
         release = deps.admission.enter(req.ip);
@@ -117,10 +132,19 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
       const body = (req.body as Readable | undefined) ?? Readable.from([]);
       const guard = new StallGuard(deps.putStallTimeoutMs, () => cutStalledPut(req, id, deps));
       pipeline(body, guard, () => undefined); // an error of either side ends the store's pipeline
+      const upstreamGone = new AbortController();
+      reply.raw.once('close', () => upstreamGone.abort());
+      const fwd = hops.length === 0 ? undefined : forwardWhileStoring(guard, {
+        id, hops, cap: String(req.headers[CAP_HEADER] ?? ''), forward: String(forwardToken), format: req.headers[CHUNK_FORMAT_HEADER] as string | undefined,
+        sizeBytes: contentLength(req), timeoutMs: deps.forwardTimeoutMs ?? 30_000, signal: AbortSignal.any([deps.shutdown, upstreamGone.signal]), logger: deps.logger,
+      });
       let result;
+      let chain: ChainLink[] | undefined;
       try {
-        result = await store.put(id, guard, { signal: deps.shutdown, expectedSizeBytes: contentLength(req), rewrite: blind, format });
+        result = await store.put(id, fwd?.local ?? guard, { signal: deps.shutdown, expectedSizeBytes: contentLength(req), rewrite: blind, format });
+        chain = fwd && (await fwd.chain);
       } catch (err) {
+        fwd?.cancel();
         metrics.puts.inc({ result: (err as { code?: string }).code ?? 'INTERNAL' });
         throw err;
       } finally {
@@ -131,7 +155,7 @@ export async function registerChunkRoutes(app: FastifyInstance, deps: ChunkRoute
       if (result.created) metrics.bytesIn.inc(result.sizeBytes);
       const receipt = issueReceipt(signer, id, deps.nodeId, result.sizeBytes);
       const created = result.created || blind;
-      const answer: ChunkPutResponse = { id, size: result.sizeBytes, receipt, created };
+      const answer: ChunkPutResponse = { id, size: result.sizeBytes, receipt, created, ...(chain ? { chain } : {}) };
       return reply.code(created ? 201 : 200).header(RECEIPT_HEADER, receipt).send(answer);
     });
 

@@ -109,7 +109,8 @@ export function createChunkserver(c: ChunkserverComponents): Chunkserver {
     const onCorrupt = (id: string) => {
       scrubber.quarantine(id, 'read check: content does not match its hash').catch((err: unknown) => logger.error({ err, chunkId: id }, 'Could not quarantine a corrupt chunk'));
     };
-    await registerChunkRoutes(app, { store, signer, nodeId, now, logger, metrics, shutdown, onCorrupt, admission, putStallTimeoutMs: config.putStallTimeoutMs });
+    await registerChunkRoutes(app, { store, signer, nodeId, now, logger, metrics, shutdown, onCorrupt, admission, putStallTimeoutMs: config.putStallTimeoutMs,
+      forwardTimeoutMs: config.requestTimeoutMs });
     await registerInternalRoutes(app, { store, replicator, signer, nodeId, logger, now, quarantine: scrubber.quarantine });
     await app.ready();
   })());

@@ -1,7 +1,9 @@
 /**
  * Stores chunks on chunkservers for an upload: asks a controller for placement in batches, HEADs
  * the targets the controller says already hold a chunk (the HEAD's receipt counts), PUTs to the
- * others in parallel (p-queue bounds the transfers), and collects the receipts. Memory is bounded: at most `concurrency` chunks are held at once. A chunk
+ * others in parallel (p-queue bounds the transfers), and collects the receipts. A placement with
+ * a forward list (REPLICA_PIPELINE) is sent once, to the first target (pipeline-store.ts); the
+ * copies the pipeline could not make are then sent directly. Memory is bounded: at most `concurrency` chunks are held at once. A chunk
  * succeeds with `writeQuorum` receipts; the first chunk that cannot aborts the whole upload.
  * Committing is the caller's job, so a failed upload commits nothing.
  */
@@ -15,6 +17,7 @@ import type { ChunkRef } from '../meta/types.js';
 import { CHUNK_FORMAT_HEADER, type ChunkFormat } from '../common/chunk-format.js';
 import type { ControllerPool } from './controllers.js';
 import { Semaphore } from './semaphore.js';
+import { storeByPipeline } from './pipeline-store.js';
 
 export interface UploadContext {
   controllers: ControllerPool;
@@ -128,7 +131,18 @@ async function place(ctx: UploadContext, refs: ChunkRef[], signal: AbortSignal):
 
 /** Uploads one chunk to all its targets; resolves with its receipts once it has quorum. */
 async function storeOne(ctx: UploadContext, transfers: PQueue, chunk: ChunkToStore, placement: PlacementChunk, writeQuorum: number, signal: AbortSignal): Promise<string[]> {
-  const targets = placement.targets ?? [];
+  let targets = placement.targets ?? [];
+  const got: string[] = [];
+  const failed: RedCloudError[] = [];
+  if (placement.forward !== undefined && targets.length > 1 && placement.present?.length === 0) {
+    // Replica pipeline: one PUT to the first hop; the copies it could not forward are sent directly.
+    const forward = placement.forward;
+    const piped = await transfers.add(() => storeByPipeline(ctx, targets, chunk, placement.cap, forward, ctx.chunkFormat, signal), { signal, throwOnTimeout: true });
+    got.push(...piped.receipts);
+    failed.push(...piped.errors);
+    targets = targets.filter((t) => piped.missing.includes(t.id));
+    if (piped.missing.length > 0 && !signal.aborted) ctx.logger.warn({ chunkId: chunk.ref.id, missing: piped.missing }, 'Replica pipeline fell short; sending those copies directly');
+  }
   const results = await Promise.allSettled(
     targets.map((t) => {
       // HEAD only where the controller says the chunk already is (every target if it does not say)
@@ -136,8 +150,6 @@ async function storeOne(ctx: UploadContext, transfers: PQueue, chunk: ChunkToSto
       return transfers.add(() => storeOnTarget(ctx, t, chunk, placement.cap, signal, head), { signal, throwOnTimeout: true });
     }),
   );
-  const got: string[] = [];
-  const failed: RedCloudError[] = [];
   for (const [i, r] of results.entries()) {
     if (r.status === 'fulfilled') got.push(r.value);
     else {
@@ -146,6 +158,7 @@ async function storeOne(ctx: UploadContext, transfers: PQueue, chunk: ChunkToSto
       if (!signal.aborted) ctx.logger.warn({ chunkId: chunk.ref.id, server: targets[i]!.id, code: e.code, err: e.message }, 'Chunk upload to a replica failed');
     }
   }
+  targets = placement.targets ?? [];
   if (got.length >= writeQuorum) return got;
   throwIfAborted(signal, 'Upload');
   const codes = new Set(failed.map((e) => e.code));

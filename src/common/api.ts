@@ -162,6 +162,8 @@ export interface PlacementChunk extends ChunkRef {
   present?: string[];
   /** write capability for this chunk */
   cap: string;
+  /** REPLICA_PIPELINE on: the signed forward list of `targets` (forward-list.ts); PUT once to the first with it */
+  forward?: string;
 }
 
 export interface PlacementResponse {
@@ -421,6 +423,8 @@ export interface HeartbeatResponse {
 //                      with `Range: bytes=a-b` and x-redcloud-client-verifies: 1 → 206 those bytes (chunk-format.ts)
 // GET    /chunks/:id/blocks  x-redcloud-cap (op r)       → the block list (n × 32 bytes; empty for format sha256)
 // (a PUT names the format its id is in with x-redcloud-chunk-format; none means sha256, as before blocks)
+// (a PUT with x-redcloud-forward, the placement's signed forward list, also streams the chunk to the
+//  next hop the list names and answers the later hops' receipts or errors in `chain`: forward-list.ts)
 // HEAD   /chunks/:id   x-redcloud-cap (op r or w)        → 200 with content-length and (for op w) the
 //                      x-redcloud-receipt header, so an uploader skips chunks a target already has; or 404
 // DELETE /chunks/:id   x-redcloud-cap (op d) or cluster auth → 204
@@ -434,4 +438,6 @@ export interface ChunkPutResponse {
   receipt: string;
   /** false when the chunk was already there */
   created: boolean;
+  /** a pipelined PUT (FORWARD_HEADER): what each later hop answered, in order */
+  chain?: import('./forward-list.js').ChainLink[];
 }

@@ -185,6 +185,7 @@ export const controllerSchema = {
   loginLockMs: v.durationMs('LOGIN_LOCK', '5s', 'First lock of a user name (5 attempts) or address (20) after failed logins; doubles with each further attempt, up to 15 min.', 100, 15 * 60_000),
   registerLimit: v.int('REGISTER_LIMIT', '20', 'Registrations accepted from one remote address per 10 minutes.', 1, 1_000_000),
   capabilityTtlMs: v.durationMs('CAPABILITY_TTL', '10m', 'Lifetime of a chunk capability.', 1000),
+  replicaPipeline: v.oneOf('REPLICA_PIPELINE', 'off', 'How clients send a chunk to its REPLICATION_FACTOR chunkservers: off (the client sends every copy itself) or on (once, to the first, which streams it on to the next while storing it, as MooseFS and GFS do; a hop that fails is sent directly): on saves the client 2/3 of its sends, but the chunkservers spend that CPU forwarding and the mount wrote ~12% slower on one 2-core machine (bench/write-path.ts).', ['on', 'off'] as const),
   chunkSizeBytes: v.bytes('CHUNK_SIZE', '4MiB', 'Chunk size announced to clients.', 64 * 1024, 64 * 1024 ** 2),
   inlineMaxBytes: v.bytes('INLINE_MAX', '64KiB', 'Largest file kept inside its inode record instead of chunks (one commit to write, no chunkserver to read); larger inline commits are refused (413 TOO_LARGE) and clients fall back to chunks; 0 disables.', 0, 1024 ** 2),
   tagsPerFileMax: v.int('TAGS_PER_FILE_MAX', '256', 'Tags one file may have; adding more is refused (413 TOO_LARGE).', 1, 1_000_000),

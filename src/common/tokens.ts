@@ -3,13 +3,14 @@
  * - session tokens (`login`), valid on every controller since every controller can verify them;
  * - chunk capabilities: a controller's permission to read, write or delete one chunk;
  * - write receipts: a chunkserver's proof that it stored a chunk, checked by the controller on commit;
+ * - forward lists: the replica pipeline's hops for one chunk (forward-list.ts);
  * (cluster auth, the header of internal calls, is in cluster-auth.ts, with keys from `derive`.)
  * Format: base64url(JSON payload) "." base64url(HMAC-SHA256). Pure apart from crypto; the clock is passed in.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { RedCloudError } from './errors.js';
 
-export type Purpose = 'session' | 'capability' | 'receipt' | 'cluster';
+export type Purpose = 'session' | 'capability' | 'receipt' | 'cluster' | 'forward';
 
 export class Signer {
   private readonly keys = new Map<Purpose, Buffer>();
@@ -18,7 +19,7 @@ export class Signer {
   constructor(secret: string) {
     if (!secret) throw new RedCloudError('INVALID', 'CLUSTER_SECRET must not be empty');
     this.#secret = secret;
-    for (const purpose of ['session', 'capability', 'receipt', 'cluster'] as const) {
+    for (const purpose of ['session', 'capability', 'receipt', 'cluster', 'forward'] as const) {
       this.keys.set(purpose, createHmac('sha256', secret).update(`redcloud/${purpose}/v1`).digest());
     }
   }

@@ -20,6 +20,7 @@ import type { Namespace } from './namespace.js';
 import { quotaStatfs, type Quotas } from './quota.js';
 import { planLocations } from './holders.js';
 import { chooseTargets, wantedReplicas } from './placement.js';
+import { issueForwardList } from '../common/forward-list.js';
 import { clusterSpace, serverUsedBytes } from './space.js';
 import { probeChunk } from './probe-chunks.js';
 import type { Registry } from './registry.js';
@@ -51,6 +52,8 @@ export interface RouteDeps {
   /** PLACEMENT_WAIT: how long a placement short of WRITE_QUORUM chunkservers waits for more (default 0) */
   placementWaitMs?: number;
   capabilityTtlMs: number;
+  /** REPLICA_PIPELINE: placements carry a signed forward list (default off) */
+  replicaPipeline?: boolean;
   chunkSizeBytes: number;
   /** client bad-replica reports (default: createReportThrottle(now) with the default limits) */
   reportThrottle?: ReportThrottle;
@@ -362,6 +365,10 @@ async function placeChunks(d: RouteDeps, user: string, refs: PlacementRequest['c
       targets: targets.map((id) => ({ id, url: d.registry.get(id)?.url ?? '' })).filter((t) => t.url !== ''),
       present: targets.filter((id) => holders.has(id)),
     });
+    const placed = out[out.length - 1]!;
+    if (d.replicaPipeline && placed.targets.length > 1 && placed.present!.length === 0) {
+      placed.forward = issueForwardList(d.signer, ch.id, placed.targets, nowMs, d.capabilityTtlMs);
+    }
   }
   return out;
 }

@@ -139,7 +139,7 @@ export function createController(c: ControllerComponents): Controller {
     logger, signer, now, store, namespace, users, registry, nodeId: c.nodeId, selfUrl: () => selfUrl, controllers,
     peers: () => membership.status().map((p) => ({ ...p, lag: gossip.peerDigests().find((d) => d.url === p.url || d.id === p.id)?.lagUpdates })),
     replicationFactor: config.replicationFactor, writeQuorum: config.writeQuorum, placementWaitMs: config.placementWaitMs,
-    requestTimeoutMs: config.requestTimeoutMs, capabilityTtlMs: config.capabilityTtlMs, chunkSizeBytes: config.chunkSizeBytes,
+    requestTimeoutMs: config.requestTimeoutMs, capabilityTtlMs: config.capabilityTtlMs, replicaPipeline: config.replicaPipeline === 'on', chunkSizeBytes: config.chunkSizeBytes,
     placementChunksMax: config.placementChunksMax, quotas, gcSchedule: (n) => repair.gcSchedule(n), trashTtlMs: config.trashTtlMs,
     loginThrottle, registrationGate: gate, registerLimit: createRateLimit(now, config.registerLimit, 10 * 60_000),
     // the daemon refused to start already if the secret is not allowed: what is left are warnings
