@@ -14,7 +14,7 @@ import { RedCloudError, errors } from '../../src/common/errors.js';
 import { sha256Hex } from '../../src/common/hash.js';
 import { baseName, parentOf } from '../../src/common/paths.js';
 import type { ChunkRef, EntryKind } from '../../src/meta/types.js';
-import { extentsProblem, toRecord, type Extent, type Span } from '../../src/meta/extents.js';
+import { extentsProblem, spansOf, toRecord, type Extent, type Span } from '../../src/meta/extents.js';
 import type { CallOptions, RedCloudClient, StagedChunk, UploadOptions } from '../../src/client/types.js';
 
 const XATTR_VALUE_MAX_BYTES = 64 * 1024;
@@ -229,7 +229,11 @@ export class FakeClient implements RedCloudClient {
   content(path: string): Buffer {
     const inline = this.get(path).inline;
     if (inline) return Buffer.from(inline);
-    return Buffer.concat(this.get(path).chunks.map((c) => this.chunks.get(c.id)!));
+    const e = this.get(path);
+    if (!e.extents) return Buffer.concat(e.chunks.map((c) => this.chunks.get(c.id)!));
+    const out = Buffer.alloc(e.size);
+    for (const s of spansOf(e.chunks, e.extents)) this.chunks.get(s.chunk.id)!.copy(out, s.off, s.chunkOff, s.chunkOff + s.len);
+    return out;
   }
 
   async register(): Promise<void> { await this.enter('register'); }
