@@ -38,7 +38,7 @@ function runWorker(args: string[], timeoutMs: number): Promise<{ code: number | 
 test.before(async () => {
   if (!existsSync('/dev/fuse')) return;
   ctx.fc = await startFuseCluster({
-    label: 'fuse-exerciser', net: '127.0.8', controllers: 1, chunkservers: 3, mountEnv: { CHUNK_SIZE: '1MiB' },
+    label: 'fuse-exerciser', net: process.env.EXERCISER_NET ?? '127.0.8', controllers: 1, chunkservers: 3, mountEnv: { CHUNK_SIZE: '1MiB' },
   });
 });
 
