@@ -7,8 +7,8 @@
  * (src/meta/extents.ts) is read piece by piece from the chunk ranges its extents name; holes are zeros.
  */
 import type { ReadPlan, ReadPlanChunk } from '../src/common/api.js';
-import { pieces, spansOf, type Span } from '../src/meta/extents.js';
-import { RedCloudError } from '../src/common/errors.js';
+import { extentsProblem, pieces, spansOf, type Span } from '../src/meta/extents.js';
+import { RedCloudError, errors } from '../src/common/errors.js';
 import type { RedCloudClient } from '../src/client/types.js';
 import { ChunkCache, chunkIndexAt } from './chunk-cache.js';
 import { inlineBytes } from '../src/client/download.js';
@@ -69,7 +69,11 @@ export class FileReader {
 
   /** [offset, end) of a file in extents: each piece from its chunk's range (verified blocks), holes as zeros. */
   private async readExtents(offset: number, end: number): Promise<Buffer> {
-    if (this.spans?.plan !== this.plan) this.spans = { plan: this.plan, spans: spansOf(this.plan.chunks, this.plan.extents) };
+    if (this.spans?.plan !== this.plan) {
+      const problem = extentsProblem(this.plan.extents, this.plan.chunks, this.plan.entry.size);
+      if (problem) throw errors.integrity(`Read plan of ${this.path}: extents ${problem}`);
+      this.spans = { plan: this.plan, spans: spansOf(this.plan.chunks, this.plan.extents) };
+    }
     const sequential = Math.abs(offset - this.lastEndOffset) <= this.client.chunkSizeBytes;
     this.lastEndOffset = end;
     const parts = await Promise.all(pieces(this.spans.spans, offset, end).map((p) =>

@@ -31,7 +31,7 @@ import { inlineBytes } from '../src/client/download.js';
 import { fitsInline } from '../src/meta/inline.js';
 import type { ChunkRef } from '../src/meta/types.js';
 import {
-  addRange, clip, clipRanges, fragments, fromChunks, gaps, overlay, pieces, spansOf, splitRanges, wholeAt, type Ranges, type Span,
+  addRange, clip, clipRanges, extentsProblem, fragments, fromChunks, gaps, overlay, pieces, spansOf, splitRanges, wholeAt, type Ranges, type Span,
 } from '../src/meta/extents.js';
 import { BufferPool } from '../src/common/buffer-pool.js';
 import { RedCloudError, errors } from '../src/common/errors.js';
@@ -163,6 +163,8 @@ export class StagedFile {
     const memory = deps.stagingMemory ?? DEFAULT_STAGING_MEMORY;
     const store = new StagingStore(filePath, memory.spillBytes, memory.budget);
     const size = plan?.entry.size ?? 0;
+    const problem = plan?.extents ? extentsProblem(plan.extents, plan.chunks, size) : undefined;
+    if (problem) throw errors.integrity(`Read plan of ${path}: extents ${problem}`);
     await store.truncate(size);
     const staged = new StagedFile(deps, path, mode, size, plan ? spansOf(plan.chunks, plan.extents) : [], store, plan === null);
     staged.changedAtMs = Date.now();

@@ -197,4 +197,37 @@ test('growing a file past MAX_FILE_BYTES is EFBIG (truncate and write), and the 
   }
 });
 
+
+test('scattered overwrites + fsync commit extents until too fragmented, then one compaction rewrites whole chunks; reopened reads match a model', async () => {
+  const r = await rig();
+  try {
+    const model = pattern(8 * CS + 123);
+    r.client.putFile('/frag', Buffer.from(model));
+    let fd = await r.h.open('/frag', O_RDWR, r.signal);
+    let x = 7;
+    for (let k = 0; k < 150; k++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      const off = x % (model.length - 100);
+      const patch = Buffer.alloc(1 + (x >>> 8) % 90, k);
+      await r.h.write('/frag', fd, patch, off, r.signal);
+      patch.copy(model, off);
+      await r.h.fsync('/frag', fd, r.signal);
+      if (k % 25 === 24) {
+        await r.h.release('/frag', fd, r.signal);
+        assert.ok(r.client.content('/frag').equals(model), `content after ${k + 1} overwrites`);
+        fd = await r.h.open('/frag', O_RDWR, r.signal);
+        assert.ok((await r.h.read('/frag', fd, model.length + 10, 0, r.signal)).equals(model), `read back after ${k + 1}`);
+      }
+    }
+    await r.h.release('/frag', fd, r.signal);
+    assert.ok(r.client.content('/frag').equals(model));
+    assert.ok((r.client.calls.commitExtents ?? 0) > 30, 'most commits are extents');
+    assert.ok((r.client.calls.commitChunks ?? 0) >= 1, 'compaction rewrote whole chunks at least once');
+    const ext = r.client.entries.get('/frag')!.extents;
+    assert.ok(!ext || ext.length <= 8 + 2 * 129, `bounded extents (${ext?.length})`);
+  } finally {
+    await r.cleanup();
+  }
+});
+
 test.run();
