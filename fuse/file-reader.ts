@@ -3,16 +3,20 @@
  * chunk a read covers from the shared ChunkCache (RAM, disk tier or fetch), read-ahead of the following chunks. When capabilities in the plan have
  * expired (UNAUTHORIZED/FORBIDDEN from a chunkserver), the plan is fetched again once.
  * Read-ahead only follows sequential readers: a random reader fetches just the blocks it reads.
- * A small file's bytes come inline with the plan: its reads need no chunkserver.
+ * A small file's bytes come inline with the plan: its reads need no chunkserver. A file in extents
+ * (src/meta/extents.ts) is read piece by piece from the chunk ranges its extents name; holes are zeros.
  */
-import type { ReadPlan } from '../src/common/api.js';
-import { RedCloudError } from '../src/common/errors.js';
+import type { ReadPlan, ReadPlanChunk } from '../src/common/api.js';
+import { extentsProblem, pieces, spansOf, type Span } from '../src/meta/extents.js';
+import { RedCloudError, errors } from '../src/common/errors.js';
 import type { RedCloudClient } from '../src/client/types.js';
 import { ChunkCache, chunkIndexAt } from './chunk-cache.js';
 import { inlineBytes } from '../src/client/download.js';
 
 export class FileReader {
   private lastEndOffset = 0;
+  /** the plan's extents as spans over its chunks (a file in extents), for the plan they came from */
+  private spans: { plan: ReadPlan; spans: Span<ReadPlanChunk>[] } | undefined;
   /** the plan's inline bytes, decoded once (null: the file is in chunks) */
   private inline: Buffer | null | undefined;
 
@@ -45,6 +49,7 @@ export class FileReader {
     // a small file's bytes came with the plan (its inode record): no chunkserver
     this.inline ??= inlineBytes(this.plan) ?? null;
     if (this.inline) return Buffer.from(this.inline.subarray(offset, end));
+    if (this.plan.extents) return this.readExtents(offset, end);
     const chunks = this.plan.chunks;
     const first = chunkIndexAt(chunks, offset);
     const last = chunkIndexAt(chunks, end - 1);
@@ -59,6 +64,20 @@ export class FileReader {
     }));
     if (sequential) this.cache.readAhead(chunks, last + 1);
     const parts = await pending;
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  /** [offset, end) of a file in extents: each piece from its chunk's range (verified blocks), holes as zeros. */
+  private async readExtents(offset: number, end: number): Promise<Buffer> {
+    if (this.spans?.plan !== this.plan) {
+      const problem = extentsProblem(this.plan.extents, this.plan.chunks, this.plan.entry.size);
+      if (problem) throw errors.integrity(`Read plan of ${this.path}: extents ${problem}`);
+      this.spans = { plan: this.plan, spans: spansOf(this.plan.chunks, this.plan.extents) };
+    }
+    const sequential = Math.abs(offset - this.lastEndOffset) <= this.client.chunkSizeBytes;
+    this.lastEndOffset = end;
+    const parts = await Promise.all(pieces(this.spans.spans, offset, end).map((p) =>
+      (p.chunk ? this.cache.read(p.chunk, p.chunkOff, p.chunkOff + p.len, { whole: sequential }) : Promise.resolve(Buffer.alloc(p.len)))));
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 }

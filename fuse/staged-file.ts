@@ -1,10 +1,15 @@
 /**
  * Close-to-open write staging: a file opened for writing lives in memory while small, else in a
- * local sparse file (staging-store.ts). Chunks of
- * the committed version are loaded lazily (only when a partial chunk is written or any part read),
- * written chunks are marked dirty, and commit() hands the cluster only the dirty chunks as data
- * (unchanged chunks as refs) through client.commitChunks. A failed commit keeps everything staged
- * so the next flush can retry. Operations on one staged file are serialised.
+ * local sparse file (staging-store.ts). The committed version is a list of extents
+ * (src/meta/extents.ts); its bytes are loaded lazily, only when a part of a chunk is read or the
+ * chunk is rewritten whole (a write inside a chunk does not load it: the bytes written since open
+ * are tracked and loading fills around them). commit() stores only the byte ranges changed since
+ * the last commit as new chunks and commits extents over them and the old chunks
+ * (client.commitExtents): a 4 KiB overwrite + fsync stores 4 KiB. When more than one chunk's worth
+ * changed, or the extents would be too fragmented (compaction), it hands the cluster the dirty and
+ * fragmented chunks whole (unchanged whole chunks as refs) through client.commitChunks. A failed
+ * commit keeps everything staged so the next flush can retry. Operations on one staged file are
+ * serialised.
  *
  * Write-behind: once a sequential writer has moved past a whole dirty chunk, that chunk is stored
  * on the chunkservers in the background (client.storeChunk, a few at a time), so a large write
@@ -25,8 +30,11 @@ import type { RedCloudClient, StagedChunk, UploadOptions } from '../src/client/t
 import { inlineBytes } from '../src/client/download.js';
 import { fitsInline } from '../src/meta/inline.js';
 import type { ChunkRef } from '../src/meta/types.js';
+import {
+  addRange, clip, clipRanges, extentsProblem, fragments, fromChunks, gaps, overlay, pieces, spansOf, splitRanges, wholeAt, type Ranges, type Span,
+} from '../src/meta/extents.js';
 import { BufferPool } from '../src/common/buffer-pool.js';
-import { errors } from '../src/common/errors.js';
+import { RedCloudError, errors } from '../src/common/errors.js';
 import type { ChunkCache } from './chunk-cache.js';
 import { MemoryBudget, StagingStore } from './staging-store.js';
 
@@ -50,6 +58,21 @@ export const DEFAULT_STAGING_MEMORY = { spillBytes: 1024 * 1024, budget: new Mem
  * marks every chunk it adds, so the bound also bounds that work (2^40 / 4 MiB = 262,144 chunks).
  */
 export const MAX_FILE_BYTES = 2 ** 40;
+
+/**
+ * A commit whose bytes changed since the last one are at most this many (and at most one chunk)
+ * stores just them as new chunks and commits extents (commitExtents); a larger one rewrites the
+ * changed chunks whole.
+ */
+export const EXTENT_COMMIT_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * Compaction: a commit that would leave more extents than this that are not whole chunks (on a
+ * CHUNK_SIZE boundary) rewrites the fragmented chunks whole instead (a 4 KiB overwrite inside a
+ * chunk makes 3). Reads of a file stay a bounded number of pieces per chunk.
+ */
+export const EXTENT_FRAGMENTS_MAX = 128;
+/** Byte ranges tracked per staged file (written, dirty); beyond, the file falls back to whole chunks. */
+export const STAGED_RANGES_MAX = 1024;
 
 /** Background chunk uploads per staged file, unless the mount says otherwise (--write-behind). */
 export const WRITE_BEHIND_DEFAULT = 2;
@@ -76,8 +99,16 @@ interface StoredAhead {
 }
 
 export class StagedFile {
-  /** chunks of the last committed version (index i covers [i*cs, (i+1)*cs)) */
-  private base: ReadPlanChunk[];
+  /** the last committed version as extents (cut at truncates since); chunks this mount wrote have no locations, their bytes are staged */
+  private base: Span<ReadPlanChunk>[];
+  /**
+   * bytes written since open in chunks not loaded (`present`): a write inside a chunk does not load
+   * it; loading later fills only around these. Untracked (writes load first) once too many.
+   */
+  private written: Ranges = [];
+  private partialWrites = true;
+  /** bytes changed since the last commit (what an extent commit stores); undefined once too many */
+  private dirtyRanges: Ranges | undefined = [];
   /** chunks whose bytes in the staging file are valid */
   private readonly present = new Set<number>();
   /** chunks changed since the last commit */
@@ -107,14 +138,14 @@ export class StagedFile {
   entry: EntryInfo | undefined;
   /** owner of a file created here, sent with its first commit */
   owner: CreateOwner | undefined;
-  readonly stats = { commits: 0, inlineCommits: 0, uploadedChunks: 0, loadedChunks: 0, storedAhead: 0 };
+  readonly stats = { commits: 0, inlineCommits: 0, extentCommits: 0, uploadedChunks: 0, uploadedExtentBytes: 0, loadedChunks: 0, storedAhead: 0 };
 
   private constructor(
     private readonly deps: StagedFileDeps,
     public path: string,
     public mode: number,
     public size: number,
-    base: ReadPlanChunk[],
+    base: Span<ReadPlanChunk>[],
     private readonly store: StagingStore,
     isNew: boolean,
   ) {
@@ -132,26 +163,25 @@ export class StagedFile {
     const memory = deps.stagingMemory ?? DEFAULT_STAGING_MEMORY;
     const store = new StagingStore(filePath, memory.spillBytes, memory.budget);
     const size = plan?.entry.size ?? 0;
+    const problem = plan?.extents ? extentsProblem(plan.extents, plan.chunks, size) : undefined;
+    if (problem) throw errors.integrity(`Read plan of ${path}: extents ${problem}`);
     await store.truncate(size);
-    const staged = new StagedFile(deps, path, mode, size, plan?.chunks.slice() ?? [], store, plan === null);
+    const staged = new StagedFile(deps, path, mode, size, plan ? spansOf(plan.chunks, plan.extents) : [], store, plan === null);
     staged.changedAtMs = Date.now();
     const inline = plan ? inlineBytes(plan) : undefined;
     if (inline) {
       // a small file's bytes came with its plan (inode record): all present, no chunk to load
       await store.write(inline, 0);
       for (let i = 0; i * staged.chunkSizeBytes < inline.length; i++) staged.present.add(i);
+      // in no chunk: a commit in chunks stores them all
+      staged.dirtyRanges = [{ off: 0, len: inline.length }];
     }
     if (plan) {
       staged.committedTimes = { mtimeMs: plan.entry.mtimeMs, ctimeMs: plan.entry.ctimeMs };
       staged.entry = plan.entry;
       staged.ino = plan.entry.ino;
     }
-    if (plan && !staged.isUniform()) {
-      // chunks of another size than ours: re-cut the whole file on the next commit
-      for (let i = 0; i < staged.base.length; i++) await staged.loadBase(i);
-      staged.base = [];
-      staged.markAllDirty();
-    }
+    // chunks of another size than ours are fragments: compaction re-cuts them (commit)
     return staged;
   }
 
@@ -186,14 +216,14 @@ export class StagedFile {
       if (data.length === 0) return 0;
       const cs = this.chunkSizeBytes;
       for (let i = Math.floor(offset / cs); i * cs < end; i++) {
-        const chunkStart = i * cs;
-        const baseEnd = chunkStart + (this.base[i]?.size ?? 0);
-        const coversBase = offset <= chunkStart && end >= baseEnd;
-        if (!coversBase) await this.ensureLoaded(i);
+        const coversBase = offset <= i * cs && end >= this.baseEndIn(i);
+        if (coversBase) this.present.add(i);
+        else if (!this.partialWrites) await this.ensureLoaded(i);
         this.markDirty(i);
       }
       // growing past a partial last chunk changes that chunk too
       if (offset > this.size) await this.markRangeDirty(this.size, offset);
+      await this.noteWritten(offset, end);
       await this.store.write(data, offset);
       if (end > this.size) this.size = end;
       this.metaDirty = true;
@@ -225,10 +255,12 @@ export class StagedFile {
       if (size < this.size) {
         const keep = Math.ceil(size / cs);
         if (size % cs !== 0) {
-          await this.ensureLoaded(keep - 1);
+          if (!this.partialWrites) await this.ensureLoaded(keep - 1);
           this.markDirty(keep - 1);
         }
-        this.base = this.base.slice(0, keep);
+        this.base = clip(this.base, size);
+        this.written = clipRanges(this.written, size);
+        if (this.dirtyRanges) this.dirtyRanges = clipRanges(this.dirtyRanges, size);
         for (const set of [this.present, this.dirty]) for (const i of set) if (i >= keep) set.delete(i);
         // the bytes there are gone: no background result for them may count
         for (const i of this.gens.keys()) if (i >= keep) this.gens.set(i, this.gen(i) + 1);
@@ -253,6 +285,13 @@ export class StagedFile {
         const entry = await this.commitInline(signal);
         if (entry) return entry;
       }
+      const viaExtents = await this.commitExtents(signal).catch((err: unknown) => {
+        // a controller older than extents refuses them (INVALID): whole chunks it takes
+        if (!(err instanceof RedCloudError) || err.code !== 'INVALID') throw err;
+        this.deps.logger?.debug({ path: this.path, err: err.message }, 'Extent commit refused; committing whole chunks');
+        return undefined;
+      });
+      if (viaExtents) return viaExtents;
       const nowMs = Date.now();
       const cs = this.chunkSizeBytes;
       const count = Math.ceil(this.size / cs);
@@ -261,10 +300,10 @@ export class StagedFile {
       let uploads = 0;
       for (let i = 0; i < count; i++) {
         const len = Math.min(cs, this.size - i * cs);
-        const old = this.base[i];
-        if (old && !this.dirty.has(i) && old.size === len) {
+        const old = this.dirty.has(i) ? undefined : wholeAt(this.base, i * cs, len);
+        if (old) {
           chunks.push({ index: i, ref: { id: old.id, size: old.size } });
-          next.push(old);
+          next.push({ ...old, offset: i * cs });
           continue;
         }
         const stored = this.ahead.get(i);
@@ -295,7 +334,8 @@ export class StagedFile {
       const entry = await this.deps.client.commitChunks(this.path, chunks, this.size, this.commitOptions(signal));
       this.entry = entry;
       this.ino = entry.ino ?? this.ino;
-      this.base = next;
+      this.base = fromChunks(next);
+      this.dirtyRanges = [];
       this.dirty.clear();
       this.ahead.clear();
       this.metaDirty = false;
@@ -332,6 +372,8 @@ export class StagedFile {
     this.entry = entry;
     this.ino = entry.ino ?? this.ino;
     this.base = [];
+    // the bytes are in the record, in no chunk: a commit in chunks stores them all
+    this.dirtyRanges = this.size > 0 ? [{ off: 0, len: this.size }] : [];
     this.dirty.clear();
     this.ahead.clear();
     this.metaDirty = false;
@@ -352,31 +394,21 @@ export class StagedFile {
     });
   }
 
-  private isUniform(): boolean {
-    const cs = this.chunkSizeBytes;
-    return this.base.every((c, i) => c.offset === i * cs && (c.size === cs || (i === this.base.length - 1 && c.size <= cs)));
-  }
-
-  private markAllDirty(): void {
-    const count = Math.ceil(this.size / this.chunkSizeBytes);
-    for (let i = 0; i < count; i++) this.markDirty(i);
-    this.metaDirty = true;
-  }
 
   private gen(i: number): number {
     return this.gens.get(i) ?? 0;
   }
 
-  /** Chunk i's bytes change: it is present, dirty, and any background result for it is stale. */
+  /** Chunk i's bytes change: it is dirty, and any background result for it is stale. */
   private markDirty(i: number): void {
-    this.present.add(i);
     this.dirty.add(i);
     this.gens.set(i, this.gen(i) + 1);
   }
 
   /** Whether chunk i is worth storing in the background now: whole, dirty, not stored at its generation. */
   private wantsAhead(i: number): boolean {
-    return i >= 0 && !this.unlinked && this.dirty.has(i) && (i + 1) * this.chunkSizeBytes <= this.size &&
+    // a chunk staged whole (a sequential writer covered it): one written into only has holes where its old bytes go
+    return i >= 0 && !this.unlinked && this.dirty.has(i) && this.present.has(i) && (i + 1) * this.chunkSizeBytes <= this.size &&
       this.ahead.get(i)?.gen !== this.gen(i) && !this.aheadInflight.has(i);
   }
 
@@ -426,22 +458,97 @@ export class StagedFile {
   private async markRangeDirty(from: number, to: number): Promise<void> {
     const cs = this.chunkSizeBytes;
     for (let i = Math.floor(from / cs); i * cs < to; i++) {
-      await this.ensureLoaded(i);
+      if (!this.partialWrites) await this.ensureLoaded(i);
       this.markDirty(i);
     }
   }
 
+  /** Chunk i's committed bytes are staged: loaded from the base, except where written since open. */
   private async ensureLoaded(i: number): Promise<void> {
     if (this.present.has(i)) return;
-    if (i < this.base.length) await this.loadBase(i);
+    const cs = this.chunkSizeBytes;
+    let loaded = false;
+    for (const g of gaps(this.written, i * cs, (i + 1) * cs)) {
+      for (const p of pieces(this.base, g.off, g.off + g.len)) {
+        if (!p.chunk) continue;
+        const data = await this.deps.cache.read(p.chunk, p.chunkOff, p.chunkOff + p.len);
+        await this.store.write(data, p.off);
+        loaded = true;
+      }
+    }
+    if (loaded) this.stats.loadedChunks++;
     this.present.add(i);
   }
 
-  private async loadBase(i: number): Promise<void> {
-    const chunk = this.base[i]!;
-    const data = await this.deps.cache.get(chunk);
-    await this.store.write(data, chunk.offset);
-    this.stats.loadedChunks++;
+  /** Where the committed bytes of chunk i end (its start when it has none). */
+  private baseEndIn(i: number): number {
+    const cs = this.chunkSizeBytes;
+    const ps = pieces(this.base, i * cs, (i + 1) * cs).filter((p) => p.chunk !== undefined);
+    const last = ps[ps.length - 1];
+    return last ? last.off + last.len : i * cs;
+  }
+
+  /** Bytes [from, to) are about to be written: tracked as written and dirty while the bounds allow. */
+  private async noteWritten(from: number, to: number): Promise<void> {
+    if (this.dirtyRanges) {
+      this.dirtyRanges = addRange(this.dirtyRanges, from, to);
+      if (this.dirtyRanges.length > STAGED_RANGES_MAX) this.dirtyRanges = undefined;
+    }
+    if (!this.partialWrites) return;
+    this.written = addRange(this.written, from, to);
+    if (this.written.length <= STAGED_RANGES_MAX) return;
+    // too many: stage every chunk written into whole, then track no more
+    const cs = this.chunkSizeBytes;
+    for (const r of this.written) {
+      for (let i = Math.floor(r.off / cs); i * cs < r.off + r.len; i++) await this.ensureLoaded(i);
+    }
+    this.written = [];
+    this.partialWrites = false;
+  }
+
+  /**
+   * Commits only the bytes changed since the last commit, as new chunks, and the file as extents
+   * over them and the old ones. Undefined (nothing done) when too much changed or the result would
+   * be too fragmented: the caller then rewrites the changed and fragmented chunks whole.
+   */
+  private async commitExtents(signal: AbortSignal): Promise<EntryInfo | undefined> {
+    if (!this.dirtyRanges) return undefined;
+    const cs = this.chunkSizeBytes;
+    const ranges = splitRanges(clipRanges(this.dirtyRanges, this.size), cs);
+    const bytes = ranges.reduce((n, r) => n + r.len, 0);
+    if (bytes > Math.min(cs, EXTENT_COMMIT_MAX_BYTES)) return undefined;
+    const nowMs = Date.now();
+    const fresh: { ref: ChunkRef; data?: Buffer; receipts?: string[] }[] = [];
+    const top: Span<ReadPlanChunk>[] = [];
+    for (const r of ranges) {
+      const i = Math.floor(r.off / cs);
+      const stored = this.ahead.get(i);
+      if (stored && r.off === i * cs && stored.gen === this.gen(i) && stored.ref.size === r.len && nowMs - stored.atMs < WRITE_BEHIND_MAX_AGE_MS) {
+        fresh.push({ ref: stored.ref, receipts: stored.receipts });
+      } else {
+        const data = Buffer.allocUnsafe(r.len);
+        const bytesRead = await this.store.read(data, 0, r.len, r.off);
+        if (bytesRead !== r.len) data.fill(0, bytesRead);
+        fresh.push({ ref: { id: await this.deps.client.chunkId(data), size: r.len }, data });
+      }
+      top.push({ off: r.off, len: r.len, chunk: { ...fresh[fresh.length - 1]!.ref, offset: r.off, locations: [], cap: '' }, chunkOff: 0 });
+    }
+    const next = clip(overlay(this.base, top), this.size);
+    if (fragments(next, cs) > EXTENT_FRAGMENTS_MAX) return undefined;
+    const entry = await this.deps.client.commitExtents(this.path, next, fresh, this.size, this.commitOptions(signal));
+    this.entry = entry;
+    this.ino = entry.ino ?? this.ino;
+    this.base = next;
+    this.dirtyRanges = [];
+    this.dirty.clear();
+    this.ahead.clear();
+    this.metaDirty = false;
+    this.mtimeMs = undefined;
+    this.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
+    this.stats.commits++;
+    this.stats.extentCommits++;
+    this.stats.uploadedExtentBytes += fresh.reduce((n, f) => n + (f.data?.length ?? 0), 0);
+    return entry;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

@@ -23,6 +23,7 @@ import { snapshotApi, type SnapshotApi } from './snapshots.js';
 import { SNAPSHOT_HEADER } from '../common/snapshot-api.js';
 import { storeChunks, type ChunkToStore, type Receipts, type UploadContext } from './upload.js';
 import { fitsInline, INLINE_MAX_DEFAULT } from '../meta/inline.js';
+import { toRecord, type Extent } from '../meta/extents.js';
 import { inlineRefusal, smallStream } from './inline.js';
 
 export interface ClientOptions {
@@ -109,9 +110,13 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     ({ ...(o?.uid !== undefined ? { uid: o.uid } : {}), ...(o?.gid !== undefined ? { gid: o.gid } : {}) });
 
   let inlineMax = opts.inlineMaxBytes ?? INLINE_MAX_DEFAULT;
-  const commit = (remotePath: string, refs: ChunkRef[], receipts: Record<string, string[]>, size: number, o: UploadOptions & { ifVersion?: string }, inline?: Buffer): Promise<EntryInfo> => {
+  const commit = (
+    remotePath: string, refs: ChunkRef[], receipts: Record<string, string[]>, size: number, o: UploadOptions & { ifVersion?: string }, inline?: Buffer,
+    extents?: Extent[],
+  ): Promise<EntryInfo> => {
     const req: CommitRequest = {
       path: p(remotePath), size, chunks: refs, receipts,
+      ...(extents ? { extents } : {}),
       ...(inline ? { inline: inline.toString('base64') } : {}),
       ...(o.mode !== undefined ? { mode: o.mode } : {}),
       ...(o.mtimeMs !== undefined ? { mtimeMs: o.mtimeMs } : {}),
@@ -308,6 +313,20 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       return commit(remotePath, refs as ChunkRef[], { ...stored, ...receipts }, size, o);
     },
 
+    async commitExtents(remotePath, spans, fresh, size, o = {}) {
+      // the new chunks go first (each with quorum); the record then names them and the old ones
+      const stored: Receipts = {};
+      for (const f of fresh) if (!f.data && f.receipts) stored[f.ref.id] = f.receipts;
+      async function* toStore(): AsyncGenerator<ChunkToStore> {
+        for (const f of fresh) if (f.data) yield { ref: f.ref, data: f.data };
+      }
+      const receipts = await storeChunks(ctx, toStore(), { signal: o.signal });
+      const rec = toRecord(spans, size);
+      const entry = await commit(remotePath, rec.chunks, { ...stored, ...receipts }, size, o, undefined, rec.extents);
+      logger.debug({ path: p(remotePath), sizeBytes: size, newChunks: fresh.length, extents: rec.extents?.length ?? 0 }, 'Committed extents');
+      return entry;
+    },
+
     async storeChunk(data, o) {
       const ref = { id: await client.chunkId(data), size: data.length };
       const receipts = await storeChunks(ctx, (async function* one() { yield { ref, data }; })(), { signal: o?.signal });
@@ -323,7 +342,9 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     async downloadFile(remotePath, localPath, o: DownloadOptions = {}) {
       const plan = await client.readPlan(remotePath, o);
       if (plan.entry.kind !== 'file') throw errors.isDir(`Not a file: ${plan.entry.path}`, { path: plan.entry.path });
-      await downloadToFile(ctx, plan, localPath, o);
+      await downloadToFile(ctx, plan, localPath, {
+        ...o, fetchRange: (chunk, from, to, signal) => fetchRange(ctx, blockLists, chunk, from, to, signal),
+      });
       return plan.entry;
     },
   };

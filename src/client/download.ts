@@ -22,6 +22,7 @@ import { request, throwIfAborted } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
 import { ATTEMPT_FLOOR_MS, attemptTimeoutMs } from './attempt-share.js';
 import type { Progress } from './types.js';
+import { writeExtents, type FetchRange } from './extent-download.js';
 
 export interface DownloadContext {
   requestTimeoutMs: number;
@@ -153,6 +154,8 @@ export async function fetchChunk(ctx: DownloadContext, chunk: ReadPlanChunk, sig
 export interface DownloadToFileOptions {
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** verified range reads, for a file in extents (extent-download.ts) */
+  fetchRange?: FetchRange;
 }
 
 /** Writes the file of `plan` to `localPath` atomically (temp file + fsync + rename). */
@@ -160,7 +163,8 @@ export async function downloadToFile(ctx: DownloadContext, plan: ReadPlan, local
   const totalBytes = plan.entry.size;
   const inline = inlineBytes(plan);
   const sum = inline ? inline.length : plan.chunks.reduce((n, c) => n + c.size, 0);
-  if (sum !== totalBytes) throw errors.integrity(`Read plan of ${plan.entry.path} covers ${sum} bytes of ${totalBytes}`);
+  if (plan.extents && !opts.fetchRange) throw errors.invalid(`Read plan of ${plan.entry.path} is in extents; a range reader is needed`);
+  if (!plan.extents && sum !== totalBytes) throw errors.integrity(`Read plan of ${plan.entry.path} covers ${sum} bytes of ${totalBytes}`);
   const tmp = join(dirname(localPath), `.${basename(localPath)}.redcloud-${randomBytes(6).toString('hex')}.part`);
   const fh = await open(tmp, 'wx', 0o600);
   let closed = false;
@@ -168,7 +172,8 @@ export async function downloadToFile(ctx: DownloadContext, plan: ReadPlan, local
     if (inline) {
       await fh.write(inline, 0, inline.length, 0);
       opts.onProgress?.({ doneBytes: inline.length, totalBytes });
-    } else await writeChunks(ctx, plan, fh, opts);
+    } else if (plan.extents) await writeExtents(plan, fh, opts.fetchRange!, ctx.concurrency, opts);
+    else await writeChunks(ctx, plan, fh, opts);
     await fh.truncate(totalBytes);
     await fh.chmod((plan.entry.mode & 0o7777) || 0o644);
     await fh.sync();

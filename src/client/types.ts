@@ -7,6 +7,7 @@ import type { SnapshotInfo } from '../common/snapshot-api.js';
 import type { Readable } from 'node:stream';
 import type { ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, SetAttrRequest, StatfsInfo, TrashItem } from '../common/api.js';
 import type { ChunkRef } from '../meta/types.js';
+import type { Span } from '../meta/extents.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -99,6 +100,15 @@ export interface RedCloudClient {
    * chunks are uploaded. `chunks` covers the whole file in order.
    */
   commitChunks(remotePath: string, chunks: StagedChunk[], size: number, opts?: UploadOptions & { ifVersion?: string }): Promise<EntryInfo>;
+  /**
+   * Commits the file as `spans` (src/meta/extents.ts) over its old chunks and `fresh` ones: those
+   * with `data` are stored first (quorum, as every upload), those with `receipts` were stored
+   * earlier (storeChunk). Only the fresh bytes travel: a 4 KiB overwrite stores 4 KiB.
+   */
+  commitExtents(
+    remotePath: string, spans: Span<ChunkRef>[], fresh: { ref: ChunkRef; data?: Buffer; receipts?: string[] }[], size: number,
+    opts?: UploadOptions & { ifVersion?: string },
+  ): Promise<EntryInfo>;
   /**
    * Stores one chunk on its chunkservers without committing anything (the mount's write-behind):
    * resolves with its ref and the receipts a later commitChunks passes along with the ref.

@@ -5,6 +5,7 @@
  * the `x-redcloud-cluster` header (tokens.ts); chunk routes take `x-redcloud-cap: <capability>`.
  */
 import type { ChunkRef, EntryKind } from '../meta/types.js';
+import type { Extent } from '../meta/extents.js';
 
 /** A tag is 1 to TAG_CHARS_MAX characters; one request names at most TAGS_PER_CALL_MAX tags (schemas.ts). */
 export const TAG_CHARS_MAX = 128;
@@ -139,6 +140,11 @@ export interface ReadPlan {
   chunks: ReadPlanChunk[];
   /** a small file's bytes (base64) from its inode record; `chunks` is then empty */
   inline?: string;
+  /**
+   * The file as extents indexing `chunks` (each chunk listed once; its `offset` then means
+   * nothing); absent: `chunks` back to back at their offsets.
+   */
+  extents?: Extent[];
 }
 
 export interface PlacementRequest {
@@ -191,6 +197,11 @@ export interface CommitRequest extends CreateOwner {
   mtimeMs?: number;
   mtime?: Timespec;
   chunks: ChunkRef[];
+  /**
+   * The content as extents indexing `chunks` (src/meta/extents.ts; `chunks` is then every chunk
+   * they use, each named once). Absent: the chunks back to back from 0.
+   */
+  extents?: Extent[];
   /** per chunk, the receipts (RECEIPT_HEADER values) of the chunkservers that stored it */
   receipts: Record<string, string[]>;
   /** tags to add on commit */

@@ -30,8 +30,18 @@ import { checkReceipts, quorumError } from './receipts.js';
 import type { Quotas } from './quota.js';
 import { createTrash, type Trash } from './trash.js';
 import { base64Length, INLINE_MAX_DEFAULT } from '../meta/inline.js';
+import { extentsProblem, type Extent } from '../meta/extents.js';
 
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** A commit's extents (src/meta/extents.ts), checked: not inline, chunks each named once, every one used, all inside the size. */
+function checkExtents(req: CommitRequest): Extent[] {
+  if (req.inline !== undefined) throw errors.invalid('An inline commit has no extents');
+  if (new Set(req.chunks.map((ch) => ch.id)).size !== req.chunks.length) throw errors.invalid('A commit with extents names each chunk once');
+  const problem = extentsProblem(req.extents, req.chunks, req.size);
+  if (problem) throw errors.invalid(`extents ${problem}`);
+  return req.extents!.map((e) => ({ off: e.off, len: e.len, chunk: e.chunk, chunkOff: e.chunkOff }));
+}
 
 /** An inline commit's bytes (base64), checked: no chunks, size their length, at most `inlineMaxBytes` (413 TOO_LARGE with { inlineMax } above). */
 function checkInline(req: CommitRequest, inlineMaxBytes: number): string {
@@ -48,7 +58,7 @@ export interface Namespace {
   stat(owner: string, path: string): EntryInfo;
   /** A regular file's info and chunks (read plans). */
   /** a file's chunks, and where its commit wrote them (content.holders) */
-  file(owner: string, path: string): { info: EntryInfo; chunks: ChunkRef[]; holders?: Record<string, string[]>; inline?: string };
+  file(owner: string, path: string): { info: EntryInfo; chunks: ChunkRef[]; holders?: Record<string, string[]>; inline?: string; extents?: Extent[] };
   list(owner: string, path: string): EntryInfo[];
   find(owner: string, tags: string[], under?: string): EntryInfo[];
   tagCounts(owner: string): { tag: string; count: number }[];
@@ -175,7 +185,8 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       total += ch.size;
     }
     const inline = req.inline !== undefined ? checkInline(req, c.inlineMaxBytes ?? INLINE_MAX_DEFAULT) : undefined;
-    if (!inline && total !== req.size) throw errors.invalid(`File size ${req.size} does not match its chunks (${total} bytes)`);
+    const extents = req.extents !== undefined ? checkExtents(req) : undefined;
+    if (!inline && !extents && total !== req.size) throw errors.invalid(`File size ${req.size} does not match its chunks (${total} bytes)`);
     const find = (): Resolved | undefined => (req.ino !== undefined ? byNumber(owner, req.ino, path) : view.resolve(owner, path));
     // valid receipts are locations even when the commit fails (the chunks are there)
     const unchanged = new Set(find()?.inode.content.v.chunks.map((ch) => ch.id) ?? []);
@@ -191,7 +202,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       const chunks = req.chunks.map((ch) => ({ id: ch.id, size: ch.size }));
       // where the chunks were written travels with the record (holders.ts): other controllers plan reads with it at once
       const holders = commitHolders(chunks, check.valid, target?.inode.content.v.holders);
-      const content = inline ? { size: req.size, chunks: [], inline } : { size: req.size, chunks, ...(holders ? { holders } : {}) };
+      const content = inline ? { size: req.size, chunks: [], inline } : { size: req.size, chunks, ...(holders ? { holders } : {}), ...(extents ? { extents } : {}) };
       const mtime = req.mtime ? [req.mtime.sec, req.mtime.nsec] as Ts : req.mtimeMs !== undefined ? tsFromMs(req.mtimeMs) : nowTs();
       const tags = (req.tags ?? []).map(assertTag);
       if (target) {
@@ -354,8 +365,8 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       const r = view.mustResolve(owner, rawPath);
       if (r.inode.kind === 'dir') throw errors.isDir(`Is a directory: ${r.path}`, { path: r.path });
       if (r.inode.kind !== 'file') throw new RedCloudError('INVALID', `Not a regular file: ${r.path} (${r.inode.kind})`, { path: r.path });
-      const { chunks, holders, inline } = r.inode.content.v;
-      return { info: view.info(owner, r), chunks, holders, ...(inline !== undefined ? { inline } : {}) };
+      const { chunks, holders, inline, extents } = r.inode.content.v;
+      return { info: view.info(owner, r), chunks, holders, ...(inline !== undefined ? { inline } : {}), ...(extents ? { extents } : {}) };
     },
     list(owner, rawPath) {
       const dir = view.mustResolve(owner, rawPath);

@@ -278,7 +278,7 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
     });
     const lost = chunks.filter((ch) => !ch.locations.some((l) => server(l.id)?.healthy)).slice(0, PROBE_CHUNKS_MAX);
     if (lost.length > 0) await findChunks(d, lost, closedSignal(reply.raw));
-    return { entry: file.info, chunks, ...(file.inline !== undefined ? { inline: file.inline } : {}) };
+    return { entry: file.info, chunks, ...(file.inline !== undefined ? { inline: file.inline } : {}), ...(file.extents ? { extents: file.extents } : {}) };
   });
   app.post<B<PlacementRequest>>('/v1/fs/placement', { onRequest: auth, schema: { body: schemas.placement } }, async (req, reply): Promise<PlacementResponse> => {
     const max = d.placementChunksMax ?? PLACEMENT_CHUNKS_MAX_DEFAULT;

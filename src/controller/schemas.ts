@@ -4,6 +4,7 @@
  */
 import { TAG_CHARS_MAX, TAGS_PER_CALL_MAX } from '../common/api.js';
 import { MAX_INLINE_BYTES } from '../meta/validate.js';
+import { MAX_EXTENTS } from '../meta/extents.js';
 
 const path = { type: 'string', minLength: 1, maxLength: 65_536 } as const; // bytes and names are checked by paths.ts
 const tag = { type: 'string', minLength: 1, maxLength: TAG_CHARS_MAX } as const;
@@ -50,6 +51,8 @@ export const schemas = {
     tags: tagList,
     ifVersion: { type: 'string', maxLength: 256 },
     inline: { type: 'string', maxLength: Math.ceil(MAX_INLINE_BYTES / 3) * 4 },
+    // checked in full by src/meta/extents.ts extentsProblem
+    extents: { type: 'array', maxItems: MAX_EXTENTS, items: obj(['off', 'len', 'chunk', 'chunkOff'], { off: bytes, len: bytes, chunk: bytes, chunkOff: bytes }) },
   }),
   mkdir: obj(['path'], { path, mode, parents: { type: 'boolean' }, ...owner }),
   symlink: obj(['path', 'target'], { path, target: { type: 'string', minLength: 1, maxLength: 8192 }, ...owner }),

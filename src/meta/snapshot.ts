@@ -172,7 +172,8 @@ export interface TreeChange {
 const CHANGE_RANK: Record<ChangeKind, number> = { removed: 0, added: 1, modified: 2, renamed: 3 };
 
 export const itemSig = (i: InodeRecord): string =>
-  `${i.kind}:${i.attr.v.mode.toString(8)}:${i.content.v.size}:${i.content.v.chunks.map((c) => c.id).join(',')}:${i.target ?? ''}`;
+  `${i.kind}:${i.attr.v.mode.toString(8)}:${i.content.v.size}:${i.content.v.chunks.map((c) => c.id).join(',')}:${i.target ?? ''}` +
+  (i.content.v.extents ? `:${i.content.v.extents.map((e) => `${e.off}+${e.len}@${e.chunk}.${e.chunkOff}`).join(',')}` : '');
 
 const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
 const baseOf = (p: string): string => p.slice(p.lastIndexOf('/') + 1);

@@ -17,6 +17,8 @@
  * Ids (`ino`, link ids) are `<controller>.<write seq in base 36>`: unique without coordination.
  */
 
+import type { Extent } from './extents.js';
+
 export type NodeId = string;
 
 /** Hybrid logical clock stamp; ordered by (wallMs, logical, node). */
@@ -94,6 +96,12 @@ export interface InodeContent {
    * `size` is their length; src/meta/inline.ts). Absent for files in chunks and in older records.
    */
   inline?: string;
+  /**
+   * Files only: the content as extents indexing `chunks` (src/meta/extents.ts), sorted and
+   * non-overlapping; bytes none covers read as zeros, and `chunks` is then every chunk they use.
+   * Absent: the chunks back to back from 0 (every record written before extents existed).
+   */
+  extents?: Extent[];
 }
 
 interface RecordBase {

@@ -16,6 +16,7 @@ import { inodeKey, linkKey, parseKey, ROOT_INO, userKey } from './keys.js';
 import { TRASH_INO } from './trash.js';
 import { SNAPSHOT_OWNER_RE } from './snapshot.js';
 import { base64Length } from './inline.js';
+import { extentsProblem } from './extents.js';
 import type { EntryKind, Hlc, MetaRecord, Ts } from './types.js';
 import { hasSeen } from './version-vector.js';
 
@@ -179,7 +180,7 @@ function xattrs(v: unknown, field: string, recordHlc: Hlc): void {
 }
 
 function content(v: unknown, field: string, kind: EntryKind, target: string | undefined): void {
-  const o = obj(v, field, ['size', 'chunks'], ['holders', 'inline']);
+  const o = obj(v, field, ['size', 'chunks'], ['holders', 'inline', 'extents']);
   const { chunks } = o;
   if (!Array.isArray(chunks) || chunks.length > MAX_CHUNKS) fail(`${field}.chunks`, `must be an array of at most ${MAX_CHUNKS}`);
   let sum = 0;
@@ -191,12 +192,19 @@ function content(v: unknown, field: string, kind: EntryKind, target: string | un
   });
   if (o.holders !== undefined) holders(o.holders, `${field}.holders`, ids);
   const size = int(o.size, `${field}.size`, 0, MAX_INT);
+  if (o.inline !== undefined && o.extents !== undefined) fail(`${field}.extents`, 'must be absent when the content is inline');
   if (o.inline !== undefined) {
     const x = o.inline;
     if (kind !== 'file') fail(`${field}.inline`, 'must be absent unless a file');
     if (chunks.length > 0) fail(`${field}.inline`, 'must be absent when the content has chunks');
     if (typeof x !== 'string' || x.length > Math.ceil(MAX_INLINE_BYTES / 3) * 4 || !BASE64_RE.test(x)) fail(`${field}.inline`, `must be base64 of at most ${MAX_INLINE_BYTES} bytes`);
     if (base64Length(x) !== size || size === 0) fail(`${field}.size`, 'must be the length of the inline bytes (1 or more)');
+    return;
+  }
+  if (o.extents !== undefined) {
+    if (kind !== 'file') fail(`${field}.extents`, 'must be absent unless a file');
+    const problem = extentsProblem(o.extents, chunks as { size: number }[], size);
+    if (problem) fail(`${field}.extents`, problem);
     return;
   }
   if (kind === 'file') {

@@ -1,7 +1,7 @@
 /**
  * The randomized exerciser's worker, run as its own process against a mount:
  *   node dist/test/fuse/exerciser-worker.js MOUNT_DIR SEED OPS [FILES] [MAX_SIZE_BYTES]
- * Thousands of writes, truncates and reads at random offsets on a few files through fs/promises,
+ * Thousands of writes, truncates, fsyncs and reads at random offsets on a few files through fs/promises,
  * checked against an in-memory model; handles are closed and reopened regularly (so commits
  * happen) and files are re-read through fresh read-only opens. Prints one JSON line with counts;
  * on the first mismatch prints the seed, the op number and the op, and exits 1.
@@ -26,7 +26,7 @@ const int = (n: number): number => Math.floor(rnd() * n);
 
 interface F { path: string; model: Buffer; fh?: FileHandle }
 const files: F[] = Array.from({ length: nFiles }, (_, i) => ({ path: join(dir, `ex-${seed}-${i}.bin`), model: Buffer.alloc(0) }));
-const counts = { writes: 0, truncates: 0, reads: 0, reopens: 0, freshReads: 0, bytesWritten: 0 };
+const counts = { writes: 0, truncates: 0, fsyncs: 0, reads: 0, reopens: 0, freshReads: 0, bytesWritten: 0 };
 let opNo = 0;
 let lastOp = '';
 
@@ -112,6 +112,11 @@ for (opNo = 1; opNo <= totalOps; opNo++) {
     f.model.copy(next, 0, 0, Math.min(size, f.model.length));
     f.model = next;
     counts.truncates++;
+  } else if (r < 0.6) {
+    // fsync commits on an open handle: the next writes go on top of the extents it committed
+    lastOp = `fsync ${f.path}`;
+    await (await handle(f)).sync();
+    counts.fsyncs++;
   } else if (r < 0.9) {
     const offset = int(f.model.length + 1024);
     const len = pieceLen();

@@ -14,6 +14,7 @@ import { RedCloudError, errors } from '../../src/common/errors.js';
 import { sha256Hex } from '../../src/common/hash.js';
 import { baseName, parentOf } from '../../src/common/paths.js';
 import type { ChunkRef, EntryKind } from '../../src/meta/types.js';
+import { extentsProblem, spansOf, toRecord, type Extent, type Span } from '../../src/meta/extents.js';
 import type { CallOptions, RedCloudClient, StagedChunk, UploadOptions } from '../../src/client/types.js';
 
 const XATTR_VALUE_MAX_BYTES = 64 * 1024;
@@ -34,6 +35,8 @@ export class FakeInode {
   chunks: ChunkRef[] = [];
   /** a small file's bytes kept inline (commitInline) instead of chunks */
   inline?: Buffer;
+  /** the content as extents over `chunks` (commitExtents) */
+  extents?: Extent[];
   target?: string;
   rdev = 0;
   readonly xattrs = new Map<string, Buffer>();
@@ -226,7 +229,11 @@ export class FakeClient implements RedCloudClient {
   content(path: string): Buffer {
     const inline = this.get(path).inline;
     if (inline) return Buffer.from(inline);
-    return Buffer.concat(this.get(path).chunks.map((c) => this.chunks.get(c.id)!));
+    const e = this.get(path);
+    if (!e.extents) return Buffer.concat(e.chunks.map((c) => this.chunks.get(c.id)!));
+    const out = Buffer.alloc(e.size);
+    for (const s of spansOf(e.chunks, e.extents)) this.chunks.get(s.chunk.id)!.copy(out, s.off, s.chunkOff, s.chunkOff + s.len);
+    return out;
   }
 
   async register(): Promise<void> { await this.enter('register'); }
@@ -488,9 +495,49 @@ export class FakeClient implements RedCloudClient {
     e.size = size;
     e.chunks = refs;
     e.inline = undefined;
+    e.extents = undefined;
     e.mtime = opts?.mtimeMs !== undefined ? tsOfMs(opts.mtimeMs) : this.now();
     this.touch(e);
     this.uploads.push(uploaded);
+    const name = this.entries.get(path) === e ? path : [...this.entries].find(([, v]) => v === e)?.[0] ?? path;
+    return this.info(name, e);
+  }
+
+  /** bytes received as fresh chunk data by commitExtents, per call */
+  readonly extentUploads: number[] = [];
+
+  async commitExtents(
+    path: string, spans: Span<ChunkRef>[], fresh: { ref: ChunkRef; data?: Buffer; receipts?: string[] }[], size: number, opts?: UploadOptions & { ifVersion?: string },
+  ): Promise<EntryInfo> {
+    await this.enter('commitExtents', opts, { path, size, ino: opts?.ino, fresh: fresh.length });
+    let bytes = 0;
+    for (const f of fresh) {
+      if (f.data) {
+        if (sha256Hex(f.data) !== f.ref.id || f.data.length !== f.ref.size) throw errors.invalid('Fresh chunk does not match its ref');
+        if (!this.discardData) this.chunks.set(f.ref.id, Buffer.from(f.data));
+        bytes += f.data.length;
+      } else if (!this.discardData && !this.chunks.has(f.ref.id)) throw errors.invalid(`Chunk ${f.ref.id} was never stored`);
+    }
+    for (const s of spans) if (!this.discardData && !this.chunks.has(s.chunk.id)) throw errors.invalid(`Unknown chunk ${s.chunk.id}`);
+    const rec = toRecord(spans, size);
+    const problem = rec.extents ? extentsProblem(rec.extents, rec.chunks, size) : undefined;
+    if (problem) throw errors.invalid(`extents ${problem}`);
+    let e: FakeInode | undefined = opts?.ino !== undefined ? this.inodes.get(opts.ino) : this.entries.get(path);
+    if (!e) {
+      if (opts?.ino !== undefined) throw errors.notFound(`No inode ${opts.ino}`, { ino: opts.ino });
+      this.ensureParents(path);
+      e = this.newInode('file', opts?.mode ?? 0o644, opts);
+      this.place(path, e);
+    }
+    if (e.kind !== 'file') throw errors.isDir(`Is a directory: ${path}`);
+    if (opts?.mode !== undefined) e.mode = opts.mode & 0o7777;
+    e.size = size;
+    e.chunks = rec.chunks;
+    e.extents = rec.extents;
+    e.inline = undefined;
+    e.mtime = opts?.mtimeMs !== undefined ? tsOfMs(opts.mtimeMs) : this.now();
+    this.touch(e);
+    this.extentUploads.push(bytes);
     const name = this.entries.get(path) === e ? path : [...this.entries].find(([, v]) => v === e)?.[0] ?? path;
     return this.info(name, e);
   }
@@ -528,6 +575,7 @@ export class FakeClient implements RedCloudClient {
     if (opts?.mode !== undefined) e.mode = opts.mode & 0o7777;
     e.size = data.length;
     e.chunks = [];
+    e.extents = undefined;
     e.inline = Buffer.from(data);
     e.mtime = opts?.mtimeMs !== undefined ? tsOfMs(opts.mtimeMs) : this.now();
     this.touch(e);
@@ -545,7 +593,7 @@ export class FakeClient implements RedCloudClient {
       offset += c.size;
       return out;
     });
-    return { entry: this.info(path, e), chunks, ...(e.inline ? { inline: e.inline.toString('base64') } : {}) };
+    return { entry: this.info(path, e), chunks, ...(e.inline ? { inline: e.inline.toString('base64') } : {}), ...(e.extents ? { extents: e.extents } : {}) };
   }
 
   async fetchChunk(chunk: ReadPlan['chunks'][number], opts?: CallOptions): Promise<Buffer> {

@@ -97,6 +97,25 @@ test('receipts: a rewrite re-sends receipts only for changed chunks; other files
   assert.is((await get('/v1/fs/stat?path=/other')).status, 404);
 });
 
+test('extents: a commit of a new small chunk over an old one (no receipt for the old), the read plan carries them; bad extents and borrowed chunks are refused', async () => {
+  const [a, b] = [chunkId(31), chunkId(32)];
+  assert.is((await post('/v1/fs/commit', { path: '/x', size: 20, chunks: [{ id: a, size: 20 }], receipts: { [a]: [t.receipt(a, 'cs1', 20)] } })).status, 200);
+  const extents = [{ off: 0, len: 5, chunk: 0, chunkOff: 0 }, { off: 5, len: 4, chunk: 1, chunkOff: 0 }, { off: 9, len: 11, chunk: 0, chunkOff: 9 }];
+  const ok = await post('/v1/fs/commit', { path: '/x', size: 24, chunks: [{ id: a, size: 20 }, { id: b, size: 4 }], extents, receipts: { [b]: [t.receipt(b, 'cs1', 4)] } });
+  assert.is(ok.status, 200, JSON.stringify(ok.json));
+  const plan = await get('/v1/fs/read?path=/x');
+  assert.equal(plan.json.extents, extents);
+  assert.equal(plan.json.chunks.map((c: { id: string }) => c.id), [a, b]);
+  assert.is(plan.json.entry.size, 24, 'bytes 20..24 are a hole');
+  // outside its chunk, overlapping, an unused chunk: 400
+  for (const bad of [[{ ...extents[0], len: 21 }], [extents[0], { ...extents[1], off: 4 }], [extents[0]]]) {
+    assert.is((await post('/v1/fs/commit', { path: '/x', size: 24, chunks: [{ id: a, size: 20 }, { id: b, size: 4 }], extents: bad, receipts: {} })).status, 400);
+  }
+  // another file may not name a chunk it has no receipt for
+  const borrow = await post('/v1/fs/commit', { path: '/y', size: 4, chunks: [{ id: b, size: 4 }], extents: [{ off: 0, len: 2, chunk: 0, chunkOff: 2 }], receipts: {} });
+  assert.is(borrow.status, 503);
+});
+
 test('receipts: WRITE_QUORUM 2 needs distinct servers; valid receipts become locations', async () => {
   await t.close();
   t = await makeController({ WRITE_QUORUM: '2' });

@@ -6,7 +6,7 @@ import { errors } from '../../../src/common/errors.js';
 import { CS, O_RDWR, O_TRUNC, O_WRONLY, call, pattern, rejection, rig } from './helpers.js';
 import { MAX_FILE_BYTES } from '../../../fuse/staged-file.js';
 
-test('overwriting 4 KiB in the middle of a 3-chunk file uploads exactly one chunk', async () => {
+test('overwriting 4 KiB in the middle of a 3-chunk file stores just those 4 KiB and fetches nothing', async () => {
   const r = await rig();
   try {
     const original = pattern(3 * CS);
@@ -17,8 +17,9 @@ test('overwriting 4 KiB in the middle of a 3-chunk file uploads exactly one chun
     assert.is(await r.h.write('/f', fd, patch, off, r.signal), 4096);
     await r.h.flush('/f', fd, r.signal);
     await r.h.release('/f', fd, r.signal);
-    assert.equal(r.client.uploads, [[1]]);
-    assert.is(r.client.calls.fetchChunk, 1, 'only the partially written chunk was fetched');
+    assert.equal(r.client.extentUploads, [4096], 'the 4 KiB as a new chunk, committed as extents');
+    assert.is(r.client.calls.commitChunks, undefined);
+    assert.is(r.client.calls.fetchChunk, undefined, 'a write inside a chunk does not load it');
     const expected = Buffer.from(original);
     patch.copy(expected, off);
     assert.ok(r.client.content('/f').equals(expected));
@@ -37,7 +38,7 @@ test('a write covering a whole chunk does not fetch it', async () => {
     await r.h.write('/f', fd, pattern(CS, 3), CS, r.signal);
     await r.h.release('/f', fd, r.signal);
     assert.is(r.client.calls.fetchChunk, undefined);
-    assert.equal(r.client.uploads, [[1]]);
+    assert.equal(r.client.extentUploads, [CS]);
   } finally {
     await r.cleanup();
   }
@@ -88,7 +89,7 @@ test('a controller without mknod: an empty created file is committed on release'
     const fd = await r.h.create('/empty', 0o644, undefined, r.signal);
     await r.h.release('/empty', fd, r.signal);
     assert.is(r.client.entries.get('/empty')!.size, 0);
-    assert.equal(r.client.uploads, [[]]);
+    assert.equal(r.client.extentUploads, [0]);
     const fd2 = await r.h.create('/empty2', 0o644, undefined, r.signal);
     await r.h.release('/empty2', fd2, r.signal);
     assert.is(r.client.calls.mknod, 1, 'asked once');
@@ -104,12 +105,12 @@ test('truncate down to the middle of a chunk, then extend: content and uploads',
     r.client.putFile('/t', original);
     await r.h.truncate('/t', CS + 100, r.signal);
     assert.is(r.client.entries.get('/t')!.size, CS + 100);
-    assert.equal(r.client.uploads, [[1]], 'only the cut chunk is new');
+    assert.equal(r.client.extentUploads, [0], 'a cut extent, no new chunk');
     assert.ok(r.client.content('/t').equals(original.subarray(0, CS + 100)));
     await r.h.truncate('/t', 2 * CS + 1, r.signal);
     const expected = Buffer.concat([original.subarray(0, CS + 100), Buffer.alloc(CS - 99)]);
     assert.ok(r.client.content('/t').equals(expected));
-    assert.equal(r.client.uploads[1], [1, 2]);
+    assert.equal(r.client.extentUploads[1], 0, 'the growth is a hole');
   } finally {
     await r.cleanup();
   }
@@ -151,7 +152,7 @@ test('a failed upload on flush is reported and kept staged; the next flush retri
     const fd = await r.h.create('/r', 0o644, undefined, r.signal);
     await r.h.write('/r', fd, Buffer.from('payload'), 0, r.signal);
     // (UNAVAILABLE is retried within the deadline; a full cluster is not)
-    r.client.failNext.set('commitChunks', errors.noSpace('no chunkserver has room'));
+    r.client.failNext.set('commitExtents', errors.noSpace('no chunkserver has room'));
     assert.is((await rejection(r.h.flush('/r', fd, r.signal))).code, 'NO_SPACE');
     assert.is(r.client.content('/r').length, 0, 'only the empty file from the create');
     await r.h.flush('/r', fd, r.signal);
@@ -167,7 +168,7 @@ test('a failed upload on release keeps the data staged for the next open', async
   try {
     const fd = await r.h.create('/r2', 0o644, undefined, r.signal);
     await r.h.write('/r2', fd, Buffer.from('later'), 0, r.signal);
-    r.client.failNext.set('commitChunks', errors.noSpace('full'));
+    r.client.failNext.set('commitExtents', errors.noSpace('full'));
     assert.is((await rejection(r.h.release('/r2', fd, r.signal))).code, 'NO_SPACE');
     assert.is(r.h.debug.files.size, 1);
     assert.is((await r.h.getattr('/r2', r.signal)).size, 5);
@@ -191,6 +192,39 @@ test('growing a file past MAX_FILE_BYTES is EFBIG (truncate and write), and the 
     assert.equal(await call(r.ops.ftruncate, '/big', fd, 3), [0]);
     assert.equal(await call(r.ops.release, '/big', fd), [0]);
     assert.is(r.client.entries.get('/big')!.size, 3);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+
+test('scattered overwrites + fsync commit extents until too fragmented, then one compaction rewrites whole chunks; reopened reads match a model', async () => {
+  const r = await rig();
+  try {
+    const model = pattern(8 * CS + 123);
+    r.client.putFile('/frag', Buffer.from(model));
+    let fd = await r.h.open('/frag', O_RDWR, r.signal);
+    let x = 7;
+    for (let k = 0; k < 150; k++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      const off = x % (model.length - 100);
+      const patch = Buffer.alloc(1 + (x >>> 8) % 90, k);
+      await r.h.write('/frag', fd, patch, off, r.signal);
+      patch.copy(model, off);
+      await r.h.fsync('/frag', fd, r.signal);
+      if (k % 25 === 24) {
+        await r.h.release('/frag', fd, r.signal);
+        assert.ok(r.client.content('/frag').equals(model), `content after ${k + 1} overwrites`);
+        fd = await r.h.open('/frag', O_RDWR, r.signal);
+        assert.ok((await r.h.read('/frag', fd, model.length + 10, 0, r.signal)).equals(model), `read back after ${k + 1}`);
+      }
+    }
+    await r.h.release('/frag', fd, r.signal);
+    assert.ok(r.client.content('/frag').equals(model));
+    assert.ok((r.client.calls.commitExtents ?? 0) > 30, 'most commits are extents');
+    assert.ok((r.client.calls.commitChunks ?? 0) >= 1, 'compaction rewrote whole chunks at least once');
+    const ext = r.client.entries.get('/frag')!.extents;
+    assert.ok(!ext || ext.length <= 8 + 2 * 129, `bounded extents (${ext?.length})`);
   } finally {
     await r.cleanup();
   }

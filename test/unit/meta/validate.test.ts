@@ -89,6 +89,19 @@ test('an inode whose content names the holders of its chunks is valid', () => {
   assert.equal(validateRecord(withHolders), withHolders);
 });
 
+test('a file in extents (content.extents over its chunks, holes allowed) is valid; bad extents are refused', () => {
+  const ext = bad(file, (x) => {
+    x.content.v = { size: 20, chunks: [{ id: HEX, size: 3 }, { id: 'c'.repeat(64), size: 2 }], extents: [{ off: 0, len: 3, chunk: 0, chunkOff: 0 }, { off: 10, len: 1, chunk: 1, chunkOff: 1 }] };
+  });
+  assert.equal(validateRecord(ext), ext);
+  refused(bad(ext as InodeRecord, (x) => { x.content.v.size = 10; }), 'content.v.extents');
+  refused(bad(ext as InodeRecord, (x) => { x.content.v.extents![1]!.chunkOff = 2; }), 'content.v.extents');
+  refused(bad(ext as InodeRecord, (x) => { x.content.v.extents![1]!.off = 2; }), 'content.v.extents');
+  refused(bad(ext as InodeRecord, (x) => { x.content.v.extents = [x.content.v.extents![0]!]; }), 'content.v.extents');
+  refused(bad(ext as InodeRecord, (x) => { x.content.v.inline = 'aGk='; }), 'content.v.extents');
+  refused(bad(dev, (x) => { x.content.v = { size: 0, chunks: [], extents: [] }; }), 'content.v.extents');
+});
+
 test('a small file inline (content.inline: base64, no chunks, size its length) is valid; a malformed one is refused', () => {
   const inline = bad(file, (x) => { x.content.v = { size: 5, chunks: [], inline: Buffer.from('hello').toString('base64') }; });
   assert.equal(validateRecord(inline), inline);
