@@ -118,6 +118,7 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       ...(o.tags && o.tags.length > 0 ? { tags: o.tags } : {}),
       ...(o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {}),
       ...(o.ino !== undefined ? { ino: o.ino } : {}),
+      ...(o.replaces ? { replaces: true } : {}),
       ...(o.uid !== undefined ? { uid: o.uid } : {}),
       ...(o.gid !== undefined ? { gid: o.gid } : {}),
     };

@@ -26,6 +26,8 @@ export interface UploadOptions extends CallOptions, CreateOwner {
   mtimeMs?: number;
   /** commit to this inode (the one opened), wherever its names are now (CommitRequest.ino) */
   ino?: number;
+  /** the content replaces the file's: its previous version goes to the trash (CommitRequest.replaces) */
+  replaces?: boolean;
   onProgress?: (p: Progress) => void;
 }
 

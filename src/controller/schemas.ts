@@ -50,6 +50,7 @@ export const schemas = {
     tags: tagList,
     ifVersion: { type: 'string', maxLength: 256 },
     inline: { type: 'string', maxLength: Math.ceil(MAX_INLINE_BYTES / 3) * 4 },
+    replaces: { type: 'boolean' },
   }),
   mkdir: obj(['path'], { path, mode, parents: { type: 'boolean' }, ...owner }),
   symlink: obj(['path', 'target'], { path, target: { type: 'string', minLength: 1, maxLength: 8192 }, ...owner }),

@@ -7,7 +7,7 @@
 import type { TrashItem } from '../common/api.js';
 import { errors } from '../common/errors.js';
 import { ROOT, normalizePath } from '../common/paths.js';
-import { moveLink, newLink, type WriteStamp } from '../meta/ops.js';
+import { moveLink, newInode, newLink, type WriteStamp } from '../meta/ops.js';
 import {
   compareTrashEntries, dueForExpiry, isExpired, restoreDestination, selectRestore, TRASH_INO, trashEntryOf, trashTimeLabel, type TrashEntry,
 } from '../meta/trash.js';
@@ -25,12 +25,22 @@ export interface TrashDeps {
   ttlMs: number;
   ensureParents: (owner: string, path: string) => void;
   dirChanged: (owner: string, dirIno: string) => void;
+  /** an inode id based on `id` whose FUSE number no other inode of the tree has (namespace.ts) */
+  freshIno: (owner: string, id: string) => string;
 }
 
 export interface Trash {
   readonly enabled: boolean;
   /** Moves the link of a removed entry (resolved at `r`) into the trash. */
   moveIn(owner: string, r: Resolved): void;
+  /**
+   * Keeps file `r` as it is now in the trash, as if removed at its path: the version a commit
+   * about to replace its content in place (`cp` over it, O_TRUNC) would lose. A copy of the inode
+   * (content, mode, owner, times; not xattrs or tags) under a new inode id, named by a new link in
+   * the trash, so the chunks stay referenced; restored like any trashed file. Nothing for an empty
+   * file, another kind of entry, or with the trash off.
+   */
+  keepVersion(owner: string, r: Resolved): void;
   list(owner: string): TrashItem[];
   usage(owner: string): { entries: number; bytes: number };
   restore(owner: string, path: string, to?: string): TrashItem[];
@@ -107,6 +117,19 @@ export function createTrash(d: TrashDeps): Trash {
         const last = next.moves.length - 1;
         next.moves[last] = { ...next.moves[last]!, trash: info };
         return next;
+      });
+    },
+    keepVersion(owner, r) {
+      if (d.ttlMs <= 0 || r.inode.kind !== 'file' || r.inode.content.v.size === 0) return;
+      const old = r.inode;
+      const copy = put((s) => newInode({
+        ...s, owner, ino: d.freshIno(owner, newId(s.node, s.seq)), kind: 'file', attr: old.attr.v, content: old.content.v, time: old.ctime, mtime: old.mtime.v,
+      }));
+      const trash = { path: r.path, expiresMs: d.now() + d.ttlMs };
+      put((s) => {
+        const id = newId(s.node, s.seq);
+        const link = newLink({ ...s, owner, id, ino: copy.ino, dir: false, parent: TRASH_INO, name: id });
+        return { ...link, moves: [{ ...link.moves[0]!, trash }] };
       });
     },
     list: (owner) => live(owner).map(({ entry }) => item(owner, entry)),
