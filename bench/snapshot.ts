@@ -3,8 +3,9 @@
  * daemon's, WAL, fsync as configured) holding BENCH_SNAPSHOT_ENTRIES (10,000) entries — 100
  * directories of files of one chunk each — and the time of `snapshot create` of the whole tree,
  * then `diff` against the live tree, `restore --to` and `rm`, each in entries per second. Every
- * step is one transaction of one record per entry (plus one inode per file): no chunk is read or
- * copied, so the figures do not depend on the files' sizes.
+ * step is one record per entry (plus one inode per file), written in bulk transactions: no chunk
+ * is read or copied, so the figures do not depend on the files' sizes. Each line gives the wall
+ * time and the process's CPU seconds (steadier on a shared machine).
  *   node dist/bench/snapshot.js
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -42,9 +43,14 @@ async function main(): Promise<void> {
     const snaps = createSnapshots({ store: c.store, logger: silentLogger(), now: Date.now });
     const timed = async (what: string, fn: () => number | Promise<number>): Promise<void> => {
       t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const n = await fn();
       const ms = performance.now() - t0;
-      process.stdout.write(`${what.padEnd(18)} ${n} entries in ${ms.toFixed(0)} ms: ${Math.round((n / ms) * 1000)} entries/s\n`);
+      const cpu = process.cpuUsage(cpu0);
+      const cpuS = (cpu.user + cpu.system) / 1e6;
+      // CPU seconds of this process too: on a shared machine they vary less than the wall clock
+      process.stdout.write(`${what.padEnd(18)} ${n} entries in ${ms.toFixed(0)} ms: ${Math.round((n / ms) * 1000)} entries/s; `
+        + `${cpuS.toFixed(2)} CPU s, ${Math.round(n / cpuS)} entries per CPU s\n`);
     };
     process.stdout.write(`populated          ${made} entries in ${populateMs.toFixed(0)} ms (namespace writes, for comparison)\n`);
     await timed('snapshot create', async () => (await snaps.create(user, '/tree', 'bench')).entries);

@@ -48,6 +48,7 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
       const s = await StagedFile.create(deps, path, null, entry.mode);
       s.entry = entry;
       s.ino = entry.ino;
+      s.replaces = entry.size > 0; // the first commit replaces the committed version (kept in the trash)
       return s;
     }
     const plan = await client.readPlan(path, { signal });

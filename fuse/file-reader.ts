@@ -25,6 +25,8 @@ export class FileReader {
     private plan: ReadPlan,
     private readonly cache: ChunkCache,
     private readonly client: RedCloudClient,
+    /** how a new plan is fetched when capabilities expired (default: client.readPlan of the path) */
+    private readonly replan: (signal: AbortSignal) => Promise<ReadPlan> = (signal) => client.readPlan(path, { signal }),
   ) {}
 
   get size(): number {
@@ -37,7 +39,7 @@ export class FileReader {
       return await this.readOnce(offset, length);
     } catch (err) {
       if (!(err instanceof RedCloudError) || (err.code !== 'UNAUTHORIZED' && err.code !== 'FORBIDDEN')) throw err;
-      this.plan = await this.client.readPlan(this.path, { signal });
+      this.plan = await this.replan(signal);
       this.inline = undefined;
       return this.readOnce(offset, length);
     }

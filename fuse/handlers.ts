@@ -224,7 +224,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     ...options.tagsDir, ttlMs: options.attrTtlMs, owner: options.owner, nowMs,
   }) : undefined;
 
-  const trashDir = createTrashDir({ client, inos }, { ttlMs: options.attrTtlMs, owner: options.owner, nowMs });
+  const trashDir = createTrashDir({ client, inos, cache }, { ttlMs: options.attrTtlMs, owner: options.owner, nowMs });
   return withTrashDir(withTagDir({
     cache,
     /** open handles and staged files, for tests */

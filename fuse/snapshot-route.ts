@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { FuseErrnoError } from './errno.js';
 import { isWriteOpen, toStat, type FuseStat } from './stat.js';
+import { withVirtualDir } from './virtual-dir-route.js';
 
 export const SNAPSHOTS_DIR = '.snapshots';
 
@@ -70,10 +71,6 @@ export interface SnapshotDirDeps<H> {
   nowMs: () => number;
 }
 
-const WRITES = [
-  'create', 'write', 'truncate', 'ftruncate', 'mkdir', 'mknod', 'rmdir', 'unlink', 'chmod', 'chown', 'utimens', 'setxattr', 'removexattr',
-] as const;
-
 export function withSnapshotDir<H extends SnapshotRoutedOps>(h: H, d: SnapshotDirDeps<H>): H {
   const subs = new Map<string, H>();
   /** The handlers of snapshot `name`, made on first use (ENOENT for a name no snapshot can have, without making any). */
@@ -87,11 +84,10 @@ export function withSnapshotDir<H extends SnapshotRoutedOps>(h: H, d: SnapshotDi
   const startedMs = d.nowMs();
   const topStat = (): FuseStat => toStat({ kind: 'dir', mode: 0o555, size: 0, mtimeMs: startedMs, ctimeMs: startedMs }, { ...d.owner, ino: snapshotIno('', 2) });
   const remap = (name: string, st: FuseStat): FuseStat => ({ ...st, ino: snapshotIno(name, st.ino) });
-  /** `inside(place)` for a path in a snapshot, `outside()` for the rest; the snapshot directory itself is `top()`. */
-  function route<T>(path: string, outside: () => Promise<T>, top: () => Promise<T>, inside: (s: H, rest: string, name: string) => Promise<T>): Promise<T> {
+  /** `inside(place)` for a path in a snapshot; the snapshot directory itself is `top()` (outside paths never come here). */
+  function route<T>(path: string, top: () => Promise<T>, inside: (s: H, rest: string, name: string) => Promise<T>): Promise<T> {
     const p = snapshotPlace(path);
-    if (p.at === 'outside') return outside();
-    if (p.at === 'top') return top();
+    if (p.at !== 'inside') return top();
     try {
       return inside(sub(p.name), p.rest, p.name);
     } catch (err) {
@@ -99,42 +95,33 @@ export function withSnapshotDir<H extends SnapshotRoutedOps>(h: H, d: SnapshotDi
     }
   }
   const refuse = async (path: string): Promise<never> => { throw readOnly(path); };
-  const out: H = { ...h };
-  const o = out as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  const orig = h as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
-  for (const op of WRITES) {
-    if (typeof orig[op] !== 'function') continue;
-    o[op] = (path: unknown, ...rest: unknown[]) => (snapshotPlace(path as string).at === 'outside' ? orig[op]!(path, ...rest) : refuse(path as string));
-  }
-  const twoPaths = (op: 'rename' | 'link') => (from: unknown, to: unknown, s: unknown) =>
-    (snapshotPlace(from as string).at !== 'outside' ? refuse(from as string) : snapshotPlace(to as string).at !== 'outside' ? refuse(to as string) : orig[op]!(from, to, s));
-  o.rename = twoPaths('rename');
-  o.link = twoPaths('link');
-  o.symlink = (target: unknown, linkPath: unknown, ...rest: unknown[]) =>
-    (snapshotPlace(linkPath as string).at === 'outside' ? orig.symlink!(target, linkPath, ...rest) : refuse(linkPath as string));
-  Object.assign(out, {
-    getattr: (p: string, s: Sig) => route(p, () => h.getattr(p, s), async () => topStat(), async (x, rest, name) => remap(name, await x.getattr(rest, s))),
-    readdir: (p: string, s: Sig) => route<Stats>(p, () => h.readdir(p, s), async () => {
-      const names = await d.names(s);
-      const stats = await Promise.all(names.map(async (n) => remap(n, await sub(n).getattr('/', s))));
-      return { names, stats };
-    }, async (x, rest, name) => {
-      const r = await x.readdir(rest, s);
-      return { names: r.names, stats: r.stats.map((st) => remap(name, st)) };
-    }),
-    open: (p: string, flags: number, s: Sig) => route(p, () => h.open(p, flags, s), () => (isWriteOpen(flags) ? refuse(p) : Promise.reject(new FuseErrnoError('EISDIR', p))),
-      (x, rest) => (isWriteOpen(flags) ? refuse(p) : x.open(rest, flags, s))),
-    read: (p: string, fd: number, len: number, pos: number, s: Sig) => route(p, () => h.read(p, fd, len, pos, s), () => refuse(p), (x, rest) => x.read(rest, fd, len, pos, s)),
-    release: (p: string, fd: number, s: Sig) => route(p, () => h.release(p, fd, s), async () => undefined, (x, rest) => x.release(rest, fd, s)),
-    flush: (p: string, fd: number, s: Sig) => route(p, () => h.flush(p, fd, s), async () => undefined, (x, rest) => x.flush(rest, fd, s)),
-    fsync: (p: string, fd: number, s: Sig) => route(p, () => h.fsync(p, fd, s), async () => undefined, (x, rest) => x.fsync(rest, fd, s)),
-    readlink: (p: string, s: Sig) => route(p, () => h.readlink(p, s), () => Promise.reject(new FuseErrnoError('EINVAL', p)), (x, rest) => x.readlink(rest, s)),
-    getxattr: (p: string, n: string, s: Sig) => route(p, () => h.getxattr(p, n, s), () => Promise.reject(new FuseErrnoError('ENODATA', `No attribute ${n}`)), (x, rest) => x.getxattr(rest, n, s)),
-    listxattr: (p: string, s: Sig) => route(p, () => h.listxattr(p, s), async () => [], (x, rest) => x.listxattr(rest, s)),
+  // every write there is EROFS before any call (virtual-dir-route.ts); reads go to the snapshot's handlers
+  const out = withVirtualDir(h, {
+    name: SNAPSHOTS_DIR, owns: (p) => snapshotPlace(p).at !== 'outside', readOnly,
+    ops: {
+      getattr: (p, s) => route(p, async () => topStat(), async (x, rest, name) => remap(name, await x.getattr(rest, s))),
+      readdir: (p, s) => route<Stats>(p, async () => {
+        const names = await d.names(s);
+        const stats = await Promise.all(names.map(async (n) => remap(n, await sub(n).getattr('/', s))));
+        return { names, stats };
+      }, async (x, rest, name) => {
+        const r = await x.readdir(rest, s);
+        return { names: r.names, stats: r.stats.map((st) => remap(name, st)) };
+      }),
+      open: (p, flags, s) => (isWriteOpen(flags) ? refuse(p) : route(p, () => Promise.reject(new FuseErrnoError('EISDIR', p)), (x, rest) => x.open(rest, flags, s))),
+      read: (p, fd, len, pos, s) => route(p, () => refuse(p), (x, rest) => x.read(rest, fd, len, pos, s)),
+      release: (p, fd, s) => route(p, async () => undefined, (x, rest) => x.release(rest, fd, s)),
+      flush: (p, fd, s) => route(p, async () => undefined, (x, rest) => x.flush(rest, fd, s)),
+      fsync: (p, fd, s) => route(p, async () => undefined, (x, rest) => x.fsync(rest, fd, s)),
+      readlink: (p, s) => route(p, () => Promise.reject(new FuseErrnoError('EINVAL', p)), (x, rest) => x.readlink(rest, s)),
+      getxattr: (p, n, s) => route(p, () => Promise.reject(new FuseErrnoError('ENODATA', `No attribute ${n}`)), (x, rest) => x.getxattr(rest, n, s)),
+      listxattr: (p, s) => route(p, async () => [], (x, rest) => x.listxattr(rest, s)),
+    },
+  });
+  return Object.assign(out, {
     async stop() {
       await Promise.all([...subs.values()].map((x) => x.stop().catch(() => undefined)));
       await h.stop();
     },
   });
-  return out;
 }

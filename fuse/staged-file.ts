@@ -138,6 +138,8 @@ export class StagedFile {
   entry: EntryInfo | undefined;
   /** owner of a file created here, sent with its first commit */
   owner: CreateOwner | undefined;
+  /** truncated to 0 since the last commit: the next commit replaces the committed version (kept in the trash, CommitRequest.replaces) */
+  replaces = false;
   readonly stats = { commits: 0, inlineCommits: 0, extentCommits: 0, uploadedChunks: 0, uploadedExtentBytes: 0, loadedChunks: 0, storedAhead: 0 };
 
   private constructor(
@@ -249,6 +251,7 @@ export class StagedFile {
 
   truncate(size: number): Promise<void> {
     return this.serial(async () => {
+      if (size === 0 && this.entry) this.replaces = true;
       if (size === this.size) return;
       if (size > MAX_FILE_BYTES) throw errors.tooLarge(`Files are at most ${MAX_FILE_BYTES} bytes`, { path: this.path });
       const cs = this.chunkSizeBytes;
@@ -332,6 +335,7 @@ export class StagedFile {
         uploads++;
       }
       const entry = await this.deps.client.commitChunks(this.path, chunks, this.size, this.commitOptions(signal));
+      this.replaces = false;
       this.entry = entry;
       this.ino = entry.ino ?? this.ino;
       this.base = fromChunks(next);
@@ -351,7 +355,7 @@ export class StagedFile {
   private commitOptions(signal: AbortSignal): UploadOptions {
     return {
       // the mtime stat showed while staged, so the committed entry looks the same (tar checks)
-      signal, mode: this.mode, mtimeMs: this.mtimeMs ?? this.changedAtMs,
+      signal, mode: this.mode, mtimeMs: this.mtimeMs ?? this.changedAtMs, ...(this.replaces ? { replaces: true } : {}),
       ...(this.ino !== undefined ? { ino: this.ino } : this.owner ?? {}),
     };
   }
@@ -369,6 +373,7 @@ export class StagedFile {
     if (bytesRead !== data.length) data.fill(0, bytesRead);
     const entry = await this.deps.client.commitInline(this.path, data, this.commitOptions(signal));
     if (!entry) return undefined;
+    this.replaces = false;
     this.entry = entry;
     this.ino = entry.ino ?? this.ino;
     this.base = [];
@@ -536,6 +541,7 @@ export class StagedFile {
     const next = clip(overlay(this.base, top), this.size);
     if (fragments(next, cs) > EXTENT_FRAGMENTS_MAX) return undefined;
     const entry = await this.deps.client.commitExtents(this.path, next, fresh, this.size, this.commitOptions(signal));
+    this.replaces = false;
     this.entry = entry;
     this.ino = entry.ino ?? this.ino;
     this.base = next;

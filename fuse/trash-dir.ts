@@ -2,17 +2,20 @@
  * The read-only view of the user's trash at the mount's root, `.trash/<time>/<original path>`
  * (src/meta/trash.ts): `<time>` is the UTC second of the removal, below it the paths the entries
  * had, with the directories between them shown too. Two entries with one path in one second show
- * as `name~<link id>` after the first. Listing and stat only (sizes, kinds): to read or change an
- * entry, restore it (`redcloud trash restore`); everything else there is EROFS. The listing is
- * cached for the attribute TTL. `trashTree` is pure; `createTrashDir` does the one call.
+ * as `name~<link id>` after the first. Listing, stat, and reading a trashed file (`cat`, `cp`,
+ * `sha256sum`: open read-only, its read plan by entry id, GET /v1/trash/read, read through the
+ * shared chunk cache); to change an entry, restore it (`redcloud trash restore`); everything else
+ * there is EROFS. The listing is cached for the attribute TTL. `trashTree` is pure.
  */
 import type { TrashItem } from '../src/common/api.js';
 import { errors } from '../src/common/errors.js';
 import type { RedCloudClient } from '../src/client/types.js';
-import { FuseErrnoError } from './errno.js';
+import type { ChunkCache } from './chunk-cache.js';
+import { FuseErrnoError, fuseErrors } from './errno.js';
+import { FileReader } from './file-reader.js';
 import type { Sig } from './handlers.js';
 import type { FallbackInos } from './inos.js';
-import { toStat, type FuseStat } from './stat.js';
+import { isWriteOpen, toStat, type FuseStat } from './stat.js';
 import { TtlCache } from './ttl-cache.js';
 
 export const TRASH_DIR_NAME = '.trash';
@@ -49,11 +52,14 @@ export function trashTree(items: readonly TrashItem[]): Map<string, TrashNode> {
   return new Map([...nodes].map(([k, v]) => [k.slice(1), v]));
 }
 
-export function createTrashDir(d: { client: RedCloudClient; inos: FallbackInos }, o: { ttlMs: number; owner: { uid: number; gid: number }; nowMs: () => number }) {
+export function createTrashDir(d: { client: RedCloudClient; inos: FallbackInos; cache: ChunkCache }, o: { ttlMs: number; owner: { uid: number; gid: number }; nowMs: () => number }) {
   const top = `/${TRASH_DIR_NAME}`;
   const cache = new TtlCache<Map<string, TrashNode>>(o.ttlMs, o.nowMs);
   const startedMs = o.nowMs();
   const readOnly = (path: string): FuseErrnoError => new FuseErrnoError('EROFS', `The trash is read-only: restore with redcloud trash restore (${path})`);
+  /** open trashed files (an fd with no reader: an entry that is not a file, read as empty) */
+  const readers = new Map<number, FileReader | undefined>();
+  let nextFd = 1;
 
   async function tree(signal: Sig): Promise<Map<string, TrashNode>> {
     let t = cache.get('');
@@ -85,6 +91,29 @@ export function createTrashDir(d: { client: RedCloudClient; inos: FallbackInos }
     dropCaches: (): void => cache.clear(),
     async getattr(path: string, signal: Sig): Promise<FuseStat> {
       return statOf(path, await node(path, signal));
+    },
+    async open(path: string, flags: number, signal: Sig): Promise<number> {
+      if (isWriteOpen(flags)) throw readOnly(path);
+      const n = await node(path, signal);
+      if (n.kind === 'dir') throw errors.isDir(`Is a directory: ${path}`, { path });
+      let reader: FileReader | undefined;
+      if (n.item.kind === 'file') {
+        const { trashRead } = d.client;
+        if (!trashRead) throw readOnly(path);
+        const replan = (s: Sig) => trashRead.call(d.client, n.item.id, { signal: s });
+        reader = new FileReader(path, await replan(signal), d.cache, d.client, replan);
+      }
+      const fd = nextFd++;
+      if (nextFd > 0x7fff_ffff) nextFd = 1;
+      readers.set(fd, reader);
+      return fd;
+    },
+    async read(_path: string, fd: number, length: number, offset: number, signal: Sig): Promise<Buffer> {
+      if (!readers.has(fd)) throw fuseErrors.badFd(fd);
+      return readers.get(fd)?.read(offset, length, signal) ?? Buffer.alloc(0);
+    },
+    async release(_path: string, fd: number): Promise<void> {
+      readers.delete(fd);
     },
     async readdir(path: string, signal: Sig): Promise<{ names: string[]; stats: FuseStat[] }> {
       const n = await node(path, signal);

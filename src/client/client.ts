@@ -123,6 +123,7 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       ...(o.tags && o.tags.length > 0 ? { tags: o.tags } : {}),
       ...(o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {}),
       ...(o.ino !== undefined ? { ino: o.ino } : {}),
+      ...(o.replaces ? { replaces: true } : {}),
       ...(o.uid !== undefined ? { uid: o.uid } : {}),
       ...(o.gid !== undefined ? { gid: o.gid } : {}),
     };
@@ -231,6 +232,7 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       (await get<{ entries: EntryInfo[] }>('/v1/fs/find', { tag: tags, path: o?.under !== undefined ? p(o.under) : undefined }, o)).entries,
     tags: async (o) => (await get<{ tags: { tag: string; count: number }[] }>('/v1/fs/tags', {}, o)).tags,
     trashList: (o) => get<{ items: TrashItem[]; ttlMs: number }>('/v1/trash', {}, o),
+    trashRead: (id, o) => get<ReadPlan>('/v1/trash/read', { id }, o),
     trashRestore: async (path, o) => (await post<{ restored: TrashItem[] }>('/v1/trash/restore', { path: p(path), ...(o?.to !== undefined ? { to: p(o.to) } : {}) }, o)).restored,
     trashEmpty: async (o) => (await post<{ removed: number }>('/v1/trash/empty', o?.path !== undefined ? { path: p(o.path) } : {}, o)).removed,
     mkdir: (path, o) =>

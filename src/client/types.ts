@@ -27,6 +27,8 @@ export interface UploadOptions extends CallOptions, CreateOwner {
   mtimeMs?: number;
   /** commit to this inode (the one opened), wherever its names are now (CommitRequest.ino) */
   ino?: number;
+  /** the content replaces the file's: its previous version goes to the trash (CommitRequest.replaces) */
+  replaces?: boolean;
   onProgress?: (p: Progress) => void;
 }
 
@@ -66,6 +68,8 @@ export interface RedCloudClient {
   tags(opts?: CallOptions): Promise<{ tag: string; count: number }[]>;
   /** the user's trash, newest first, and TRASH_TTL (optional: the test fakes have no trash) */
   trashList?(opts?: CallOptions): Promise<{ items: TrashItem[]; ttlMs: number }>;
+  /** the read plan of a trashed file by its entry id (TrashItem.id), read without restoring it */
+  trashRead?(id: string, opts?: CallOptions): Promise<ReadPlan>;
   /** brings back what was at `path` (and below it), to where it was or below `to` */
   trashRestore?(path: string, opts?: CallOptions & { to?: string }): Promise<TrashItem[]>;
   /** removes for good everything in the trash (or what was at or below `path`) */

@@ -213,6 +213,11 @@ export interface CommitRequest extends CreateOwner {
    * no placement, no chunkserver. Refused with 413 TOO_LARGE ({ inlineMax }) above INLINE_MAX.
    */
   inline?: string;
+  /**
+   * This content replaces the file's (it was truncated to 0 since its last commit: `cp` over it,
+   * O_TRUNC): the controller keeps the version it replaces in the trash (TRASH_TTL), if not empty.
+   */
+  replaces?: boolean;
 }
 
 export interface MknodRequest extends CreateOwner {

@@ -236,6 +236,13 @@ export function openMemoryStore(opts: MemoryStoreOptions): MetadataStore {
       putLog(opts.nodeId, writeSeq, record);
       if (writeSeq > seq) seq = writeSeq;
     }),
+    applyLocalBatch: (writes) => tx(() => {
+      for (const { record, seq: writeSeq } of writes) {
+        putRecord(record);
+        putLog(opts.nodeId, writeSeq, record);
+        if (writeSeq > seq) seq = writeSeq;
+      }
+    }),
     applyRemote: (u) => tx(() => arrive(u.record, u)),
     mergeRecord: (r) => tx(() => arrive(r)),
     fingerprints: () => sortedRecords(st).map((r) => ({ key: r.key, type: r.type, vv: r.vv, hlc: r.hlc })),

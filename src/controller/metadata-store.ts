@@ -50,6 +50,12 @@ export interface MetadataStore {
   noteOwnSeq(seq: number): void;
   /** Persists a local version (built by src/meta/ops.ts) and its update-log row. */
   applyLocal(record: MetaRecord, seq: number): void;
+  /**
+   * Local writes in bulk (a snapshot's copies), in one transaction: the same records, log rows and
+   * index rows as applyLocal of each in order, with the per-write bookkeeping that only depends on
+   * the end state (directory replay, conflict names, bucket-hash rows) done once at the end.
+   */
+  applyLocalBatch(writes: readonly { record: MetaRecord; seq: number }[]): void;
   /** A gossip update: decideRemote, then persist; an update already known or absorbed changes nothing. */
   applyRemote(update: Update): RemoteApplyResult;
   /** A whole record from a peer (anti-entropy), merged outside the update log. */

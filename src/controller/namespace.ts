@@ -208,6 +208,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       if (target) {
         if (target.inode.kind === 'dir') throw errors.isDir(`Is a directory: ${path}`, { path });
         if (target.inode.kind !== 'file') throw errors.invalid(`Not a regular file: ${path} (${target.inode.kind})`, { path });
+        if (req.replaces) trash.keepVersion(owner, target); // cp over it: the version it replaces goes to the trash
         const attr = req.mode !== undefined ? { ...target.inode.attr.v, mode: perm(req.mode) } : undefined;
         const inode = touch(target.inode, { content, mtime, ...(attr ? { attr } : {}), addTags: tags });
         return view.info(owner, { ...target, inode });
@@ -357,7 +358,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
   }
 
   const attrs = createFsAttrs({ store, view, touch, nowTs });
-  const trash = createTrash({ store, view, put, now: c.now, ttlMs: c.trashTtlMs ?? 0, ensureParents, dirChanged });
+  const trash = createTrash({ store, view, put, now: c.now, ttlMs: c.trashTtlMs ?? 0, ensureParents, dirChanged, freshIno });
 
   return {
     stat: (owner, path) => view.info(owner, view.mustResolve(owner, path)),

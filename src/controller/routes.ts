@@ -259,27 +259,30 @@ function garbageReporter(d: RouteDeps): (servers: readonly ChunkserverStatus[]) 
   };
 }
 
+/** The read plan of a file (a path's, or a trashed entry's): its chunks with their locations and read capabilities. */
+export async function readPlanOf(d: RouteDeps, file: ReturnType<RouteDeps['namespace']['file']>, signal: AbortSignal): Promise<ReadPlan> {
+  const nowMs = d.now();
+  const server = (id: string) => d.registry.get(id);
+  let offset = 0;
+  // confirmed by heartbeats, then the holders the commit's receipts named (unconfirmed), and
+  // when neither names a healthy server, whichever healthy chunkserver has it (findChunks)
+  const chunks = file.chunks.map((ch) => {
+    const out = {
+      id: ch.id, size: ch.size, offset, locations: planLocations(d.registry.locationsOf(ch.id), file.holders?.[ch.id], server),
+      cap: issueCapability(d.signer, ch.id, 'r', nowMs, d.capabilityTtlMs),
+    };
+    offset += ch.size;
+    return out;
+  });
+  const lost = chunks.filter((ch) => !ch.locations.some((l) => server(l.id)?.healthy)).slice(0, PROBE_CHUNKS_MAX);
+  if (lost.length > 0) await findChunks(d, lost, signal);
+  return { entry: file.info, chunks, ...(file.inline !== undefined ? { inline: file.inline } : {}), ...(file.extents ? { extents: file.extents } : {}) };
+}
+
 function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
   const auth = bearerAuth(d.signer, d.now, d.users);
-  app.get<Q<{ path: string }>>('/v1/fs/read', { onRequest: auth, schema: { querystring: schemas.pathQuery } }, async (req, reply): Promise<ReadPlan> => {
-    const file = d.namespace.file(userOf(req), req.query.path);
-    const nowMs = d.now();
-    const server = (id: string) => d.registry.get(id);
-    let offset = 0;
-    // confirmed by heartbeats, then the holders the commit's receipts named (unconfirmed), and
-    // when neither names a healthy server, whichever healthy chunkserver has it (findChunks)
-    const chunks = file.chunks.map((ch) => {
-      const out = {
-        id: ch.id, size: ch.size, offset, locations: planLocations(d.registry.locationsOf(ch.id), file.holders?.[ch.id], server),
-        cap: issueCapability(d.signer, ch.id, 'r', nowMs, d.capabilityTtlMs),
-      };
-      offset += ch.size;
-      return out;
-    });
-    const lost = chunks.filter((ch) => !ch.locations.some((l) => server(l.id)?.healthy)).slice(0, PROBE_CHUNKS_MAX);
-    if (lost.length > 0) await findChunks(d, lost, closedSignal(reply.raw));
-    return { entry: file.info, chunks, ...(file.inline !== undefined ? { inline: file.inline } : {}), ...(file.extents ? { extents: file.extents } : {}) };
-  });
+  app.get<Q<{ path: string }>>('/v1/fs/read', { onRequest: auth, schema: { querystring: schemas.pathQuery } }, async (req, reply): Promise<ReadPlan> =>
+    readPlanOf(d, d.namespace.file(userOf(req), req.query.path), closedSignal(reply.raw)));
   app.post<B<PlacementRequest>>('/v1/fs/placement', { onRequest: auth, schema: { body: schemas.placement } }, async (req, reply): Promise<PlacementResponse> => {
     const max = d.placementChunksMax ?? PLACEMENT_CHUNKS_MAX_DEFAULT;
     if (req.body.chunks.length > max) {
@@ -338,7 +341,7 @@ function registerDataRoutes(app: FastifyInstance, d: RouteDeps): void {
 }
 
 /** Aborts when the response is finished or its connection closed (a client that gave up). */
-function closedSignal(res: NodeJS.EventEmitter): AbortSignal {
+export function closedSignal(res: NodeJS.EventEmitter): AbortSignal {
   const ac = new AbortController();
   res.once('close', () => ac.abort());
   return ac.signal;

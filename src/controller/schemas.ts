@@ -53,6 +53,7 @@ export const schemas = {
     inline: { type: 'string', maxLength: Math.ceil(MAX_INLINE_BYTES / 3) * 4 },
     // checked in full by src/meta/extents.ts extentsProblem
     extents: { type: 'array', maxItems: MAX_EXTENTS, items: obj(['off', 'len', 'chunk', 'chunkOff'], { off: bytes, len: bytes, chunk: bytes, chunkOff: bytes }) },
+    replaces: { type: 'boolean' },
   }),
   mkdir: obj(['path'], { path, mode, parents: { type: 'boolean' }, ...owner }),
   symlink: obj(['path', 'target'], { path, target: { type: 'string', minLength: 1, maxLength: 8192 }, ...owner }),

@@ -117,6 +117,11 @@ export function createController(c: ControllerComponents): Controller {
     applyLocal(record, seq);
     gossip.nudge();
   };
+  const applyLocalBatch = store.applyLocalBatch.bind(store);
+  store.applyLocalBatch = (writes) => {
+    applyLocalBatch(writes);
+    gossip.nudge();
+  };
   // register only while in sync with a majority of the known controllers (register-gate.ts)
   const freshMs = Math.max(5000, 5 * config.gossipIntervalMs);
   const gate = () => registrationGate({

@@ -69,12 +69,20 @@ export function createSnapshots(c: { store: MetadataStore; logger: Logger; now: 
     const t = tsFromMs(c.now());
     put((s) => changeInode(view.inode(user, ROOT_INO)!, { xattrs: { [snapshotXattr(id)]: value } }, s, t));
   };
-  /** Writes the records in transactions of SNAPSHOT_BATCH_RECORDS, yielding to the event loop between them. */
+  /**
+   * Writes the records in bulk transactions of SNAPSHOT_BATCH_RECORDS (store.applyLocalBatch: the
+   * tree's bookkeeping once per batch, not per record), yielding to the event loop between them.
+   * Each batch is stamped in order, so its log rows reach peers like any run of local writes.
+   */
   async function writeBatched(builds: readonly Build[]): Promise<void> {
     for (let i = 0; i < builds.length; i += SNAPSHOT_BATCH_RECORDS) {
       if (i > 0) await new Promise((r) => setImmediate(r));
       store.transaction(() => {
-        for (const b of builds.slice(i, i + SNAPSHOT_BATCH_RECORDS)) put(b);
+        const writes = builds.slice(i, i + SNAPSHOT_BATCH_RECORDS).map((b) => {
+          const s = store.nextStamp();
+          return { record: b(s), seq: s.seq };
+        });
+        store.applyLocalBatch(writes);
       });
     }
   }

@@ -125,6 +125,7 @@ function prepare(db: Db) {
     deleteLink: db.prepare('DELETE FROM links WHERE key = ?'),
     setPlacement: db.prepare('UPDATE links SET parent = ?, name = ?, at = ?, deleted_ms = ?, shown = NULL WHERE key = ?'),
     group: db.prepare<[string, string, string], LinkRow>('SELECT * FROM links WHERE owner = ? AND parent = ? AND name = ?'),
+    placedIn: db.prepare<[string, string], LinkRow>('SELECT * FROM links WHERE owner = ? AND parent = ?'),
     multiGroups: db.prepare<[string, string], { name: string }>(
       'SELECT name FROM links WHERE owner = ? AND parent = ? GROUP BY name HAVING COUNT(*) > 1'),
     namesWithPrefix: db.prepare<[string, string, string, string], { name: string }>(
@@ -263,9 +264,10 @@ function linkIndex(s: Stmts, usage: Pick<UsageCounters, 'touch' | 'settle'>) {
       const [parent, name] = g.split('\0') as [string, string];
       if (CONFLICT_SHAPE.test(name)) for (const r of s.multiGroups.all(st.owner, parent)) groups.add(groupKey(parent, r.name));
     }
+    const rowsOf = groupRows(st.owner, groups);
     for (const g of groups) {
       const [parent, name] = g.split('\0') as [string, string];
-      const rows = s.group.all(st.owner, parent, name);
+      const rows = rowsOf(parent, name);
       let taken: Set<string> | undefined;
       if (rows.length > 1) {
         const base = conflictName(name, '').slice(0, -9);
@@ -281,6 +283,32 @@ function linkIndex(s: Stmts, usage: Pick<UsageCounters, 'touch' | 'settle'>) {
         }
       }
     }
+  }
+
+  /** Directories with more groups to resolve than this are read whole, once (a bulk write), instead of one query per group. */
+  const GROUPS_PER_QUERY = 16;
+  /** The rows of each (parent, name) group of `groups`: one query per group, or per directory when it has many. */
+  function groupRows(owner: string, groups: Set<string>): (parent: string, name: string) => LinkRow[] {
+    const perParent = new Map<string, number>();
+    for (const g of groups) {
+      const parent = g.slice(0, g.indexOf('\0'));
+      perParent.set(parent, (perParent.get(parent) ?? 0) + 1);
+    }
+    const whole = new Map<string, Map<string, LinkRow[]>>();
+    for (const [parent, n] of perParent) {
+      if (n <= GROUPS_PER_QUERY) continue;
+      const byName = new Map<string, LinkRow[]>();
+      for (const r of s.placedIn.all(owner, parent)) {
+        const have = byName.get(r.name!);
+        if (have) have.push(r);
+        else byName.set(r.name!, [r]);
+      }
+      whole.set(parent, byName);
+    }
+    return (parent, name) => {
+      const byName = whole.get(parent);
+      return byName ? byName.get(name) ?? [] : s.group.all(owner, parent, name);
+    };
   }
 
   function stateOf(owner: string): DirState {
@@ -340,9 +368,42 @@ function linkIndex(s: Stmts, usage: Pick<UsageCounters, 'touch' | 'settle'>) {
         setFilePlacement(key, next, old, groups, touched);
       }
     }
+    const later = pending?.get(owner);
+    if (pending) {
+      // a bulk write (applyLocalBatch): the tree's replay and the names run once, at its end
+      if (later) {
+        for (const g of groups) later.groups.add(g);
+        later.dirs ||= dirs;
+        later.touched.push(...touched);
+      } else pending.set(owner, { groups, dirs, touched });
+      return;
+    }
+    settleTree(st, groups, dirs, touched);
+  }
+
+  function settleTree(st: DirState, groups: Set<string>, dirs: boolean, touched: (string | null)[]): void {
     if (dirs) recompute(st, true, groups);
     else if (touched.some((p) => p !== null && st.replayUnreachable.has(p))) recompute(st, false, groups);
     resolveGroups(st, groups);
+  }
+
+  /** what indexLink left for the end of a bulk write, per owner (undefined: none running) */
+  let pending: Map<string, { groups: Set<string>; dirs: boolean; touched: (string | null)[] }> | undefined;
+  /**
+   * Runs `fn` (inside the caller's transaction) with the directory replay and the name resolution
+   * of every link it indexes done once at the end instead of per link: the same result, since both
+   * are functions of the rows as they end up (each link's own row is still written at once).
+   */
+  function deferred<T>(fn: () => T): T {
+    if (pending) return fn();
+    pending = new Map();
+    try {
+      const out = fn();
+      for (const [owner, p] of pending) settleTree(stateOf(owner), p.groups, p.dirs, p.touched);
+      return out;
+    } finally {
+      pending = undefined;
+    }
   }
 
   function setFilePlacement(key: string, next: LinkRecord, old: LinkRow | undefined, groups: Set<string>, touched: (string | null)[]): void {
@@ -384,7 +445,7 @@ function linkIndex(s: Stmts, usage: Pick<UsageCounters, 'touch' | 'settle'>) {
     return names.reverse().map((n) => `/${n}`).join('');
   }
 
-  return { states, stateOf, indexLink, reachable, pathOfDir, decisions: () => decisions };
+  return { states, stateOf, indexLink, deferred, reachable, pathOfDir, decisions: () => decisions };
 }
 
 // ---- the store ----
@@ -544,15 +605,17 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     s.setMeta.run('digest_floors', JSON.stringify(floors));
   }
 
-  function putLog(origin: string, logSeq: number, record: MetaRecord): void {
+  function putLog(origin: string, logSeq: number, record: MetaRecord, json = JSON.stringify(record)): void {
     if (record.type === 'dead') return; // certificates spread by anti-entropy, never by the log
-    s.putLog.run(origin, logSeq, record.key, JSON.stringify(record));
+    s.putLog.run(origin, logSeq, record.key, json);
     if (logSeq > (logMax.get(origin) ?? 0)) logMax.set(origin, logSeq);
   }
 
   const indexInode = inodeIndexer(s);
-  /** Stores a version and its index rows; a record that turns dead loses its update-log rows. */
-  function persist(next: MetaRecord, prev: MetaRecord | undefined): void {
+  /** buckets whose term a bulk write (applyLocalBatch) changed, written once at its end (undefined: none running) */
+  let dirtyBuckets: Set<number> | undefined;
+  /** Stores a version and its index rows; a record that turns dead loses its update-log rows. Returns the stored JSON. */
+  function persist(next: MetaRecord, prev: MetaRecord | undefined): string {
     if ((next.type as string) === 'entry') throw new RedCloudError('INVALID', 'legacy entry records are converted on open, not stored');
     if (prev?.type === 'dead' && next.type !== 'dead') throw new RedCloudError('INTERNAL', `write to collected record ${next.key}`);
     const k = parseKey(next.key);
@@ -563,11 +626,13 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     const json = JSON.stringify(next);
     if (!prev || s.updateRecord.run(next.type, owner, json, next.key).changes === 0) s.putRecord.run(next.key, next.type, owner, bucket, json);
     remember(next);
-    s.putBucketTerm.run(bucket, buckets.term(bucket));
+    if (dirtyBuckets) dirtyBuckets.add(bucket);
+    else s.putBucketTerm.run(bucket, buckets.term(bucket));
     if (k.type === 'inode') indexInode(next.key, next.type === 'inode' ? next : undefined, prev);
     else if (k.type === 'link') links.indexLink(next.key, k.owner, next.type === 'link' ? next : undefined);
     if (next.type === 'dead' && prev?.type !== 'dead') dropLogRows(next.key);
-    usage!.settle();
+    if (!dirtyBuckets) usage!.settle(); // a bulk write settles once, at its end
+    return json;
   }
 
   function arrive(incoming: MetaRecord, logged?: Update): RemoteApplyResult {
@@ -609,6 +674,22 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       persist(record, read(record.key));
       putLog(opts.nodeId, writeSeq, record);
       if (writeSeq > seq) seq = writeSeq;
+      saveClock();
+    }),
+    applyLocalBatch: (writes) => tx(() => {
+      dirtyBuckets = new Set();
+      try {
+        links.deferred(() => {
+          for (const { record, seq: writeSeq } of writes) {
+            putLog(opts.nodeId, writeSeq, record, persist(record, read(record.key)));
+            if (writeSeq > seq) seq = writeSeq;
+          }
+        });
+        usage!.settle(); // the placements the deferred replay wrote
+        for (const b of dirtyBuckets) s.putBucketTerm.run(b, buckets.term(b));
+      } finally {
+        dirtyBuckets = undefined;
+      }
       saveClock();
     }),
     applyRemote: (u) => tx(() => arrive(u.record, u)),

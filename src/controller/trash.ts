@@ -4,15 +4,15 @@
  * that really unlinks what is due. Every write is a local version built by src/meta/ops.ts and
  * stored through the namespace's `put`, inside the caller's transaction.
  */
-import type { TrashItem } from '../common/api.js';
+import type { EntryInfo, TrashItem } from '../common/api.js';
 import { errors } from '../common/errors.js';
 import { ROOT, normalizePath } from '../common/paths.js';
-import { moveLink, newLink, type WriteStamp } from '../meta/ops.js';
+import { moveLink, newInode, newLink, type WriteStamp } from '../meta/ops.js';
 import {
   compareTrashEntries, dueForExpiry, isExpired, restoreDestination, selectRestore, TRASH_INO, trashEntryOf, trashTimeLabel, type TrashEntry,
 } from '../meta/trash.js';
 import { newId } from '../meta/keys.js';
-import type { LinkRecord, MetaRecord } from '../meta/types.js';
+import type { ChunkRef, LinkRecord, MetaRecord } from '../meta/types.js';
 import type { FsView, Resolved } from './fs-view.js';
 import type { MetadataStore } from './metadata-store.js';
 
@@ -25,13 +25,25 @@ export interface TrashDeps {
   ttlMs: number;
   ensureParents: (owner: string, path: string) => void;
   dirChanged: (owner: string, dirIno: string) => void;
+  /** an inode id based on `id` whose FUSE number no other inode of the tree has (namespace.ts) */
+  freshIno: (owner: string, id: string) => string;
 }
 
 export interface Trash {
   readonly enabled: boolean;
   /** Moves the link of a removed entry (resolved at `r`) into the trash. */
   moveIn(owner: string, r: Resolved): void;
+  /**
+   * Keeps file `r` as it is now in the trash, as if removed at its path: the version a commit
+   * about to replace its content in place (`cp` over it, O_TRUNC) would lose. A copy of the inode
+   * (content, mode, owner, times; not xattrs or tags) under a new inode id, named by a new link in
+   * the trash, so the chunks stay referenced; restored like any trashed file. Nothing for an empty
+   * file, another kind of entry, or with the trash off.
+   */
+  keepVersion(owner: string, r: Resolved): void;
   list(owner: string): TrashItem[];
+  /** A trashed file's content (its entry id: TrashItem.id), read without restoring it; NOT_FOUND once expired or gone. */
+  file(owner: string, id: string): { info: EntryInfo; chunks: ChunkRef[]; holders?: Record<string, string[]>; inline?: string };
   usage(owner: string): { entries: number; bytes: number };
   restore(owner: string, path: string, to?: string): TrashItem[];
   /** Unlinks every entry (or those at or below `path`); returns how many. */
@@ -108,6 +120,28 @@ export function createTrash(d: TrashDeps): Trash {
         next.moves[last] = { ...next.moves[last]!, trash: info };
         return next;
       });
+    },
+    keepVersion(owner, r) {
+      if (d.ttlMs <= 0 || r.inode.kind !== 'file' || r.inode.content.v.size === 0) return;
+      const old = r.inode;
+      const copy = put((s) => newInode({
+        ...s, owner, ino: d.freshIno(owner, newId(s.node, s.seq)), kind: 'file', attr: old.attr.v, content: old.content.v, time: old.ctime, mtime: old.mtime.v,
+      }));
+      const trash = { path: r.path, expiresMs: d.now() + d.ttlMs };
+      put((s) => {
+        const id = newId(s.node, s.seq);
+        const link = newLink({ ...s, owner, id, ino: copy.ino, dir: false, parent: TRASH_INO, name: id });
+        return { ...link, moves: [{ ...link.moves[0]!, trash }] };
+      });
+    },
+    file(owner, id) {
+      const link = store.getLink(owner, id);
+      const e = link && trashEntryOf(link);
+      const inode = e && store.getInode(owner, e.ino);
+      if (!e || !inode || isExpired(e, d.now())) throw errors.notFound(`Nothing in the trash with id ${id} (see redcloud trash ls)`);
+      if (inode.kind !== 'file') throw errors.invalid(`Not a regular file in the trash: ${e.path} (${inode.kind})`, { path: e.path });
+      const { chunks, holders, inline } = inode.content.v;
+      return { info: view.info(owner, { path: e.path, ino: e.ino, inode }), chunks, holders, ...(inline !== undefined ? { inline } : {}) };
     },
     list: (owner) => live(owner).map(({ entry }) => item(owner, entry)),
     usage(owner) {

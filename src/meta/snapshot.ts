@@ -136,7 +136,7 @@ export function catalog(xattrs: Record<string, Reg<string | null>>): ShownSnapsh
  */
 export function copyInode(src: InodeRecord, owner: string, ino: string, s: WriteStamp): InodeRecord {
   const base = newInode({
-    ...s, owner, ino, kind: src.kind, attr: { ...src.attr.v }, content: structuredClone(src.content.v), rdev: src.rdev,
+    ...s, owner, ino, kind: src.kind, attr: { ...src.attr.v }, content: src.content.v, rdev: src.rdev,
     ...(src.target !== undefined ? { target: src.target } : {}), time: src.ctime, mtime: src.mtime.v, tags: tagNames(src.tags),
   });
   const at = base.hlc;

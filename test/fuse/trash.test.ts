@@ -4,12 +4,15 @@
  * `.trash/<time>/<original path>` (find, stat; read-only; hidden from `ls -a`), `redcloud trash
  * restore`, and `diff -r` against the original; a file replaced by `mv` over it keeps its old version in the trash
  * (restored with --to); a restore onto an existing file is refused (exit 5) with nothing changed;
+ * `cp` over a file (O_TRUNC, chunked and inline) and `mv` over one keep the replaced versions,
+ * readable in `.trash/` (sha256sum, cp) and restored with the old bytes (by hash);
  * `redcloud status` counts the trash; and GC: the chunks of an entry emptied from the trash leave
  * the disk after GC_GRACE while those of a trashed file stay, until TRASH_TTL has passed — then
  * they go too. Conditions are polled, no sleeps.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -109,6 +112,57 @@ step('mv over a file keeps the replaced version in the trash; restore --to; a re
   assert.is(ok.exitCode, 0, ok.stderr);
   await waitFor('the old version under its new name', () => run('cat', [join(fc.mnt, 'doc.v1.txt')]).stdout === 'version 1\n', { timeoutMs: 10_000 });
   assert.is(sh('cat', [join(fc.mnt, 'doc.txt')]), 'version 2\n');
+});
+
+step('cp over and mv over keep the replaced versions: read in .trash/ by hash, restored with the old bytes', async (fc) => {
+  const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+  const shaOf = (file: string): string => sh('sha256sum', [file]).split(' ')[0]!;
+  const local = (name: string, bytes: number): { path: string; hash: string } => {
+    const path = join(fc.work, name);
+    writeRandomFile(path, bytes);
+    return { path, hash: sha(path) };
+  };
+  // chunked (300 KB) and inline (2 KB) files replaced by cp (open with O_TRUNC), one by mv
+  const big1 = local('big.v1', 300_000); const big2 = local('big.v2', 250_000);
+  const small1 = local('small.v1', 2000); const small2 = local('small.v2', 3000);
+  const moved1 = local('moved.v1', 120_000); const moved2 = local('moved.v2', 90_000);
+  sh('cp', [big1.path, join(fc.mnt, 'big.bin')]);
+  sh('cp', [small1.path, join(fc.mnt, 'small.txt')]);
+  sh('cp', [moved1.path, join(fc.mnt, 'moved.bin')]);
+  sh('cp', [moved2.path, join(fc.mnt, 'moved.tmp')]);
+  assert.equal(await trashLs(fc), [], 'new files put nothing in the trash');
+  sh('cp', [big2.path, join(fc.mnt, 'big.bin')]);
+  sh('cp', [small2.path, join(fc.mnt, 'small.txt')]);
+  sh('mv', [join(fc.mnt, 'moved.tmp'), join(fc.mnt, 'moved.bin')]);
+  assert.is(shaOf(join(fc.mnt, 'big.bin')), big2.hash);
+  assert.is(shaOf(join(fc.mnt, 'small.txt')), small2.hash);
+  assert.is(shaOf(join(fc.mnt, 'moved.bin')), moved2.hash);
+  const items = await trashLs(fc);
+  assert.equal(items.map((i) => `${i.path} ${i.size}`).sort(), ['/big.bin 300000', '/moved.bin 120000', '/small.txt 2000']);
+
+  // read inside the trash without restoring: sha256sum and cp give the replaced bytes
+  const trashDir = join(fc.mnt, '.trash');
+  await waitFor('the replaced versions listed in .trash/', () => run('find', [trashDir, '-name', 'big.bin']).stdout.trim() !== '', { timeoutMs: 10_000 });
+  const inTrash = (name: string): string => sh('find', [trashDir, '-name', name, '-type', 'f']).trim();
+  assert.is(shaOf(inTrash('big.bin')), big1.hash);
+  assert.is(shaOf(inTrash('small.txt')), small1.hash);
+  sh('cp', [inTrash('moved.bin'), join(fc.work, 'moved.from-trash')]);
+  assert.is(sha(join(fc.work, 'moved.from-trash')), moved1.hash);
+  assert.match(run('dd', ['if=/dev/zero', `of=${inTrash('big.bin')}`, 'bs=1', 'count=1', 'conv=notrunc']).stderr, /Read-only file system/);
+
+  for (const name of ['big.bin', 'small.txt', 'moved.bin']) {
+    const r = await fc.tc.cli.run(['trash', 'restore', `/${name}`, '--to', `/old/${name}`]);
+    assert.is(r.exitCode, 0, r.stderr);
+  }
+  await waitFor('the restored versions through the mount', () => existsSync(join(fc.mnt, 'old', 'moved.bin')), { timeoutMs: 10_000 });
+  assert.is(shaOf(join(fc.mnt, 'old', 'big.bin')), big1.hash, 'cp over: the old bytes (chunks)');
+  assert.is(shaOf(join(fc.mnt, 'old', 'small.txt')), small1.hash, 'cp over: the old bytes (inline)');
+  assert.is(shaOf(join(fc.mnt, 'old', 'moved.bin')), moved1.hash, 'mv over: the old bytes');
+  assert.is(shaOf(join(fc.mnt, 'big.bin')), big2.hash, 'the live file is untouched');
+  assert.equal(await trashLs(fc), []);
+  sh('rm', ['-r', join(fc.mnt, 'old'), join(fc.mnt, 'big.bin'), join(fc.mnt, 'small.txt'), join(fc.mnt, 'moved.bin')]);
+  const emptied = await fc.tc.cli.run(['trash', 'empty']);
+  assert.is(emptied.exitCode, 0, emptied.stderr);
 });
 
 step('GC frees an emptied entry\'s chunks after GC_GRACE, a trashed file\'s only after TRASH_TTL', async (fc) => {
