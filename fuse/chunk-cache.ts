@@ -2,7 +2,8 @@
  * The read side of the driver: a bounded LRU of chunks in RAM (by content id, so never stale), an
  * optional on-disk tier below it (disk-chunk-cache.ts: ranges served by pread, kept across
  * remounts), fetches shared between concurrent readers of the same chunk, and background
- * read-ahead of the next chunks of a file. Chunk fetches go through RedCloudClient.fetchChunk
+ * read-ahead of the next chunks of a file, each started at a different replica (chunk i at replica
+ * i mod RF), so a sequential reader pulls from every replica in parallel. Chunk fetches go through RedCloudClient.fetchChunk
  * (hash-verified, replica failover) with their own deadline, so one caller giving up does not
  * cancel another's read; every fetched chunk also lands in the disk tier, written in the background.
  * A random read (`whole: false`) that no tier holds fetches only the 64 KiB blocks it covers
@@ -14,6 +15,7 @@ import type { Logger } from '../src/common/logger.js';
 import type { RedCloudClient } from '../src/client/types.js';
 import type { DiskChunkCache } from './disk-chunk-cache.js';
 import { SizedLru } from './lru.js';
+import { rotated } from './read-pattern.js';
 
 export interface ChunkCacheOptions {
   capacityBytes: number;
@@ -50,7 +52,7 @@ export class ChunkCache {
   }
 
   /** Bytes [from, to) of one chunk: a slice of the RAM copy, a pread from the disk tier, or a fetch (whole, or of the covering blocks when `whole` is false). */
-  async read(chunk: ReadPlanChunk, from: number, to: number, opts: { whole?: boolean } = {}): Promise<Buffer> {
+  async read(chunk: ReadPlanChunk, from: number, to: number, opts: { whole?: boolean; spread?: number } = {}): Promise<Buffer> {
     const hit = this.lru.get(chunk.id);
     if (hit) {
       this.stats.hits++;
@@ -70,11 +72,14 @@ export class ChunkCache {
       }
     }
     if (opts.whole === false && to - from < chunk.size) return this.fetchRange(chunk, from, to);
-    return (await this.get(chunk)).subarray(from, to);
+    return (await this.get(chunk, opts.spread)).subarray(from, to);
   }
 
-  /** The bytes of one chunk: from RAM, from a load already in flight, or loaded now (disk tier, else fetched). */
-  get(chunk: ReadPlanChunk): Promise<Buffer> {
+  /**
+   * The bytes of one chunk: from RAM, from a load already in flight, or loaded now (disk tier, else
+   * fetched, starting at replica `spread` mod the replica count and failing over through the rest).
+   */
+  get(chunk: ReadPlanChunk, spread = 0): Promise<Buffer> {
     const hit = this.lru.get(chunk.id);
     if (hit) {
       this.stats.hits++;
@@ -85,7 +90,8 @@ export class ChunkCache {
       this.stats.shared++;
       return pending;
     }
-    const p = this.load(chunk).then((data) => {
+    const from = spread === 0 ? chunk : { ...chunk, locations: rotated(chunk.locations, spread) };
+    const p = this.load(from).then((data) => {
       this.lru.set(chunk.id, data);
       return data;
     }).finally(() => this.inflight.delete(chunk.id));
@@ -139,7 +145,8 @@ export class ChunkCache {
       if (!chunk.cap) continue;
       this.readAheadInflight++;
       this.stats.readAheads++;
-      this.get(chunk)
+      // chunk i starts at replica i mod RF: a sequential reader's read-ahead loads from every replica at once
+      this.get(chunk, i)
         .catch((err: unknown) => this.components.logger.debug({ err, chunkId: chunk.id }, 'Read-ahead failed'))
         .finally(() => this.readAheadInflight--);
     }

@@ -1,6 +1,7 @@
 /**
  * The file operations: open (a reader for read-only opens, else the staged file), create, read,
- * write, flush/fsync/release (which commit), truncate. Writes are staged (staged-file.ts) in the
+ * write, flush/fsync/release (which commit), truncate. A read-only open of an unchanged file lets
+ * the kernel keep its cached pages (kernel-pages.ts; keepsCache). Writes are staged (staged-file.ts) in the
  * open-file table (open-files.ts), one staged file per inode whatever name it was opened by.
  */
 import type { CreateOwner, EntryInfo } from '../src/common/api.js';
@@ -11,6 +12,7 @@ import { fuseErrors } from './errno.js';
 import { FileReader } from './file-reader.js';
 import type { Caller, HandlerContext, Sig } from './handlers.js';
 import { nodeOps } from './node-ops.js';
+import { KernelPages } from './kernel-pages.js';
 import { OpenFiles } from './open-files.js';
 import { StagedFile } from './staged-file.js';
 import { isWriteOpen, msToTimespec, O_TRUNC } from './stat.js';
@@ -25,11 +27,18 @@ interface Handle {
   path: string;
   staged?: StagedFile;
   reader?: FileReader;
+  /** a reader's version key (kernel-pages.ts) and whether its open keeps the kernel's pages */
+  version?: string;
+  keepCache?: boolean;
 }
+
+/** Largest fd handed out: bit 30 of open's answer is the keep-cache flag (scripts/fix-fuse-native.mjs). */
+const FD_MAX = 0x3fff_ffff;
 
 export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagingDir: string; writeBehindChunks: number }) {
   const { client, logger, meta, files } = ctx;
   const handles = new Map<number, Handle>();
+  const pages = new KernelPages();
   let nextFd = 1;
   const cachedIno = (path: string): number | undefined => meta.attr(path)?.ino;
 
@@ -58,6 +67,7 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
 
   /** The staged file of `path` (under its name or its inode), creating it if needed; takes a reference. */
   function acquireStaged(path: string, how: StageHow, signal: Sig): Promise<StagedFile> {
+    pages.forget(path); // staged bytes may reach the kernel's pages of this name
     let p = how.create ? undefined : files.pending(path, cachedIno(path));
     if (!p) {
       p = openStaged(path, how, signal);
@@ -79,7 +89,7 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
 
   function addHandle(h: Handle): number {
     const fd = nextFd++;
-    if (nextFd > 0x7fff_ffff) nextFd = 1;
+    if (nextFd > FD_MAX) nextFd = 1;
     handles.set(fd, h);
     return fd;
   }
@@ -116,6 +126,7 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
       const s = await ctx.liveStaged(path, cachedIno(path));
       if (s) {
         s.refs++;
+        pages.forget(path);
         return addHandle({ path, staged: s });
       }
       const plan = await client.readPlan(path, { signal });
@@ -123,15 +134,29 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
       const other = plan.entry.ino !== undefined ? await ctx.liveStaged(path, plan.entry.ino) : undefined;
       if (other) {
         other.refs++;
+        pages.forget(path);
         return addHandle({ path, staged: other });
       }
       meta.setAttr(path, plan.entry);
-      return addHandle({ path, reader: new FileReader(path, plan, o.cache, client) });
+      const version = KernelPages.versionOf(plan.entry);
+      const keepCache = pages.openReader(path, version);
+      return addHandle({ path, reader: new FileReader(path, plan, o.cache, client), version, keepCache });
+    },
+
+    /**
+     * Whether the open of `path` that returned `fd` lets the kernel keep the file's cached pages
+     * (unchanged since they were read). The path must match: an fd of another handler table (a
+     * snapshot's) is not this one's.
+     */
+    keepsCache(fd: number, path: string): boolean {
+      const h = handles.get(fd);
+      return h?.keepCache === true && h.path === path;
     },
 
     async create(path: string, mode: number, caller: Caller | undefined, signal: Sig): Promise<number> {
       ctx.checkName(path);
       const existing = await files.at(path);
+      pages.forget(path);
       if (existing && !existing.unlinked) {
         existing.refs++;
         await existing.truncate(0);
@@ -177,6 +202,7 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
       const h = handles.get(fd);
       if (!h) return;
       handles.delete(fd);
+      if (h.version !== undefined) pages.closeReader(h.path, h.version);
       if (!h.staged) return;
       const s = h.staged;
       s.refs--;
@@ -191,6 +217,7 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
     },
 
     async truncate(path: string, size: number, signal: Sig): Promise<void> {
+      pages.forget(path);
       const s = await acquireStaged(path, {}, signal);
       try {
         await s.truncate(size);
@@ -210,5 +237,5 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
 
   };
 
-  return { handles, ops };
+  return { handles, ops, pages };
 }

@@ -2,7 +2,9 @@
  * Reads of a file opened read-only: one read plan per open (client.readPlan), the range of each
  * chunk a read covers from the shared ChunkCache (RAM, disk tier or fetch), read-ahead of the following chunks. When capabilities in the plan have
  * expired (UNAUTHORIZED/FORBIDDEN from a chunkserver), the plan is fetched again once.
- * Read-ahead only follows sequential readers: a random reader fetches just the blocks it reads.
+ * Read-ahead only follows sequential readers (read-pattern.ts: a few reads in a row, each near the
+ * last): a random reader fetches just the 64 KiB blocks it reads. Which chunk pieces cover a read
+ * comes from read-pieces.ts.
  * A small file's bytes come inline with the plan: its reads need no chunkserver. A file in extents
  * (src/meta/extents.ts) is read piece by piece from the chunk ranges its extents name; holes are zeros.
  */
@@ -10,11 +12,13 @@ import type { ReadPlan, ReadPlanChunk } from '../src/common/api.js';
 import { extentsProblem, pieces, spansOf, type Span } from '../src/meta/extents.js';
 import { RedCloudError, errors } from '../src/common/errors.js';
 import type { RedCloudClient } from '../src/client/types.js';
-import { ChunkCache, chunkIndexAt } from './chunk-cache.js';
+import type { ChunkCache } from './chunk-cache.js';
+import { coveringPieces } from './read-pieces.js';
+import { ReadPattern } from './read-pattern.js';
 import { inlineBytes } from '../src/client/download.js';
 
 export class FileReader {
-  private lastEndOffset = 0;
+  private readonly pattern = new ReadPattern();
   /** the plan's extents as spans over its chunks (a file in extents), for the plan they came from */
   private spans: { plan: ReadPlan; spans: Span<ReadPlanChunk>[] } | undefined;
   /** the plan's inline bytes, decoded once (null: the file is in chunks) */
@@ -24,7 +28,7 @@ export class FileReader {
     private readonly path: string,
     private plan: ReadPlan,
     private readonly cache: ChunkCache,
-    private readonly client: RedCloudClient,
+    client: RedCloudClient,
     /** how a new plan is fetched when capabilities expired (default: client.readPlan of the path) */
     private readonly replan: (signal: AbortSignal) => Promise<ReadPlan> = (signal) => client.readPlan(path, { signal }),
   ) {}
@@ -52,19 +56,11 @@ export class FileReader {
     this.inline ??= inlineBytes(this.plan) ?? null;
     if (this.inline) return Buffer.from(this.inline.subarray(offset, end));
     if (this.plan.extents) return this.readExtents(offset, end);
-    const chunks = this.plan.chunks;
-    const first = chunkIndexAt(chunks, offset);
-    const last = chunkIndexAt(chunks, end - 1);
-    if (first < 0 || last < 0) return Buffer.alloc(0);
-    // within a chunk of where the last read ended: sequential (async reads arrive a little out of order)
-    const sequential = Math.abs(offset - this.lastEndOffset) <= this.client.chunkSizeBytes;
-    this.lastEndOffset = end;
-    const pending = Promise.all(chunks.slice(first, last + 1).map((c) => {
-      const from = Math.max(offset, c.offset) - c.offset;
-      const to = Math.min(end, c.offset + c.size) - c.offset;
-      return this.cache.read(c, from, to, { whole: sequential });
-    }));
-    if (sequential) this.cache.readAhead(chunks, last + 1);
+    const pieces = coveringPieces(this.plan.chunks, offset, end);
+    if (pieces.length === 0) return Buffer.alloc(0);
+    const sequential = this.pattern.observe(offset, end);
+    const pending = Promise.all(pieces.map((p) => this.cache.read(p.chunk, p.from, p.to, { whole: sequential, spread: p.index })));
+    if (sequential) this.cache.readAhead(this.plan.chunks, pieces[pieces.length - 1]!.index + 1);
     const parts = await pending;
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
@@ -76,8 +72,7 @@ export class FileReader {
       if (problem) throw errors.integrity(`Read plan of ${this.path}: extents ${problem}`);
       this.spans = { plan: this.plan, spans: spansOf(this.plan.chunks, this.plan.extents) };
     }
-    const sequential = Math.abs(offset - this.lastEndOffset) <= this.client.chunkSizeBytes;
-    this.lastEndOffset = end;
+    const sequential = this.pattern.observe(offset, end);
     const parts = await Promise.all(pieces(this.spans.spans, offset, end).map((p) =>
       (p.chunk ? this.cache.read(p.chunk, p.chunkOff, p.chunkOff + p.len, { whole: sequential }) : Promise.resolve(Buffer.alloc(p.len)))));
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);

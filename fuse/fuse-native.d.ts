@@ -12,6 +12,8 @@ declare module 'fuse-native' {
     static callerContext?: () => { uid: number; gid: number; pid: number; umask: number } | null;
     /** Added by scripts/fix-fuse-native.mjs: replies tell the kernel to keep no attributes of an inode with several names. */
     static linkedAttrsUncached?: boolean;
+    /** Added by scripts/fix-fuse-native.mjs: open's fd with this bit set keeps the kernel's page cache (FOPEN_KEEP_CACHE). */
+    static openKeepCacheBit?: number;
   }
   export = Fuse;
 }

@@ -288,6 +288,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
       }
       await files.unname(path);
       inos.forget(path);
+      fileOps.pages.forget(path);
       // the inode lives on under its other names; with its last name gone, its staged changes go too
       if (s && (entry?.nlink ?? 1) <= 1) {
         s.unlinked = true;
@@ -304,6 +305,8 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
       const source = await statEntry(from, signal).catch(() => undefined);
       const replaced = meta.attr(to) ?? undefined;
       await client.rename(from, to, { signal });
+      fileOps.pages.forget(from);
+      fileOps.pages.forget(to);
       const sameInode = source?.ino !== undefined && source.ino === replaced?.ino;
       if (!sameInode) {
         const target = await files.unname(to);

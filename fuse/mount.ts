@@ -51,6 +51,11 @@ export function defaultKernelAttrTtlS(): number {
   return linkedAttrsUncached() ? 1 : 0;
 }
 
+/** The bit of open's fd that keeps the kernel's page cache of the file (0: the addon cannot). */
+export function openKeepCacheBit(): number {
+  return Fuse.openKeepCacheBit ?? 0;
+}
+
 /** Whether node_modules/fuse-native is the patched build (scripts/fix-fuse-native.mjs). */
 export function isPatchedFuseNative(): boolean {
   return typeof Fuse.callerContext === 'function';

@@ -23,6 +23,8 @@ export interface OpsOptions {
    * read synchronously when a creating operation arrives; absent or null: the controller decides.
    */
   caller?: () => Caller | null | undefined;
+  /** the bit of open's answer that keeps the kernel's page cache (Fuse.openKeepCacheBit; 0/absent: never kept) */
+  openKeepCacheBit?: number;
 }
 
 /** Operations that may upload a staged file. */
@@ -85,7 +87,8 @@ export function createFuseOps(h: Handlers, components: { logger: Logger }, optio
     getattr: (p: string, cb: Cb) => run('getattr', (s) => h.getattr(p, s), (st) => cb(0, st), (e) => cb(e)),
     fgetattr: (p: string, _fd: number, cb: Cb) => run('getattr', (s) => h.getattr(p, s), (st) => cb(0, st), (e) => cb(e)),
     readdir: (p: string, cb: Cb) => run('readdir', (s) => h.readdir(p, s), (r) => cb(0, r.names, r.stats), (e) => cb(e)),
-    open: (p: string, flags: number, cb: Cb) => run('open', (s) => h.open(p, flags, s), (fd) => cb(0, fd), (e) => cb(e)),
+    open: (p: string, flags: number, cb: Cb) => run('open', (s) => h.open(p, flags, s),
+      (fd) => cb(0, options.openKeepCacheBit && h.keepsCache(fd, p) ? fd | options.openKeepCacheBit : fd), (e) => cb(e)),
     create: (p: string, mode: number, cb: Cb) => {
       const who = caller();
       run('create', (s) => h.create(p, mode, who, s), (fd) => cb(0, fd), (e) => cb(e));

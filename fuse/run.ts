@@ -10,7 +10,7 @@ import type { Logger } from '../src/common/logger.js';
 import type { RedCloudClient } from '../src/client/types.js';
 import { createHandlers, type HandlerOptions, type Handlers } from './handlers.js';
 import { withSnapshotDir } from './snapshot-route.js';
-import { callerContext, mountFuse } from './mount.js';
+import { callerContext, mountFuse, openKeepCacheBit } from './mount.js';
 import { clearStaleMount, isMounted, removePidFile, writePidFile } from './mounts.js';
 import { createFuseOps } from './ops.js';
 
@@ -75,7 +75,7 @@ export async function runMount(components: { client: RedCloudClient; logger: Log
     ...(o.tagsDir ? { tagsDir: { name: o.tagsDir, writable: o.tagsWritable ?? true, listed: o.tagsListed ?? false, mountpoint } } : {}),
   }), client, logger, handlerOptions);
   const ops = createFuseOps(handlers, { logger }, {
-    opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, shutdown: shutdown.signal, caller: callerContext,
+    opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, shutdown: shutdown.signal, caller: callerContext, openKeepCacheBit: openKeepCacheBit(),
   });
   const mounted = await mountFuse(mountpoint, ops, {
     opTimeoutMs: o.opTimeoutMs, commitTimeoutMs: o.commitTimeoutMs, ...(o.kernelAttrTtlMs !== undefined ? { attrTimeoutS: Math.max(0, o.kernelAttrTtlMs / 1000) } : {}),

@@ -20,6 +20,8 @@
 //  - Fuse.callerContext() returns { uid, gid, pid, umask } of the process whose request is being
 //    dispatched (fuse_get_context(), captured when the request enters the addon). It is valid
 //    only synchronously at the start of the JS op handler, before any await.
+//  - an open whose fd has bit 30 (Fuse.openKeepCacheBit) set keeps the kernel's page cache of the
+//    file (fi->keep_cache, FOPEN_KEEP_CACHE); the handle's fh is the fd without the bit.
 // Each patch is applied once (its marker says it is there), so the script is idempotent; it also
 // upgrades a fuse-native.c carrying this script's earlier (ms-based) utimens fix. Offline. Without
 // a compiler it warns and leaves the prebuild in place: the mount then refuses to start (fuse/mount.ts
@@ -267,6 +269,38 @@ NAPI_METHOD(fuse_native_linked_attrs_uncached) {
 
 const C_LINKED_ATTRS_END = 'NAPI_METHOD(fuse_native_linked_attrs_uncached) {\n  napi_value out;\n  napi_get_boolean(env, 1, &out);\n  return out;\n}\n\n';
 
+const C_OPEN_SIGNAL = `}, {
+  NAPI_ARGV_INT32(fd, 2)
+  if (fd != 0) {
+    l->info->fh = fd;
+  }
+})
+
+FUSE_METHOD(opendir,`;
+
+const C_OPEN_SIGNAL_KEEP = `}, {
+  NAPI_ARGV_INT32(fd, 2)
+  /* redcloud: keep_cache on open — bit 30 of the fd asks the kernel to keep the file's cached pages */
+  if (fd & 0x40000000) {
+    l->info->keep_cache = 1;
+    fd &= ~0x40000000;
+  }
+  if (fd != 0) {
+    l->info->fh = fd;
+  }
+})
+
+FUSE_METHOD(opendir,`;
+
+const C_KEEP_CACHE_FN = `/* redcloud: the bit of open's fd that sets keep_cache (0: not supported) */
+NAPI_METHOD(fuse_native_open_keep_cache) {
+  napi_value out;
+  napi_create_uint32(env, 0x40000000, &out);
+  return out;
+}
+
+`;
+
 /** Patches of fuse-native.c: [marker, apply(text) → text or undefined when it does not fit]. */
 const C_PATCHES = [
   ['redcloud: utimens times as given', (t) => replaceOnce(t, '  size_t atime;\n  size_t mtime;\n', C_LOCALS)],
@@ -287,6 +321,10 @@ const C_PATCHES = [
     '  struct fuse_chan *ch = rc_wrap_chan(fuse_mount(mnt, &args));\n')],
   ['NAPI_EXPORT_FUNCTION(fuse_native_linked_attrs_uncached)', (t) => replaceOnce(t, '  NAPI_EXPORT_FUNCTION(fuse_native_get_caller)\n',
     '  NAPI_EXPORT_FUNCTION(fuse_native_get_caller)\n  NAPI_EXPORT_FUNCTION(fuse_native_linked_attrs_uncached)\n')],
+  // open's fd with bit 30 set: keep the kernel's page cache of the file (FOPEN_KEEP_CACHE), fh without the bit
+  ['redcloud: keep_cache on open', (t) => replaceOnce(t, C_OPEN_SIGNAL, C_OPEN_SIGNAL_KEEP)],
+  ['NAPI_EXPORT_FUNCTION(fuse_native_open_keep_cache)', (t) => replaceOnce(insertBefore(t, 'NAPI_INIT() {', C_KEEP_CACHE_FN) ?? t,
+    '  NAPI_EXPORT_FUNCTION(fuse_native_get_caller)\n', '  NAPI_EXPORT_FUNCTION(fuse_native_get_caller)\n  NAPI_EXPORT_FUNCTION(fuse_native_open_keep_cache)\n')],
 ];
 
 const JS_STAT = `function getStatArray (stat) { // redcloud: stat v2 (see fuse-native.c populate_stat)
@@ -380,6 +418,9 @@ const JS_PATCHES = [
   ['redcloud: linked inodes uncached', (t) => replaceOnce(t, 'module.exports = Fuse\n',
     '// redcloud: linked inodes uncached (fuse-native.c rc_chan_send: attributes of an inode with several names are kept 0 s)\n' +
     'Fuse.linkedAttrsUncached = typeof binding.fuse_native_linked_attrs_uncached === \'function\'\n\nmodule.exports = Fuse\n')],
+  ['redcloud: keep_cache bit', (t) => replaceOnce(t, 'module.exports = Fuse\n',
+    '// redcloud: keep_cache bit (fuse-native.c: open\'s fd with this bit keeps the kernel\'s page cache; 0 when absent)\n' +
+    'Fuse.openKeepCacheBit = typeof binding.fuse_native_open_keep_cache === \'function\' ? binding.fuse_native_open_keep_cache() : 0\n\nmodule.exports = Fuse\n')],
   ['currentNativeHandler = nativeHandler', (t) => replaceOnce(t, '      return function (nativeHandler, opCode, ...args) {\n',
     '      return function (nativeHandler, opCode, ...args) {\n        currentNativeHandler = nativeHandler\n')],
 ];
