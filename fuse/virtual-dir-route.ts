@@ -79,7 +79,7 @@ export function withVirtualDir<H extends Partial<AllRoutedOps>>(h: H, v: Virtual
   const afterOps = new Set<string>(v.after?.ops ?? []);
   /** the handlers' operation, with the after hook if it asks for one */
   const outside = (op: string): AnyFn => {
-    const fn = orig[op]!;
+    const fn = orig[op]!.bind(h); // handlers' methods may call each other through `this` (fsync → flush)
     if (!afterOps.has(op)) return fn;
     return async (...a) => {
       try {
@@ -89,7 +89,7 @@ export function withVirtualDir<H extends Partial<AllRoutedOps>>(h: H, v: Virtual
       }
     };
   };
-  const inside = (op: string): AnyFn => own[op]
+  const inside = (op: string): AnyFn => own[op]?.bind(v.ops)
     ?? (op === 'getxattr' ? async (_p, n) => { throw fuseErrors.noData(`No attribute ${n as string}`); }
       : op === 'listxattr' ? async () => [] : refuse);
   const out: Record<string, AnyFn> = { ...orig };

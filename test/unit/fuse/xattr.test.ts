@@ -161,6 +161,7 @@ test('a cached entry that names its xattrs answers getxattr of other names witho
   assert.is(n, 1);
   assert.is(data!.toString(), 'v', 'the mount\'s own setxattr is seen at once');
   assert.is(asked(), 1, 'a name the entry has is read from the controller');
+  assert.equal(await call(r.ops.getattr, '/f').then(([res]) => res), 0, 'stat first, as ls does');
   assert.equal(await get(r, '/f', 'user.b'), [ENODATA]);
   assert.is(asked(), 1);
 }));
