@@ -219,7 +219,7 @@ function unreachableDirs(byIno: ReadonlyMap<string, TreeLink>, placed: ReadonlyM
 
 /** `usage.touch`: called before a link row's placement changes or the row goes (usage-counters.ts) */
 function linkIndex(s: Stmts, usage: Pick<UsageCounters, 'touch' | 'settle'>) {
-  const touch = (owner: string, ino: string): void => usage.touch(owner, ino);
+  const touch = (owner: string, ino: string): void => usage.touch(owner, ino, true);
   const states = new Map<string, DirState>();
   /** decisions the tree had to make (a move skipped as a cycle, a directory revived, a conflict name): `Resolved conflict` */
   let decisions = 0;
@@ -483,7 +483,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   let buckets = loadBuckets();
   /** per-owner files and bytes (usage-counters.ts), made once `read` exists */
   let usage: UsageCounters | undefined;
-  const links = linkIndex(s, { touch: (owner, ino) => usage!.touch(owner, ino), settle: () => usage!.settle() });
+  const links = linkIndex(s, { touch: (owner, ino, placement) => usage!.touch(owner, ino, placement), settle: () => usage!.settle() });
   /** the clock (seq, HLC) moved since it was last written: written once, at the end of the outermost transaction */
   let clockDirty = false;
   let depth = 0;
@@ -491,12 +491,18 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   const wal = opts.path === ':memory:' ? undefined : walFsync(opts.path);
   const changes = db.prepare('SELECT total_changes()').pluck();
   const group = wal ? new GroupCommit(() => changes.get() as number, () => wal.sync()) : undefined;
+  /** buckets whose accumulator changed in this transaction: each written once, at the end of the outermost one */
+  const dirtyBuckets = new Set<number>();
   const runTx = db.transaction((fn: () => unknown) => {
     const out = fn();
-    if (depth === 1 && clockDirty) {
-      s.setMeta.run('seq', String(seq));
-      s.setMeta.run('hlc', JSON.stringify(hlc));
-      clockDirty = false;
+    if (depth === 1) {
+      if (clockDirty) {
+        s.setMeta.run('seq', String(seq));
+        s.setMeta.run('hlc', JSON.stringify(hlc));
+        clockDirty = false;
+      }
+      for (const b of dirtyBuckets) s.putBucketTerm.run(b, buckets.term(b));
+      dirtyBuckets.clear();
     }
     return out;
   });
@@ -510,6 +516,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       floors = loadFloors();
       logMax = loadLogMax();
       buckets = loadBuckets();
+      dirtyBuckets.clear();
       usage!.reset();
       throw err;
     } finally {
@@ -563,7 +570,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     const json = JSON.stringify(next);
     if (!prev || s.updateRecord.run(next.type, owner, json, next.key).changes === 0) s.putRecord.run(next.key, next.type, owner, bucket, json);
     remember(next);
-    s.putBucketTerm.run(bucket, buckets.term(bucket));
+    dirtyBuckets.add(bucket);
     if (k.type === 'inode') indexInode(next.key, next.type === 'inode' ? next : undefined, prev);
     else if (k.type === 'link') links.indexLink(next.key, k.owner, next.type === 'link' ? next : undefined);
     if (next.type === 'dead' && prev?.type !== 'dead') dropLogRows(next.key);
