@@ -279,11 +279,13 @@ export function createNamespace(c: NamespaceDeps): Namespace {
    */
   function unlinkEntry(owner: string, r: Resolved): void {
     const link = store.getLink(owner, r.entry!.linkId)!;
-    if (trash.enabled && (r.inode.kind === 'dir' || store.linksOf(owner, r.ino).length <= 1)) trash.moveIn(owner, r);
+    // the names of a non-directory, counted once: the one removed here is among them (r was reached by it)
+    const names = r.inode.kind === 'dir' ? 0 : store.linksOf(owner, r.ino).length;
+    if (trash.enabled && (r.inode.kind === 'dir' || names <= 1)) trash.moveIn(owner, r);
     else put((s) => moveLink(link, null, link.moves[link.moves.length - 1]!.name, s));
     dirChanged(owner, r.entry!.parent);
-    const inode = store.getInode(owner, r.ino);
-    if (inode && inode.kind !== 'dir' && store.linksOf(owner, r.ino).length > 0) touch(inode);
+    const inode = names > 1 ? store.getInode(owner, r.ino) : undefined;
+    if (inode) touch(inode); // other names keep it: its nlink changed
   }
 
   function remove(owner: string, rawPath: string, opts: { recursive?: boolean } = {}): number {
