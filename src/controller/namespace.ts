@@ -155,7 +155,11 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     }));
     put((s) => newLink({ ...s, owner, id: newId(s.node, s.seq), ino: inode.ino, dir: a.kind === 'dir', parent: dir.ino, name }));
     dirChanged(owner, dir.ino);
-    return view.mustResolve(owner, joinPath(dir.path, name));
+    // the new entry is in `dir`: one lookup there instead of a walk from the root
+    const path = joinPath(dir.path, name);
+    const entry = store.lookup(owner, dir.ino, name);
+    if (entry?.ino !== inode.ino) return view.mustResolve(owner, path);
+    return { path, ino: inode.ino, inode: store.getInode(owner, inode.ino) ?? inode, entry };
   }
 
   /** `id`, or a variant of it, whose FUSE inode number no other inode of the tree has (keys.ts inoNumber). */
@@ -188,8 +192,9 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     const extents = req.extents !== undefined ? checkExtents(req) : undefined;
     if (!inline && !extents && total !== req.size) throw errors.invalid(`File size ${req.size} does not match its chunks (${total} bytes)`);
     const find = (): Resolved | undefined => (req.ino !== undefined ? byNumber(owner, req.ino, path) : view.resolve(owner, path));
-    // valid receipts are locations even when the commit fails (the chunks are there)
-    const unchanged = new Set(find()?.inode.content.v.chunks.map((ch) => ch.id) ?? []);
+    // valid receipts are locations even when the commit fails (the chunks are there); a commit
+    // without chunks has no receipts to check, so the target is looked up once, in the transaction
+    const unchanged = new Set(req.chunks.length === 0 ? [] : find()?.inode.content.v.chunks.map((ch) => ch.id) ?? []);
     const check = checkReceipts(c.signer, req.chunks, req.receipts, c.writeQuorum, unchanged);
     for (const [chunkId, servers] of check.valid) for (const server of servers) store.addLocations(server, [chunkId]);
     if (check.short) throw quorumError(check.short, c.writeQuorum);
@@ -259,8 +264,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
 
   function mknod(owner: string, req: MknodRequest): EntryInfo {
     return guarded(owner, () => {
-      const { dir, name, path } = view.parentOf(owner, req.path);
-      if (view.resolve(owner, path)) throw errors.exists(`File exists: ${path}`, { path });
+      const { dir, name } = view.parentOf(owner, req.path); // create() refuses a taken name (EEXIST)
       const rdev = req.kind === 'char' || req.kind === 'block' ? req.rdev ?? 0 : 0;
       return view.info(owner, create(owner, dir, name, { kind: req.kind, mode: req.mode, who: req, rdev }));
     });
@@ -287,11 +291,13 @@ export function createNamespace(c: NamespaceDeps): Namespace {
    */
   function unlinkEntry(owner: string, r: Resolved): void {
     const link = store.getLink(owner, r.entry!.linkId)!;
-    if (trash.enabled && (r.inode.kind === 'dir' || store.linksOf(owner, r.ino).length <= 1)) trash.moveIn(owner, r);
+    // the names of a non-directory, counted once: the one removed here is among them (r was reached by it)
+    const names = r.inode.kind === 'dir' ? 0 : store.linksOf(owner, r.ino).length;
+    if (trash.enabled && (r.inode.kind === 'dir' || names <= 1)) trash.moveIn(owner, r);
     else put((s) => moveLink(link, null, link.moves[link.moves.length - 1]!.name, s));
     dirChanged(owner, r.entry!.parent);
-    const inode = store.getInode(owner, r.ino);
-    if (inode && inode.kind !== 'dir' && store.linksOf(owner, r.ino).length > 0) touch(inode);
+    const inode = names > 1 ? store.getInode(owner, r.ino) : undefined;
+    if (inode) touch(inode); // other names keep it: its nlink changed
   }
 
   function remove(owner: string, rawPath: string, opts: { recursive?: boolean } = {}): number {

@@ -220,7 +220,7 @@ function unreachableDirs(byIno: ReadonlyMap<string, TreeLink>, placed: ReadonlyM
 
 /** `usage.touch`: called before a link row's placement changes or the row goes (usage-counters.ts) */
 function linkIndex(s: Stmts, usage: Pick<UsageCounters, 'touch' | 'settle'>) {
-  const touch = (owner: string, ino: string): void => usage.touch(owner, ino);
+  const touch = (owner: string, ino: string): void => usage.touch(owner, ino, true);
   const states = new Map<string, DirState>();
   /** decisions the tree had to make (a move skipped as a cycle, a directory revived, a conflict name): `Resolved conflict` */
   let decisions = 0;
@@ -544,7 +544,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   let buckets = loadBuckets();
   /** per-owner files and bytes (usage-counters.ts), made once `read` exists */
   let usage: UsageCounters | undefined;
-  const links = linkIndex(s, { touch: (owner, ino) => usage!.touch(owner, ino), settle: () => usage!.settle() });
+  const links = linkIndex(s, { touch: (owner, ino, placement) => usage!.touch(owner, ino, placement), settle: () => usage!.settle() });
   /** the clock (seq, HLC) moved since it was last written: written once, at the end of the outermost transaction */
   let clockDirty = false;
   let depth = 0;
@@ -552,12 +552,18 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   const wal = opts.path === ':memory:' ? undefined : walFsync(opts.path);
   const changes = db.prepare('SELECT total_changes()').pluck();
   const group = wal ? new GroupCommit(() => changes.get() as number, () => wal.sync()) : undefined;
+  /** buckets whose accumulator changed in this transaction: each written once, at the end of the outermost one */
+  const dirtyBuckets = new Set<number>();
   const runTx = db.transaction((fn: () => unknown) => {
     const out = fn();
-    if (depth === 1 && clockDirty) {
-      s.setMeta.run('seq', String(seq));
-      s.setMeta.run('hlc', JSON.stringify(hlc));
-      clockDirty = false;
+    if (depth === 1) {
+      if (clockDirty) {
+        s.setMeta.run('seq', String(seq));
+        s.setMeta.run('hlc', JSON.stringify(hlc));
+        clockDirty = false;
+      }
+      for (const b of dirtyBuckets) s.putBucketTerm.run(b, buckets.term(b));
+      dirtyBuckets.clear();
     }
     return out;
   });
@@ -571,6 +577,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       floors = loadFloors();
       logMax = loadLogMax();
       buckets = loadBuckets();
+      dirtyBuckets.clear();
       usage!.reset();
       throw err;
     } finally {
@@ -612,8 +619,8 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   }
 
   const indexInode = inodeIndexer(s);
-  /** buckets whose term a bulk write (applyLocalBatch) changed, written once at its end (undefined: none running) */
-  let dirtyBuckets: Set<number> | undefined;
+  /** a bulk write (applyLocalBatch) is running: the usage counters settle once, at its end */
+  let bulk = false;
   /** Stores a version and its index rows; a record that turns dead loses its update-log rows. Returns the stored JSON. */
   function persist(next: MetaRecord, prev: MetaRecord | undefined): string {
     if ((next.type as string) === 'entry') throw new RedCloudError('INVALID', 'legacy entry records are converted on open, not stored');
@@ -626,12 +633,11 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     const json = JSON.stringify(next);
     if (!prev || s.updateRecord.run(next.type, owner, json, next.key).changes === 0) s.putRecord.run(next.key, next.type, owner, bucket, json);
     remember(next);
-    if (dirtyBuckets) dirtyBuckets.add(bucket);
-    else s.putBucketTerm.run(bucket, buckets.term(bucket));
+    dirtyBuckets.add(bucket);
     if (k.type === 'inode') indexInode(next.key, next.type === 'inode' ? next : undefined, prev);
     else if (k.type === 'link') links.indexLink(next.key, k.owner, next.type === 'link' ? next : undefined);
     if (next.type === 'dead' && prev?.type !== 'dead') dropLogRows(next.key);
-    if (!dirtyBuckets) usage!.settle(); // a bulk write settles once, at its end
+    if (!bulk) usage!.settle(); // a bulk write settles once, at its end
     return json;
   }
 
@@ -677,7 +683,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       saveClock();
     }),
     applyLocalBatch: (writes) => tx(() => {
-      dirtyBuckets = new Set();
+      bulk = true;
       try {
         links.deferred(() => {
           for (const { record, seq: writeSeq } of writes) {
@@ -686,9 +692,8 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
           }
         });
         usage!.settle(); // the placements the deferred replay wrote
-        for (const b of dirtyBuckets) s.putBucketTerm.run(b, buckets.term(b));
       } finally {
-        dirtyBuckets = undefined;
+        bulk = false;
       }
       saveClock();
     }),

@@ -14,6 +14,9 @@
  * change by exact deltas whatever order records and links arrive in (a link before its inode, a
  * directory revived by the replay, a tombstone collected). A database from before the table gets
  * it once at open, by one scan (`scanUsage`), like bucket_terms.
+ * Whether a link places the inode is one SQL query; it is asked only for a stored inode record
+ * (nothing else counts), and asked again after the change only if a link row moved (`touch`'s
+ * `placement`): a record write alone never changes it.
  */
 import type Database from 'better-sqlite3';
 import { inodeKey, ROOT_INO } from '../meta/keys.js';
@@ -52,8 +55,11 @@ export function scanUsage(db: Database.Database): Map<string, Usage> {
 }
 
 export interface UsageCounters {
-  /** remembers the inode's contribution before a change (first call per settle wins) */
-  touch(owner: string, ino: string): void;
+  /**
+   * remembers the inode's contribution before a change (first call per settle wins); `placement`:
+   * a link row of the inode may move or go (not only its record)
+   */
+  touch(owner: string, ino: string, placement?: boolean): void;
   /** adds the touched inodes' changes to their owners' rows */
   settle(): void;
   /** forgets what was touched (the transaction rolled back: the rows did too) */
@@ -85,14 +91,26 @@ export function usageCounters(db: Database.Database, read: (key: string) => Meta
       q.setBuilt.run();
     })();
   }
-  const contribution = (owner: string, ino: string): Usage =>
-    inodeUsage(read(inodeKey(owner, ino)), q.named.get(owner, ino) !== undefined);
-  /** `${owner}\0${ino}` → contribution before */
-  let touched = new Map<string, { owner: string; ino: string; before: Usage }>();
+  /** the stored inode record, if it is one that counts at all (only then does "is it named?" matter) */
+  const countable = (owner: string, ino: string): MetaRecord | undefined => {
+    const r = read(inodeKey(owner, ino));
+    return r?.type === 'inode' ? r : undefined;
+  };
+  const named = (owner: string, ino: string): boolean => ino === ROOT_INO || q.named.get(owner, ino) !== undefined;
+  interface Touched { owner: string; ino: string; before: Usage; named: boolean | undefined; placement: boolean }
+  /** `${owner}\0${ino}` → contribution before (and whether a link named it then, if that was asked) */
+  let touched = new Map<string, Touched>();
   return {
-    touch(owner, ino) {
+    touch(owner, ino, placement = false) {
       const k = `${owner}\0${ino}`;
-      if (!touched.has(k)) touched.set(k, { owner, ino, before: contribution(owner, ino) });
+      const held = touched.get(k);
+      if (held) {
+        held.placement ||= placement;
+        return;
+      }
+      const r = countable(owner, ino);
+      const was = r ? named(owner, ino) : undefined;
+      touched.set(k, { owner, ino, before: inodeUsage(r, was ?? false), named: was, placement });
     },
     settle() {
       if (touched.size === 0) return;
@@ -100,7 +118,9 @@ export function usageCounters(db: Database.Database, read: (key: string) => Meta
       touched = new Map();
       const delta = new Map<string, Usage>();
       for (const t of batch.values()) {
-        const after = contribution(t.owner, t.ino);
+        const r = countable(t.owner, t.ino);
+        const now = !r ? false : !t.placement && t.named !== undefined ? t.named : named(t.owner, t.ino);
+        const after = inodeUsage(r, now);
         if (after.files === t.before.files && after.bytes === t.before.bytes) continue;
         const d = delta.get(t.owner) ?? { files: 0, bytes: 0 };
         d.files += after.files - t.before.files;
