@@ -20,40 +20,19 @@
  * 9.2 / 3.8; b3-64k 10.7 / 9.3 9.2 10.1 / 3.1; s256-64k 10.5 / 8.2 8.4 8.4 / 2.9. Scrub CPU
  * s/GiB: previous 4.7, b3-64k 3.6, s256-64k 3.6.
  */
-import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseBytes } from '../src/common/config.js';
 import { silentLogger } from '../src/common/logger.js';
 import { createDiskStore } from '../src/chunkserver/disk-store.js';
 import { metricValue, startFuseCluster } from '../test/fuse/helpers/fuse-cluster.js';
-import { cpuSeconds } from './measure.js';
+import { cpuSeconds, dropCaches, randomReadSeconds, runTimed as run } from './measure.js';
 
 const GiB = 1024 ** 3;
 const sizeBytes = parseBytes(process.env.BENCH_HASH_SIZE ?? '512MiB');
 const net = process.env.BENCH_HASH_NET ?? '127.0.19';
 const reads = Number(process.env.BENCH_HASH_READS ?? 400);
 const formats = (process.env.BENCH_HASH_FORMATS ?? 'sha256,s256-64k,b3-64k').split(',').filter(Boolean);
-
-const PY_RANDOM = `
-import os,random,sys,time
-p,n=sys.argv[1],int(sys.argv[2])
-size=os.path.getsize(p); r=random.Random(11); fd=os.open(p,os.O_RDONLY)
-t=time.time()
-for _ in range(n):
-    off=r.randrange(0,max(1,size//4096))*4096
-    if len(os.pread(fd,4096,off))!=min(4096,size-off): sys.exit('short read')
-print(time.time()-t)
-`;
-
-function run(cmd: string, args: string[]): { out: string; seconds: number } {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30 * 60_000, maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return { out: r.stdout, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
-}
-
-const dropCaches = (): boolean => spawnSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']).status === 0;
 
 /** CPU seconds of the store's verify (the scrubber's check) over every chunk of a data dir, per GiB. */
 async function scrubCpuPerGiB(dataDir: string): Promise<number> {
@@ -95,7 +74,7 @@ async function one(format: string): Promise<string> {
     dropCaches();
     const urls = fc.tc.chunkservers.map((n) => `http://${n.spec.addr}:${n.spec.port}`);
     const servedBefore = await servedBytes(urls);
-    const rs = Number(run('python3', ['-c', PY_RANDOM, join(fc.mnt, 'seq.bin'), String(reads)]).out.trim());
+    const rs = randomReadSeconds(join(fc.mnt, 'seq.bin'), reads);
     const perRead = ((await servedBytes(urls)) - servedBefore) / reads;
     csDir = fc.tc.chunkservers[0]!.spec.dataDir;
     const files = readdirSync(join(csDir, 'chunks'), { recursive: true }).length;

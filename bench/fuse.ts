@@ -13,13 +13,12 @@
  * is the /24 of the cluster; BENCH_FUSE_ONLY=small runs only the small-file phase (create, stat,
  * `ls -l`, unlink), e.g. to compare unlink rates of two builds.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseBytes } from '../src/common/config.js';
 import { startFuseCluster } from '../test/fuse/helpers/fuse-cluster.js';
-import { cpuSeconds } from './measure.js';
+import { cpuSeconds, dropCaches, randomReadSeconds, runTimed as run } from './measure.js';
 
 const MB = 1_000_000;
 const sizeBytes = parseBytes(process.env.BENCH_FUSE_SIZE ?? '1GiB');
@@ -29,17 +28,6 @@ const mountArgs = (process.env.BENCH_FUSE_MOUNT_ARGS ?? '').split(/\s+/).filter(
 const mvFiles = Number(process.env.BENCH_FUSE_MV_FILES ?? 10_000);
 const net = process.env.BENCH_FUSE_NET ?? '127.0.18';
 const onlySmall = process.env.BENCH_FUSE_ONLY === 'small';
-
-const PY_RANDOM = `
-import os,random,sys,time
-p,n=sys.argv[1],int(sys.argv[2])
-size=os.path.getsize(p); r=random.Random(7); fd=os.open(p,os.O_RDONLY)
-t=time.time()
-for _ in range(n):
-    off=r.randrange(0,max(1,size//4096))*4096
-    if len(os.pread(fd,4096,off))!=min(4096,size-off): sys.exit('short read')
-print(time.time()-t)
-`;
 
 // create, stat, "ls -l" (list + lstat every entry), unlink of n small files: seconds of each
 const PY_META = `
@@ -72,19 +60,6 @@ os.rename(os.path.join(d,'big'),os.path.join(d,'big2')); t2=time.time()
 if len(os.listdir(os.path.join(d,'big2')))!=n: sys.exit('lost files in the move')
 print(t1-t0,t2-t1)
 `;
-
-function run(cmd: string, args: string[], timeoutMs = 30 * 60_000): { out: string; seconds: number } {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * MB });
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return { out: r.stdout, seconds };
-}
-
-function dropCaches(): boolean {
-  const r = spawnSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches'], { timeout: 60_000 });
-  return r.status === 0;
-}
 
 interface Figures {
   writeMBs: number; readMBs: number; randomIops: number; createOps: number; statOps: number; lsLongOps: number; deleteOps: number;
@@ -119,7 +94,7 @@ function measureDir(dir: string, src: string, procs?: Processes): { figures: Fig
   dropCaches();
   const r = phase(`cold sequential read of ${(sizeBytes / 2 ** 20).toFixed(0)} MiB`, () => run('dd', [`if=${target}`, 'of=/dev/null', 'bs=1M', 'status=none']));
   dropCaches();
-  const rnd = phase(`${randomReads} random 4 KiB reads`, () => Number(run('python3', ['-c', PY_RANDOM, target, String(randomReads)]).out.trim()));
+  const rnd = phase(`${randomReads} random 4 KiB reads`, () => randomReadSeconds(target, randomReads, 7));
   const [c, s, ls, d] = small();
   const [mvOne, mvDir] = phase(`mv of one file, then of a ${mvFiles}-file directory`, () =>
     run('python3', ['-c', PY_MV, join(dir, 'mv'), String(mvFiles)]).out.trim().split(' ').map(Number));
@@ -163,7 +138,7 @@ async function main(): Promise<void> {
     await fc.remount([...mountArgs, '--disk-cache-size', '0']);
     dropCaches();
     const coldReads = Math.max(50, Math.round(randomReads / 10));
-    const cold = coldReads / Number(run('python3', ['-c', PY_RANDOM, join(fc.mnt, 'seq.bin'), String(coldReads)]).out.trim());
+    const cold = coldReads / randomReadSeconds(join(fc.mnt, 'seq.bin'), coldReads, 7);
     process.stdout.write(`randomIops, mount without its disk cache (--disk-cache-size 0, ${coldReads} reads): ${cold.toFixed(1)}  ratio ${(cold / l.randomIops).toFixed(3)}\n`);
     writeFileSync(join(fc.work, 'result.json'), JSON.stringify({ local: l, mount: m, coldRandomIops: cold }));
   } finally {

@@ -2,9 +2,10 @@
  * What the benchmarks share: a temp dir and a LocalCluster that are always cleaned up (with the
  * nodes' log tails printed on failure), measuring a child process (wall time and peak resident
  * memory, VmHWM from /proc/<pid>/status polled while it runs, with a hard timeout), checking it
- * succeeded, writing a random input file, and a process's CPU seconds so far.
+ * succeeded, writing a random input file, and a process's CPU seconds so far; running a command
+ * timed, dropping the page cache, and timing 4 KiB random preads of a file.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,4 +89,35 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** Runs `cmd` to completion (throwing on a non-zero exit): its stdout and wall seconds. */
+export function runTimed(cmd: string, args: string[], timeoutMs = 30 * 60_000): { out: string; seconds: number } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 24 });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return { out: r.stdout, seconds };
+}
+
+/** Drops the kernel's page cache (root): whether it worked. */
+export function dropCaches(): boolean {
+  return spawnSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches'], { timeout: 60_000 }).status === 0;
+}
+
+// n 4 KiB preads at random aligned offsets of a file (seeded): the seconds they took
+const PY_RANDOM_READS = `
+import os,random,sys,time
+p,n,seed=sys.argv[1],int(sys.argv[2]),int(sys.argv[3])
+size=os.path.getsize(p); r=random.Random(seed); fd=os.open(p,os.O_RDONLY)
+t=time.time()
+for _ in range(n):
+    off=r.randrange(0,max(1,size//4096))*4096
+    if len(os.pread(fd,4096,off))!=min(4096,size-off): sys.exit('short read')
+print(time.time()-t)
+`;
+
+/** Seconds that `n` random 4 KiB reads of `path` take (python's os.pread, one process). */
+export function randomReadSeconds(path: string, n: number, seed = 11): number {
+  return Number(runTimed('python3', ['-c', PY_RANDOM_READS, path, String(n), String(seed)]).out.trim());
 }

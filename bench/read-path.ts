@@ -13,13 +13,12 @@
  * BENCH_RP_PROF=DIR writes a CPU profile of the mount (node --cpu-prof) per phase into DIR.
  * Not part of `npm test`; needs root (drop_caches).
  */
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseBytes } from '../src/common/config.js';
 import { metricValue, startFuseCluster, type FuseCluster } from '../test/fuse/helpers/fuse-cluster.js';
-import { cpuSeconds } from './measure.js';
+import { cpuSeconds, dropCaches, randomReadSeconds, runTimed as run } from './measure.js';
 
 const GiB = 1024 ** 3;
 const sizeBytes = parseBytes(process.env.BENCH_RP_SIZE ?? '256MiB');
@@ -27,26 +26,6 @@ const reads = Number(process.env.BENCH_RP_READS ?? 400);
 const net = process.env.BENCH_RP_NET ?? '127.0.55';
 const prof = process.env.BENCH_RP_PROF;
 const phases = (process.env.BENCH_RP_PHASES ?? 'random,sequential,reopen').split(',');
-
-const PY_RANDOM = `
-import os,random,sys,time
-p,n=sys.argv[1],int(sys.argv[2])
-size=os.path.getsize(p); r=random.Random(11); fd=os.open(p,os.O_RDONLY)
-t=time.time()
-for _ in range(n):
-    off=r.randrange(0,max(1,size//4096))*4096
-    if len(os.pread(fd,4096,off))!=min(4096,size-off): sys.exit('short read')
-print(time.time()-t)
-`;
-
-function run(cmd: string, args: string[]): { out: string; seconds: number } {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 30 * 60_000, maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return { out: r.stdout, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
-}
-
-const dropCaches = (): void => void spawnSync('sh', ['-c', 'sync; echo 3 > /proc/sys/vm/drop_caches']);
 
 async function served(fc: FuseCluster): Promise<number> {
   let sum = 0;
@@ -80,7 +59,7 @@ try {
   if (phases.includes('random')) {
     await fc.remount(['--disk-cache-size', '0', '--cache-size', '8MiB', '--read-ahead', '0']);
     dropCaches();
-    const m = await measured(fc, () => Number(run('python3', ['-c', PY_RANDOM, file, String(reads)]).out.trim()));
+    const m = await measured(fc, () => randomReadSeconds(file, reads));
     out.push(`random 4 KiB: ${(m.bytes / reads / 1024).toFixed(1)} KiB sent per read, mount CPU ${(m.cpu / reads * 1000).toFixed(2)} ms/read, ${(reads / m.seconds).toFixed(0)} IOPS`);
   }
   if (phases.includes('sequential') || phases.includes('reopen')) {
