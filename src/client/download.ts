@@ -22,6 +22,7 @@ import { request, throwIfAborted } from '../common/http-client.js';
 import type { Logger } from '../common/logger.js';
 import { ATTEMPT_FLOOR_MS, attemptTimeoutMs } from './attempt-share.js';
 import type { Progress } from './types.js';
+import { allOrAbort } from './all-or-abort.js';
 import { writeExtents, type FetchRange } from './extent-download.js';
 
 export interface DownloadContext {
@@ -251,13 +252,6 @@ async function writeChunks(ctx: DownloadContext, plan: ReadPlan, fh: FileHandle,
       opts.onProgress?.({ doneBytes, totalBytes: plan.entry.size });
     }, { signal }),
   );
-  try {
-    await Promise.all(tasks);
-  } catch (err) {
-    abort.abort(err);
-    await Promise.allSettled(tasks);
-    throwIfAborted(opts.signal, 'Download');
-    throw err;
-  }
+  await allOrAbort(tasks, abort, opts.signal);
   throwIfAborted(opts.signal, 'Download');
 }

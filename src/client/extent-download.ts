@@ -8,7 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import PQueue from 'p-queue';
 import type { ReadPlan, ReadPlanChunk } from '../common/api.js';
 import { errors } from '../common/errors.js';
-import { throwIfAborted } from '../common/http-client.js';
+import { allOrAbort } from './all-or-abort.js';
 import { extentsProblem, spansOf } from '../meta/extents.js';
 import type { Progress } from './types.js';
 
@@ -48,12 +48,5 @@ export async function writeExtents(
       opts.onProgress?.({ doneBytes, totalBytes: plan.entry.size });
     }, { signal }),
   );
-  try {
-    await Promise.all(tasks);
-  } catch (err) {
-    abort.abort(err);
-    await Promise.allSettled(tasks);
-    throwIfAborted(opts.signal, 'Download');
-    throw err;
-  }
+  await allOrAbort(tasks, abort, opts.signal);
 }
