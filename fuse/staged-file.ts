@@ -335,17 +335,7 @@ export class StagedFile {
         uploads++;
       }
       const entry = await this.deps.client.commitChunks(this.path, chunks, this.size, this.commitOptions(signal));
-      this.replaces = false;
-      this.entry = entry;
-      this.ino = entry.ino ?? this.ino;
-      this.base = fromChunks(next);
-      this.dirtyRanges = [];
-      this.dirty.clear();
-      this.ahead.clear();
-      this.metaDirty = false;
-      this.mtimeMs = undefined;
-      this.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
-      this.stats.commits++;
+      this.committed(entry, fromChunks(next), []);
       this.stats.uploadedChunks += uploads;
       return entry;
     });
@@ -373,20 +363,25 @@ export class StagedFile {
     if (bytesRead !== data.length) data.fill(0, bytesRead);
     const entry = await this.deps.client.commitInline(this.path, data, this.commitOptions(signal));
     if (!entry) return undefined;
+    // the bytes are in the record, in no chunk: a commit in chunks stores them all
+    this.committed(entry, [], this.size > 0 ? [{ off: 0, len: this.size }] : []);
+    this.stats.inlineCommits++;
+    return entry;
+  }
+
+  /** A commit succeeded: `entry` is the committed version, `base` its content, `dirtyRanges` what a commit in chunks must still store. */
+  private committed(entry: EntryInfo, base: Span<ReadPlanChunk>[], dirtyRanges: Ranges): void {
     this.replaces = false;
     this.entry = entry;
     this.ino = entry.ino ?? this.ino;
-    this.base = [];
-    // the bytes are in the record, in no chunk: a commit in chunks stores them all
-    this.dirtyRanges = this.size > 0 ? [{ off: 0, len: this.size }] : [];
+    this.base = base;
+    this.dirtyRanges = dirtyRanges;
     this.dirty.clear();
     this.ahead.clear();
     this.metaDirty = false;
     this.mtimeMs = undefined;
     this.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
     this.stats.commits++;
-    this.stats.inlineCommits++;
-    return entry;
   }
 
   /** Closes and deletes the staging file. */
@@ -541,17 +536,7 @@ export class StagedFile {
     const next = clip(overlay(this.base, top), this.size);
     if (fragments(next, cs) > EXTENT_FRAGMENTS_MAX) return undefined;
     const entry = await this.deps.client.commitExtents(this.path, next, fresh, this.size, this.commitOptions(signal));
-    this.replaces = false;
-    this.entry = entry;
-    this.ino = entry.ino ?? this.ino;
-    this.base = next;
-    this.dirtyRanges = [];
-    this.dirty.clear();
-    this.ahead.clear();
-    this.metaDirty = false;
-    this.mtimeMs = undefined;
-    this.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
-    this.stats.commits++;
+    this.committed(entry, next, []);
     this.stats.extentCommits++;
     this.stats.uploadedExtentBytes += fresh.reduce((n, f) => n + (f.data?.length ?? 0), 0);
     return entry;
