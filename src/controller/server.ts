@@ -78,7 +78,7 @@ export function createController(c: ControllerComponents): Controller {
   const now = c.now ?? Date.now;
   const { config } = c;
   if (c.dbPath !== ':memory:') mkdirSync(dirname(c.dbPath), { recursive: true });
-  const store = openStore({ path: c.dbPath, nodeId: c.nodeId, now });
+  const store = openStore({ path: c.dbPath, nodeId: c.nodeId, now, logger: c.logger });
   const signer = new Signer(config.clusterSecret);
   const logger = c.logger;
   const registry = createRegistry({ store, logger, now, heartbeatTimeoutMs: config.heartbeatTimeoutMs });

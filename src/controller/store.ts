@@ -26,6 +26,7 @@ import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { RedCloudError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
 import { ensurePrivateDirSync, PRIVATE_FILE_MODE } from '../common/private-files.js';
 import { receive, tick, ZERO_HLC } from '../meta/hlc.js';
 import { inodeKey, inoNumber, linkKey, parseKey, ROOT_INO } from '../meta/keys.js';
@@ -43,6 +44,7 @@ import { chunksOf, collectableInode, compareBytes, unchanged, unlinkedAt } from 
 import type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
 import { GroupCommit } from './group-commit.js';
 import { walFsync } from './wal-fsync.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 import { RecentRecords } from './recent-records.js';
 import { hasLegacyLayout, migrateLegacy, moveLegacyAside, type MigrationReport } from './migrate.js';
 import { usageCounters, type UsageCounters } from './usage-counters.js';
@@ -55,6 +57,8 @@ export interface StoreOptions {
   nodeId: NodeId;
   /** wall clock, ms */
   now: () => number;
+  /** where the WAL checkpoint thread reports trouble */
+  logger?: Logger;
 }
 
 export interface SqliteMetadataStore extends MetadataStore {
@@ -522,7 +526,13 @@ export function openStore(opts: StoreOptions): SqliteMetadataStore {
     db.close();
     throw err;
   }
-  return Object.assign(store.api, { migration });
+  const checkpointer = opts.path === ':memory:' ? undefined : startWalCheckpointer(db, opts.path, opts.logger);
+  const closeDb = store.api.close;
+  const close = (): void => {
+    checkpointer?.stop();
+    closeDb();
+  };
+  return Object.assign(store.api, { migration, close });
 }
 
 /** What migrate.ts needs of the store: local writes (with log rows), plain merges, dropping legacy log rows. */

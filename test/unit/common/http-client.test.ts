@@ -109,7 +109,9 @@ test('bodies nobody reads do not pin connections: 200 such requests reuse a few 
     const res = await request(`${base}/big`, { timeoutMs: 2000 });
     assert.is(res.status, 200); // the body is never taken
   }
-  assert.ok(connections.size <= 2, `${connections.size} connections for 200 requests`);
+  // each next request may find the last socket still draining (on a loaded machine, more than one):
+  // a handful, where pinned bodies would need one per request
+  assert.ok(connections.size <= 8, `${connections.size} connections for 200 requests`);
 });
 
 test.run();

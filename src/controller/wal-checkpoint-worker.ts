@@ -1,0 +1,30 @@
+/**
+ * The thread wal-checkpointer.ts starts: its own connection to the store's database, running a
+ * PASSIVE checkpoint every `everyMs` (one that finds nothing new to copy costs a read of the WAL
+ * index, no sync). PASSIVE never waits for the writer, so the event loop's transactions go on
+ * meanwhile. On 'stop' it closes its connection and says so in `closed`. A failure is posted to the parent (logged there) and the next round tries again.
+ */
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const { path, everyMs, closed } = workerData as { path: string; everyMs: number; closed: Int32Array };
+const db = new Database(path, { fileMustExist: true });
+db.pragma('busy_timeout = 0');
+const timer = setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch (err) {
+    parentPort?.postMessage({ error: (err as Error).message });
+  }
+}, everyMs);
+parentPort?.on('message', (m: unknown) => {
+  if (m !== 'stop') return;
+  clearInterval(timer);
+  try {
+    db.close();
+  } finally {
+    Atomics.store(closed, 0, 1); // the parent waits for this before closing its own connection
+    Atomics.notify(closed, 0);
+    parentPort?.close();
+  }
+});
