@@ -133,10 +133,13 @@ export function createRegistry(c: { store: MetadataStore; logger: Logger; now: (
       const changed: string[] = [];
       for (const p of peer) {
         const prev = servers.get(p.id);
-        const lastMs = adoptedHeartbeatMs(prev?.lastHeartbeatMs, p, nowMs, rttMs, c.heartbeatTimeoutMs);
+        // A server not healthy here (restored from the store after a restart) is adopted whenever
+        // the peer heard it within HEARTBEAT_TIMEOUT: its stored heartbeat is often the very one
+        // the peer saw, and the peer's estimate, older by the round trip, must not lose to it.
+        const lastMs = adoptedHeartbeatMs(prev?.healthy ? prev.lastHeartbeatMs : undefined, p, nowMs, rttMs, c.heartbeatTimeoutMs);
         if (lastMs === undefined) continue;
         servers.set(p.id, {
-          id: p.id, url: p.url, healthy: true, lastHeartbeatMs: lastMs, capacityBytes: p.capacityBytes, freeBytes: p.freeBytes,
+          id: p.id, url: p.url, healthy: true, lastHeartbeatMs: Math.max(lastMs, prev?.lastHeartbeatMs ?? 0), capacityBytes: p.capacityBytes, freeBytes: p.freeBytes,
           chunkCount: p.chunkCount, full: p.full, inventorySeen: prev?.inventorySeen ?? false, direct: prev?.healthy === true && prev.direct,
           ...spaceFields(p),
         });

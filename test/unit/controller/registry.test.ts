@@ -46,4 +46,21 @@ test('a chunkserver first made healthy by a peer controller\'s view is "Register
   assert.is(registered(), 1, 'a peer\'s view of a server already heard directly changes nothing');
 });
 
+test('a restarted controller adopts a peer\'s view of a chunkserver it last heard at the same heartbeat (the peer\'s estimate is older by the round trip)', () => {
+  let ms = 1000;
+  const store = openStore({ path: ':memory:', nodeId: 'c1', now: () => ms });
+  const url = 'http://127.0.2.1:9000';
+  const before = createRegistry({ store, logger: silentLogger(), now: () => ms, heartbeatTimeoutMs: 90_000 });
+  before.heartbeat({ id: 'cs1', url, capacityBytes: 10, freeBytes: 5, chunkCount: 0, full: false });
+  ms += 5_000; // kill -9, restart: the stored heartbeat is the one the peer saw too, a moment earlier
+  const after = createRegistry({ store, logger: silentLogger(), now: () => ms, heartbeatTimeoutMs: 90_000 });
+  assert.equal(after.healthyIds(), []);
+  assert.equal(after.merge([{ id: 'cs1', url, ageMs: 4_999, capacityBytes: 10, freeBytes: 5, chunkCount: 0, full: false }], 5), ['cs1']);
+  assert.equal(after.healthyIds(), ['cs1'], 'healthy by the peer\'s view');
+  assert.is(after.get('cs1')!.lastHeartbeatMs, 1000, 'the newer of the stored and the adopted heartbeat');
+  ms += 91_000;
+  assert.equal(after.check(), ['cs1'], 'and failed once both are older than HEARTBEAT_TIMEOUT');
+  assert.equal(after.merge([{ id: 'cs1', url, ageMs: 90_001, capacityBytes: 10, freeBytes: 5, chunkCount: 0, full: false }], 0), [], 'a stale view revives nothing');
+});
+
 test.run();

@@ -73,6 +73,31 @@ test('a database written before the trash expiry index gets it filled on open, o
   again.close();
 }));
 
+test('a database with the older link indexes gets the current ones on open, and its trash is still found', () => withDir((dir) => {
+  const path = join(dir, 'redcloud.db');
+  const s = openStore({ path, nodeId: 'a', now: () => 5000 });
+  const fs = fsOf(s);
+  const f = fs.create(ROOT_INO, 'f');
+  fs.move(f.link, 'trash', f.link);
+  s.close();
+  const raw = new Database(path);
+  raw.exec(`DROP INDEX links_by_shown_id; DROP INDEX links_by_ino_id; DROP INDEX links_trash_is;
+    CREATE INDEX links_by_shown ON links(owner, parent, shown); CREATE INDEX links_by_ino ON links(owner, ino);
+    CREATE INDEX links_trash ON links(owner) WHERE parent = 'trash';`);
+  raw.close();
+  const again = openStore({ path, nodeId: 'a', now: () => 6000 });
+  again.close();
+  const check = new Database(path, { readonly: true });
+  const names = (check.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'links' AND sql IS NOT NULL ORDER BY name").pluck().all() as string[]);
+  const trashPlan = check.prepare("EXPLAIN QUERY PLAN SELECT DISTINCT owner FROM links WHERE parent IS 'trash' ORDER BY owner").all() as { detail: string }[];
+  check.close();
+  assert.equal(names, ['links_by_ino_id', 'links_by_name', 'links_by_shown_id', 'links_dirs', 'links_subdirs', 'links_trash_is', 'links_unlinked']);
+  assert.ok(trashPlan.some((r) => r.detail.includes('links_trash_is')), JSON.stringify(trashPlan));
+  const third = openStore({ path, nodeId: 'a', now: () => 7000 });
+  assert.equal(third.trashOwners(), ['u']);
+  third.close();
+}));
+
 test('the clock of writes inside one transaction is stored with them', () => withDir((dir) => {
   const path = join(dir, 'redcloud.db');
   const s = openStore({ path, nodeId: 'a', now: () => 5000 });
