@@ -10,7 +10,7 @@ import { TAG_LIMITS_TEXT } from '../lib/usage.js';
 
 export default class Add extends BaseCommand<typeof Add> {
   static override summary = 'Upload files with tags.';
-  static override description = `Uploads each FILE to /<basename> and tags it with every TAG given after "--". ${TAG_LIMITS_TEXT}`;
+  static override description = `Uploads each FILE to /<basename> and tags it with every TAG given after "--"; a file it replaces goes to the trash (redcloud trash ls). ${TAG_LIMITS_TEXT}`;
   static override examples = ['<%= config.bin %> add a.jpg b.jpg -- holiday 2024'];
   static override strict = false;
   static override args = { files: Args.string({ description: 'Local files, then "--", then tags.', required: true }) };

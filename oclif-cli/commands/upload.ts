@@ -10,7 +10,7 @@ import { TAG_LIMITS_TEXT } from '../lib/usage.js';
 
 export default class Upload extends BaseCommand<typeof Upload> {
   static override summary = 'Upload a file, optionally with tags.';
-  static override description = `Uploads FILE in chunks to the chunkservers and commits it at --to (default /<basename of FILE>), replacing any previous version only once every chunk is stored. Extra arguments are tags. ${TAG_LIMITS_TEXT} Ctrl-C stops it before the commit: nothing is replaced.`;
+  static override description = `Uploads FILE in chunks to the chunkservers and commits it at --to (default /<basename of FILE>), replacing any previous version only once every chunk is stored; the replaced version goes to the trash (redcloud trash ls, TRASH_TTL). Extra arguments are tags. ${TAG_LIMITS_TEXT} Ctrl-C stops it before the commit: nothing is replaced.`;
   static override examples = ['<%= config.bin %> upload report.pdf', '<%= config.bin %> upload report.pdf work 2024', '<%= config.bin %> upload report.pdf --to /docs/report.pdf'];
   static override strict = false;
   static override args = {

@@ -24,7 +24,7 @@ import { SNAPSHOT_HEADER } from '../common/snapshot-api.js';
 import { storeChunks, type ChunkToStore, type Receipts, type UploadContext } from './upload.js';
 import { fitsInline, INLINE_MAX_DEFAULT } from '../meta/inline.js';
 import { toRecord, type Extent } from '../meta/extents.js';
-import { inlineRefusal, smallStream } from './inline.js';
+import { inlineRefusal, refusesField, smallStream } from './inline.js';
 
 export interface ClientOptions {
   controllers: string[];
@@ -123,11 +123,35 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       ...(o.tags && o.tags.length > 0 ? { tags: o.tags } : {}),
       ...(o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {}),
       ...(o.ino !== undefined ? { ino: o.ino } : {}),
-      ...(o.replaces ? { replaces: true } : {}),
+      ...(o.replaces && replacesKnown ? { replaces: true } : {}),
       ...(o.uid !== undefined ? { uid: o.uid } : {}),
       ...(o.gid !== undefined ? { gid: o.gid } : {}),
     };
-    return post<EntryInfo>('/v1/fs/commit', req, o);
+    return commitReplacing(req, o);
+  };
+  /**
+   * A controller older than CommitRequest.replaces refuses the field (400, additional properties;
+   * nothing committed): the commit is sent again without it, and later ones leave it out (no
+   * replaced version is kept there). If that retry is refused the same way, another field was the
+   * cause (inline, for the caller's fallback): replaces stays on.
+   */
+  let replacesKnown = true;
+  const commitReplacing = async (req: CommitRequest, o: CallOptions): Promise<EntryInfo> => {
+    try {
+      return await post<EntryInfo>('/v1/fs/commit', req, o);
+    } catch (err) {
+      if (!req.replaces || !refusesField(err)) throw err;
+      const { replaces: _dropped, ...without } = req;
+      replacesKnown = false;
+      try {
+        const entry = await post<EntryInfo>('/v1/fs/commit', without, o);
+        logger.warn({ path: req.path }, 'Controller predates replaced versions in the trash; committed without keeping the replaced one');
+        return entry;
+      } catch (again) {
+        if (refusesField(again)) replacesKnown = true;
+        throw again;
+      }
+    }
   };
 
   /** An inline commit; undefined (and the limit lowered) when the controller keeps no file this large inline. */
@@ -271,9 +295,9 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       if (!st.isFile()) throw errors.invalid(`Not a regular file: ${localPath}`);
       // chunk buffers are reused once stored: memory stays at `concurrency` chunks without waiting for the GC
       const pool = new BufferPool(opts.chunkSizeBytes, opts.concurrency + 1);
-      return uploadFrom(fileChunks(localPath, opts.chunkSizeBytes, pool), remotePath, { mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, ...o }, st.size, pool);
+      return uploadFrom(fileChunks(localPath, opts.chunkSizeBytes, pool), remotePath, { mtimeMs: st.mtimeMs, mode: st.mode & 0o7777, replaces: true, ...o }, st.size, pool);
     },
-    uploadStream: (source, remotePath, o = {}) => uploadFrom(chunkStream(source, opts.chunkSizeBytes), remotePath, o),
+    uploadStream: (source, remotePath, o = {}) => uploadFrom(chunkStream(source, opts.chunkSizeBytes), remotePath, { replaces: true, ...o }),
 
     async commitChunks(remotePath, chunks: StagedChunk[], size, o = {}) {
       // refs of lazy chunks are known once loaded (during the upload)

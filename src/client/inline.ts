@@ -35,6 +35,10 @@ export function inlineRefusal(err: unknown, sizeBytes: number): number | undefin
     const max = Number(err.info?.inlineMax);
     return Number.isInteger(max) && max >= 0 ? Math.min(max, sizeBytes - 1) : undefined;
   }
-  if (err.code === 'INVALID' && /additional properties/i.test(err.message)) return 0;
+  if (refusesField(err)) return 0;
   return undefined;
 }
+
+/** A controller's schema refused a field it does not know (an older controller: 400 INVALID, additional properties). */
+export const refusesField = (err: unknown): boolean =>
+  err instanceof RedCloudError && err.code === 'INVALID' && /additional properties/i.test(err.message);

@@ -27,7 +27,10 @@ export interface UploadOptions extends CallOptions, CreateOwner {
   mtimeMs?: number;
   /** commit to this inode (the one opened), wherever its names are now (CommitRequest.ino) */
   ino?: number;
-  /** the content replaces the file's: its previous version goes to the trash (CommitRequest.replaces) */
+  /**
+   * the content replaces the file's: its previous version goes to the trash (CommitRequest.replaces);
+   * uploadFile and uploadStream replace a whole file and default to true, commitChunks to false
+   */
   replaces?: boolean;
   onProgress?: (p: Progress) => void;
 }
@@ -95,9 +98,9 @@ export interface RedCloudClient {
   status(opts?: CallOptions): Promise<ClusterStatus>;
 
   // data
-  /** Uploads a local file (streamed, bounded memory) to `remotePath` and commits it. */
+  /** Uploads a local file (streamed, bounded memory) to `remotePath` and commits it; a file it replaces goes to the trash (`replaces`). */
   uploadFile(localPath: string, remotePath: string, opts?: UploadOptions): Promise<EntryInfo>;
-  /** Uploads bytes from a stream of known or unknown length. */
+  /** Uploads bytes from a stream of known or unknown length; a file it replaces goes to the trash (`replaces`). */
   uploadStream(source: Readable, remotePath: string, opts?: UploadOptions): Promise<EntryInfo>;
   /**
    * Commits a file made of known chunks plus new bytes (FUSE partial re-upload): only `data`

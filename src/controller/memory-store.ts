@@ -12,7 +12,7 @@
  */
 import { RedCloudError } from '../common/errors.js';
 import { receive, tick, ZERO_HLC } from '../meta/hlc.js';
-import { inoNumber, parseKey, ROOT_INO } from '../meta/keys.js';
+import { inoNumber, linkKey, parseKey, ROOT_INO } from '../meta/keys.js';
 import type { WriteStamp } from '../meta/ops.js';
 import { deathOf } from '../meta/ops.js';
 import { decideRemote } from '../meta/replica.js';
@@ -25,7 +25,7 @@ import type { Digest, Hlc, InodeRecord, LinkRecord, MetaRecord, NodeId, Update }
 import type { TombstoneCandidate } from './gossip/tombstones.js';
 import { bucketOf } from './gossip/protocol.js';
 import { bucketHashes } from './gossip/bucket-hashes.js';
-import type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
+import type { DirEntry, MetadataStore, RemoteApplyResult, TrashCandidate } from './metadata-store.js';
 import { chunksOf, collectableInode, compareBytes, compareEntries, ownerOfKey, unchanged, unlinkedAt } from './store-rules.js';
 import { inodeUsage, type Usage } from './usage-counters.js';
 import { TRASH_INO } from '../meta/trash.js';
@@ -153,10 +153,12 @@ interface MemoryState {
   locations: Map<string, Set<string>>;
   servers: Map<string, { id: string; url: string; lastHeartbeatMs: number }>;
   views: Map<string, View>;
+  /** link key → the link's trash move expiry, for every link whose latest move is into the trash */
+  trash: Map<string, TrashCandidate>;
 }
 
 export function openMemoryStore(opts: MemoryStoreOptions): MetadataStore {
-  const st: MemoryState = { records: new Map(), log: new Map(), floors: new Map(), locations: new Map(), servers: new Map(), views: new Map() };
+  const st: MemoryState = { records: new Map(), log: new Map(), floors: new Map(), locations: new Map(), servers: new Map(), views: new Map(), trash: new Map() };
   const j = journal();
   let seq = 0;
   let hlc: Hlc = { ...ZERO_HLC, node: opts.nodeId };
@@ -187,6 +189,9 @@ export function openMemoryStore(opts: MemoryStoreOptions): MetadataStore {
     const prev = st.records.get(r.key);
     if (prev?.type === 'dead' && r.type !== 'dead') throw new RedCloudError('INTERNAL', `write to collected record ${r.key}`);
     mapSet(j, st.records, r.key, r);
+    const trashed = r.type === 'link' ? trashMoveOf(r) : undefined;
+    if (trashed) mapSet(j, st.trash, r.key, { owner: (r as LinkRecord).owner, linkId: (r as LinkRecord).id, expiresMs: trashed.trash.expiresMs });
+    else if (st.trash.has(r.key)) mapSet(j, st.trash, r.key, undefined);
     if (r.type === 'dead' && prev?.type !== 'dead') dropLogRows(r.key);
     if (r.type === 'link' || (r.type === 'dead' && parseKey(r.key).type === 'link')) st.views.delete(ownerOfKey(r.key)!);
   }
@@ -338,9 +343,15 @@ function viewMethods(st: MemoryState, viewOf: (owner: string) => View) {
       return [...counts].sort(([a], [b]) => compareBytes(a, b)).map(([tag, count]) => ({ tag, count }));
     },
     trashOwners(): string[] {
-      const owners = new Set<string>();
-      for (const r of st.records.values()) if (r.type === 'link' && trashMoveOf(r)) owners.add(r.owner);
-      return [...owners].sort(compareBytes);
+      return [...new Set([...st.trash.values()].map((c) => c.owner))].sort(compareBytes);
+    },
+    trashExpiring(expiresByMs: number, limit: number, after?: TrashCandidate): TrashCandidate[] {
+      const keyOf = (c: TrashCandidate): string => linkKey(c.owner, c.linkId);
+      const order = (a: TrashCandidate, b: TrashCandidate): number => a.expiresMs - b.expiresMs || compareBytes(keyOf(a), keyOf(b));
+      const placed = (c: TrashCandidate): boolean => (viewOf(c.owner).byParent.get(TRASH_INO) ?? []).some((p) => p.linkId === c.linkId);
+      return [...st.trash.values()]
+        .filter((c) => c.expiresMs <= expiresByMs && (!after || order(after, c) < 0) && placed(c))
+        .sort(order).slice(0, limit).map((c) => ({ ...c }));
     },
     inodeCount: (owner: string): number => {
       const placed = viewOf(owner).byIno;

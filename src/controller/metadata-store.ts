@@ -38,6 +38,13 @@ export interface DirEntry {
   dir: boolean;
 }
 
+/** A link placed in an owner's trash, with when its trash move expires (MetadataStore.trashExpiring). */
+export interface TrashCandidate {
+  owner: string;
+  linkId: string;
+  expiresMs: number;
+}
+
 export interface MetadataStore {
   readonly nodeId: NodeId;
   /** Stamp of the next local write (seq and HLC); persisted by applyLocal. */
@@ -99,6 +106,13 @@ export interface MetadataStore {
   tagCounts(owner: string): { tag: string; count: number }[];
   /** Owners with at least one link placed in their trash (src/meta/trash.ts), sorted: the expiry sweep's round. */
   trashOwners(): string[];
+  /**
+   * Links placed in any owner's trash whose trash move (src/meta/trash.ts trashMoveOf) expires at
+   * or before `expiresByMs`, by expiry time then link key, at most `limit`, after `after` (the last
+   * one of the previous page): the expiry sweep's candidates, found through an index by expiry
+   * time, without reading the entries not yet expired. The sweep still decides (dueForExpiry).
+   */
+  trashExpiring(expiresByMs: number, limit: number, after?: TrashCandidate): TrashCandidate[];
   /** The root and the inodes of the owner that a live link names (statfs "files"; removed ones are not counted even before their records are collected). */
   inodeCount(owner: string): number;
   /** The same inodes' count and the logical bytes of its regular files (usage-counters.ts): kept per write by the SQLite store, O(1). */

@@ -41,7 +41,8 @@ import type { TombstoneCandidate } from './gossip/tombstones.js';
 import { BucketHashes } from './gossip/bucket-hashes.js';
 import { BUCKET_COUNT, type Fingerprinted } from './gossip/protocol.js';
 import { chunksOf, collectableInode, compareBytes, unchanged, unlinkedAt } from './store-rules.js';
-import type { DirEntry, MetadataStore, RemoteApplyResult } from './metadata-store.js';
+import type { DirEntry, MetadataStore, RemoteApplyResult, TrashCandidate } from './metadata-store.js';
+import { trashMoveOf } from '../meta/trash.js';
 import { GroupCommit } from './group-commit.js';
 import { walFsync } from './wal-fsync.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
@@ -98,6 +99,8 @@ CREATE INDEX IF NOT EXISTS links_subdirs ON links(owner, parent) WHERE dir = 1;
 CREATE INDEX IF NOT EXISTS links_unlinked ON links(deleted_ms) WHERE deleted_ms IS NOT NULL;
 DROP INDEX IF EXISTS links_trash;
 CREATE INDEX IF NOT EXISTS links_trash_is ON links(owner) WHERE parent IS 'trash';
+CREATE TABLE IF NOT EXISTS trash_expiry (key TEXT PRIMARY KEY, owner TEXT NOT NULL, link_id TEXT NOT NULL, expires_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS trash_expiry_by_time ON trash_expiry(expires_ms, key);
 CREATE TABLE IF NOT EXISTS inodes (key TEXT PRIMARY KEY, owner TEXT NOT NULL, ino TEXT NOT NULL, num INTEGER NOT NULL,
   kind TEXT NOT NULL, hlc_ms INTEGER NOT NULL, link_rows INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS inodes_by_num ON inodes(owner, num);
@@ -168,6 +171,14 @@ function prepare(db: Db) {
     inodeCount: db.prepare<[string, string], { n: number }>(`SELECT COUNT(*) AS n FROM inodes i WHERE i.owner = ? AND (i.ino = ?
       OR EXISTS (SELECT 1 FROM links l WHERE l.owner = i.owner AND l.ino = i.ino AND l.parent IS NOT NULL AND l.parent <> 'trash'))`),
     trashOwners: db.prepare<[], { owner: string }>("SELECT DISTINCT owner FROM links WHERE parent IS 'trash' ORDER BY owner"),
+    putTrashExpiry: db.prepare(`INSERT INTO trash_expiry (key, owner, link_id, expires_ms) VALUES (?, ?, ?, ?)
+      ON CONFLICT(key) DO UPDATE SET expires_ms = excluded.expires_ms`),
+    delTrashExpiry: db.prepare('DELETE FROM trash_expiry WHERE key = ?'),
+    trashExpiring: db.prepare<[number, number, number, string, number], { owner: string; link_id: string; expires_ms: number }>(
+      `SELECT t.owner, t.link_id, t.expires_ms FROM trash_expiry t JOIN links l ON l.key = t.key
+      WHERE l.parent IS 'trash' AND t.expires_ms <= ? AND (t.expires_ms > ? OR (t.expires_ms = ? AND t.key > ?))
+      ORDER BY t.expires_ms, t.key LIMIT ?`),
+    trashLinkRecords: db.prepare<[], { record: string }>(`SELECT record FROM records WHERE type = 'link' AND record LIKE '%"trash"%'`),
     unnamedInodes: db.prepare<[string, number, number], { key: string; at: number }>(
       `SELECT key, hlc_ms AS at FROM inodes WHERE link_rows = 0 AND kind <> 'dir' AND ino <> ? AND hlc_ms <= ? ORDER BY key LIMIT ?`),
     unlinkedLinks: db.prepare<[number, number], { key: string; at: number }>(
@@ -563,6 +574,12 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       s.setMeta.run('bucket_terms', '1');
     })();
   }
+  if (s.getMeta.get('trash_expiry')?.v !== '1') { // a database written before the table existed: filled once
+    db.transaction(() => {
+      for (const row of s.trashLinkRecords.all()) indexTrashExpiry(s, JSON.parse(row.record) as MetaRecord, undefined);
+      s.setMeta.run('trash_expiry', '1');
+    })();
+  }
   const loadBuckets = (): BucketHashes => new BucketHashes(new Map(s.bucketTerms.all().map((row) => [row.bucket, row.term])));
   let buckets = loadBuckets();
   /** per-owner files and bytes (usage-counters.ts), made once `read` exists */
@@ -658,7 +675,10 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     remember(next);
     dirtyBuckets.add(bucket);
     if (k.type === 'inode') indexInode(next.key, next.type === 'inode' ? next : undefined, prev);
-    else if (k.type === 'link') links.indexLink(next.key, k.owner, next.type === 'link' ? next : undefined);
+    else if (k.type === 'link') {
+      links.indexLink(next.key, k.owner, next.type === 'link' ? next : undefined);
+      indexTrashExpiry(s, next, prev);
+    }
     if (next.type === 'dead' && prev?.type !== 'dead') dropLogRows(next.key);
     if (!bulk) usage!.settle(); // a bulk write settles once, at its end
     return json;
@@ -771,6 +791,13 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   return { api, dropLogRows };
 }
 
+/** Keeps trash_expiry, the index of trash entries by expiry time (trashExpiring), in line with the link record now stored. */
+function indexTrashExpiry(s: Stmts, next: MetaRecord, prev: MetaRecord | undefined): void {
+  const m = next.type === 'link' ? trashMoveOf(next) : undefined;
+  if (m) s.putTrashExpiry.run(next.key, (next as LinkRecord).owner, (next as LinkRecord).id, m.trash.expiresMs);
+  else if (prev?.type === 'link' && trashMoveOf(prev)) s.delTrashExpiry.run(next.key);
+}
+
 function inodeIndexer(s: Stmts) {
   return (key: string, next: InodeRecord | undefined, prev: MetaRecord | undefined): void => {
     if (!next) {
@@ -851,6 +878,11 @@ function viewMethods(s: Stmts, links: ReturnType<typeof linkIndex>, read: (key: 
     tagCounts: (owner: string) => s.tagCounts.all(owner),
     inodeCount: (owner: string): number => s.inodeCount.get(owner, ROOT_INO)!.n,
     trashOwners: (): string[] => s.trashOwners.all().map((r) => r.owner),
+    trashExpiring(expiresByMs: number, limit: number, after?: TrashCandidate): TrashCandidate[] {
+      const afterMs = after?.expiresMs ?? Number.MIN_SAFE_INTEGER;
+      const afterKey = after ? linkKey(after.owner, after.linkId) : '';
+      return s.trashExpiring.all(expiresByMs, afterMs, afterMs, afterKey, limit).map((r) => ({ owner: r.owner, linkId: r.link_id, expiresMs: r.expires_ms }));
+    },
   };
 }
 

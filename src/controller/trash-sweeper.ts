@@ -2,7 +2,8 @@
  * The trash's expiry sweep on a timer: every `intervalMs` (REPAIR_INTERVAL) the namespace's trash
  * unlinks what is due (src/meta/trash.ts dueForExpiry), at most SWEEP_BATCH entries a round; a
  * full round runs again at once on the next tick. Entries removed on another controller are left
- * to it for `slackMs` more. Nothing here decides; start/stop only.
+ * to it for `slackMs` more. A round reads only expired entries (the store's index by expiry
+ * time, MetadataStore.trashExpiring). Nothing here decides; start/stop only.
  */
 import type { Logger } from '../common/logger.js';
 import type { Trash } from './trash.js';

@@ -14,7 +14,10 @@ import {
 import { newId } from '../meta/keys.js';
 import type { ChunkRef, LinkRecord, MetaRecord } from '../meta/types.js';
 import type { FsView, Resolved } from './fs-view.js';
-import type { MetadataStore } from './metadata-store.js';
+import type { MetadataStore, TrashCandidate } from './metadata-store.js';
+
+/** Expired trash entries read per store query by the sweep (trashExpiring): a bound on one read, not on the sweep. */
+const SWEEP_PAGE = 500;
 
 export interface TrashDeps {
   store: MetadataStore;
@@ -48,7 +51,12 @@ export interface Trash {
   restore(owner: string, path: string, to?: string): TrashItem[];
   /** Unlinks every entry (or those at or below `path`); returns how many. */
   empty(owner: string, path?: string): number;
-  /** The expiry sweep: unlinks up to `limit` entries that are due (dueForExpiry); returns how many. */
+  /**
+   * The expiry sweep: unlinks up to `limit` entries that are due (dueForExpiry), one transaction
+   * per owner; returns how many. It reads only expired entries (the store's index by expiry time):
+   * those due, and those another controller removed that wait out `slackMs` (so at most what
+   * expired in the last `slackMs`), not every entry of the trash.
+   */
   sweep(limit: number, slackMs: number): number;
 }
 
@@ -184,16 +192,30 @@ export function createTrash(d: TrashDeps): Trash {
       });
     },
     sweep(limit, slackMs) {
+      const now = d.now();
+      const due = new Map<string, LinkRecord[]>(); // owner → links to unlink
       let n = 0;
-      for (const owner of store.trashOwners()) {
-        if (n >= limit) break;
-        const all = entries(owner);
-        const byId = new Map(all.map((x) => [x.entry.linkId, x.link]));
-        const due = dueForExpiry(all.map((x) => x.entry), d.now(), store.nodeId, slackMs).slice(0, limit - n);
-        if (due.length === 0) continue;
-        store.transaction(() => { for (const e of due) unlinkForGood(byId.get(e.linkId)!); });
-        n += due.length;
+      let after: TrashCandidate | undefined;
+      // the expired entries, a page at a time by expiry time (the store's index): those not yet
+      // expired are never read; of the expired ones, dueForExpiry decides which are due here
+      while (n < limit) {
+        const page = store.trashExpiring(now, SWEEP_PAGE, after);
+        const found: { owner: string; entry: TrashEntry; link: LinkRecord }[] = [];
+        for (const c of page) {
+          const link = store.getLink(c.owner, c.linkId);
+          const entry = link && trashEntryOf(link);
+          if (link && entry) found.push({ owner: c.owner, entry, link });
+        }
+        const byEntry = new Map(found.map((x) => [x.entry, x]));
+        for (const e of dueForExpiry(found.map((x) => x.entry), now, store.nodeId, slackMs).slice(0, limit - n)) {
+          const { owner, link } = byEntry.get(e)!;
+          due.set(owner, [...(due.get(owner) ?? []), link]);
+          n += 1;
+        }
+        if (page.length < SWEEP_PAGE) break;
+        after = page[page.length - 1];
       }
+      for (const links of due.values()) store.transaction(() => { for (const link of links) unlinkForGood(link); });
       return n;
     },
   };

@@ -5,7 +5,8 @@
  * restore`, and `diff -r` against the original; a file replaced by `mv` over it keeps its old version in the trash
  * (restored with --to); a restore onto an existing file is refused (exit 5) with nothing changed;
  * `cp` over a file (O_TRUNC, chunked and inline) and `mv` over one keep the replaced versions,
- * readable in `.trash/` (sha256sum, cp) and restored with the old bytes (by hash);
+ * readable in `.trash/` (sha256sum, cp) and restored with the old bytes (by hash); so does
+ * `redcloud upload` over a file (chunked and inline), restored with --to by hash, the file still the new version;
  * `redcloud status` counts the trash; and GC: the chunks of an entry emptied from the trash leave
  * the disk after GC_GRACE while those of a trashed file stay, until TRASH_TTL has passed — then
  * they go too. Conditions are polled, no sleeps.
@@ -41,7 +42,7 @@ const trashLs = async (fc: FuseCluster): Promise<TrashItem[]> => (await fc.tc.cl
 test.before(async () => {
   if (!existsSync('/dev/fuse')) return;
   ctx.fc = await startFuseCluster({
-    label: 'fuse-trash', net: '127.0.47', controllers: 1, chunkservers: 1,
+    label: 'fuse-trash', net: process.env.TRASH_NET ?? '127.0.47', controllers: 1, chunkservers: 1,
     controllerEnv: { TRASH_TTL: `${TTL_MS / 1000}s`, GC_GRACE: '1s', REPAIR_INTERVAL: '1s', CAPABILITY_TTL: '2s', REPLICATION_FACTOR: '1' },
     mountArgs: ['--attr-ttl', '500ms'],
   });
@@ -163,6 +164,33 @@ step('cp over and mv over keep the replaced versions: read in .trash/ by hash, r
   sh('rm', ['-r', join(fc.mnt, 'old'), join(fc.mnt, 'big.bin'), join(fc.mnt, 'small.txt'), join(fc.mnt, 'moved.bin')]);
   const emptied = await fc.tc.cli.run(['trash', 'empty']);
   assert.is(emptied.exitCode, 0, emptied.stderr);
+});
+
+step('redcloud upload over a file keeps the replaced version in the trash; restore --to gives it back by hash', async (fc) => {
+  const sha = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+  const cli = async (args: string[]): Promise<string> => {
+    const r = await fc.tc.cli.run(args);
+    assert.is(r.exitCode, 0, `redcloud ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  for (const [name, bytes] of [['up.bin', 200_000], ['up.txt', 1500]] as const) {
+    const v1 = join(fc.work, `${name}.v1`); const v2 = join(fc.work, `${name}.v2`);
+    writeRandomFile(v1, bytes);
+    writeRandomFile(v2, bytes + 100);
+    await cli(['upload', v1, '--to', `/${name}`]);
+    assert.equal(await trashLs(fc), [], 'an upload to a new path puts nothing in the trash');
+    await cli(['upload', v2, '--to', `/${name}`]);
+    assert.equal((await trashLs(fc)).map((i) => `${i.path} ${i.size}`), [`/${name} ${bytes}`], 'the replaced version is in the trash');
+    await cli(['trash', 'restore', `/${name}`, '--to', `/${name}.old`]);
+    await cli(['download', `/${name}.old`, join(fc.work, `${name}.restored`)]);
+    await cli(['download', `/${name}`, join(fc.work, `${name}.current`)]);
+    assert.is(sha(join(fc.work, `${name}.restored`)), sha(v1), 'the restored version has the first upload\'s bytes');
+    assert.is(sha(join(fc.work, `${name}.current`)), sha(v2), 'the file is still the second upload');
+    assert.equal(await trashLs(fc), []);
+    await cli(['rm', `/${name}`]);
+    await cli(['rm', `/${name}.old`]);
+    await cli(['trash', 'empty']);
+  }
 });
 
 step('GC frees an emptied entry\'s chunks after GC_GRACE, a trashed file\'s only after TRASH_TTL', async (fc) => {

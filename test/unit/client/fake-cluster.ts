@@ -82,6 +82,8 @@ export interface FakeController {
   mode: 'ok' | 'down';
   /** INLINE_MAX of this controller: larger inline commits get 413 TOO_LARGE { inlineMax }; 'none': a controller without inline files (400, additional properties) */
   inlineMax?: number | 'none';
+  /** false: a controller older than CommitRequest.replaces (400, additional properties) */
+  knowsReplaces?: boolean;
 }
 
 export async function startController(servers: FakeChunkserver[], opts: { controllers?: string[] } = {}): Promise<FakeController> {
@@ -117,6 +119,7 @@ export async function startController(servers: FakeChunkserver[], opts: { contro
   });
   app.post<{ Body: CommitRequest }>('/v1/fs/commit', async (req, reply) => {
     const inline = req.body.inline;
+    if (req.body.replaces !== undefined && c.knowsReplaces === false) return reply.code(400).send({ code: 'INVALID', message: 'Invalid request: body must NOT have additional properties' });
     if (inline !== undefined && c.inlineMax === 'none') return reply.code(400).send({ code: 'INVALID', message: 'Invalid request: body must NOT have additional properties' });
     if (inline !== undefined && typeof c.inlineMax === 'number' && Buffer.from(inline, 'base64').length > c.inlineMax) {
       return reply.code(413).send({ code: 'TOO_LARGE', message: 'Files over INLINE_MAX are stored in chunks', details: { inlineMax: c.inlineMax } });

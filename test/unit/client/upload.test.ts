@@ -32,7 +32,7 @@ test.after(async () => {
 });
 test.before.each(() => {
   for (const s of [a, b]) { s.mode = 'ok'; s.chunks.clear(); s.counts = { head: 0, put: 0, get: 0 }; s.maxInflightPut = 0; s.putDelayMs = 0; }
-  ctl.commits.length = 0; ctl.placements.length = 0; ctl.inlineMax = undefined; ctl.writeQuorum = 1; ctl.present = undefined;
+  ctl.commits.length = 0; ctl.placements.length = 0; ctl.inlineMax = undefined; ctl.knowsReplaces = undefined; ctl.writeQuorum = 1; ctl.present = undefined;
 });
 
 const client = (concurrency = 4) => createClient({ controllers: [ctl.url], token: 'tok-alice', chunkSizeBytes: CHUNK, inlineMaxBytes: 0, concurrency, requestTimeoutMs: 5000 });
@@ -178,6 +178,32 @@ test('reused chunk buffers: every stored chunk holds the bytes of its id, also w
     assert.is(ref.id, idOf(data.subarray(i * CHUNK, (i + 1) * CHUNK)), `chunk ${i} id`);
     for (const s of [a, b]) assert.is(idOf(s.chunks.get(ref.id)!), ref.id, `${s.id} holds the bytes of chunk ${i}`);
   }
+});
+
+test('uploadFile and uploadStream say their content replaces the file (its old version to the trash); commitChunks and replaces: false do not', async () => {
+  const file = join(dir, 'replacing');
+  await writeFile(file, bytes(CHUNK + 5, 11));
+  await client().uploadFile(file, '/r1');
+  await client().uploadStream(Readable.from([bytes(10, 12)]), '/r2');
+  await client().uploadFile(file, '/r3', { replaces: false });
+  await client().commitChunks('/r4', [{ index: 0, data: bytes(10, 13) }], 10);
+  assert.equal(ctl.commits.map((c) => [c.path, c.replaces]), [['/r1', true], ['/r2', true], ['/r3', undefined], ['/r4', undefined]]);
+});
+
+test('a controller older than replaces: the upload commits without it, and later ones leave it out', async () => {
+  ctl.knowsReplaces = false;
+  const c = client();
+  await c.uploadStream(Readable.from([bytes(CHUNK + 1, 14)]), '/old1');
+  await c.uploadStream(Readable.from([bytes(10, 15)]), '/old2');
+  assert.equal(ctl.commits.map((x) => [x.path, x.replaces]), [['/old1', undefined], ['/old2', undefined]]);
+});
+
+test('a controller without inline files but with replaces: the inline refusal does not turn replaces off', async () => {
+  ctl.inlineMax = 'none';
+  const c = createClient({ controllers: [ctl.url], token: 'tok-alice', chunkSizeBytes: CHUNK, concurrency: 2, requestTimeoutMs: 5000 });
+  await c.uploadStream(Readable.from([bytes(10, 16)]), '/small1');
+  await c.uploadStream(Readable.from([bytes(10, 17)]), '/small2');
+  assert.equal(ctl.commits.map((x) => [x.path, x.replaces, x.inline]), [['/small1', true, undefined], ['/small2', true, undefined]]);
 });
 
 test('missing local file is NOT_FOUND', async () => {

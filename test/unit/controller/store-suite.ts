@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { newId, inoNumber, ROOT_INO } from '../../../src/meta/keys.js';
 import { changeInode, moveLink, newInode, newLink, putUser, type WriteStamp } from '../../../src/meta/ops.js';
 import { conflictName } from '../../../src/meta/tree.js';
+import { TRASH_INO } from '../../../src/meta/trash.js';
 import type { ChunkRef, InodeRecord, LinkRecord, MetaRecord } from '../../../src/meta/types.js';
 import type { MetadataStore } from '../../../src/controller/metadata-store.js';
 
@@ -412,6 +413,38 @@ export function storeSuite(name: string, open: OpenStore): void {
     assert.is(st.getRecord(rec.key)!.type, 'dead');
     assert.ok(!st.updatesSince({}, 100).some((u) => u.record.key === rec.key));
     assert.is(st.digest().a, 3);
+    st.close();
+  });
+
+  test('trashExpiring: links placed in the trash by expiry time then key, paged; a link moved out leaves it; a rollback too', () => {
+    const st = mk();
+    const fs = fsOf(st);
+    fs.root();
+    const trashAt = (linkId: string, expiresMs: number): void => {
+      const cur = st.getLink('u', linkId)!;
+      const s = st.nextStamp();
+      const next = moveLink(cur, TRASH_INO, cur.id, s);
+      next.moves[next.moves.length - 1] = { ...next.moves[next.moves.length - 1]!, trash: { path: `/${linkId}`, expiresMs } };
+      st.applyLocal(next, s.seq);
+    };
+    const [a, b, c, late, back] = ['a', 'b', 'c', 'late', 'back'].map((n) => fs.create(ROOT_INO, n).link) as [string, string, string, string, string];
+    fs.create(ROOT_INO, 'live');
+    trashAt(b, 200); trashAt(a, 100); trashAt(c, 200); trashAt(late, 5000); trashAt(back, 50);
+    fs.move(back, ROOT_INO, 'back'); // restored: its latest move is out of the trash
+    const ids = (xs: { linkId: string; expiresMs: number }[]): string[] => xs.map((x) => `${x.linkId}@${x.expiresMs}`);
+    const [first, second] = [b, c].sort(); // equal expiry: by key
+    assert.equal(ids(st.trashExpiring(1000, 10)), [`${a}@100`, `${first}@200`, `${second}@200`]);
+    assert.equal(ids(st.trashExpiring(150, 10)), [`${a}@100`]);
+    const page1 = st.trashExpiring(1000, 2);
+    assert.equal(ids(page1), [`${a}@100`, `${first}@200`]);
+    assert.equal(ids(st.trashExpiring(1000, 2, page1[1])), [`${second}@200`]);
+    assert.equal(st.trashExpiring(1000, 2, st.trashExpiring(1000, 10)[2]), []);
+    assert.equal(st.trashExpiring(1000, 10).map((x) => x.owner), ['u', 'u', 'u']);
+    fs.move(a, null); // expired for good: unlinked
+    assert.equal(ids(st.trashExpiring(1000, 10)), [`${first}@200`, `${second}@200`]);
+    assert.throws(() => st.transaction(() => { trashAt(fs.create(ROOT_INO, 'gone').link, 10); throw new Error('boom'); }), /boom/);
+    assert.equal(ids(st.trashExpiring(1000, 10)), [`${first}@200`, `${second}@200`], 'a rolled-back trash move is not indexed');
+    assert.equal(ids(st.trashExpiring(9000, 10)).length, 3);
     st.close();
   });
 

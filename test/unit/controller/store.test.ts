@@ -11,6 +11,7 @@ import { openStore } from '../../../src/controller/store.js';
 import { storeSuite, fsOf } from './store-suite.js';
 import Database from 'better-sqlite3';
 import { ROOT_INO } from '../../../src/meta/keys.js';
+import { TRASH_INO } from '../../../src/meta/trash.js';
 import { tsFromMs } from '../../../src/meta/register.js';
 
 storeSuite('sqlite', (o) => openStore({ path: ':memory:', ...o }));
@@ -51,6 +52,25 @@ test('records, view, clock, floors and locations survive a reopen; the node id i
   assert.is(again.pathOf('u', again.lookup('u', d.ino, 'f')!), '/e/f');
   again.close();
   assert.throws(() => openStore({ path, nodeId: 'b', now: () => 10 }), /belongs to node a/);
+}));
+
+test('a database written before the trash expiry index gets it filled on open, once', () => withDir((dir) => {
+  const path = join(dir, 'm.db');
+  const s = openStore({ path, nodeId: 'a', now: () => 5000 });
+  const fs = fsOf(s);
+  fs.root();
+  const link = fs.create(ROOT_INO, 'f').link;
+  const stamp = s.nextStamp();
+  const next = moveLink(s.getLink('u', link)!, TRASH_INO, link, stamp);
+  next.moves[next.moves.length - 1] = { ...next.moves[next.moves.length - 1]!, trash: { path: '/f', expiresMs: 7000 } };
+  s.applyLocal(next, stamp.seq);
+  s.close();
+  const db = new Database(path);
+  db.exec("DROP TABLE trash_expiry; DELETE FROM node_meta WHERE k = 'trash_expiry'"); // as the version before wrote it
+  db.close();
+  const again = openStore({ path, nodeId: 'a', now: () => 5000 });
+  assert.equal(again.trashExpiring(8000, 10), [{ owner: 'u', linkId: link, expiresMs: 7000 }]);
+  again.close();
 }));
 
 test('a database with the older link indexes gets the current ones on open, and its trash is still found', () => withDir((dir) => {
