@@ -8,7 +8,8 @@
  * steady cost of an extent commit), BENCH_PATTERN=append writes the next page each time (a WAL).
  * The daemons run with the default gossip, anti-entropy, repair and heartbeat intervals. BENCH_CTL_ENV / BENCH_CS_ENV / BENCH_CLIENT_ENV
  * (KEY=VALUE,…) go to the controllers, chunkservers and mount; BENCH_PROF_DIR: --cpu-prof profiles
- * of every daemon (bench/cpu-prof-preload.cjs). Not part of `npm test`.
+ * of every daemon (bench/cpu-prof-preload.cjs). With BENCH_PHASES=1 (the mount at --log-level debug) it also prints the
+ * medians of the mount's phases (placement, chunk PUTs, commit). Not part of `npm test`.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
@@ -46,6 +47,21 @@ function cpuSplit(pid: number): [number, number] {
   }
 }
 
+/** Medians of the phase timings of the mount's 'Committed extents' debug lines (--log-level debug), or '' without them. */
+function phaseMedians(log: string): string {
+  const keys = ['placementMs', 'putMs', 'commitMs'] as const;
+  const got: Record<string, number[]> = { placementMs: [], putMs: [], commitMs: [] };
+  for (const line of log.split('\n')) {
+    if (!line.includes('Committed extents')) continue;
+    try {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      for (const k of keys) if (typeof o[k] === 'number') got[k]!.push(o[k]);
+    } catch { /* not a JSON line */ }
+  }
+  if (got.putMs!.length === 0) return '';
+  return `${got.putMs!.length} extent commits: ${keys.map((k) => `${k} ${quantile(got[k]!.sort((a, b) => a - b), 0.5).toFixed(1)}`).join(', ')}`;
+}
+
 /** The q-quantile of sorted values (nearest rank). */
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
@@ -55,7 +71,7 @@ async function main(): Promise<void> {
   const fc = await startFuseCluster({
     label: 'bench-fsync', net, controllers: 3, chunkservers: 3,
     controllerEnv: { REPLICATION_FACTOR: '3', GOSSIP_INTERVAL: '1s', ANTI_ENTROPY_INTERVAL: '30s', REPAIR_INTERVAL: '60s', ...ctlEnv }, chunkserverEnv: { MIN_FREE_BYTES: '0', HEARTBEAT_INTERVAL: '5s', ...csEnv, ...prof },
-    mountEnv: { ...envOf(process.env.BENCH_CLIENT_ENV), ...prof },
+    mountEnv: { ...envOf(process.env.BENCH_CLIENT_ENV), ...prof }, ...(process.env.BENCH_PHASES ? { mountArgs: ['--log-level', 'debug'] } : {}),
   });
   try {
     const names = ['mount', ...fc.tc.chunkservers.map((_, i) => `cs${i + 1}`), ...fc.tc.controllers.map((_, i) => `ctl${i + 1}`)];
@@ -71,9 +87,11 @@ async function main(): Promise<void> {
         writeSync(fd, randomBytes(PAGE), 0, PAGE, nextOffset());
         fsyncSync(fd);
       }
+      const logStarts: number[] = [];
       const lines = [`| run | p50 ms | p90 ms | p99 ms | max ms | ${names.map((n) => n.padStart(6)).join(' | ')} | total |`, `|${'---|'.repeat(6 + names.length)}`];
       for (let r = 0; r < runs; r++) {
         const ms: number[] = [];
+        const logStart = fc.mount.logs().length;
         const before = cpuOf();
         const t0 = process.hrtime.bigint();
         for (let i = 0; i < fsyncs; i++) {
@@ -89,12 +107,19 @@ async function main(): Promise<void> {
         ms.sort((a, b) => a - b);
         const q = [0.5, 0.9, 0.99, 1].map((x) => quantile(ms, x).toFixed(1).padStart(6));
         lines.push(`| ${r + 1} | ${q.join(' | ')} | ${cpu.map((c) => c.toFixed(2).padStart(6)).join(' | ')} | ${cpu.reduce((a, b) => a + b, 0).toFixed(2)} |`);
+        logStarts.push(logStart);
         process.stderr.write(`run ${r + 1}: ${fsyncs} fsyncs in ${wallS.toFixed(1)} s; system CPU ms per fsync ${split.map(([, k], i) => `${names[i]} ${k!.toFixed(2)}`).join(', ')}\n`);
+      }
+      if (process.env.BENCH_PHASES) {
+        // the mount's log is buffered: complete once it stopped (the run slices end where the next starts)
+        await fc.mount.stop();
+        const log = fc.mount.logs();
+        logStarts.forEach((from, r) => lines.push(`| ${r + 1} phases, medians ms: ${phaseMedians(log.slice(from, logStarts[r + 1] ?? log.length))} |`));
       }
       process.stdout.write(`${fsyncs} × (pwrite 4 KiB + fsync) of an 8 MiB file, ${pattern} pages, RF 3, 3 controllers; latency ms; CPU ms (user + system) per fsync per process; ` +
         `ctl env ${JSON.stringify(envOf(process.env.BENCH_CTL_ENV))} cs env ${JSON.stringify(csEnv)} client env ${JSON.stringify(envOf(process.env.BENCH_CLIENT_ENV))}\n${lines.join('\n')}\n`);
     } finally {
-      closeSync(fd);
+      if (fc.mount.proc.exitCode === null) closeSync(fd);
     }
     if (process.env.BENCH_PROF_DIR) {
       // a graceful stop writes the profiles
