@@ -15,7 +15,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../src/cluster/index.js';
-import { startFuseCluster } from '../test/fuse/helpers/fuse-cluster.js';
+import { metricValue, startFuseCluster, type FuseCluster } from '../test/fuse/helpers/fuse-cluster.js';
 import { readFileSync } from 'node:fs';
 
 const fsyncs = Number(process.env.BENCH_FSYNCS ?? 500);
@@ -45,6 +45,16 @@ function cpuSplit(pid: number): [number, number] {
   } catch {
     return [0, 0];
   }
+}
+
+/** Bytes the chunkservers received so far (their bytes_in counters). */
+async function bytesIn(fc: FuseCluster): Promise<number> {
+  let sum = 0;
+  for (const cs of fc.tc.chunkservers) {
+    const res = await fetch(`${cs.url}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    sum += metricValue(await res.text(), 'redcloud_chunkserver_bytes_in_total');
+  }
+  return sum;
 }
 
 /** Medians of the phase timings of the mount's 'Committed extents' debug lines (--log-level debug), or '' without them. */
@@ -93,6 +103,7 @@ async function main(): Promise<void> {
         const ms: number[] = [];
         const logStart = fc.mount.logs().length;
         const before = cpuOf();
+        const inBefore = await bytesIn(fc);
         const t0 = process.hrtime.bigint();
         for (let i = 0; i < fsyncs; i++) {
           const page = randomBytes(PAGE);
@@ -102,13 +113,14 @@ async function main(): Promise<void> {
           ms.push(Number(process.hrtime.bigint() - s) / 1e6);
         }
         const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+        const kibPerOp = ((await bytesIn(fc)) - inBefore) / fsyncs / 1024;
         const split = cpuOf().map((c, i) => c.map((x, j) => ((x - before[i]![j]!) * 1000) / fsyncs));
         const cpu = split.map(([u, k]) => u! + k!);
         ms.sort((a, b) => a - b);
         const q = [0.5, 0.9, 0.99, 1].map((x) => quantile(ms, x).toFixed(1).padStart(6));
         lines.push(`| ${r + 1} | ${q.join(' | ')} | ${cpu.map((c) => c.toFixed(2).padStart(6)).join(' | ')} | ${cpu.reduce((a, b) => a + b, 0).toFixed(2)} |`);
         logStarts.push(logStart);
-        process.stderr.write(`run ${r + 1}: ${fsyncs} fsyncs in ${wallS.toFixed(1)} s; system CPU ms per fsync ${split.map(([, k], i) => `${names[i]} ${k!.toFixed(2)}`).join(', ')}\n`);
+        process.stderr.write(`run ${r + 1}: ${fsyncs} fsyncs in ${wallS.toFixed(1)} s; chunkservers received ${kibPerOp.toFixed(1)} KiB per fsync; system CPU ms per fsync ${split.map(([, k], i) => `${names[i]} ${k!.toFixed(2)}`).join(', ')}\n`);
       }
       if (process.env.BENCH_PHASES) {
         // the mount's log is buffered: complete once it stopped (the run slices end where the next starts)
