@@ -30,6 +30,7 @@ import type { RedCloudClient, StagedChunk, UploadOptions } from '../src/client/t
 import { inlineBytes } from '../src/client/download.js';
 import { fitsInline } from '../src/meta/inline.js';
 import type { ChunkRef } from '../src/meta/types.js';
+import { cellsToCompact } from './compaction.js';
 import {
   addRange, clip, clipRanges, extentsProblem, fragments, fromChunks, gaps, overlay, pieces, spansOf, splitRanges, wholeAt, type Ranges, type Span,
 } from '../src/meta/extents.js';
@@ -67,8 +68,8 @@ export const MAX_FILE_BYTES = 2 ** 40;
 export const EXTENT_COMMIT_MAX_BYTES = 4 * 1024 * 1024;
 /**
  * Compaction: a commit that would leave more extents than this that are not whole chunks (on a
- * CHUNK_SIZE boundary) rewrites the fragmented chunks whole instead (a 4 KiB overwrite inside a
- * chunk makes 3). Reads of a file stay a bounded number of pieces per chunk.
+ * CHUNK_SIZE boundary) rewrites the most fragmented chunks whole, down to half this (compaction.ts;
+ * a 4 KiB overwrite inside a chunk makes 3). Reads of a file stay a bounded number of pieces per chunk.
  */
 export const EXTENT_FRAGMENTS_MAX = 128;
 /** Byte ranges tracked per staged file (written, dirty); beyond, the file falls back to whole chunks. */
@@ -517,11 +518,25 @@ export class StagedFile {
     const ranges = splitRanges(clipRanges(this.dirtyRanges, this.size), cs);
     const bytes = ranges.reduce((n, r) => n + r.len, 0);
     if (bytes > Math.min(cs, EXTENT_COMMIT_MAX_BYTES)) return undefined;
+    // too fragmented: the most fragmented cells are rewritten whole (compaction.ts), the dirty ranges in them go with them
+    const planned = clip(overlay(this.base, ranges.map((r) => ({ off: r.off, len: r.len, chunk: { size: r.len }, chunkOff: 0 }))), this.size);
+    const compact = new Set(cellsToCompact(planned, cs, EXTENT_FRAGMENTS_MAX));
     const nowMs = Date.now();
     const fresh: { ref: ChunkRef; data?: Buffer; receipts?: string[] }[] = [];
     const top: Span<ReadPlanChunk>[] = [];
+    for (const i of compact) {
+      await this.ensureLoaded(i);
+      const off = i * cs;
+      const len = Math.min(cs, this.size - off);
+      const data = Buffer.allocUnsafe(len);
+      const bytesRead = await this.store.read(data, 0, len, off);
+      if (bytesRead !== len) data.fill(0, bytesRead);
+      fresh.push({ ref: { id: await this.deps.client.chunkId(data), size: len }, data });
+      top.push({ off, len, chunk: { ...fresh[fresh.length - 1]!.ref, offset: off, locations: [], cap: '' }, chunkOff: 0 });
+    }
     for (const r of ranges) {
       const i = Math.floor(r.off / cs);
+      if (compact.has(i)) continue;
       const stored = this.ahead.get(i);
       if (stored && r.off === i * cs && stored.gen === this.gen(i) && stored.ref.size === r.len && nowMs - stored.atMs < WRITE_BEHIND_MAX_AGE_MS) {
         fresh.push({ ref: stored.ref, receipts: stored.receipts });

@@ -346,10 +346,18 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       async function* toStore(): AsyncGenerator<ChunkToStore> {
         for (const f of fresh) if (f.data) yield { ref: f.ref, data: f.data };
       }
-      const receipts = await storeChunks(ctx, toStore(), { signal: o.signal });
+      // phase timings (debug log; bench/fsync-latency.ts reads them): placement, PUTs, commit
+      const t0 = performance.now();
+      let placedAt = t0;
+      const receipts = await storeChunks(ctx, toStore(), { signal: o.signal, onPlaced: () => { placedAt = performance.now(); } });
+      const t1 = performance.now();
       const rec = toRecord(spans, size);
       const entry = await commit(remotePath, rec.chunks, { ...stored, ...receipts }, size, o, undefined, rec.extents);
-      logger.debug({ path: p(remotePath), sizeBytes: size, newChunks: fresh.length, extents: rec.extents?.length ?? 0 }, 'Committed extents');
+      const ms = (x: number): number => Math.round(x * 100) / 100;
+      logger.debug({
+        path: p(remotePath), sizeBytes: size, newChunks: fresh.length, extents: rec.extents?.length ?? 0,
+        placementMs: ms(placedAt - t0), putMs: ms(t1 - placedAt), commitMs: ms(performance.now() - t1),
+      }, 'Committed extents');
       return entry;
     },
 

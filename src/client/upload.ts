@@ -39,6 +39,8 @@ export interface ChunkToStore {
 
 export interface StoreOptions {
   signal?: AbortSignal;
+  /** called once each placement answer arrived (phase timings of the caller) */
+  onPlaced?: () => void;
   /** called with the size of each chunk once it reached quorum */
   onStored?: (sizeBytes: number) => void;
 }
@@ -69,6 +71,7 @@ export async function storeChunks(ctx: UploadContext, chunks: AsyncIterable<Chun
     const taken = batch;
     batch = [];
     const placement = await place(ctx, taken.map((c) => c.ref), signal);
+    opts.onPlaced?.();
     taken.forEach((chunk, i) => {
       const target = placement.chunks[i]!;
       const task = storeOne(ctx, transfers, chunk, target, placement.writeQuorum, signal).then(

@@ -17,6 +17,16 @@
 import { mergeRecords } from './merge.js';
 import { canonicalJson } from './register.js';
 import type { MetaRecord } from './types.js';
+import { compareVV } from './version-vector.js';
+
+/**
+ * Whether the merged record differs from the stored one. A different version vector is a
+ * different record (it is part of the record), so only equal vectors need the canonical JSON of
+ * both: a new write arriving by gossip (the common case) costs no serialising of whole records.
+ */
+function differs(merged: MetaRecord, current: MetaRecord): boolean {
+  return compareVV(merged.vv, current.vv) !== 'equal' || canonicalJson(merged) !== canonicalJson(current);
+}
 
 export interface RemoteDecision {
   /** the merged version to persist (equal to `current` when nothing changed) */
@@ -32,8 +42,8 @@ export function decideRemote(current: MetaRecord | undefined, incoming: MetaReco
   if (!current) return { record: incoming, changed: true, conflict: false, absorbed: false };
   if (current.type === 'dead') {
     const merged = mergeRecords(current, incoming).record;
-    return { record: merged, changed: canonicalJson(merged) !== canonicalJson(current), conflict: false, absorbed: incoming.type !== 'dead' };
+    return { record: merged, changed: differs(merged, current), conflict: false, absorbed: incoming.type !== 'dead' };
   }
   const { record, conflict } = mergeRecords(current, incoming);
-  return { record, changed: canonicalJson(record) !== canonicalJson(current), conflict, absorbed: false };
+  return { record, changed: differs(record, current), conflict, absorbed: false };
 }
