@@ -136,13 +136,13 @@ export function createDiskStore(opts: DiskStoreOptions): ChunkStore {
       // the chunk's fsync, the block list's write + fsync and the mkdir run side by side (one disk
       // flush of latency instead of two in a row); both files are synced before either is renamed
       await allOrFirstError([
-        syncFile(tmp),
+        fsyncPath(tmp),
         isTreeFormat(format) ? writeSynced(tmpBlocks, meter.hash.blocks()) : Promise.resolve(),
         mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE }),
       ]);
       if (isTreeFormat(format)) await rename(tmpBlocks, blocksPathOf(id, format));
       await rename(tmp, pathOf(id));
-      await fsyncDir(dir);
+      await fsyncPath(dir);
       const created = !index.has(id);
       if (isTreeFormat(format)) formats.set(id, format);
       if (created) {
@@ -288,18 +288,9 @@ async function allOrFirstError(work: Promise<unknown>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-/** fsync of a file written and closed before (fsync covers the file, whichever descriptor asks). */
-async function syncFile(path: string): Promise<void> {
+/** fsync of a directory, or of a file written and closed before (fsync covers the file, whichever descriptor asks). */
+async function fsyncPath(path: string): Promise<void> {
   const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
   try {
     await fh.sync();
   } finally {

@@ -478,27 +478,37 @@ export class FakeClient implements RedCloudClient {
     const uploaded: number[] = [];
     const refs = await this.refsOf(chunks, uploaded);
     if (refs.reduce((n, r) => n + r.size, 0) !== size) throw errors.invalid('Chunk sizes do not add up to size');
-    let e: FakeInode | undefined;
-    if (opts?.ino !== undefined && !this.legacy) {
-      e = this.inodes.get(opts.ino);
+    const e = this.contentTarget(path, opts, !this.legacy);
+    this.uploads.push(uploaded);
+    return this.setContent(path, e, opts, { size, chunks: refs });
+  }
+
+  /** The file a commit writes: the inode `opts.ino` (if `byIno`), else the file at `path`, else a new file there. */
+  private contentTarget(path: string, opts: UploadOptions | undefined, byIno: boolean): FakeInode {
+    if (opts?.ino !== undefined && byIno) {
+      const e = this.inodes.get(opts.ino);
       if (!e) throw errors.notFound(`No inode ${opts.ino}`, { ino: opts.ino });
-    } else {
-      e = this.entries.get(path);
-      if (e && e.kind !== 'file') throw errors.isDir(`Is a directory: ${path}`);
-      if (!e) {
-        this.ensureParents(path);
-        e = this.newInode('file', opts?.mode ?? 0o644, opts);
-        this.place(path, e);
-      }
+      return e;
     }
+    let e = this.entries.get(path);
+    if (e && e.kind !== 'file') throw errors.isDir(`Is a directory: ${path}`);
+    if (!e) {
+      this.ensureParents(path);
+      e = this.newInode('file', opts?.mode ?? 0o644, opts);
+      this.place(path, e);
+    }
+    return e;
+  }
+
+  /** A commit's new content (and mode, mtime) on `e`; answers with the entry under `path`, or another of its names. */
+  private setContent(path: string, e: FakeInode, opts: UploadOptions | undefined, content: { size: number; chunks: ChunkRef[]; extents?: Extent[]; inline?: Buffer }): EntryInfo {
     if (opts?.mode !== undefined) e.mode = opts.mode & 0o7777;
-    e.size = size;
-    e.chunks = refs;
-    e.inline = undefined;
-    e.extents = undefined;
+    e.size = content.size;
+    e.chunks = content.chunks;
+    e.extents = content.extents;
+    e.inline = content.inline;
     e.mtime = opts?.mtimeMs !== undefined ? tsOfMs(opts.mtimeMs) : this.now();
     this.touch(e);
-    this.uploads.push(uploaded);
     const name = this.entries.get(path) === e ? path : [...this.entries].find(([, v]) => v === e)?.[0] ?? path;
     return this.info(name, e);
   }
@@ -522,24 +532,10 @@ export class FakeClient implements RedCloudClient {
     const rec = toRecord(spans, size);
     const problem = rec.extents ? extentsProblem(rec.extents, rec.chunks, size) : undefined;
     if (problem) throw errors.invalid(`extents ${problem}`);
-    let e: FakeInode | undefined = opts?.ino !== undefined ? this.inodes.get(opts.ino) : this.entries.get(path);
-    if (!e) {
-      if (opts?.ino !== undefined) throw errors.notFound(`No inode ${opts.ino}`, { ino: opts.ino });
-      this.ensureParents(path);
-      e = this.newInode('file', opts?.mode ?? 0o644, opts);
-      this.place(path, e);
-    }
+    const e = this.contentTarget(path, opts, true);
     if (e.kind !== 'file') throw errors.isDir(`Is a directory: ${path}`);
-    if (opts?.mode !== undefined) e.mode = opts.mode & 0o7777;
-    e.size = size;
-    e.chunks = rec.chunks;
-    e.extents = rec.extents;
-    e.inline = undefined;
-    e.mtime = opts?.mtimeMs !== undefined ? tsOfMs(opts.mtimeMs) : this.now();
-    this.touch(e);
     this.extentUploads.push(bytes);
-    const name = this.entries.get(path) === e ? path : [...this.entries].find(([, v]) => v === e)?.[0] ?? path;
-    return this.info(name, e);
+    return this.setContent(path, e, opts, { size, chunks: rec.chunks, extents: rec.extents });
   }
 
   async storeChunk(data: Buffer, opts?: CallOptions): Promise<{ ref: ChunkRef; receipts: string[] }> {
@@ -559,28 +555,8 @@ export class FakeClient implements RedCloudClient {
       this.inlineMaxBytes = Math.min(this.inlineMaxBytes, this.controllerInlineMax);
       return undefined;
     }
-    let e: FakeInode | undefined;
-    if (opts?.ino !== undefined) {
-      e = this.inodes.get(opts.ino);
-      if (!e) throw errors.notFound(`No inode ${opts.ino}`, { ino: opts.ino });
-    } else {
-      e = this.entries.get(path);
-      if (e && e.kind !== 'file') throw errors.isDir(`Is a directory: ${path}`);
-      if (!e) {
-        this.ensureParents(path);
-        e = this.newInode('file', opts?.mode ?? 0o644, opts);
-        this.place(path, e);
-      }
-    }
-    if (opts?.mode !== undefined) e.mode = opts.mode & 0o7777;
-    e.size = data.length;
-    e.chunks = [];
-    e.extents = undefined;
-    e.inline = Buffer.from(data);
-    e.mtime = opts?.mtimeMs !== undefined ? tsOfMs(opts.mtimeMs) : this.now();
-    this.touch(e);
-    const name = this.entries.get(path) === e ? path : [...this.entries].find(([, v]) => v === e)?.[0] ?? path;
-    return this.info(name, e);
+    const e = this.contentTarget(path, opts, true);
+    return this.setContent(path, e, opts, { size: data.length, chunks: [], inline: Buffer.from(data) });
   }
 
   async readPlan(path: string, opts?: CallOptions): Promise<ReadPlan> {
