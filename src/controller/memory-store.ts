@@ -25,7 +25,7 @@ import type { Digest, Hlc, InodeRecord, LinkRecord, MetaRecord, NodeId, Update }
 import type { TombstoneCandidate } from './gossip/tombstones.js';
 import { bucketOf } from './gossip/protocol.js';
 import { bucketHashes } from './gossip/bucket-hashes.js';
-import type { DirEntry, MetadataStore, RemoteApplyResult, TrashCandidate } from './metadata-store.js';
+import type { DirEntry, ListedEntry, MetadataStore, RemoteApplyResult, TrashCandidate } from './metadata-store.js';
 import { chunksOf, collectableInode, compareBytes, compareEntries, ownerOfKey, unchanged, unlinkedAt } from './store-rules.js';
 import { inodeUsage, type Usage } from './usage-counters.js';
 import { TRASH_INO } from '../meta/trash.js';
@@ -321,6 +321,14 @@ function viewMethods(st: MemoryState, viewOf: (owner: string) => View) {
       return hit ? entryOf(hit) : undefined;
     },
     children: (owner: string, parent: string): DirEntry[] => (viewOf(owner).byParent.get(parent) ?? []).map(entryOf),
+    listing(owner: string, parent: string): ListedEntry[] {
+      const out: ListedEntry[] = [];
+      for (const p of viewOf(owner).byParent.get(parent) ?? []) {
+        const inode = st.records.get(`i\0${owner}\0${p.ino}`);
+        if (inode?.type === 'inode') out.push({ entry: entryOf(p), inode, linkRows: (viewOf(owner).byIno.get(p.ino) ?? []).length });
+      }
+      return out;
+    },
     hasChildren: (owner: string, parent: string): boolean => (viewOf(owner).byParent.get(parent)?.length ?? 0) > 0,
     linksOf(owner: string, ino: string): DirEntry[] {
       const v = viewOf(owner);

@@ -38,6 +38,14 @@ export interface DirEntry {
   dir: boolean;
 }
 
+/** One entry of a directory listing with its inode (MetadataStore.listing). */
+export interface ListedEntry {
+  entry: DirEntry;
+  inode: InodeRecord;
+  /** link rows the inode has, placed or not: 1 means this entry is its only name */
+  linkRows: number;
+}
+
 /** A link placed in an owner's trash, with when its trash move expires (MetadataStore.trashExpiring). */
 export interface TrashCandidate {
   owner: string;
@@ -91,6 +99,8 @@ export interface MetadataStore {
   lookup(owner: string, parent: string, name: string): DirEntry | undefined;
   /** Entries shown in directory `parent`, sorted by name. */
   children(owner: string, parent: string): DirEntry[];
+  /** `children` with each entry's inode (entries whose inode is not here are left out): one query for a whole `ls -l`. */
+  listing(owner: string, parent: string): ListedEntry[];
   /** True if directory `parent` shows at least one entry. */
   hasChildren(owner: string, parent: string): boolean;
   /** Entries naming inode `ino` that are reachable from the root (hard links; nlink of a file). */

@@ -19,7 +19,7 @@ import { ROOT_INO, inoNumber, newId } from '../meta/keys.js';
 import { changeInode, moveLink, newInode, newLink, type InodeChange, type WriteStamp } from '../meta/ops.js';
 import { tsFromMs } from '../meta/register.js';
 import type { ChunkRef, EntryKind, InodeRecord, MetaRecord, Ts } from '../meta/types.js';
-import { versionOf } from './entry-info.js';
+import { toEntryInfo, versionOf } from './entry-info.js';
 import { createFsAttrs } from './fs-attrs.js';
 import { checkTagChange, DEFAULT_TAG_LIMITS, type TagLimits } from './tag-limits.js';
 import { tagNames } from '../meta/tags.js';
@@ -378,12 +378,11 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     list(owner, rawPath) {
       const dir = view.mustResolve(owner, rawPath);
       if (dir.inode.kind !== 'dir') throw errors.notDir(`Not a directory: ${dir.path}`, { path: dir.path });
-      const out: EntryInfo[] = [];
-      for (const e of store.children(owner, dir.ino)) {
-        const inode = store.getInode(owner, e.ino);
-        if (inode) out.push(view.info(owner, { path: joinPath(dir.path, e.name), ino: e.ino, inode, entry: e }));
-      }
-      return out;
+      // a file whose only link row is this entry has nlink 1: no query per entry (an `ls -l` of 2,000 files)
+      return store.listing(owner, dir.ino).map(({ entry: e, inode, linkRows }) => {
+        const path = joinPath(dir.path, e.name);
+        return inode.kind !== 'dir' && linkRows <= 1 ? toEntryInfo(inode, path, 1) : view.info(owner, { path, ino: e.ino, inode, entry: e });
+      });
     },
     find(owner, rawTags, under = ROOT) {
       const tagList = rawTags.map(assertTag);

@@ -41,7 +41,7 @@ import type { TombstoneCandidate } from './gossip/tombstones.js';
 import { BucketHashes } from './gossip/bucket-hashes.js';
 import { BUCKET_COUNT, type Fingerprinted } from './gossip/protocol.js';
 import { chunksOf, collectableInode, compareBytes, unchanged, unlinkedAt } from './store-rules.js';
-import type { DirEntry, MetadataStore, RemoteApplyResult, TrashCandidate } from './metadata-store.js';
+import type { DirEntry, ListedEntry, MetadataStore, RemoteApplyResult, TrashCandidate } from './metadata-store.js';
 import { trashMoveOf } from '../meta/trash.js';
 import { GroupCommit } from './group-commit.js';
 import { walFsync } from './wal-fsync.js';
@@ -157,6 +157,11 @@ function prepare(db: Db) {
     lookup: db.prepare<[string, string, string], EntryRow>(
       `SELECT ${ENTRY_COLS} FROM links WHERE owner = ? AND parent = ? AND shown = ? ORDER BY link_id LIMIT 1`),
     children: db.prepare<[string, string], EntryRow>(`SELECT ${ENTRY_COLS} FROM links WHERE owner = ? AND parent = ? ORDER BY shown, link_id`),
+    listing: db.prepare<[string, string], EntryRow & { record: string; link_rows: number }>(
+      `SELECT l.link_id, l.parent, l.shown, l.ino, l.dir, r.record, i.link_rows FROM links l
+       JOIN records r ON r.key = 'i' || char(0) || l.owner || char(0) || l.ino AND r.type = 'inode'
+       JOIN inodes i ON i.key = r.key
+       WHERE l.owner = ? AND l.parent = ? ORDER BY l.shown, l.link_id`),
     hasChildren: db.prepare<[string, string], { x: number }>('SELECT 1 AS x FROM links WHERE owner = ? AND parent = ? LIMIT 1'),
     subdirs: db.prepare<[string, string], { n: number }>('SELECT COUNT(*) AS n FROM links WHERE owner = ? AND parent = ? AND dir = 1'),
     linksOfIno: db.prepare<[string, string], EntryRow>(
@@ -768,7 +773,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       return out;
     },
     transaction: tx,
-    ...viewMethods(s, links, read),
+    ...viewMethods(s, links, read, (key) => recent.get(key)),
     usage: (owner) => usage!.get(owner),
     ...chunkMethods(db, tx),
     tombstones: (deletedBeforeMs, limit) => tombstoneCandidates(s, deletedBeforeMs, limit),
@@ -840,7 +845,8 @@ function tombstoneCandidates(s: Stmts, deletedBeforeMs: number, limit: number): 
   });
 }
 
-function viewMethods(s: Stmts, links: ReturnType<typeof linkIndex>, read: (key: string) => MetaRecord | undefined) {
+/** `parsed`: the record if it is among the recent ones (no query, no parse) */
+function viewMethods(s: Stmts, links: ReturnType<typeof linkIndex>, read: (key: string) => MetaRecord | undefined, parsed: (key: string) => MetaRecord | undefined) {
   const entry = (r: EntryRow): DirEntry => ({ linkId: r.link_id, parent: r.parent!, name: r.shown!, ino: r.ino, dir: r.dir === 1 });
   return {
     getInode(owner: string, ino: string): InodeRecord | undefined {
@@ -856,6 +862,12 @@ function viewMethods(s: Stmts, links: ReturnType<typeof linkIndex>, read: (key: 
       return row ? entry(row) : undefined;
     },
     children: (owner: string, parent: string): DirEntry[] => s.children.all(owner, parent).map(entry),
+    listing: (owner: string, parent: string): ListedEntry[] => s.listing.all(owner, parent).map((r) => ({
+      entry: entry(r),
+      // a record read or written just now is parsed already (the recent records are the stored versions)
+      inode: (parsed(inodeKey(owner, r.ino)) ?? JSON.parse(r.record)) as InodeRecord,
+      linkRows: r.link_rows,
+    })),
     hasChildren: (owner: string, parent: string): boolean => s.hasChildren.get(owner, parent) !== undefined,
     linksOf(owner: string, ino: string): DirEntry[] {
       const st = links.stateOf(owner);

@@ -31,6 +31,9 @@ test('hard links: one inode, nlink counts the names, a write through one name sh
   const [a, b] = [await stat('/a'), await stat('/b')];
   assert.is(a.ino, b.ino);
   assert.equal([a.nlink, b.nlink], [2, 2]);
+  await commit('/c', 2);
+  const listed = (await get('/v1/fs/list?path=/')).json.entries as { path: string; nlink: number }[];
+  assert.equal(listed.map((e) => [e.path, e.nlink]), [['/a', 2], ['/b', 2], ['/c', 1]], 'a listing counts the names as stat does');
   assert.ok(Number.isSafeInteger(a.ino) && a.ino > 1);
   await commit('/b', 7);
   assert.is((await get('/v1/fs/read?path=/a')).json.chunks[0].id, chunkId(7), 'content is the inode\'s');

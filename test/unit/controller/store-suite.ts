@@ -163,6 +163,10 @@ export function storeSuite(name: string, open: OpenStore): void {
     assert.is(st.lookup('u', d.ino, 'nope'), undefined);
     assert.is(st.lookup('v', d.ino, 'f'), undefined, 'owners are separate');
     assert.equal(st.linksOf('u', f.ino).map((e) => e.linkId).sort(), [f.link, h].sort());
+    // the listing: children with their inodes; a hard-linked file has more than one link row
+    assert.equal(st.listing('u', ROOT_INO).map((l) => [l.entry.name, l.inode.ino, l.inode.kind, l.linkRows]),
+      [['d', d.ino, 'dir', 1], ['g', g.ino, 'file', 1], ['h', f.ino, 'file', 2]]);
+    assert.equal(st.listing('u', ROOT_INO).map((l) => l.entry), st.children('u', ROOT_INO));
     assert.is(st.subdirCount('u', ROOT_INO), 1);
     assert.is(st.hasChildren('u', d.ino), true);
     assert.is(st.pathOf('u', st.lookup('u', d.ino, 'f')!), '/d/f');
