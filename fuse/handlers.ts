@@ -32,6 +32,7 @@ import { withTagDir } from './tag-route.js';
 import { createTrashDir } from './trash-dir.js';
 import { withTrashDir } from './trash-route.js';
 import { TtlCache } from './ttl-cache.js';
+import { UnlinkBehind } from './unlink-behind.js';
 import { xattrOps } from './xattr-ops.js';
 
 export interface HandlerOptions {
@@ -95,8 +96,19 @@ export interface HandlerContext {
 export const STAT_MISSES_BEFORE_LISTING = 8;
 
 export function createHandlers(components: { client: RedCloudClient; logger: Logger }, options: HandlerOptions) {
-  const { client, logger } = components;
+  const { logger } = components;
   const nowMs = options.nowMs ?? Date.now;
+  // unlinks in a burst are answered at once and sent in batches; every other call waits for them (unlink-behind.ts)
+  const behind = new UnlinkBehind({
+    sendMany: (paths, signal) => components.client.unlinkMany(paths, { signal }),
+    sendOne: (path, signal) => components.client.unlink(path, { signal }),
+    failed: (path) => {
+      meta.invalidate(path);
+      inos.forget(path);
+    },
+    logger, nowMs,
+  });
+  const client = behind.ordered(components.client);
   const diskBytes = options.diskCacheSizeBytes ?? 0;
   const disk = diskBytes > 0 ? new DiskChunkCache({ logger }, { dir: options.cacheDir, capacityBytes: diskBytes }) : undefined;
   const cache = new ChunkCache({ ...components, disk }, {
@@ -271,11 +283,14 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
       const s = await stagedFor(path);
       let entry: EntryInfo | undefined;
       let removed: { parent?: EntryInfo } | undefined;
+      let queued = false;
       const ino = cachedIno(path);
       try {
         entry = await statEntry(path, signal);
         if (entry.kind === 'dir') throw errors.isDir(`Is a directory: ${path}`, { path });
-        removed = await client.unlink(path, { signal });
+        // the only name of a file nobody has open here, in a burst of unlinks: answered now, sent in a batch
+        queued = !s && (entry.nlink ?? 1) <= 1 && behind.offer(path);
+        if (!queued) removed = await client.unlink(path, { signal });
       } catch (err) {
         // a file created here and never committed exists only locally
         if (!(s && err instanceof RedCloudError && err.code === 'NOT_FOUND')) throw err;
@@ -283,7 +298,10 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
         meta.invalidateIno(ino);
         meta.invalidateIno(entry?.ino ?? s?.ino);
         // gone: its directory's listing and attributes follow the change; failed: both are refetched
-        if (removed) meta.entryRemoved(path, removed.parent);
+        if (queued) {
+          const now = nowMs();
+          meta.entryRemovedAt(path, { ms: now, ts: msToTimespec(now) });
+        } else if (removed) meta.entryRemoved(path, removed.parent);
         else meta.invalidate(path);
       }
       await files.unname(path);
@@ -337,8 +355,14 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     ...nodeOps(ctx),
     ...xattrOps(ctx),
 
-    /** Commits whatever is still staged (at unmount); returns the paths that failed. */
+    /** fsync of a directory: the unlinks answered early have reached the controller. */
+    async fsyncdir(_path: string, _signal: Sig): Promise<void> {
+      await behind.drain();
+    },
+
+    /** Commits whatever is still staged (at unmount) after the queued unlinks; returns the paths that failed. */
     async flushAll(signal: Sig): Promise<string[]> {
+      await behind.drain();
       const failed: string[] = [];
       for (const s of await files.all()) {
         try {

@@ -99,6 +99,18 @@ export class MetadataCache {
     if (parent !== '/') this.listings.update(parentOf(parent), (l) => l.change(parent, () => dir));
   }
 
+  /**
+   * The mount removed `path` and the controller has not answered yet (unlink-behind.ts): as
+   * entryRemoved, with the directory taking `at` as its mtime and ctime (as dirEntryAdded), so the
+   * kernel's permission check of the directory in an unlink loop needs no round trip.
+   */
+  entryRemovedAt(path: string, at: { ms: number; ts: Timespec }): void {
+    this.forget(path);
+    const parent = parentOf(path);
+    this.listings.update(parent, (l) => l.remove(path));
+    this.dirEntryAdded(parent, at);
+  }
+
   /** An entry in `dir` came or went: its listing and its own attributes are stale. */
   dirChanged(dir: string): void {
     this.listings.delete(dir);

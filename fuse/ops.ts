@@ -122,6 +122,7 @@ export function createFuseOps(h: Handlers, components: { logger: Logger }, optio
     },
     rmdir: (p: string, cb: Cb) => plain('rmdir', (s) => h.rmdir(p, s), cb),
     unlink: (p: string, cb: Cb) => plain('unlink', (s) => h.unlink(p, s), cb),
+    fsyncdir: (p: string, _datasync: number, _fd: number, cb: Cb) => plain('fsyncdir', (s) => h.fsyncdir(p, s), cb),
     rename: (from: string, to: string, cb: Cb) => plain('rename', (s) => h.rename(from, to, s), cb),
     chmod: (p: string, mode: number, cb: Cb) => plain('chmod', (s) => h.chmod(p, mode, s), cb),
     chown: (p: string, uid: number, gid: number, cb: Cb) => plain('chown', (s) => h.chown(p, uid, gid, s), cb),

@@ -4,7 +4,7 @@
  * storeChunks and commit only when every chunk reached quorum; downloads go through fetchChunk.
  */
 import { stat as fsStat } from 'node:fs/promises';
-import type { ClusterStatus, CommitRequest, EntryInfo, LoginResponse, ReadPlan, StatfsInfo, TrashItem } from '../common/api.js';
+import { REMOVE_MANY_MAX, type ClusterStatus, type CommitRequest, type EntryInfo, type LoginResponse, type ReadPlan, type RemoveOutcome, type StatfsInfo, type TrashItem } from '../common/api.js';
 import { BufferPool } from '../common/buffer-pool.js';
 import { errors } from '../common/errors.js';
 import { chunkIdOf, DEFAULT_CHUNK_FORMAT, type ChunkFormat } from '../common/chunk-format.js';
@@ -283,6 +283,11 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       const parent = res.parent && typeof res.parent === 'object' && res.parent.kind === 'dir' && res.parent.path === dir ? res.parent : undefined;
       return { removed: res.removed, ...(parent ? { parent } : {}) };
     },
+    async unlinkMany(paths, o) {
+      if (paths.length === 0 || paths.length > REMOVE_MANY_MAX) throw errors.invalid(`unlinkMany takes 1 to ${REMOVE_MANY_MAX} paths, not ${paths.length}`);
+      const res = await post<{ results?: unknown }>('/v1/fs/remove-many', { paths: paths.map(p) }, o);
+      return removeOutcomes(res.results, paths.length);
+    },
     rename: (from, to, o) => post<EntryInfo>('/v1/fs/rename', { from: p(from), to: p(to) }, o),
     setattr: (path, attrs, o) => post<EntryInfo>('/v1/fs/setattr', { path: p(path), ...attrs }, o),
     tag: (path, change, o) => post<EntryInfo>('/v1/fs/tags', { path: p(path), ...change }, o),
@@ -383,4 +388,15 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     },
   };
   return client;
+}
+
+/** A remove-many answer, checked: one outcome per path sent, each `{ ok: true }` or a code and message. */
+function removeOutcomes(results: unknown, n: number): RemoveOutcome[] {
+  if (!Array.isArray(results) || results.length !== n) throw errors.unavailable(`remove-many answered ${Array.isArray(results) ? results.length : 'no'} results for ${n} paths`);
+  return results.map((r: unknown): RemoveOutcome => {
+    const o = r as { ok?: unknown; code?: unknown; message?: unknown } | null;
+    if (o?.ok === true) return { ok: true };
+    if (o?.ok === false && typeof o.code === 'string' && typeof o.message === 'string') return { ok: false, code: o.code, message: o.message };
+    throw errors.unavailable('remove-many answered a malformed result');
+  });
 }

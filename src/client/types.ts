@@ -5,7 +5,7 @@
  */
 import type { SnapshotInfo } from '../common/snapshot-api.js';
 import type { Readable } from 'node:stream';
-import type { ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, SetAttrRequest, StatfsInfo, TrashItem } from '../common/api.js';
+import type { ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, RemoveOutcome, SetAttrRequest, StatfsInfo, TrashItem } from '../common/api.js';
 import type { ChunkRef } from '../meta/types.js';
 import type { Span } from '../meta/extents.js';
 
@@ -86,6 +86,12 @@ export interface RedCloudClient {
   remove(path: string, opts?: CallOptions & { recursive?: boolean }): Promise<number>;
   /** removes one name (remove without recursive); also answers its directory's entry after the change, if the controller sends it */
   unlink(path: string, opts?: CallOptions): Promise<{ removed: number; parent?: EntryInfo }>;
+  /**
+   * Unlinks of several non-directories in one request and one controller transaction; each path's
+   * outcome, in order (a refused path changes nothing). NOT_FOUND for the request itself: the
+   * controller predates the route (POST /v1/fs/remove-many).
+   */
+  unlinkMany(paths: string[], opts?: CallOptions): Promise<RemoveOutcome[]>;
   rename(from: string, to: string, opts?: CallOptions): Promise<EntryInfo>;
   setattr(path: string, attrs: Omit<SetAttrRequest, 'path'>, opts?: CallOptions): Promise<EntryInfo>;
   /** an extended attribute's value (NO_XATTR when absent) */

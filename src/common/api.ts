@@ -229,6 +229,11 @@ export interface MknodRequest extends CreateOwner {
   rdev?: number;
 }
 
+/** POST /v1/fs/remove-many: unlinks of non-directories in one transaction (a mount's unlink burst, fuse/unlink-behind.ts). */
+export const REMOVE_MANY_MAX = 256;
+/** One path's outcome: removed, or the error code and message that path alone got (NOT_FOUND, IS_DIR, NOT_DIR, INVALID). */
+export type RemoveOutcome = { ok: true } | { ok: false; code: string; message: string };
+
 export interface SetXattrRequest {
   path: string;
   /** with namespace prefix: user.*, trusted.*, security.* (the mount refuses other namespaces) */

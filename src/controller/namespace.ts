@@ -8,9 +8,9 @@
  * conveniences stay: commit, symlink, rename and mkdir with `parents` create missing parents.
  * Attributes, xattrs and tags are in fs-attrs.ts; reading paths in fs-view.ts.
  */
-import type { CommitRequest, CreateOwner, EntryInfo, MknodRequest, SetAttrRequest, SetXattrRequest } from '../common/api.js';
+import type { CommitRequest, CreateOwner, EntryInfo, MknodRequest, RemoveOutcome, SetAttrRequest, SetXattrRequest } from '../common/api.js';
 import { declaredTags, withDeclared } from '../common/declared-tags.js';
-import { RedCloudError, errors } from '../common/errors.js';
+import { RedCloudError, errors, toRedCloudError } from '../common/errors.js';
 import { assertChunkId } from '../common/hash.js';
 import type { Logger } from '../common/logger.js';
 import { ROOT, assertTag, isSelfOrDescendant, normalizePath, parentOf as parentOfPath } from '../common/paths.js';
@@ -70,6 +70,8 @@ export interface Namespace {
   remove(owner: string, path: string, opts?: { recursive?: boolean }): number;
   /** `remove`, and the directory it left after the change (its new mtime/ctime, nlink): what a mount caches instead of a stat */
   removeEntry(owner: string, path: string, opts?: { recursive?: boolean }): { removed: number; parent: EntryInfo };
+  /** Unlinks of non-directories in one transaction; a path refused (missing, a directory, invalid) changes nothing and the others go on. */
+  removeMany(owner: string, paths: string[]): RemoveOutcome[];
   rename(owner: string, from: string, to: string): EntryInfo;
   setattr(owner: string, req: SetAttrRequest): EntryInfo;
   tags(owner: string, path: string, add?: string[], remove?: string[]): EntryInfo;
@@ -330,6 +332,25 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     });
   }
 
+  function removeMany(owner: string, rawPaths: string[]): RemoveOutcome[] {
+    return store.transaction(() => rawPaths.map((raw): RemoveOutcome => {
+      let r: Resolved | undefined;
+      try {
+        // reads only: an error here leaves nothing half-written in the shared transaction
+        const path = normalizePath(raw);
+        if (path === ROOT) throw errors.invalid('Cannot remove the root directory');
+        r = view.resolve(owner, path);
+        if (!r) throw errors.notFound(`No such file or directory: ${path}`, { path });
+        if (r.inode.kind === 'dir') throw errors.isDir(`Is a directory: ${path}`, { path });
+      } catch (err) {
+        const e = toRedCloudError(err);
+        return { ok: false, code: e.code, message: e.message };
+      }
+      unlinkEntry(owner, r);
+      return { ok: true };
+    }));
+  }
+
   function checkRenameTarget(owner: string, src: Resolved, dst: Resolved): void {
     if (src.inode.kind === 'dir') {
       if (dst.inode.kind !== 'dir') throw errors.notDir(`Not a directory: ${dst.path}`, { path: dst.path });
@@ -403,7 +424,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       const { xattrs } = view.mustResolve(owner, ROOT).inode;
       return withDeclared(store.tagCounts(owner), declaredTags(Object.keys(xattrs).filter((n) => typeof xattrs[n]?.v === 'string')));
     },
-    commit, mkdir, symlink, mknod, link, remove, removeEntry, rename,
+    commit, mkdir, symlink, mknod, link, remove, removeEntry, removeMany, rename,
     ...attrs,
     setattr: (owner, req) => guarded(owner, () => attrs.setattr(owner, req)), // a truncate can grow a file
     fileCount: (owner) => store.usage(owner).files,

@@ -226,6 +226,8 @@ function registerFsRoutes(app: FastifyInstance, d: RouteDeps): void {
     // the directory after the change (its new mtime/ctime), so a mount need not stat it again
     return ns.removeEntry(owner, req.body.path, { recursive: req.body.recursive });
   });
+  app.post<B<{ paths: string[] }>>('/v1/fs/remove-many', opts({ body: schemas.removeMany }), async (req) =>
+    ({ results: ns.removeMany(userOf(req), req.body.paths) }));
   app.post<B<{ from: string; to: string }>>('/v1/fs/rename', opts({ body: schemas.rename }), async (req) =>
     ns.rename(userOf(req), req.body.from, req.body.to));
   app.post<B<SetAttrRequest>>('/v1/fs/setattr', opts({ body: schemas.setattr }), async (req) => ns.setattr(userOf(req), req.body));

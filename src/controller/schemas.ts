@@ -2,7 +2,7 @@
  * JSON schemas of the controller's request bodies and query strings: every object closed
  * (additionalProperties false), every string and array bounded.
  */
-import { TAG_CHARS_MAX, TAGS_PER_CALL_MAX } from '../common/api.js';
+import { REMOVE_MANY_MAX, TAG_CHARS_MAX, TAGS_PER_CALL_MAX } from '../common/api.js';
 import { MAX_INLINE_BYTES } from '../meta/validate.js';
 import { MAX_EXTENTS } from '../meta/extents.js';
 
@@ -65,6 +65,7 @@ export const schemas = {
   }),
   removeXattr: obj(['path', 'name'], { path, name: xattrName }),
   remove: obj(['path'], { path, recursive: { type: 'boolean' } }),
+  removeMany: obj(['paths'], { paths: { type: 'array', items: path, minItems: 1, maxItems: REMOVE_MANY_MAX } }),
   rename: obj(['from', 'to'], { from: path, to: path }),
   setattr: obj(['path'], { path, mode, mtimeMs: timeMs, size: bytes, ...owner, atime: timespec, mtime: timespec }),
   tags: obj(['path'], { path, add: tagList, remove: tagList }),

@@ -7,7 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import type {
-  ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, SetAttrRequest, StatfsInfo, TimeSet, Timespec,
+  ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, RemoveOutcome, SetAttrRequest, StatfsInfo, TimeSet, Timespec,
 } from '../../src/common/api.js';
 import { declaredTags, withDeclared } from '../../src/common/declared-tags.js';
 import { RedCloudError, errors } from '../../src/common/errors.js';
@@ -329,6 +329,17 @@ export class FakeClient implements RedCloudClient {
     const removed = await this.remove(path, opts);
     const dir = parentOf(path);
     return { removed, parent: this.info(dir, this.get(dir)) };
+  }
+
+  async unlinkMany(paths: string[], opts?: CallOptions): Promise<RemoveOutcome[]> {
+    await this.enter('unlinkMany', opts);
+    return paths.map((path): RemoveOutcome => {
+      const e = this.entries.get(path);
+      if (!e) return { ok: false, code: 'NOT_FOUND', message: `No such file or directory: ${path}` };
+      if (e.kind === 'dir') return { ok: false, code: 'IS_DIR', message: `Is a directory: ${path}` };
+      this.unname(path);
+      return { ok: true };
+    });
   }
 
   async rename(from: string, to: string, opts?: CallOptions): Promise<EntryInfo> {

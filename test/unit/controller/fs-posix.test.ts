@@ -45,6 +45,23 @@ test('hard links: one inode, nlink counts the names, a write through one name sh
   assert.is((await get('/v1/fs/stat?path=/a')).status, 404);
 });
 
+test('remove-many: each path\'s outcome in order; a refused path changes nothing, the others are removed in one transaction', async () => {
+  await commit('/a', 1);
+  await commit('/b', 2);
+  await post('/v1/fs/link', { from: '/b', to: '/b2' });
+  await post('/v1/fs/mkdir', { path: '/d' });
+  await commit('/d/c', 3);
+  const res = await post('/v1/fs/remove-many', { paths: ['/a', '/d', '/missing', '/', '/b', '/a/x', '/d/c'] });
+  assert.is(res.status, 200);
+  assert.equal(res.json.results.map((r: { ok: boolean; code?: string }) => (r.ok ? 'ok' : r.code)),
+    ['ok', 'IS_DIR', 'NOT_FOUND', 'INVALID', 'ok', 'NOT_FOUND', 'ok']);
+  const names = ((await get('/v1/fs/list?path=/')).json.entries as { path: string }[]).map((e) => e.path);
+  assert.equal(names, ['/b2', '/d']);
+  assert.is((await stat('/b2')).nlink, 1, 'the other name of an unlinked file counts one link');
+  assert.is(((await get('/v1/fs/list?path=/d')).json.entries as unknown[]).length, 0);
+  assert.is((await post('/v1/fs/remove-many', { paths: [] })).status, 400, 'at least one path');
+});
+
 test('rename of one name of a file onto another name of it does nothing', async () => {
   await commit('/a', 1);
   await post('/v1/fs/link', { from: '/a', to: '/b' });
