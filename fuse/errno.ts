@@ -8,11 +8,18 @@ import { ERROR_TABLE, RedCloudError } from '../src/common/errors.js';
 
 export type ErrnoName = keyof typeof constants.errno;
 
-/** A failure that only exists at the POSIX boundary (no RedCloud code for it). */
+/**
+ * A failure that only exists at the POSIX boundary (no RedCloud code for it). An answer, not a
+ * fault: built without a stack trace (`ls -l` gets ENODATA for an xattr of every file, and
+ * capturing the stack was a tenth of the mount's time for it).
+ */
 export class FuseErrnoError extends Error {
   readonly errnoName: ErrnoName;
   constructor(errnoName: ErrnoName, message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'FuseErrnoError';
     this.errnoName = errnoName;
   }
