@@ -11,6 +11,7 @@ import type { ChunkCache } from './chunk-cache.js';
 import { fuseErrors } from './errno.js';
 import { FileReader } from './file-reader.js';
 import type { Caller, HandlerContext, Sig } from './handlers.js';
+import type { ChosenIno } from './new-inos.js';
 import { nodeOps } from './node-ops.js';
 import { KernelPages } from './kernel-pages.js';
 import { OpenFiles } from './open-files.js';
@@ -19,7 +20,7 @@ import { isWriteOpen, msToTimespec, O_TRUNC } from './stat.js';
 
 /** How a staged file is made: new (with the entry the controller created for it, if any), truncated, or from its committed version. */
 interface StageHow {
-  create?: { mode: number; owner: CreateOwner; entry?: EntryInfo };
+  create?: { mode: number; owner: CreateOwner; entry?: EntryInfo; newIno?: ChosenIno };
   truncate?: boolean;
 }
 
@@ -48,6 +49,7 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
     if (how.create) {
       const s = await StagedFile.create(deps, path, null, how.create.mode);
       s.owner = how.create.owner;
+      s.newIno = how.create.newIno;
       if (how.create.entry) s.adopt(how.create.entry);
       return s;
     }
@@ -164,10 +166,17 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
       }
       if (existing?.unlinked) await files.unname(path);
       const { owner, mode: m } = await nodeOps(ctx).ownerFor(path, caller, mode & 0o7777, false, signal);
-      const entry = await createOnController(path, m, owner, signal);
-      const s = await acquireStaged(path, { create: { mode: m, owner, entry } }, signal);
+      // in a burst of creates the first commit creates the file, with an id chosen here (new-inos.ts)
+      const newIno = ctx.newInos.take();
+      const entry = newIno ? undefined : await createOnController(path, m, owner, signal);
+      const s = await acquireStaged(path, { create: { mode: m, owner, entry, newIno } }, signal);
       meta.forget(path);
-      if (entry?.ino !== undefined) ctx.noXattrs.set(String(entry.ino), true);
+      const ino = entry?.ino ?? newIno?.number;
+      if (ino !== undefined) ctx.noXattrs.set(String(ino), true);
+      if (newIno) {
+        const now = ctx.nowMs();
+        meta.dirEntryAdded(parentOf(path), { ms: now, ts: msToTimespec(now) });
+      }
       if (entry) {
         // the listing learns the entry (the lookups of the next new names in a create loop stay local)
         meta.putInListing(entry);

@@ -23,6 +23,7 @@ import { DiskChunkCache } from './disk-chunk-cache.js';
 import { createFileOps } from './file-ops.js';
 import { FallbackInos } from './inos.js';
 import { MetadataCache } from './meta-cache.js';
+import { NewInos } from './new-inos.js';
 import { nodeOps } from './node-ops.js';
 import { OpenFiles } from './open-files.js';
 import { WRITE_BEHIND_DEFAULT, type StagedFile } from './staged-file.js';
@@ -67,6 +68,8 @@ export interface HandlerContext {
   meta: MetadataCache;
   files: OpenFiles;
   inos: FallbackInos;
+  /** inode ids for creates in a burst (new-inos.ts) */
+  newInos: NewInos;
   nowMs: () => number;
   statEntry(path: string, signal: Sig): Promise<EntryInfo>;
   /** the staged file of `path`: under that name, or of its inode when its entry is cached */
@@ -120,6 +123,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
   const listedForStat = new TtlCache<boolean>(options.attrTtlMs, nowMs);
   const noXattrs = new TtlCache<true>(options.attrTtlMs, nowMs);
   const inos = new FallbackInos();
+  const newInos = new NewInos(nowMs, logger);
   const files = new OpenFiles();
 
   const cachedIno = (path: string): number | undefined => meta.attr(path)?.ino;
@@ -185,6 +189,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
       signal, onRetry: (err, attempt, delayMs) => logger.warn({ path: s.path, attempt, delayMs, err: err.message }, 'Commit unavailable; retrying'),
     });
     if (!entry) return;
+    if (wasNew && s.newIno) newInos.committed(s.newIno, entry.ino);
     files.rekey(s);
     meta.invalidateIno(entry.ino);
     // a cached listing of the directory learns the entry instead of being dropped: in a loop that
@@ -214,7 +219,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     const clean = e !== undefined && !s.needsCommit && s.mtimeMs === undefined;
     return statOf({
       kind: 'file', mode: s.mode, size: s.size, ...s.times(),
-      ino: s.ino, uid: e?.uid ?? s.owner?.uid, gid: e?.gid ?? s.owner?.gid, nlink: e?.nlink,
+      ino: s.ino ?? s.newIno?.number, uid: e?.uid ?? s.owner?.uid, gid: e?.gid ?? s.owner?.gid, nlink: e?.nlink,
       ...(clean ? { atime: e.atime, mtime: e.mtime, ctime: e.ctime } : {}),
     }, path);
   }
@@ -227,7 +232,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
 
   let tagDir: TagDir | undefined;
   const ctx: HandlerContext = {
-    client, logger, meta, files, inos, nowMs, statEntry, stagedFor, commit, maybeDispose, changed, statOf, checkName, stagedStat, liveStaged, noXattrs,
+    client, logger, meta, files, inos, newInos, nowMs, statEntry, stagedFor, commit, maybeDispose, changed, statOf, checkName, stagedStat, liveStaged, noXattrs,
     tagsChanged: () => tagDir?.dropCaches(),
   };
   const fileOps = createFileOps(ctx, { cache, stagingDir, writeBehindChunks: options.writeBehindChunks ?? WRITE_BEHIND_DEFAULT });

@@ -37,6 +37,7 @@ import {
 import { BufferPool } from '../src/common/buffer-pool.js';
 import { RedCloudError, errors } from '../src/common/errors.js';
 import type { ChunkCache } from './chunk-cache.js';
+import type { ChosenIno } from './new-inos.js';
 import { MemoryBudget, StagingStore } from './staging-store.js';
 
 export interface StagedFileDeps {
@@ -139,6 +140,8 @@ export class StagedFile {
   entry: EntryInfo | undefined;
   /** owner of a file created here, sent with its first commit */
   owner: CreateOwner | undefined;
+  /** the inode id a file created here in a burst chose (new-inos.ts), sent with its first commit; its number is what stat shows until then */
+  newIno: ChosenIno | undefined;
   /** truncated to 0 since the last commit: the next commit replaces the committed version (kept in the trash, CommitRequest.replaces) */
   replaces = false;
   readonly stats = { commits: 0, inlineCommits: 0, extentCommits: 0, uploadedChunks: 0, uploadedExtentBytes: 0, loadedChunks: 0, storedAhead: 0 };
@@ -347,7 +350,7 @@ export class StagedFile {
     return {
       // the mtime stat showed while staged, so the committed entry looks the same (tar checks)
       signal, mode: this.mode, mtimeMs: this.mtimeMs ?? this.changedAtMs, ...(this.replaces ? { replaces: true } : {}),
-      ...(this.ino !== undefined ? { ino: this.ino } : this.owner ?? {}),
+      ...(this.ino !== undefined ? { ino: this.ino } : { ...this.owner, ...(this.newIno ? { newIno: this.newIno.id } : {}) }),
     };
   }
 

@@ -123,32 +123,38 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       ...(o.tags && o.tags.length > 0 ? { tags: o.tags } : {}),
       ...(o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {}),
       ...(o.ino !== undefined ? { ino: o.ino } : {}),
-      ...(o.replaces && replacesKnown ? { replaces: true } : {}),
+      ...(o.replaces && known.replaces ? { replaces: true } : {}),
+      ...(o.newIno !== undefined && known.newIno ? { newIno: o.newIno } : {}),
       ...(o.uid !== undefined ? { uid: o.uid } : {}),
       ...(o.gid !== undefined ? { gid: o.gid } : {}),
     };
     return commitReplacing(req, o);
   };
   /**
-   * A controller older than CommitRequest.replaces refuses the field (400, additional properties;
-   * nothing committed): the commit is sent again without it, and later ones leave it out (no
-   * replaced version is kept there). If that retry is refused the same way, another field was the
-   * cause (inline, for the caller's fallback): replaces stays on.
+   * A controller older than CommitRequest.replaces or .newIno refuses the field (400, additional
+   * properties; nothing committed): the commit is sent again without them, and later ones leave
+   * them out (no replaced version is kept there; a new file gets the controller's inode id, so its
+   * number changes at its first commit). If that retry is refused the same way, another field was
+   * the cause (inline, for the caller's fallback): the fields stay on.
    */
-  let replacesKnown = true;
+  const known = { replaces: true, newIno: true };
   const commitReplacing = async (req: CommitRequest, o: CallOptions): Promise<EntryInfo> => {
     try {
       return await post<EntryInfo>('/v1/fs/commit', req, o);
     } catch (err) {
-      if (!req.replaces || !refusesField(err)) throw err;
-      const { replaces: _dropped, ...without } = req;
-      replacesKnown = false;
+      const optional = (['replaces', 'newIno'] as const).filter((k) => req[k] !== undefined);
+      if (optional.length === 0 || !refusesField(err)) throw err;
+      const without: CommitRequest = { ...req };
+      for (const k of optional) {
+        delete without[k];
+        known[k] = false;
+      }
       try {
         const entry = await post<EntryInfo>('/v1/fs/commit', without, o);
-        logger.warn({ path: req.path }, 'Controller predates replaced versions in the trash; committed without keeping the replaced one');
+        logger.warn({ path: req.path, fields: optional }, 'Controller predates fields of this commit (replaced versions in the trash, mount-chosen inode ids); committed without them');
         return entry;
       } catch (again) {
-        if (refusesField(again)) replacesKnown = true;
+        if (refusesField(again)) for (const k of optional) known[k] = true;
         throw again;
       }
     }

@@ -32,6 +32,8 @@ export interface UploadOptions extends CallOptions, CreateOwner {
    * uploadFile and uploadStream replace a whole file and default to true, commitChunks to false
    */
   replaces?: boolean;
+  /** the id of the inode a creating commit makes (CommitRequest.newIno; a mount's create in a burst) */
+  newIno?: string;
   onProgress?: (p: Progress) => void;
 }
 

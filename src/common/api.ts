@@ -218,7 +218,17 @@ export interface CommitRequest extends CreateOwner {
    * O_TRUNC): the controller keeps the version it replaces in the trash (TRASH_TTL), if not empty.
    */
   replaces?: boolean;
+  /**
+   * The inode id of the file this commit creates, chosen by the mount (NEW_INO_RE) so the inode
+   * number it showed since open (keys.ts inoNumber) stays: a create in a burst is one request, its
+   * first commit (fuse/file-ops.ts). Ignored when the file exists or the id is taken; the answer
+   * says the number used.
+   */
+  newIno?: string;
 }
+
+/** A mount-chosen inode id: `m`, 12 hex digits of the mount, `.`, a counter in base 36. */
+export const NEW_INO_RE = /^m[0-9a-f]{12}\.[0-9a-z]{1,11}$/;
 
 export interface MknodRequest extends CreateOwner {
   path: string;

@@ -15,7 +15,7 @@ import { assertChunkId } from '../common/hash.js';
 import type { Logger } from '../common/logger.js';
 import { ROOT, assertTag, isSelfOrDescendant, normalizePath, parentOf as parentOfPath } from '../common/paths.js';
 import type { Signer } from '../common/tokens.js';
-import { ROOT_INO, inoNumber, newId } from '../meta/keys.js';
+import { ROOT_INO, inoNumber, inodeKey, newId } from '../meta/keys.js';
 import { changeInode, moveLink, newInode, newLink, type InodeChange, type WriteStamp } from '../meta/ops.js';
 import { tsFromMs } from '../meta/register.js';
 import type { ChunkRef, EntryKind, InodeRecord, MetaRecord, Ts } from '../meta/types.js';
@@ -147,12 +147,13 @@ export function createNamespace(c: NamespaceDeps): Namespace {
   }
 
   /** Creates inode + entry `name` in `dir`; EEXIST if the name is taken. */
-  function create(owner: string, dir: Resolved, name: string, a: { kind: EntryKind; mode: number; who: CreateOwner; rdev?: number; target?: string; content?: InodeRecord['content']['v']; mtime?: Ts; tags?: string[] }): Resolved {
+  function create(owner: string, dir: Resolved, name: string, a: { kind: EntryKind; mode: number; who: CreateOwner; rdev?: number; target?: string; content?: InodeRecord['content']['v']; mtime?: Ts; tags?: string[]; ino?: string }): Resolved {
     if (a.tags?.length) checkTagChange(tagLimits, [], a.tags, [], userTagPairs(owner));
     if (store.lookup(owner, dir.ino, name)) throw errors.exists(`File exists: ${joinPath(dir.path, name)}`, { path: joinPath(dir.path, name) });
     const t = nowTs();
     const inode = put((s) => newInode({
-      ...s, owner, ino: freshIno(owner, newId(s.node, s.seq)), kind: a.kind, attr: ownership(dir.inode, a.who, a.mode, a.kind), rdev: a.rdev, target: a.target,
+      // a mount-chosen id only if no record of this tree has it (a dead one included)
+      ...s, owner, ino: freshIno(owner, a.ino && !store.getRecord(inodeKey(owner, a.ino)) ? a.ino : newId(s.node, s.seq)), kind: a.kind, attr: ownership(dir.inode, a.who, a.mode, a.kind), rdev: a.rdev, target: a.target,
       content: a.content, time: t, mtime: a.mtime, tags: a.tags,
     }));
     put((s) => newLink({ ...s, owner, id: newId(s.node, s.seq), ino: inode.ino, dir: a.kind === 'dir', parent: dir.ino, name }));
@@ -215,14 +216,16 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       if (target) {
         if (target.inode.kind === 'dir') throw errors.isDir(`Is a directory: ${path}`, { path });
         if (target.inode.kind !== 'file') throw errors.invalid(`Not a regular file: ${path} (${target.inode.kind})`, { path });
-        if (req.replaces) trash.keepVersion(owner, target); // cp over it: the version it replaces goes to the trash
+        // cp over it: the version it replaces goes to the trash; so does one a create of this mount
+        // finds in its place (another client made the name since the mount looked)
+        if (req.replaces || (req.newIno !== undefined && target.ino !== req.newIno && !target.ino.startsWith(`${req.newIno}~`))) trash.keepVersion(owner, target);
         const attr = req.mode !== undefined ? { ...target.inode.attr.v, mode: perm(req.mode) } : undefined;
         const inode = touch(target.inode, { content, mtime, ...(attr ? { attr } : {}), addTags: tags });
         return view.info(owner, { ...target, inode });
       }
       ensureParents(owner, path);
       const { dir, name } = view.parentOf(owner, path);
-      const made = create(owner, dir, name, { kind: 'file', mode: req.mode ?? FILE_MODE, who: req, content, mtime, tags });
+      const made = create(owner, dir, name, { kind: 'file', mode: req.mode ?? FILE_MODE, who: req, content, mtime, tags, ino: req.newIno });
       return view.info(owner, made);
     });
   }

@@ -2,7 +2,7 @@
  * JSON schemas of the controller's request bodies and query strings: every object closed
  * (additionalProperties false), every string and array bounded.
  */
-import { REMOVE_MANY_MAX, TAG_CHARS_MAX, TAGS_PER_CALL_MAX } from '../common/api.js';
+import { NEW_INO_RE, REMOVE_MANY_MAX, TAG_CHARS_MAX, TAGS_PER_CALL_MAX } from '../common/api.js';
 import { MAX_INLINE_BYTES } from '../meta/validate.js';
 import { MAX_EXTENTS } from '../meta/extents.js';
 
@@ -54,6 +54,7 @@ export const schemas = {
     // checked in full by src/meta/extents.ts extentsProblem
     extents: { type: 'array', maxItems: MAX_EXTENTS, items: obj(['off', 'len', 'chunk', 'chunkOff'], { off: bytes, len: bytes, chunk: bytes, chunkOff: bytes }) },
     replaces: { type: 'boolean' },
+    newIno: { type: 'string', pattern: NEW_INO_RE.source },
   }),
   mkdir: obj(['path'], { path, mode, parents: { type: 'boolean' }, ...owner }),
   symlink: obj(['path', 'target'], { path, target: { type: 'string', minLength: 1, maxLength: 8192 }, ...owner }),

@@ -13,6 +13,7 @@ import { declaredTags, withDeclared } from '../../src/common/declared-tags.js';
 import { RedCloudError, errors } from '../../src/common/errors.js';
 import { sha256Hex } from '../../src/common/hash.js';
 import { baseName, parentOf } from '../../src/common/paths.js';
+import { inoNumber } from '../../src/meta/keys.js';
 import type { ChunkRef, EntryKind } from '../../src/meta/types.js';
 import { extentsProblem, spansOf, toRecord, type Extent, type Span } from '../../src/meta/extents.js';
 import type { CallOptions, RedCloudClient, StagedChunk, UploadOptions } from '../../src/client/types.js';
@@ -101,8 +102,10 @@ export class FakeClient implements RedCloudClient {
     return tsOfMs(this.nowMs());
   }
 
-  private newInode(kind: EntryKind, mode: number, owner: CreateOwner = {}): FakeInode {
-    const e = new FakeInode(this.nextIno++, kind, mode & 0o7777, owner.uid ?? this.defaultOwner.uid, owner.gid ?? this.defaultOwner.gid, this.now(), ++this.seq);
+  /** `number`: the inode number a mount chose (CommitRequest.newIno), if free */
+  private newInode(kind: EntryKind, mode: number, owner: CreateOwner = {}, number?: number): FakeInode {
+    const free = number !== undefined && !this.inodes.has(number);
+    const e = new FakeInode(free ? number : this.nextIno++, kind, mode & 0o7777, owner.uid ?? this.defaultOwner.uid, owner.gid ?? this.defaultOwner.gid, this.now(), ++this.seq);
     this.inodes.set(e.ino, e);
     return e;
   }
@@ -485,7 +488,7 @@ export class FakeClient implements RedCloudClient {
    * `path` (the same inode: hard links keep seeing it), else creates a file there.
    */
   async commitChunks(path: string, chunks: StagedChunk[], size: number, opts?: UploadOptions & { ifVersion?: string }): Promise<EntryInfo> {
-    await this.enter('commitChunks', opts, { path, size, ino: opts?.ino, uid: opts?.uid, gid: opts?.gid, mode: opts?.mode });
+    await this.enter('commitChunks', opts, { path, size, ino: opts?.ino, newIno: opts?.newIno, uid: opts?.uid, gid: opts?.gid, mode: opts?.mode });
     const uploaded: number[] = [];
     const refs = await this.refsOf(chunks, uploaded);
     if (refs.reduce((n, r) => n + r.size, 0) !== size) throw errors.invalid('Chunk sizes do not add up to size');
@@ -505,7 +508,7 @@ export class FakeClient implements RedCloudClient {
     if (e && e.kind !== 'file') throw errors.isDir(`Is a directory: ${path}`);
     if (!e) {
       this.ensureParents(path);
-      e = this.newInode('file', opts?.mode ?? 0o644, opts);
+      e = this.newInode('file', opts?.mode ?? 0o644, opts, opts?.newIno !== undefined ? inoNumber(opts.newIno) : undefined);
       this.place(path, e);
     }
     return e;
@@ -530,7 +533,7 @@ export class FakeClient implements RedCloudClient {
   async commitExtents(
     path: string, spans: Span<ChunkRef>[], fresh: { ref: ChunkRef; data?: Buffer; receipts?: string[] }[], size: number, opts?: UploadOptions & { ifVersion?: string },
   ): Promise<EntryInfo> {
-    await this.enter('commitExtents', opts, { path, size, ino: opts?.ino, fresh: fresh.length });
+    await this.enter('commitExtents', opts, { path, size, ino: opts?.ino, newIno: opts?.newIno, fresh: fresh.length });
     let bytes = 0;
     for (const f of fresh) {
       if (f.data) {
@@ -561,7 +564,7 @@ export class FakeClient implements RedCloudClient {
   }
 
   async commitInline(path: string, data: Buffer, opts?: UploadOptions & { ifVersion?: string }): Promise<EntryInfo | undefined> {
-    await this.enter('commitInline', opts, { path, size: data.length, ino: opts?.ino });
+    await this.enter('commitInline', opts, { path, size: data.length, ino: opts?.ino, newIno: opts?.newIno });
     if (this.controllerInlineMax !== undefined && data.length > this.controllerInlineMax) {
       this.inlineMaxBytes = Math.min(this.inlineMaxBytes, this.controllerInlineMax);
       return undefined;

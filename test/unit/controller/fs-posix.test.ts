@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ENTRY_XATTR_NAMES_MAX } from '../../../src/common/api.js';
+import { inoNumber } from '../../../src/meta/keys.js';
 import { chunkId, makeController, type TestController } from './helpers.js';
 
 let t: TestController;
@@ -60,6 +61,25 @@ test('remove-many: each path\'s outcome in order; a refused path changes nothing
   assert.is((await stat('/b2')).nlink, 1, 'the other name of an unlinked file counts one link');
   assert.is(((await get('/v1/fs/list?path=/d')).json.entries as unknown[]).length, 0);
   assert.is((await post('/v1/fs/remove-many', { paths: [] })).status, 400, 'at least one path');
+});
+
+test('newIno: a creating commit makes the inode with the mount-chosen id (its number is the hash of it); a taken id or a taken name is not reused, the replaced file goes to the trash', async () => {
+  const id = 'm0123456789ab.1';
+  const made = await commit('/n1', 1, { newIno: id });
+  assert.is(made.status, 200, JSON.stringify(made.json));
+  assert.is(made.json.ino, inoNumber(id));
+  const again = await commit('/n2', 2, { newIno: id });
+  assert.is(again.status, 200);
+  assert.is.not(again.json.ino, inoNumber(id), 'an id this tree has is not given twice');
+  const retried = await commit('/n1', 3, { newIno: id });
+  assert.is(retried.json.ino, inoNumber(id), 'a retried first commit writes its own file');
+  assert.is((await get('/v1/trash')).json.items.length, 0, 'its own earlier version is not kept');
+  await commit('/taken', 4);
+  const raced = await commit('/taken', 5, { newIno: 'm0123456789ab.2' });
+  assert.is(raced.status, 200);
+  const trashed = (await get('/v1/trash')).json.items as { path: string }[];
+  assert.equal(trashed.map((t) => t.path), ['/taken'], 'the file another client made at that name is kept in the trash');
+  assert.is((await post('/v1/fs/commit', { path: '/bad', size: 0, chunks: [], receipts: {}, newIno: 'c1.5' })).status, 400, 'only mount-chosen ids');
 });
 
 test('rename of one name of a file onto another name of it does nothing', async () => {

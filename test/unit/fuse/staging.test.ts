@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { errors } from '../../../src/common/errors.js';
 import { CS, O_RDWR, O_TRUNC, O_WRONLY, call, pattern, rejection, rig } from './helpers.js';
 import { MAX_FILE_BYTES } from '../../../fuse/staged-file.js';
+import { NEW_INO_RE } from '../../../src/common/api.js';
 
 test('overwriting 4 KiB in the middle of a 3-chunk file stores just those 4 KiB and fetches nothing', async () => {
   const r = await rig();
@@ -78,6 +79,30 @@ test('an empty created file is made on the controller at create (its inode numbe
     assert.is(r.client.calls.mknod, 1);
     assert.is(r.client.calls.commitChunks, undefined);
     assert.is((await r.h.getattr('/empty', r.signal)).ino, ino);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('creates in a burst: the first asks the controller (mknod), the next are made by their one commit with the inode id chosen here; st_ino stays from create on', async () => {
+  const r = await rig();
+  try {
+    const inos: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const fd = await r.h.create(`/b${i}`, 0o644, undefined, r.signal);
+      await r.h.write(`/b${i}`, fd, Buffer.from(`x${i}`), 0, r.signal);
+      const shown = (await r.h.getattr(`/b${i}`, r.signal)).ino;
+      await r.h.release(`/b${i}`, fd, r.signal);
+      assert.is(r.client.entries.get(`/b${i}`)!.ino, shown, `b${i}: the number stat showed before the commit is the inode's`);
+      assert.is((await r.h.getattr(`/b${i}`, r.signal)).ino, shown);
+      assert.ok(r.client.content(`/b${i}`).equals(Buffer.from(`x${i}`)));
+      inos.push(shown);
+    }
+    assert.is(r.client.calls.mknod, 1, 'only the first create asked the controller first');
+    assert.is(new Set(inos).size, 5);
+    const sent = (r.client.requests.commitExtents as { newIno?: string }[]).map((q) => q.newIno);
+    assert.is(sent[0], undefined, 'the first file existed already: committed by its number');
+    assert.ok(sent.slice(1).every((id) => id !== undefined && NEW_INO_RE.test(id)), `chosen ids ${sent.join(' ')}`);
   } finally {
     await r.cleanup();
   }
