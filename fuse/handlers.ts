@@ -219,7 +219,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     const clean = e !== undefined && !s.needsCommit && s.mtimeMs === undefined;
     return statOf({
       kind: 'file', mode: s.mode, size: s.size, ...s.times(),
-      ino: s.ino ?? s.newIno?.number, uid: e?.uid ?? s.owner?.uid, gid: e?.gid ?? s.owner?.gid, nlink: e?.nlink,
+      ino: s.shownIno, uid: e?.uid ?? s.owner?.uid, gid: e?.gid ?? s.owner?.gid, nlink: e?.nlink,
       ...(clean ? { atime: e.atime, mtime: e.mtime, ctime: e.ctime } : {}),
     }, path);
   }

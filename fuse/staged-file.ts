@@ -200,6 +200,11 @@ export class StagedFile {
     if (this.size === 0 && this.dirty.size === 0) this.metaDirty = false;
   }
 
+  /** The inode number stat shows: the committed one, or the one a file created in a burst chose. */
+  get shownIno(): number | undefined {
+    return this.ino ?? this.newIno?.number;
+  }
+
   /** True when there is something to commit. */
   get needsCommit(): boolean {
     return !this.unlinked && (this.metaDirty || this.dirty.size > 0);

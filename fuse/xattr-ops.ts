@@ -56,7 +56,7 @@ export function xattrOps(ctx: HandlerContext) {
 
   /** The inode of `path`, if known (a file staged here and not yet committed may have none). */
   async function inoOf(path: string, signal: Sig): Promise<number | undefined> {
-    return (await ctx.statEntry(path, signal).catch(() => undefined))?.ino ?? (await ctx.stagedFor(path))?.ino;
+    return (await ctx.statEntry(path, signal).catch(() => undefined))?.ino ?? (await ctx.stagedFor(path))?.shownIno;
   }
 
   /** Cached entries name their xattrs: drop every cached name of the inode, hard links included. */
@@ -95,7 +95,7 @@ export function xattrOps(ctx: HandlerContext) {
       const cached = ctx.meta.attr(path);
       if (cached?.xattrs && !cached.xattrs.includes(name)) throw fuseErrors.noData(`No attribute ${name}`);
       if (name === CAPABILITY_XATTR) {
-        const ino = cached?.ino ?? (await ctx.stagedFor(path))?.ino;
+        const ino = cached?.ino ?? (await ctx.stagedFor(path))?.shownIno;
         if (ino !== undefined && ctx.noXattrs.get(String(ino))) throw fuseErrors.noData(`No attribute ${name}`);
       }
       try {

@@ -92,6 +92,8 @@ test('creates in a burst: the first asks the controller (mknod), the next are ma
       const fd = await r.h.create(`/b${i}`, 0o644, undefined, r.signal);
       await r.h.write(`/b${i}`, fd, Buffer.from(`x${i}`), 0, r.signal);
       const shown = (await r.h.getattr(`/b${i}`, r.signal)).ino;
+      // what the kernel asks on a write (security.capability): answered here for a file just created
+      await r.h.getxattr(`/b${i}`, 'security.capability', r.signal).then(() => assert.unreachable('no such attribute'), (err: Error) => assert.match(err.message, /No attribute/));
       await r.h.release(`/b${i}`, fd, r.signal);
       assert.is(r.client.entries.get(`/b${i}`)!.ino, shown, `b${i}: the number stat showed before the commit is the inode's`);
       assert.is((await r.h.getattr(`/b${i}`, r.signal)).ino, shown);
@@ -99,6 +101,7 @@ test('creates in a burst: the first asks the controller (mknod), the next are ma
       inos.push(shown);
     }
     assert.is(r.client.calls.mknod, 1, 'only the first create asked the controller first');
+    assert.is(r.client.calls.getXattr, undefined, 'no xattr asked of the controller');
     assert.is(new Set(inos).size, 5);
     const sent = (r.client.requests.commitExtents as { newIno?: string }[]).map((q) => q.newIno);
     assert.is(sent[0], undefined, 'the first file existed already: committed by its number');
