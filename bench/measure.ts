@@ -83,11 +83,17 @@ export function writeRandom(path: string, bytes: number): void {
 
 /** CPU seconds (user + system, all threads) process `pid` has used so far; 0 once it has exited. */
 export function cpuSeconds(pid: number): number {
+  const { userSeconds, sysSeconds } = cpuSplit(pid);
+  return userSeconds + sysSeconds;
+}
+
+/** A process's user and kernel CPU seconds so far (all its threads; 0 once it is gone). */
+export function cpuSplit(pid: number): { userSeconds: number; sysSeconds: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return { userSeconds: Number(fields[11]) / 100, sysSeconds: Number(fields[12]) / 100 };
   } catch {
-    return 0;
+    return { userSeconds: 0, sysSeconds: 0 };
   }
 }
 

@@ -94,13 +94,14 @@ export function xattrOps(ctx: HandlerContext) {
       // that names its xattrs answers for a name it does not have
       const cached = ctx.meta.attr(path);
       if (cached?.xattrs && !cached.xattrs.includes(name)) throw fuseErrors.noData(`No attribute ${name}`);
-      if (name === CAPABILITY_XATTR) {
-        const ino = cached?.ino ?? (await ctx.stagedFor(path))?.shownIno;
-        if (ino !== undefined && ctx.noXattrs.get(String(ino))) throw fuseErrors.noData(`No attribute ${name}`);
-      }
+      const capIno = name === CAPABILITY_XATTR ? cached?.ino ?? (await ctx.stagedFor(path))?.shownIno : undefined;
+      if (capIno !== undefined && ctx.noXattrs.get(String(capIno))) throw fuseErrors.noData(`No attribute ${name}`);
       try {
         return await client.getXattr(path, name, { signal });
       } catch (err) {
+        // the kernel asks again before every write (each 128 KiB of a dd): remember the answer for
+        // the attribute TTL, as a create here does (a setxattr or removexattr here forgets it)
+        if (capIno !== undefined && err instanceof RedCloudError && err.code === 'NO_XATTR') ctx.noXattrs.set(String(capIno), true);
         if (await routeMissing(err, path, signal)) throw fuseErrors.noData(`No attribute ${name}`);
         throw err;
       }

@@ -136,6 +136,27 @@ test('security.capability of a file just created here is ENODATA without asking;
   assert.is(r.client.calls.getXattr, before + 1);
 }));
 
+test('security.capability: an absent answer from the controller is remembered for the attribute TTL (the kernel asks before every write)', () => {
+  let nowMs = 1_000_000;
+  return withRig({ nowMs: () => nowMs }, async (r) => {
+    const [res, fd] = await call(r.ops.create, '/big', 0o100644) as [number, number];
+    assert.is(res, 0);
+    nowMs += 1500; // past the TTL of what the create knew
+    const asked = r.client.calls.getXattr ?? 0;
+    for (let i = 0; i < 5; i++) {
+      assert.equal(await call(r.ops.write, '/big', fd, Buffer.from('x'), 1, i), [1]);
+      assert.equal(await get(r, '/big', 'security.capability'), [ENODATA]);
+    }
+    assert.is(r.client.calls.getXattr ?? 0, asked + 1, 'one question for five writes');
+    nowMs += 1500;
+    assert.equal(await get(r, '/big', 'security.capability'), [ENODATA]);
+    assert.is(r.client.calls.getXattr ?? 0, asked + 2, 'asked again once the TTL passed');
+    assert.equal(await call(r.ops.release, '/big', fd), [0]);
+    assert.equal(await set(r, '/big', 'security.capability', 'cap'), [0]);
+    assert.is((await get(r, '/big', 'security.capability'))[0], 3, 'a set here forgets the remembered absence');
+  });
+});
+
 test('a controller without the xattr routes: an existing file has only its tags', () => withRig({ legacy: true }, async (r) => {
   r.client.putFile('/f', Buffer.from('x'));
   assert.equal(await get(r, '/f', 'user.a'), [ENODATA], 'not ENOENT: the file is there');
