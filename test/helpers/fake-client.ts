@@ -488,7 +488,7 @@ export class FakeClient implements RedCloudClient {
    * `path` (the same inode: hard links keep seeing it), else creates a file there.
    */
   async commitChunks(path: string, chunks: StagedChunk[], size: number, opts?: UploadOptions & { ifVersion?: string }): Promise<EntryInfo> {
-    await this.enter('commitChunks', opts, { path, size, ino: opts?.ino, newIno: opts?.newIno, uid: opts?.uid, gid: opts?.gid, mode: opts?.mode });
+    await this.enter('commitChunks', opts, { path, size, ino: opts?.ino, ...(opts?.newIno ? { newIno: opts.newIno } : {}), uid: opts?.uid, gid: opts?.gid, mode: opts?.mode });
     const uploaded: number[] = [];
     const refs = await this.refsOf(chunks, uploaded);
     if (refs.reduce((n, r) => n + r.size, 0) !== size) throw errors.invalid('Chunk sizes do not add up to size');
@@ -533,7 +533,7 @@ export class FakeClient implements RedCloudClient {
   async commitExtents(
     path: string, spans: Span<ChunkRef>[], fresh: { ref: ChunkRef; data?: Buffer; receipts?: string[] }[], size: number, opts?: UploadOptions & { ifVersion?: string },
   ): Promise<EntryInfo> {
-    await this.enter('commitExtents', opts, { path, size, ino: opts?.ino, newIno: opts?.newIno, fresh: fresh.length });
+    await this.enter('commitExtents', opts, { path, size, ino: opts?.ino, ...(opts?.newIno ? { newIno: opts.newIno } : {}), fresh: fresh.length });
     let bytes = 0;
     for (const f of fresh) {
       if (f.data) {
@@ -564,7 +564,7 @@ export class FakeClient implements RedCloudClient {
   }
 
   async commitInline(path: string, data: Buffer, opts?: UploadOptions & { ifVersion?: string }): Promise<EntryInfo | undefined> {
-    await this.enter('commitInline', opts, { path, size: data.length, ino: opts?.ino, newIno: opts?.newIno });
+    await this.enter('commitInline', opts, { path, size: data.length, ino: opts?.ino, ...(opts?.newIno ? { newIno: opts.newIno } : {}) });
     if (this.controllerInlineMax !== undefined && data.length > this.controllerInlineMax) {
       this.inlineMaxBytes = Math.min(this.inlineMaxBytes, this.controllerInlineMax);
       return undefined;
