@@ -13,3 +13,5 @@ const write = () => {
   });
 };
 process.once('exit', write);
+// SIGUSR2 restarts the profile (bench/read-path.ts: the chunkservers' profile covers the reads only)
+process.on('SIGUSR2', () => session.post('Profiler.stop', () => session.post('Profiler.start')));

@@ -3,7 +3,8 @@
  * chunk a read covers from the shared ChunkCache (RAM, disk tier or fetch), read-ahead of the following chunks. When capabilities in the plan have
  * expired (UNAUTHORIZED/FORBIDDEN from a chunkserver), the plan is fetched again once.
  * Read-ahead only follows sequential readers (read-pattern.ts: a few reads in a row, each near the
- * last): a random reader fetches just the 64 KiB blocks it reads. Which chunk pieces cover a read
+ * last): a random reader fetches just the 64 KiB blocks it reads, except that a read from the first
+ * byte of a chunk of at most 1 MiB fetches it whole (read-pattern.ts fetchWhole). Which chunk pieces cover a read
  * comes from read-pieces.ts.
  * A small file's bytes come inline with the plan: its reads need no chunkserver. A file in extents
  * (src/meta/extents.ts) is read piece by piece from the chunk ranges its extents name; holes are zeros.
@@ -14,7 +15,7 @@ import { RedCloudError, errors } from '../src/common/errors.js';
 import type { RedCloudClient } from '../src/client/types.js';
 import type { ChunkCache } from './chunk-cache.js';
 import { coveringPieces } from './read-pieces.js';
-import { ReadPattern } from './read-pattern.js';
+import { ReadPattern, fetchWhole } from './read-pattern.js';
 import { inlineBytes } from '../src/client/download.js';
 
 export class FileReader {
@@ -59,7 +60,7 @@ export class FileReader {
     const pieces = coveringPieces(this.plan.chunks, offset, end);
     if (pieces.length === 0) return Buffer.alloc(0);
     const sequential = this.pattern.observe(offset, end);
-    const pending = Promise.all(pieces.map((p) => this.cache.read(p.chunk, p.from, p.to, { whole: sequential, spread: p.index })));
+    const pending = Promise.all(pieces.map((p) => this.cache.read(p.chunk, p.from, p.to, { whole: fetchWhole(sequential, p.from, p.chunk.size), spread: p.index })));
     if (sequential) this.cache.readAhead(this.plan.chunks, pieces[pieces.length - 1]!.index + 1);
     const parts = await pending;
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
@@ -74,7 +75,7 @@ export class FileReader {
     }
     const sequential = this.pattern.observe(offset, end);
     const parts = await Promise.all(pieces(this.spans.spans, offset, end).map((p) =>
-      (p.chunk ? this.cache.read(p.chunk, p.chunkOff, p.chunkOff + p.len, { whole: sequential }) : Promise.resolve(Buffer.alloc(p.len)))));
+      (p.chunk ? this.cache.read(p.chunk, p.chunkOff, p.chunkOff + p.len, { whole: fetchWhole(sequential, p.chunkOff, p.chunk.size) }) : Promise.resolve(Buffer.alloc(p.len)))));
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 }

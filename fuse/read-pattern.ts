@@ -29,6 +29,20 @@ export class ReadPattern {
   }
 }
 
+/**
+ * A chunk of at most this many bytes is fetched whole by a read that starts at its first byte,
+ * even before the reader counts as sequential: one GET instead of a block list and a range
+ * (two round trips), and the rest of a small file is then in RAM for the reads that follow (the
+ * kernel's read-ahead window is 1 MiB, so a reader from the start soon asks for it). Bounded:
+ * such a read moves at most 1 MiB.
+ */
+export const WHOLE_SMALL_CHUNK_BYTES = 1024 * 1024;
+
+/** Whether a read of a chunk's bytes from `from` fetches the chunk whole (vs. the blocks it covers). Pure. */
+export function fetchWhole(sequential: boolean, from: number, chunkSize: number): boolean {
+  return sequential || (from === 0 && chunkSize <= WHOLE_SMALL_CHUNK_BYTES);
+}
+
 /** `items` rotated left by `k` (the read-ahead of the k-th chunk starts at its k-th replica). Pure. */
 export function rotated<T>(items: readonly T[], k: number): T[] {
   if (items.length < 2) return [...items];

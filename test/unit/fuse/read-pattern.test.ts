@@ -3,7 +3,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ReadPlanChunk } from '../../../src/common/api.js';
 import { coveringPieces } from '../../../fuse/read-pieces.js';
-import { ReadPattern, rotated } from '../../../fuse/read-pattern.js';
+import { ReadPattern, WHOLE_SMALL_CHUNK_BYTES, fetchWhole, rotated } from '../../../fuse/read-pattern.js';
 import { seededRandom } from '../../helpers/prng.js';
 
 const test = suite('fuse read pattern');
@@ -62,6 +62,15 @@ test('rotated: chunk k starts at replica k mod n', () => {
   assert.equal(rotated(['a', 'b', 'c'], 5), ['c', 'a', 'b']);
   assert.equal(rotated(['a'], 3), ['a']);
   assert.equal(rotated([], 3), []);
+});
+
+test('a read from the first byte of a small chunk fetches it whole; elsewhere only sequential readers do', () => {
+  assert.ok(fetchWhole(true, 12345, 4 * MiB), 'sequential: whole');
+  assert.ok(fetchWhole(false, 0, 200 * 1024), 'first byte of a 200 KiB chunk: whole (one GET)');
+  assert.ok(fetchWhole(false, 0, WHOLE_SMALL_CHUNK_BYTES), 'the bound itself');
+  assert.not.ok(fetchWhole(false, 0, WHOLE_SMALL_CHUNK_BYTES + 1), 'a bigger chunk: its blocks only');
+  assert.not.ok(fetchWhole(false, 0, 4 * MiB), 'a 4 MiB chunk read at 0 (a database header): its blocks only');
+  assert.not.ok(fetchWhole(false, 4096, 200 * 1024), 'a random read inside a small chunk: its blocks only');
 });
 
 test.run();
