@@ -1,7 +1,9 @@
 /**
- * Unlinks in a burst on real processes (1 controller + 2 chunkservers on 127.0.63.x, a real
- * mount; fuse/unlink-behind.ts): they are answered before the controller has them and sent in
- * batches. What a user checks: `ls` in the mount shows them gone at once; after fsync of the
+ * Creates and unlinks in a burst on real processes (1 controller + 2 chunkservers on 127.0.63.x,
+ * a real mount; fuse/unlink-behind.ts, fuse/new-inos.ts): unlinks are answered before the
+ * controller has them and sent in batches, creates are made by their first commit with an inode
+ * id the mount chose. What a user checks: a created file's st_ino is the same at open, after
+ * close, to another client and after a remount; `ls` in the mount shows them gone at once; after fsync of the
  * directory another client (the CLI) lists the directory empty and the trash holds every file;
  * names unlinked and created again at once read back the new bytes (by hash); and a mount killed
  * with SIGKILL right after a burst loses no file: each is either still in its directory or in the
@@ -96,6 +98,29 @@ print('\\n'.join(open(os.path.join(d,x),'rb').read().decode() for x in sorted(os
   const got = await fc.tc.cli.run(['download', '/b/f0123', '-']);
   assert.is(got.exitCode, 0, got.stderr);
   assert.is(got.stdout, 'new 123', 'redcloud download /b/f0123 -');
+});
+
+step('creates in a burst: the inode number fstat shows at open is the one stat shows after close, after a remount and to another client', async (fc) => {
+  const d = join(fc.mnt, 'c');
+  const rows = py(`
+import os,sys
+d=sys.argv[1]; os.makedirs(d,exist_ok=True); out=[]
+for i in range(200):
+    p=os.path.join(d,'f%04d'%i); fd=os.open(p,os.O_CREAT|os.O_EXCL|os.O_WRONLY,0o644)
+    at_open=os.fstat(fd).st_ino; os.write(fd,b'c %d' % i); os.close(fd)
+    out.append('%s %d %d' % (os.path.basename(p), at_open, os.stat(p).st_ino))
+print('\\n'.join(out))
+`, d).trim().split('\n').map((l) => l.split(' '));
+  assert.is(rows.length, 200);
+  for (const [name, atOpen, afterClose] of rows) assert.is(afterClose, atOpen, `${name}: st_ino at open and after close`);
+  assert.is(new Set(rows.map((r) => r[1])).size, 200, 'every file its own inode number');
+  const { status, data } = await getJson<{ entries: EntryInfo[] }>(`${fc.tc.controllerUrls[0]}/v1/fs/list?path=/c`, fc.token);
+  assert.is(status, 200);
+  const byName = new Map(data.entries.map((e) => [e.path.slice(3), String(e.ino)]));
+  assert.equal(rows.map(([name]) => byName.get(name!)), rows.map((r) => r[1]), 'the controller names the same inode numbers');
+  await fc.remount();
+  const again = py('import os,sys; d=sys.argv[1]; print(" ".join(str(os.stat(os.path.join(d,x)).st_ino) for x in sorted(os.listdir(d))))', d).trim().split(' ');
+  assert.equal(again, rows.map((r) => r[1]), 'after a remount');
 });
 
 step('SIGKILL of the mount right after a burst: every file is in its directory or in the trash, exactly once', async (fc) => {
