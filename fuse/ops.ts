@@ -1,12 +1,12 @@
 /**
  * The one adapter between the async handlers and fuse-native's callback API: each operation runs
- * under a deadline (withDeadline), a thrown error becomes cb(-errno) through errnoFor, unknown
+ * under a deadline (deadline.ts), a thrown error becomes cb(-errno) through errnoFor, unknown
  * errors are logged once (per operation and message) and answered EIO. Buffers lent by the kernel
  * are copied before any await, since fuse-native detaches them after the callback.
  */
 import type { Logger } from '../src/common/logger.js';
 import { BufferPool } from '../src/common/buffer-pool.js';
-import { withDeadline } from './deadline.js';
+import { Deadlines } from './deadline.js';
 import type { UtimeArg } from './attr-ops.js';
 import { errnoFor, errnoOf } from './errno.js';
 import type { Caller, Handlers } from './handlers.js';
@@ -58,10 +58,11 @@ export function createFuseOps(h: Handlers, components: { logger: Logger }, optio
   const log = components.logger;
   const seenUnknown = new Set<string>();
   const writeCopies = new BufferPool(WRITE_COPY_BYTES, WRITE_COPIES_KEPT);
+  const deadlines = new Deadlines(options.shutdown);
 
   function run<T>(op: string, work: (signal: AbortSignal) => Promise<T>, done: (value: T) => void, fail: (errno: number) => void): void {
     const timeoutMs = (COMMIT_OPS as readonly string[]).includes(op) ? options.commitTimeoutMs : options.opTimeoutMs;
-    withDeadline(op, timeoutMs, work, options.shutdown).then(done, (err: unknown) => {
+    deadlines.run(op, timeoutMs, work).then(done, (err: unknown) => {
       const { errno, known } = errnoFor(err);
       if (!known) {
         const key = `${op}:${(err as Error)?.message}`;
