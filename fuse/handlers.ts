@@ -157,13 +157,13 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     const misses = (statMisses.get(parent) ?? 0) + 1;
     statMisses.set(parent, misses);
     // at most one such listing per directory and TTL: creating many files invalidates it each time
-    let entries = meta.listing(parent);
-    if (!entries && path !== '/' && misses >= STAT_MISSES_BEFORE_LISTING && !listedForStat.get(parent)) {
+    let listed = path === '/' ? undefined : meta.listed(parent, path);
+    if (listed === undefined && path !== '/' && misses >= STAT_MISSES_BEFORE_LISTING && !listedForStat.get(parent)) {
       listedForStat.set(parent, true);
-      entries = await listDir(parent, signal).catch(() => undefined);
+      listed = await listDir(parent, signal).then((entries) => entries.find((e) => e.path === path) ?? null, () => undefined);
     }
-    if (entries && path !== '/') {
-      const hit = meta.attr(path) ?? entries.find((e) => e.path === path);
+    if (listed !== undefined) {
+      const hit = meta.attr(path) ?? listed;
       if (hit) return hit;
       meta.setAttr(path, null);
       throw errors.notFound(`No such file or directory: ${path}`, { path });
@@ -249,10 +249,11 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
 
     async getattr(path: string, signal: Sig): Promise<FuseStat> {
       checkName(path);
-      const s = await liveStaged(path, cachedIno(path));
+      // a staged file is asked for only if one is registered (no await per stat of a plain file)
+      const s = files.pending(path, cachedIno(path)) ? await liveStaged(path, cachedIno(path)) : undefined;
       if (s) return stagedStat(s, path);
       const entry = await statEntry(path, signal);
-      const other = entry.ino !== undefined ? await liveStaged(path, entry.ino) : undefined;
+      const other = entry.ino !== undefined && files.pending(path, entry.ino) ? await liveStaged(path, entry.ino) : undefined;
       return other ? stagedStat(other, path) : statOf(entry, path);
     },
 

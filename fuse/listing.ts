@@ -18,6 +18,11 @@ export class Listing {
     return (this.array ??= [...this.byPath.values()]);
   }
 
+  /** The entry of `path`, if listed (no array built). */
+  get(path: string): EntryInfo | undefined {
+    return this.byPath.get(path);
+  }
+
   /** Adds `entry`, or replaces the entry of its path where it stands. */
   put(entry: EntryInfo): this {
     this.byPath.set(entry.path, entry);

@@ -50,6 +50,12 @@ export class MetadataCache {
     this.attrs.delete(path);
   }
 
+  /** What a cached listing of `dir` says of `path`: its entry, null (not in it), undefined (no listing cached). O(1). */
+  listed(dir: string, path: string): EntryInfo | null | undefined {
+    const l = this.listings.get(dir);
+    return l ? l.get(path) ?? null : undefined;
+  }
+
   listing(dir: string): EntryInfo[] | undefined {
     return this.listings.get(dir)?.entries();
   }
