@@ -33,9 +33,13 @@ async function waitExit(node: StateNode, waitMs: number): Promise<boolean> {
   return !isOurProcess(node.pid, node.bin);
 }
 
-/** SIGTERM (SIGKILL after 5 s) and marks the node stopped. */
+/**
+ * Marks the node stopped, then SIGTERM (SIGKILL after 5 s). Marked first: a foreground launcher
+ * that saw the process gone before the mark would report a crash.
+ */
 export async function stopNode(dataDir: string, name: string, print: (line: string) => void): Promise<StateNode> {
   const node = resolveNodeName(load(dataDir).nodes, name);
+  update(dataDir, node.id, { stopped: true });
   if (!isOurProcess(node.pid, node.bin)) {
     print(`${node.id} is not running`);
   } else {
@@ -46,7 +50,6 @@ export async function stopNode(dataDir: string, name: string, print: (line: stri
     }
     print(`stopped ${node.role} ${node.id} (pid ${node.pid})`);
   }
-  update(dataDir, node.id, { stopped: true });
   return { ...node, stopped: true };
 }
 
