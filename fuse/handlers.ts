@@ -250,7 +250,8 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     async getattr(path: string, signal: Sig): Promise<FuseStat> {
       checkName(path);
       // a staged file is asked for only if one is registered (no await per stat of a plain file)
-      const s = files.pending(path, cachedIno(path)) ? await liveStaged(path, cachedIno(path)) : undefined;
+      const ino = cachedIno(path);
+      const s = files.pending(path, ino) ? await liveStaged(path, ino) : undefined;
       if (s) return stagedStat(s, path);
       const entry = await statEntry(path, signal);
       const other = entry.ino !== undefined && files.pending(path, entry.ino) ? await liveStaged(path, entry.ino) : undefined;

@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../src/common/logger.js';
 import { inoNumber } from '../src/meta/keys.js';
-import { BURST_WINDOW_MS } from './unlink-behind.js';
+import { BURST_WINDOW_MS, BurstClock } from './unlink-behind.js';
 
 export interface ChosenIno {
   id: string;
@@ -26,16 +26,16 @@ export interface ChosenIno {
 export class NewInos {
   private readonly prefix = `m${randomBytes(6).toString('hex')}`;
   private counter = 0;
-  private lastMs = Number.NEGATIVE_INFINITY;
+  private readonly clock: BurstClock;
   private off = false;
 
-  constructor(private readonly nowMs: () => number, private readonly logger: Logger) {}
+  constructor(nowMs: () => number, private readonly logger: Logger) {
+    this.clock = new BurstClock(nowMs);
+  }
 
   /** For a create now: an id when it comes within BURST_WINDOW_MS of the previous create (and bursts are on), else undefined. */
   take(): ChosenIno | undefined {
-    const now = this.nowMs();
-    const burst = now - this.lastMs <= BURST_WINDOW_MS;
-    this.lastMs = now;
+    const burst = this.clock.tick() <= BURST_WINDOW_MS;
     if (!burst || this.off) return undefined;
     const id = `${this.prefix}.${(this.counter++).toString(36)}`;
     return { id, number: inoNumber(id) };

@@ -24,6 +24,21 @@ export const BURST_WINDOW_MS = 50;
 /** Queued unlinks at most; beyond it an unlink waits for its own answer (memory and loss stay bounded). */
 export const MAX_QUEUED = 4096;
 
+/** Time since the previous event of one kind (an unlink, a create): what tells a burst (also new-inos.ts). */
+export class BurstClock {
+  private lastMs = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly nowMs: () => number) {}
+
+  /** Records an event now; returns the ms since the previous one (Infinity for the first). */
+  tick(): number {
+    const now = this.nowMs();
+    const since = now - this.lastMs;
+    this.lastMs = now;
+    return since;
+  }
+}
+
 /** Whether an unlink now may be answered before it is sent. Pure. */
 export function takesUnlink(o: { sinceLastMs: number; queued: number; routeKnownMissing: boolean }): boolean {
   return !o.routeKnownMissing && o.sinceLastMs <= BURST_WINDOW_MS && o.queued < MAX_QUEUED;
@@ -46,18 +61,19 @@ export const BATCH_TIMEOUT_MS = 60_000;
 export class UnlinkBehind {
   private queue: string[] = [];
   private running: Promise<void> | undefined;
-  private lastMs = Number.NEGATIVE_INFINITY;
+  private readonly clock: BurstClock;
+  /** wrapped client methods, made once per name (`ordered`) */
+  private readonly wrapped = new Map<PropertyKey, (...args: unknown[]) => unknown>();
   /** false once a controller answered that it has no remove-many route */
   private routeMissing = false;
 
-  constructor(private readonly d: UnlinkBehindDeps) {}
+  constructor(private readonly d: UnlinkBehindDeps) {
+    this.clock = new BurstClock(d.nowMs);
+  }
 
   /** Called for each unlink of a plain file: true if it is taken (queued; answer the kernel now). */
   offer(path: string): boolean {
-    const now = this.d.nowMs();
-    const take = takesUnlink({ sinceLastMs: now - this.lastMs, queued: this.queue.length, routeKnownMissing: this.routeMissing });
-    this.lastMs = now;
-    if (!take) return false;
+    if (!takesUnlink({ sinceLastMs: this.clock.tick(), queued: this.queue.length, routeKnownMissing: this.routeMissing })) return false;
     this.queue.push(path);
     if (!this.running) this.running = this.pump().finally(() => { this.running = undefined; });
     return true;
@@ -82,7 +98,12 @@ export class UnlinkBehind {
       get: (target, prop, receiver) => {
         const v = Reflect.get(target, prop, receiver) as unknown;
         if (typeof v !== 'function') return v;
-        return (...args: unknown[]) => (this.running ? this.drain().then(() => v.apply(target, args)) : v.apply(target, args));
+        let w = this.wrapped.get(prop);
+        if (!w) {
+          w = (...args: unknown[]) => (this.running ? this.drain().then(() => v.apply(target, args)) : v.apply(target, args));
+          this.wrapped.set(prop, w);
+        }
+        return w;
       },
     });
   }
