@@ -16,7 +16,7 @@ import { nodeOps } from './node-ops.js';
 import { KernelPages } from './kernel-pages.js';
 import { OpenFiles } from './open-files.js';
 import { StagedFile } from './staged-file.js';
-import { isWriteOpen, msToTimespec, O_TRUNC } from './stat.js';
+import { isWriteOpen, O_TRUNC, stampAt } from './stat.js';
 
 /** How a staged file is made: new (with the entry the controller created for it, if any), truncated, or from its committed version. */
 interface StageHow {
@@ -173,15 +173,12 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
       meta.forget(path);
       const ino = entry?.ino ?? newIno?.number;
       if (ino !== undefined) ctx.noXattrs.set(String(ino), true);
-      if (newIno) {
-        const now = ctx.nowMs();
-        meta.dirEntryAdded(parentOf(path), { ms: now, ts: msToTimespec(now) });
-      }
+      if (newIno) meta.dirEntryAdded(parentOf(path), stampAt(ctx.nowMs()));
       if (entry) {
         // the listing learns the entry (the lookups of the next new names in a create loop stay local)
         meta.putInListing(entry);
         meta.setAttr(path, entry);
-        meta.dirEntryAdded(parentOf(path), { ms: entry.ctimeMs, ts: entry.ctime ?? msToTimespec(entry.ctimeMs) });
+        meta.dirEntryAdded(parentOf(path), stampAt(entry.ctimeMs, entry.ctime));
       }
       return addHandle({ path, staged: s });
     },

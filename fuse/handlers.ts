@@ -27,7 +27,7 @@ import { NewInos } from './new-inos.js';
 import { nodeOps } from './node-ops.js';
 import { OpenFiles } from './open-files.js';
 import { WRITE_BEHIND_DEFAULT, type StagedFile } from './staged-file.js';
-import { msToTimespec, statusToStatfs, toStat, toStatfs, type FuseStat, type FuseStatfs, type StatSource } from './stat.js';
+import { stampAt, statusToStatfs, toStat, toStatfs, type FuseStat, type FuseStatfs, type StatSource } from './stat.js';
 import { createTagDir, type TagDir } from './tag-ops.js';
 import { withTagDir } from './tag-route.js';
 import { createTrashDir } from './trash-dir.js';
@@ -197,7 +197,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     meta.forget(s.path);
     meta.putInListing(entry);
     meta.setAttr(s.path, entry);
-    if (wasNew) meta.dirEntryAdded(parentOf(s.path), { ms: entry.ctimeMs, ts: entry.ctime ?? msToTimespec(entry.ctimeMs) });
+    if (wasNew) meta.dirEntryAdded(parentOf(s.path), stampAt(entry.ctimeMs, entry.ctime));
   }
 
   /** Drops a staged file nobody uses and that holds nothing uncommitted. */
@@ -306,8 +306,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
         meta.invalidateIno(entry?.ino ?? s?.ino);
         // gone: its directory's listing and attributes follow the change; failed: both are refetched
         if (queued) {
-          const now = nowMs();
-          meta.entryRemovedAt(path, { ms: now, ts: msToTimespec(now) });
+          meta.entryRemovedAt(path, stampAt(nowMs()));
         } else if (removed) meta.entryRemoved(path, removed.parent);
         else meta.invalidate(path);
       }

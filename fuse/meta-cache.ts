@@ -5,9 +5,10 @@
  * cached paths name an inode with nlink > 1 and drops them all when one changes. Pure (the
  * clock is injected).
  */
-import type { EntryInfo, Timespec } from '../src/common/api.js';
+import type { EntryInfo } from '../src/common/api.js';
 import { parentOf } from '../src/common/paths.js';
 import { Listing } from './listing.js';
+import type { Stamp } from './stat.js';
 import { TtlCache } from './ttl-cache.js';
 
 /** Inodes with several names whose paths are remembered; beyond it the index starts over. */
@@ -93,9 +94,7 @@ export class MetadataCache {
    * attributes are dropped.
    */
   entryRemoved(path: string, dir?: EntryInfo): void {
-    this.forget(path);
-    const parent = parentOf(path);
-    this.listings.update(parent, (l) => l.remove(path));
+    const parent = this.dropName(path);
     if (!dir) {
       this.dirTouched(parent);
       return;
@@ -110,11 +109,16 @@ export class MetadataCache {
    * entryRemoved, with the directory taking `at` as its mtime and ctime (as dirEntryAdded), so the
    * kernel's permission check of the directory in an unlink loop needs no round trip.
    */
-  entryRemovedAt(path: string, at: { ms: number; ts: Timespec }): void {
+  entryRemovedAt(path: string, at: Stamp): void {
+    this.dirEntryAdded(this.dropName(path), at);
+  }
+
+  /** Forgets `path` and takes it out of its directory's cached listing; returns the directory. */
+  private dropName(path: string): string {
     this.forget(path);
     const parent = parentOf(path);
     this.listings.update(parent, (l) => l.remove(path));
-    this.dirEntryAdded(parent, at);
+    return parent;
   }
 
   /** An entry in `dir` came or went: its listing and its own attributes are stale. */
@@ -141,7 +145,7 @@ export class MetadataCache {
    * check asks for it). The controller stamps the directory a moment after the inode, so the true
    * time shown once the cache expires is never earlier.
    */
-  dirEntryAdded(dir: string, at: { ms: number; ts: Timespec }): void {
+  dirEntryAdded(dir: string, at: Stamp): void {
     const touched = (e: EntryInfo): EntryInfo => ({ ...e, mtimeMs: at.ms, ctimeMs: at.ms, mtime: at.ts, ctime: at.ts });
     const cached = this.attrs.get(dir);
     if (cached) this.attrs.update(dir, (e) => (e ? touched(e) : e));

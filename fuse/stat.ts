@@ -72,6 +72,13 @@ export function msToTimespec(ms: number): Timespec {
   return { sec, nsec: Math.round((ms - sec * 1000) * 1e6) };
 }
 
+/** A time as both ms and its exact Timespec (the controller's, where it gave one). */
+export interface Stamp { ms: number; ts: Timespec }
+
+export function stampAt(ms: number, ts?: Timespec): Stamp {
+  return { ms, ts: ts ?? msToTimespec(ms) };
+}
+
 export function timespecToMs(t: Timespec): number {
   return t.sec * 1000 + Math.floor(t.nsec / 1e6);
 }
