@@ -1,12 +1,13 @@
 /**
  * chmod, chown and utimens over client.setattr. The kernel (default_permissions) has checked who
  * may; these only pass the change on. A file created here and not committed yet keeps the change
- * for its first commit; a staged file with uncommitted bytes commits before its times are set, so
- * the commit does not overwrite them.
+ * (mode, owner, times) for its first commit: cp -a and tar -x set them before close, which costs
+ * one commit instead of a commit and a setattr each. Another staged file with uncommitted bytes
+ * commits before its times are set, so the commit does not overwrite them.
  */
-import type { SetAttrRequest, TimeSet } from '../src/common/api.js';
+import type { SetAttrRequest, TimeSet, Timespec } from '../src/common/api.js';
 import type { HandlerContext, Sig } from './handlers.js';
-import { timespecToMs } from './stat.js';
+import { msToTimespec, timespecToMs } from './stat.js';
 
 /** A time as utimens gives it (the patched fuse-native): set to this, to now, or leave it. */
 export type UtimeArg = TimeSet | 'omit';
@@ -29,6 +30,23 @@ export function utimensAttrs(atime: UtimeArg, mtime: UtimeArg, nowMs: () => numb
   return attrs.atime === undefined && attrs.mtime === undefined ? undefined : attrs;
 }
 
+/**
+ * The times a utimens sets on a staged file for its next commit, over those set before (`now`:
+ * the mount's clock, as a staged file's mtime is). Undefined when both are omitted. Pure.
+ */
+export function stagedTimes(before: StagedTimes, atime: UtimeArg, mtime: UtimeArg, nowMs: number): StagedTimes | undefined {
+  if (atime === 'omit' && mtime === 'omit') return undefined;
+  const at = (t: UtimeArg, old: Timespec | undefined): Timespec | undefined => (t === 'omit' ? old : t === 'now' ? msToTimespec(nowMs) : { sec: t.sec, nsec: t.nsec });
+  const next: { atime?: Timespec; mtime?: Timespec } = {};
+  const a = at(atime, before.atime);
+  const m = at(mtime, before.mtime);
+  if (a) next.atime = a;
+  if (m) next.mtime = m;
+  return next;
+}
+
+export type StagedTimes = Readonly<{ atime?: Timespec; mtime?: Timespec }>;
+
 export function attrOps(ctx: HandlerContext) {
   const { client } = ctx;
 
@@ -37,7 +55,7 @@ export function attrOps(ctx: HandlerContext) {
       const perm = mode & 0o7777; // with setuid, setgid and sticky
       const s = await ctx.stagedFor(path);
       if (s) s.mode = perm;
-      if (s?.needsCommit && s.ino === undefined) return; // created here: the commit carries the mode
+      if (s?.needsCommit && (s.ino === undefined || s.fresh)) return; // created here: the commit carries the mode
       const entry = await client.setattr(path, { mode: perm }, { signal });
       if (s) {
         s.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
@@ -65,6 +83,11 @@ export function attrOps(ctx: HandlerContext) {
       const attrs = utimensAttrs(atime, mtime, ctx.nowMs);
       if (!attrs) return;
       const s = await ctx.stagedFor(path);
+      if (s?.needsCommit && (s.ino === undefined || s.fresh)) {
+        // created here and not committed yet: its first commit carries the times (cp -a, tar -x)
+        s.setTimes = stagedTimes(s.setTimes, atime, mtime, ctx.nowMs())!;
+        return;
+      }
       if (s?.needsCommit) await ctx.commit(s, signal);
       const entry = await client.setattr(path, attrs, { signal });
       if (s) {

@@ -217,10 +217,15 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
   function stagedStat(s: StagedFile, path: string): FuseStat {
     const e = s.entry;
     const clean = e !== undefined && !s.needsCommit && s.mtimeMs === undefined;
+    const times = s.times();
+    const set = s.setTimes;
     return statOf({
-      kind: 'file', mode: s.mode, size: s.size, ...s.times(),
+      kind: 'file', mode: s.mode, size: s.size, ...times,
       ino: s.shownIno, uid: e?.uid ?? s.owner?.uid, gid: e?.gid ?? s.owner?.gid, nlink: e?.nlink,
       ...(clean ? { atime: e.atime, mtime: e.mtime, ctime: e.ctime } : {}),
+      // times a utimens set for the next commit, to the nanosecond; ctime is the last change, not the mtime set
+      ...(set.mtime ? { mtime: set.mtime, ctime: msToTimespec(times.ctimeMs) } : {}),
+      ...(set.atime ? { atime: set.atime } : {}),
     }, path);
   }
 
