@@ -1,9 +1,9 @@
 /**
  * chmod, chown and utimens over client.setattr. The kernel (default_permissions) has checked who
  * may; these only pass the change on. A file created here and not committed yet keeps the change
- * (mode, owner, times) for its first commit: cp -a and tar -x set them before close, which costs
- * one commit instead of a commit and a setattr each. Another staged file with uncommitted bytes
- * commits before its times are set, so the commit does not overwrite them.
+ * (mode, owner) for its first commit; a utimens of a staged file with uncommitted bytes commits them
+ * with the times (cp -a and tar -x set them before close: one request instead of a commit and a
+ * setattr).
  */
 import type { SetAttrRequest, TimeSet, Timespec } from '../src/common/api.js';
 import type { HandlerContext, Sig } from './handlers.js';
@@ -55,7 +55,7 @@ export function attrOps(ctx: HandlerContext) {
       const perm = mode & 0o7777; // with setuid, setgid and sticky
       const s = await ctx.stagedFor(path);
       if (s) s.mode = perm;
-      if (s?.needsCommit && (s.ino === undefined || s.fresh)) return; // created here: the commit carries the mode
+      if (s?.needsCommit && s.ino === undefined) return; // created here: the commit carries the mode
       const entry = await client.setattr(path, { mode: perm }, { signal });
       if (s) {
         s.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
@@ -83,12 +83,23 @@ export function attrOps(ctx: HandlerContext) {
       const attrs = utimensAttrs(atime, mtime, ctx.nowMs);
       if (!attrs) return;
       const s = await ctx.stagedFor(path);
-      if (s?.needsCommit && (s.ino === undefined || s.fresh)) {
-        // created here and not committed yet: its first commit carries the times (cp -a, tar -x)
-        s.setTimes = stagedTimes(s.setTimes, atime, mtime, ctx.nowMs())!;
-        return;
+      if (s?.needsCommit) {
+        // the commit of the uncommitted changes carries the times: one request (cp -a, tar -x). Now,
+        // not at close: the kernel caches the attributes this reply gives, which must be the
+        // committed ones (a ctime that moves at close makes tar -c say "file changed as we read it")
+        const before = s.setTimes;
+        s.setTimes = stagedTimes(before, atime, mtime, ctx.nowMs())!;
+        try {
+          await ctx.commit(s, signal);
+        } catch (err) {
+          if (s.needsCommit) s.setTimes = before;
+          throw err;
+        }
+        if (!s.needsCommit) {
+          ctx.changed(path, s.entry);
+          return;
+        }
       }
-      if (s?.needsCommit) await ctx.commit(s, signal);
       const entry = await client.setattr(path, attrs, { signal });
       if (s) {
         s.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };

@@ -50,7 +50,6 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
       const s = await StagedFile.create(deps, path, null, how.create.mode);
       s.owner = how.create.owner;
       s.newIno = how.create.newIno;
-      s.fresh = true;
       if (how.create.entry) s.adopt(how.create.entry);
       return s;
     }

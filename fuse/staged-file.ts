@@ -144,17 +144,12 @@ export class StagedFile {
   /** the inode id a file created here in a burst chose (new-inos.ts), sent with its first commit; its number is what stat shows until then */
   newIno: ChosenIno | undefined;
   /**
-   * Times a utimens set since the last commit, which the next commit carries (a file created here:
-   * cp -a and tar -x set them before close; one commit instead of a commit and a setattr). A write
-   * or truncate afterwards moves mtime to now, as on ext4: it drops the mtime set. Replaced, never
-   * changed in place, so a commit knows whether the times it sent are still the last ones.
+   * Times a utimens set, which the next commit carries (attr-ops.ts: a utimens of uncommitted
+   * changes commits them with the times). A write or truncate afterwards moves mtime to now, as on
+   * ext4: it drops the mtime set. Replaced, never changed in place, so a commit knows whether the
+   * times it sent are still the last ones.
    */
   setTimes: Readonly<{ atime?: Timespec; mtime?: Timespec }> = {};
-  /**
-   * Created by this mount (a burst create, or an empty file its mknod made) and not committed
-   * since: a chmod or utimens waits for the first commit, which carries mode and times.
-   */
-  fresh = false;
   /** the setTimes the commit in flight sent */
   private sentTimes: StagedFile['setTimes'] = {};
   /** truncated to 0 since the last commit: the next commit replaces the committed version (kept in the trash, CommitRequest.replaces) */
@@ -411,7 +406,6 @@ export class StagedFile {
     this.dirtyRanges = dirtyRanges;
     this.dirty.clear();
     this.ahead.clear();
-    this.fresh = false;
     // times set while this commit was in flight are still to be committed
     this.metaDirty = this.setTimes !== this.sentTimes;
     if (!this.metaDirty) this.setTimes = {};
