@@ -61,7 +61,7 @@ export function attrOps(ctx: HandlerContext) {
         s.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
         s.entry = entry;
       }
-      ctx.changed(path, entry);
+      ctx.attrsChanged(path, entry);
     },
 
     async chown(path: string, uid: number, gid: number, signal: Sig): Promise<void> {
@@ -76,7 +76,7 @@ export function attrOps(ctx: HandlerContext) {
       }
       const entry = await client.setattr(path, owner, { signal });
       if (s) s.entry = entry;
-      ctx.changed(path, entry);
+      ctx.attrsChanged(path, entry);
     },
 
     async utimens(path: string, atime: UtimeArg, mtime: UtimeArg, signal: Sig): Promise<void> {
@@ -95,8 +95,8 @@ export function attrOps(ctx: HandlerContext) {
           if (s.needsCommit) s.setTimes = before;
           throw err;
         }
-        if (!s.needsCommit) {
-          ctx.changed(path, s.entry);
+        if (!s.needsCommit && s.entry) {
+          ctx.attrsChanged(path, s.entry);
           return;
         }
       }
@@ -106,7 +106,7 @@ export function attrOps(ctx: HandlerContext) {
         s.entry = entry;
         s.mtimeMs = undefined;
       }
-      ctx.changed(path, entry);
+      ctx.attrsChanged(path, entry);
     },
   };
 }

@@ -77,6 +77,8 @@ export interface HandlerContext {
   commit(s: StagedFile, signal: Sig): Promise<void>;
   /** the inode at `path` changed (setattr, link, xattr): drop what is cached of it under every known name */
   changed(path: string, entry?: EntryInfo): void;
+  /** A setattr (mode, owner, times) answered `entry` for `path`: its directory did not change, its cached listing learns the entry. */
+  attrsChanged(path: string, entry: EntryInfo): void;
   /** a file's tags changed here (xattrs): the tag directory's answers are stale */
   tagsChanged(): void;
   statOf(e: StatSource, path: string): FuseStat;
@@ -213,6 +215,13 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     if (entry) meta.setAttr(path, entry);
   }
 
+  function attrsChanged(path: string, entry: EntryInfo): void {
+    meta.invalidateIno(entry.ino);
+    meta.forget(path);
+    if (entry.path === path) meta.putInListing(entry);
+    meta.setAttr(path, entry);
+  }
+
   /** A staged file's stat: its size and times, the committed inode's owner, links and number. */
   function stagedStat(s: StagedFile, path: string): FuseStat {
     const e = s.entry;
@@ -237,7 +246,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
 
   let tagDir: TagDir | undefined;
   const ctx: HandlerContext = {
-    client, logger, meta, files, inos, newInos, nowMs, statEntry, stagedFor, commit, maybeDispose, changed, statOf, checkName, stagedStat, liveStaged, noXattrs,
+    client, logger, meta, files, inos, newInos, nowMs, statEntry, stagedFor, commit, maybeDispose, changed, attrsChanged, statOf, checkName, stagedStat, liveStaged, noXattrs,
     tagsChanged: () => tagDir?.dropCaches(),
   };
   const fileOps = createFileOps(ctx, { cache, stagingDir, writeBehindChunks: options.writeBehindChunks ?? WRITE_BEHIND_DEFAULT });

@@ -339,6 +339,23 @@ test('unlinks in a loop: the directory takes the entry the controller answered (
   assert.equal(await call(r.ops.getattr, '/d/f3'), [-2], 'an unlinked name is gone');
 }));
 
+test('a directory made here is known empty: lookups of new names in it ask nothing, and what is created there is listed', () => withRig({}, async (r) => {
+  assert.equal(await call(r.ops.mkdir, '/fresh', 0o755), [0]);
+  const stats = r.client.calls.stat ?? 0;
+  const lists = r.client.calls.list ?? 0;
+  for (let i = 0; i < 5; i++) assert.equal((await call(r.ops.getattr, `/fresh/f${i}`))[0], -2, 'ENOENT');
+  assert.is((await stat(r, '/fresh')).mode & 0o777, 0o755);
+  assert.is(r.client.calls.stat ?? 0, stats, 'no stat');
+  assert.is(r.client.calls.list ?? 0, lists, 'no listing');
+  const [, fd] = await call(r.ops.create, '/fresh/f0', S_IFREG | 0o644) as [number, number];
+  await call(r.ops.write, '/fresh/f0', fd, Buffer.from('x'), 1, 0);
+  assert.equal(await call(r.ops.release, '/fresh/f0', fd), [0]);
+  const [err, names] = await call(r.ops.readdir, '/fresh') as [number, string[]];
+  assert.is(err, 0);
+  assert.ok(names.includes('f0'), names.join(' '));
+  assert.is((await stat(r, '/fresh/f0')).size, 1);
+}));
+
 test('stagedTimes: omit keeps the time set before, now is the mount clock, both omitted is nothing', () => {
   const before = { atime: { sec: 1, nsec: 2 }, mtime: { sec: 3, nsec: 4 } };
   assert.equal(stagedTimes(before, 'omit', { sec: 9, nsec: 9 }, 0), { atime: { sec: 1, nsec: 2 }, mtime: { sec: 9, nsec: 9 } });
