@@ -77,6 +77,8 @@ export interface HandlerContext {
   commit(s: StagedFile, signal: Sig): Promise<void>;
   /** the inode at `path` changed (setattr, link, xattr): drop what is cached of it under every known name */
   changed(path: string, entry?: EntryInfo): void;
+  /** A setattr (mode, owner, times) answered `entry` for `path`: its directory did not change, its cached listing learns the entry. */
+  attrsChanged(path: string, entry: EntryInfo): void;
   /** a file's tags changed here (xattrs): the tag directory's answers are stale */
   tagsChanged(): void;
   statOf(e: StatSource, path: string): FuseStat;
@@ -213,14 +215,26 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     if (entry) meta.setAttr(path, entry);
   }
 
+  function attrsChanged(path: string, entry: EntryInfo): void {
+    meta.invalidateIno(entry.ino);
+    meta.forget(path);
+    if (entry.path === path) meta.putInListing(entry);
+    meta.setAttr(path, entry);
+  }
+
   /** A staged file's stat: its size and times, the committed inode's owner, links and number. */
   function stagedStat(s: StagedFile, path: string): FuseStat {
     const e = s.entry;
     const clean = e !== undefined && !s.needsCommit && s.mtimeMs === undefined;
+    const times = s.times();
+    const set = s.setTimes;
     return statOf({
-      kind: 'file', mode: s.mode, size: s.size, ...s.times(),
+      kind: 'file', mode: s.mode, size: s.size, ...times,
       ino: s.shownIno, uid: e?.uid ?? s.owner?.uid, gid: e?.gid ?? s.owner?.gid, nlink: e?.nlink,
       ...(clean ? { atime: e.atime, mtime: e.mtime, ctime: e.ctime } : {}),
+      // times a utimens set for the next commit, to the nanosecond; ctime is the last change, not the mtime set
+      ...(set.mtime ? { mtime: set.mtime, ctime: msToTimespec(times.ctimeMs) } : {}),
+      ...(set.atime ? { atime: set.atime } : {}),
     }, path);
   }
 
@@ -232,7 +246,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
 
   let tagDir: TagDir | undefined;
   const ctx: HandlerContext = {
-    client, logger, meta, files, inos, newInos, nowMs, statEntry, stagedFor, commit, maybeDispose, changed, statOf, checkName, stagedStat, liveStaged, noXattrs,
+    client, logger, meta, files, inos, newInos, nowMs, statEntry, stagedFor, commit, maybeDispose, changed, attrsChanged, statOf, checkName, stagedStat, liveStaged, noXattrs,
     tagsChanged: () => tagDir?.dropCaches(),
   };
   const fileOps = createFileOps(ctx, { cache, stagingDir, writeBehindChunks: options.writeBehindChunks ?? WRITE_BEHIND_DEFAULT });

@@ -28,8 +28,12 @@ export function nodeOps(ctx: HandlerContext) {
 
     async mkdir(path: string, mode: number, caller: Caller | undefined, signal: Sig): Promise<void> {
       const made = await ownerFor(path, caller, mode & 0o7777, true, signal);
-      await client.mkdir(path, { mode: made.mode, ...made.owner, signal });
+      const entry = await client.mkdir(path, { mode: made.mode, ...made.owner, signal });
       meta.invalidate(path);
+      // made here, so empty: the lookups of the names a copy creates in it next (cp -a, tar -x) are
+      // answered from this listing for its TTL instead of one stat each
+      meta.setListing(path, []);
+      meta.setAttr(path, entry);
     },
 
     async mknod(path: string, mode: number, rdev: number, caller: Caller | undefined, signal: Sig): Promise<void> {

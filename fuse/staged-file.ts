@@ -24,7 +24,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { CreateOwner, EntryInfo, ReadPlan, ReadPlanChunk } from '../src/common/api.js';
+import type { CreateOwner, EntryInfo, ReadPlan, ReadPlanChunk, Timespec } from '../src/common/api.js';
 import type { Logger } from '../src/common/logger.js';
 import type { RedCloudClient, StagedChunk, UploadOptions } from '../src/client/types.js';
 import { inlineBytes } from '../src/client/download.js';
@@ -39,6 +39,7 @@ import { RedCloudError, errors } from '../src/common/errors.js';
 import type { ChunkCache } from './chunk-cache.js';
 import type { ChosenIno } from './new-inos.js';
 import { MemoryBudget, StagingStore } from './staging-store.js';
+import { timespecToMs } from './stat.js';
 
 export interface StagedFileDeps {
   client: RedCloudClient;
@@ -142,6 +143,15 @@ export class StagedFile {
   owner: CreateOwner | undefined;
   /** the inode id a file created here in a burst chose (new-inos.ts), sent with its first commit; its number is what stat shows until then */
   newIno: ChosenIno | undefined;
+  /**
+   * Times a utimens set, which the next commit carries (attr-ops.ts: a utimens of uncommitted
+   * changes commits them with the times). A write or truncate afterwards moves mtime to now, as on
+   * ext4: it drops the mtime set. Replaced, never changed in place, so a commit knows whether the
+   * times it sent are still the last ones.
+   */
+  setTimes: Readonly<{ atime?: Timespec; mtime?: Timespec }> = {};
+  /** the setTimes the commit in flight sent */
+  private sentTimes: StagedFile['setTimes'] = {};
   /** truncated to 0 since the last commit: the next commit replaces the committed version (kept in the trash, CommitRequest.replaces) */
   replaces = false;
   readonly stats = { commits: 0, inlineCommits: 0, extentCommits: 0, uploadedChunks: 0, uploadedExtentBytes: 0, loadedChunks: 0, storedAhead: 0 };
@@ -213,7 +223,15 @@ export class StagedFile {
   /** mtime and ctime as stat shows them: explicit mtime, else the change time, else the committed times. */
   times(): { mtimeMs: number; ctimeMs: number } {
     const c = this.needsCommit || !this.committedTimes ? { mtimeMs: this.changedAtMs, ctimeMs: this.changedAtMs } : this.committedTimes;
-    return this.mtimeMs !== undefined ? { mtimeMs: this.mtimeMs, ctimeMs: c.ctimeMs } : c;
+    const set = this.setTimes.mtime ? timespecToMs(this.setTimes.mtime) : this.mtimeMs;
+    return set !== undefined ? { mtimeMs: set, ctimeMs: c.ctimeMs } : c;
+  }
+
+  /** A write or truncate moves mtime to now: a time set before it no longer holds. */
+  private contentChanged(): void {
+    this.metaDirty = true;
+    this.changedAtMs = Date.now();
+    if (this.setTimes.mtime) this.setTimes = { ...this.setTimes, mtime: undefined };
   }
 
   get dirtyChunks(): number[] {
@@ -237,8 +255,7 @@ export class StagedFile {
       await this.noteWritten(offset, end);
       await this.store.write(data, offset);
       if (end > this.size) this.size = end;
-      this.metaDirty = true;
-      this.changedAtMs = Date.now();
+      this.contentChanged();
       // a writer that starts a new chunk is done with the one before (sequential writes)
       const last = Math.floor((end - 1) / cs);
       if (offset % cs === 0 || Math.floor(offset / cs) !== last) this.queueAhead(last - 1);
@@ -281,8 +298,7 @@ export class StagedFile {
       }
       await this.store.truncate(size);
       this.size = size;
-      this.metaDirty = true;
-      this.changedAtMs = Date.now();
+      this.contentChanged();
     });
   }
 
@@ -352,9 +368,12 @@ export class StagedFile {
 
   /** What every commit sends besides the content. */
   private commitOptions(signal: AbortSignal): UploadOptions {
+    const { atime, mtime } = this.sentTimes = this.setTimes;
+    // the mtime stat showed while staged, so the committed entry looks the same (tar checks); a set one to the nanosecond
+    const mtimeMs = mtime ? timespecToMs(mtime) : this.mtimeMs ?? this.changedAtMs;
     return {
-      // the mtime stat showed while staged, so the committed entry looks the same (tar checks)
-      signal, mode: this.mode, mtimeMs: this.mtimeMs ?? this.changedAtMs, ...(this.replaces ? { replaces: true } : {}),
+      signal, mode: this.mode, ...(mtimeMs >= 0 ? { mtimeMs } : {}), ...(mtime ? { mtime } : {}), ...(atime ? { atime } : {}),
+      ...(this.replaces ? { replaces: true } : {}),
       ...(this.ino !== undefined ? { ino: this.ino } : { ...this.owner, ...(this.newIno ? { newIno: this.newIno.id } : {}) }),
     };
   }
@@ -387,7 +406,9 @@ export class StagedFile {
     this.dirtyRanges = dirtyRanges;
     this.dirty.clear();
     this.ahead.clear();
-    this.metaDirty = false;
+    // times set while this commit was in flight are still to be committed
+    this.metaDirty = this.setTimes !== this.sentTimes;
+    if (!this.metaDirty) this.setTimes = {};
     this.mtimeMs = undefined;
     this.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
     this.stats.commits++;

@@ -120,6 +120,8 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       ...(inline ? { inline: inline.toString('base64') } : {}),
       ...(o.mode !== undefined ? { mode: o.mode } : {}),
       ...(o.mtimeMs !== undefined ? { mtimeMs: o.mtimeMs } : {}),
+      ...(o.mtime !== undefined ? { mtime: o.mtime } : {}),
+      ...(o.atime !== undefined && known.atime ? { atime: o.atime } : {}),
       ...(o.tags && o.tags.length > 0 ? { tags: o.tags } : {}),
       ...(o.ifVersion !== undefined ? { ifVersion: o.ifVersion } : {}),
       ...(o.ino !== undefined ? { ino: o.ino } : {}),
@@ -131,18 +133,18 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     return commitReplacing(req, o);
   };
   /**
-   * A controller older than CommitRequest.replaces or .newIno refuses the field (400, additional
+   * A controller older than CommitRequest.replaces, .newIno or .atime refuses the field (400, additional
    * properties; nothing committed): the commit is sent again without them, and later ones leave
    * them out (no replaced version is kept there; a new file gets the controller's inode id, so its
-   * number changes at its first commit). If that retry is refused the same way, another field was
+   * number changes at its first commit; an atime set before the first commit is not kept). If that retry is refused the same way, another field was
    * the cause (inline, for the caller's fallback): the fields stay on.
    */
-  const known = { replaces: true, newIno: true };
+  const known = { replaces: true, newIno: true, atime: true };
   const commitReplacing = async (req: CommitRequest, o: CallOptions): Promise<EntryInfo> => {
     try {
       return await post<EntryInfo>('/v1/fs/commit', req, o);
     } catch (err) {
-      const optional = (['replaces', 'newIno'] as const).filter((k) => req[k] !== undefined);
+      const optional = (['replaces', 'newIno', 'atime'] as const).filter((k) => req[k] !== undefined);
       if (optional.length === 0 || !refusesField(err)) throw err;
       const without: CommitRequest = { ...req };
       for (const k of optional) {

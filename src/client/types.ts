@@ -5,7 +5,7 @@
  */
 import type { SnapshotInfo } from '../common/snapshot-api.js';
 import type { Readable } from 'node:stream';
-import type { ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, RemoveOutcome, SetAttrRequest, StatfsInfo, TrashItem } from '../common/api.js';
+import type { ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, RemoveOutcome, SetAttrRequest, StatfsInfo, Timespec, TrashItem } from '../common/api.js';
 import type { ChunkRef } from '../meta/types.js';
 import type { Span } from '../meta/extents.js';
 
@@ -25,6 +25,10 @@ export interface UploadOptions extends CallOptions, CreateOwner {
   tags?: string[];
   mode?: number;
   mtimeMs?: number;
+  /** mtime to nanoseconds (CommitRequest.mtime; a utimens before the first commit), over mtimeMs */
+  mtime?: Timespec;
+  /** the access time to set (CommitRequest.atime; a utimens before the first commit) */
+  atime?: Timespec;
   /** commit to this inode (the one opened), wherever its names are now (CommitRequest.ino) */
   ino?: number;
   /**

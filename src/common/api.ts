@@ -196,6 +196,8 @@ export interface CommitRequest extends CreateOwner {
   mode?: number;
   mtimeMs?: number;
   mtime?: Timespec;
+  /** the access time to set with this content (a utimens before the file's first commit: cp -a, tar -x); absent: unchanged (a new file: its creation time) */
+  atime?: Timespec;
   chunks: ChunkRef[];
   /**
    * The content as extents indexing `chunks` (src/meta/extents.ts; `chunks` is then every chunk

@@ -147,14 +147,14 @@ export function createNamespace(c: NamespaceDeps): Namespace {
   }
 
   /** Creates inode + entry `name` in `dir`; EEXIST if the name is taken. */
-  function create(owner: string, dir: Resolved, name: string, a: { kind: EntryKind; mode: number; who: CreateOwner; rdev?: number; target?: string; content?: InodeRecord['content']['v']; mtime?: Ts; tags?: string[]; ino?: string }): Resolved {
+  function create(owner: string, dir: Resolved, name: string, a: { kind: EntryKind; mode: number; who: CreateOwner; rdev?: number; target?: string; content?: InodeRecord['content']['v']; mtime?: Ts; atime?: Ts; tags?: string[]; ino?: string }): Resolved {
     if (a.tags?.length) checkTagChange(tagLimits, [], a.tags, [], userTagPairs(owner));
     if (store.lookup(owner, dir.ino, name)) throw errors.exists(`File exists: ${joinPath(dir.path, name)}`, { path: joinPath(dir.path, name) });
     const t = nowTs();
     const inode = put((s) => newInode({
       // a mount-chosen id only if no record of this tree has it (a dead one included)
       ...s, owner, ino: freshIno(owner, a.ino && !store.getRecord(inodeKey(owner, a.ino)) ? a.ino : newId(s.node, s.seq)), kind: a.kind, attr: ownership(dir.inode, a.who, a.mode, a.kind), rdev: a.rdev, target: a.target,
-      content: a.content, time: t, mtime: a.mtime, tags: a.tags,
+      content: a.content, time: t, mtime: a.mtime, atime: a.atime, tags: a.tags,
     }));
     put((s) => newLink({ ...s, owner, id: newId(s.node, s.seq), ino: inode.ino, dir: a.kind === 'dir', parent: dir.ino, name }));
     dirChanged(owner, dir.ino);
@@ -212,6 +212,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       const holders = commitHolders(chunks, check.valid, target?.inode.content.v.holders);
       const content = inline ? { size: req.size, chunks: [], inline } : { size: req.size, chunks, ...(holders ? { holders } : {}), ...(extents ? { extents } : {}) };
       const mtime = req.mtime ? [req.mtime.sec, req.mtime.nsec] as Ts : req.mtimeMs !== undefined ? tsFromMs(req.mtimeMs) : nowTs();
+      const atime = req.atime ? [req.atime.sec, req.atime.nsec] as Ts : undefined;
       const tags = (req.tags ?? []).map(assertTag);
       if (target) {
         if (target.inode.kind === 'dir') throw errors.isDir(`Is a directory: ${path}`, { path });
@@ -220,12 +221,12 @@ export function createNamespace(c: NamespaceDeps): Namespace {
         // finds in its place (another client made the name since the mount looked)
         if (req.replaces || (req.newIno !== undefined && target.ino !== req.newIno && !target.ino.startsWith(`${req.newIno}~`))) trash.keepVersion(owner, target);
         const attr = req.mode !== undefined ? { ...target.inode.attr.v, mode: perm(req.mode) } : undefined;
-        const inode = touch(target.inode, { content, mtime, ...(attr ? { attr } : {}), addTags: tags });
+        const inode = touch(target.inode, { content, mtime, ...(atime ? { atime } : {}), ...(attr ? { attr } : {}), addTags: tags });
         return view.info(owner, { ...target, inode });
       }
       ensureParents(owner, path);
       const { dir, name } = view.parentOf(owner, path);
-      const made = create(owner, dir, name, { kind: 'file', mode: req.mode ?? FILE_MODE, who: req, content, mtime, tags, ino: req.newIno });
+      const made = create(owner, dir, name, { kind: 'file', mode: req.mode ?? FILE_MODE, who: req, content, mtime, atime, tags, ino: req.newIno });
       return view.info(owner, made);
     });
   }

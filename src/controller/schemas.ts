@@ -42,7 +42,7 @@ export const schemas = {
   emptyQuery: obj([], {}),
   placement: obj(['chunks'], { chunks: { type: 'array', items: chunkRef, maxItems: MAX_CHUNKS }}),
   commit: obj(['path', 'size', 'chunks', 'receipts'], {
-    path, size: bytes, mode, mtimeMs: timeMs, mtime: fixedTimespec, ino: bytes, ...owner,
+    path, size: bytes, mode, mtimeMs: timeMs, mtime: fixedTimespec, atime: fixedTimespec, ino: bytes, ...owner,
     chunks: { type: 'array', items: chunkRef, maxItems: MAX_CHUNKS },
     receipts: {
       type: 'object', propertyNames: chunkId, maxProperties: MAX_CHUNKS,

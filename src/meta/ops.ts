@@ -44,6 +44,8 @@ export interface NewInodeArgs extends WriteStamp {
   time: Ts;
   /** a modification time other than the creation time (an upload keeping the local file's) */
   mtime?: Ts;
+  /** an access time other than the creation time (a mount's utimens before the first commit: cp -a) */
+  atime?: Ts;
   tags?: readonly string[];
 }
 
@@ -53,7 +55,7 @@ export function newInode(a: NewInodeArgs, current?: InodeRecord): InodeRecord {
   const r: InodeRecord = {
     type: 'inode', key: inodeKey(a.owner, a.ino), owner: a.owner, ino: a.ino, kind: a.kind, rdev: a.rdev ?? 0,
     attr: { v: a.attr, at }, content: { v: a.content ?? { size: 0, chunks: [] }, at },
-    mtime: { v: a.mtime ?? a.time, at }, atime: { v: a.time, at }, ctime: a.time, xattrs: {},
+    mtime: { v: a.mtime ?? a.time, at }, atime: { v: a.atime ?? a.time, at }, ctime: a.time, xattrs: {},
     tags: a.tags && a.tags.length > 0 ? addTagDots({}, a.tags, [a.node, a.seq]) : {},
     vv: nextVV(current, a.node, a.seq), hlc: at,
   };

@@ -79,7 +79,7 @@ async function chunkserverPuts(fc: FuseCluster): Promise<number> {
 test.before(async () => {
   if (!existsSync('/dev/fuse')) return;
   try {
-    ctx.fc = await startFuseCluster({ label: 'fuse-posix', net: '127.0.8', controllers: 1, chunkservers: 3 });
+    ctx.fc = await startFuseCluster({ label: 'fuse-posix', net: process.env.POSIX_NET ?? '127.0.8', controllers: 1, chunkservers: 3 });
   } catch (err) {
     process.stderr.write(`fuse posix: setup failed: ${(err as Error).stack ?? String(err)}\n`);
     throw err;

@@ -521,7 +521,8 @@ export class FakeClient implements RedCloudClient {
     e.chunks = content.chunks;
     e.extents = content.extents;
     e.inline = content.inline;
-    e.mtime = opts?.mtimeMs !== undefined ? tsOfMs(opts.mtimeMs) : this.now();
+    e.mtime = opts?.mtime ? { ...opts.mtime } : opts?.mtimeMs !== undefined ? tsOfMs(opts.mtimeMs) : this.now();
+    if (opts?.atime) e.atime = { ...opts.atime };
     this.touch(e);
     const name = this.entries.get(path) === e ? path : [...this.entries].find(([, v]) => v === e)?.[0] ?? path;
     return this.info(name, e);

@@ -84,6 +84,8 @@ export interface FakeController {
   inlineMax?: number | 'none';
   /** false: a controller older than CommitRequest.replaces (400, additional properties) */
   knowsReplaces?: boolean;
+  /** false: a controller older than CommitRequest.atime (400, additional properties) */
+  knowsAtime?: boolean;
 }
 
 export async function startController(servers: FakeChunkserver[], opts: { controllers?: string[] } = {}): Promise<FakeController> {
@@ -120,6 +122,7 @@ export async function startController(servers: FakeChunkserver[], opts: { contro
   app.post<{ Body: CommitRequest }>('/v1/fs/commit', async (req, reply) => {
     const inline = req.body.inline;
     if (req.body.replaces !== undefined && c.knowsReplaces === false) return reply.code(400).send({ code: 'INVALID', message: 'Invalid request: body must NOT have additional properties' });
+    if (req.body.atime !== undefined && c.knowsAtime === false) return reply.code(400).send({ code: 'INVALID', message: 'Invalid request: body must NOT have additional properties' });
     if (inline !== undefined && c.inlineMax === 'none') return reply.code(400).send({ code: 'INVALID', message: 'Invalid request: body must NOT have additional properties' });
     if (inline !== undefined && typeof c.inlineMax === 'number' && Buffer.from(inline, 'base64').length > c.inlineMax) {
       return reply.code(413).send({ code: 'TOO_LARGE', message: 'Files over INLINE_MAX are stored in chunks', details: { inlineMax: c.inlineMax } });

@@ -32,7 +32,7 @@ test.after(async () => {
 });
 test.before.each(() => {
   for (const s of [a, b]) { s.mode = 'ok'; s.chunks.clear(); s.counts = { head: 0, put: 0, get: 0 }; s.maxInflightPut = 0; s.putDelayMs = 0; }
-  ctl.commits.length = 0; ctl.placements.length = 0; ctl.inlineMax = undefined; ctl.knowsReplaces = undefined; ctl.writeQuorum = 1; ctl.present = undefined;
+  ctl.commits.length = 0; ctl.placements.length = 0; ctl.inlineMax = undefined; ctl.knowsReplaces = undefined; ctl.knowsAtime = undefined; ctl.writeQuorum = 1; ctl.present = undefined;
 });
 
 const client = (concurrency = 4) => createClient({ controllers: [ctl.url], token: 'tok-alice', chunkSizeBytes: CHUNK, inlineMaxBytes: 0, concurrency, requestTimeoutMs: 5000 });
@@ -196,6 +196,16 @@ test('a controller older than replaces: the upload commits without it, and later
   await c.uploadStream(Readable.from([bytes(CHUNK + 1, 14)]), '/old1');
   await c.uploadStream(Readable.from([bytes(10, 15)]), '/old2');
   assert.equal(ctl.commits.map((x) => [x.path, x.replaces]), [['/old1', undefined], ['/old2', undefined]]);
+});
+
+test('a commit sends atime and mtime to the nanosecond; a controller older than atime: committed without it, later ones leave it out', async () => {
+  const c = client();
+  const times = { atime: { sec: 5, nsec: 6 }, mtime: { sec: 7, nsec: 8 } };
+  await c.commitInline('/t1', bytes(10, 20), times);
+  ctl.knowsAtime = false;
+  await c.commitInline('/t2', bytes(10, 21), times);
+  await c.commitInline('/t3', bytes(10, 22), times);
+  assert.equal(ctl.commits.map((x) => [x.path, x.atime, x.mtime]), [['/t1', times.atime, times.mtime], ['/t2', undefined, times.mtime], ['/t3', undefined, times.mtime]]);
 });
 
 test('a controller without inline files but with replaces: the inline refusal does not turn replaces off', async () => {

@@ -142,6 +142,20 @@ test('times: nanoseconds, "now", 64-bit and negative seconds; ctime moves on eve
   assert.ok((await stat('/f')).ctime.sec > c0, 'chmod moves ctime');
 });
 
+test('a commit carries atime and mtime to the nanosecond: a creating one (cp -a before close) and one over an existing file; without atime it is left alone', async () => {
+  t.clock.ms += 5000;
+  const made = await commit('/t', 1, { mtime: { sec: -7, nsec: 8 }, atime: { sec: 1_000_000_000, nsec: 123_456_789 }, mode: 0o640 });
+  assert.is(made.status, 200);
+  assert.equal([made.json.atime, made.json.mtime, made.json.mode], [{ sec: 1_000_000_000, nsec: 123_456_789 }, { sec: -7, nsec: 8 }, 0o640]);
+  assert.ok(made.json.ctime.sec >= Math.floor(t.clock.ms / 1000), 'ctime is the create time');
+  const over = await commit('/t', 2, { mtime: { sec: 50, nsec: 1 }, atime: { sec: 60, nsec: 2 } });
+  assert.equal([over.json.atime, over.json.mtime], [{ sec: 60, nsec: 2 }, { sec: 50, nsec: 1 }]);
+  const plain = await commit('/t', 3);
+  assert.equal(plain.json.atime, { sec: 60, nsec: 2 }, 'no atime: unchanged');
+  const bad = await commit('/u', 4, { atime: { sec: 1, nsec: 1_000_000_000 } });
+  assert.is(bad.status, 400);
+});
+
 test('a directory\'s mtime and ctime move when an entry is added, removed or renamed; nlink counts subdirectories', async () => {
   await post('/v1/fs/mkdir', { path: '/d' });
   const d0 = await stat('/d');

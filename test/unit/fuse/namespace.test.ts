@@ -7,6 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFREG, S_IFSOCK, type FuseStat } from '../../../fuse/stat.js';
+import { stagedTimes } from '../../../fuse/attr-ops.js';
 import { O_RDONLY, O_WRONLY, call, withRig, type Rig } from './helpers.js';
 
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -86,10 +87,49 @@ test('utimens: atime and mtime with nanoseconds, "now", and "omit" for either', 
   assert.is(r.client.calls.setattr, calls, 'both omitted: nothing asked');
 }));
 
-test('utimens on a file with uncommitted bytes commits first, so the commit does not overwrite the times', () => withRig({}, async (r) => {
+test('cp -a on a new file: futimens before close commits the bytes with the times to the nanosecond (one request, no setattr); fchmod then is one setattr', () => withRig({}, async (r) => {
+  for (const name of ['/f', '/g']) { // the first create asks the controller (mknod), the second is in a burst
+    const [, fd] = await call(r.ops.create, name, S_IFREG | 0o600) as [number, number];
+    await call(r.ops.write, name, fd, Buffer.from('abc'), 3, 0);
+    assert.equal(await call(r.ops.utimens, name, { sec: 5, nsec: 6 }, { sec: 7, nsec: 8 }), [0]);
+    assert.equal(r.client.entries.get(name)!.mtime, { sec: 7, nsec: 8 }, 'committed with the times at the utimens');
+    assert.equal(await call(r.ops.chmod, name, S_IFREG | 0o644), [0]);
+    const staged = await stat(r, name);
+    assert.equal(staged.mtime, { sec: 7, nsec: 8 }, 'stat before close shows the times set');
+    assert.equal(staged.atime, { sec: 5, nsec: 6 });
+    assert.is(staged.mode, S_IFREG | 0o644);
+    assert.equal(await call(r.ops.release, name, fd), [0]);
+    const e = r.client.entries.get(name)!;
+    assert.equal(e.mtime, { sec: 7, nsec: 8 });
+    assert.equal(e.atime, { sec: 5, nsec: 6 });
+    assert.is(e.mode, 0o644);
+    assert.is(r.client.content(name).toString(), 'abc');
+  }
+  assert.is(r.client.calls.setattr, 2, 'one setattr per file: the chmod');
+  assert.is((r.client.calls.commitInline ?? 0) + (r.client.calls.commitChunks ?? 0) + (r.client.calls.commitExtents ?? 0), 2, 'one commit per file');
+}));
+
+test('a write after a deferred utimens moves mtime to now (ext4) and keeps the atime set; before 1970 works too', () => withRig({}, async (r) => {
   const [, fd] = await call(r.ops.create, '/f', S_IFREG | 0o644) as [number, number];
   await call(r.ops.write, '/f', fd, Buffer.from('abc'), 3, 0);
+  assert.equal(await call(r.ops.utimens, '/f', { sec: -5, nsec: 6 }, { sec: -7, nsec: 8 }), [0]);
+  assert.equal((await stat(r, '/f')).mtime, { sec: -7, nsec: 8 });
+  await call(r.ops.write, '/f', fd, Buffer.from('d'), 1, 3);
+  assert.ok((await stat(r, '/f')).mtime.sec > 1_000_000_000, 'the write moved mtime');
+  assert.equal(await call(r.ops.release, '/f', fd), [0]);
+  const e = r.client.entries.get('/f')!;
+  assert.ok(e.mtime.sec > 1_000_000_000);
+  assert.equal(e.atime, { sec: -5, nsec: 6 });
+  assert.is(r.client.content('/f').toString(), 'abcd');
+}));
+
+test('utimens on an existing file with uncommitted bytes commits them with the times: one request, and the commit does not overwrite the times', () => withRig({}, async (r) => {
+  r.client.putFile('/f', Buffer.from('x'));
+  const [, fd] = await call(r.ops.open, '/f', O_WRONLY) as [number, number];
+  await call(r.ops.write, '/f', fd, Buffer.from('abc'), 3, 0);
   assert.equal(await call(r.ops.utimens, '/f', { sec: 5, nsec: 6 }, { sec: 7, nsec: 8 }), [0]);
+  assert.is(r.client.calls.setattr ?? 0, 0, 'no setattr');
+  assert.equal(r.client.entries.get('/f')!.mtime, { sec: 7, nsec: 8 }, 'committed at the utimens');
   assert.equal(await call(r.ops.release, '/f', fd), [0]);
   assert.equal(r.client.entries.get('/f')!.mtime, { sec: 7, nsec: 8 });
   assert.is(r.client.content('/f').toString(), 'abc');
@@ -298,5 +338,29 @@ test('unlinks in a loop: the directory takes the entry the controller answered (
   assert.equal(left.slice(2).sort(), Array.from({ length: 10 }, (_, i) => `f${i + 10}`).sort());
   assert.equal(await call(r.ops.getattr, '/d/f3'), [-2], 'an unlinked name is gone');
 }));
+
+test('a directory made here is known empty: lookups of new names in it ask nothing, and what is created there is listed', () => withRig({}, async (r) => {
+  assert.equal(await call(r.ops.mkdir, '/fresh', 0o755), [0]);
+  const stats = r.client.calls.stat ?? 0;
+  const lists = r.client.calls.list ?? 0;
+  for (let i = 0; i < 5; i++) assert.equal((await call(r.ops.getattr, `/fresh/f${i}`))[0], -2, 'ENOENT');
+  assert.is((await stat(r, '/fresh')).mode & 0o777, 0o755);
+  assert.is(r.client.calls.stat ?? 0, stats, 'no stat');
+  assert.is(r.client.calls.list ?? 0, lists, 'no listing');
+  const [, fd] = await call(r.ops.create, '/fresh/f0', S_IFREG | 0o644) as [number, number];
+  await call(r.ops.write, '/fresh/f0', fd, Buffer.from('x'), 1, 0);
+  assert.equal(await call(r.ops.release, '/fresh/f0', fd), [0]);
+  const [err, names] = await call(r.ops.readdir, '/fresh') as [number, string[]];
+  assert.is(err, 0);
+  assert.ok(names.includes('f0'), names.join(' '));
+  assert.is((await stat(r, '/fresh/f0')).size, 1);
+}));
+
+test('stagedTimes: omit keeps the time set before, now is the mount clock, both omitted is nothing', () => {
+  const before = { atime: { sec: 1, nsec: 2 }, mtime: { sec: 3, nsec: 4 } };
+  assert.equal(stagedTimes(before, 'omit', { sec: 9, nsec: 9 }, 0), { atime: { sec: 1, nsec: 2 }, mtime: { sec: 9, nsec: 9 } });
+  assert.equal(stagedTimes({}, 'now', 'omit', 12_345), { atime: { sec: 12, nsec: 345_000_000 } });
+  assert.is(stagedTimes(before, 'omit', 'omit', 0), undefined);
+});
 
 test.run();
