@@ -27,7 +27,7 @@ import { NewInos } from './new-inos.js';
 import { nodeOps } from './node-ops.js';
 import { OpenFiles } from './open-files.js';
 import { WRITE_BEHIND_DEFAULT, type StagedFile } from './staged-file.js';
-import { stampAt, statusToStatfs, toStat, toStatfs, type FuseStat, type FuseStatfs, type StatSource } from './stat.js';
+import { msToTimespec, stampAt, statusToStatfs, toStat, toStatfs, type FuseStat, type FuseStatfs, type StatSource } from './stat.js';
 import { createTagDir, type TagDir } from './tag-ops.js';
 import { withTagDir } from './tag-route.js';
 import { createTrashDir } from './trash-dir.js';
