@@ -96,7 +96,8 @@ export function attrOps(ctx: HandlerContext) {
           throw err;
         }
         if (!s.needsCommit && s.entry) {
-          ctx.attrsChanged(path, s.entry);
+          // commit() updated the cache under the staged file's name; utimens may have named another link
+          if (path !== s.path) ctx.attrsChanged(path, s.entry);
           return;
         }
       }
@@ -104,7 +105,6 @@ export function attrOps(ctx: HandlerContext) {
       if (s) {
         s.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
         s.entry = entry;
-        s.mtimeMs = undefined;
       }
       ctx.attrsChanged(path, entry);
     },

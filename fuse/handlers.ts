@@ -77,7 +77,7 @@ export interface HandlerContext {
   commit(s: StagedFile, signal: Sig): Promise<void>;
   /** the inode at `path` changed (setattr, link, xattr): drop what is cached of it under every known name */
   changed(path: string, entry?: EntryInfo): void;
-  /** A setattr (mode, owner, times) answered `entry` for `path`: its directory did not change, its cached listing learns the entry. */
+  /** A setattr (mode, owner, times) or a commit answered `entry` for `path`: the cache of its inode is replaced by it, and its directory's cached listing learns it. */
   attrsChanged(path: string, entry: EntryInfo): void;
   /** a file's tags changed here (xattrs): the tag directory's answers are stale */
   tagsChanged(): void;
@@ -193,12 +193,9 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
     if (!entry) return;
     if (wasNew && s.newIno) newInos.committed(s.newIno, entry.ino);
     files.rekey(s);
-    meta.invalidateIno(entry.ino);
     // a cached listing of the directory learns the entry instead of being dropped: in a loop that
     // creates files, the lookups of the next new names are then answered without a round trip
-    meta.forget(s.path);
-    meta.putInListing(entry);
-    meta.setAttr(s.path, entry);
+    attrsChanged(s.path, entry);
     if (wasNew) meta.dirEntryAdded(parentOf(s.path), stampAt(entry.ctimeMs, entry.ctime));
   }
 
@@ -225,7 +222,7 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
   /** A staged file's stat: its size and times, the committed inode's owner, links and number. */
   function stagedStat(s: StagedFile, path: string): FuseStat {
     const e = s.entry;
-    const clean = e !== undefined && !s.needsCommit && s.mtimeMs === undefined;
+    const clean = e !== undefined && !s.needsCommit;
     const times = s.times();
     const set = s.setTimes;
     return statOf({

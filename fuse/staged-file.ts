@@ -130,7 +130,6 @@ export class StagedFile {
   refs = 0;
   /** set by unlink: never commit again */
   unlinked = false;
-  mtimeMs: number | undefined;
   /** times of the committed version (what stat shows while nothing changed) */
   committedTimes: { mtimeMs: number; ctimeMs: number } | undefined;
   /** when the staged bytes last changed (stat shows it while they are uncommitted) */
@@ -223,8 +222,7 @@ export class StagedFile {
   /** mtime and ctime as stat shows them: explicit mtime, else the change time, else the committed times. */
   times(): { mtimeMs: number; ctimeMs: number } {
     const c = this.needsCommit || !this.committedTimes ? { mtimeMs: this.changedAtMs, ctimeMs: this.changedAtMs } : this.committedTimes;
-    const set = this.setTimes.mtime ? timespecToMs(this.setTimes.mtime) : this.mtimeMs;
-    return set !== undefined ? { mtimeMs: set, ctimeMs: c.ctimeMs } : c;
+    return this.setTimes.mtime ? { mtimeMs: timespecToMs(this.setTimes.mtime), ctimeMs: c.ctimeMs } : c;
   }
 
   /** A write or truncate moves mtime to now: a time set before it no longer holds. */
@@ -369,10 +367,9 @@ export class StagedFile {
   /** What every commit sends besides the content. */
   private commitOptions(signal: AbortSignal): UploadOptions {
     const { atime, mtime } = this.sentTimes = this.setTimes;
-    // the mtime stat showed while staged, so the committed entry looks the same (tar checks); a set one to the nanosecond
-    const mtimeMs = mtime ? timespecToMs(mtime) : this.mtimeMs ?? this.changedAtMs;
     return {
-      signal, mode: this.mode, ...(mtimeMs >= 0 ? { mtimeMs } : {}), ...(mtime ? { mtime } : {}), ...(atime ? { atime } : {}),
+      // the mtime stat showed while staged, so the committed entry looks the same (tar checks); a set one to the nanosecond
+      signal, mode: this.mode, ...(mtime ? { mtime } : { mtimeMs: this.changedAtMs }), ...(atime ? { atime } : {}),
       ...(this.replaces ? { replaces: true } : {}),
       ...(this.ino !== undefined ? { ino: this.ino } : { ...this.owner, ...(this.newIno ? { newIno: this.newIno.id } : {}) }),
     };
@@ -409,7 +406,6 @@ export class StagedFile {
     // times set while this commit was in flight are still to be committed
     this.metaDirty = this.setTimes !== this.sentTimes;
     if (!this.metaDirty) this.setTimes = {};
-    this.mtimeMs = undefined;
     this.committedTimes = { mtimeMs: entry.mtimeMs, ctimeMs: entry.ctimeMs };
     this.stats.commits++;
   }
