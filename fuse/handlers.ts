@@ -27,7 +27,7 @@ import { NewInos } from './new-inos.js';
 import { nodeOps } from './node-ops.js';
 import { OpenFiles } from './open-files.js';
 import { WRITE_BEHIND_DEFAULT, type StagedFile } from './staged-file.js';
-import { msToTimespec, stampAt, statusToStatfs, toStat, toStatfs, type FuseStat, type FuseStatfs, type StatSource } from './stat.js';
+import { direntOf, msToTimespec, stampAt, statusToStatfs, toStat, toStatfs, type Dirent, type FuseStat, type FuseStatfs, type StatSource } from './stat.js';
 import { createTagDir, type TagDir } from './tag-ops.js';
 import { withTagDir } from './tag-route.js';
 import { createTrashDir } from './trash-dir.js';
@@ -269,20 +269,25 @@ export function createHandlers(components: { client: RedCloudClient; logger: Log
       return other ? stagedStat(other, path) : statOf(entry, path);
     },
 
-    async readdir(path: string, signal: Sig): Promise<{ names: string[]; stats: FuseStat[] }> {
+    async readdir(path: string, signal: Sig): Promise<{ names: string[]; stats: Dirent[] }> {
       const entries = await listDir(path, signal);
-      const self = await statEntry(path, signal);
+      // . and .. need only their numbers (cached after the listing, as a rule)
       const up = parentOf(path);
-      const parent = path === '/' ? self : await statEntry(up, signal).catch(() => self);
-      const names = ['.', '..', ...entries.map((e) => e.path.slice(e.path.lastIndexOf('/') + 1))];
-      const stats = [statOf(self, path), statOf(parent, up), ...entries.map((e) => statOf(e, e.path))];
+      const self = cachedIno(path) ?? (await statEntry(path, signal)).ino ?? inos.of(path);
+      const parent = path === '/' ? self : cachedIno(up) ?? await statEntry(up, signal).then((e) => e.ino ?? inos.of(up), () => self);
+      const names = ['.', '..'];
+      const stats = [direntOf('dir', self), direntOf('dir', parent)];
+      for (const e of entries) {
+        names.push(e.path.slice(e.path.lastIndexOf('/') + 1));
+        stats.push(direntOf(e.kind, e.ino ?? inos.of(e.path)));
+      }
       const seen = new Set(names);
       for (const { path: p, staged: s } of await files.list()) {
         const name = p.slice(p.lastIndexOf('/') + 1);
         if (!s.unlinked && parentOf(p) === path && p !== '/' && !seen.has(name)) {
           seen.add(name);
           names.push(name);
-          stats.push(stagedStat(s, p));
+          stats.push(direntOf('file', s.shownIno ?? inos.of(p)));
         }
       }
       return { names, stats };

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { FuseErrnoError } from './errno.js';
-import { isWriteOpen, toStat, type FuseStat } from './stat.js';
+import { isWriteOpen, toStat, type Dirent, type FuseStat } from './stat.js';
 import { withVirtualDir } from './virtual-dir-route.js';
 
 export const SNAPSHOTS_DIR = '.snapshots';
@@ -44,7 +44,7 @@ export const SNAPSHOT_HANDLERS_MAX = 512;
 const readOnly = (path: string): FuseErrnoError => new FuseErrnoError('EROFS', `Snapshots are read-only: ${path}`);
 
 type Sig = AbortSignal;
-type Stats = { names: string[]; stats: FuseStat[] };
+type Stats = { names: string[]; stats: Dirent[] };
 
 /** The operations of Handlers this routes (ops.ts calls them with the path first, except symlink). */
 export interface SnapshotRoutedOps {
@@ -83,7 +83,7 @@ export function withSnapshotDir<H extends SnapshotRoutedOps>(h: H, d: SnapshotDi
   };
   const startedMs = d.nowMs();
   const topStat = (): FuseStat => toStat({ kind: 'dir', mode: 0o555, size: 0, mtimeMs: startedMs, ctimeMs: startedMs }, { ...d.owner, ino: snapshotIno('', 2) });
-  const remap = (name: string, st: FuseStat): FuseStat => ({ ...st, ino: snapshotIno(name, st.ino) });
+  const remap = <T extends Dirent>(name: string, st: T): T => ({ ...st, ino: snapshotIno(name, st.ino) });
   /** `inside(place)` for a path in a snapshot; the snapshot directory itself is `top()` (outside paths never come here). */
   function route<T>(path: string, top: () => Promise<T>, inside: (s: H, rest: string, name: string) => Promise<T>): Promise<T> {
     const p = snapshotPlace(path);

@@ -66,6 +66,20 @@ const TYPE_BITS: Record<EntryKind, number> = {
   dir: S_IFDIR, file: S_IFREG, symlink: S_IFLNK, fifo: S_IFIFO, char: S_IFCHR, block: S_IFBLK, socket: S_IFSOCK,
 };
 
+/**
+ * What readdir gives libfuse per name. libfuse 2's readdir passes the kernel only the inode number
+ * and the type bits of each stat (the kernel asks getattr for the rest), so a listing builds no more.
+ */
+export type Dirent = Pick<FuseStat, 'ino' | 'mode' | 'atime' | 'mtime' | 'ctime'>;
+
+/** the times of a dirent: the addon's stat array has them, readdir does not pass them on (without them the addon reads the clock thrice per name) */
+const NO_TIME: Timespec = Object.freeze({ sec: 0, nsec: 0 });
+
+/** The dirent of an entry of `kind` numbered `ino`. Pure. */
+export function direntOf(kind: EntryKind, ino: number): Dirent {
+  return { ino, mode: TYPE_BITS[kind], atime: NO_TIME, mtime: NO_TIME, ctime: NO_TIME };
+}
+
 /** ms since the epoch → Timespec (floor, so times before 1970 keep a non-negative nsec). Pure. */
 export function msToTimespec(ms: number): Timespec {
   const sec = Math.floor(ms / 1000);

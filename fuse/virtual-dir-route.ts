@@ -10,9 +10,9 @@
 import type { UtimeArg } from './attr-ops.js';
 import { fuseErrors } from './errno.js';
 import type { Caller, Sig } from './handlers.js';
-import type { FuseStat } from './stat.js';
+import type { Dirent, FuseStat } from './stat.js';
 
-export type Listing = { names: string[]; stats: FuseStat[] };
+export type Listing = { names: string[]; stats: Dirent[] };
 
 /** The operations a virtual directory can take over (a subset of Handlers, path first except symlink). */
 export interface RoutedOps {

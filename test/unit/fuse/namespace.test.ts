@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { S_IFBLK, S_IFCHR, S_IFIFO, S_IFREG, S_IFSOCK, type FuseStat } from '../../../fuse/stat.js';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, type FuseStat } from '../../../fuse/stat.js';
 import { stagedTimes } from '../../../fuse/attr-ops.js';
 import { O_RDONLY, O_WRONLY, call, withRig, type Rig } from './helpers.js';
 
@@ -45,6 +45,21 @@ test('readdir lists . and .. first, with the directory\'s and its parent\'s inod
   const [, rootNames, rootStats] = await call(r.ops.readdir, '/') as [number, string[], FuseStat[]];
   assert.equal(rootNames.slice(0, 2), ['.', '..']);
   assert.is(rootStats[1]!.ino, rootStats[0]!.ino, "the root's .. is itself");
+}));
+
+test('readdir gives each name its inode number and type bits (all libfuse passes on)', () => withRig({}, async (r) => {
+  r.client.putFile('/d/f', Buffer.from('x'));
+  await r.client.mkdir('/d/sub');
+  await r.client.symlink('/d/l', 'f');
+  const [err, names, stats] = await call(r.ops.readdir, '/d') as [number, string[], FuseStat[]];
+  assert.is(err, 0);
+  const byName = new Map(names.map((n, i) => [n, stats[i]!]));
+  assert.is(byName.get('f')!.mode & S_IFMT, S_IFREG);
+  assert.is(byName.get('sub')!.mode & S_IFMT, S_IFDIR);
+  assert.is(byName.get('l')!.mode & S_IFMT, S_IFLNK);
+  assert.is(byName.get('.')!.mode & S_IFMT, S_IFDIR);
+  assert.is(byName.get('sub')!.ino, r.client.entries.get('/d/sub')!.ino);
+  assert.is(byName.get('..')!.ino, r.client.entries.get('/')!.ino);
 }));
 
 test('chown: -1 leaves that id alone, both -1 asks nothing; chmod keeps setuid, setgid and sticky', () => withRig({}, async (r) => {
