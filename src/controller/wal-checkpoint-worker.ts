@@ -1,8 +1,10 @@
 /**
  * The thread wal-checkpointer.ts starts: its own connection to the store's database, running a
- * PASSIVE checkpoint every `everyMs` when another connection committed since the last one
- * (`data_version` moved: an idle controller costs a read of a counter per round, no checkpoint). PASSIVE never waits for the writer, so the event loop's transactions go on
- * meanwhile. On 'stop' it closes its connection and says so in `closed`. A failure is posted to the parent (logged there) and the next round tries again.
+ * PASSIVE checkpoint every `everyMs` when another connection committed since the last complete
+ * one (`data_version` moved; an idle controller reads a counter per round). PASSIVE never waits
+ * for the writer, so the event loop's transactions go on meanwhile. On 'stop' it closes its
+ * connection and says so in `closed`. A failure is posted to the parent (logged there) and the
+ * next round tries again.
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
