@@ -21,8 +21,7 @@
 //    dispatched (fuse_get_context(), captured when the request enters the addon). It is valid
 //    only synchronously at the start of the JS op handler, before any await.
 //  - an open whose fd has bit 30 (Fuse.openKeepCacheBit) set keeps the kernel's page cache of the
-//    file (fi->keep_cache, FOPEN_KEEP_CACHE); the handle's fh is the fd without the bit;
-//  - getxattr of a system.* name (ACLs, never kept) is answered EOPNOTSUPP on the FUSE thread.
+//    file (fi->keep_cache, FOPEN_KEEP_CACHE); the handle's fh is the fd without the bit.
 // Each patch is applied once (its marker says it is there), so the script is idempotent; it also
 // upgrades a fuse-native.c carrying this script's earlier (ms-based) utimens fix. Offline. Without
 // a compiler it warns and leaves the prebuild in place: the mount then refuses to start (fuse/mount.ts
@@ -302,21 +301,6 @@ NAPI_METHOD(fuse_native_open_keep_cache) {
 
 `;
 
-/*
- * system.* xattrs (POSIX ACLs) are never kept (fuse/xattr-ops.ts checkXattrName: ENOTSUP), and
- * ls -l asks every file for system.posix_acl_access: answered on the FUSE thread, with no trip
- * through the event loop.
- */
-const C_SYSTEM_XATTRS = String.raw`/* redcloud: system xattrs answered here */
-#ifndef __APPLE__
-static int rc_getxattr (const char *path, const char *name, char *value, size_t size) {
-  if (strncmp(name, "system.", 7) == 0) return -EOPNOTSUPP;
-  return fuse_native_getxattr(path, name, value, size);
-}
-#endif
-
-`;
-
 /** Patches of fuse-native.c: [marker, apply(text) → text or undefined when it does not fit]. */
 const C_PATCHES = [
   ['redcloud: utimens times as given', (t) => replaceOnce(t, '  size_t atime;\n  size_t mtime;\n', C_LOCALS)],
@@ -339,8 +323,6 @@ const C_PATCHES = [
     '  NAPI_EXPORT_FUNCTION(fuse_native_get_caller)\n  NAPI_EXPORT_FUNCTION(fuse_native_linked_attrs_uncached)\n')],
   // open's fd with bit 30 set: keep the kernel's page cache of the file (FOPEN_KEEP_CACHE), fh without the bit
   ['redcloud: keep_cache on open', (t) => replaceOnce(t, C_OPEN_SIGNAL, C_OPEN_SIGNAL_KEEP)],
-  ['redcloud: system xattrs answered here', (t) => replaceOnce(insertBefore(t, 'NAPI_METHOD(fuse_native_mount) {', C_SYSTEM_XATTRS) ?? t,
-    '  if (implemented[op_getxattr]) ops.getxattr = fuse_native_getxattr;\n', '#ifndef __APPLE__\n  if (implemented[op_getxattr]) ops.getxattr = rc_getxattr;\n#else\n  if (implemented[op_getxattr]) ops.getxattr = fuse_native_getxattr;\n#endif\n')],
   ['NAPI_EXPORT_FUNCTION(fuse_native_open_keep_cache)', (t) => replaceOnce(insertBefore(t, 'NAPI_INIT() {', C_KEEP_CACHE_FN) ?? t,
     '  NAPI_EXPORT_FUNCTION(fuse_native_get_caller)\n', '  NAPI_EXPORT_FUNCTION(fuse_native_get_caller)\n  NAPI_EXPORT_FUNCTION(fuse_native_open_keep_cache)\n')],
 ];
