@@ -23,7 +23,7 @@ import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { newChunkId } from '../helpers/chunk-ids.js';
 
-const NET = '127.0.14';
+const NET = process.env.TOMBSTONES_NET ?? '127.0.14';
 const test = suite('tombstones');
 const ctx: { tc?: TestCluster; cli?: Cli; token: string; work: string } = { token: '', work: '' };
 const step = clusterStepsFor(test, ctx);
