@@ -229,7 +229,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       }
       if (!at?.dir) ensureParents(owner, path);
       const { dir, name } = at?.dir ? { dir: at.dir, name: at.name } : view.parentOf(owner, path);
-      const made = create(owner, dir, name, { kind: 'file', mode: req.mode ?? FILE_MODE, who: req, content, mtime, atime, tags, ino: req.newIno, absent: at?.dir !== undefined });
+      const made = create(owner, dir, name, { kind: 'file', mode: req.mode ?? FILE_MODE, who: req, content, mtime, atime, tags, ino: req.newIno, absent: at?.dir !== undefined && !at.entry });
       return view.info(owner, made);
     });
   }

@@ -8,6 +8,7 @@ import { openMemoryStore } from '../../../src/controller/memory-store.js';
 import type { MetadataStore } from '../../../src/controller/metadata-store.js';
 import { openStore } from '../../../src/controller/store.js';
 import { ROOT_INO } from '../../../src/meta/keys.js';
+import { newLink } from '../../../src/meta/ops.js';
 import { fsOps, OWNER } from '../helpers/fs-ops.js';
 
 const now = (): number => 1_700_000_000_000;
@@ -51,6 +52,20 @@ for (const [name, open] of stores) {
     assert.is(ops.sizeAt('/a/b/c'), 5);
     assert.is(ops.ns.stat(OWNER, '/a/b/c').ino, ino, 'the same inode, new content');
     assert.throws(() => ops.write('/a/b/c/d', 1), (e: RedCloudError) => e.code === 'NOT_DIR');
+    store.close();
+  });
+
+  test(`${name}: a name whose entry arrived before its inode is taken: a commit there is refused (EXISTS), not a second entry`, () => {
+    const store = open();
+    const ops = fsOps(store, now);
+    ops.ns.ensureRoot(OWNER);
+    const s = store.nextStamp();
+    store.applyLocal(newLink({ ...s, owner: OWNER, id: 'early', ino: 'not-here-yet', dir: false, parent: ROOT_INO, name: 'early' }), s.seq);
+    const at = createFsView(store).locate(OWNER, '/early');
+    assert.is(at.entry?.linkId, 'early');
+    assert.is(at.target, undefined);
+    assert.throws(() => ops.write('/early', 1), (e: RedCloudError) => e.code === 'EXISTS');
+    assert.is(store.children(OWNER, ROOT_INO).length, 1);
     store.close();
   });
 }
