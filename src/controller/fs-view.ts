@@ -31,6 +31,16 @@ export function implicitRoot(owner: string): InodeRecord {
 
 const segmentsOf = (path: string): string[] => (path === ROOT ? [] : path.slice(1).split('/'));
 
+/** What a path names, found in two steps (FsView.locate). */
+export interface Located {
+  /** the path's directory, if it exists */
+  dir?: Resolved;
+  name: string;
+  /** the entry of `name` in `dir`, if any (also one whose inode has not arrived yet: no target then) */
+  entry?: DirEntry;
+  target?: Resolved;
+}
+
 export interface FsView {
   inode(owner: string, ino: string): InodeRecord | undefined;
   /** The resolved path, or undefined when its last component does not exist (NOT_DIR if a middle one is no directory). */
@@ -38,6 +48,11 @@ export interface FsView {
   mustResolve(owner: string, rawPath: string): Resolved;
   /** The directory a new entry at `path` goes into, and its name (NOT_FOUND / NOT_DIR as POSIX). */
   parentOf(owner: string, rawPath: string): { dir: Resolved; name: string; path: string };
+  /**
+   * `path`'s directory, if it exists, and what `path` names in it: resolve in two steps, so a
+   * create there needs no second walk (NOT_DIR if the directory or a component above is no directory).
+   */
+  locate(owner: string, rawPath: string): Located;
   nlink(owner: string, inode: InodeRecord): number;
   info(owner: string, r: Resolved): EntryInfo;
 }
@@ -78,11 +93,26 @@ export function createFsView(store: MetadataStore): FsView {
     return { dir, name: path.slice(i + 1), path };
   }
 
+  function locate(owner: string, rawPath: string): Located {
+    const path = normalizePath(rawPath);
+    if (path === ROOT) return { name: '', target: resolve(owner, ROOT) };
+    const i = path.lastIndexOf('/');
+    const dirPath = i === 0 ? ROOT : path.slice(0, i);
+    const name = path.slice(i + 1);
+    const dir = resolve(owner, dirPath);
+    if (!dir) return { name };
+    if (dir.inode.kind !== 'dir') throw errors.notDir(`Not a directory: ${dirPath}`, { path: dirPath });
+    const entry = store.lookup(owner, dir.ino, name);
+    const inode = entry ? store.getInode(owner, entry.ino) : undefined;
+    if (!entry) return { dir, name };
+    return { dir, name, entry, ...(inode ? { target: { path, ino: entry.ino, inode, entry } } : {}) };
+  }
+
   const nlink = (owner: string, r: InodeRecord): number =>
     r.kind === 'dir' ? 2 + store.subdirCount(owner, r.ino) : store.linksOf(owner, r.ino).length;
 
   return {
-    inode, resolve, mustResolve, parentOf, nlink,
+    inode, resolve, mustResolve, parentOf, locate, nlink,
     info: (owner, r) => toEntryInfo(r.inode, r.path, nlink(owner, r.inode)),
   };
 }

@@ -147,9 +147,10 @@ export function createNamespace(c: NamespaceDeps): Namespace {
   }
 
   /** Creates inode + entry `name` in `dir`; EEXIST if the name is taken. */
-  function create(owner: string, dir: Resolved, name: string, a: { kind: EntryKind; mode: number; who: CreateOwner; rdev?: number; target?: string; content?: InodeRecord['content']['v']; mtime?: Ts; atime?: Ts; tags?: string[]; ino?: string }): Resolved {
+  function create(owner: string, dir: Resolved, name: string, a: { kind: EntryKind; mode: number; who: CreateOwner; rdev?: number; target?: string; content?: InodeRecord['content']['v']; mtime?: Ts; atime?: Ts; tags?: string[]; ino?: string; absent?: boolean }): Resolved {
     if (a.tags?.length) checkTagChange(tagLimits, [], a.tags, [], userTagPairs(owner));
-    if (store.lookup(owner, dir.ino, name)) throw errors.exists(`File exists: ${joinPath(dir.path, name)}`, { path: joinPath(dir.path, name) });
+    // `absent`: the caller looked the name up in this transaction and found nothing
+    if (!a.absent && store.lookup(owner, dir.ino, name)) throw errors.exists(`File exists: ${joinPath(dir.path, name)}`, { path: joinPath(dir.path, name) });
     const t = nowTs();
     const inode = put((s) => newInode({
       // a mount-chosen id only if no record of this tree has it (a dead one included)
@@ -202,7 +203,9 @@ export function createNamespace(c: NamespaceDeps): Namespace {
     for (const [chunkId, servers] of check.valid) for (const server of servers) store.addLocations(server, [chunkId]);
     if (check.short) throw quorumError(check.short, c.writeQuorum);
     return guarded(owner, () => {
-      const target = find();
+      // by path: the directory and the name in it, so a create there walks the path once
+      const at = req.ino === undefined ? view.locate(owner, path) : undefined;
+      const target = at ? at.target : find();
       if (req.ifVersion !== undefined) {
         const have = target ? versionOf(target.inode) : '';
         if (have !== req.ifVersion) throw errors.exists(`${path} changed (version ${have || 'none'}, expected ${req.ifVersion || 'none'})`, { path });
@@ -224,9 +227,9 @@ export function createNamespace(c: NamespaceDeps): Namespace {
         const inode = touch(target.inode, { content, mtime, ...(atime ? { atime } : {}), ...(attr ? { attr } : {}), addTags: tags });
         return view.info(owner, { ...target, inode });
       }
-      ensureParents(owner, path);
-      const { dir, name } = view.parentOf(owner, path);
-      const made = create(owner, dir, name, { kind: 'file', mode: req.mode ?? FILE_MODE, who: req, content, mtime, atime, tags, ino: req.newIno });
+      if (!at?.dir) ensureParents(owner, path);
+      const { dir, name } = at?.dir ? { dir: at.dir, name: at.name } : view.parentOf(owner, path);
+      const made = create(owner, dir, name, { kind: 'file', mode: req.mode ?? FILE_MODE, who: req, content, mtime, atime, tags, ino: req.newIno, absent: at?.dir !== undefined && !at.entry });
       return view.info(owner, made);
     });
   }

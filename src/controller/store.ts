@@ -112,7 +112,7 @@ CREATE TABLE IF NOT EXISTS record_chunks (key TEXT NOT NULL, chunk_id TEXT NOT N
 CREATE INDEX IF NOT EXISTS record_chunks_chunk ON record_chunks(chunk_id);
 CREATE TABLE IF NOT EXISTS updates (origin TEXT NOT NULL, seq INTEGER NOT NULL, key TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (origin, key));
 CREATE INDEX IF NOT EXISTS updates_seq ON updates(origin, seq);
-CREATE INDEX IF NOT EXISTS updates_key ON updates(key);
+DROP INDEX IF EXISTS updates_key;
 DROP TABLE IF EXISTS log_chunks;
 CREATE VIEW IF NOT EXISTS named_chunks AS
   SELECT rc.chunk_id, i.owner FROM record_chunks rc JOIN inodes i ON i.key = rc.key
@@ -198,8 +198,7 @@ function prepare(db: Db) {
     getLog: db.prepare<[string, string], { seq: number }>('SELECT seq FROM updates WHERE origin = ? AND key = ?'),
     putLog: db.prepare(`INSERT INTO updates (origin, seq, key, record) VALUES (?, ?, ?, ?)
       ON CONFLICT(origin, key) DO UPDATE SET seq = excluded.seq, record = excluded.record WHERE excluded.seq > updates.seq`),
-    logOfKey: db.prepare<[string], { origin: string; seq: number }>('SELECT origin, seq FROM updates WHERE key = ?'),
-    delLogOfKey: db.prepare('DELETE FROM updates WHERE key = ?'),
+    delLog: db.prepare('DELETE FROM updates WHERE origin = ? AND key = ?'),
     digest: db.prepare<[], { origin: string; seq: number }>('SELECT origin, MAX(seq) AS seq FROM updates GROUP BY origin'),
     since: db.prepare<[string, number, number], { origin: string; seq: number; record: string }>(
       'SELECT origin, seq, record FROM updates WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?'),
@@ -602,6 +601,8 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   const runTx = db.transaction((fn: () => unknown) => {
     const out = fn();
     if (depth === 1) {
+      // what every write of the transaction touched, settled once: one "is it named?" query per inode, one row update per owner
+      usage!.settle();
       if (clockDirty) {
         s.setMeta.run('seq', String(seq));
         s.setMeta.run('hlc', JSON.stringify(hlc));
@@ -623,7 +624,9 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       logMax = loadLogMax();
       buckets = loadBuckets();
       dirtyBuckets.clear();
-      usage!.reset();
+      // a savepoint's rollback keeps what the outer transaction touched: each inode's contribution
+      // was taken before any change to it, so it still holds at the savepoint
+      if (depth === 1) usage!.reset();
       throw err;
     } finally {
       depth -= 1;
@@ -649,11 +652,27 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   };
   usage = usageCounters(db, read);
 
+  /**
+   * A key's update-log rows: one primary-key lookup per origin of the log (every origin with a row
+   * is in logMax; there are as many as controllers ever wrote), so the log needs no index by key
+   * (a fourth B-tree written by every log row: one page more per commit).
+   */
+  function logOf(key: string): { origin: string; seq: number }[] {
+    const out: { origin: string; seq: number }[] = [];
+    for (const origin of logMax.keys()) {
+      const row = s.getLog.get(origin, key);
+      if (row) out.push({ origin, seq: row.seq });
+    }
+    return out;
+  }
+
   function dropLogRows(key: string): void {
-    const rows = s.logOfKey.all(key);
+    const rows = logOf(key);
     if (rows.length === 0) return;
-    for (const row of rows) floors[row.origin] = Math.max(floors[row.origin] ?? 0, row.seq);
-    s.delLogOfKey.run(key);
+    for (const row of rows) {
+      floors[row.origin] = Math.max(floors[row.origin] ?? 0, row.seq);
+      s.delLog.run(row.origin, key);
+    }
     s.setMeta.run('digest_floors', JSON.stringify(floors));
   }
 
@@ -664,8 +683,6 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
   }
 
   const indexInode = inodeIndexer(s);
-  /** a bulk write (applyLocalBatch) is running: the usage counters settle once, at its end */
-  let bulk = false;
   /** Stores a version and its index rows; a record that turns dead loses its update-log rows. Returns the stored JSON. */
   function persist(next: MetaRecord, prev: MetaRecord | undefined): string {
     if ((next.type as string) === 'entry') throw new RedCloudError('INVALID', 'legacy entry records are converted on open, not stored');
@@ -685,8 +702,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       indexTrashExpiry(s, next, prev);
     }
     if (next.type === 'dead' && prev?.type !== 'dead') dropLogRows(next.key);
-    if (!bulk) usage!.settle(); // a bulk write settles once, at its end
-    return json;
+    return json; // the usage counters settle once, at the end of the outermost transaction (runTx)
   }
 
   function arrive(incoming: MetaRecord, logged?: Update): RemoteApplyResult {
@@ -725,24 +741,17 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
       tx(saveClock);
     },
     applyLocal: (record, writeSeq) => tx(() => {
-      persist(record, read(record.key));
-      putLog(opts.nodeId, writeSeq, record);
+      putLog(opts.nodeId, writeSeq, record, persist(record, read(record.key))); // the record's JSON made once, for both rows
       if (writeSeq > seq) seq = writeSeq;
       saveClock();
     }),
     applyLocalBatch: (writes) => tx(() => {
-      bulk = true;
-      try {
-        links.deferred(() => {
-          for (const { record, seq: writeSeq } of writes) {
-            putLog(opts.nodeId, writeSeq, record, persist(record, read(record.key)));
-            if (writeSeq > seq) seq = writeSeq;
-          }
-        });
-        usage!.settle(); // the placements the deferred replay wrote
-      } finally {
-        bulk = false;
-      }
+      links.deferred(() => {
+        for (const { record, seq: writeSeq } of writes) {
+          putLog(opts.nodeId, writeSeq, record, persist(record, read(record.key)));
+          if (writeSeq > seq) seq = writeSeq;
+        }
+      });
       saveClock();
     }),
     applyRemote: (u) => tx(() => arrive(u.record, u)),
@@ -776,7 +785,7 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
     ...viewMethods(s, links, read, (key) => recent.get(key)),
     usage: (owner) => usage!.get(owner),
     ...chunkMethods(db, tx),
-    tombstones: (deletedBeforeMs, limit) => tombstoneCandidates(s, deletedBeforeMs, limit),
+    tombstones: (deletedBeforeMs, limit) => tombstoneCandidates(s, logOf, deletedBeforeMs, limit),
     collectTombstones: (keys) => tx(() => {
       let n = 0;
       for (const key of keys) {
@@ -834,13 +843,13 @@ function stillCollectable(s: Stmts, r: MetaRecord): boolean {
   return false;
 }
 
-function tombstoneCandidates(s: Stmts, deletedBeforeMs: number, limit: number): TombstoneCandidate[] {
+function tombstoneCandidates(s: Stmts, logOf: (key: string) => { origin: string; seq: number }[], deletedBeforeMs: number, limit: number): TombstoneCandidate[] {
   const n = Math.max(0, Math.floor(limit));
   const rows = [...s.unnamedInodes.all(ROOT_INO, deletedBeforeMs, n), ...s.unlinkedLinks.all(deletedBeforeMs, n)];
   rows.sort((a, b) => compareBytes(a.key, b.key));
   return rows.slice(0, n).map((row) => {
     const writes: Record<string, number> = {};
-    for (const w of s.logOfKey.all(row.key)) writes[w.origin] = w.seq;
+    for (const w of logOf(row.key)) writes[w.origin] = w.seq;
     return { key: row.key, deletedAtMs: row.at, writes };
   });
 }

@@ -60,7 +60,7 @@ export interface UsageCounters {
    * a link row of the inode may move or go (not only its record)
    */
   touch(owner: string, ino: string, placement?: boolean): void;
-  /** adds the touched inodes' changes to their owners' rows */
+  /** adds the touched inodes' changes to their owners' rows (any time after the changes: the store does it once per transaction, and `get` first) */
   settle(): void;
   /** forgets what was touched (the transaction rolled back: the rows did too) */
   reset(): void;
@@ -100,6 +100,23 @@ export function usageCounters(db: Database.Database, read: (key: string) => Meta
   interface Touched { owner: string; ino: string; before: Usage; named: boolean | undefined; placement: boolean }
   /** `${owner}\0${ino}` → contribution before (and whether a link named it then, if that was asked) */
   let touched = new Map<string, Touched>();
+  const settle = (): void => {
+    if (touched.size === 0) return;
+    const batch = touched;
+    touched = new Map();
+    const delta = new Map<string, Usage>();
+    for (const t of batch.values()) {
+      const r = countable(t.owner, t.ino);
+      const now = !r ? false : !t.placement && t.named !== undefined ? t.named : named(t.owner, t.ino);
+      const after = inodeUsage(r, now);
+      if (after.files === t.before.files && after.bytes === t.before.bytes) continue;
+      const d = delta.get(t.owner) ?? { files: 0, bytes: 0 };
+      d.files += after.files - t.before.files;
+      d.bytes += after.bytes - t.before.bytes;
+      delta.set(t.owner, d);
+    }
+    for (const [owner, d] of delta) if (d.files !== 0 || d.bytes !== 0) q.add.run(owner, d.files, d.bytes);
+  };
   return {
     touch(owner, ino, placement = false) {
       const k = `${owner}\0${ino}`;
@@ -112,27 +129,12 @@ export function usageCounters(db: Database.Database, read: (key: string) => Meta
       const was = r ? named(owner, ino) : undefined;
       touched.set(k, { owner, ino, before: inodeUsage(r, was ?? false), named: was, placement });
     },
-    settle() {
-      if (touched.size === 0) return;
-      const batch = touched;
-      touched = new Map();
-      const delta = new Map<string, Usage>();
-      for (const t of batch.values()) {
-        const r = countable(t.owner, t.ino);
-        const now = !r ? false : !t.placement && t.named !== undefined ? t.named : named(t.owner, t.ino);
-        const after = inodeUsage(r, now);
-        if (after.files === t.before.files && after.bytes === t.before.bytes) continue;
-        const d = delta.get(t.owner) ?? { files: 0, bytes: 0 };
-        d.files += after.files - t.before.files;
-        d.bytes += after.bytes - t.before.bytes;
-        delta.set(t.owner, d);
-      }
-      for (const [owner, d] of delta) if (d.files !== 0 || d.bytes !== 0) q.add.run(owner, d.files, d.bytes);
-    },
+    settle,
     reset() {
       touched = new Map();
     },
     get(owner) {
+      settle(); // a read inside a transaction (a quota check) sees its writes
       const row = q.get.get(owner);
       return row ? { files: row.files, bytes: row.bytes } : { ...ZERO_USAGE };
     },

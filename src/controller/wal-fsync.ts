@@ -8,13 +8,12 @@
  * opened on first use (SQLite creates it with the first write), its directory synced once so its
  * name is durable too, and reopened if it was deleted.
  */
-import { close, closeSync, fdatasync, fstat, open } from 'node:fs';
+import { close, closeSync, fdatasync, fstatSync, open } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
 const openP = promisify(open);
 const closeP = promisify(close);
-const fstatP = promisify(fstat);
 const fdatasyncP = promisify(fdatasync);
 
 export interface WalSync {
@@ -29,8 +28,9 @@ export function walFsync(dbPath: string): WalSync {
   const current = async (): Promise<number> => {
     if (handle) {
       // SQLite keeps its WAL file while the database is open (a checkpoint rewinds it in place),
-      // so one fstat says whether it is still the file: a deleted one has no links left
-      if ((await fstatP(handle.fd)).nlink > 0) return handle.fd;
+      // so one fstat says whether it is still the file: a deleted one has no links left (fstat of an
+      // open descriptor reads the inode in memory: done here, not as a thread-pool round trip per sync)
+      if (fstatSync(handle.fd).nlink > 0) return handle.fd;
       await closeP(handle.fd);
       handle = undefined;
     }

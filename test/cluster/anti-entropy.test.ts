@@ -20,7 +20,7 @@ import { getJson, loginToken } from '../helpers/http.js';
 import { startTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
-const NET = '127.0.33';
+const NET = process.env.ANTI_ENTROPY_NET ?? '127.0.33';
 const FILES = 100_000;
 /** The bound stated for convergence after the heal (measured: see the printed figure). */
 const CONVERGE_BOUND_MS = 600_000;

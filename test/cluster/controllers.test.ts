@@ -20,7 +20,7 @@ const step = stepsFor(test, () => ctx.tc);
 
 const stat = (url: string, path: string) => getJson<EntryInfo>(`${url}/v1/fs/stat?path=${encodeURIComponent(path)}`, ctx.token);
 
-useTestCluster(test, 'controllers', ctx, { label: 'controllers', net: '127.0.9', controllers: 3, chunkservers: 1 });
+useTestCluster(test, 'controllers', ctx, { label: 'controllers', net: process.env.CONTROLLERS_NET ?? '127.0.9', controllers: 3, chunkservers: 1 });
 
 step('a user registered on one controller can log in on every other; its token works everywhere', async (tc) => {
   const [a, b, c] = tc.controllerUrls as [string, string, string];

@@ -19,7 +19,7 @@ import { clusterStepsFor } from '../helpers/step.js';
 import { type TestCluster, useTestCluster } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
-const NET = '127.0.13';
+const NET = process.env.NAMESPACE_TREE_NET ?? '127.0.13';
 const test = suite('namespace tree');
 const ctx: { tc?: TestCluster; cli?: Cli; token: string; work: string } = { token: '', work: '' };
 const step = clusterStepsFor(test, ctx);

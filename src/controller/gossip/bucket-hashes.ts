@@ -48,7 +48,10 @@ export class BucketHashes {
 
   /** `prev` (if any) of the same key replaced by `next`; returns the bucket. */
   replace(prev: Fingerprinted | undefined, next: Fingerprinted): number {
-    if (prev) this.toggle(prev);
+    if (!prev) return this.toggle(next);
+    const bucket = this.toggle(prev);
+    // same key, same bucket: only the new version's term is hashed
+    if (!this.seen.has(next) && next.key === prev.key) this.seen.set(next, { bucket, term: term(next) });
     return this.toggle(next);
   }
 

@@ -11,7 +11,8 @@ import * as assert from 'uvu/assert';
 import { bucketHashes } from '../../../src/controller/gossip/bucket-hashes.js';
 import { openStore } from '../../../src/controller/store.js';
 import { ROOT_INO } from '../../../src/meta/keys.js';
-import { newInode, newLink } from '../../../src/meta/ops.js';
+import { changeInode, moveLink, newInode, newLink } from '../../../src/meta/ops.js';
+import type { LinkRecord } from '../../../src/meta/types.js';
 import type { MetadataStore } from '../../../src/controller/metadata-store.js';
 
 function writeFile(store: MetadataStore, i: number): void {
@@ -60,6 +61,41 @@ test('digest and bucket hashes follow writes, survive a rollback and a reopen', 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('new versions of stored records keep the bucket hashes equal to a scan', () => {
+  const store = openStore({ path: ':memory:', nodeId: 'a', now: () => 1_700_000_000_000 });
+  for (let i = 0; i < 10; i++) writeFile(store, i);
+  for (let i = 0; i < 10; i += 2) {
+    const s = store.nextStamp();
+    store.applyLocal(changeInode(store.getInode('u', `a.${i}`)!, { mtime: [1_800_000_000, i] }, s, [1_800_000_000, i]), s.seq);
+  }
+  assert.equal(store.bucketHashes(), scanned(store));
+  store.close();
+});
+
+test("a collected record's log rows go for every origin that wrote it, and raise each one's digest floor", () => {
+  const now = (): number => 1_700_000_000_000;
+  const a = openStore({ path: ':memory:', nodeId: 'a', now });
+  const b = openStore({ path: ':memory:', nodeId: 'b', now });
+  writeFile(a, 1);
+  writeFile(a, 2);
+  for (const u of a.updatesSince({}, 100)) b.applyRemote(u);
+  // b unlinks f1: its update reaches a, whose log then holds rows of two origins for that key
+  const link = b.getLink('u', 'a.l1') as LinkRecord;
+  const s = b.nextStamp();
+  b.applyLocal(moveLink(link, null, 'f1', s), s.seq);
+  for (const u of b.updatesSince({ a: 1000 }, 100)) a.applyRemote(u);
+  const key = link.key;
+  const [candidate] = a.tombstones(Number.MAX_SAFE_INTEGER, 10).filter((c) => c.key === key);
+  assert.equal(candidate?.writes, { a: 2, b: s.seq }, 'the writes of each origin, found without an index by key');
+  const before = a.digest();
+  assert.is(a.collectTombstones([key]), 1);
+  assert.ok(a.updatesSince({}, 100).every((u) => u.record.key !== key), 'no log row of the collected key is left');
+  assert.equal(a.digest(), before, 'the digest does not move back');
+  assert.is(a.updatesSince({}, 100).length, 3, "the other file's two rows and the one of a.l1's inode stay");
+  a.close();
+  b.close();
 });
 
 test.run();

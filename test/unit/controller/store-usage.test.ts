@@ -108,6 +108,35 @@ test('a rolled-back transaction leaves the counters as they were', () => {
   st.close();
 });
 
+test('counted once per transaction: a read inside it sees its writes; a savepoint rolled back keeps the outer writes counted', () => {
+  withDb((path) => {
+    const st = openStore({ path, nodeId: 'a', now });
+    const want = fill(st, 'u', 3);
+    st.transaction(() => {
+      put(st, (s) => newInode({ ...s, owner: 'u', ino: 'kept', kind: 'file', attr: ATTR, time: [1, 0], content: { size: 5, chunks: [chunk(5)] } }));
+      put(st, (s) => newLink({ ...s, owner: 'u', id: 'lk', ino: 'kept', dir: false, parent: ROOT_INO, name: 'kept' }));
+      assert.throws(() => st.transaction(() => {
+        const kept = st.getInode('u', 'kept')!;
+        put(st, (s) => changeInode(kept, { content: { size: 50, chunks: [chunk(50)] } }, s, [2, 0]));
+        put(st, (s) => newInode({ ...s, owner: 'u', ino: 'lost', kind: 'file', attr: ATTR, time: [1, 0], content: { size: 9, chunks: [chunk(9)] } }));
+        put(st, (s) => newLink({ ...s, owner: 'u', id: 'll', ino: 'lost', dir: false, parent: ROOT_INO, name: 'lost' }));
+        throw new Error('inner');
+      }), /inner/);
+      // the outer writes were not settled yet: the savepoint's rollback must not forget them
+      assert.equal(st.usage('u'), { files: want.files + 1, bytes: want.bytes + 5 }, 'a quota check inside the transaction sees its writes');
+      // the outer transaction goes on after its savepoint's rollback
+      put(st, (s) => newInode({ ...s, owner: 'u', ino: 'late', kind: 'file', attr: ATTR, time: [1, 0], content: { size: 7, chunks: [chunk(7)] } }));
+      put(st, (s) => newLink({ ...s, owner: 'u', id: 'lt', ino: 'late', dir: false, parent: ROOT_INO, name: 'late' }));
+    });
+    const after = { files: want.files + 2, bytes: want.bytes + 5 + 7 };
+    assert.equal(st.usage('u'), after);
+    st.close();
+    const raw = new Database(path, { readonly: true });
+    assert.equal(Object.fromEntries(scanUsage(raw)), { u: after }, 'the kept counters equal a scan of the tables');
+    raw.close();
+  });
+});
+
 test('usage is O(1): one row read, not a scan of the tree', () => {
   const st = openStore({ path: ':memory:', nodeId: 'a', now });
   fill(st, 'u', 5000);

@@ -19,4 +19,17 @@ test('terms remembered by object: replacing a version by a copy of itself, or th
   assert.equal(b.hashes(), bucketHashes([fp('l\0u\0x', 3), fp('l\0u\0y', 1)]));
 });
 
+test('replace: a new version takes its bucket from the version it replaces; versions of other keys are hashed as themselves', () => {
+  const b = new BucketHashes();
+  const x1 = fp('i\0u\0x', 1);
+  const y1 = fp('i\0u\0y', 1);
+  b.toggle(x1);
+  b.toggle(y1);
+  const x2 = fp('i\0u\0x', 2);
+  const bucket = b.replace(x1, x2);
+  assert.is(b.replace(x2, fp('i\0u\0x', 3)), bucket, 'the same key stays in its bucket');
+  b.replace(y1, fp('i\0u\0z', 1)); // not a store's use, but a different key is not put in the old one's bucket
+  assert.equal(b.hashes(), bucketHashes([fp('i\0u\0x', 3), fp('i\0u\0z', 1)]));
+});
+
 test.run();
