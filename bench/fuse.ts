@@ -29,24 +29,34 @@ const mvFiles = Number(process.env.BENCH_FUSE_MV_FILES ?? 10_000);
 const net = process.env.BENCH_FUSE_NET ?? '127.0.18';
 const onlySmall = process.env.BENCH_FUSE_ONLY === 'small';
 
-// create, stat, "ls -l" (list + lstat every entry), unlink of n small files: seconds of each
+// create, stat, "ls -l" (list + lstat every entry), unlink of n small files: seconds of each. The
+// stat and ls -l phases start after a pause longer than the kernel's attribute and entry timeouts
+// (1 s by default), so each starts with nothing in the kernel's cache: otherwise how many of their
+// lookups the kernel answers depends on how fast the phase before ran (the faster the creates, the
+// more of them are still cached at the stat phase and expire during the ls -l phase).
 const PY_META = `
 import os,sys,time
-d,n=sys.argv[1],int(sys.argv[2])
+d,n,pause=sys.argv[1],int(sys.argv[2]),float(sys.argv[3])
 os.makedirs(d,exist_ok=True)
 t0=time.time()
 for i in range(n):
     with open(os.path.join(d,'f%05d'%i),'wb') as f: f.write(b'x'*100)
 t1=time.time()
+time.sleep(pause)
+t1b=time.time()
 for i in range(n): os.stat(os.path.join(d,'f%05d'%i))
 t2=time.time()
+time.sleep(pause)
+t2b=time.time()
 names=os.listdir(d)
 for x in names: os.lstat(os.path.join(d,x))
 t3=time.time()
 for i in range(n): os.unlink(os.path.join(d,'f%05d'%i))
 t4=time.time()
-print(t1-t0,t2-t1,t3-t2,t4-t3)
+print(t1-t0,t2-t1b,t3-t2b,t4-t3)
 `;
+/** seconds between the small-file phases: past the kernel's default 1 s timeouts */
+const PHASE_PAUSE_S = 1.2;
 
 // mv of one empty file, then of a directory holding n empty files (made with mknod): seconds of each
 const PY_MV = `
@@ -84,7 +94,7 @@ function measureDir(dir: string, src: string, procs?: Processes): { figures: Fig
     return out;
   };
   const small = (): number[] => phase(`${smallFiles} small files: create, stat, ls -l, delete`, () =>
-    run('python3', ['-c', PY_META, join(dir, 'small'), String(smallFiles)]).out.trim().split(' ').map(Number));
+    run('python3', ['-c', PY_META, join(dir, 'small'), String(smallFiles), String(PHASE_PAUSE_S)]).out.trim().split(' ').map(Number));
   if (onlySmall) {
     const [c, s, ls, d] = small();
     return { figures: { createOps: smallFiles / c!, statOps: smallFiles / s!, lsLongOps: smallFiles / ls!, deleteOps: smallFiles / d! } as Figures, cpu };
