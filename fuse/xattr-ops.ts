@@ -27,8 +27,6 @@ export const XATTR_REPLACE = 2;
 const NAMESPACES = ['user.', 'trusted.', 'security.'];
 /** what the kernel asks before every write (file capabilities, cleared on write) */
 const CAPABILITY_XATTR = 'security.capability';
-/** names asked of every file by ordinary programs (ls -l: the SELinux label; the kernel on write: capabilities) */
-const PROBED_XATTRS = new Set(['security.selinux', CAPABILITY_XATTR]);
 
 /** Refuses a name Linux would refuse (ERANGE) or a namespace RedCloud does not keep (ENOTSUP). Pure. */
 export function checkXattrName(name: string): void {
@@ -92,12 +90,9 @@ export function xattrOps(ctx: HandlerContext) {
         if (tags.length === 0) throw fuseErrors.noData(`No tags on ${path}`);
         return Buffer.from(tags.join(','), 'utf8');
       }
-      // ls -l asks every file for security.selinux, a write for security.capability: an entry that
-      // names its xattrs answers for a name it does not have. For those two the entry of a file not
-      // staged here is looked up when it is not cached, since a listing of the directory then
-      // answers for all its files (statEntry), where asking for the xattr costs a request per file.
-      const lookUp = PROBED_XATTRS.has(name) && !ctx.files.pending(path);
-      const cached = ctx.meta.attr(path) ?? (lookUp ? await ctx.statEntry(path, signal).catch(() => undefined) : undefined);
+      // ls -l asks every file for security.selinux, a write for security.capability: a cached entry
+      // that names its xattrs answers for a name it does not have
+      const cached = ctx.meta.attr(path);
       if (cached?.xattrs && !cached.xattrs.includes(name)) throw fuseErrors.noData(`No attribute ${name}`);
       const capIno = name === CAPABILITY_XATTR ? cached?.ino ?? (await ctx.stagedFor(path))?.shownIno : undefined;
       if (capIno !== undefined && ctx.noXattrs.get(String(capIno))) throw fuseErrors.noData(`No attribute ${name}`);
