@@ -1,6 +1,9 @@
 /**
  * Extended attributes as Linux has them: names in the user., trusted. and security. namespaces
- * (others, e.g. system.posix_acl_*, are ENOTSUP: no ACLs), names up to 255 bytes and values up to
+ * (others, e.g. system.posix_acl_*, are ENOTSUP: no ACLs; security.selinux is never kept: SELinux
+ * labels a FUSE mount as a whole, by its context= option, and reads no per-file label from it, so
+ * getting it is ENODATA, answered by the addon itself since ls -l asks every file, and setting it
+ * ENOTSUP), names up to 255 bytes and values up to
  * 64 KiB, XATTR_CREATE / XATTR_REPLACE. `user.redcloud.tags` stays the file's tags, and so does
  * freedesktop's `user.xdg.tags` (the same comma-separated list; setting either sets the tags); the
  * root's declared-tag attributes (common/declared-tags.ts) are not listed. The size
@@ -27,6 +30,8 @@ export const XATTR_REPLACE = 2;
 const NAMESPACES = ['user.', 'trusted.', 'security.'];
 /** what the kernel asks before every write (file capabilities, cleared on write) */
 const CAPABILITY_XATTR = 'security.capability';
+/** never kept (see the header); the patched addon answers getxattr of it without calling the op */
+const SELINUX_XATTR = 'security.selinux';
 
 /** Refuses a name Linux would refuse (ERANGE) or a namespace RedCloud does not keep (ENOTSUP). Pure. */
 export function checkXattrName(name: string): void {
@@ -85,6 +90,7 @@ export function xattrOps(ctx: HandlerContext) {
   return {
     async getxattr(path: string, name: string, signal: Sig): Promise<Buffer> {
       checkXattrName(name);
+      if (name === SELINUX_XATTR) throw fuseErrors.noData(`No attribute ${name}`);
       if (isTagsXattr(name)) {
         const tags = await tagsOf(path, signal);
         if (tags.length === 0) throw fuseErrors.noData(`No tags on ${path}`);
@@ -115,13 +121,15 @@ export function xattrOps(ctx: HandlerContext) {
       } catch (err) {
         if (!(await routeMissing(err, path, signal))) throw err;
       }
-      const own = names.filter((n) => !isTagsXattr(n) && !(path === '/' && (n.startsWith(DECLARED_TAG_PREFIX) || n.startsWith(SNAPSHOT_XATTR_PREFIX))));
+      // (a security.selinux stored by a version that kept it stays hidden, as getxattr does not show it)
+      const own = names.filter((n) => !isTagsXattr(n) && n !== SELINUX_XATTR && !(path === '/' && (n.startsWith(DECLARED_TAG_PREFIX) || n.startsWith(SNAPSHOT_XATTR_PREFIX))));
       return tags.length > 0 ? [...own, TAGS_XATTR, XDG_TAGS_XATTR] : own;
     },
 
     async setxattr(path: string, name: string, value: Buffer, flags: number, signal: Sig): Promise<void> {
       checkXattrName(name);
       if (value.length > XATTR_SIZE_MAX_BYTES) throw new FuseErrnoError('E2BIG', `Attribute value of ${value.length} bytes`);
+      if (name === SELINUX_XATTR) throw fuseErrors.notSupported('SELinux labels are not kept: a FUSE mount is labelled as a whole (mount option context=)');
       const flag = xattrFlag(flags);
       if (isTagsXattr(name)) return setTags(path, value, flag, signal);
       const ino = await inoOf(path, signal);
@@ -137,6 +145,7 @@ export function xattrOps(ctx: HandlerContext) {
 
     async removexattr(path: string, name: string, signal: Sig): Promise<void> {
       checkXattrName(name);
+      if (name === SELINUX_XATTR) throw fuseErrors.noData(`No attribute ${name}`);
       if (isTagsXattr(name)) {
         ctx.meta.deleteAttr(path);
         const tags = await tagsOf(path, signal);

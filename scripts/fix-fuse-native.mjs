@@ -21,7 +21,8 @@
 //    dispatched (fuse_get_context(), captured when the request enters the addon). It is valid
 //    only synchronously at the start of the JS op handler, before any await.
 //  - an open whose fd has bit 30 (Fuse.openKeepCacheBit) set keeps the kernel's page cache of the
-//    file (fi->keep_cache, FOPEN_KEEP_CACHE); the handle's fh is the fd without the bit.
+//    file (fi->keep_cache, FOPEN_KEEP_CACHE); the handle's fh is the fd without the bit;
+//  - getxattr of security.selinux (never kept) is answered ENODATA on the FUSE thread.
 // Each patch is applied once (its marker says it is there), so the script is idempotent; it also
 // upgrades a fuse-native.c carrying this script's earlier (ms-based) utimens fix. Offline. Without
 // a compiler it warns and leaves the prebuild in place: the mount then refuses to start (fuse/mount.ts
@@ -301,6 +302,22 @@ NAPI_METHOD(fuse_native_open_keep_cache) {
 
 `;
 
+/*
+ * security.selinux is never kept (fuse/xattr-ops.ts: SELinux labels a FUSE mount as a whole, by
+ * its context= option, and never reads per-file labels from it), and ls -l asks every file for
+ * it: answered ENODATA on the FUSE thread, with no trip through the event loop. (system.* names,
+ * POSIX ACLs, the kernel answers itself: libfuse 2 negotiates no ACLs.)
+ */
+const C_SELINUX_XATTR = String.raw`/* redcloud: security.selinux answered here */
+#ifndef __APPLE__
+static int rc_getxattr (const char *path, const char *name, char *value, size_t size) {
+  if (strcmp(name, "security.selinux") == 0) return -ENODATA;
+  return fuse_native_getxattr(path, name, value, size);
+}
+#endif
+
+`;
+
 /** Patches of fuse-native.c: [marker, apply(text) → text or undefined when it does not fit]. */
 const C_PATCHES = [
   ['redcloud: utimens times as given', (t) => replaceOnce(t, '  size_t atime;\n  size_t mtime;\n', C_LOCALS)],
@@ -323,6 +340,9 @@ const C_PATCHES = [
     '  NAPI_EXPORT_FUNCTION(fuse_native_get_caller)\n  NAPI_EXPORT_FUNCTION(fuse_native_linked_attrs_uncached)\n')],
   // open's fd with bit 30 set: keep the kernel's page cache of the file (FOPEN_KEEP_CACHE), fh without the bit
   ['redcloud: keep_cache on open', (t) => replaceOnce(t, C_OPEN_SIGNAL, C_OPEN_SIGNAL_KEEP)],
+  ['redcloud: security.selinux answered here', (t) => replaceOnce(insertBefore(t, 'NAPI_METHOD(fuse_native_mount) {', C_SELINUX_XATTR) ?? t,
+    '  if (implemented[op_getxattr]) ops.getxattr = fuse_native_getxattr;\n',
+    '#ifndef __APPLE__\n  if (implemented[op_getxattr]) ops.getxattr = rc_getxattr;\n#else\n  if (implemented[op_getxattr]) ops.getxattr = fuse_native_getxattr;\n#endif\n')],
   ['NAPI_EXPORT_FUNCTION(fuse_native_open_keep_cache)', (t) => replaceOnce(insertBefore(t, 'NAPI_INIT() {', C_KEEP_CACHE_FN) ?? t,
     '  NAPI_EXPORT_FUNCTION(fuse_native_get_caller)\n', '  NAPI_EXPORT_FUNCTION(fuse_native_get_caller)\n  NAPI_EXPORT_FUNCTION(fuse_native_open_keep_cache)\n')],
 ];

@@ -39,8 +39,8 @@ test('set, get, list and remove a user attribute; size probing and ERANGE as Lin
   const [n, data] = await get(r, '/f', 'user.a', 5);
   assert.is(n, 5);
   assert.is(data!.toString(), 'value');
-  assert.equal(await set(r, '/f', 'security.selinux', 'ctx'), [0]);
-  const names = 'user.a\0security.selinux\0';
+  assert.equal(await set(r, '/f', 'security.ima', 'ctx'), [0]);
+  const names = 'user.a\0security.ima\0';
   assert.equal(await list(r, '/f', 0), [names.length, undefined]);
   assert.equal(await list(r, '/f', names.length - 1), [ERANGE, undefined]);
   const [ln, ldata] = await list(r, '/f', names.length);
@@ -167,6 +167,20 @@ test('a controller without the xattr routes: an existing file has only its tags'
   assert.is((await list(r, '/f'))[1]!.toString(), 'user.redcloud.tags\0user.xdg.tags\0');
 }));
 
+test('security.selinux is never kept: get is ENODATA asking nothing (ls -l asks every file), set ENOTSUP, a stored one is not listed', () => withRig({}, async (r) => {
+  r.client.putFile('/f', Buffer.from('x'));
+  const requests = (): number => Object.values(r.client.calls).reduce((a, b) => a + b, 0);
+  const before = requests();
+  assert.equal(await get(r, '/f', 'security.selinux'), [ENODATA]);
+  assert.is(requests(), before, 'no request: not even a stat');
+  assert.equal(await set(r, '/f', 'security.selinux', 'system_u:object_r:tmp_t'), [ENOTSUP]);
+  assert.equal(await call(r.ops.removexattr, '/f', 'security.selinux'), [ENODATA]);
+  // as a version that kept it may have stored it
+  await r.client.setXattr('/f', 'security.selinux', Buffer.from('ctx'));
+  await r.client.setXattr('/f', 'user.a', Buffer.from('1'));
+  assert.is((await list(r, '/f'))[1]!.toString(), 'user.a\0');
+}));
+
 test.run();
 
 // the mount's clock stands still: the cached entry cannot expire however slow the machine is
@@ -174,7 +188,7 @@ test('a cached entry that names its xattrs answers getxattr of other names witho
   r.client.putFile('/f', Buffer.from('x'));
   assert.equal(await call(r.ops.getattr, '/f').then(([res]) => res), 0);
   const asked = () => r.client.calls.getXattr ?? 0;
-  assert.equal(await get(r, '/f', 'security.selinux'), [ENODATA]);
+  assert.equal(await get(r, '/f', 'security.ima'), [ENODATA]);
   assert.equal(await get(r, '/f', 'system.posix_acl_access').then(([res]) => res), ENOTSUP, 'a namespace RedCloud does not keep');
   assert.is(asked(), 0, 'answered from the cached entry');
   assert.equal(await set(r, '/f', 'user.a', 'v'), [0]);
