@@ -215,7 +215,7 @@ export interface CommitRequest extends CreateOwner {
    * New inline chunks (src/meta/inline.ts): chunk id → base64 bytes of chunks in `chunks` that go
    * into the inode record instead of onto chunkservers (no receipts). A chunk the file's current
    * version holds inline, named in `chunks` without receipts, stays inline without being sent
-   * again. Each is at most INLINE_MAX bytes and the record's at most 4 × INLINE_MAX (413 TOO_LARGE
+   * again. Each is at most INLINE_MAX bytes and the record's at most INLINE_CHUNKS_FACTOR × INLINE_MAX (413 TOO_LARGE
    * with { inlineMax } beyond); older controllers refuse the field (the client then stores them).
    */
   inlineChunks?: Record<string, string>;

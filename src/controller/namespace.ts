@@ -79,7 +79,7 @@ function checkInlineChunks(req: CommitRequest, inlineMaxBytes: number): Record<s
 /**
  * The inline chunks of a commit's content: the new ones, and those the current version holds
  * inline that the commit names without receipts (kept without being sent again). At most
- * 4 × INLINE_MAX bytes in all (413 TOO_LARGE with { inlineMax }); undefined when none.
+ * INLINE_CHUNKS_FACTOR × INLINE_MAX bytes in all (413 TOO_LARGE with { inlineMax }); undefined when none.
  */
 function contentInlineChunks(
   req: CommitRequest, given: Record<string, string> | undefined, current: Record<string, string> | undefined, inlineMaxBytes: number,
@@ -90,7 +90,7 @@ function contentInlineChunks(
   }
   if (Object.keys(out).length === 0) return undefined;
   const max = inlineChunkLimits(inlineMaxBytes).recordMaxBytes;
-  if (inlineChunkBytes(out) > max) throw errors.tooLarge(`A file keeps at most ${max} bytes of inline chunks (4 × INLINE_MAX)`, { inlineMax: inlineMaxBytes });
+  if (inlineChunkBytes(out) > max) throw errors.tooLarge(`A file keeps at most ${max} bytes of inline chunks (INLINE_MAX)`, { inlineMax: inlineMaxBytes });
   return out;
 }
 
