@@ -18,6 +18,12 @@
  * commit uploads the chunk as usual. Background failures are only logged: the commit retries them
  * and reports its own errors to close().
  *
+ * Inline chunks (src/meta/inline.ts): at an extent commit, fresh chunks of at most INLINE_MAX go
+ * into the inode record (no placement, no PUT: one controller call per fsync) while the record's
+ * inline chunks stay within INLINE_MAX in all; the commit that would pass it folds them instead,
+ * packing their live bytes into new chunks stored on chunkservers (compaction.ts inlineChoice,
+ * packInline). A base chunk that is inline is never reused as a whole chunk by commitChunks.
+ *
  * Small files (src/meta/inline.ts fitsInline under the client's INLINE_MAX) are committed inline,
  * their bytes in the commit (one controller call, no chunk stored), and a file opened from an
  * inline plan starts with all its bytes staged; growing past the limit commits chunks again.
@@ -312,11 +318,17 @@ export class StagedFile {
         const entry = await this.commitInline(signal);
         if (entry) return entry;
       }
-      const viaExtents = await this.commitExtents(signal).catch((err: unknown) => {
+      const refusedExtents = (err: unknown): undefined => {
         // a controller older than extents refuses them (INVALID): whole chunks it takes
-        if (!(err instanceof RedCloudError) || err.code !== 'INVALID') throw err;
+        if (!(err instanceof RedCloudError) || (err.code !== 'INVALID' && err.code !== 'TOO_LARGE')) throw err;
         this.deps.logger?.debug({ path: this.path, err: err.message }, 'Extent commit refused; committing whole chunks');
         return undefined;
+      };
+      const viaExtents = await this.commitExtents(signal).catch((err: unknown) => {
+        // a controller with a lower INLINE_MAX refused the record's inline chunks (TOO_LARGE): the
+        // client lowered its limits, so the next attempt folds them onto chunkservers
+        if (err instanceof RedCloudError && err.code === 'TOO_LARGE') return this.commitExtents(signal).catch(refusedExtents);
+        return refusedExtents(err);
       });
       if (viaExtents) return viaExtents;
       const nowMs = Date.now();

@@ -4,7 +4,8 @@
  * write; a bad record is refused, logged and never forwarded". `validateRecord` returns the value
  * typed as a MetaRecord or throws RedCloudError('INVALID') naming the first field that is wrong.
  * It checks types and exact field sets, that the key is the one the type, owner and id make, the
- * id and name rules, integer ranges, HLC stamps and version vectors, chunk ids and sizes, move logs
+ * id and name rules, integer ranges, HLC stamps and version vectors, chunk ids and sizes, inline
+ * chunks (base64 of their chunk's size that hashes to its id, within bounds, on no holder), move logs
  * (sorted, bounded, none into the link's own inode), xattrs and tags (bounded, dots covered by the
  * record's vector), and that no register is stamped after the record's own HLC. Pure.
  */

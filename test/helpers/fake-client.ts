@@ -537,6 +537,8 @@ export class FakeClient implements RedCloudClient {
   readonly inlineUploads: number[] = [];
   /** set: the client commits inline chunks within these limits (as the real client does) */
   inlineChunkLimits: { chunkMaxBytes: number; recordMaxBytes: number } | undefined;
+  /** the controller's limit of a record's inline chunk bytes, when lower than the client's (413 and lowered limits beyond) */
+  controllerInlineChunksMax: number | undefined;
 
   async commitExtents(
     path: string, spans: Span<ChunkRef>[], fresh: FreshChunk[], size: number, opts?: UploadOptions & { ifVersion?: string },
@@ -568,7 +570,12 @@ export class FakeClient implements RedCloudClient {
     // inline chunks of the current version named again stay inline (as the controller keeps them)
     for (const c of rec.chunks) if (e0?.inlineChunks?.has(c.id) && !fresh.some((f) => f.ref.id === c.id && !f.inline)) inline.add(c.id);
     const total = rec.chunks.filter((c) => inline.has(c.id)).reduce((n, c) => n + c.size, 0);
-    if (total > (this.inlineChunkLimits?.recordMaxBytes ?? 0) && inline.size > 0) throw errors.tooLarge('Too many inline chunk bytes', { inlineMax: 0 });
+    const max = Math.min(this.inlineChunkLimits?.recordMaxBytes ?? 0, this.controllerInlineChunksMax ?? Number.POSITIVE_INFINITY);
+    if (total > max && inline.size > 0) {
+      // as the real client does on 413 { inlineMax }: its limits come down to the controller's
+      this.inlineChunkLimits = { chunkMaxBytes: Math.min(max, this.inlineChunkLimits?.chunkMaxBytes ?? 0), recordMaxBytes: max };
+      throw errors.tooLarge('Too many inline chunk bytes', { inlineMax: max });
+    }
     const entry = this.setContent(path, e, opts, { size, chunks: rec.chunks, extents: rec.extents });
     e.inlineChunks = inline.size > 0 ? inline : undefined;
     return entry;

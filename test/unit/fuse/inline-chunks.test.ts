@@ -84,4 +84,23 @@ test('an overwrite of part of an inline chunk keeps the rest; chunks over chunkM
   }
 });
 
+test('a controller that keeps fewer inline bytes refuses the commit (413): the client lowers its limits and the retry folds', async () => {
+  const r = await rig();
+  try {
+    r.client.inlineChunkLimits = LIMITS;
+    const expected = pattern(2 * CS);
+    r.client.putFile('/h', expected);
+    await overwrite(r, '/h', pattern(4096, 1), 100, expected);
+    await overwrite(r, '/h', pattern(4096, 2), 30_000, expected);
+    r.client.controllerInlineChunksMax = 4096;
+    await overwrite(r, '/h', pattern(4096, 3), 60_000, expected);
+    assert.equal(r.client.inlineUploads.slice(-2), [4096, 0], 'the refused attempt sent its 4 KiB inline, the retry folded');
+    assert.equal(r.client.extentUploads.at(-1), 3 * 4096);
+    assert.is(r.client.entries.get('/h')!.inlineChunks, undefined);
+    assert.ok(r.client.content('/h').equals(expected));
+  } finally {
+    await r.cleanup();
+  }
+});
+
 test.run();
