@@ -529,6 +529,32 @@ export class StagedFile {
     return last ? last.off + last.len : i * cs;
   }
 
+  /**
+   * The file's current bytes `data` at `off` are written to the staging file and count as staged
+   * (not dirty): the base is about to name chunks this mount cannot fetch (a fold's packs, stored
+   * but without locations here), so loading must never need them. Without range tracking, their
+   * chunks are loaded whole first, while the base still names where the bytes are.
+   */
+  private async keepStaged(parts: { off: number; data: Buffer }[]): Promise<void> {
+    const cs = this.chunkSizeBytes;
+    for (const p of parts) {
+      if (!this.partialWrites) {
+        for (let i = Math.floor(p.off / cs); i * cs < p.off + p.data.length; i++) await this.ensureLoaded(i);
+        continue;
+      }
+      await this.store.write(p.data, p.off);
+      this.written = addRange(this.written, p.off, p.off + p.data.length);
+    }
+    if (this.written.length > STAGED_RANGES_MAX) {
+      // too many: stage every chunk written into whole (the base still names the bytes), then track no more
+      for (const r of this.written) {
+        for (let i = Math.floor(r.off / cs); i * cs < r.off + r.len; i++) await this.ensureLoaded(i);
+      }
+      this.written = [];
+      this.partialWrites = false;
+    }
+  }
+
   /** Bytes [from, to) are about to be written: tracked as written and dirty while the bounds allow. */
   private async noteWritten(from: number, to: number): Promise<void> {
     if (this.dirtyRanges) {
@@ -632,6 +658,8 @@ export class StagedFile {
       if (!src) decoded.set(c.id, (src = inlineChunkData(c)));
       src.copy(bufs[pk.pack]!, pk.packOff, pk.span.chunkOff, pk.span.chunkOff + pk.span.len);
     }
+    // the packs have no locations here: their bytes must stay readable from the staging file
+    await this.keepStaged(packed.map((pk) => ({ off: pk.span.off, data: bufs[pk.pack]!.subarray(pk.packOff, pk.packOff + pk.span.len) })));
     const packs: ReadPlanChunk[] = [];
     for (const b of bufs) packs.push({ id: await this.deps.client.chunkId(b), size: b.length, offset: 0, locations: [], cap: '' });
     const moved = new Map(packed.map((pk) => [pk.span, pk]));

@@ -619,6 +619,8 @@ export class FakeClient implements RedCloudClient {
 
   async fetchChunk(chunk: ReadPlan['chunks'][number], opts?: CallOptions): Promise<Buffer> {
     await this.enter('fetchChunk', opts);
+    // as the real client: a chunk with no replica (one this mount stored, no plan named it since) cannot be fetched
+    if (chunk.locations.length === 0 && chunk.inline === undefined) throw errors.unavailable(`No live replica of chunk ${chunk.id}`);
     const data = this.chunks.get(chunk.id);
     if (!data) throw errors.notFound(`No chunk ${chunk.id}`);
     return data;
@@ -630,6 +632,7 @@ export class FakeClient implements RedCloudClient {
 
   async fetchRange(chunk: ReadPlan['chunks'][number], from: number, to: number, opts?: CallOptions): Promise<Buffer> {
     await this.enter('fetchRange', opts);
+    if (chunk.locations.length === 0 && chunk.inline === undefined) throw errors.unavailable(`No live replica of chunk ${chunk.id}`);
     const data = this.chunks.get(chunk.id);
     if (!data) throw errors.notFound(`No chunk ${chunk.id}`);
     return data.subarray(from, to);
