@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chunkIdOf } from '../../../src/common/chunk-format.js';
+import { validateRecord } from '../../../src/meta/validate.js';
 import { makeController, type TestController } from './helpers.js';
 
 let t: TestController;
@@ -124,6 +125,24 @@ test('a trashed version keeps its inline chunks and extents: its read plan reads
   const trashed = (await get(`/v1/trash/read?id=${encodeURIComponent(items[0].id)}`)).json;
   assert.equal(trashed.extents, live.extents);
   assert.is(trashed.chunks[1].inline, patch.toString('base64'));
+});
+
+test('a snapshot keeps the inline chunks: its read plan has their bytes after the source changed; its records pass the peer schema', async () => {
+  assert.is((await post('/v1/fs/commit', { path: '/d/f', size: 20_000, chunks: [{ id: BIG, size: 20_000 }], receipts: { [BIG]: [t.receipt(BIG, 'cs1', 20_000)] } })).status, 200);
+  const patch = Buffer.alloc(2000, 4);
+  assert.is((await patchCommit(patch, {}, '/d/f')).status, 200);
+  assert.is((await post('/v1/snapshots/create', { path: '/d', name: 's1' })).status, 201);
+  assert.is((await patchCommit(Buffer.alloc(2000, 5), {}, '/d/f')).status, 200);
+  const res = await t.c.app.inject({ method: 'GET', url: '/v1/fs/read?path=/f', headers: { authorization: `Bearer ${token}`, 'x-redcloud-snapshot': 's1' } });
+  const plan = JSON.parse(res.body);
+  assert.is(res.statusCode, 200, res.body);
+  assert.is(plan.chunks[1].inline, patch.toString('base64'));
+  assert.equal(plan.chunks[1].locations, []);
+  assert.is(t.c.store.isChunkReferenced(idOf(patch)), false, 'an inline chunk is no chunk reference, in a snapshot either');
+  const all = t.c.store.recordsInBuckets(new Set(Array.from({ length: 4096 }, (_, i) => i)));
+  const withInline = all.filter((r) => r.type === 'inode' && r.content.v.inlineChunks);
+  assert.is(withInline.length, 2, 'the live file and its snapshot copy');
+  for (const r of all) validateRecord(JSON.parse(JSON.stringify(r)));
 });
 
 test.run();
