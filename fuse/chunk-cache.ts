@@ -16,6 +16,7 @@ import type { RedCloudClient } from '../src/client/types.js';
 import type { DiskChunkCache } from './disk-chunk-cache.js';
 import { SizedLru } from './lru.js';
 import { rotated } from './read-pattern.js';
+import { inlineChunkData } from '../src/client/inline.js';
 
 export interface ChunkCacheOptions {
   capacityBytes: number;
@@ -53,6 +54,8 @@ export class ChunkCache {
 
   /** Bytes [from, to) of one chunk: a slice of the RAM copy, a pread from the disk tier, or a fetch (whole, or of the covering blocks when `whole` is false). */
   async read(chunk: ReadPlanChunk, from: number, to: number, opts: { whole?: boolean; spread?: number } = {}): Promise<Buffer> {
+    // an inline chunk (bytes in the read plan): decoded and verified once, kept in RAM, never on disk
+    if (chunk.inline !== undefined) return (await this.get(chunk)).subarray(from, to);
     const hit = this.lru.get(chunk.id);
     if (hit) {
       this.stats.hits++;
@@ -100,6 +103,7 @@ export class ChunkCache {
   }
 
   private async load(chunk: ReadPlanChunk): Promise<Buffer> {
+    if (chunk.inline !== undefined) return inlineChunkData(chunk);
     const disk = this.components.disk;
     if (disk?.mayHave(chunk.id)) {
       const data = await disk.readAll(chunk.id);

@@ -18,6 +18,12 @@
  * commit uploads the chunk as usual. Background failures are only logged: the commit retries them
  * and reports its own errors to close().
  *
+ * Inline chunks (src/meta/inline.ts): at an extent commit, fresh chunks of at most INLINE_MAX go
+ * into the inode record (no placement, no PUT: one controller call per fsync) while the record's
+ * inline chunks stay within INLINE_MAX in all; the commit that would pass it folds them instead,
+ * packing their live bytes into new chunks stored on chunkservers (compaction.ts inlineChoice,
+ * packInline). A base chunk that is inline is never reused as a whole chunk by commitChunks.
+ *
  * Small files (src/meta/inline.ts fitsInline under the client's INLINE_MAX) are committed inline,
  * their bytes in the commit (one controller call, no chunk stored), and a file opened from an
  * inline plan starts with all its bytes staged; growing past the limit commits chunks again.
@@ -26,11 +32,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { CreateOwner, EntryInfo, ReadPlan, ReadPlanChunk, Timespec } from '../src/common/api.js';
 import type { Logger } from '../src/common/logger.js';
-import type { RedCloudClient, StagedChunk, UploadOptions } from '../src/client/types.js';
+import type { FreshChunk, RedCloudClient, StagedChunk, UploadOptions } from '../src/client/types.js';
 import { inlineBytes } from '../src/client/download.js';
+import { inlineChunkData } from '../src/client/inline.js';
 import { fitsInline } from '../src/meta/inline.js';
 import type { ChunkRef } from '../src/meta/types.js';
-import { cellsToCompact } from './compaction.js';
+import { cellsToCompact, inlineChoice, packInline } from './compaction.js';
 import {
   addRange, clip, clipRanges, extentsProblem, fragments, fromChunks, gaps, overlay, pieces, spansOf, splitRanges, wholeAt, type Ranges, type Span,
 } from '../src/meta/extents.js';
@@ -153,7 +160,7 @@ export class StagedFile {
   private sentTimes: StagedFile['setTimes'] = {};
   /** truncated to 0 since the last commit: the next commit replaces the committed version (kept in the trash, CommitRequest.replaces) */
   replaces = false;
-  readonly stats = { commits: 0, inlineCommits: 0, extentCommits: 0, uploadedChunks: 0, uploadedExtentBytes: 0, loadedChunks: 0, storedAhead: 0 };
+  readonly stats = { commits: 0, inlineCommits: 0, extentCommits: 0, uploadedChunks: 0, uploadedExtentBytes: 0, loadedChunks: 0, storedAhead: 0, inlineChunks: 0, inlineFolds: 0 };
 
   private constructor(
     private readonly deps: StagedFileDeps,
@@ -311,11 +318,17 @@ export class StagedFile {
         const entry = await this.commitInline(signal);
         if (entry) return entry;
       }
-      const viaExtents = await this.commitExtents(signal).catch((err: unknown) => {
+      const refusedExtents = (err: unknown): undefined => {
         // a controller older than extents refuses them (INVALID): whole chunks it takes
-        if (!(err instanceof RedCloudError) || err.code !== 'INVALID') throw err;
+        if (!(err instanceof RedCloudError) || (err.code !== 'INVALID' && err.code !== 'TOO_LARGE')) throw err;
         this.deps.logger?.debug({ path: this.path, err: err.message }, 'Extent commit refused; committing whole chunks');
         return undefined;
+      };
+      const viaExtents = await this.commitExtents(signal).catch((err: unknown) => {
+        // a controller with a lower INLINE_MAX refused the record's inline chunks (TOO_LARGE): the
+        // client lowered its limits, so the next attempt folds them onto chunkservers
+        if (err instanceof RedCloudError && err.code === 'TOO_LARGE') return this.commitExtents(signal).catch(refusedExtents);
+        return refusedExtents(err);
       });
       if (viaExtents) return viaExtents;
       const nowMs = Date.now();
@@ -326,7 +339,9 @@ export class StagedFile {
       let uploads = 0;
       for (let i = 0; i < count; i++) {
         const len = Math.min(cs, this.size - i * cs);
-        const old = this.dirty.has(i) ? undefined : wholeAt(this.base, i * cs, len);
+        const whole = this.dirty.has(i) ? undefined : wholeAt(this.base, i * cs, len);
+        // an inline chunk is on no chunkserver: a commit of whole chunks stores it
+        const old = whole?.inline === undefined ? whole : undefined;
         if (old) {
           chunks.push({ index: i, ref: { id: old.id, size: old.size } });
           next.push({ ...old, offset: i * cs });
@@ -514,6 +529,32 @@ export class StagedFile {
     return last ? last.off + last.len : i * cs;
   }
 
+  /**
+   * The file's current bytes `data` at `off` are written to the staging file and count as staged
+   * (not dirty): the base is about to name chunks this mount cannot fetch (a fold's packs, stored
+   * but without locations here), so loading must never need them. Without range tracking, their
+   * chunks are loaded whole first, while the base still names where the bytes are.
+   */
+  private async keepStaged(parts: { off: number; data: Buffer }[]): Promise<void> {
+    const cs = this.chunkSizeBytes;
+    for (const p of parts) {
+      if (!this.partialWrites) {
+        for (let i = Math.floor(p.off / cs); i * cs < p.off + p.data.length; i++) await this.ensureLoaded(i);
+        continue;
+      }
+      await this.store.write(p.data, p.off);
+      this.written = addRange(this.written, p.off, p.off + p.data.length);
+    }
+    if (this.written.length > STAGED_RANGES_MAX) {
+      // too many: stage every chunk written into whole (the base still names the bytes), then track no more
+      for (const r of this.written) {
+        for (let i = Math.floor(r.off / cs); i * cs < r.off + r.len; i++) await this.ensureLoaded(i);
+      }
+      this.written = [];
+      this.partialWrites = false;
+    }
+  }
+
   /** Bytes [from, to) are about to be written: tracked as written and dirty while the bounds allow. */
   private async noteWritten(from: number, to: number): Promise<void> {
     if (this.dirtyRanges) {
@@ -547,7 +588,7 @@ export class StagedFile {
     const planned = clip(overlay(this.base, ranges.map((r) => ({ off: r.off, len: r.len, chunk: { size: r.len }, chunkOff: 0 }))), this.size);
     const compact = new Set(cellsToCompact(planned, cs, EXTENT_FRAGMENTS_MAX));
     const nowMs = Date.now();
-    const fresh: { ref: ChunkRef; data?: Buffer; receipts?: string[] }[] = [];
+    const fresh: FreshChunk[] = [];
     const top: Span<ReadPlanChunk>[] = [];
     for (const i of compact) {
       await this.ensureLoaded(i);
@@ -573,13 +614,64 @@ export class StagedFile {
       }
       top.push({ off: r.off, len: r.len, chunk: { ...fresh[fresh.length - 1]!.ref, offset: r.off, locations: [], cap: '' }, chunkOff: 0 });
     }
-    const next = clip(overlay(this.base, top), this.size);
+    let next = clip(overlay(this.base, top), this.size);
     if (fragments(next, cs) > EXTENT_FRAGMENTS_MAX) return undefined;
-    const entry = await this.deps.client.commitExtents(this.path, next, fresh, this.size, this.commitOptions(signal));
+    const placed = await this.placeInline(next, fresh);
+    next = placed.next;
+    const entry = await this.deps.client.commitExtents(this.path, next, placed.fresh, this.size, this.commitOptions(signal));
+    // chunks the client had to store on chunkservers after all (a controller refused them inline)
+    const refused = new Set(placed.fresh.filter((f) => f.inline === false && placed.inlined.has(f.ref.id)).map((f) => f.ref.id));
+    for (const sp of next) if (refused.has(sp.chunk.id)) delete sp.chunk.inline;
     this.committed(entry, next, []);
     this.stats.extentCommits++;
-    this.stats.uploadedExtentBytes += fresh.reduce((n, f) => n + (f.data?.length ?? 0), 0);
+    const inlined = placed.fresh.filter((f) => f.inline);
+    this.stats.inlineChunks += inlined.length;
+    this.stats.uploadedExtentBytes += placed.fresh.reduce((n, f) => n + (f.inline ? 0 : f.data?.length ?? 0), 0);
     return entry;
+  }
+
+  /**
+   * Inline chunks at an extent commit (compaction.ts inlineChoice): small fresh chunks go into the
+   * inode record (their plan chunks carry the bytes from now on), or, when the record would hold
+   * too many inline bytes, its inline chunks and those small fresh ones are folded: their live
+   * bytes packed into new chunks that go to the chunkservers (packInline), the spans pointed there.
+   */
+  private async placeInline(spans: Span<ReadPlanChunk>[], fresh: FreshChunk[]): Promise<{ next: Span<ReadPlanChunk>[]; fresh: FreshChunk[]; inlined: Set<string> }> {
+    const limits = this.deps.client.inlineChunkLimits ?? { chunkMaxBytes: 0, recordMaxBytes: 0 };
+    const data = new Map<string, Buffer>();
+    for (const f of fresh) if (f.data) data.set(f.ref.id, f.data);
+    const oldInline = (c: ReadPlanChunk): boolean => c.inline !== undefined && !data.has(c.id);
+    const isFresh = (c: ReadPlanChunk): boolean => data.has(c.id);
+    const choice = inlineChoice(spans, oldInline, isFresh, limits);
+    if (!choice.fold) {
+      const ids = new Set(choice.inline.map((c) => c.id));
+      for (const sp of spans) if (ids.has(sp.chunk.id)) sp.chunk.inline = data.get(sp.chunk.id)!.toString('base64');
+      return { next: spans, fresh: fresh.map((f) => (ids.has(f.ref.id) ? { ...f, inline: true } : f)), inlined: ids };
+    }
+    const small = (c: ReadPlanChunk): boolean => oldInline(c) || (isFresh(c) && c.size <= limits.chunkMaxBytes);
+    const { packed, packBytes } = packInline(spans, small, this.chunkSizeBytes);
+    const bufs = packBytes.map((n) => Buffer.allocUnsafe(n));
+    const decoded = new Map<string, Buffer>();
+    for (const pk of packed) {
+      const c = pk.span.chunk;
+      let src = data.get(c.id) ?? decoded.get(c.id);
+      if (!src) decoded.set(c.id, (src = inlineChunkData(c)));
+      src.copy(bufs[pk.pack]!, pk.packOff, pk.span.chunkOff, pk.span.chunkOff + pk.span.len);
+    }
+    // the packs have no locations here: their bytes must stay readable from the staging file
+    await this.keepStaged(packed.map((pk) => ({ off: pk.span.off, data: bufs[pk.pack]!.subarray(pk.packOff, pk.packOff + pk.span.len) })));
+    const packs: ReadPlanChunk[] = [];
+    for (const b of bufs) packs.push({ id: await this.deps.client.chunkId(b), size: b.length, offset: 0, locations: [], cap: '' });
+    const moved = new Map(packed.map((pk) => [pk.span, pk]));
+    const next = spans.map((sp) => {
+      const pk = moved.get(sp);
+      return pk ? { off: sp.off, len: sp.len, chunk: packs[pk.pack]!, chunkOff: pk.packOff } : sp;
+    });
+    const used = new Set(next.map((sp) => sp.chunk.id));
+    const kept = fresh.filter((f) => used.has(f.ref.id));
+    this.stats.inlineFolds++;
+    this.deps.logger?.debug({ path: this.path, packs: packs.length, bytes: packBytes.reduce((n, x) => n + x, 0) }, 'Folding inline chunks onto chunkservers');
+    return { next, fresh: [...kept, ...packs.map((c, i) => ({ ref: { id: c.id, size: c.size }, data: bufs[i]! }))], inlined: new Set() };
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

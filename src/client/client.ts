@@ -6,7 +6,7 @@
 import { stat as fsStat } from 'node:fs/promises';
 import { REMOVE_MANY_MAX, type ClusterStatus, type CommitRequest, type EntryInfo, type LoginResponse, type ReadPlan, type RemoveOutcome, type StatfsInfo, type TrashItem } from '../common/api.js';
 import { BufferPool } from '../common/buffer-pool.js';
-import { errors } from '../common/errors.js';
+import { RedCloudError, errors } from '../common/errors.js';
 import { chunkIdOf, DEFAULT_CHUNK_FORMAT, type ChunkFormat } from '../common/chunk-format.js';
 import { sha256HexAsync } from '../common/hash.js';
 import { requestJson, type RequestOptions } from '../common/http-client.js';
@@ -18,11 +18,11 @@ import { ControllerPool } from './controllers.js';
 import { type DownloadContext, downloadToFile, fetchChunk } from './download.js';
 import { CONTROLLER_BACKOFF_MS } from './limits.js';
 import { BlockLists, fetchRange } from './range-read.js';
-import type { CallOptions, DownloadOptions, RedCloudClient, StagedChunk, UploadOptions } from './types.js';
+import type { CallOptions, DownloadOptions, FreshChunk, RedCloudClient, StagedChunk, UploadOptions } from './types.js';
 import { snapshotApi, type SnapshotApi } from './snapshots.js';
 import { SNAPSHOT_HEADER } from '../common/snapshot-api.js';
 import { storeChunks, type ChunkToStore, type Receipts, type UploadContext } from './upload.js';
-import { fitsInline, INLINE_MAX_DEFAULT } from '../meta/inline.js';
+import { fitsInline, INLINE_MAX_DEFAULT, inlineChunkLimits } from '../meta/inline.js';
 import { toRecord, type Extent } from '../meta/extents.js';
 import { inlineRefusal, refusesField, smallStream } from './inline.js';
 
@@ -112,11 +112,12 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
   let inlineMax = opts.inlineMaxBytes ?? INLINE_MAX_DEFAULT;
   const commit = (
     remotePath: string, refs: ChunkRef[], receipts: Record<string, string[]>, size: number, o: UploadOptions & { ifVersion?: string }, inline?: Buffer,
-    extents?: Extent[],
+    extents?: Extent[], inlineChunks?: Record<string, string>,
   ): Promise<EntryInfo> => {
     const req: CommitRequest = {
       path: p(remotePath), size, chunks: refs, receipts,
       ...(extents ? { extents } : {}),
+      ...(inlineChunks ? { inlineChunks } : {}),
       ...(inline ? { inline: inline.toString('base64') } : {}),
       ...(o.mode !== undefined ? { mode: o.mode } : {}),
       ...(o.mtimeMs !== undefined ? { mtimeMs: o.mtimeMs } : {}),
@@ -139,7 +140,7 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
    * number changes at its first commit; an atime set before the first commit is not kept). If that retry is refused the same way, another field was
    * the cause (inline, for the caller's fallback): the fields stay on.
    */
-  const known = { replaces: true, newIno: true, atime: true };
+  const known = { replaces: true, newIno: true, atime: true, inlineChunks: true };
   const commitReplacing = async (req: CommitRequest, o: CallOptions): Promise<EntryInfo> => {
     try {
       return await post<EntryInfo>('/v1/fs/commit', req, o);
@@ -173,6 +174,23 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
       logger.info({ path: remotePath, sizeBytes: data.length, inlineMaxBytes: inlineMax }, 'Controller keeps no file this large inline; storing chunks');
       return undefined;
     }
+  };
+
+  /**
+   * Whether a commit with inline chunks was refused for them: an older controller's schema (the
+   * field: later commits send none) or a lower INLINE_MAX (413 { inlineMax }: the limit is lowered).
+   */
+  const refusedInlineChunks = (err: unknown): boolean => {
+    if (refusesField(err)) {
+      known.inlineChunks = false;
+      logger.warn({}, 'Controller predates inline chunks; storing small chunks on chunkservers');
+      return true;
+    }
+    const max = err instanceof RedCloudError && err.code === 'TOO_LARGE' ? Number(err.info?.inlineMax) : Number.NaN;
+    if (!Number.isInteger(max) || max < 0) return false;
+    inlineMax = Math.min(inlineMax, max);
+    logger.info({ inlineMaxBytes: inlineMax }, 'Controller keeps fewer inline chunk bytes; storing these on chunkservers');
+    return true;
   };
 
   /** Chunks, hashes and stores a stream; commits only when every chunk has quorum (a small file: inline, one call). */
@@ -353,25 +371,43 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     },
 
     async commitExtents(remotePath, spans, fresh, size, o = {}) {
-      // the new chunks go first (each with quorum); the record then names them and the old ones
+      // the new chunks go first (each with quorum), inline ones in the commit; the record then names them and the old ones
       const stored: Receipts = {};
       for (const f of fresh) if (!f.data && f.receipts) stored[f.ref.id] = f.receipts;
-      async function* toStore(): AsyncGenerator<ChunkToStore> {
-        for (const f of fresh) if (f.data) yield { ref: f.ref, data: f.data };
-      }
+      const limits = client.inlineChunkLimits!;
+      for (const f of fresh) if (f.inline && (!f.data || f.data.length > limits.chunkMaxBytes)) f.inline = false;
+      const toStore = async function* (only: FreshChunk[]): AsyncGenerator<ChunkToStore> {
+        for (const f of only) if (f.data) yield { ref: f.ref, data: f.data };
+      };
       // phase timings (debug log; bench/fsync-latency.ts reads them): placement, PUTs, commit
       const t0 = performance.now();
       let placedAt = t0;
-      const receipts = await storeChunks(ctx, toStore(), { signal: o.signal, onPlaced: () => { placedAt = performance.now(); } });
+      const outside = fresh.filter((f) => !f.inline);
+      const receipts = outside.some((f) => f.data) ? await storeChunks(ctx, toStore(outside), { signal: o.signal, onPlaced: () => { placedAt = performance.now(); } }) : {};
       const t1 = performance.now();
       const rec = toRecord(spans, size);
-      const entry = await commit(remotePath, rec.chunks, { ...stored, ...receipts }, size, o, undefined, rec.extents);
+      const inside = fresh.filter((f) => f.inline);
+      const inlineChunks = inside.length > 0 ? Object.fromEntries(inside.map((f) => [f.ref.id, f.data!.toString('base64')])) : undefined;
+      let entry: EntryInfo;
+      try {
+        entry = await commit(remotePath, rec.chunks, { ...stored, ...receipts }, size, o, undefined, rec.extents, inlineChunks);
+      } catch (err) {
+        if (!inlineChunks || !refusedInlineChunks(err)) throw err;
+        // an older controller (no such field) or a lower INLINE_MAX: those chunks go to the chunkservers after all
+        for (const f of inside) f.inline = false;
+        const more = await storeChunks(ctx, toStore(inside), { signal: o.signal });
+        entry = await commit(remotePath, rec.chunks, { ...stored, ...receipts, ...more }, size, o, undefined, rec.extents);
+      }
       const ms = (x: number): number => Math.round(x * 100) / 100;
       logger.debug({
-        path: p(remotePath), sizeBytes: size, newChunks: fresh.length, extents: rec.extents?.length ?? 0,
+        path: p(remotePath), sizeBytes: size, newChunks: fresh.length, inlineChunks: inside.filter((f) => f.inline).length, extents: rec.extents?.length ?? 0,
         placementMs: ms(placedAt - t0), putMs: ms(t1 - placedAt), commitMs: ms(performance.now() - t1),
       }, 'Committed extents');
       return entry;
+    },
+
+    get inlineChunkLimits() {
+      return known.inlineChunks ? inlineChunkLimits(inlineMax) : { chunkMaxBytes: 0, recordMaxBytes: 0 };
     },
 
     async storeChunk(data, o) {

@@ -24,6 +24,7 @@ import { ATTEMPT_FLOOR_MS, attemptTimeoutMs } from './attempt-share.js';
 import type { Progress } from './types.js';
 import { allOrAbort } from './all-or-abort.js';
 import { writeExtents, type FetchRange } from './extent-download.js';
+import { inlineChunkData } from './inline.js';
 
 export interface DownloadContext {
   requestTimeoutMs: number;
@@ -141,6 +142,8 @@ function receiveChunk(ctx: DownloadContext, chunk: ReadPlanChunk, newSink: NewSi
  * FUSE queue) stays free.
  */
 export async function fetchChunk(ctx: DownloadContext, chunk: ReadPlanChunk, signal?: AbortSignal, deadlineMs?: number): Promise<Buffer> {
+  // an inline chunk's bytes came with the plan (its inode record)
+  if (chunk.inline !== undefined) return inlineChunkData(chunk);
   const data = Buffer.allocUnsafe(chunk.size);
   await receiveChunk(ctx, chunk, (format) => ({
     write: (piece, at) => {
@@ -210,6 +213,11 @@ const WRITE_BATCH_BYTES = 1024 * 1024;
  * as fast here). A retry from the next replica rewrites the range.
  */
 async function writeChunkAt(ctx: DownloadContext, chunk: ReadPlanChunk, fh: FileHandle, signal: AbortSignal): Promise<void> {
+  if (chunk.inline !== undefined) {
+    const data = inlineChunkData(chunk);
+    await fh.write(data, 0, data.length, chunk.offset);
+    return;
+  }
   const batch = Buffer.allocUnsafe(Math.min(WRITE_BATCH_BYTES, chunk.size));
   await receiveChunk(ctx, chunk, (format) => {
     const hash = new ChunkHasher(format);

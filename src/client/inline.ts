@@ -3,7 +3,9 @@
  * one without reading more than one chunk ahead, and reading a controller's refusal of an inline
  * commit (so the upload falls back to chunks). Pure apart from pulling from the given stream.
  */
-import { RedCloudError } from '../common/errors.js';
+import type { ReadPlanChunk } from '../common/api.js';
+import { RedCloudError, errors } from '../common/errors.js';
+import { INLINE_CHUNKS_MAX_BYTES, inlineChunkProblem } from '../meta/inline.js';
 
 async function* prepend(items: Buffer[], rest: AsyncGenerator<Buffer>): AsyncGenerator<Buffer> {
   yield* items;
@@ -42,3 +44,13 @@ export function inlineRefusal(err: unknown, sizeBytes: number): number | undefin
 /** A controller's schema refused a field it does not know (an older controller: 400 INVALID, additional properties). */
 export const refusesField = (err: unknown): boolean =>
   err instanceof RedCloudError && err.code === 'INVALID' && /additional properties/i.test(err.message);
+
+/**
+ * The bytes of an inline chunk of a read plan (ReadPlanChunk.inline: from the inode record, no
+ * chunkserver), verified against its id and size; INTEGRITY when they do not match.
+ */
+export function inlineChunkData(chunk: ReadPlanChunk): Buffer {
+  const problem = inlineChunkProblem(chunk.id, chunk.inline, chunk.size, INLINE_CHUNKS_MAX_BYTES);
+  if (problem) throw errors.integrity(`Inline chunk ${chunk.id} of the read plan ${problem}`, { chunkId: chunk.id });
+  return Buffer.from(chunk.inline!, 'base64');
+}

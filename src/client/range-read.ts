@@ -132,6 +132,7 @@ export async function fetchRange(
     throw errors.invalid(`Bad range [${from}, ${to}) of chunk ${chunk.id} of ${chunk.size} bytes`);
   }
   if (from === to) return Buffer.alloc(0);
+  if (chunk.inline !== undefined) return (await fetchChunk(ctx, chunk, signal, deadlineMs)).subarray(from, to);
   const whole = async () => (await fetchChunk(ctx, chunk, signal, deadlineMs)).subarray(from, to);
   const known = lists.get(chunk.id);
   if (known && !isTreeFormat(known.format)) return whole();

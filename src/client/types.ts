@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import type { ClusterStatus, CreateOwner, EntryInfo, LoginResponse, MknodRequest, ReadPlan, RemoveOutcome, SetAttrRequest, StatfsInfo, Timespec, TrashItem } from '../common/api.js';
 import type { ChunkRef } from '../meta/types.js';
 import type { Span } from '../meta/extents.js';
+import type { InlineChunkLimits } from '../meta/inline.js';
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -61,6 +62,18 @@ export interface StagedChunk {
   load?: () => Promise<{ ref: ChunkRef; data: Buffer }>;
   /** size of a `load` chunk, known before it is loaded */
   sizeBytes?: number;
+}
+
+/**
+ * A new chunk of an extent commit: `data` is stored first (or, with `inline`, sent in the commit
+ * into the inode record; `inline` is cleared when the controller refused that and the chunk was
+ * stored on chunkservers instead), or it was stored earlier (`receipts`, storeChunk).
+ */
+export interface FreshChunk {
+  ref: ChunkRef;
+  data?: Buffer;
+  receipts?: string[];
+  inline?: boolean;
 }
 
 export interface RedCloudClient {
@@ -125,9 +138,14 @@ export interface RedCloudClient {
    * earlier (storeChunk). Only the fresh bytes travel: a 4 KiB overwrite stores 4 KiB.
    */
   commitExtents(
-    remotePath: string, spans: Span<ChunkRef>[], fresh: { ref: ChunkRef; data?: Buffer; receipts?: string[] }[], size: number,
+    remotePath: string, spans: Span<ChunkRef>[], fresh: FreshChunk[], size: number,
     opts?: UploadOptions & { ifVersion?: string },
   ): Promise<EntryInfo>;
+  /**
+   * Inline chunks (src/meta/inline.ts) this client may commit (commitExtents with `inline` fresh
+   * chunks): zeros once a controller refused them. Absent: the client has none (fakes).
+   */
+  readonly inlineChunkLimits?: InlineChunkLimits;
   /**
    * Stores one chunk on its chunkservers without committing anything (the mount's write-behind):
    * resolves with its ref and the receipts a later commitChunks passes along with the ref.

@@ -133,6 +133,11 @@ export interface ReadPlanChunk extends ChunkRef {
   locations: ChunkLocation[];
   /** read capability for this chunk (x-redcloud-cap) */
   cap: string;
+  /**
+   * An inline chunk's bytes (base64) from the inode record (src/meta/inline.ts): read from here,
+   * verified against the id, never from a chunkserver (`locations` empty, `cap` '').
+   */
+  inline?: string;
 }
 
 export interface ReadPlan {
@@ -206,6 +211,14 @@ export interface CommitRequest extends CreateOwner {
   extents?: Extent[];
   /** per chunk, the receipts (RECEIPT_HEADER values) of the chunkservers that stored it */
   receipts: Record<string, string[]>;
+  /**
+   * New inline chunks (src/meta/inline.ts): chunk id → base64 bytes of chunks in `chunks` that go
+   * into the inode record instead of onto chunkservers (no receipts). A chunk the file's current
+   * version holds inline, named in `chunks` without receipts, stays inline without being sent
+   * again. Each is at most INLINE_MAX bytes and the record's at most INLINE_CHUNKS_FACTOR × INLINE_MAX (413 TOO_LARGE
+   * with { inlineMax } beyond); older controllers refuse the field (the client then stores them).
+   */
+  inlineChunks?: Record<string, string>;
   /** tags to add on commit */
   tags?: string[];
   /** if set, commit only if the current version equals this (409 EXISTS otherwise); "" = must not exist */

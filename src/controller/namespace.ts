@@ -19,7 +19,7 @@ import { ROOT_INO, inoNumber, inodeKey, newId } from '../meta/keys.js';
 import { changeInode, moveLink, newInode, newLink, type InodeChange, type WriteStamp } from '../meta/ops.js';
 import { tsFromMs } from '../meta/register.js';
 import type { ChunkRef, EntryKind, InodeRecord, MetaRecord, Ts } from '../meta/types.js';
-import { toEntryInfo, versionOf } from './entry-info.js';
+import { fileContent, toEntryInfo, versionOf, type FileContent } from './entry-info.js';
 import { createFsAttrs } from './fs-attrs.js';
 import { checkTagChange, DEFAULT_TAG_LIMITS, type TagLimits } from './tag-limits.js';
 import { tagNames } from '../meta/tags.js';
@@ -29,7 +29,7 @@ import { commitHolders } from './holders.js';
 import { checkReceipts, quorumError } from './receipts.js';
 import type { Quotas } from './quota.js';
 import { createTrash, type Trash } from './trash.js';
-import { base64Length, INLINE_MAX_DEFAULT } from '../meta/inline.js';
+import { base64Length, INLINE_MAX_DEFAULT, inlineChunkBytes, inlineChunkLimits, inlineChunkProblem } from '../meta/inline.js';
 import { extentsProblem, type Extent } from '../meta/extents.js';
 
 const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -54,11 +54,55 @@ function checkInline(req: CommitRequest, inlineMaxBytes: number): string {
   return b64;
 }
 
+/**
+ * A commit's new inline chunks (CommitRequest.inlineChunks), checked: not an inline file, each a
+ * chunk of the commit (its size, at most INLINE_MAX bytes: 413 TOO_LARGE with { inlineMax } beyond)
+ * whose bytes hash to its id, and given no receipts (it goes on no chunkserver).
+ */
+function checkInlineChunks(req: CommitRequest, inlineMaxBytes: number): Record<string, string> {
+  if (req.inline !== undefined) throw errors.invalid('An inline commit has no inline chunks');
+  const sizes = new Map(req.chunks.map((ch) => [ch.id, ch.size]));
+  const limit = inlineChunkLimits(inlineMaxBytes).chunkMaxBytes;
+  const out: Record<string, string> = {};
+  for (const [id, b64] of Object.entries(req.inlineChunks!)) {
+    const size = sizes.get(id);
+    if (size === undefined) throw errors.invalid(`Inline chunk ${id.slice(0, 12)} is not a chunk of the commit`);
+    if (Object.hasOwn(req.receipts, id)) throw errors.invalid(`Inline chunk ${id.slice(0, 12)} has receipts`);
+    if (size > limit) throw errors.tooLarge(`Chunks over ${limit} bytes are stored on chunkservers (INLINE_MAX)`, { inlineMax: inlineMaxBytes });
+    const problem = inlineChunkProblem(id, b64, size, limit);
+    if (problem) throw errors.invalid(`Inline chunk ${id.slice(0, 12)} ${problem}`);
+    out[id] = b64;
+  }
+  return out;
+}
+
+/**
+ * The inline chunks of a commit's content: the new ones, and those the current version holds
+ * inline that the commit names without receipts (kept without being sent again). At most
+ * INLINE_CHUNKS_FACTOR × INLINE_MAX bytes in all (413 TOO_LARGE with { inlineMax }); undefined when none.
+ */
+function contentInlineChunks(
+  req: CommitRequest, given: Record<string, string> | undefined, current: Record<string, string> | undefined, inlineMaxBytes: number,
+): Record<string, string> | undefined {
+  const out: Record<string, string> = { ...given };
+  for (const ch of req.chunks) {
+    if (!Object.hasOwn(out, ch.id) && current && Object.hasOwn(current, ch.id) && !Object.hasOwn(req.receipts, ch.id)) out[ch.id] = current[ch.id]!;
+  }
+  if (Object.keys(out).length === 0) return undefined;
+  const max = inlineChunkLimits(inlineMaxBytes).recordMaxBytes;
+  if (inlineChunkBytes(out) > max) throw errors.tooLarge(`A file keeps at most ${max} bytes of inline chunks (INLINE_MAX)`, { inlineMax: inlineMaxBytes });
+  return out;
+}
+
+/** A content's real chunks (those on chunkservers): every chunk but its inline ones. */
+const realChunkIds = (content: { chunks: ChunkRef[]; inlineChunks?: Record<string, string> } | undefined): string[] =>
+  (content?.chunks ?? []).map((ch) => ch.id).filter((id) => !content?.inlineChunks || !Object.hasOwn(content.inlineChunks, id));
+
 export interface Namespace {
   stat(owner: string, path: string): EntryInfo;
   /** A regular file's info and chunks (read plans). */
   /** a file's chunks, and where its commit wrote them (content.holders) */
-  file(owner: string, path: string): { info: EntryInfo; chunks: ChunkRef[]; holders?: Record<string, string[]>; inline?: string; extents?: Extent[] };
+  file(owner: string, path: string): FileContent;
   list(owner: string, path: string): EntryInfo[];
   find(owner: string, tags: string[], under?: string): EntryInfo[];
   tagCounts(owner: string): { tag: string; count: number }[];
@@ -192,14 +236,19 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       assertChunkId(ch.id);
       total += ch.size;
     }
-    const inline = req.inline !== undefined ? checkInline(req, c.inlineMaxBytes ?? INLINE_MAX_DEFAULT) : undefined;
+    const inlineMax = c.inlineMaxBytes ?? INLINE_MAX_DEFAULT;
+    const inline = req.inline !== undefined ? checkInline(req, inlineMax) : undefined;
+    const givenInline = req.inlineChunks !== undefined ? checkInlineChunks(req, inlineMax) : undefined;
     const extents = req.extents !== undefined ? checkExtents(req) : undefined;
     if (!inline && !extents && total !== req.size) throw errors.invalid(`File size ${req.size} does not match its chunks (${total} bytes)`);
     const find = (): Resolved | undefined => (req.ino !== undefined ? byNumber(owner, req.ino, path) : view.resolve(owner, path));
     // valid receipts are locations even when the commit fails (the chunks are there); a commit
     // without chunks has no receipts to check, so the target is looked up once, in the transaction
-    const unchanged = new Set(req.chunks.length === 0 ? [] : find()?.inode.content.v.chunks.map((ch) => ch.id) ?? []);
-    const check = checkReceipts(c.signer, req.chunks, req.receipts, c.writeQuorum, unchanged);
+    // (only its real chunks: one it holds inline is kept inline or must come with its bytes or receipts)
+    const current = req.chunks.length === 0 ? undefined : find()?.inode.content.v;
+    const unchanged = new Set(realChunkIds(current));
+    const carried = contentInlineChunks(req, givenInline, current?.inlineChunks, inlineMax);
+    const check = checkReceipts(c.signer, req.chunks.filter((ch) => !carried || !Object.hasOwn(carried, ch.id)), req.receipts, c.writeQuorum, unchanged);
     for (const [chunkId, servers] of check.valid) for (const server of servers) store.addLocations(server, [chunkId]);
     if (check.short) throw quorumError(check.short, c.writeQuorum);
     return guarded(owner, () => {
@@ -211,9 +260,15 @@ export function createNamespace(c: NamespaceDeps): Namespace {
         if (have !== req.ifVersion) throw errors.exists(`${path} changed (version ${have || 'none'}, expected ${req.ifVersion || 'none'})`, { path });
       }
       const chunks = req.chunks.map((ch) => ({ id: ch.id, size: ch.size }));
+      // inline chunks kept from the current version must still be there (the version may have changed since the check)
+      const inlineChunks = contentInlineChunks(req, givenInline, target?.inode.content.v.inlineChunks, inlineMax);
+      const lost = Object.keys(carried ?? {}).find((id) => !inlineChunks || !Object.hasOwn(inlineChunks, id));
+      if (lost) throw quorumError({ chunkId: lost, have: 0 }, c.writeQuorum);
       // where the chunks were written travels with the record (holders.ts): other controllers plan reads with it at once
-      const holders = commitHolders(chunks, check.valid, target?.inode.content.v.holders);
-      const content = inline ? { size: req.size, chunks: [], inline } : { size: req.size, chunks, ...(holders ? { holders } : {}), ...(extents ? { extents } : {}) };
+      const holders = commitHolders(chunks.filter((ch) => !inlineChunks || !Object.hasOwn(inlineChunks, ch.id)), check.valid, target?.inode.content.v.holders);
+      const content = inline ? { size: req.size, chunks: [], inline } : {
+        size: req.size, chunks, ...(holders ? { holders } : {}), ...(extents ? { extents } : {}), ...(inlineChunks ? { inlineChunks } : {}),
+      };
       const mtime = req.mtime ? [req.mtime.sec, req.mtime.nsec] as Ts : req.mtimeMs !== undefined ? tsFromMs(req.mtimeMs) : nowTs();
       const atime = req.atime ? [req.atime.sec, req.atime.nsec] as Ts : undefined;
       const tags = (req.tags ?? []).map(assertTag);
@@ -400,8 +455,7 @@ export function createNamespace(c: NamespaceDeps): Namespace {
       const r = view.mustResolve(owner, rawPath);
       if (r.inode.kind === 'dir') throw errors.isDir(`Is a directory: ${r.path}`, { path: r.path });
       if (r.inode.kind !== 'file') throw new RedCloudError('INVALID', `Not a regular file: ${r.path} (${r.inode.kind})`, { path: r.path });
-      const { chunks, holders, inline, extents } = r.inode.content.v;
-      return { info: view.info(owner, r), chunks, holders, ...(inline !== undefined ? { inline } : {}), ...(extents ? { extents } : {}) };
+      return fileContent(view.info(owner, r), r.inode.content.v);
     },
     list(owner, rawPath) {
       const dir = view.mustResolve(owner, rawPath);

@@ -14,7 +14,7 @@ import { clusterAuth } from '../common/http-server.js';
 import { requestJson } from '../common/http-client.js';
 import { clusterSigner } from '../common/cluster-auth.js';
 import { issueCapability, type Signer, verifyCapability } from '../common/tokens.js';
-import { PLACEMENT_WAIT_HEADER, type ControllerStatus } from '../common/api.js';
+import { PLACEMENT_WAIT_HEADER, type ControllerStatus, type ReadPlanChunk } from '../common/api.js';
 import { bearerAuth, sessionOf, userOf } from './auth.js';
 import type { Namespace } from './namespace.js';
 import { quotaStatfs, type Quotas } from './quota.js';
@@ -268,15 +268,17 @@ export async function readPlanOf(d: RouteDeps, file: ReturnType<RouteDeps['names
   let offset = 0;
   // confirmed by heartbeats, then the holders the commit's receipts named (unconfirmed), and
   // when neither names a healthy server, whichever healthy chunkserver has it (findChunks)
-  const chunks = file.chunks.map((ch) => {
-    const out = {
+  const inline = file.inlineChunks;
+  const chunks = file.chunks.map((ch): ReadPlanChunk => {
+    // an inline chunk's bytes are in the record: no location, no capability, no probe
+    const out: ReadPlanChunk = inline && Object.hasOwn(inline, ch.id) ? { id: ch.id, size: ch.size, offset, locations: [], cap: '', inline: inline[ch.id]! } : {
       id: ch.id, size: ch.size, offset, locations: planLocations(d.registry.locationsOf(ch.id), file.holders?.[ch.id], server),
       cap: issueCapability(d.signer, ch.id, 'r', nowMs, d.capabilityTtlMs),
     };
     offset += ch.size;
     return out;
   });
-  const lost = chunks.filter((ch) => !ch.locations.some((l) => server(l.id)?.healthy)).slice(0, PROBE_CHUNKS_MAX);
+  const lost = chunks.filter((ch) => ch.inline === undefined && !ch.locations.some((l) => server(l.id)?.healthy)).slice(0, PROBE_CHUNKS_MAX);
   if (lost.length > 0) await findChunks(d, lost, signal);
   return { entry: file.info, chunks, ...(file.inline !== undefined ? { inline: file.inline } : {}), ...(file.extents ? { extents: file.extents } : {}) };
 }

@@ -51,6 +51,11 @@ export const schemas = {
     tags: tagList,
     ifVersion: { type: 'string', maxLength: 256 },
     inline: { type: 'string', maxLength: Math.ceil(MAX_INLINE_BYTES / 3) * 4 },
+    // checked in full (base64, sizes, hashes, limits) by the namespace's commit
+    inlineChunks: {
+      type: 'object', propertyNames: chunkId, maxProperties: 1024,
+      additionalProperties: { type: 'string', maxLength: Math.ceil(MAX_INLINE_BYTES / 3) * 4 },
+    },
     // checked in full by src/meta/extents.ts extentsProblem
     extents: { type: 'array', maxItems: MAX_EXTENTS, items: obj(['off', 'len', 'chunk', 'chunkOff'], { off: bytes, len: bytes, chunk: bytes, chunkOff: bytes }) },
     replaces: { type: 'boolean' },

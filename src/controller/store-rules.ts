@@ -31,8 +31,17 @@ export function unlinkedAt(r: LinkRecord): Hlc | undefined {
 /** A non-directory inode other than the root (the kinds collection may take). */
 export const collectableInode = (r: InodeRecord): boolean => r.kind !== 'dir' && r.ino !== ROOT_INO;
 
-/** Chunk ids a record's content references (inodes only). */
-export const chunksOf = (r: MetaRecord): string[] => (r.type === 'inode' ? r.content.v.chunks.map((c) => c.id) : []);
+/**
+ * Chunk ids a record's content references on chunkservers (inodes only): its chunks but the inline
+ * ones (content.inlineChunks, whose bytes are in the record), so GC, repair and dedup never look
+ * for those on a chunkserver and a chunkserver's copy of the same id is kept only by another reference.
+ */
+export const chunksOf = (r: MetaRecord): string[] => {
+  if (r.type !== 'inode') return [];
+  const inline = r.content.v.inlineChunks;
+  const ids = r.content.v.chunks.map((c) => c.id);
+  return inline ? ids.filter((id) => !Object.hasOwn(inline, id)) : ids;
+};
 
 /** The result of an update the store keeps nothing of. */
 export const unchanged = (current: MetaRecord | undefined, incoming: MetaRecord): RemoteApplyResult =>

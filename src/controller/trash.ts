@@ -4,7 +4,7 @@
  * that really unlinks what is due. Every write is a local version built by src/meta/ops.ts and
  * stored through the namespace's `put`, inside the caller's transaction.
  */
-import type { EntryInfo, TrashItem } from '../common/api.js';
+import type { TrashItem } from '../common/api.js';
 import { errors } from '../common/errors.js';
 import { ROOT, normalizePath } from '../common/paths.js';
 import { moveLink, newInode, newLink, type WriteStamp } from '../meta/ops.js';
@@ -12,8 +12,9 @@ import {
   compareTrashEntries, dueForExpiry, isExpired, restoreDestination, selectRestore, TRASH_INO, trashEntryOf, trashTimeLabel, type TrashEntry,
 } from '../meta/trash.js';
 import { newId } from '../meta/keys.js';
-import type { ChunkRef, LinkRecord, MetaRecord } from '../meta/types.js';
+import type { LinkRecord, MetaRecord } from '../meta/types.js';
 import type { FsView, Resolved } from './fs-view.js';
+import { fileContent, type FileContent } from './entry-info.js';
 import type { MetadataStore, TrashCandidate } from './metadata-store.js';
 
 /** Expired trash entries read per store query by the sweep (trashExpiring): a bound on one read, not on the sweep. */
@@ -46,7 +47,7 @@ export interface Trash {
   keepVersion(owner: string, r: Resolved): void;
   list(owner: string): TrashItem[];
   /** A trashed file's content (its entry id: TrashItem.id), read without restoring it; NOT_FOUND once expired or gone. */
-  file(owner: string, id: string): { info: EntryInfo; chunks: ChunkRef[]; holders?: Record<string, string[]>; inline?: string };
+  file(owner: string, id: string): FileContent;
   usage(owner: string): { entries: number; bytes: number };
   restore(owner: string, path: string, to?: string): TrashItem[];
   /** Unlinks every entry (or those at or below `path`); returns how many. */
@@ -148,8 +149,7 @@ export function createTrash(d: TrashDeps): Trash {
       const inode = e && store.getInode(owner, e.ino);
       if (!e || !inode || isExpired(e, d.now())) throw errors.notFound(`Nothing in the trash with id ${id} (see redcloud trash ls)`);
       if (inode.kind !== 'file') throw errors.invalid(`Not a regular file in the trash: ${e.path} (${inode.kind})`, { path: e.path });
-      const { chunks, holders, inline } = inode.content.v;
-      return { info: view.info(owner, { path: e.path, ino: e.ino, inode }), chunks, holders, ...(inline !== undefined ? { inline } : {}) };
+      return fileContent(view.info(owner, { path: e.path, ino: e.ino, inode }), inode.content.v);
     },
     list: (owner) => live(owner).map(({ entry }) => item(owner, entry)),
     usage(owner) {

@@ -102,6 +102,12 @@ export interface InodeContent {
    * Absent: the chunks back to back from 0 (every record written before extents existed).
    */
   extents?: Extent[];
+  /**
+   * Files in chunks only: chunks of `chunks` whose bytes travel in the record (chunk id → base64,
+   * src/meta/inline.ts inline chunks) instead of on chunkservers; each is verified against its id.
+   * Absent when there are none (and in records written before they existed).
+   */
+  inlineChunks?: Record<string, string>;
 }
 
 interface RecordBase {

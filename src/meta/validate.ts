@@ -4,7 +4,8 @@
  * write; a bad record is refused, logged and never forwarded". `validateRecord` returns the value
  * typed as a MetaRecord or throws RedCloudError('INVALID') naming the first field that is wrong.
  * It checks types and exact field sets, that the key is the one the type, owner and id make, the
- * id and name rules, integer ranges, HLC stamps and version vectors, chunk ids and sizes, move logs
+ * id and name rules, integer ranges, HLC stamps and version vectors, chunk ids and sizes, inline
+ * chunks (base64 of their chunk's size that hashes to its id, within bounds, on no holder), move logs
  * (sorted, bounded, none into the link's own inode), xattrs and tags (bounded, dots covered by the
  * record's vector), and that no register is stamped after the record's own HLC. Pure.
  */
@@ -15,7 +16,7 @@ import { compareHlc } from './hlc.js';
 import { inodeKey, linkKey, parseKey, ROOT_INO, userKey } from './keys.js';
 import { TRASH_INO } from './trash.js';
 import { SNAPSHOT_OWNER_RE } from './snapshot.js';
-import { base64Length } from './inline.js';
+import { base64Length, INLINE_CHUNKS_MAX_BYTES, inlineChunkProblem } from './inline.js';
 import { extentsProblem } from './extents.js';
 import type { EntryKind, Hlc, MetaRecord, Ts } from './types.js';
 import { hasSeen } from './version-vector.js';
@@ -180,17 +181,25 @@ function xattrs(v: unknown, field: string, recordHlc: Hlc): void {
 }
 
 function content(v: unknown, field: string, kind: EntryKind, target: string | undefined): void {
-  const o = obj(v, field, ['size', 'chunks'], ['holders', 'inline', 'extents']);
+  const o = obj(v, field, ['size', 'chunks'], ['holders', 'inline', 'extents', 'inlineChunks']);
   const { chunks } = o;
   if (!Array.isArray(chunks) || chunks.length > MAX_CHUNKS) fail(`${field}.chunks`, `must be an array of at most ${MAX_CHUNKS}`);
   let sum = 0;
   const ids = new Set<string>();
+  const sizes = new Map<string, number>();
   chunks.forEach((c: unknown, i) => {
     const co = obj(c, `${field}.chunks[${i}]`, ['id', 'size']);
-    ids.add(str(co.id, `${field}.chunks[${i}].id`, CHUNK_ID_RE, '64 lower-case hex characters'));
-    sum += int(co.size, `${field}.chunks[${i}].size`, 1, MAX_CHUNK_BYTES);
+    const chunkId = str(co.id, `${field}.chunks[${i}].id`, CHUNK_ID_RE, '64 lower-case hex characters');
+    ids.add(chunkId);
+    const n = int(co.size, `${field}.chunks[${i}].size`, 1, MAX_CHUNK_BYTES);
+    sizes.set(chunkId, n);
+    sum += n;
   });
   if (o.holders !== undefined) holders(o.holders, `${field}.holders`, ids);
+  if (o.inlineChunks !== undefined) {
+    if (kind !== 'file' || o.inline !== undefined) fail(`${field}.inlineChunks`, 'must be absent unless a file in chunks');
+    inlineChunks(o.inlineChunks, `${field}.inlineChunks`, sizes, o.holders as Record<string, unknown> | undefined);
+  }
   const size = int(o.size, `${field}.size`, 0, MAX_INT);
   if (o.inline !== undefined && o.extents !== undefined) fail(`${field}.extents`, 'must be absent when the content is inline');
   if (o.inline !== undefined) {
@@ -214,6 +223,27 @@ function content(v: unknown, field: string, kind: EntryKind, target: string | un
     const allowed = kind === 'symlink' ? [0, Buffer.byteLength(target ?? '')] : [0];
     if (!allowed.includes(size)) fail(`${field}.size`, `must be ${allowed.join(' or ')} for a ${kind}`);
   }
+}
+
+/**
+ * content.inlineChunks: 1+ chunks of the content, each base64 of exactly its size that hashes to
+ * its id, none named in holders (it is on no chunkserver), all together at most INLINE_CHUNKS_MAX_BYTES.
+ */
+function inlineChunks(v: unknown, field: string, sizes: ReadonlyMap<string, number>, holderMap: Record<string, unknown> | undefined): void {
+  const o = map(v, field);
+  const ids = Object.keys(o);
+  if (ids.length === 0) fail(field, 'must name at least one chunk (absent when none)');
+  let total = 0;
+  for (const chunkId of ids) {
+    const f = `${field}[${chunkId.slice(0, 16)}]`;
+    const size = sizes.get(chunkId);
+    if (size === undefined) fail(f, 'must be a chunk of the content');
+    if (holderMap && Object.hasOwn(holderMap, chunkId)) fail(f, 'must not have holders (it is in the record)');
+    const problem = inlineChunkProblem(chunkId, o[chunkId], size, INLINE_CHUNKS_MAX_BYTES);
+    if (problem) fail(f, problem);
+    total += size;
+  }
+  if (total > INLINE_CHUNKS_MAX_BYTES) fail(field, `must hold at most ${INLINE_CHUNKS_MAX_BYTES} bytes in all`);
 }
 
 /** content.holders: only chunks of the content, each with 1..MAX_HOLDERS distinct, sorted chunkserver ids. */

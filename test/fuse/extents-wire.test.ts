@@ -3,7 +3,9 @@
  * a 4 KiB overwrite + fsync in the middle of a 16 MiB file sends the chunkservers ~4 KiB per
  * replica (their bytes_in counters), not the 4 MiB chunk, and the file reads back byte-identical
  * through the mount after a drop of the page cache and through the CLI. Prints the p50 latency of
- * 20 such overwrites + fsync. Net: EXTENTS_NET (default 127.0.54).
+ * 20 such overwrites + fsync. The mount runs with INLINE_MAX=0, so the new chunks go to the
+ * chunkservers (with inline chunks they would travel in the inode record: test/fuse/inline-chunks.test.ts).
+ * Net: EXTENTS_NET (default 127.0.54).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -32,7 +34,7 @@ function sh(cmd: string, args: string[]): string {
 
 test.before(async () => {
   if (!existsSync('/dev/fuse')) return;
-  ctx.fc = await startFuseCluster({ label: 'fuse-extents', net: process.env.EXTENTS_NET ?? '127.0.54', controllers: 1, chunkservers: 3 });
+  ctx.fc = await startFuseCluster({ label: 'fuse-extents', net: process.env.EXTENTS_NET ?? '127.0.54', controllers: 1, chunkservers: 3, mountEnv: { INLINE_MAX: '0' } });
 });
 
 test.after(async () => {

@@ -16,7 +16,7 @@ import { baseName, parentOf } from '../../src/common/paths.js';
 import { inoNumber } from '../../src/meta/keys.js';
 import type { ChunkRef, EntryKind } from '../../src/meta/types.js';
 import { extentsProblem, spansOf, toRecord, type Extent, type Span } from '../../src/meta/extents.js';
-import type { CallOptions, RedCloudClient, StagedChunk, UploadOptions } from '../../src/client/types.js';
+import type { CallOptions, FreshChunk, RedCloudClient, StagedChunk, UploadOptions } from '../../src/client/types.js';
 
 const XATTR_VALUE_MAX_BYTES = 64 * 1024;
 
@@ -38,6 +38,8 @@ export class FakeInode {
   inline?: Buffer;
   /** the content as extents over `chunks` (commitExtents) */
   extents?: Extent[];
+  /** ids of its chunks kept inline (commitExtents with inline fresh chunks) */
+  inlineChunks?: Set<string>;
   target?: string;
   rdev = 0;
   readonly xattrs = new Map<string, Buffer>();
@@ -521,6 +523,7 @@ export class FakeClient implements RedCloudClient {
     e.chunks = content.chunks;
     e.extents = content.extents;
     e.inline = content.inline;
+    e.inlineChunks = undefined;
     e.mtime = opts?.mtime ? { ...opts.mtime } : opts?.mtimeMs !== undefined ? tsOfMs(opts.mtimeMs) : this.now();
     if (opts?.atime) e.atime = { ...opts.atime };
     this.touch(e);
@@ -528,19 +531,32 @@ export class FakeClient implements RedCloudClient {
     return this.info(name, e);
   }
 
-  /** bytes received as fresh chunk data by commitExtents, per call */
+  /** bytes received as fresh chunk data by commitExtents, per call (inline chunks not counted) */
   readonly extentUploads: number[] = [];
+  /** inline chunk bytes received by commitExtents, per call */
+  readonly inlineUploads: number[] = [];
+  /** set: the client commits inline chunks within these limits (as the real client does) */
+  inlineChunkLimits: { chunkMaxBytes: number; recordMaxBytes: number } | undefined;
+  /** the controller's limit of a record's inline chunk bytes, when lower than the client's (413 and lowered limits beyond) */
+  controllerInlineChunksMax: number | undefined;
 
   async commitExtents(
-    path: string, spans: Span<ChunkRef>[], fresh: { ref: ChunkRef; data?: Buffer; receipts?: string[] }[], size: number, opts?: UploadOptions & { ifVersion?: string },
+    path: string, spans: Span<ChunkRef>[], fresh: FreshChunk[], size: number, opts?: UploadOptions & { ifVersion?: string },
   ): Promise<EntryInfo> {
     await this.enter('commitExtents', opts, { path, size, ino: opts?.ino, ...(opts?.newIno ? { newIno: opts.newIno } : {}), fresh: fresh.length });
     let bytes = 0;
+    let inlineBytes = 0;
+    const e0 = opts?.ino !== undefined ? this.inodes.get(opts.ino) : this.entries.get(path);
+    const inline = new Set<string>();
     for (const f of fresh) {
+      if (f.inline && (!f.data || f.data.length > (this.inlineChunkLimits?.chunkMaxBytes ?? 0))) throw errors.invalid('Inline chunk without bytes or over the limit');
       if (f.data) {
         if (sha256Hex(f.data) !== f.ref.id || f.data.length !== f.ref.size) throw errors.invalid('Fresh chunk does not match its ref');
         if (!this.discardData) this.chunks.set(f.ref.id, Buffer.from(f.data));
-        bytes += f.data.length;
+        if (f.inline) {
+          inline.add(f.ref.id);
+          inlineBytes += f.data.length;
+        } else bytes += f.data.length;
       } else if (!this.discardData && !this.chunks.has(f.ref.id)) throw errors.invalid(`Chunk ${f.ref.id} was never stored`);
     }
     for (const s of spans) if (!this.discardData && !this.chunks.has(s.chunk.id)) throw errors.invalid(`Unknown chunk ${s.chunk.id}`);
@@ -550,7 +566,19 @@ export class FakeClient implements RedCloudClient {
     const e = this.contentTarget(path, opts, true);
     if (e.kind !== 'file') throw errors.isDir(`Is a directory: ${path}`);
     this.extentUploads.push(bytes);
-    return this.setContent(path, e, opts, { size, chunks: rec.chunks, extents: rec.extents });
+    this.inlineUploads.push(inlineBytes);
+    // inline chunks of the current version named again stay inline (as the controller keeps them)
+    for (const c of rec.chunks) if (e0?.inlineChunks?.has(c.id) && !fresh.some((f) => f.ref.id === c.id && !f.inline)) inline.add(c.id);
+    const total = rec.chunks.filter((c) => inline.has(c.id)).reduce((n, c) => n + c.size, 0);
+    const max = Math.min(this.inlineChunkLimits?.recordMaxBytes ?? 0, this.controllerInlineChunksMax ?? Number.POSITIVE_INFINITY);
+    if (total > max && inline.size > 0) {
+      // as the real client does on 413 { inlineMax }: its limits come down to the controller's
+      this.inlineChunkLimits = { chunkMaxBytes: Math.min(max, this.inlineChunkLimits?.chunkMaxBytes ?? 0), recordMaxBytes: max };
+      throw errors.tooLarge('Too many inline chunk bytes', { inlineMax: max });
+    }
+    const entry = this.setContent(path, e, opts, { size, chunks: rec.chunks, extents: rec.extents });
+    e.inlineChunks = inline.size > 0 ? inline : undefined;
+    return entry;
   }
 
   async storeChunk(data: Buffer, opts?: CallOptions): Promise<{ ref: ChunkRef; receipts: string[] }> {
@@ -579,8 +607,10 @@ export class FakeClient implements RedCloudClient {
     const e = this.get(path);
     if (e.kind === 'dir') throw errors.isDir(`Is a directory: ${path}`);
     let offset = 0;
-    const chunks = e.chunks.map((c) => {
-      const out = { ...c, offset, locations: [{ id: 'cs1', url: 'fake://cs1' }], cap: `cap-${c.id.slice(0, 8)}` };
+    const chunks = e.chunks.map((c): ReadPlan['chunks'][number] => {
+      const out = e.inlineChunks?.has(c.id)
+        ? { ...c, offset, locations: [], cap: '', inline: this.chunks.get(c.id)!.toString('base64') }
+        : { ...c, offset, locations: [{ id: 'cs1', url: 'fake://cs1' }], cap: `cap-${c.id.slice(0, 8)}` };
       offset += c.size;
       return out;
     });
@@ -589,6 +619,8 @@ export class FakeClient implements RedCloudClient {
 
   async fetchChunk(chunk: ReadPlan['chunks'][number], opts?: CallOptions): Promise<Buffer> {
     await this.enter('fetchChunk', opts);
+    // as the real client: a chunk with no replica (one this mount stored, no plan named it since) cannot be fetched
+    if (chunk.locations.length === 0 && chunk.inline === undefined) throw errors.unavailable(`No live replica of chunk ${chunk.id}`);
     const data = this.chunks.get(chunk.id);
     if (!data) throw errors.notFound(`No chunk ${chunk.id}`);
     return data;
@@ -600,6 +632,7 @@ export class FakeClient implements RedCloudClient {
 
   async fetchRange(chunk: ReadPlan['chunks'][number], from: number, to: number, opts?: CallOptions): Promise<Buffer> {
     await this.enter('fetchRange', opts);
+    if (chunk.locations.length === 0 && chunk.inline === undefined) throw errors.unavailable(`No live replica of chunk ${chunk.id}`);
     const data = this.chunks.get(chunk.id);
     if (!data) throw errors.notFound(`No chunk ${chunk.id}`);
     return data.subarray(from, to);

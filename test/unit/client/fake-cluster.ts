@@ -86,6 +86,8 @@ export interface FakeController {
   knowsReplaces?: boolean;
   /** false: a controller older than CommitRequest.atime (400, additional properties) */
   knowsAtime?: boolean;
+  /** false: a controller older than CommitRequest.inlineChunks (400, additional properties) */
+  knowsInlineChunks?: boolean;
 }
 
 export async function startController(servers: FakeChunkserver[], opts: { controllers?: string[] } = {}): Promise<FakeController> {
@@ -123,6 +125,7 @@ export async function startController(servers: FakeChunkserver[], opts: { contro
     const inline = req.body.inline;
     if (req.body.replaces !== undefined && c.knowsReplaces === false) return reply.code(400).send({ code: 'INVALID', message: 'Invalid request: body must NOT have additional properties' });
     if (req.body.atime !== undefined && c.knowsAtime === false) return reply.code(400).send({ code: 'INVALID', message: 'Invalid request: body must NOT have additional properties' });
+    if (req.body.inlineChunks !== undefined && c.knowsInlineChunks === false) return reply.code(400).send({ code: 'INVALID', message: 'Invalid request: body must NOT have additional properties' });
     if (inline !== undefined && c.inlineMax === 'none') return reply.code(400).send({ code: 'INVALID', message: 'Invalid request: body must NOT have additional properties' });
     if (inline !== undefined && typeof c.inlineMax === 'number' && Buffer.from(inline, 'base64').length > c.inlineMax) {
       return reply.code(413).send({ code: 'TOO_LARGE', message: 'Files over INLINE_MAX are stored in chunks', details: { inlineMax: c.inlineMax } });

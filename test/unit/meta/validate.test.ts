@@ -16,6 +16,7 @@ import { changeInode, deathOf, moveLink, newInode, newLink, putUser } from '../.
 import { materializeTree } from '../../../src/meta/tree.js';
 import type { InodeRecord, LinkRecord, MetaRecord } from '../../../src/meta/types.js';
 import { validateRecord } from '../../../src/meta/validate.js';
+import { chunkIdOf } from '../../../src/common/chunk-format.js';
 import { Net, OP_KINDS, localOp, newModel, newReplica, rootInode, seededRandom, setRecord, type Replica } from './sim.js';
 
 const SEED = process.env.VALIDATE_SEED ? Number(process.env.VALIDATE_SEED) : 400;
@@ -111,6 +112,35 @@ test('a small file inline (content.inline: base64, no chunks, size its length) i
   refused(bad(inline as InodeRecord, (x) => { x.content.v.inline = 'A'.repeat(Math.ceil((1024 * 1024 + 3) / 3) * 4); x.content.v.size = 1024 * 1024 + 3; }), 'content.v.inline');
   refused(bad(inline as InodeRecord, (x) => { x.content.v.chunks = [{ id: HEX, size: 5 }]; }), 'content.v.inline');
   refused(bad(dev, (x) => { x.content.v = { size: 0, chunks: [], inline: 'aGk=' }; }), 'content.v.inline');
+});
+
+test('inline chunks (content.inlineChunks: chunks of the content whose base64 bytes hash to their id) are valid; malformed ones are refused', () => {
+  const small = Buffer.from('tiny chunk bytes');
+  const id = chunkIdOf('b3-64k', small);
+  const v1 = chunkIdOf('sha256', Buffer.from('v1 bytes'));
+  const withInline = bad(file, (x) => {
+    x.content.v = {
+      size: 30, chunks: [{ id: HEX, size: 20 }, { id, size: small.length }, { id: v1, size: 8 }],
+      extents: [{ off: 0, len: 10, chunk: 0, chunkOff: 0 }, { off: 10, len: 12, chunk: 1, chunkOff: 2 }, { off: 22, len: 8, chunk: 2, chunkOff: 0 }],
+      holders: { [HEX]: ['cs1'] }, inlineChunks: { [id]: small.toString('base64'), [v1]: Buffer.from('v1 bytes').toString('base64') },
+    };
+  });
+  assert.equal(validateRecord(withInline), withInline, 'any chunk format; beside real chunks with holders');
+  const wholeChunks = bad(file, (x) => { x.content.v = { size: small.length, chunks: [{ id, size: small.length }], inlineChunks: { [id]: small.toString('base64') } }; });
+  assert.equal(validateRecord(wholeChunks), wholeChunks, 'also without extents (whole chunks back to back)');
+  const edit = (f: (c: Record<string, any>) => void) => bad(withInline as InodeRecord, (x) => f(x.content.v));
+  refused(edit((c) => { c.inlineChunks[id] = Buffer.from('tiny chunk byteZ').toString('base64'); }), 'must hash to the chunk id');
+  refused(edit((c) => { c.inlineChunks[id] = Buffer.from('tiny').toString('base64'); }), 'content.v.inlineChunks');
+  refused(edit((c) => { c.inlineChunks[id] = 'not base64!'; }), 'content.v.inlineChunks');
+  refused(edit((c) => { c.inlineChunks[id] = 12; }), 'content.v.inlineChunks');
+  refused(edit((c) => { c.inlineChunks['d'.repeat(64)] = 'aGk='; }), 'must be a chunk of the content');
+  refused(edit((c) => { c.inlineChunks = {}; }), 'content.v.inlineChunks');
+  refused(edit((c) => { c.inlineChunks = { ['__proto__']: 'aGk=' }; }), 'content.v.inlineChunks');
+  refused(bad(withInline as InodeRecord, (x) => { x.content.v.inlineChunks = JSON.parse(`{"__proto__":"aGk="}`); }), 'content.v.inlineChunks');
+  refused(edit((c) => { c.holders[id] = ['cs2']; }), 'must not have holders');
+  refused(edit((c) => { c.inlineChunks = [small.toString('base64')]; }), 'content.v.inlineChunks');
+  refused(bad(dev, (x) => { x.content.v = { size: 0, chunks: [], inlineChunks: { [id]: small.toString('base64') } }; }), 'content.v.inlineChunks');
+  refused(edit((c) => { c.inline = 'aGk='; }), 'content.v');
 });
 
 test('malformed records are refused naming the field', () => {
