@@ -29,10 +29,9 @@ import { commitHolders } from './holders.js';
 import { checkReceipts, quorumError } from './receipts.js';
 import type { Quotas } from './quota.js';
 import { createTrash, type Trash } from './trash.js';
-import { base64Length, INLINE_MAX_DEFAULT, inlineChunkBytes, inlineChunkLimits, inlineChunkProblem } from '../meta/inline.js';
+import { BASE64_RE, base64Length, INLINE_MAX_DEFAULT, inlineChunkBytes, inlineChunkLimits, inlineChunkProblem } from '../meta/inline.js';
 import { extentsProblem, type Extent } from '../meta/extents.js';
 
-const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** A commit's extents (src/meta/extents.ts), checked: not inline, chunks each named once, every one used, all inside the size. */
 function checkExtents(req: CommitRequest): Extent[] {

@@ -6,7 +6,8 @@
  */
 import { formatMatching } from '../common/chunk-format.js';
 
-const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Padded standard base64 (how records and commits carry bytes). */
+export const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** INLINE_MAX's default: files up to 64 KiB live in their inode record. */
 export const INLINE_MAX_DEFAULT = 64 * 1024;

@@ -16,7 +16,7 @@ import { compareHlc } from './hlc.js';
 import { inodeKey, linkKey, parseKey, ROOT_INO, userKey } from './keys.js';
 import { TRASH_INO } from './trash.js';
 import { SNAPSHOT_OWNER_RE } from './snapshot.js';
-import { base64Length, INLINE_CHUNKS_MAX_BYTES, inlineChunkProblem } from './inline.js';
+import { BASE64_RE, base64Length, INLINE_CHUNKS_MAX_BYTES, inlineChunkProblem } from './inline.js';
 import { extentsProblem } from './extents.js';
 import type { EntryKind, Hlc, MetaRecord, Ts } from './types.js';
 import { hasSeen } from './version-vector.js';
@@ -58,7 +58,6 @@ const KINDS: readonly EntryKind[] = ['file', 'dir', 'symlink', 'fifo', 'socket',
 const XATTR_PREFIXES = ['user.', 'trusted.', 'security.', 'system.'];
 const LONE_SURROGATE_RE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const wellFormed = (s: string): boolean => !LONE_SURROGATE_RE.test(s);
-const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 type Obj = Record<string, unknown>;
 

@@ -16,6 +16,7 @@ import { http } from '../helpers/http.js';
 import { waitFor } from '../helpers/wait.js';
 import { metricValue, startFuseCluster, type FuseCluster } from './helpers/fuse-cluster.js';
 import { stepsFor } from '../helpers/step.js';
+import { fsyncThenKill } from './helpers/fsynced-writer.js';
 
 const MiB = 1024 * 1024;
 const OP_TIMEOUT_S = 5;
@@ -158,21 +159,8 @@ step('bytes fsynced survive kill -9 of the writer, the mount and every daemon', 
   const local = join(fc.work, 'fsynced.bin');
   writeRandomFile(local, 3 * MiB + 12_345);
   const sha = await sha256File(local);
-  // fsync, then keep the file open: only the fsync can have committed it
-  const py = [
-    'import os,sys', 'fd=os.open(sys.argv[1],os.O_WRONLY|os.O_CREAT|os.O_TRUNC,0o644)', 'b=open(sys.argv[2],"rb").read()', 'n=0',
-    'while n<len(b): n+=os.write(fd,b[n:])', 'os.fsync(fd)', 'print("synced",flush=True)', 'sys.stdin.read()',
-  ].join('\n');
-  const writer = spawn('python3', ['-c', py, join(fc.mnt, 'fsynced.bin'), local], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  writer.stdout.on('data', (d) => { out += d; });
-  writer.stderr.on('data', (d) => { out += d; });
-  try {
-    await waitFor('the writer to fsync', () => out.includes('synced') || writer.exitCode !== null, { timeoutMs: 60_000 });
-    assert.ok(out.includes('synced'), `writer: ${out}`);
-  } finally {
-    writer.kill('SIGKILL');
-  }
+  await fsyncThenKill(['import os,sys', 'fd=os.open(sys.argv[1],os.O_WRONLY|os.O_CREAT|os.O_TRUNC,0o644)', 'b=open(sys.argv[2],"rb").read()', 'n=0',
+    'while n<len(b): n+=os.write(fd,b[n:])', 'os.fsync(fd)'], [join(fc.mnt, 'fsynced.bin'), local]);
   fc.mount.proc.kill('SIGKILL');
   const nodes = [...fc.tc.controllers, ...fc.tc.chunkservers];
   await Promise.all(nodes.map((n) => n.kill('SIGKILL')));

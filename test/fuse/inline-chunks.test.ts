@@ -7,7 +7,7 @@
  * (INLINE_MAX, 64 KiB) move the bytes to the chunkservers (a packed chunk) and still read back;
  * and bytes fsynced by a writer that never closed survive kill -9 of the writer and the mount.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, openSync, closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -19,6 +19,7 @@ import { stepsFor } from '../helpers/step.js';
 import { FAST_CHUNKSERVER_ENV, FAST_CONTROLLER_ENV } from '../helpers/test-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 import { metricValue, startFuseCluster, type FuseCluster } from './helpers/fuse-cluster.js';
+import { fsyncThenKill } from './helpers/fsynced-writer.js';
 
 const test = suite('fuse inline chunks');
 const ctx: { fc?: FuseCluster } = {};
@@ -139,21 +140,8 @@ step('kill -9 of the writer and the mount after an inline fsync keeps the bytes'
   const page = Buffer.alloc(PAGE);
   for (let i = 0; i < PAGE; i++) page[i] = (i * 7 + 3) & 0xff;
   const off = 5 * MiB + 3 * PAGE;
-  // fsync, then keep the file open: only the fsync can have committed it
-  const py = [
-    'import os,sys', 'fd=os.open(sys.argv[1],os.O_WRONLY)', `os.pwrite(fd,bytes(((i*7+3)&255) for i in range(${PAGE})),${off})`,
-    'os.fsync(fd)', 'print("synced",flush=True)', 'sys.stdin.read()',
-  ].join('\n');
-  const writer = spawn('python3', ['-c', py, join(fc.mnt, 'db.bin')], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  writer.stdout.on('data', (d) => { out += d; });
-  writer.stderr.on('data', (d) => { out += d; });
-  try {
-    await waitFor('the writer to fsync', () => out.includes('synced') || writer.exitCode !== null, { timeoutMs: 60_000 });
-    assert.ok(out.includes('synced'), `writer: ${out}`);
-  } finally {
-    writer.kill('SIGKILL');
-  }
+  await fsyncThenKill(['import os,sys', 'fd=os.open(sys.argv[1],os.O_WRONLY)', `os.pwrite(fd,bytes(((i*7+3)&255) for i in range(${PAGE})),${off})`, 'os.fsync(fd)'],
+    [join(fc.mnt, 'db.bin')]);
   fc.mount.proc.kill('SIGKILL');
   await waitFor('the mount process to exit', () => fc.mount.proc.exitCode !== null || fc.mount.proc.signalCode !== null);
   const fd = openSync(local(fc), 'r+');
