@@ -3,9 +3,9 @@
  * (others, e.g. system.posix_acl_*, are ENOTSUP: no ACLs; security.selinux is never kept: SELinux
  * labels a FUSE mount as a whole, by its context= option, and reads no per-file label from it, so
  * getting it is ENODATA, answered by the addon itself since ls -l asks every file, and setting it
- * ENOTSUP), names up to 255 bytes and values up to
- * 64 KiB, XATTR_CREATE / XATTR_REPLACE. `user.redcloud.tags` stays the file's tags, and so does
- * freedesktop's `user.xdg.tags` (the same comma-separated list; setting either sets the tags); the
+ * ENOTSUP), names up to 255 bytes and values up to 64 KiB, XATTR_CREATE / XATTR_REPLACE.
+ * `user.redcloud.tags` stays the file's tags, and so does freedesktop's `user.xdg.tags` (the same
+ * comma-separated list; setting either sets the tags); the
  * root's declared-tag attributes (common/declared-tags.ts) are not listed. The size
  * probing and ERANGE of getxattr/listxattr are decided by xattrReply in ops.ts. The kernel has
  * already checked who may (trusted.* needs CAP_SYS_ADMIN, user.* only on files and directories).

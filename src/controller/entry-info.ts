@@ -7,8 +7,7 @@ import { ENTRY_XATTR_NAMES_MAX, type EntryInfo, type Timespec } from '../common/
 import { inoNumber } from '../meta/keys.js';
 import { tsToMs } from '../meta/register.js';
 import { tagNames } from '../meta/tags.js';
-import type { ChunkRef, InodeContent, InodeRecord, Ts } from '../meta/types.js';
-import type { Extent } from '../meta/extents.js';
+import type { InodeContent, InodeRecord, Ts } from '../meta/types.js';
 
 export const ROOT_MODE = 0o755;
 
@@ -45,19 +44,11 @@ export function toEntryInfo(r: InodeRecord, path: string, nlink: number): EntryI
   return info;
 }
 
-/** A regular file's info and content (read plans): its chunks, where its commit wrote them (content.holders), inline bytes, extents. */
-export interface FileContent {
-  info: EntryInfo;
-  chunks: ChunkRef[];
-  holders?: Record<string, string[]>;
-  inline?: string;
-  extents?: Extent[];
-  inlineChunks?: Record<string, string>;
-}
+/** A regular file's info and content (read plans): its chunks, where its commit wrote them (content.holders), inline bytes, extents, inline chunks. */
+export type FileContent = { info: EntryInfo } & Pick<InodeContent, 'chunks' | 'holders' | 'inline' | 'extents' | 'inlineChunks'>;
 
-/** The FileContent fields of an inode's content. */
+/** The FileContent of an inode's content (a record's optional fields are absent, never undefined). */
 export function fileContent(info: EntryInfo, v: InodeContent): FileContent {
   const { chunks, holders, inline, extents, inlineChunks } = v;
   return { info, chunks, holders, ...(inline !== undefined ? { inline } : {}), ...(extents ? { extents } : {}), ...(inlineChunks ? { inlineChunks } : {}) };
 }
-
