@@ -7,8 +7,14 @@
  * (hash-verified, replica failover) with their own deadline, so one caller giving up does not
  * cancel another's read; every fetched chunk also lands in the disk tier, written in the background.
  * A random read (`whole: false`) that no tier holds fetches only the 64 KiB blocks it covers
- * (RedCloudClient.fetchRange, each block verified) and caches nothing: the kernel's page cache
- * keeps it, and a sequential reader still fetches and caches whole chunks.
+ * (RedCloudClient.fetchRange, each block verified) and keeps those blocks in the same RAM LRU (key
+ * `id#block`), so later reads near it are answered without a chunkserver (as MooseFS's mount keeps
+ * the blocks it read); a sequential reader still fetches and caches whole chunks.
+ * Whole chunks are fetched into buffers reused after eviction (a fresh 4 MiB buffer costs ~3 ms of
+ * page faults, and V8 answers a stream of them with full collections): such a buffer is never
+ * handed out to be kept: `read` gives a copy of its part, `view` a view the caller copies out at
+ * once (the FUSE read, into the kernel's buffer); one handed out whole (`get`) or being written to
+ * the disk tier is not reused.
  */
 import type { ReadPlanChunk } from '../src/common/api.js';
 import type { Logger } from '../src/common/logger.js';
@@ -17,6 +23,8 @@ import type { DiskChunkCache } from './disk-chunk-cache.js';
 import { SizedLru } from './lru.js';
 import { rotated } from './read-pattern.js';
 import { inlineChunkData } from '../src/client/inline.js';
+import { BLOCK_BYTES, blockSpan } from '../src/common/chunk-format.js';
+import { BufferPool } from '../src/common/buffer-pool.js';
 
 export interface ChunkCacheOptions {
   capacityBytes: number;
@@ -30,6 +38,10 @@ export interface ChunkCacheOptions {
 
 /** Fetched chunks waiting for their disk-tier write at most (each holds its bytes in memory). */
 export const DISK_WRITES_INFLIGHT_MAX = 16;
+/** Chunks smaller than this are fetched into buffers of their own, not reused ones. */
+export const REUSED_BUFFER_MIN_BYTES = 1024 * 1024;
+/** Evicted chunk buffers kept for the next fetches. */
+const REUSED_BUFFERS_KEPT = 4;
 
 export class ChunkCache {
   private readonly lru: SizedLru<Buffer>;
@@ -37,14 +49,20 @@ export class ChunkCache {
   private readonly diskWrites = new Set<Promise<void>>();
   private readAheadInflight = 0;
   private readonly shutdown = new AbortController();
+  /** buffers whole chunks are fetched into, sized by the largest chunk so far (takeBuffer) */
+  private pool: BufferPool | undefined;
+  /** reusable buffers never to be reused: handed out whole (`get`) */
+  private readonly handedOut = new WeakSet<ArrayBufferLike>();
+  /** reusable buffers not to be reused yet: being written to the disk tier */
+  private readonly writing = new Set<ArrayBufferLike>();
   /** counters for tests and metrics; diskHits: reads (whole or range) served by the disk tier */
-  readonly stats = { fetches: 0, hits: 0, shared: 0, readAheads: 0, diskHits: 0, diskWritesSkipped: 0, rangeFetches: 0 };
+  readonly stats = { fetches: 0, hits: 0, shared: 0, readAheads: 0, diskHits: 0, diskWritesSkipped: 0, rangeFetches: 0, blockHits: 0, buffersReused: 0 };
 
   constructor(
     private readonly components: { client: RedCloudClient; logger: Logger; disk?: DiskChunkCache | undefined },
     readonly options: ChunkCacheOptions,
   ) {
-    this.lru = new SizedLru<Buffer>(options.capacityBytes, (b) => b.length);
+    this.lru = new SizedLru<Buffer>(options.capacityBytes, (b) => b.length, (_id, b) => this.reuse(b));
     void components.disk?.start(); // index an earlier mount's files while the mount comes up
   }
 
@@ -52,10 +70,23 @@ export class ChunkCache {
     return this.lru.sizeBytes;
   }
 
-  /** Bytes [from, to) of one chunk: a slice of the RAM copy, a pread from the disk tier, or a fetch (whole, or of the covering blocks when `whole` is false). */
+  /** Bytes [from, to) of one chunk: a slice of the RAM copy (a copy of it where its buffer may be reused), a pread from the disk tier, or a fetch (whole, or of the covering blocks when `whole` is false). */
   async read(chunk: ReadPlanChunk, from: number, to: number, opts: { whole?: boolean; spread?: number } = {}): Promise<Buffer> {
+    const view = await this.view(chunk, from, to, opts);
+    if (!this.pool?.owns(view)) return view;
+    const copy = Buffer.allocUnsafe(view.length);
+    view.copy(copy);
+    return copy;
+  }
+
+  /**
+   * As `read`, without the copy: a view into a buffer that may be reused once the event loop
+   * turns (a fetch writes into it from a socket callback), so copy it out in the continuation
+   * that receives it, before awaiting anything.
+   */
+  async view(chunk: ReadPlanChunk, from: number, to: number, opts: { whole?: boolean; spread?: number } = {}): Promise<Buffer> {
     // an inline chunk (bytes in the read plan): decoded and verified once, kept in RAM, never on disk
-    if (chunk.inline !== undefined) return (await this.get(chunk)).subarray(from, to);
+    if (chunk.inline !== undefined) return (await this.obtain(chunk)).subarray(from, to);
     const hit = this.lru.get(chunk.id);
     if (hit) {
       this.stats.hits++;
@@ -74,15 +105,65 @@ export class ChunkCache {
         return part;
       }
     }
-    if (opts.whole === false && to - from < chunk.size) return this.fetchRange(chunk, from, to);
-    return (await this.get(chunk, opts.spread)).subarray(from, to);
+    if (opts.whole === false && to - from < chunk.size) return this.readBlocks(chunk, from, to);
+    return (await this.obtain(chunk, opts.spread)).subarray(from, to);
+  }
+
+  /** Bytes [from, to) of a chunk by its covering blocks: from the RAM copies of those blocks, else fetched (shared with a concurrent fetch of the same blocks) and kept. */
+  private async readBlocks(chunk: ReadPlanChunk, from: number, to: number): Promise<Buffer> {
+    const span = blockSpan(chunk.size, from, to);
+    const cached = this.cachedBlocks(chunk.id, span.first, span.last);
+    if (cached) {
+      this.stats.blockHits++;
+      return cached.subarray(from - span.start, to - span.start);
+    }
+    const key = `${chunk.id}@${span.first}-${span.last}`;
+    let pending = this.inflight.get(key);
+    if (pending) this.stats.shared++;
+    else {
+      pending = this.fetchRange(chunk, span.start, span.end).then((bytes) => {
+        this.keepBlocks(chunk.id, span.first, bytes);
+        return bytes;
+      }).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, pending);
+    }
+    return (await pending).subarray(from - span.start, to - span.start);
+  }
+
+  /** Blocks first…last of chunk `id` from RAM, joined, or undefined unless every one is there. */
+  private cachedBlocks(id: string, first: number, last: number): Buffer | undefined {
+    if (first === last) return this.lru.get(`${id}#${first}`);
+    const parts: Buffer[] = [];
+    for (let i = first; i <= last; i++) {
+      const b = this.lru.get(`${id}#${i}`);
+      if (!b) return undefined;
+      parts.push(b);
+    }
+    return Buffer.concat(parts);
+  }
+
+  /** Keeps verified whole blocks (starting at block `first`) in RAM, each in its own buffer so evicting one frees it. */
+  private keepBlocks(id: string, first: number, bytes: Buffer): void {
+    const n = Math.ceil(bytes.length / BLOCK_BYTES);
+    if (n === 1) {
+      this.lru.set(`${id}#${first}`, bytes);
+      return;
+    }
+    for (let i = 0; i < n; i++) this.lru.set(`${id}#${first + i}`, Buffer.from(bytes.subarray(i * BLOCK_BYTES, (i + 1) * BLOCK_BYTES)));
   }
 
   /**
    * The bytes of one chunk: from RAM, from a load already in flight, or loaded now (disk tier, else
    * fetched, starting at replica `spread` mod the replica count and failing over through the rest).
    */
-  get(chunk: ReadPlanChunk, spread = 0): Promise<Buffer> {
+  async get(chunk: ReadPlanChunk, spread = 0): Promise<Buffer> {
+    const data = await this.obtain(chunk, spread);
+    this.handedOut.add(data.buffer);
+    return data;
+  }
+
+  /** As `get`, for this cache's own use: the buffer may be reused once evicted. */
+  private obtain(chunk: ReadPlanChunk, spread = 0): Promise<Buffer> {
     const hit = this.lru.get(chunk.id);
     if (hit) {
       this.stats.hits++;
@@ -114,10 +195,31 @@ export class ChunkCache {
     }
     this.stats.fetches++;
     const signal = AbortSignal.any([AbortSignal.timeout(this.options.fetchTimeoutMs), this.shutdown.signal]);
-    // each replica gets a share of the fetch's deadline: a blackholed first one costs only its share
-    const data = await this.components.client.fetchChunk(chunk, { signal, deadlineMs: Date.now() + this.options.fetchTimeoutMs });
+    const into = this.takeBuffer(chunk.size);
+    let data: Buffer;
+    try {
+      // each replica gets a share of the fetch's deadline: a blackholed first one costs only its share
+      data = await this.components.client.fetchChunk(chunk, { signal, deadlineMs: Date.now() + this.options.fetchTimeoutMs, ...(into ? { into } : {}) });
+    } catch (err) {
+      if (into) this.pool!.give(into);
+      throw err;
+    }
     if (disk && !this.shutdown.signal.aborted) this.putOnDisk(disk, chunk.id, data);
     return data;
+  }
+
+  /** A reused buffer for a chunk of `size` bytes (undefined: a small chunk gets its own). */
+  private takeBuffer(size: number): Buffer | undefined {
+    if (size < REUSED_BUFFER_MIN_BYTES) return undefined;
+    if (!this.pool || this.pool.sizeBytes < size) this.pool = new BufferPool(size, REUSED_BUFFERS_KEPT);
+    if (size * 2 < this.pool.sizeBytes) return undefined;
+    if (this.pool.freeCount > 0) this.stats.buffersReused++;
+    return this.pool.take();
+  }
+
+  /** An evicted chunk's buffer goes back to the pool unless it was handed out whole or its disk write is still running. */
+  private reuse(data: Buffer): void {
+    if (this.pool?.owns(data) && !this.handedOut.has(data.buffer) && !this.writing.has(data.buffer)) this.pool.give(data);
   }
 
   private fetchRange(chunk: ReadPlanChunk, from: number, to: number): Promise<Buffer> {
@@ -132,7 +234,11 @@ export class ChunkCache {
       this.stats.diskWritesSkipped++;
       return;
     }
-    const w = disk.put(id, data).finally(() => this.diskWrites.delete(w));
+    this.writing.add(data.buffer);
+    const w = disk.put(id, data).finally(() => {
+      this.diskWrites.delete(w);
+      this.writing.delete(data.buffer);
+    });
     this.diskWrites.add(w);
   }
 
@@ -150,7 +256,7 @@ export class ChunkCache {
       this.readAheadInflight++;
       this.stats.readAheads++;
       // chunk i starts at replica i mod RF: a sequential reader's read-ahead loads from every replica at once
-      this.get(chunk, i)
+      this.obtain(chunk, i)
         .catch((err: unknown) => this.components.logger.debug({ err, chunkId: chunk.id }, 'Read-ahead failed'))
         .finally(() => this.readAheadInflight--);
     }

@@ -183,9 +183,11 @@ export function createFileOps(ctx: HandlerContext, o: { cache: ChunkCache; stagi
       return addHandle({ path, staged: s });
     },
 
-    async read(_path: string, fd: number, length: number, offset: number, signal: Sig): Promise<Buffer> {
+    /** Up to `length` bytes at `offset`; with `into` (the kernel's buffer) a file opened read-only is read straight into it and the answer is a view of it. */
+    async read(_path: string, fd: number, length: number, offset: number, signal: Sig, into?: Buffer): Promise<Buffer> {
       const h = handleOf(fd);
       if (h.staged) return h.staged.read(offset, length);
+      if (into) return into.subarray(0, await h.reader!.readInto(into, offset, length, signal));
       return h.reader!.read(offset, length, signal);
     },
 

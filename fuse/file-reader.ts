@@ -8,10 +8,13 @@
  * comes from read-pieces.ts.
  * A small file's bytes come inline with the plan: its reads need no chunkserver. A file in extents
  * (src/meta/extents.ts) is read piece by piece from the chunk ranges its extents name; holes are zeros.
+ * `readInto` (the FUSE read) copies each piece straight from the cache into the kernel's buffer
+ * as it arrives, and writes nothing there once the read failed or its deadline passed.
  */
 import type { ReadPlan, ReadPlanChunk } from '../src/common/api.js';
 import { extentsProblem, pieces, spansOf, type Span } from '../src/meta/extents.js';
 import { RedCloudError, errors } from '../src/common/errors.js';
+import { throwIfAborted } from '../src/common/http-client.js';
 import type { RedCloudClient } from '../src/client/types.js';
 import type { ChunkCache } from './chunk-cache.js';
 import { coveringPieces } from './read-pieces.js';
@@ -50,6 +53,59 @@ export class FileReader {
     }
   }
 
+  /** As `read`, into `dest` from its first byte (at most dest.length bytes); resolves with the count. */
+  async readInto(dest: Buffer, offset: number, length: number, signal: AbortSignal): Promise<number> {
+    try {
+      return await this.readOnceInto(dest, offset, Math.min(length, dest.length), signal);
+    } catch (err) {
+      if (!(err instanceof RedCloudError) || (err.code !== 'UNAUTHORIZED' && err.code !== 'FORBIDDEN')) throw err;
+      this.plan = await this.replan(signal);
+      this.inline = undefined;
+      return this.readOnceInto(dest, offset, Math.min(length, dest.length), signal);
+    }
+  }
+
+  private async readOnceInto(dest: Buffer, offset: number, length: number, signal: AbortSignal): Promise<number> {
+    const end = Math.min(this.plan.entry.size, offset + length);
+    if (offset >= end) return 0;
+    this.inline ??= inlineBytes(this.plan) ?? null;
+    if (this.inline) return this.inline.copy(dest, 0, offset, end);
+    const sequential = this.pattern.observe(offset, end);
+    let failed = false;
+    // each piece is copied in the continuation that receives it (ChunkCache.view), unless the read already failed or timed out
+    const copyIn = (view: Promise<Buffer>, at: number): Promise<number> => view.then((v) => (failed || signal.aborted ? 0 : v.copy(dest, at)));
+    let pending: Promise<number[]>;
+    if (this.plan.extents) {
+      pending = Promise.all(pieces(this.spansOfPlan(), offset, end).map((p) => (p.chunk
+        ? copyIn(this.cache.view(p.chunk, p.chunkOff, p.chunkOff + p.len, { whole: fetchWhole(sequential, p.chunkOff, p.chunk.size) }), p.off - offset)
+        : Promise.resolve(dest.fill(0, p.off - offset, p.off - offset + p.len) && p.len))));
+    } else {
+      const covering = coveringPieces(this.plan.chunks, offset, end);
+      if (covering.length === 0) return 0;
+      pending = Promise.all(covering.map((p) =>
+        copyIn(this.cache.view(p.chunk, p.from, p.to, { whole: fetchWhole(sequential, p.from, p.chunk.size), spread: p.index }), p.chunk.offset + p.from - offset)));
+      if (sequential) this.cache.readAhead(this.plan.chunks, covering[covering.length - 1]!.index + 1);
+    }
+    try {
+      const counts = await pending;
+      throwIfAborted(signal, `Reading ${this.path}`);
+      return counts.reduce((a, b) => a + b, 0);
+    } catch (err) {
+      failed = true;
+      throw err;
+    }
+  }
+
+  /** The plan's extents as spans over its chunks, checked once per plan. */
+  private spansOfPlan(): Span<ReadPlanChunk>[] {
+    if (this.spans?.plan !== this.plan) {
+      const problem = extentsProblem(this.plan.extents, this.plan.chunks, this.plan.entry.size);
+      if (problem) throw errors.integrity(`Read plan of ${this.path}: extents ${problem}`);
+      this.spans = { plan: this.plan, spans: spansOf(this.plan.chunks, this.plan.extents) };
+    }
+    return this.spans.spans;
+  }
+
   private async readOnce(offset: number, length: number): Promise<Buffer> {
     const end = Math.min(this.plan.entry.size, offset + length);
     if (offset >= end) return Buffer.alloc(0);
@@ -68,13 +124,9 @@ export class FileReader {
 
   /** [offset, end) of a file in extents: each piece from its chunk's range (verified blocks), holes as zeros. */
   private async readExtents(offset: number, end: number): Promise<Buffer> {
-    if (this.spans?.plan !== this.plan) {
-      const problem = extentsProblem(this.plan.extents, this.plan.chunks, this.plan.entry.size);
-      if (problem) throw errors.integrity(`Read plan of ${this.path}: extents ${problem}`);
-      this.spans = { plan: this.plan, spans: spansOf(this.plan.chunks, this.plan.extents) };
-    }
+    const spans = this.spansOfPlan();
     const sequential = this.pattern.observe(offset, end);
-    const parts = await Promise.all(pieces(this.spans.spans, offset, end).map((p) =>
+    const parts = await Promise.all(pieces(spans, offset, end).map((p) =>
       (p.chunk ? this.cache.read(p.chunk, p.chunkOff, p.chunkOff + p.len, { whole: fetchWhole(sequential, p.chunkOff, p.chunk.size) }) : Promise.resolve(Buffer.alloc(p.len)))));
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }

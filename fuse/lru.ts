@@ -8,7 +8,12 @@ export class SizedLru<V> {
   private readonly map = new Map<string, V>();
   private usedBytes = 0;
 
-  constructor(readonly capacityBytes: number, private readonly sizeOf: (value: V) => number) {}
+  constructor(
+    readonly capacityBytes: number,
+    private readonly sizeOf: (value: V) => number,
+    /** called with each entry `set` evicts to make room (not for `delete` or `clear`) */
+    private readonly onEvict?: (key: string, value: V) => void,
+  ) {}
 
   get sizeBytes(): number {
     return this.usedBytes;
@@ -55,8 +60,10 @@ export class SizedLru<V> {
     const evicted: string[] = [];
     while (this.usedBytes > this.capacityBytes) {
       const oldest = this.map.keys().next().value as string;
+      const value = this.map.get(oldest)!;
       this.delete(oldest);
       evicted.push(oldest);
+      this.onEvict?.(oldest, value);
     }
     return evicted;
   }

@@ -95,7 +95,8 @@ export function createFuseOps(h: Handlers, components: { logger: Logger }, optio
       run('create', (s) => h.create(p, mode, who, s), (fd) => cb(0, fd), (e) => cb(e));
     },
     read: (p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) =>
-      run('read', (s) => h.read(p, fd, len, pos, s), (data) => cb(data.copy(buf, 0, 0, Math.min(len, data.length))), (e) => cb(e)),
+      // a file opened read-only is read straight into the kernel's buffer (answered as a view of it)
+      run('read', (s) => h.read(p, fd, len, pos, s, buf), (data) => cb(data.buffer === buf.buffer && data.byteOffset === buf.byteOffset ? data.length : data.copy(buf, 0, 0, Math.min(len, data.length))), (e) => cb(e)),
     write: (p: string, fd: number, buf: Buffer, len: number, pos: number, cb: Cb) => {
       // the kernel's buffer is detached after cb: copy, into a pooled buffer when it fits
       const pooled = len <= writeCopies.sizeBytes ? writeCopies.take() : undefined;

@@ -51,7 +51,8 @@ export interface SnapshotRoutedOps {
   getattr(path: string, signal: Sig): Promise<FuseStat>;
   readdir(path: string, signal: Sig): Promise<Stats>;
   open(path: string, flags: number, signal: Sig): Promise<number>;
-  read(path: string, fd: number, len: number, pos: number, signal: Sig): Promise<Buffer>;
+  /** `into`: the kernel's buffer, which a read may fill itself (answering a view of it) */
+  read(path: string, fd: number, len: number, pos: number, signal: Sig, into?: Buffer): Promise<Buffer>;
   release(path: string, fd: number, signal: Sig): Promise<void>;
   flush(path: string, fd: number, signal: Sig): Promise<void>;
   fsync(path: string, fd: number, signal: Sig): Promise<void>;

@@ -40,7 +40,8 @@ export interface RoutedOps {
 
 /** Operations on an open file (routed by path like the rest; the directory keeps its own handles). */
 export interface FileRoutedOps {
-  read(path: string, fd: number, len: number, pos: number, signal: Sig): Promise<Buffer>;
+  /** `into`: the kernel's buffer, which a read may fill itself (answering a view of it) */
+  read(path: string, fd: number, len: number, pos: number, signal: Sig, into?: Buffer): Promise<Buffer>;
   release(path: string, fd: number, signal: Sig): Promise<void>;
   flush(path: string, fd: number, signal: Sig): Promise<void>;
   fsync(path: string, fd: number, signal: Sig): Promise<void>;

@@ -419,7 +419,7 @@ export function createClient(opts: ClientOptions): RedCloudClientHandle {
     readPlan: (path, o) => get<ReadPlan>('/v1/fs/read', { path: p(path) }, o),
     // v1 SHA-256 on the thread pool; BLAKE3 blocks cost ~1 ms per 4 MiB on the loop
     chunkId: async (data) => (format === 'sha256' ? sha256HexAsync(data) : idOf(data)),
-    fetchChunk: (chunk, o) => fetchChunk(ctx, chunk, o?.signal, o?.deadlineMs),
+    fetchChunk: (chunk, o) => fetchChunk(ctx, chunk, o?.signal, o?.deadlineMs, o?.into),
     fetchRange: (chunk, from, to, o) => fetchRange(ctx, blockLists, chunk, from, to, o?.signal, o?.deadlineMs),
 
     async downloadFile(remotePath, localPath, o: DownloadOptions = {}) {

@@ -139,12 +139,14 @@ function receiveChunk(ctx: DownloadContext, chunk: ReadPlanChunk, newSink: NewSi
  * Fetches one chunk into memory, verified, failing over between its replicas, each attempt within
  * its share of the time left before `deadlineMs` (epoch ms; the caller's signal should fire then
  * too). The whole chunk is hashed at the end on the thread pool, so the event loop (the mount's
- * FUSE queue) stays free.
+ * FUSE queue) stays free. `into` (at least chunk.size bytes) receives the bytes instead of a new
+ * buffer, e.g. one a cache reuses; the answer is then a view of it.
  */
-export async function fetchChunk(ctx: DownloadContext, chunk: ReadPlanChunk, signal?: AbortSignal, deadlineMs?: number): Promise<Buffer> {
+export async function fetchChunk(ctx: DownloadContext, chunk: ReadPlanChunk, signal?: AbortSignal, deadlineMs?: number, into?: Buffer): Promise<Buffer> {
   // an inline chunk's bytes came with the plan (its inode record)
   if (chunk.inline !== undefined) return inlineChunkData(chunk);
-  const data = Buffer.allocUnsafe(chunk.size);
+  if (into && into.length < chunk.size) throw errors.invalid(`A ${into.length}-byte buffer cannot hold chunk ${chunk.id} of ${chunk.size} bytes`);
+  const data = into ? into.subarray(0, chunk.size) : Buffer.allocUnsafe(chunk.size);
   await receiveChunk(ctx, chunk, (format) => ({
     write: (piece, at) => {
       piece.copy(data, at);

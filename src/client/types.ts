@@ -155,9 +155,12 @@ export interface RedCloudClient {
   downloadFile(remotePath: string, localPath: string, opts?: DownloadOptions): Promise<EntryInfo>;
   /** The read plan of a file (chunks with locations and capabilities). */
   readPlan(path: string, opts?: CallOptions): Promise<ReadPlan>;
-  /** Fetches one chunk, verified by hash, failing over between its replicas. */
-  /** `deadlineMs` (epoch ms): each replica attempt gets a share of the time left (attempt-share.ts) */
-  fetchChunk(chunk: ReadPlan['chunks'][number], opts?: CallOptions & { deadlineMs?: number }): Promise<Buffer>;
+  /**
+   * Fetches one chunk, verified by hash, failing over between its replicas. `deadlineMs` (epoch
+   * ms): each replica attempt gets a share of the time left (attempt-share.ts). `into` (at least
+   * chunk.size bytes) receives the bytes instead of a new buffer; the answer is then a view of it.
+   */
+  fetchChunk(chunk: ReadPlan['chunks'][number], opts?: CallOptions & { deadlineMs?: number; into?: Buffer }): Promise<Buffer>;
   /** Bytes [from, to) of one chunk, fetching and verifying only the 64 KiB blocks they cover (whole for a v1 chunk). */
   fetchRange(chunk: ReadPlan['chunks'][number], from: number, to: number, opts?: CallOptions & { deadlineMs?: number }): Promise<Buffer>;
 

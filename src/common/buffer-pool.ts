@@ -36,6 +36,11 @@ export class BufferPool {
     this.free.push(Buffer.from(buf.buffer, 0, this.sizeBytes));
   }
 
+  /** Whether `buf` (or the buffer it is a view of) was made by this pool. */
+  owns(buf: Buffer): boolean {
+    return this.own.has(buf.buffer);
+  }
+
   get freeCount(): number {
     return this.free.length;
   }

@@ -617,13 +617,15 @@ export class FakeClient implements RedCloudClient {
     return { entry: this.info(path, e), chunks, ...(e.inline ? { inline: e.inline.toString('base64') } : {}), ...(e.extents ? { extents: e.extents } : {}) };
   }
 
-  async fetchChunk(chunk: ReadPlan['chunks'][number], opts?: CallOptions): Promise<Buffer> {
+  async fetchChunk(chunk: ReadPlan['chunks'][number], opts?: CallOptions & { into?: Buffer }): Promise<Buffer> {
     await this.enter('fetchChunk', opts);
     // as the real client: a chunk with no replica (one this mount stored, no plan named it since) cannot be fetched
     if (chunk.locations.length === 0 && chunk.inline === undefined) throw errors.unavailable(`No live replica of chunk ${chunk.id}`);
     const data = this.chunks.get(chunk.id);
     if (!data) throw errors.notFound(`No chunk ${chunk.id}`);
-    return data;
+    if (!opts?.into) return data;
+    data.copy(opts.into);
+    return opts.into.subarray(0, data.length);
   }
 
   async chunkId(data: Buffer): Promise<string> {
