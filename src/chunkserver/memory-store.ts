@@ -78,8 +78,8 @@ export function createMemoryStore(opts: MemoryStoreOptions): ChunkStore & { corr
       if (range && !(range.start >= 0 && range.end > range.start && range.end <= data.length)) {
         throw errors.invalid(`Range [${range.start}, ${range.end}) is outside the chunk of ${data.length} bytes`, { id });
       }
-      const part = range ? data.subarray(range.start, range.end) : data;
-      return { stream: Readable.from([part]), sizeBytes: part.length };
+      if (range) return { bytes: data.subarray(range.start, range.end), sizeBytes: range.end - range.start };
+      return { stream: Readable.from([data]), sizeBytes: data.length };
     },
     async blocks(id) {
       assertChunkId(id);

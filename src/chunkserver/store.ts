@@ -16,10 +16,11 @@ export interface PutResult {
   created: boolean;
 }
 
-export interface ChunkReader {
-  stream: Readable;
-  sizeBytes: number;
-}
+/** A chunk (or range) being read: streamed, or for a small range read whole into memory. */
+export type ChunkReader = { stream: Readable; sizeBytes: number } | { bytes: Buffer; sizeBytes: number };
+
+/** Ranges up to this size are read in one pread and answered from memory (a random 4 KiB read moves one 64 KiB block). */
+export const RANGE_IN_MEMORY_MAX = 1024 * 1024;
 
 export interface StoreUsage {
   /** bytes of stored chunks */
@@ -60,7 +61,7 @@ export interface ChunkStore {
   close(): Promise<void>;
   /** Streams `source` into the store; 422 INTEGRITY if it does not hash to `id`, 507 NO_SPACE, 413 TOO_LARGE. */
   put(id: string, source: Readable | AsyncIterable<Uint8Array>, opts?: PutOptions): Promise<PutResult>;
-  /** 404 NOT_FOUND when absent. With `range`, bytes [start, end) only (end ≤ size). */
+  /** 404 NOT_FOUND when absent. With `range`, bytes [start, end) only (end ≤ size); a range up to RANGE_IN_MEMORY_MAX may come as bytes. */
   get(id: string, range?: { start: number; end: number }): Promise<ChunkReader>;
   /** The stored format (from the index, no I/O), or undefined when absent. */
   formatOf(id: string): ChunkFormat | undefined;

@@ -4,7 +4,7 @@
  * and the disk store's files: the list beside the chunk, kept across a restart, removed with the
  * chunk, and a data dir written before blocks (bare v1 chunk files) opening as it is.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { suite } from 'uvu';
@@ -14,6 +14,7 @@ import { silentLogger } from '../../../src/common/logger.js';
 import { createDiskStore } from '../../../src/chunkserver/disk-store.js';
 import { createMemoryStore } from '../../../src/chunkserver/memory-store.js';
 import type { ChunkStore } from '../../../src/chunkserver/store.js';
+import { readerBytes } from '../../helpers/chunk-reader.js';
 import { randomBytes } from 'node:crypto';
 import { chunk as v1Chunk, filesUnder, removeDir, tempDir } from './helpers.js';
 import { rejectsWithCode as rejects } from '../../helpers/rejects.js';
@@ -21,12 +22,6 @@ import { rejectsWithCode as rejects } from '../../helpers/rejects.js';
 function treeChunk(size: number) {
   const data = randomBytes(size);
   return { id: chunkIdOf('b3-64k', data), data };
-}
-
-async function bytesOf(stream: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const p of stream) parts.push(p as Buffer);
-  return Buffer.concat(parts);
 }
 
 const diskStore = (dir: string) => createDiskStore({ dataDir: dir, quotaBytes: 0, minFreeBytes: 0, logger: silentLogger() });
@@ -53,7 +48,7 @@ for (const [name, factory] of impls) {
     for (const [start, end] of [[0, 1], [BLOCK_BYTES, 2 * BLOCK_BYTES], [5, c.data.length], [c.data.length - 1, c.data.length]] as const) {
       const r = await store.get(c.id, { start, end });
       assert.is(r.sizeBytes, end - start);
-      assert.ok((await bytesOf(r.stream)).equals(c.data.subarray(start, end)), `[${start}, ${end})`);
+      assert.ok((await readerBytes(r)).equals(c.data.subarray(start, end)), `[${start}, ${end})`);
     }
     await rejects(store.get(c.id, { start: 0, end: c.data.length + 1 }), 'INVALID');
     assert.is(await store.verify(c.id), true);
@@ -80,6 +75,22 @@ for (const [name, factory] of impls) {
 }
 
 const disk = suite('DiskStore block files');
+
+disk('a range of a chunk file shorter on disk than recorded is UNAVAILABLE, not short bytes', async () => {
+  const dir = await tempDir();
+  try {
+    const c = treeChunk(3 * BLOCK_BYTES);
+    const store = diskStore(dir);
+    await store.open();
+    await store.put(c.id, Readable.from([c.data]), { format: 'b3-64k' });
+    assert.ok((await readerBytes(await store.get(c.id, { start: 2 * BLOCK_BYTES, end: 3 * BLOCK_BYTES }))).equals(c.data.subarray(2 * BLOCK_BYTES)));
+    await truncate(join(dir, 'chunks', c.id.slice(0, 2), c.id), 2 * BLOCK_BYTES + 10);
+    await rejects(store.get(c.id, { start: 2 * BLOCK_BYTES, end: 3 * BLOCK_BYTES }), 'UNAVAILABLE');
+    assert.ok((await readerBytes(await store.get(c.id, { start: 0, end: BLOCK_BYTES }))).equals(c.data.subarray(0, BLOCK_BYTES)), 'the intact part still reads');
+  } finally {
+    await removeDir(dir);
+  }
+});
 
 disk('the block list lies beside the chunk, survives a restart, and goes with the chunk', async () => {
   const dir = await tempDir();
@@ -142,7 +153,7 @@ disk('a data dir written before blocks (bare SHA-256-named chunk files) opens as
     for (const o of olds) {
       assert.is((await store.blocks(o.id)).format, 'sha256');
       assert.is(await store.verify(o.id), true);
-      assert.ok((await bytesOf((await store.get(o.id, { start: 10, end: 4000 })).stream)).equals(o.data.subarray(10, 4000)));
+      assert.ok((await readerBytes(await store.get(o.id, { start: 10, end: 4000 }))).equals(o.data.subarray(10, 4000)));
     }
     const fresh = treeChunk(100);
     await store.put(fresh.id, Readable.from([fresh.data]), { format: 'b3-64k' });
