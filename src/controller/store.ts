@@ -608,13 +608,19 @@ function buildStore(db: Db, s: Stmts, opts: StoreOptions): StoreInternals {
         s.setMeta.run('hlc', JSON.stringify(hlc));
         clockDirty = false;
       }
-      for (const b of dirtyBuckets) s.putBucketTerm.run(b, buckets.term(b));
-      dirtyBuckets.clear();
+      writeDirtyBuckets();
     }
     return out;
   });
+  const writeDirtyBuckets = (): void => {
+    for (const b of dirtyBuckets) s.putBucketTerm.run(b, buckets.term(b));
+    dirtyBuckets.clear();
+  };
   const tx = <T>(fn: () => T): T => {
     depth += 1;
+    // a savepoint's rollback reloads the bucket terms from the database: what the transaction
+    // around it changed so far must be there (else the terms of its writes would be lost)
+    if (depth > 1) writeDirtyBuckets();
     try {
       return runTx(fn) as T;
     } catch (err) {

@@ -63,6 +63,30 @@ test('digest and bucket hashes follow writes, survive a rollback and a reopen', 
   }
 });
 
+test('a savepoint rolled back inside a transaction keeps the bucket terms of the writes around it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'redcloud-logstate-'));
+  try {
+    const path = join(dir, 'redcloud.db');
+    const store = openStore({ path, nodeId: 'a', now: () => 1_700_000_000_000 });
+    for (let i = 0; i < 5; i++) writeFile(store, i);
+    store.transaction(() => {
+      writeFile(store, 10); // written before the savepoint: kept
+      assert.throws(() => store.transaction(() => {
+        writeFile(store, 11);
+        throw new Error('inner boom');
+      }), /inner boom/);
+      writeFile(store, 12); // after it: kept
+    });
+    assert.equal(store.bucketHashes(), scanned(store), 'in memory');
+    store.close();
+    const reopened = openStore({ path, nodeId: 'a', now: () => 1_700_000_000_000 });
+    assert.equal(reopened.bucketHashes(), scanned(reopened), 'as stored');
+    reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('new versions of stored records keep the bucket hashes equal to a scan', () => {
   const store = openStore({ path: ':memory:', nodeId: 'a', now: () => 1_700_000_000_000 });
   for (let i = 0; i < 10; i++) writeFile(store, i);
